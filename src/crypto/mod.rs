@@ -1,0 +1,163 @@
+//! The cryptographic core: the only module that imports `sodiumoxide`.
+//!
+//! It seals and opens envelopes, makes and reads identities and their passphrase-protected
+//! key files, signs and verifies keyring manifests and login challenges, and hashes
+//! tokens. Everything else in the crate sees only the types exported here, so that
+//! libsodium can be swapped for another implementation of the same formats.
+//!
+//! Must never: expose a secret through `Debug`, `Display` or `Serialize`; compare secrets
+//! with `==`; return a plaintext buffer that is not zeroized on drop; tell a caller *why*
+//! a decryption failed.
+
+pub mod auth;
+pub mod envelope;
+pub mod identity;
+pub mod keyfile;
+pub mod keyring;
+
+use std::sync::OnceLock;
+
+use sodiumoxide::crypto::generichash;
+
+use crate::domain::{DomainError, TipId};
+
+/// Why a cryptographic operation failed. Deliberately coarse: callers and attackers
+/// learn that something failed, not which byte was wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum CryptoError {
+    /// libsodium could not be initialised; nothing cryptographic is safe to do.
+    #[error("libsodium could not be initialised")]
+    Init,
+    /// Authentication, key commitment, padding or truncation check failed.
+    #[error("decryption failed")]
+    DecryptionFailed,
+    /// A signature did not verify.
+    #[error("a signature did not verify")]
+    BadSignature,
+    /// The passphrase did not open the key file.
+    #[error("wrong passphrase, or the key file is damaged")]
+    WrongPassphrase,
+    /// A key, key file or public key file is malformed; the text says what.
+    #[error("invalid key: {0}")]
+    InvalidKey(&'static str),
+    /// The keyring chain is not acceptable; the text says why.
+    #[error("keyring refused: {0}")]
+    Keyring(KeyringProblem),
+    /// The input is larger than the format allows.
+    #[error("too large to seal: the largest envelope holds 64 MiB minus one byte")]
+    TooLarge,
+    /// A structural error from the domain parsers.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// Reading or writing a key file failed.
+    #[error("key file I/O: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The reasons a keyring is refused, each mapped to its own HTTP answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyringProblem {
+    /// A manifest signature is missing or invalid.
+    #[error("a manifest is not signed by an admin of the previous epoch")]
+    BadSignature,
+    /// Epochs do not run 1, 2, 3 … or a `prev` hash does not match.
+    #[error("the manifests do not form an unbroken hash chain")]
+    BrokenChain,
+    /// The chain is not newer than the one already held.
+    #[error("the keyring is not newer than the one in use")]
+    StaleEpoch,
+    /// The chain does not extend the one already held (a fork).
+    #[error("the keyring does not extend the one in use")]
+    Fork,
+    /// The genesis admins are not the pinned admin keys.
+    #[error("the keyring is not signed by the pinned admin key")]
+    UnpinnedAdmin,
+    /// JSON or field-level problem.
+    #[error("{0}")]
+    Malformed(String),
+}
+
+static INIT: OnceLock<bool> = OnceLock::new();
+
+/// Initialises libsodium once. Call before any other function of this module; every
+/// public entry point of the crate that does crypto calls it.
+pub fn init() -> Result<(), CryptoError> {
+    if *INIT.get_or_init(|| sodiumoxide::init().is_ok()) {
+        Ok(())
+    } else {
+        Err(CryptoError::Init)
+    }
+}
+
+/// `N` bytes from libsodium's CSPRNG.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut out = [0u8; N];
+    sodiumoxide::randombytes::randombytes_into(&mut out);
+    out
+}
+
+/// A fresh random tip id.
+pub fn random_tip_id() -> TipId {
+    TipId::from_bytes(random_bytes())
+}
+
+/// BLAKE2b-256 of `domain || parts…`. `domain` separates uses (e.g. `b"tipseal/key-id/v1"`).
+pub fn hash32(domain: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    let mut st = generichash::State::new(Some(32), None).expect("32 is a valid BLAKE2b length");
+    st.update(domain).expect("hash state is fresh");
+    for p in parts {
+        st.update(p).expect("hash state is fresh");
+    }
+    digest32(st.finalize().expect("hash finalizes once"))
+}
+
+/// BLAKE2b-256 keyed with `key` (a MAC / PRF), of `domain || msg`.
+pub fn keyed_hash32(key: &[u8; 32], domain: &[u8], msg: &[u8]) -> [u8; 32] {
+    let mut st =
+        generichash::State::new(Some(32), Some(key)).expect("32-byte key and output are valid");
+    st.update(domain).expect("hash state is fresh");
+    st.update(msg).expect("hash state is fresh");
+    digest32(st.finalize().expect("hash finalizes once"))
+}
+
+fn digest32(d: generichash::Digest) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
+/// Constant-time equality of two byte strings of equal length (false if lengths differ).
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && sodiumoxide::utils::memcmp(a, b)
+}
+
+/// Base64url without padding: the one text encoding of binary values in tipseal's JSON.
+pub fn b64_encode(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Decodes base64url without padding.
+pub fn b64_decode(s: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_domain_separated() {
+        init().unwrap();
+        assert_ne!(hash32(b"a", &[b"x"]), hash32(b"b", &[b"x"]));
+        assert_eq!(hash32(b"a", &[b"x", b"y"]), hash32(b"a", &[b"xy"]));
+    }
+
+    #[test]
+    fn constant_time_compare_handles_length_mismatch() {
+        assert!(ct_eq(b"abc", b"abc"));
+        assert!(!ct_eq(b"abc", b"abd"));
+        assert!(!ct_eq(b"abc", b"ab"));
+    }
+}
