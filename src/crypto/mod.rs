@@ -12,6 +12,7 @@
 pub mod auth;
 pub mod envelope;
 pub mod identity;
+pub mod intake;
 pub mod keyfile;
 pub mod keyring;
 
