@@ -141,7 +141,9 @@ pub fn b64_encode(bytes: &[u8]) -> String {
 /// Decodes base64url without padding.
 pub fn b64_decode(s: &str) -> Option<Vec<u8>> {
     use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).ok()
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .ok()
 }
 
 #[cfg(test)]

@@ -113,7 +113,10 @@ impl Epoch {
 
     /// The epoch after this one.
     pub fn next(self) -> Result<Self, DomainError> {
-        self.0.checked_add(1).map(Self).ok_or(DomainError::InvalidEpoch)
+        self.0
+            .checked_add(1)
+            .map(Self)
+            .ok_or(DomainError::InvalidEpoch)
     }
 }
 
@@ -205,9 +208,7 @@ impl Day {
     /// Parses `YYYY-MM-DD`.
     pub fn parse(s: &str) -> Result<Self, DomainError> {
         let b = s.as_bytes();
-        let num = |r: std::ops::Range<usize>| -> Option<i64> {
-            s.get(r)?.parse::<i64>().ok()
-        };
+        let num = |r: std::ops::Range<usize>| -> Option<i64> { s.get(r)?.parse::<i64>().ok() };
         if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
             return Err(DomainError::InvalidDay);
         }

@@ -23,7 +23,9 @@ pub enum DomainError {
     #[error("the key epoch is not valid")]
     InvalidEpoch,
     /// An idempotency key of the wrong length or alphabet.
-    #[error("the Idempotency-Key header must be 16 to 128 characters of A-Z, a-z, 0-9, '-' or '_'")]
+    #[error(
+        "the Idempotency-Key header must be 16 to 128 characters of A-Z, a-z, 0-9, '-' or '_'"
+    )]
     InvalidIdempotencyKey,
     /// A date that is not `YYYY-MM-DD`.
     #[error("the date is not a valid YYYY-MM-DD day")]

@@ -1,0 +1,204 @@
+//! Bounded text values of the tip document: free text, codes, dates, file names.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+fn has_bad_control(s: &str, allow_newlines: bool) -> bool {
+    s.chars()
+        .any(|c| c.is_control() && !(allow_newlines && (c == '\n' || c == '\t' || c == '\r')))
+}
+
+macro_rules! text_type {
+    ($(#[$doc:meta])* $name:ident, max_chars = $max:expr, newlines = $nl:expr, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// Most characters accepted.
+            pub const MAX_CHARS: usize = $max;
+
+            /// Parses text, refusing over-long text and control characters.
+            pub fn parse(s: String) -> Result<Self, String> {
+                if s.chars().count() > Self::MAX_CHARS {
+                    return Err(format!("{} is longer than {} characters", $what, Self::MAX_CHARS));
+                }
+                if has_bad_control(&s, $nl) {
+                    return Err(format!("{} contains control characters", $what));
+                }
+                Ok(Self(s))
+            }
+
+            /// The text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(s: String) -> Result<Self, String> {
+                Self::parse(s)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(t: $name) -> String {
+                t.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        // Tip text is a witness's words: keep it out of debug output and logs.
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}(<{} chars>)", stringify!($name), self.0.chars().count())
+            }
+        }
+    };
+}
+
+text_type!(
+    /// A short field: a name, an employer, a description (one paragraph at most).
+    ShortText, max_chars = 2_000, newlines = true, "a short field"
+);
+text_type!(
+    /// The free-text narrative.
+    LongText, max_chars = 100_000, newlines = true, "the narrative"
+);
+
+macro_rules! code_type {
+    ($(#[$doc:meta])* $name:ident, $check:expr, $err:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// Parses the code.
+            pub fn parse(s: String) -> Result<Self, String> {
+                let check: fn(&str) -> bool = $check;
+                if check(&s) {
+                    Ok(Self(s))
+                } else {
+                    Err($err.to_owned())
+                }
+            }
+
+            /// The code.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(s: String) -> Result<Self, String> {
+                Self::parse(s)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(t: $name) -> String {
+                t.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+code_type!(
+    /// ISO 3166-1 alpha-2 country code, e.g. `KP`.
+    CountryCode,
+    |s| s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase()),
+    "a country must be a two-letter ISO code in capitals, like \"RU\""
+);
+code_type!(
+    /// A BCP 47 language tag such as `ko`, `zh`, `zh-Hans`, `pt-BR`.
+    LanguageTag,
+    |s| {
+        let mut parts = s.split('-');
+        let primary = parts.next().unwrap_or("");
+        (2..=3).contains(&primary.len())
+            && primary.bytes().all(|b| b.is_ascii_lowercase())
+            && s.len() <= 35
+            && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+    },
+    "a language must be a tag like \"ko\" or \"zh-Hans\""
+);
+code_type!(
+    /// A date as precise as the witness knows it: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+    PartialDate,
+    |s| {
+        let num = |r: std::ops::Range<usize>, lo: u32, hi: u32| {
+            s.get(r)
+                .filter(|p| p.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|p| p.parse::<u32>().ok())
+                .is_some_and(|n| (lo..=hi).contains(&n))
+        };
+        match s.len() {
+            4 => num(0..4, 1900, 2200),
+            7 => num(0..4, 1900, 2200) && &s[4..5] == "-" && num(5..7, 1, 12),
+            10 => super::super::Day::parse(s).is_ok() && num(0..4, 1900, 2200),
+            _ => false,
+        }
+    },
+    "a date must look like 2024, 2024-03 or 2024-03-01"
+);
+code_type!(
+    /// A media type such as `image/jpeg` (no parameters).
+    MediaType,
+    |s| {
+        let ok = |p: &str| {
+            !p.is_empty() && p.len() <= 100
+                && p.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+        };
+        matches!(s.split_once('/'), Some((t, sub)) if ok(t) && ok(sub))
+    },
+    "a media type must look like \"image/jpeg\""
+);
+code_type!(
+    /// A file's base name, safe to join to a directory: no separators, no `..`, no
+    /// control characters, at most 255 bytes.
+    FileName,
+    |s| {
+        !s.is_empty()
+            && s.len() <= 255
+            && s != "."
+            && s != ".."
+            && !s.contains(['/', '\\', '\0'])
+            && !s.chars().any(char::is_control)
+    },
+    "a file name must be a plain name without slashes"
+);
+
+impl FileName {
+    /// Reduces any path to a safe base name (used when a witness attaches a file).
+    pub fn from_path_lossy(path: &std::path::Path) -> Self {
+        let base = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let cleaned: String = base
+            .chars()
+            .map(|c| if c.is_control() || c == '\\' { '_' } else { c })
+            .collect();
+        let mut cleaned = cleaned;
+        while cleaned.len() > 255 {
+            cleaned.pop();
+        }
+        Self::parse(cleaned).unwrap_or_else(|_| Self("attachment".to_owned()))
+    }
+}
