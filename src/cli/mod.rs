@@ -1,1 +1,113 @@
-//! placeholder (being written)
+//! The `tipseal` command line: key generation, admin keyring commands, the server, the
+//! witness submitter and the reviewer client.
+//!
+//! Clients do all cryptography locally and talk to the server over HTTP. They must never
+//! send a secret key or a plaintext anywhere, or write a secret to disk unencrypted.
+
+mod admin;
+mod client;
+mod demo;
+mod keygen;
+mod output;
+mod passphrase;
+mod review;
+mod serve;
+mod submit;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+pub use client::Client;
+
+/// tipseal — sealed, anonymous tip intake.
+#[derive(Parser, Debug)]
+#[command(name = "tipseal", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Make an identity: FILE (secret, passphrase-encrypted, mode 0600) and FILE.pub.
+    Keygen(keygen::Args),
+    /// Manage the signed keyring (run on the admin's own machine).
+    #[command(subcommand)]
+    Admin(admin::Command),
+    /// Run the server.
+    Serve(serve::Args),
+    /// Seal a tip on this machine and upload it.
+    Submit(submit::Args),
+    /// Read tips: log in, fetch sealed data, decrypt on this machine.
+    #[command(subcommand)]
+    Review(review::Command),
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    crate::crypto::init()?;
+    match cli.command {
+        Command::Keygen(a) => keygen::run(a),
+        Command::Admin(c) => admin::run(c),
+        Command::Serve(a) => serve::run(a),
+        Command::Submit(a) => submit::run(a),
+        Command::Review(c) => review::run(c),
+    }
+}
+
+/// Why a command failed; printed as one readable line.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad arguments or a refused operation, with a sentence for the user.
+    #[error("{0}")]
+    Usage(String),
+    /// A file could not be read or written.
+    #[error("{0}: {1}")]
+    File(PathBuf, std::io::Error),
+    /// Cryptography refused something (wrong passphrase, bad signature, …).
+    #[error(transparent)]
+    Crypto(#[from] crate::crypto::CryptoError),
+    /// Input did not parse.
+    #[error(transparent)]
+    Domain(#[from] crate::domain::DomainError),
+    /// The server answered with an error.
+    #[error("the server refused ({status}, {code}): {message}")]
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// The error code from the JSON body.
+        code: String,
+        /// The error sentence from the JSON body.
+        message: String,
+    },
+    /// The server could not be reached.
+    #[error("cannot reach the server: {0}")]
+    Network(String),
+    /// The server could not start.
+    #[error(transparent)]
+    Start(#[from] crate::http::StartError),
+}
+
+impl CliError {
+    /// Process exit code: 2 for usage, 3 for refusals by the server, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) => 2,
+            CliError::Server { .. } => 3,
+            _ => 1,
+        }
+    }
+}
+
+fn read_file(path: &std::path::Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path).map_err(|e| CliError::File(path.to_owned(), e))
+}
+
+/// Writes `bytes` to `path` atomically (temporary file + rename), so a crash never
+/// leaves a half-written keyring.
+fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), CliError> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).map_err(|e| CliError::File(tmp.clone(), e))?;
+    std::fs::rename(&tmp, path).map_err(|e| CliError::File(path.to_owned(), e))
+}

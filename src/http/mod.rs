@@ -1,1 +1,224 @@
-//! placeholder (being written)
+//! The HTTP server: actix-web routes over storage, with limits, auth and a safe log.
+//!
+//! Built as an [`Application`] from a bound listener, so tests start the real server on
+//! port 0. It must never: read or log a client's address or User-Agent, set a cookie,
+//! hold a key that opens a tip, or answer 201 before the tip is flushed to disk.
+
+mod access_log;
+pub mod audit_log;
+mod body;
+mod error;
+pub mod routes;
+mod sessions;
+mod state;
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, DefaultHeaders};
+use actix_web::{web, App, HttpServer};
+
+pub use error::ApiError;
+pub use state::{AppState, Limits};
+
+use crate::crypto::keyring::{check_extends, verify_chain, VerifiedKeyring};
+use crate::domain::keyring::KeyringFile;
+use crate::domain::KeyId;
+use crate::storage::Store;
+
+/// Default cap on a tip bundle: 32 MiB holds a report with a handful of photos; larger
+/// files belong to chunked uploads.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+/// Cap on JSON bodies (keyring, login): a keyring of hundreds of reviewers fits easily.
+pub const MAX_JSON_BYTES: usize = 1024 * 1024;
+/// Time allowed for a body: 32 MiB over a slow Tor circuit (~200 KiB/s) takes ~3 min.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(300);
+/// Concurrent connections per worker: bounds memory under a flood.
+pub const MAX_CONNECTIONS: usize = 1024;
+/// Submissions processed at once; beyond this, 503 with Retry-After.
+pub const INTAKE_SLOTS: usize = 64;
+
+/// How to run the server.
+#[derive(Clone, Debug)]
+pub struct ServerSettings {
+    /// Where to listen.
+    pub listen: String,
+    /// The sled data directory.
+    pub data_dir: PathBuf,
+    /// A keyring file to start from (or to update the stored one with).
+    pub keyring_file: Option<PathBuf>,
+    /// Admin key ids the genesis manifest must name, if pinned.
+    pub pinned_admins: Option<Vec<KeyId>>,
+    /// Largest accepted tip bundle.
+    pub max_body_bytes: usize,
+    /// Time allowed for a body.
+    pub body_timeout: Duration,
+    /// Worker threads (0 = one per core).
+    pub workers: usize,
+}
+
+impl ServerSettings {
+    /// Defaults for a data directory.
+    pub fn new(listen: impl Into<String>, data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            listen: listen.into(),
+            data_dir: data_dir.into(),
+            keyring_file: None,
+            pinned_admins: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            workers: 0,
+        }
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// No keyring stored and none given.
+    #[error("no keyring: create one with `tipseal admin init` and start with --keyring FILE (or try `tipseal serve --demo`)")]
+    NoKeyring,
+    /// The keyring file could not be read.
+    #[error("cannot read the keyring file {0}: {1}")]
+    KeyringFile(PathBuf, std::io::Error),
+    /// The keyring did not verify.
+    #[error("the keyring was refused: {0}")]
+    Keyring(#[from] crate::crypto::CryptoError),
+    /// Storage could not be opened.
+    #[error("cannot open the data directory: {0}")]
+    Storage(#[from] crate::storage::StorageError),
+    /// The address could not be bound.
+    #[error("cannot listen on {0}: {1}")]
+    Bind(String, std::io::Error),
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Opens storage, settles the keyring, binds the listener.
+    pub fn build(settings: &ServerSettings) -> Result<Self, StartError> {
+        crate::crypto::init()?;
+        let store = Store::open(&settings.data_dir, crate::crypto::random_bytes())?;
+        let keyring = settle_keyring(&store, settings)?;
+        let limits = Limits {
+            max_body_bytes: settings.max_body_bytes,
+            max_json_bytes: MAX_JSON_BYTES,
+            body_timeout: settings.body_timeout,
+        };
+        let state = web::Data::new(AppState::new(
+            store,
+            Some(keyring),
+            settings.pinned_admins.clone(),
+            limits,
+            INTAKE_SLOTS,
+        ));
+        let listener = TcpListener::bind(&settings.listen)
+            .map_err(|e| StartError::Bind(settings.listen.clone(), e))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| StartError::Bind(settings.listen.clone(), e))?
+            .port();
+        let json_limit = MAX_JSON_BYTES;
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::JsonConfig::default().limit(json_limit).error_handler(
+                    |_, _| ApiError::BadRequest("the JSON body is malformed or too large").into(),
+                ))
+                .app_data(web::PathConfig::default().error_handler(|_, _| {
+                    ApiError::BadRequest("the path is malformed").into()
+                }))
+                .wrap(security_headers())
+                .wrap(from_fn(access_log::log_request))
+                .configure(routes::configure)
+                .default_service(web::to(not_found))
+        })
+        .max_connections(MAX_CONNECTIONS)
+        .keep_alive(Duration::from_secs(5))
+        .client_request_timeout(Duration::from_secs(10))
+        .client_disconnect_timeout(Duration::from_secs(2))
+        .shutdown_timeout(10);
+        if settings.workers > 0 {
+            server = server.workers(settings.workers);
+        }
+        let server = server
+            .listen(listener)
+            .map_err(|e| StartError::Bind(settings.listen.clone(), e))?
+            .run();
+        Ok(Self { port, server })
+    }
+
+    /// The bound port (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Runs until SIGTERM/SIGINT, then drains in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::BadRequest("no such endpoint")
+}
+
+/// Headers on every response. No cookies are ever set; nothing is cacheable; nothing
+/// may frame or fetch on our behalf.
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add(("Cache-Control", "no-store"))
+        .add(("Referrer-Policy", "no-referrer"))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add((
+            "Content-Security-Policy",
+            "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        ))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Cross-Origin-Resource-Policy", "same-origin"))
+}
+
+/// Chooses the keyring to serve: the stored one, a newer one from `--keyring`, or the
+/// file's on a fresh start. Refuses to start without one.
+fn settle_keyring(store: &Store, s: &ServerSettings) -> Result<VerifiedKeyring, StartError> {
+    let pins = s.pinned_admins.as_deref();
+    let stored = match store.keyring()? {
+        Some(bytes) => Some(verify_chain(&KeyringFile::from_json(&bytes)?, pins)?),
+        None => None,
+    };
+    let from_file = match &s.keyring_file {
+        Some(path) => {
+            let bytes =
+                std::fs::read(path).map_err(|e| StartError::KeyringFile(path.clone(), e))?;
+            Some(verify_chain(&KeyringFile::from_json(&bytes)?, pins)?)
+        }
+        None => None,
+    };
+    let chosen = match (stored, from_file) {
+        (None, None) => return Err(StartError::NoKeyring),
+        (Some(st), None) => return Ok(st),
+        (None, Some(f)) => f,
+        (Some(st), Some(f)) => {
+            if f.epoch() <= st.epoch() {
+                tracing::info!(
+                    stored = st.epoch().get(),
+                    file = f.epoch().get(),
+                    "keeping the stored keyring: the file is not newer"
+                );
+                return Ok(st);
+            }
+            check_extends(&st, &f)?;
+            f
+        }
+    };
+    let old = store.keyring()?;
+    store.replace_keyring(old.as_deref(), &chosen.to_json())?;
+    store.durable_blocking()?;
+    Ok(chosen)
+}

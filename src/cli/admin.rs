@@ -1,0 +1,179 @@
+//! `tipseal admin …`: keyring changes, signed on the admin's own machine.
+//!
+//! Every change writes a new epoch into the keyring file (atomically); `publish` sends the
+//! file to a server, which accepts it only if it verifies and extends the chain it holds.
+//! The admin's client creates each epoch's intake key, seals it to the reviewers and
+//! forgets it: the admin never keeps a key that opens tips.
+
+use std::path::{Path, PathBuf};
+
+use crate::crypto::identity::Identity;
+use crate::crypto::keyfile::{read_identity, read_public};
+use crate::crypto::keyring::{self, verify_chain, VerifiedKeyring};
+use crate::domain::keyring::KeyringFile;
+
+use super::{passphrase, read_file, write_atomic, Client, CliError};
+
+/// How long a manifest is valid before it must be renewed by a rotation.
+const VALIDITY_DAYS: u32 = 365;
+
+/// `tipseal admin` subcommands.
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// Create a new keyring (epoch 1) administered by this key.
+    Init {
+        #[command(flatten)]
+        k: KeyArgs,
+    },
+    /// Add a reviewer (starts a new epoch that includes them).
+    AddReviewer {
+        #[command(flatten)]
+        k: KeyArgs,
+        /// The reviewer's public key file (FILE.pub).
+        #[arg(long)]
+        reviewer: PathBuf,
+    },
+    /// Revoke a reviewer by name or key id (starts a new epoch without them).
+    RevokeReviewer {
+        #[command(flatten)]
+        k: KeyArgs,
+        /// The reviewer's name or key id.
+        #[arg(long)]
+        reviewer: String,
+    },
+    /// Start a new epoch with a fresh intake key for the same reviewers.
+    Rotate {
+        #[command(flatten)]
+        k: KeyArgs,
+    },
+    /// Send the keyring file to a server.
+    Publish {
+        /// The keyring file.
+        #[arg(long)]
+        keyring: PathBuf,
+        /// The server.
+        #[arg(long)]
+        server: String,
+        /// Proxy, e.g. socks5://127.0.0.1:9050.
+        #[arg(long)]
+        proxy: Option<String>,
+    },
+    /// Fetch the server's audit chain, verify it, and print it.
+    Audit {
+        /// The admin's secret key file.
+        #[arg(long)]
+        admin_key: PathBuf,
+        /// The server.
+        #[arg(long)]
+        server: String,
+    },
+}
+
+/// The admin key and the keyring file every change needs.
+#[derive(clap::Args, Debug)]
+pub struct KeyArgs {
+    /// The admin's secret key file.
+    #[arg(long)]
+    admin_key: PathBuf,
+    /// The keyring file to create or extend.
+    #[arg(long)]
+    keyring: PathBuf,
+}
+
+/// Runs a `tipseal admin` subcommand.
+pub fn run(c: Command) -> Result<(), CliError> {
+    match c {
+        Command::Init { k } => {
+            if k.keyring.exists() {
+                return Err(CliError::Usage(format!(
+                    "{} already exists; refusing to start a second keyring over it",
+                    k.keyring.display()
+                )));
+            }
+            let admin = unlock(&k.admin_key)?;
+            let file = keyring::genesis(&admin, VALIDITY_DAYS)?;
+            save(&k.keyring, &file, "created")
+        }
+        Command::AddReviewer { k, reviewer } => {
+            let public = read_public(&reviewer)?;
+            let (admin, current) = load(&k)?;
+            if current.current().reviewers.iter().any(|r| r.id == public.id) {
+                return Err(CliError::Usage(format!("{} is already a reviewer", public.name)));
+            }
+            let file = keyring::add_reviewer(&current, &admin, public, VALIDITY_DAYS)?;
+            save(&k.keyring, &file, "reviewer added")
+        }
+        Command::RevokeReviewer { k, reviewer } => {
+            let (admin, current) = load(&k)?;
+            let file = keyring::revoke_reviewer(&current, &admin, &reviewer, VALIDITY_DAYS)?;
+            save(&k.keyring, &file, "reviewer revoked")
+        }
+        Command::Rotate { k } => {
+            let (admin, current) = load(&k)?;
+            let file = keyring::rotate(&current, &admin, VALIDITY_DAYS)?;
+            save(&k.keyring, &file, "rotated")
+        }
+        Command::Publish {
+            keyring,
+            server,
+            proxy,
+        } => {
+            let bytes = read_file(&keyring)?;
+            let epoch = Client::new(&server, proxy.as_deref())?.publish_keyring(&bytes)?;
+            println!("The server now uses key epoch {epoch}.");
+            Ok(())
+        }
+        Command::Audit { admin_key, server } => audit(&admin_key, &server),
+    }
+}
+
+fn unlock(path: &Path) -> Result<Identity, CliError> {
+    let pass = passphrase::read(&path.display().to_string())?;
+    Ok(read_identity(path, &pass)?)
+}
+
+fn load(k: &KeyArgs) -> Result<(Identity, VerifiedKeyring), CliError> {
+    let file = KeyringFile::from_json(&read_file(&k.keyring)?)?;
+    let current = verify_chain(&file, None)?;
+    let admin = unlock(&k.admin_key)?;
+    Ok((admin, current))
+}
+
+fn save(path: &Path, file: &KeyringFile, what: &str) -> Result<(), CliError> {
+    let verified = verify_chain(file, None)?;
+    write_atomic(path, &verified.to_json())?;
+    let m = verified.current();
+    println!(
+        "Keyring {what}: {} is now at epoch {} with {} reviewer(s).",
+        path.display(),
+        verified.epoch(),
+        m.reviewers.len()
+    );
+    println!("Publish it with: tipseal admin publish --keyring {} --server URL", path.display());
+    Ok(())
+}
+
+fn audit(admin_key: &Path, server: &str) -> Result<(), CliError> {
+    let admin = unlock(admin_key)?;
+    let client = Client::new(server, None)?;
+    let session = client.login(&admin)?;
+    let mut raw = Vec::new();
+    loop {
+        let page = client.audit(&session, raw.len() as u64)?;
+        if page.is_empty() {
+            break;
+        }
+        raw.extend(page.into_iter().map(|v| serde_json::to_vec(&v).unwrap_or_default()));
+    }
+    match crate::http::audit_log::verify_chain(&raw) {
+        Ok(entries) => {
+            for e in &entries {
+                let actor = e.actor.map(|a| a.to_string()).unwrap_or_else(|| "-".into());
+                println!("{:>5}  {}  {:<18}  {}  {}", e.seq, e.at, e.event, actor, e.detail);
+            }
+            println!("The audit chain of {} entries is intact.", entries.len());
+            Ok(())
+        }
+        Err(why) => Err(CliError::Usage(format!("the audit chain does not verify: {why}"))),
+    }
+}

@@ -1,0 +1,218 @@
+//! A small blocking HTTP client for the tipseal API, shared by every command.
+//!
+//! It only ever sends sealed bytes, signatures and public data. Errors from the server
+//! are surfaced with their JSON sentence.
+
+use std::io::Read;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::crypto::auth::sign_login;
+use crate::crypto::identity::Identity;
+use crate::crypto::keyring::{verify_chain, VerifiedKeyring};
+use crate::domain::keyring::KeyringFile;
+use crate::domain::{Epoch, TipId};
+
+use super::CliError;
+
+/// Largest response a client reads: a tip bundle is at most 64 MiB plus framing.
+const MAX_RESPONSE: u64 = 80 * 1024 * 1024;
+
+/// A connection to one tipseal server.
+pub struct Client {
+    base: String,
+    agent: ureq::Agent,
+}
+
+/// A logged-in reviewer or admin session.
+pub struct Session {
+    token: String,
+}
+
+/// One row of `GET /api/v1/tips`.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+pub struct TipRow {
+    /// Tip id.
+    pub id: TipId,
+    /// Day received (UTC).
+    pub received: String,
+    /// Key epoch its wraps are sealed to.
+    pub epoch: u32,
+    /// Sealed by the server (no-JavaScript path) rather than the witness's client.
+    pub sealed_by_server: bool,
+    /// Stored size in bytes.
+    pub size: u64,
+    /// Envelopes: the tip plus attachments.
+    pub parts: u16,
+}
+
+/// What the server answers to a submission.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Receipt {
+    /// The tip's reference.
+    pub id: TipId,
+    /// Day received.
+    pub received: String,
+}
+
+impl Client {
+    /// A client for `server` (e.g. `http://127.0.0.1:8080`), optionally through a proxy
+    /// such as `socks5://127.0.0.1:9050` for Tor.
+    pub fn new(server: &str, proxy: Option<&str>) -> Result<Self, CliError> {
+        let mut b = ureq::AgentBuilder::new()
+            .timeout_connect(Duration::from_secs(30))
+            .timeout(Duration::from_secs(600))
+            .user_agent("tipseal");
+        if let Some(p) = proxy {
+            let proxy = ureq::Proxy::new(p).map_err(|e| CliError::Usage(format!("bad proxy: {e}")))?;
+            b = b.proxy(proxy);
+        }
+        Ok(Self {
+            base: server.trim_end_matches('/').to_owned(),
+            agent: b.build(),
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/api/v1{}", self.base, path)
+    }
+
+    /// Fetches and verifies the keyring chain.
+    pub fn keyring(&self) -> Result<VerifiedKeyring, CliError> {
+        let bytes = self.call(self.agent.get(&self.url("/keyring")), None)?;
+        let file = KeyringFile::from_json(&bytes)?;
+        Ok(verify_chain(&file, None)?)
+    }
+
+    /// Publishes a keyring file.
+    pub fn publish_keyring(&self, json: &[u8]) -> Result<u32, CliError> {
+        let req = self
+            .agent
+            .post(&self.url("/keyring"))
+            .set("Content-Type", "application/json");
+        let bytes = self.call(req, Some(json))?;
+        let v: serde_json::Value = parse_json(&bytes)?;
+        Ok(v["epoch"].as_u64().unwrap_or(0) as u32)
+    }
+
+    /// Uploads a bundle with an idempotency key.
+    pub fn submit(&self, bundle: &[u8], idempotency_key: &str) -> Result<Receipt, CliError> {
+        let req = self
+            .agent
+            .post(&self.url("/tips"))
+            .set("Content-Type", "application/octet-stream")
+            .set("Idempotency-Key", idempotency_key);
+        parse_json(&self.call(req, Some(bundle))?)
+    }
+
+    /// Logs in with an identity: challenge, signature, token.
+    pub fn login(&self, me: &Identity) -> Result<Session, CliError> {
+        let body = serde_json::json!({ "key_id": me.key_id() }).to_string();
+        let req = self
+            .agent
+            .post(&self.url("/auth/challenge"))
+            .set("Content-Type", "application/json");
+        let v: serde_json::Value = parse_json(&self.call(req, Some(body.as_bytes()))?)?;
+        let challenge = v["challenge"]
+            .as_str()
+            .and_then(crate::crypto::b64_decode)
+            .and_then(|c| <[u8; 32]>::try_from(c).ok())
+            .ok_or_else(|| CliError::Network("the server sent a malformed challenge".into()))?;
+        let body = serde_json::json!({
+            "key_id": me.key_id(),
+            "challenge": crate::crypto::b64_encode(&challenge),
+            "signature": sign_login(me, &challenge),
+        })
+        .to_string();
+        let req = self
+            .agent
+            .post(&self.url("/auth/session"))
+            .set("Content-Type", "application/json");
+        let v: serde_json::Value = parse_json(&self.call(req, Some(body.as_bytes()))?)?;
+        let token = v["token"]
+            .as_str()
+            .ok_or_else(|| CliError::Network("the server sent no token".into()))?;
+        Ok(Session {
+            token: token.to_owned(),
+        })
+    }
+
+    fn authed(&self, req: ureq::Request, s: &Session) -> ureq::Request {
+        req.set("Authorization", &format!("Bearer {}", s.token))
+    }
+
+    /// Lists tips.
+    pub fn list(&self, s: &Session) -> Result<Vec<TipRow>, CliError> {
+        let req = self.authed(self.agent.get(&self.url("/tips")), s);
+        parse_json(&self.call(req, None)?)
+    }
+
+    /// Fetches a tip's bundle.
+    pub fn fetch(&self, s: &Session, id: TipId) -> Result<Vec<u8>, CliError> {
+        let req = self.authed(self.agent.get(&self.url(&format!("/tips/{id}"))), s);
+        self.call(req, None)
+    }
+
+    /// Replaces a tip's wraps.
+    pub fn swap_wraps(
+        &self,
+        s: &Session,
+        id: TipId,
+        from: Epoch,
+        wraps: &[[u8; 84]],
+    ) -> Result<(), CliError> {
+        let body = serde_json::json!({
+            "from_epoch": from.get(),
+            "wraps": wraps.iter().map(|w| crate::crypto::b64_encode(w)).collect::<Vec<_>>(),
+        })
+        .to_string();
+        let req = self
+            .authed(self.agent.put(&self.url(&format!("/tips/{id}/wraps"))), s)
+            .set("Content-Type", "application/json");
+        self.call(req, Some(body.as_bytes())).map(|_| ())
+    }
+
+    /// Reads the audit chain (admins).
+    pub fn audit(&self, s: &Session, after: u64) -> Result<Vec<serde_json::Value>, CliError> {
+        let req = self.authed(self.agent.get(&self.url(&format!("/audit?after={after}"))), s);
+        parse_json(&self.call(req, None)?)
+    }
+
+    fn call(&self, req: ureq::Request, body: Option<&[u8]>) -> Result<Vec<u8>, CliError> {
+        let res = match body {
+            Some(b) => req.send_bytes(b),
+            None => req.call(),
+        };
+        match res {
+            Ok(r) => read_limited(r),
+            Err(ureq::Error::Status(status, r)) => {
+                let bytes = read_limited(r).unwrap_or_default();
+                let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+                Err(CliError::Server {
+                    status,
+                    code: v["code"].as_str().unwrap_or("unknown").to_owned(),
+                    message: v["error"]
+                        .as_str()
+                        .unwrap_or("no explanation given")
+                        .to_owned(),
+                })
+            }
+            Err(e) => Err(CliError::Network(e.to_string())),
+        }
+    }
+}
+
+fn read_limited(r: ureq::Response) -> Result<Vec<u8>, CliError> {
+    let mut out = Vec::new();
+    r.into_reader()
+        .take(MAX_RESPONSE)
+        .read_to_end(&mut out)
+        .map_err(|e| CliError::Network(e.to_string()))?;
+    Ok(out)
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, CliError> {
+    serde_json::from_slice(bytes)
+        .map_err(|_| CliError::Network("the server sent an unexpected answer".into()))
+}

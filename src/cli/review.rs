@@ -1,0 +1,269 @@
+//! `tipseal review …`: the reviewer's client. Logs in, fetches sealed tips, and opens
+//! them on this machine with the reviewer's grants from the keyring.
+//!
+//! The first keyring a reviewer's client sees is pinned (its genesis hash is written
+//! beside the key file): a server that later serves a different chain — which could trick
+//! `rewrap` into sealing tips to a key the server's operator holds — is refused.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use zeroize::Zeroizing;
+
+use crate::crypto::envelope::{open, rewrap};
+use crate::crypto::identity::Identity;
+use crate::crypto::intake::IntakeSecretKey;
+use crate::crypto::keyfile::read_identity;
+use crate::crypto::keyring::{intake_secret_for, VerifiedKeyring};
+use crate::crypto::{hash32, CryptoError};
+use crate::domain::bundle;
+use crate::domain::envelope::{Flags, Kind};
+use crate::domain::tip::{AttachmentMeta, SealedTip};
+use crate::domain::{Epoch, TipId};
+
+use super::{output, passphrase, Client, CliError};
+
+/// `tipseal review` subcommands.
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// List tips (metadata only; nothing is decrypted).
+    List {
+        #[command(flatten)]
+        conn: Conn,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Open one tip on this machine and print it.
+    Show {
+        /// The tip's id.
+        id: TipId,
+        #[command(flatten)]
+        conn: Conn,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Save the attachments into this directory.
+        #[arg(long)]
+        save_attachments: Option<PathBuf>,
+    },
+    /// Re-seal the content keys of tips from older epochs to the current epoch, so that
+    /// current reviewers (including ones added later) can read them.
+    Rewrap {
+        #[command(flatten)]
+        conn: Conn,
+    },
+}
+
+/// Where and as whom.
+#[derive(clap::Args, Debug)]
+pub struct Conn {
+    /// The server.
+    #[arg(long)]
+    server: String,
+    /// The reviewer's secret key file.
+    #[arg(long)]
+    key: PathBuf,
+    /// Proxy, e.g. socks5://127.0.0.1:9050.
+    #[arg(long)]
+    proxy: Option<String>,
+}
+
+/// A tip opened on this machine.
+pub struct OpenedTip {
+    /// The tip's id.
+    pub id: TipId,
+    /// Which path sealed it.
+    pub flags: Flags,
+    /// The document and attachment descriptions.
+    pub sealed: SealedTip,
+    /// The attachments' plaintexts, in part order.
+    pub files: Vec<Zeroizing<Vec<u8>>>,
+}
+
+/// Runs a `tipseal review` subcommand.
+pub fn run(c: Command) -> Result<(), CliError> {
+    match c {
+        Command::List { conn, json } => {
+            let (client, _, _, session) = connect(&conn)?;
+            output::tip_list(&client.list(&session)?, json)
+        }
+        Command::Show {
+            id,
+            conn,
+            json,
+            save_attachments,
+        } => {
+            let (client, me, keyring, session) = connect(&conn)?;
+            let bytes = client.fetch(&session, id)?;
+            let tip = open_bundle(&keyring, &me, id, &bytes)?;
+            let saved = match &save_attachments {
+                Some(dir) => save_files(dir, &tip)?,
+                None => Vec::new(),
+            };
+            output::tip(&tip, &saved, json)
+        }
+        Command::Rewrap { conn } => {
+            let (client, me, keyring, session) = connect(&conn)?;
+            rewrap_all(&client, &session, &keyring, &me)
+        }
+    }
+}
+
+/// Unlocks the key, fetches and pins the keyring, logs in.
+pub fn connect(
+    conn: &Conn,
+) -> Result<(Client, Identity, VerifiedKeyring, super::client::Session), CliError> {
+    let pass = passphrase::read(&conn.key.display().to_string())?;
+    let me = read_identity(&conn.key, &pass)?;
+    let client = Client::new(&conn.server, conn.proxy.as_deref())?;
+    let keyring = client.keyring()?;
+    check_pin(&conn.key, &keyring)?;
+    let session = client.login(&me)?;
+    Ok((client, me, keyring, session))
+}
+
+fn check_pin(key: &Path, keyring: &VerifiedKeyring) -> Result<(), CliError> {
+    let mut pin_path = key.as_os_str().to_owned();
+    pin_path.push(".keyring-pin");
+    let pin_path = PathBuf::from(pin_path);
+    let genesis = hex::encode(keyring.genesis_hash());
+    match std::fs::read_to_string(&pin_path) {
+        Ok(pinned) if pinned.trim() == genesis => Ok(()),
+        Ok(_) => Err(CliError::Usage(format!(
+            "this server's keyring is not the one pinned in {} — refusing (if your team really \
+             started a new keyring, delete that file)",
+            pin_path.display()
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::write(&pin_path, genesis)
+            .map_err(|e| CliError::File(pin_path.clone(), e)),
+        Err(e) => Err(CliError::File(pin_path, e)),
+    }
+}
+
+/// Opens every part of a tip bundle and checks attachments against the tip's hashes.
+pub fn open_bundle(
+    keyring: &VerifiedKeyring,
+    me: &Identity,
+    id: TipId,
+    bytes: &[u8],
+) -> Result<OpenedTip, CliError> {
+    let parsed = bundle::parse(bytes)?;
+    let mut keys: HashMap<Epoch, IntakeSecretKey> = HashMap::new();
+    let mut opened = Vec::with_capacity(parsed.parts().len());
+    for part in parsed.parts() {
+        let epoch = part.wrap.epoch;
+        if !keys.contains_key(&epoch) {
+            let sk = intake_secret_for(keyring, epoch, me).map_err(|_| {
+                CliError::Usage(format!(
+                    "your key has no grant for key epoch {epoch} of this tip: ask a reviewer \
+                     who has it to run `tipseal review rewrap`"
+                ))
+            })?;
+            keys.insert(epoch, sk);
+        }
+        opened.push(open(part.bytes, &keys[&epoch])?);
+    }
+    let mut it = opened.into_iter();
+    let first = it.next().ok_or(CryptoError::DecryptionFailed)?;
+    if first.kind != Kind::Tip {
+        return Err(CryptoError::DecryptionFailed.into());
+    }
+    let sealed = SealedTip::from_json(&first.plaintext)?;
+    let files: Vec<Zeroizing<Vec<u8>>> = it
+        .map(|o| {
+            if o.kind == Kind::Attachment {
+                Ok(o.plaintext)
+            } else {
+                Err(CliError::from(CryptoError::DecryptionFailed))
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    check_attachments(&sealed.attachments, &files)?;
+    Ok(OpenedTip {
+        id,
+        flags: first.flags,
+        sealed,
+        files,
+    })
+}
+
+/// The tip names each attachment's hash; a server that swapped, dropped or added parts
+/// is caught here.
+fn check_attachments(
+    metas: &[AttachmentMeta],
+    files: &[Zeroizing<Vec<u8>>],
+) -> Result<(), CliError> {
+    let ok = metas.len() == files.len()
+        && metas.iter().zip(files).all(|(m, f)| {
+            m.size == f.len() as u64
+                && crate::crypto::ct_eq(
+                    hex::encode(hash32(b"", &[f])).as_bytes(),
+                    m.blake2b.to_ascii_lowercase().as_bytes(),
+                )
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(CliError::Usage(
+            "the attachments do not match the tip's own list of them: the stored tip was altered"
+                .into(),
+        ))
+    }
+}
+
+fn save_files(dir: &Path, tip: &OpenedTip) -> Result<Vec<PathBuf>, CliError> {
+    std::fs::create_dir_all(dir).map_err(|e| CliError::File(dir.to_owned(), e))?;
+    let mut out = Vec::new();
+    for (meta, bytes) in tip.sealed.attachments.iter().zip(&tip.files) {
+        // FileName is a plain base name by construction; still, never overwrite.
+        let mut path = dir.join(meta.name.as_str());
+        if path.exists() {
+            path = dir.join(format!("{}-{}", meta.part, meta.name.as_str()));
+        }
+        std::fs::write(&path, &bytes[..]).map_err(|e| CliError::File(path.clone(), e))?;
+        out.push(path);
+    }
+    Ok(out)
+}
+
+fn rewrap_all(
+    client: &Client,
+    session: &super::client::Session,
+    keyring: &VerifiedKeyring,
+    me: &Identity,
+) -> Result<(), CliError> {
+    let current = keyring.epoch();
+    let intake = keyring.intake_public_key();
+    let (mut done, mut skipped) = (0usize, 0usize);
+    let mut keys: HashMap<Epoch, Option<IntakeSecretKey>> = HashMap::new();
+    for row in client.list(session)? {
+        let from = Epoch::new(row.epoch)?;
+        if from == current {
+            continue;
+        }
+        let sk = keys
+            .entry(from)
+            .or_insert_with(|| intake_secret_for(keyring, from, me).ok());
+        let Some(sk) = sk else {
+            skipped += 1;
+            continue;
+        };
+        let bytes = client.fetch(session, row.id)?;
+        let parsed = bundle::parse(&bytes)?;
+        let wraps = parsed
+            .parts()
+            .iter()
+            .map(|p| rewrap(p.bytes, sk, current, &intake).map(|w| w.encode()))
+            .collect::<Result<Vec<_>, _>>()?;
+        client.swap_wraps(session, row.id, from, &wraps)?;
+        done += 1;
+    }
+    println!("Re-wrapped {done} tip(s) to key epoch {current}.");
+    if skipped > 0 {
+        println!(
+            "{skipped} tip(s) are sealed to epochs your key has no grant for; another reviewer must re-wrap them."
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,95 @@
+//! `tipseal serve`: logging set-up and the server's start.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tracing_subscriber::EnvFilter;
+
+use crate::crypto::keyfile::read_public;
+use crate::http::{Application, ServerSettings, DEFAULT_MAX_BODY_BYTES};
+
+use super::{demo, CliError};
+
+/// Arguments of `tipseal serve`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Address to listen on. Keep it on loopback behind a Tor onion service (see deploy/).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Data directory (sled database). One server process per directory.
+    #[arg(long, default_value = "tipseal-data")]
+    data: PathBuf,
+    /// Keyring file to start with (needed once; later keyrings arrive by `admin publish`).
+    #[arg(long)]
+    keyring: Option<PathBuf>,
+    /// Pin the admin key(s): the keyring's genesis must be signed by one of these (.pub files).
+    #[arg(long = "admin-pub")]
+    admin_pub: Vec<PathBuf>,
+    /// Zero-configuration demo: throwaway identities in ./tipseal-demo/, then a full
+    /// submit-and-review run against this server.
+    #[arg(long)]
+    demo: bool,
+    /// Seconds allowed to receive a request body (slower bodies get 408).
+    #[arg(long, default_value_t = 300)]
+    body_timeout_secs: u64,
+    /// Largest accepted tip bundle in bytes (larger get 413).
+    #[arg(long, default_value_t = DEFAULT_MAX_BODY_BYTES)]
+    max_body_bytes: usize,
+    /// Worker threads (default: one per core).
+    #[arg(long, default_value_t = 0)]
+    workers: usize,
+}
+
+/// Runs `tipseal serve`.
+pub fn run(a: Args) -> Result<(), CliError> {
+    init_logging();
+    let mut settings = ServerSettings::new(a.listen.clone(), a.data.clone());
+    settings.keyring_file = a.keyring.clone();
+    settings.body_timeout = Duration::from_secs(a.body_timeout_secs.max(1));
+    settings.max_body_bytes = a.max_body_bytes;
+    settings.workers = a.workers;
+    if !a.admin_pub.is_empty() {
+        let ids = a
+            .admin_pub
+            .iter()
+            .map(|p| read_public(p).map(|k| k.id))
+            .collect::<Result<Vec<_>, _>>()?;
+        settings.pinned_admins = Some(ids);
+    }
+    let demo = if a.demo {
+        Some(demo::prepare(&mut settings, a.data != PathBuf::from("tipseal-data"))?)
+    } else {
+        None
+    };
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(&settings)?;
+        let host = settings
+            .listen
+            .rsplit_once(':')
+            .map_or("127.0.0.1", |(h, _)| h)
+            .to_owned();
+        let url = format!("http://{host}:{}", app.port());
+        println!("tipseal listening on {url}");
+        let _ = std::io::stdout().flush();
+        if let Some(d) = demo {
+            std::thread::spawn(move || demo::show_flow(&d, &url));
+        }
+        app.run_until_stopped()
+            .await
+            .map_err(|e| CliError::Usage(format!("server stopped: {e}")))
+    })
+}
+
+/// Logs go to stderr, without timestamps (the log must not time a witness's request;
+/// supervisors add their own clock to what they keep), filtered by `TIPSEAL_LOG`.
+fn init_logging() {
+    let filter = EnvFilter::try_from_env("TIPSEAL_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_ansi(false)
+        .with_target(false)
+        .with_env_filter(filter)
+        .try_init();
+}

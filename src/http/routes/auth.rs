@@ -1,0 +1,135 @@
+//! Reviewer and admin login: Ed25519 signature over a single-use challenge → session token.
+//!
+//! Unknown keys get a challenge like known ones, and every failure is the same 401, so
+//! the endpoints are no oracle for who is on the keyring.
+
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use super::super::sessions::{Session, SESSION_IDLE};
+use super::super::{ApiError, AppState};
+use crate::crypto::auth::{verify_login, SessionToken, TokenHash};
+use crate::crypto::b64_decode;
+use crate::domain::keyring::Role;
+use crate::domain::KeyId;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ChallengeRequest {
+    key_id: KeyId,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LoginRequest {
+    key_id: KeyId,
+    challenge: String,
+    signature: String,
+}
+
+/// `POST /api/v1/auth/challenge`.
+pub async fn challenge(
+    state: web::Data<AppState>,
+    body: web::Json<ChallengeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let c = state
+        .sessions
+        .issue_challenge(body.key_id)
+        .ok_or(ApiError::Busy)?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "challenge": c.to_b64(),
+        "expires_in": super::super::sessions::CHALLENGE_TTL.as_secs(),
+    })))
+}
+
+/// `POST /api/v1/auth/session`.
+pub async fn login(
+    state: web::Data<AppState>,
+    body: web::Json<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let challenge: [u8; 32] = b64_decode(&body.challenge)
+        .and_then(|v| v.try_into().ok())
+        .ok_or(ApiError::Unauthorized)?;
+    // Consume first: a challenge is single-use whatever happens next.
+    if !state.sessions.take_challenge(&challenge, body.key_id) {
+        return Err(ApiError::Unauthorized);
+    }
+    let keyring = state.keyring().ok_or(ApiError::Unauthorized)?;
+    let role = keyring.role_of(body.key_id).ok_or(ApiError::Unauthorized)?;
+    let keys = keyring
+        .public_keys(body.key_id)
+        .ok_or(ApiError::Unauthorized)?;
+    if !verify_login(&keys, &challenge, &body.signature) {
+        return Err(ApiError::Unauthorized);
+    }
+    let (token, hash) = SessionToken::generate();
+    if !state.sessions.start(hash, body.key_id, role) {
+        return Err(ApiError::Busy);
+    }
+    tracing::info!(key_id = %body.key_id, role = ?role, "login");
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "token": token.expose(),
+        "expires_in": SESSION_IDLE.as_secs(),
+        "role": match role { Role::Admin => "admin", Role::Reviewer => "reviewer" },
+    })))
+}
+
+/// `DELETE /api/v1/auth/session`.
+pub async fn logout(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    if let Some(hash) = bearer(&req) {
+        state.sessions.end(&hash);
+    }
+    HttpResponse::NoContent().finish()
+}
+
+fn bearer(req: &HttpRequest) -> Option<TokenHash> {
+    let value = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    TokenHash::of(value.strip_prefix("Bearer ")?)
+}
+
+fn authenticate(req: &HttpRequest, want: Role) -> Result<Session, ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or(ApiError::Internal("state missing"))?;
+    let hash = bearer(req).ok_or(ApiError::Unauthorized)?;
+    let session = state.sessions.touch(&hash).ok_or(ApiError::Unauthorized)?;
+    // Re-check against the keyring in force: a revoked key is refused at once.
+    let current = state
+        .keyring()
+        .and_then(|k| k.role_of(session.key_id))
+        .ok_or_else(|| {
+            state.sessions.end(&hash);
+            ApiError::Unauthorized
+        })?;
+    if current != want {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(session)
+}
+
+/// A request authenticated as a current reviewer.
+pub struct Reviewer(pub Session);
+
+/// A request authenticated as a current admin.
+pub struct Admin(pub Session);
+
+impl FromRequest for Reviewer {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(authenticate(req, Role::Reviewer).map(Reviewer))
+    }
+}
+
+impl FromRequest for Admin {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(authenticate(req, Role::Admin).map(Admin))
+    }
+}

@@ -1,0 +1,40 @@
+//! Route handlers, one file per resource. Handlers parse, call storage/crypto, and map
+//! errors through `ApiError`; none of them reads the client's address or headers beyond
+//! `Authorization`, `Content-Length` and `Idempotency-Key`.
+
+pub mod audit;
+pub mod auth;
+pub mod health;
+pub mod keyring;
+pub mod tips;
+
+use actix_web::web;
+
+/// Registers every route under `/api/v1`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .route("/health", web::get().to(health::health))
+            .route("/keyring", web::get().to(keyring::get_keyring))
+            .route("/keyring", web::post().to(keyring::publish_keyring))
+            .route("/tips", web::post().to(tips::submit))
+            .route("/tips", web::get().to(tips::list))
+            .route("/tips/{id}", web::get().to(tips::fetch))
+            .route("/tips/{id}/wraps", web::put().to(tips::swap_wraps))
+            .route("/auth/challenge", web::post().to(auth::challenge))
+            .route("/auth/session", web::post().to(auth::login))
+            .route("/auth/session", web::delete().to(auth::logout))
+            .route("/audit", web::get().to(audit::list)),
+    );
+}
+
+/// Runs blocking storage work off the async workers and flattens the error types.
+pub(crate) async fn blocking<T, F>(f: F) -> Result<T, super::ApiError>
+where
+    F: FnOnce() -> Result<T, super::ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    web::block(f)
+        .await
+        .map_err(|_| super::ApiError::Internal("blocking task failed"))?
+}

@@ -1,0 +1,196 @@
+//! Tips: anyone may submit a sealed bundle; only reviewers may list, fetch and rewrap.
+//!
+//! The server checks a bundle's structure, exact length and key epoch, stores it, waits
+//! for the group commit's flush and only then answers 201. It cannot open anything, and
+//! it records nothing about the sender: no address, no header, no time finer than a day.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use super::super::body::read_body;
+use super::super::{audit_log, ApiError, AppState};
+use super::auth::Reviewer;
+use crate::crypto::{hash32, keyed_hash32, random_tip_id};
+use crate::domain::bundle;
+use crate::domain::envelope::WrapSection;
+use crate::domain::{Day, Epoch, IdempotencyKey, TipId};
+use crate::storage::{Idempotency, InsertOutcome, NewPart, NewTip, SwapError};
+
+/// `POST /api/v1/tips`.
+pub async fn submit(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let keyring = state.keyring().ok_or(ApiError::NotAccepting)?;
+    if !keyring.has_reviewers() {
+        return Err(ApiError::NotAccepting);
+    }
+    let _slot = state.intake_slots.try_acquire().map_err(|_| ApiError::Busy)?;
+    let idem = req
+        .headers()
+        .get("idempotency-key")
+        .map(|v| {
+            v.to_str()
+                .map_err(|_| crate::domain::DomainError::InvalidIdempotencyKey)
+                .and_then(IdempotencyKey::parse)
+        })
+        .transpose()?;
+    let limits = &state.limits;
+    let body = read_body(&req, payload, limits.max_body_bytes, limits.body_timeout).await?;
+
+    let current = keyring.epoch();
+    let received = Day::today();
+    let store = state.store.clone();
+    let outcome = super::blocking(move || {
+        let parsed = bundle::parse(&body)?;
+        if parsed.epoch() != current {
+            return Err(ApiError::WrongEpoch {
+                got: parsed.epoch().get(),
+                current: current.get(),
+            });
+        }
+        if parsed.flags().sealed_by_server() {
+            return Err(ApiError::BadRequest(
+                "a client may not mark its own tip as sealed by the server",
+            ));
+        }
+        let idempotency = idem.map(|k| Idempotency {
+            key_hash: keyed_hash32(&store.pepper(), b"tipseal/idempotency/v1", k.as_bytes()),
+            body_hash: hash32(b"tipseal/bundle-hash/v1", &[&body]),
+        });
+        let wraps: Vec<[u8; 84]> = parsed.parts().iter().map(|p| p.wrap.encode()).collect();
+        let parts = parsed
+            .parts()
+            .iter()
+            .zip(&wraps)
+            .map(|(p, w)| NewPart {
+                header: p.header_bytes,
+                wrap: w,
+                body: p.body,
+            })
+            .collect();
+        let new = NewTip {
+            id: random_tip_id(),
+            received,
+            epoch: current,
+            flags: parsed.flags().bits(),
+            parts,
+            idempotency,
+        };
+        Ok(store.insert_tip(new)?)
+    })
+    .await?;
+
+    let (id, status) = match outcome {
+        InsertOutcome::Created(id) => (id, StatusCode::CREATED),
+        InsertOutcome::Existing(id) => (id, StatusCode::OK),
+        InsertOutcome::Conflict => return Err(ApiError::IdempotencyConflict),
+    };
+    // Nothing is acknowledged before it is on disk.
+    state.store.durable().await?;
+    Ok(HttpResponse::build(status).json(serde_json::json!({
+        "id": id,
+        "received": received,
+    })))
+}
+
+/// `GET /api/v1/tips`: summaries, newest day first.
+pub async fn list(_r: Reviewer, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let tips = super::blocking(move || Ok(store.list_tips()?)).await?;
+    let out: Vec<serde_json::Value> = tips
+        .iter()
+        .map(|t| {
+            serde_json::json!({
+                "id": t.id,
+                "received": t.received,
+                "epoch": t.epoch.get(),
+                "sealed_by_server": t.flags & 1 == 1,
+                "size": t.size,
+                "parts": t.parts,
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// `GET /api/v1/tips/{id}`: the bundle as stored, with its current wraps.
+pub async fn fetch(
+    _r: Reviewer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = TipId::parse(&path)?;
+    let store = state.store.clone();
+    let bytes = super::blocking(move || {
+        let tip = store.load_tip(id)?.ok_or(ApiError::NotFound)?;
+        let envelopes: Vec<Vec<u8>> = tip
+            .parts
+            .iter()
+            .map(|p| [&p.header[..], &p.wrap[..], &p.body[..]].concat())
+            .collect();
+        let refs: Vec<&[u8]> = envelopes.iter().map(Vec::as_slice).collect();
+        Ok(bundle::encode(&refs))
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/octet-stream")
+        .body(bytes))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SwapRequest {
+    from_epoch: Epoch,
+    wraps: Vec<String>,
+}
+
+/// `PUT /api/v1/tips/{id}/wraps`: replace every wrap of a tip with wraps to the current
+/// epoch, atomically. The reviewer's client made them; the server cannot check that they
+/// open (it holds no key), only that they are well formed and for the current epoch.
+pub async fn swap_wraps(
+    reviewer: Reviewer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<SwapRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let id = TipId::parse(&path)?;
+    let current = state.keyring().ok_or(ApiError::NotAccepting)?.epoch();
+    let mut wraps = Vec::with_capacity(body.wraps.len());
+    for w in &body.wraps {
+        let raw = crate::crypto::b64_decode(w)
+            .ok_or(ApiError::BadRequest("a wrap is not base64url"))?;
+        let section = WrapSection::parse(&raw)?;
+        if section.epoch != current {
+            return Err(ApiError::WrongEpoch {
+                got: section.epoch.get(),
+                current: current.get(),
+            });
+        }
+        wraps.push(section.encode());
+    }
+    let from = body.from_epoch;
+    let store = state.store.clone();
+    let actor = reviewer.0.key_id;
+    super::blocking(move || {
+        store
+            .swap_wraps(id, from, &wraps, current)
+            .map_err(|e| match e {
+                SwapError::NotFound => ApiError::NotFound,
+                SwapError::EpochMismatch | SwapError::PartCount => ApiError::Conflict,
+                SwapError::Storage(s) => ApiError::Storage(s),
+            })?;
+        audit_log::record(
+            &store,
+            "rewrap",
+            Some(actor),
+            format!("tip {id}: epoch {from} -> {current}"),
+        )?;
+        Ok(())
+    })
+    .await?;
+    state.store.durable().await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "id": id, "epoch": current.get() })))
+}

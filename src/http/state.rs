@@ -1,0 +1,75 @@
+//! Shared state of the running server: storage, the verified keyring, sessions, limits.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+
+use super::sessions::Sessions;
+use crate::crypto::keyring::VerifiedKeyring;
+use crate::domain::KeyId;
+use crate::storage::Store;
+
+/// Limits that protect the server; each has a default in [`super::ServerSettings`].
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Largest accepted tip bundle.
+    pub max_body_bytes: usize,
+    /// Largest accepted keyring or JSON body.
+    pub max_json_bytes: usize,
+    /// Time allowed to receive a body.
+    pub body_timeout: Duration,
+}
+
+/// Everything a handler needs.
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    keyring: RwLock<Option<Arc<VerifiedKeyring>>>,
+    /// Admin keys the genesis manifest must be signed by, when configured.
+    pub pinned_admins: Option<Vec<KeyId>>,
+    /// Login challenges and sessions.
+    pub sessions: Sessions,
+    /// Limits.
+    pub limits: Limits,
+    /// Bounds how many submissions are processed at once (the rest get 503).
+    pub intake_slots: Semaphore,
+    /// Serialises keyring replacement so verify-then-store is atomic.
+    pub keyring_write: tokio::sync::Mutex<()>,
+}
+
+impl AppState {
+    /// Builds the state.
+    pub fn new(
+        store: Store,
+        keyring: Option<VerifiedKeyring>,
+        pinned_admins: Option<Vec<KeyId>>,
+        limits: Limits,
+        intake_slots: usize,
+    ) -> Self {
+        Self {
+            store,
+            keyring: RwLock::new(keyring.map(Arc::new)),
+            pinned_admins,
+            sessions: Sessions::default(),
+            limits,
+            intake_slots: Semaphore::new(intake_slots),
+            keyring_write: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The keyring in force, if any.
+    pub fn keyring(&self) -> Option<Arc<VerifiedKeyring>> {
+        self.keyring
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Replaces the keyring in force and ends sessions of keys no longer in it.
+    pub fn set_keyring(&self, k: VerifiedKeyring) {
+        let k = Arc::new(k);
+        *self.keyring.write().unwrap_or_else(|p| p.into_inner()) = Some(k.clone());
+        self.sessions.end_all_for(|id| k.role_of(id).is_some());
+    }
+}
