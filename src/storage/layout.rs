@@ -4,6 +4,7 @@
 //! |---------------|---------------------------------------|-------------------------------------|
 //! | `tips`        | tip id (16)                           | tip record, below                   |
 //! | `blobs`       | tip id (16) ‖ part u16 BE ‖ chunk u32 BE | ≤ [`CHUNK_LEN`] bytes of header ‖ body |
+//! | `pending`     | tip id (16)                           | empty: an insert is writing chunks  |
 //! | `wraps`       | tip id (16) ‖ part u16 BE             | the part's 84-byte wrap section     |
 //! | `idempotency` | keyed hash of the key (32)            | tip id (16) ‖ body hash (32)        |
 //! | `keyring`     | see `keyring.rs`                      | chunks of the keyring JSON          |
@@ -30,6 +31,7 @@ use super::StorageError;
 
 pub(super) const TREE_TIPS: &str = "tips";
 pub(super) const TREE_BLOBS: &str = "blobs";
+pub(super) const TREE_PENDING: &str = "pending";
 pub(super) const TREE_WRAPS: &str = "wraps";
 pub(super) const TREE_IDEMPOTENCY: &str = "idempotency";
 pub(super) const TREE_KEYRING: &str = "keyring";

@@ -111,6 +111,7 @@ struct Inner {
     db: sled::Db,
     tips: sled::Tree,
     blobs: sled::Tree,
+    pending: sled::Tree,
     wraps: sled::Tree,
     idempotency: sled::Tree,
     keyring: sled::Tree,
@@ -147,7 +148,8 @@ impl Store {
         let pepper = load_or_set_pepper(&meta, &fresh_pepper)?;
         let tips = db.open_tree(layout::TREE_TIPS)?;
         let blobs = db.open_tree(layout::TREE_BLOBS)?;
-        let removed = tips::remove_orphan_blobs(&tips, &blobs)?;
+        let pending = db.open_tree(layout::TREE_PENDING)?;
+        let removed = tips::remove_orphan_blobs(&tips, &blobs, &pending)?;
         if removed > 0 {
             tracing::info!(
                 chunks = removed,
@@ -159,6 +161,7 @@ impl Store {
             commit: GroupCommit::start(db.clone())?,
             tips,
             blobs,
+            pending,
             wraps: db.open_tree(layout::TREE_WRAPS)?,
             idempotency: db.open_tree(layout::TREE_IDEMPOTENCY)?,
             keyring: db.open_tree(layout::TREE_KEYRING)?,

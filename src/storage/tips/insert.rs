@@ -30,10 +30,7 @@ impl Store {
         if inner.tips.contains_key(new.id.as_bytes())? {
             return Err(StorageError::DuplicateId);
         }
-        if let Err(e) = write_blobs(&inner.blobs, &new) {
-            remove_blobs(&inner.blobs, new.id)?;
-            return Err(e);
-        }
+        self.stage(&new)?;
         let record = Record {
             received: new.received,
             epoch: new.epoch,
@@ -41,9 +38,14 @@ impl Store {
             bodies: new.parts.iter().map(|p| p.body.len() as u64).collect(),
         }
         .encode();
-        let result = (&inner.tips, &inner.wraps, &inner.idempotency)
-            .transaction(|(tips, wraps, idempotency)| {
-                commit_tip(tips, wraps, idempotency, &new, &record)
+        let result = (
+            &inner.tips,
+            &inner.wraps,
+            &inner.idempotency,
+            &inner.pending,
+        )
+            .transaction(|(tips, wraps, idempotency, pending)| {
+                commit_tip(tips, wraps, idempotency, pending, &new, &record)
             })
             .map_err(tx_error::<StorageError>);
         match result {
@@ -52,10 +54,28 @@ impl Store {
             // chunks now: leave them.
             Err(StorageError::DuplicateId) => Err(StorageError::DuplicateId),
             other => {
-                remove_blobs(&inner.blobs, new.id)?;
+                self.unstage(new.id)?;
                 other
             }
         }
+    }
+
+    /// Phase one of an insert: the `pending` marker, then the blob chunks. sled recovers
+    /// a prefix of its log, so after a crash any recovered chunk has its marker too.
+    pub(in crate::storage) fn stage(&self, new: &NewTip<'_>) -> Result<(), StorageError> {
+        self.inner.pending.insert(new.id.as_bytes(), &[])?;
+        if let Err(e) = write_blobs(&self.inner.blobs, new) {
+            self.unstage(new.id)?;
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Undoes [`Store::stage`] for an insert that will not be committed.
+    fn unstage(&self, id: TipId) -> Result<(), StorageError> {
+        remove_blobs(&self.inner.blobs, id)?;
+        self.inner.pending.remove(id.as_bytes())?;
+        Ok(())
     }
 
     /// Number of stored tips (walks the `tips` tree).
@@ -96,6 +116,7 @@ fn commit_tip(
     tips: &TransactionalTree,
     wraps: &TransactionalTree,
     idempotency: &TransactionalTree,
+    pending: &TransactionalTree,
     new: &NewTip<'_>,
     record: &[u8],
 ) -> ConflictableTransactionResult<InsertOutcome, StorageError> {
@@ -115,6 +136,7 @@ fn commit_tip(
         let value = layout::idempotency_value(new.id, &idem.body_hash);
         idempotency.insert(&idem.key_hash[..], &value[..])?;
     }
+    pending.remove(&new.id.as_bytes()[..])?;
     Ok(InsertOutcome::Created(new.id))
 }
 
@@ -143,27 +165,28 @@ fn remove_blobs(blobs: &sled::Tree, id: TipId) -> Result<(), StorageError> {
     Ok(())
 }
 
-/// Removes blob chunks whose tip has no record: left by a crash between writing the
-/// chunks and committing the record. Runs at open, before any insert can be in flight.
-/// Returns how many chunks were removed.
+/// Removes blob chunks whose tip has no record: left by a crash between staging an
+/// insert and committing it. Only ids marked `pending` are looked at, so opening does not
+/// read every stored chunk. Runs at open, before any insert can be in flight. Returns how
+/// many chunks were removed.
 pub(in crate::storage) fn remove_orphan_blobs(
     tips: &sled::Tree,
     blobs: &sled::Tree,
+    pending: &sled::Tree,
 ) -> Result<usize, StorageError> {
     let mut removed = 0;
-    let mut last: Option<([u8; 16], bool)> = None;
-    for key in blobs.iter().keys() {
+    for key in pending.iter().keys() {
         let key = key?;
-        let (id, _, _) = layout::parse_blob_key(&key)?;
-        let has_record = match last {
-            Some((last_id, known)) if last_id == id => known,
-            _ => tips.contains_key(id)?,
-        };
-        last = Some((id, has_record));
-        if !has_record {
-            blobs.remove(key)?;
-            removed += 1;
+        let id = TipId::try_from_slice(&key).map_err(|_| StorageError::Corrupt("pending key"))?;
+        // The commit removes the marker with the record's insert: a record here would
+        // mean the marker outlived its transaction. Keep the tip's chunks then.
+        if !tips.contains_key(id.as_bytes())? {
+            for chunk in blobs.scan_prefix(id.as_bytes()).keys() {
+                blobs.remove(chunk?)?;
+                removed += 1;
+            }
         }
+        pending.remove(key)?;
     }
     Ok(removed)
 }

@@ -143,6 +143,11 @@ fn the_same_key_with_another_body_is_a_conflict_and_leaves_nothing() {
     assert_eq!(store.tip_count().unwrap(), 1);
     assert_eq!(blob_count(&store, other), 0);
     assert_eq!(store.load_tip(other).unwrap(), None);
+    assert_eq!(
+        store.inner.pending.len(),
+        0,
+        "no insert is left marked pending"
+    );
 }
 
 #[test]
@@ -295,12 +300,11 @@ fn blobs_without_a_record_are_removed_at_open() {
     store.insert_tip(new_tip(kept, 1, &parts, None)).unwrap();
     // A crash after the chunks were written but before the record was committed.
     let orphan = fresh_id();
-    for chunk in 0..3u32 {
-        store
-            .raw_blobs()
-            .insert(layout::blob_key(orphan, 0, chunk), vec![0u8; 1000])
-            .unwrap();
-    }
+    let orphan_parts = [part(2, 100_000), part(3, 10)];
+    store
+        .stage(&new_tip(orphan, 1, &orphan_parts, None))
+        .unwrap();
+    assert_eq!(blob_count(&store, orphan), 5);
     store.durable_blocking().unwrap();
     drop(store);
 
