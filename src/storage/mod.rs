@@ -1,7 +1,7 @@
 //! Storage: the only module that imports sled.
 //!
-//! It owns the on-disk layout (see [`layout`]), the group-commit thread that makes writes
-//! durable (see [`commit`]), and the operations on tips, the keyring and the audit chain.
+//! It owns the on-disk layout (`layout.rs`), the group-commit thread that makes writes
+//! durable (`commit.rs`), and the operations on tips, the keyring and the audit chain.
 //! It stores sealed bytes it cannot read: callers pass in ids, hashes and bytes already
 //! computed. It must never import `crypto` or `http`, never store anything finer than a
 //! UTC day about a tip, never call `flush_async` (it deadlocks under concurrency, sled
