@@ -1,1 +1,345 @@
-//! placeholder (being written)
+//! Storage: the only module that imports sled.
+//!
+//! It owns the on-disk layout (`layout.rs`), the group-commit thread that makes writes
+//! durable (`commit.rs`), and the operations on tips, the keyring and the audit chain.
+//! It stores sealed bytes it cannot read: callers pass in ids, hashes and bytes already
+//! computed. It must never import `crypto` or `http`, never store anything finer than a
+//! UTC day about a tip, never call `flush_async` (it deadlocks under concurrency, sled
+//! #1308), and never write a sled value larger than [`MAX_VALUE_LEN`] (sled writes larger
+//! values to blob files that it does not fsync).
+//!
+//! Nothing here flushes on its own: a write is durable once [`Store::durable`] (or
+//! [`Store::durable_blocking`]), called after the write returned, has resolved. Await it
+//! before acknowledging anything to a client.
+//!
+//! One process per data directory: sled holds an exclusive lock on it.
+
+mod audit;
+mod commit;
+mod keyring;
+mod layout;
+mod tips;
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use zeroize::Zeroizing;
+
+pub use layout::{CHUNK_LEN, HEADER_LEN, MAX_PARTS, WRAP_LEN};
+pub use tips::{
+    Idempotency, InsertOutcome, NewPart, NewTip, StoredPart, StoredTip, SwapError, TipSummary,
+};
+
+use commit::GroupCommit;
+
+/// The largest value storage ever writes to sled.
+///
+/// sled 0.34 moves values above roughly 128 KiB into separate blob files and does not
+/// fsync them on `flush()`; half of that leaves a margin. Measured, see DESIGN.md §4.
+pub const MAX_VALUE_LEN: usize = 64 * 1024;
+
+/// Bytes of sled's page cache.
+///
+/// sled's default is 1 GiB, too much for the small machines NGOs run this on. Reads are
+/// rare (reviewers fetch tips now and then); writes do not need the cache to be durable.
+const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// How long opening waits for sled's lock on the data directory.
+///
+/// After the last handle of a database is dropped, sled's background I/O threads may hold
+/// the lock a little longer; a restart in the same process (tests, a supervisor) would
+/// fail without this. A second server on the same directory is still refused, later.
+const LOCK_WAIT: Duration = Duration::from_secs(3);
+
+/// The version of the on-disk layout described in [`layout`]. Stored in `meta`.
+const SCHEMA_VERSION: u32 = 1;
+
+/// Why a storage operation failed. Text never contains stored bytes.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StorageError {
+    /// sled reported an error (I/O, corruption detected by sled, or a sled bug).
+    #[error("database error: {0}")]
+    Sled(#[from] sled::Error),
+    /// A stored value does not have the layout this version writes; the text says which.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(&'static str),
+    /// The group-commit thread has stopped, so nothing can be made durable.
+    #[error("the group-commit thread is gone")]
+    CommitterGone,
+    /// The caller passed something storage refuses (wrong sizes, too many parts …).
+    #[error("refused by storage: {0}")]
+    Invalid(&'static str),
+    /// A tip with this id is already stored. Ids are 128 random bits, so this is a bug.
+    #[error("a tip with this id is already stored")]
+    DuplicateId,
+    /// The data directory was written by a version with another layout.
+    #[error("the data directory has schema version {0}, this build reads only version 1")]
+    Schema(u32),
+    /// The data directory or the group-commit thread could not be created.
+    #[error("cannot prepare storage: {0}")]
+    Io(Arc<std::io::Error>),
+}
+
+impl From<std::io::Error> for StorageError {
+    fn from(e: std::io::Error) -> Self {
+        StorageError::Io(Arc::new(e))
+    }
+}
+
+/// Turns a failed transaction into the error it aborted with, or sled's error.
+fn tx_error<E: From<StorageError>>(e: sled::transaction::TransactionError<E>) -> E {
+    match e {
+        sled::transaction::TransactionError::Abort(e) => e,
+        sled::transaction::TransactionError::Storage(e) => E::from(StorageError::Sled(e)),
+    }
+}
+
+/// The database: cheap to clone, shared by all request handlers.
+///
+/// The group-commit thread stops, after one last flush, when the last clone is dropped.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    // Field order is drop order: the commit thread is joined (and has flushed) before
+    // the trees and the database handle go away.
+    commit: GroupCommit,
+    db: sled::Db,
+    tips: sled::Tree,
+    blobs: sled::Tree,
+    pending: sled::Tree,
+    wraps: sled::Tree,
+    idempotency: sled::Tree,
+    keyring: sled::Tree,
+    audit: sled::Tree,
+    meta: sled::Tree,
+    pepper: Zeroizing<[u8; 32]>,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print the pepper.
+        f.write_str("Store(..)")
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the database in `dir`.
+    ///
+    /// `fresh_pepper` must be 32 fresh random bytes; it is stored only when the database
+    /// has no pepper yet, so the pepper stays the same across restarts. Opening also
+    /// removes blob chunks left by a crash between writing them and committing their
+    /// tip's record, starts the group-commit thread, and flushes once so the pepper and
+    /// the schema version are durable before anything is hashed with them.
+    ///
+    /// sled's periodic background flush is turned off (`flush_every_ms(None)`): the
+    /// group-commit thread is the only flusher, so an acknowledged write never waits
+    /// behind a timer flush, and durability has exactly one path that tests exercise.
+    pub fn open(dir: &Path, fresh_pepper: [u8; 32]) -> Result<Store, StorageError> {
+        let fresh_pepper = Zeroizing::new(fresh_pepper);
+        create_private_dir(dir)?;
+        let db = open_sled(dir)?;
+        let meta = db.open_tree(layout::TREE_META)?;
+        check_schema(&meta)?;
+        let pepper = load_or_set_pepper(&meta, &fresh_pepper)?;
+        let tips = db.open_tree(layout::TREE_TIPS)?;
+        let blobs = db.open_tree(layout::TREE_BLOBS)?;
+        let pending = db.open_tree(layout::TREE_PENDING)?;
+        let removed = tips::remove_orphan_blobs(&tips, &blobs, &pending)?;
+        if removed > 0 {
+            tracing::info!(
+                chunks = removed,
+                "removed blob chunks of unfinished inserts"
+            );
+        }
+        db.flush()?;
+        let inner = Inner {
+            commit: GroupCommit::start(db.clone())?,
+            tips,
+            blobs,
+            pending,
+            wraps: db.open_tree(layout::TREE_WRAPS)?,
+            idempotency: db.open_tree(layout::TREE_IDEMPOTENCY)?,
+            keyring: db.open_tree(layout::TREE_KEYRING)?,
+            audit: db.open_tree(layout::TREE_AUDIT)?,
+            meta,
+            db,
+            pepper,
+        };
+        Ok(Store {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// Resolves once a `db.flush()` that started after this call has completed, so every
+    /// write that returned before the call is on disk. Await it before answering 201.
+    pub async fn durable(&self) -> Result<(), StorageError> {
+        self.inner.commit.durable().await
+    }
+
+    /// Like [`Store::durable`], blocking the calling thread. Not for async contexts.
+    pub fn durable_blocking(&self) -> Result<(), StorageError> {
+        self.inner.commit.durable_blocking()
+    }
+
+    /// Bytes the database takes on disk, for operations dashboards.
+    pub fn size_on_disk(&self) -> Result<u64, StorageError> {
+        Ok(self.inner.db.size_on_disk()?)
+    }
+
+    /// The server's 32-byte pepper for keyed hashes (idempotency keys). Secret: never log it.
+    pub fn pepper(&self) -> [u8; 32] {
+        *self.inner.pepper
+    }
+}
+
+/// Opens sled, waiting up to [`LOCK_WAIT`] for its lock on the directory.
+fn open_sled(dir: &Path) -> Result<sled::Db, StorageError> {
+    let config = sled::Config::new()
+        .path(dir)
+        .cache_capacity(CACHE_BYTES)
+        .flush_every_ms(None);
+    let deadline = Instant::now() + LOCK_WAIT;
+    loop {
+        match config.open() {
+            Err(e) if is_lock_conflict(&e) && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => return Ok(other?),
+        }
+    }
+}
+
+/// sled 0.34.7 reports a held lock only as an `Other` I/O error with this text.
+fn is_lock_conflict(e: &sled::Error) -> bool {
+    matches!(e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
+}
+
+/// Creates the data directory readable by its owner only (it holds the pepper).
+fn create_private_dir(dir: &Path) -> Result<(), StorageError> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)?;
+    Ok(())
+}
+
+fn check_schema(meta: &sled::Tree) -> Result<(), StorageError> {
+    let current = SCHEMA_VERSION.to_be_bytes();
+    match meta.compare_and_swap(
+        layout::META_SCHEMA,
+        None as Option<&[u8]>,
+        Some(&current[..]),
+    )? {
+        Ok(()) => Ok(()),
+        Err(cas) => {
+            let stored = cas
+                .current
+                .ok_or(StorageError::Corrupt("schema version vanished"))?;
+            let stored = <[u8; 4]>::try_from(&stored[..])
+                .map_err(|_| StorageError::Corrupt("schema version"))?;
+            match u32::from_be_bytes(stored) {
+                SCHEMA_VERSION => Ok(()),
+                other => Err(StorageError::Schema(other)),
+            }
+        }
+    }
+}
+
+fn load_or_set_pepper(
+    meta: &sled::Tree,
+    fresh: &[u8; 32],
+) -> Result<Zeroizing<[u8; 32]>, StorageError> {
+    let stored = match meta.compare_and_swap(
+        layout::META_PEPPER,
+        None as Option<&[u8]>,
+        Some(&fresh[..]),
+    )? {
+        Ok(()) => return Ok(Zeroizing::new(*fresh)),
+        Err(cas) => cas
+            .current
+            .ok_or(StorageError::Corrupt("pepper vanished"))?,
+    };
+    let pepper = <[u8; 32]>::try_from(&stored[..]).map_err(|_| StorageError::Corrupt("pepper"))?;
+    Ok(Zeroizing::new(pepper))
+}
+
+#[cfg(test)]
+pub(crate) mod testutil {
+    //! Helpers shared by the storage tests.
+
+    use super::*;
+
+    /// A fixed pepper: tests do not need randomness.
+    pub const PEPPER: [u8; 32] = [7; 32];
+
+    /// A store in a fresh temporary directory (kept alive by the returned guard).
+    pub fn temp_store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), PEPPER).unwrap();
+        (dir, store)
+    }
+
+    /// Every (tree, key, value length) in the database, for layout assertions.
+    pub fn all_values(store: &Store) -> Vec<(String, Vec<u8>, usize)> {
+        let db = &store.inner.db;
+        let mut out = Vec::new();
+        for name in db.tree_names() {
+            let tree = db.open_tree(&name).unwrap();
+            for kv in tree.iter() {
+                let (k, v) = kv.unwrap();
+                out.push((
+                    String::from_utf8_lossy(&name).into_owned(),
+                    k.to_vec(),
+                    v.len(),
+                ));
+            }
+        }
+        out
+    }
+
+    impl Store {
+        /// The raw blobs tree, to simulate a crash in the middle of an insert.
+        pub fn raw_blobs(&self) -> &sled::Tree {
+            &self.inner.blobs
+        }
+
+        /// The raw tips tree, to inspect records.
+        pub fn raw_tips(&self) -> &sled::Tree {
+            &self.inner.tips
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testutil::*;
+    use super::*;
+
+    #[test]
+    fn the_pepper_is_kept_across_restarts() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Store::open(dir.path(), [1; 32]).unwrap();
+        assert_eq!(first.pepper(), [1; 32]);
+        drop(first);
+        let again = Store::open(dir.path(), [2; 32]).unwrap();
+        assert_eq!(again.pepper(), [1; 32]);
+    }
+
+    #[test]
+    fn a_second_store_on_the_same_directory_is_refused() {
+        let (dir, _store) = temp_store();
+        assert!(Store::open(dir.path(), PEPPER).is_err());
+    }
+
+    #[test]
+    fn debug_output_does_not_show_the_pepper() {
+        let (_dir, store) = temp_store();
+        assert_eq!(format!("{store:?}"), "Store(..)");
+    }
+}

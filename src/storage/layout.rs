@@ -1,0 +1,241 @@
+//! The on-disk layout (schema version 1): tree names, key encodings, the tip record.
+//!
+//! | tree          | key                                   | value                               |
+//! |---------------|---------------------------------------|-------------------------------------|
+//! | `tips`        | tip id (16)                           | tip record, below                   |
+//! | `blobs`       | tip id (16) ‖ part u16 BE ‖ chunk u32 BE | ≤ [`CHUNK_LEN`] bytes of header ‖ body |
+//! | `pending`     | tip id (16)                           | empty: an insert is writing chunks  |
+//! | `wraps`       | tip id (16) ‖ part u16 BE             | the part's 84-byte wrap section     |
+//! | `idempotency` | keyed hash of the key (32)            | tip id (16) ‖ body hash (32)        |
+//! | `keyring`     | see `keyring.rs`                      | chunks of the keyring JSON          |
+//! | `audit`       | sequence number u64 BE                | the entry (opaque, ≤ 64 KiB)        |
+//! | `meta`        | `schema`, `pepper`, `audit_next`      | u32 BE, 32 bytes, u64 BE            |
+//!
+//! Tip record, fixed binary layout, big-endian:
+//!
+//! ```text
+//! 0       u8    record format, 1
+//! 1..9    i64   received day (days since 1970-01-01, UTC): the only time stored
+//! 9..13   u32   epoch the wraps are sealed to (updated with the wraps by a rewrap)
+//! 13      u8    flags (opaque to storage)
+//! 14..16  u16   number of parts n, 1..=33
+//! 16..    n × u64  body length of each part
+//! ```
+//!
+//! Each part's 68-byte header and its body are stored together, cut into chunks, in
+//! `blobs`; the wrap sits apart in `wraps` because a rewrap replaces it.
+
+use crate::domain::{Day, Epoch, TipId};
+
+use super::StorageError;
+
+pub(super) const TREE_TIPS: &str = "tips";
+pub(super) const TREE_BLOBS: &str = "blobs";
+pub(super) const TREE_PENDING: &str = "pending";
+pub(super) const TREE_WRAPS: &str = "wraps";
+pub(super) const TREE_IDEMPOTENCY: &str = "idempotency";
+pub(super) const TREE_KEYRING: &str = "keyring";
+pub(super) const TREE_AUDIT: &str = "audit";
+pub(super) const TREE_META: &str = "meta";
+
+pub(super) const META_SCHEMA: &[u8] = b"schema";
+pub(super) const META_PEPPER: &[u8] = b"pepper";
+pub(super) const META_AUDIT_NEXT: &[u8] = b"audit_next";
+
+/// Length of a part's immutable, authenticated header (envelope format v1).
+pub const HEADER_LEN: usize = 68;
+/// Length of a part's wrap section, the only replaceable bytes of a part.
+pub const WRAP_LEN: usize = 84;
+/// Most parts in one tip: the tip itself and up to 32 attachments.
+pub const MAX_PARTS: usize = 33;
+/// Bytes of header ‖ body per `blobs` value.
+///
+/// Half of [`super::MAX_VALUE_LEN`]: small enough that sled keeps every chunk inline in
+/// its log (which `flush()` fsyncs), large enough that a 64 MiB body is only 2,048 keys.
+pub const CHUNK_LEN: usize = 32 * 1024;
+
+const RECORD_FORMAT: u8 = 1;
+const RECORD_FIXED_LEN: usize = 16;
+
+/// A tip's record in `tips`: everything about it except its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Record {
+    pub received: Day,
+    pub epoch: Epoch,
+    pub flags: u8,
+    /// Body length of each part, in order.
+    pub bodies: Vec<u64>,
+}
+
+impl Record {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(RECORD_FIXED_LEN + 8 * self.bodies.len());
+        out.push(RECORD_FORMAT);
+        out.extend_from_slice(&self.received.days().to_be_bytes());
+        out.extend_from_slice(&self.epoch.get().to_be_bytes());
+        out.push(self.flags);
+        // Parts are bounded by MAX_PARTS when a tip is inserted.
+        out.extend_from_slice(&(self.bodies.len() as u16).to_be_bytes());
+        for len in &self.bodies {
+            out.extend_from_slice(&len.to_be_bytes());
+        }
+        out
+    }
+
+    pub fn decode(b: &[u8]) -> Result<Self, StorageError> {
+        let bad = StorageError::Corrupt("tip record");
+        if b.len() < RECORD_FIXED_LEN || b[0] != RECORD_FORMAT {
+            return Err(bad);
+        }
+        let received = Day::from_days(i64::from_be_bytes(array(&b[1..9])));
+        let epoch = Epoch::new(u32::from_be_bytes(array(&b[9..13]))).map_err(|_| bad.clone())?;
+        let flags = b[13];
+        let n = usize::from(u16::from_be_bytes(array(&b[14..16])));
+        let rest = &b[RECORD_FIXED_LEN..];
+        if !(1..=MAX_PARTS).contains(&n) || rest.len() != 8 * n {
+            return Err(bad);
+        }
+        let bodies = rest
+            .chunks_exact(8)
+            .map(|c| u64::from_be_bytes(array(c)))
+            .collect();
+        Ok(Self {
+            received,
+            epoch,
+            flags,
+            bodies,
+        })
+    }
+
+    /// Total envelope bytes: every part's header, wrap and body.
+    pub fn size(&self) -> u64 {
+        let per_part = (HEADER_LEN + WRAP_LEN) as u64;
+        self.bodies.iter().map(|b| b + per_part).sum()
+    }
+}
+
+/// Copies a slice whose length the caller has already fixed into an array.
+fn array<const N: usize>(b: &[u8]) -> [u8; N] {
+    let mut out = [0; N];
+    out.copy_from_slice(b);
+    out
+}
+
+/// `blobs` keys of one part start with this.
+pub(super) fn part_prefix(id: TipId, part: u16) -> [u8; 18] {
+    let mut k = [0; 18];
+    k[..16].copy_from_slice(id.as_bytes());
+    k[16..].copy_from_slice(&part.to_be_bytes());
+    k
+}
+
+/// The `blobs` key of one chunk.
+pub(super) fn blob_key(id: TipId, part: u16, chunk: u32) -> [u8; 22] {
+    let mut k = [0; 22];
+    k[..18].copy_from_slice(&part_prefix(id, part));
+    k[18..].copy_from_slice(&chunk.to_be_bytes());
+    k
+}
+
+/// Splits a `blobs` key into (tip id bytes, part, chunk).
+pub(super) fn parse_blob_key(k: &[u8]) -> Result<([u8; 16], u16, u32), StorageError> {
+    if k.len() != 22 {
+        return Err(StorageError::Corrupt("blob key"));
+    }
+    Ok((
+        array(&k[..16]),
+        u16::from_be_bytes(array(&k[16..18])),
+        u32::from_be_bytes(array(&k[18..])),
+    ))
+}
+
+/// The `wraps` key of one part.
+pub(super) fn wrap_key(id: TipId, part: u16) -> [u8; 18] {
+    part_prefix(id, part)
+}
+
+/// The `idempotency` value: tip id ‖ body hash.
+pub(super) fn idempotency_value(id: TipId, body_hash: &[u8; 32]) -> [u8; 48] {
+    let mut v = [0; 48];
+    v[..16].copy_from_slice(id.as_bytes());
+    v[16..].copy_from_slice(body_hash);
+    v
+}
+
+pub(super) fn parse_idempotency_value(v: &[u8]) -> Result<(TipId, [u8; 32]), StorageError> {
+    if v.len() != 48 {
+        return Err(StorageError::Corrupt("idempotency entry"));
+    }
+    Ok((TipId::from_bytes(array(&v[..16])), array(&v[16..])))
+}
+
+/// The chunks of `header ‖ body`, each at most [`CHUNK_LEN`] bytes, without building the
+/// whole concatenation. There is always at least one chunk (the header is not empty).
+pub(super) fn chunks<'a>(header: &'a [u8], body: &'a [u8]) -> impl Iterator<Item = Vec<u8>> + 'a {
+    let total = header.len() + body.len();
+    (0..total.div_ceil(CHUNK_LEN)).map(move |i| {
+        let (start, end) = (i * CHUNK_LEN, ((i + 1) * CHUNK_LEN).min(total));
+        let mut chunk = Vec::with_capacity(end - start);
+        if start < header.len() {
+            chunk.extend_from_slice(&header[start..end.min(header.len())]);
+        }
+        let (body_start, body_end) = (start.max(header.len()), end);
+        if body_start < body_end {
+            chunk.extend_from_slice(&body[body_start - header.len()..body_end - header.len()]);
+        }
+        chunk
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn record() -> Record {
+        Record {
+            received: Day::from_days(20_000),
+            epoch: Epoch::new(3).unwrap(),
+            flags: 0b101,
+            bodies: vec![0, 300_000, 12],
+        }
+    }
+
+    #[test]
+    fn a_record_round_trips_and_holds_only_a_day() {
+        let r = record();
+        let bytes = r.encode();
+        assert_eq!(Record::decode(&bytes).unwrap(), r);
+        // format, day, epoch, flags, count, one length per part: nothing else fits.
+        assert_eq!(bytes.len(), 1 + 8 + 4 + 1 + 2 + 8 * 3);
+        assert_eq!(r.size(), 300_012 + 3 * 152);
+    }
+
+    #[test]
+    fn malformed_records_are_corrupt_not_panics() {
+        let bytes = record().encode();
+        for cut in 0..bytes.len() {
+            assert!(Record::decode(&bytes[..cut]).is_err());
+        }
+        let mut zero_epoch = bytes.clone();
+        zero_epoch[9..13].copy_from_slice(&[0; 4]);
+        assert!(Record::decode(&zero_epoch).is_err());
+        let mut other_format = bytes;
+        other_format[0] = 2;
+        assert!(Record::decode(&other_format).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn chunks_reassemble_to_header_and_body(header_len in 1usize..100, body_len in 0usize..200_000) {
+            let header: Vec<u8> = (0..header_len).map(|i| i as u8).collect();
+            let body: Vec<u8> = (0..body_len).map(|i| (i * 7) as u8).collect();
+            let parts: Vec<Vec<u8>> = chunks(&header, &body).collect();
+            prop_assert!(parts.iter().all(|c| !c.is_empty() && c.len() <= CHUNK_LEN));
+            prop_assert!(parts[..parts.len() - 1].iter().all(|c| c.len() == CHUNK_LEN));
+            let joined = parts.concat();
+            prop_assert_eq!(&joined[..header_len], &header[..]);
+            prop_assert_eq!(&joined[header_len..], &body[..]);
+        }
+    }
+}

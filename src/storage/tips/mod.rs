@@ -1,0 +1,107 @@
+//! Tips: sealed envelopes of 1..=33 parts, stored whole or not at all.
+//!
+//! A part is a 68-byte immutable header, an 84-byte wrap section (replaced by a rewrap)
+//! and a body. Storage never looks inside any of them. Inserting first marks the id
+//! `pending` and writes the blob chunks (invisible: nothing points at them), then one
+//! transaction inserts the record, the wraps and the idempotency entry and clears the
+//! mark; a reader finds the record only once all of it is there. Chunks of an insert that
+//! crashed before its transaction are found through the mark and removed at the next open.
+
+mod insert;
+mod read;
+mod rewrap;
+#[cfg(test)]
+mod tests;
+
+use crate::domain::{Day, Epoch, TipId};
+
+pub(super) use insert::remove_orphan_blobs;
+pub use rewrap::SwapError;
+
+use super::WRAP_LEN;
+
+/// A tip to insert. Its id must be fresh random bytes chosen by the caller.
+pub struct NewTip<'a> {
+    /// Random id of the tip.
+    pub id: TipId,
+    /// The UTC day it arrived: the only time stored.
+    pub received: Day,
+    /// The epoch of the intake key its wraps are sealed to.
+    pub epoch: Epoch,
+    /// Opaque flags kept with the record.
+    pub flags: u8,
+    /// The tip, then its attachments: 1 to [`super::MAX_PARTS`] parts.
+    pub parts: Vec<NewPart<'a>>,
+    /// Present when the witness's client sent an `Idempotency-Key`.
+    pub idempotency: Option<Idempotency>,
+}
+
+/// One part of a tip to insert, already split by the caller.
+pub struct NewPart<'a> {
+    /// The [`super::HEADER_LEN`]-byte header.
+    pub header: &'a [u8],
+    /// The [`WRAP_LEN`]-byte wrap section.
+    pub wrap: &'a [u8],
+    /// The ciphertext body.
+    pub body: &'a [u8],
+}
+
+/// What makes a retried submission recognisable, both hashes computed by the caller.
+#[derive(Clone, Copy)]
+pub struct Idempotency {
+    /// Keyed hash (with the store's pepper) of the client's idempotency key.
+    pub key_hash: [u8; 32],
+    /// Hash of the whole submitted envelope.
+    pub body_hash: [u8; 32],
+}
+
+/// The result of [`super::Store::insert_tip`].
+///
+/// Whatever the outcome, await [`super::Store::durable`] before answering: an `Existing`
+/// tip may come from a request whose flush has not completed yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InsertOutcome {
+    /// The tip was stored under the id it was given.
+    Created(TipId),
+    /// The same key with the same body was stored before (a retry): its id.
+    Existing(TipId),
+    /// The same key was used before with a different body; nothing was stored.
+    Conflict,
+}
+
+/// What a listing shows of a tip, without its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TipSummary {
+    /// The tip's id.
+    pub id: TipId,
+    /// The UTC day it arrived.
+    pub received: Day,
+    /// The epoch its wraps are currently sealed to.
+    pub epoch: Epoch,
+    /// Opaque flags.
+    pub flags: u8,
+    /// Total envelope bytes of all parts (headers, wraps and bodies).
+    pub size: u64,
+    /// Number of parts.
+    pub parts: u16,
+}
+
+/// A tip read back whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredTip {
+    /// Its summary, consistent with the wraps below.
+    pub summary: TipSummary,
+    /// Its parts in order.
+    pub parts: Vec<StoredPart>,
+}
+
+/// One part read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPart {
+    /// The [`super::HEADER_LEN`]-byte header.
+    pub header: Vec<u8>,
+    /// The wrap section as currently stored.
+    pub wrap: [u8; WRAP_LEN],
+    /// The body.
+    pub body: Vec<u8>,
+}

@@ -1,0 +1,118 @@
+//! Reading tips back: the listing and whole tips.
+
+use sled::transaction::{abort, ConflictableTransactionResult, TransactionalTree};
+use sled::Transactional;
+
+use crate::domain::TipId;
+
+use super::super::layout::{self, Record};
+use super::super::{tx_error, StorageError, Store, CHUNK_LEN, HEADER_LEN, WRAP_LEN};
+use super::{StoredPart, StoredTip, TipSummary};
+
+impl Store {
+    /// Every tip's summary, newest day first, then by id (ids are random, so the order
+    /// within a day reveals nothing about arrival).
+    pub fn list_tips(&self) -> Result<Vec<TipSummary>, StorageError> {
+        let mut out = Vec::new();
+        for kv in self.inner.tips.iter() {
+            let (key, value) = kv?;
+            let id = TipId::try_from_slice(&key).map_err(|_| StorageError::Corrupt("tip key"))?;
+            out.push(summary(id, &Record::decode(&value)?));
+        }
+        out.sort_by(|a, b| b.received.cmp(&a.received).then(a.id.cmp(&b.id)));
+        Ok(out)
+    }
+
+    /// A whole tip, or `None` if there is no tip with this id.
+    ///
+    /// The record and the wraps are read in one transaction, so the epoch in the summary
+    /// is the one the returned wraps are sealed to even during a concurrent rewrap.
+    pub fn load_tip(&self, id: TipId) -> Result<Option<StoredTip>, StorageError> {
+        let inner = &self.inner;
+        let found = (&inner.tips, &inner.wraps)
+            .transaction(|(tips, wraps)| read_record_and_wraps(tips, wraps, id))
+            .map_err(tx_error::<StorageError>)?;
+        let Some((record, wraps)) = found else {
+            return Ok(None);
+        };
+        let mut parts = Vec::with_capacity(wraps.len());
+        for ((part, body_len), wrap) in (0u16..).zip(&record.bodies).zip(wraps) {
+            let mut bytes = read_part_bytes(&inner.blobs, id, part, *body_len)?;
+            let body = bytes.split_off(HEADER_LEN);
+            parts.push(StoredPart {
+                header: bytes,
+                wrap,
+                body,
+            });
+        }
+        Ok(Some(StoredTip {
+            summary: summary(id, &record),
+            parts,
+        }))
+    }
+}
+
+pub(super) fn summary(id: TipId, record: &Record) -> TipSummary {
+    TipSummary {
+        id,
+        received: record.received,
+        epoch: record.epoch,
+        flags: record.flags,
+        size: record.size(),
+        // Decoding bounds the count by MAX_PARTS.
+        parts: record.bodies.len() as u16,
+    }
+}
+
+type RecordAndWraps = Option<(Record, Vec<[u8; WRAP_LEN]>)>;
+
+fn read_record_and_wraps(
+    tips: &TransactionalTree,
+    wraps: &TransactionalTree,
+    id: TipId,
+) -> ConflictableTransactionResult<RecordAndWraps, StorageError> {
+    let Some(value) = tips.get(id.as_bytes())? else {
+        return Ok(None);
+    };
+    let record = Record::decode(&value).or_else(abort)?;
+    let mut out = Vec::with_capacity(record.bodies.len());
+    for part in 0..record.bodies.len() as u16 {
+        let wrap = wraps
+            .get(layout::wrap_key(id, part))?
+            .and_then(|w| <[u8; WRAP_LEN]>::try_from(&w[..]).ok());
+        match wrap {
+            Some(wrap) => out.push(wrap),
+            None => return abort(StorageError::Corrupt("wrap section")),
+        }
+    }
+    Ok(Some((record, out)))
+}
+
+/// Reassembles header ‖ body of one part, checking that every chunk is where and as long
+/// as the record says.
+fn read_part_bytes(
+    blobs: &sled::Tree,
+    id: TipId,
+    part: u16,
+    body_len: u64,
+) -> Result<Vec<u8>, StorageError> {
+    let bad = StorageError::Corrupt("blob chunks");
+    let total = usize::try_from(body_len)
+        .ok()
+        .and_then(|b| b.checked_add(HEADER_LEN))
+        .ok_or(bad.clone())?;
+    let mut out = Vec::with_capacity(total);
+    for (expected_chunk, kv) in (0u32..).zip(blobs.scan_prefix(layout::part_prefix(id, part))) {
+        let (key, value) = kv?;
+        let (_, _, chunk) = layout::parse_blob_key(&key)?;
+        let full_so_far = out.len() == expected_chunk as usize * CHUNK_LEN;
+        if chunk != expected_chunk || !full_so_far || out.len() + value.len() > total {
+            return Err(bad);
+        }
+        out.extend_from_slice(&value);
+    }
+    if out.len() != total {
+        return Err(bad);
+    }
+    Ok(out)
+}

@@ -1,0 +1,398 @@
+//! Tests of tip storage: round trips, idempotency, atomicity, crash leftovers, rewrap.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::super::testutil::{all_values, temp_store, PEPPER};
+use super::super::{layout, StorageError, Store, HEADER_LEN, MAX_VALUE_LEN, WRAP_LEN};
+use super::*;
+
+/// A distinct id per call, spread over the key space like random ids.
+fn fresh_id() -> TipId {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&n.wrapping_mul(0x9E37_79B9_7F4A_7C15).to_be_bytes());
+    b[8..].copy_from_slice(&n.to_be_bytes());
+    TipId::from_bytes(b)
+}
+
+/// Owned bytes of a part, so tests can build `NewPart`s that borrow them.
+struct Part {
+    header: Vec<u8>,
+    wrap: Vec<u8>,
+    body: Vec<u8>,
+}
+
+fn part(seed: u8, body_len: usize) -> Part {
+    Part {
+        header: vec![seed; HEADER_LEN],
+        wrap: vec![seed.wrapping_add(1); WRAP_LEN],
+        body: (0..body_len)
+            .map(|i| (i as u8).wrapping_mul(31) ^ seed)
+            .collect(),
+    }
+}
+
+fn new_tip<'a>(id: TipId, day: i64, parts: &'a [Part], idem: Option<Idempotency>) -> NewTip<'a> {
+    NewTip {
+        id,
+        received: Day::from_days(day),
+        epoch: Epoch::FIRST,
+        flags: 1,
+        parts: parts
+            .iter()
+            .map(|p| NewPart {
+                header: &p.header,
+                wrap: &p.wrap,
+                body: &p.body,
+            })
+            .collect(),
+        idempotency: idem,
+    }
+}
+
+fn idem(key: u8, body: u8) -> Option<Idempotency> {
+    Some(Idempotency {
+        key_hash: [key; 32],
+        body_hash: [body; 32],
+    })
+}
+
+fn blob_count(store: &Store, id: TipId) -> usize {
+    store.raw_blobs().scan_prefix(id.as_bytes()).count()
+}
+
+#[test]
+fn a_multi_part_tip_reads_back_byte_for_byte() {
+    let (_dir, store) = temp_store();
+    let parts = [
+        part(1, 10),
+        part(2, 0),
+        part(3, 200 * 1024 + 77),
+        part(4, CHUNK_EXACT),
+    ];
+    let id = fresh_id();
+    let outcome = store.insert_tip(new_tip(id, 19_000, &parts, None)).unwrap();
+    assert_eq!(outcome, InsertOutcome::Created(id));
+
+    let tip = store.load_tip(id).unwrap().expect("the tip is stored");
+    assert_eq!(tip.parts.len(), parts.len());
+    for (stored, sent) in tip.parts.iter().zip(&parts) {
+        assert_eq!(stored.header, sent.header);
+        assert_eq!(&stored.wrap[..], &sent.wrap[..]);
+        assert_eq!(stored.body, sent.body);
+    }
+    let expected_size: usize = parts
+        .iter()
+        .map(|p| p.header.len() + p.wrap.len() + p.body.len())
+        .sum();
+    assert_eq!(tip.summary.size, expected_size as u64);
+    assert_eq!(tip.summary.parts, 4);
+    assert_eq!(tip.summary.received, Day::from_days(19_000));
+    assert_eq!(store.load_tip(fresh_id()).unwrap(), None);
+}
+
+/// A body that makes header ‖ body exactly two chunks.
+const CHUNK_EXACT: usize = 2 * layout::CHUNK_LEN - HEADER_LEN;
+
+#[test]
+fn no_sled_value_is_larger_than_64_kib() {
+    let (_dir, store) = temp_store();
+    let parts = [part(9, 3 * 1024 * 1024 + 5), part(8, 150_000)];
+    store
+        .insert_tip(new_tip(fresh_id(), 1, &parts, idem(1, 1)))
+        .unwrap();
+    store.replace_keyring(None, &vec![b'k'; 300_000]).unwrap();
+    store.append_audit(|_, _| vec![0; 1000]).unwrap();
+    let values = all_values(&store);
+    assert!(values.len() > 100);
+    for (tree, _, len) in values {
+        assert!(len <= MAX_VALUE_LEN, "{tree} holds a value of {len} bytes");
+    }
+}
+
+#[test]
+fn a_retry_with_the_same_key_and_body_returns_the_first_id() {
+    let (_dir, store) = temp_store();
+    let parts = [part(1, 100_000)];
+    let first = fresh_id();
+    store
+        .insert_tip(new_tip(first, 5, &parts, idem(7, 7)))
+        .unwrap();
+    let retry = fresh_id();
+    let outcome = store
+        .insert_tip(new_tip(retry, 5, &parts, idem(7, 7)))
+        .unwrap();
+    assert_eq!(outcome, InsertOutcome::Existing(first));
+    assert_eq!(store.tip_count().unwrap(), 1);
+    assert_eq!(blob_count(&store, retry), 0);
+}
+
+#[test]
+fn the_same_key_with_another_body_is_a_conflict_and_leaves_nothing() {
+    let (_dir, store) = temp_store();
+    let parts = [part(1, 100_000)];
+    store
+        .insert_tip(new_tip(fresh_id(), 5, &parts, idem(7, 7)))
+        .unwrap();
+    let other = fresh_id();
+    let outcome = store
+        .insert_tip(new_tip(other, 5, &parts, idem(7, 8)))
+        .unwrap();
+    assert_eq!(outcome, InsertOutcome::Conflict);
+    assert_eq!(store.tip_count().unwrap(), 1);
+    assert_eq!(blob_count(&store, other), 0);
+    assert_eq!(store.load_tip(other).unwrap(), None);
+    assert_eq!(
+        store.inner.pending.len(),
+        0,
+        "no insert is left marked pending"
+    );
+}
+
+#[test]
+fn concurrent_retries_of_one_submission_store_it_once() {
+    let (_dir, store) = temp_store();
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let (store, barrier) = (store.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let parts = [part(1, 70_000)];
+                let id = fresh_id();
+                barrier.wait();
+                (
+                    id,
+                    store
+                        .insert_tip(new_tip(id, 5, &parts, idem(3, 4)))
+                        .unwrap(),
+                )
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let created: Vec<_> = results
+        .iter()
+        .filter_map(|(_, o)| match o {
+            InsertOutcome::Created(id) => Some(*id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(created.len(), 1);
+    for (id, outcome) in &results {
+        if *outcome != InsertOutcome::Created(*id) {
+            assert_eq!(*outcome, InsertOutcome::Existing(created[0]));
+            assert_eq!(blob_count(&store, *id), 0, "a retry left its chunks behind");
+        }
+    }
+    assert_eq!(store.tip_count().unwrap(), 1);
+}
+
+#[test]
+fn wrong_sizes_are_refused_before_anything_is_written() {
+    let (_dir, store) = temp_store();
+    let mut bad = part(1, 10);
+    bad.header.pop();
+    let id = fresh_id();
+    assert!(matches!(
+        store.insert_tip(new_tip(id, 1, &[bad], None)),
+        Err(StorageError::Invalid(_))
+    ));
+    assert!(matches!(
+        store.insert_tip(new_tip(id, 1, &[], None)),
+        Err(StorageError::Invalid(_))
+    ));
+    let too_many: Vec<Part> = (0..34).map(|i| part(i, 1)).collect();
+    assert!(store.insert_tip(new_tip(id, 1, &too_many, None)).is_err());
+    assert_eq!(blob_count(&store, id), 0);
+}
+
+#[test]
+fn an_id_already_in_use_is_refused_and_the_stored_tip_is_untouched() {
+    let (_dir, store) = temp_store();
+    let id = fresh_id();
+    let original = [part(1, 40_000)];
+    store.insert_tip(new_tip(id, 1, &original, None)).unwrap();
+    let intruder = [part(2, 40_000)];
+    assert!(matches!(
+        store.insert_tip(new_tip(id, 1, &intruder, None)),
+        Err(StorageError::DuplicateId)
+    ));
+    assert_eq!(
+        store.load_tip(id).unwrap().unwrap().parts[0].body,
+        original[0].body
+    );
+}
+
+#[test]
+fn tips_inserted_by_16_threads_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), PEPPER).unwrap();
+    let handles: Vec<_> = (0..16u8)
+        .map(|t| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                let mut ids = Vec::new();
+                for i in 0..10u8 {
+                    let parts = [part(t ^ i, 1000 + 5000 * usize::from(i))];
+                    let id = fresh_id();
+                    let key = idem(t * 16 + i, 0);
+                    assert_eq!(
+                        store.insert_tip(new_tip(id, 1, &parts, key)).unwrap(),
+                        InsertOutcome::Created(id)
+                    );
+                    store.durable_blocking().unwrap();
+                    ids.push((id, parts));
+                }
+                ids
+            })
+        })
+        .collect();
+    let inserted: Vec<_> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    drop(store);
+
+    let store = Store::open(dir.path(), [0; 32]).unwrap();
+    assert_eq!(store.tip_count().unwrap(), 160);
+    for (id, parts) in inserted {
+        let tip = store
+            .load_tip(id)
+            .unwrap()
+            .expect("acknowledged tip survives");
+        assert_eq!(tip.parts[0].body, parts[0].body);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_async_submissions_all_become_durable() {
+    let (_dir, store) = temp_store();
+    let tasks: Vec<_> = (0..64)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let parts = [part(i, 2000)];
+                let id = fresh_id();
+                store.insert_tip(new_tip(id, 1, &parts, None)).unwrap();
+                store.durable().await.unwrap();
+                id
+            })
+        })
+        .collect();
+    let all = async {
+        for t in tasks {
+            t.await.unwrap();
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(30), all)
+        .await
+        .expect("durable() deadlocked");
+    assert_eq!(store.tip_count().unwrap(), 64);
+}
+
+#[test]
+fn blobs_without_a_record_are_removed_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), PEPPER).unwrap();
+    let kept = fresh_id();
+    let parts = [part(1, 100_000)];
+    store.insert_tip(new_tip(kept, 1, &parts, None)).unwrap();
+    // A crash after the chunks were written but before the record was committed.
+    let orphan = fresh_id();
+    let orphan_parts = [part(2, 100_000), part(3, 10)];
+    store
+        .stage(&new_tip(orphan, 1, &orphan_parts, None))
+        .unwrap();
+    assert_eq!(blob_count(&store, orphan), 5);
+    store.durable_blocking().unwrap();
+    drop(store);
+
+    let store = Store::open(dir.path(), PEPPER).unwrap();
+    assert_eq!(blob_count(&store, orphan), 0);
+    assert_eq!(
+        store.load_tip(kept).unwrap().unwrap().parts[0].body,
+        parts[0].body
+    );
+}
+
+#[test]
+fn a_rewrap_replaces_every_wrap_and_the_epoch() {
+    let (_dir, store) = temp_store();
+    let id = fresh_id();
+    let parts = [part(1, 10), part(2, 70_000)];
+    store.insert_tip(new_tip(id, 1, &parts, None)).unwrap();
+    let epoch2 = Epoch::new(2).unwrap();
+    let new_wraps = [[0xAA; WRAP_LEN], [0xBB; WRAP_LEN]];
+    store
+        .swap_wraps(id, Epoch::FIRST, &new_wraps, epoch2)
+        .unwrap();
+    let tip = store.load_tip(id).unwrap().unwrap();
+    assert_eq!(tip.summary.epoch, epoch2);
+    assert_eq!(tip.parts[0].wrap, new_wraps[0]);
+    assert_eq!(tip.parts[1].wrap, new_wraps[1]);
+    assert_eq!(tip.parts[1].body, parts[1].body);
+}
+
+#[test]
+fn a_rewrap_from_a_stale_epoch_or_with_the_wrong_count_changes_nothing() {
+    let (_dir, store) = temp_store();
+    let id = fresh_id();
+    let parts = [part(1, 10), part(2, 10)];
+    store.insert_tip(new_tip(id, 1, &parts, None)).unwrap();
+    let (e2, e3) = (Epoch::new(2).unwrap(), Epoch::new(3).unwrap());
+    let before = store.load_tip(id).unwrap();
+
+    let stale = store.swap_wraps(id, e2, &[[1; WRAP_LEN], [1; WRAP_LEN]], e3);
+    assert!(matches!(stale, Err(SwapError::EpochMismatch { stored }) if stored == Epoch::FIRST));
+    let short = store.swap_wraps(id, Epoch::FIRST, &[[1; WRAP_LEN]], e2);
+    assert!(matches!(short, Err(SwapError::PartCount { stored: 2 })));
+    let backwards = store.swap_wraps(id, e2, &[[1; WRAP_LEN], [1; WRAP_LEN]], Epoch::FIRST);
+    assert!(matches!(backwards, Err(SwapError::NotLater)));
+    let missing = store.swap_wraps(fresh_id(), Epoch::FIRST, &[[1; WRAP_LEN]], e2);
+    assert!(matches!(missing, Err(SwapError::NotFound)));
+    assert_eq!(store.load_tip(id).unwrap(), before);
+
+    // Two reviewers rewrap the same tip at once: one wins, the other is told.
+    store
+        .swap_wraps(id, Epoch::FIRST, &[[2; WRAP_LEN], [2; WRAP_LEN]], e2)
+        .unwrap();
+    let second = store.swap_wraps(id, Epoch::FIRST, &[[3; WRAP_LEN], [3; WRAP_LEN]], e2);
+    assert!(matches!(second, Err(SwapError::EpochMismatch { .. })));
+    assert_eq!(
+        store.load_tip(id).unwrap().unwrap().parts[0].wrap,
+        [2; WRAP_LEN]
+    );
+}
+
+#[test]
+fn the_listing_is_newest_day_first_then_by_id() {
+    let (_dir, store) = temp_store();
+    let parts = [part(1, 5)];
+    let mut expected = Vec::new();
+    for day in [3, 1, 3, 2, 1] {
+        let id = fresh_id();
+        store.insert_tip(new_tip(id, day, &parts, None)).unwrap();
+        expected.push((Day::from_days(day), id));
+    }
+    expected.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let listed: Vec<_> = store
+        .list_tips()
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.received, s.id))
+        .collect();
+    assert_eq!(listed, expected);
+}
+
+#[test]
+fn the_stored_record_holds_a_day_and_no_finer_time() {
+    let (_dir, store) = temp_store();
+    let id = fresh_id();
+    let parts = [part(1, 5), part(2, 6)];
+    store.insert_tip(new_tip(id, 20_100, &parts, None)).unwrap();
+    let raw = store.raw_tips().get(id.as_bytes()).unwrap().unwrap();
+    // format, day, epoch, flags, part count, two body lengths: no room for a timestamp.
+    assert_eq!(raw.len(), 1 + 8 + 4 + 1 + 2 + 2 * 8);
+    assert_eq!(&raw[1..9], &20_100i64.to_be_bytes());
+}
