@@ -179,7 +179,12 @@ pub async fn swap_wraps(
             .swap_wraps(id, from, &wraps, current)
             .map_err(|e| match e {
                 SwapError::NotFound => ApiError::NotFound,
-                SwapError::EpochMismatch | SwapError::PartCount => ApiError::Conflict,
+                SwapError::EpochMismatch { .. } | SwapError::PartCount { .. } => {
+                    ApiError::Conflict
+                }
+                SwapError::NotLater => ApiError::BadRequest(
+                    "a tip can only be re-wrapped to a later key epoch",
+                ),
                 SwapError::Storage(s) => ApiError::Storage(s),
             })?;
         audit_log::record(
