@@ -344,3 +344,117 @@ proptest! {
         prop_assert!(refused(open(&env, &sk)));
     }
 }
+
+/// Writes the files under `tests/vectors/` (see its README). Run by hand when the format
+/// changes: `cargo test --lib generate_test_vectors -- --ignored`. The intake key it
+/// makes is a throwaway TEST-ONLY key; nothing real is ever sealed to it.
+#[test]
+#[ignore]
+fn generate_test_vectors() {
+    use std::fs;
+
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
+    fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, bytes: &[u8]| fs::write(dir.join(name), bytes).unwrap();
+
+    let (pk, sk) = keys();
+    write(
+        "TEST-ONLY-intake-secret.hex",
+        format!("{}\n", hex::encode(&sk.to_bytes()[..])).as_bytes(),
+    );
+
+    let note = b"TEST VECTOR - an attachment";
+    let tip_json = format!(
+        concat!(
+            r#"{{"format":"tipseal/sealed-tip/v1","tip":{{"free_text":"TEST VECTOR - not a real tip"}},"#,
+            r#""attachments":[{{"part":1,"name":"note.txt","media_type":"text/plain","size":{},"blake2b":"{}"}}]}}"#
+        ),
+        note.len(),
+        hex::encode(crate::crypto::hash32(note, &[])),
+    );
+    let tip_json = tip_json.as_bytes();
+    let big = pattern(70_000);
+    let e1 = epoch(1);
+
+    let tip = seal(tip_json, Kind::Tip, Flags::NONE, e1, &pk).unwrap();
+    let small = seal(note, Kind::Attachment, Flags::NONE, e1, &pk).unwrap();
+    let multi = seal(&big, Kind::Attachment, Flags::NONE, e1, &pk).unwrap();
+    write("good-tip.tsev", &tip);
+    write("good-tip.plaintext", tip_json);
+    write("good-attachment-small.tsev", &small);
+    write("good-attachment-small.plaintext", note);
+    write("good-attachment-multichunk.tsev", &multi);
+    write("good-attachment-multichunk.plaintext", &big);
+    write(
+        "good-bundle.tsbn",
+        &crate::domain::bundle::encode(&[&tip, &small]),
+    );
+
+    // Structural defects, each a one-field change of the good tip.
+    let patched = |name: &str, at: usize, bytes: &[u8]| {
+        let mut b = tip.clone();
+        b[at..at + bytes.len()].copy_from_slice(bytes);
+        write(name, &b);
+    };
+    patched("bad-magic.tsev", 0, b"TSEW");
+    patched("unsupported-version.tsev", 4, &[0x02]);
+    patched("unknown-kind.tsev", 5, &[0x03]);
+    patched("unknown-flag-bits.tsev", 6, &[0x02]);
+    patched("reserved-nonzero.tsev", 7, &[0x01]);
+    patched("bad-bucket.tsev", 8, &16_385u32.to_be_bytes());
+    patched("epoch-zero.tsev", 68, &[0, 0, 0, 0]);
+    write("truncated.tsev", &tip[..tip.len() - 1]);
+    write("trailing-bytes.tsev", &[&tip[..], &[0u8]].concat());
+
+    // Well-formed structure, refused by `open` as DecryptionFailed.
+    let mut bad_commitment = tip.clone();
+    bad_commitment[12] ^= 0x01;
+    write("bad-commitment.tsev", &bad_commitment);
+
+    let other = seal(tip_json, Kind::Tip, Flags::NONE, e1, &pk).unwrap();
+    let mut swapped_wrap = tip.clone();
+    swapped_wrap[HEADER_LEN..PREFIX_LEN].copy_from_slice(&other[HEADER_LEN..PREFIX_LEN]);
+    write("swapped-wrap.tsev", &swapped_wrap);
+
+    let mut flipped = tip.clone();
+    flipped[PREFIX_LEN + 100] ^= 0x01;
+    write("flipped-body-bit.tsev", &flipped);
+
+    let key = ContentKey::generate();
+    let wrap = WrapSection {
+        epoch: e1,
+        sealed_key: key.seal_to(&pk),
+    };
+    let bucket = Bucket::from_u32(16_384).unwrap();
+    let mut padded = vec![0u8; bucket.len()];
+    padded[..tip_json.len()].copy_from_slice(tip_json);
+    padded[tip_json.len()] = 0x80;
+    let craft = |padded: &[u8], tags: fn(usize, usize) -> stream::Tag| {
+        seal::encrypt_padded(padded, bucket, Kind::Tip, Flags::NONE, &key, &wrap, tags).unwrap()
+    };
+    write(
+        "no-final.tsev",
+        &craft(&padded, |_, _| stream::Tag::Message),
+    );
+    write(
+        "last-chunk-push.tsev",
+        &craft(&padded, |_, _| stream::Tag::Push),
+    );
+    let mut unpadded = padded.clone();
+    unpadded[tip_json.len()] = 0x00;
+    write("bad-padding.tsev", &craft(&unpadded, seal::standard_tag));
+
+    // Bundles.
+    let b = |parts: &[&[u8]]| crate::domain::bundle::encode(parts);
+    write("bundle-attachment-first.tsbn", &b(&[&small, &tip]));
+    let mut relabelled = small.clone();
+    relabelled[EPOCH_BYTES].copy_from_slice(&2u32.to_be_bytes());
+    write("bundle-mixed-epochs.tsbn", &b(&[&tip, &relabelled]));
+    write(
+        "bundle-trailing-bytes.tsbn",
+        &[&b(&[&tip])[..], &[0u8]].concat(),
+    );
+    let mut bad_magic = b(&[&tip]);
+    bad_magic[3] = b'X';
+    write("bundle-bad-magic.tsbn", &bad_magic);
+}
