@@ -7,9 +7,7 @@ use zeroize::Zeroizing;
 use super::{associated_data, ContentKey};
 use crate::crypto::intake::IntakePublicKey;
 use crate::crypto::{init, CryptoError};
-use crate::domain::envelope::{
-    Bucket, Flags, Header, Kind, WrapSection, CHUNK_LEN, HEADER_LEN, MAX_PLAINTEXT,
-};
+use crate::domain::envelope::{Bucket, Flags, Header, Kind, WrapSection, CHUNK_LEN, MAX_PLAINTEXT};
 use crate::domain::Epoch;
 
 /// Seals `plaintext` into an Envelope v1 for the intake key of `epoch`.
@@ -87,7 +85,6 @@ pub(super) fn encrypt_padded(
         out.extend_from_slice(&ct);
     }
     debug_assert_eq!(out.len(), bucket.envelope_len());
-    debug_assert_eq!(HEADER_LEN, header_bytes.len());
     Ok(out)
 }
 
