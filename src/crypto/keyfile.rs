@@ -149,11 +149,19 @@ pub fn write_identity(
             return Err(e);
         }
     };
-    secret.write_all(&json)?;
-    secret.sync_all()?;
-    public.write_all(&PublicKeyFile::to_json(&id.public()))?;
-    public.sync_all()?;
-    Ok(())
+    let written = (|| -> Result<(), CryptoError> {
+        secret.write_all(&json)?;
+        secret.sync_all()?;
+        public.write_all(&PublicKeyFile::to_json(&id.public()))?;
+        public.sync_all()?;
+        Ok(())
+    })();
+    if written.is_err() {
+        // Leave no half-written key behind (both files were created by this call).
+        let _ = fs::remove_file(path);
+        let _ = fs::remove_file(&pub_path);
+    }
+    written
 }
 
 /// Reads and decrypts an identity. A wrong passphrase and a damaged ciphertext both
@@ -318,6 +326,16 @@ mod tests {
         let empty = Passphrase::new(String::new());
         assert!(write_identity(&other, &id, &empty, KdfStrength::Interactive).is_err());
         assert!(!other.exists());
+    }
+
+    #[test]
+    fn an_existing_public_file_blocks_the_write_and_is_left_alone() {
+        let (_d, path, id, pass) = setup();
+        let other = path.with_file_name("rui.key");
+        fs::write(public_path(&other), b"someone else's").unwrap();
+        assert!(write_identity(&other, &id, &pass, KdfStrength::Interactive).is_err());
+        assert!(!other.exists());
+        assert_eq!(fs::read(public_path(&other)).unwrap(), b"someone else's");
     }
 
     fn edit(path: &Path, f: impl FnOnce(&mut serde_json::Value)) {
