@@ -244,3 +244,27 @@ fn adding_twice_or_revoking_a_stranger_is_refused() {
     assert!(!verified(&by_id.unwrap()).has_reviewers());
     assert!(rotate(&t.chain[3], &t.ada, 0).is_err());
 }
+
+#[test]
+fn a_keyring_with_any_byte_changed_never_verifies_to_different_contents() {
+    use proptest::test_runner::{Config, TestRunner};
+    let t = team();
+    let original = t.chain[3].to_json();
+    let mut runner = TestRunner::new(Config {
+        cases: 256,
+        ..Config::default()
+    });
+    runner
+        .run(&(0..original.len(), 1u8..=255), |(at, xor)| {
+            let mut bytes = original.clone();
+            bytes[at] ^= xor;
+            let Ok(file) = KeyringFile::from_json(&bytes) else {
+                return Ok(());
+            };
+            if let Ok(v) = verify_chain(&file, None) {
+                proptest::prop_assert_eq!(v.manifests(), t.chain[3].manifests());
+            }
+            Ok(())
+        })
+        .unwrap();
+}

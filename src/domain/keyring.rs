@@ -492,4 +492,20 @@ mod tests {
         let as_manifest_entry = serde_json::to_vec(&p).unwrap();
         assert!(PublicKeyFile::from_json(&as_manifest_entry).is_err());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(0u8.., 0..512)) {
+            let _ = KeyringFile::from_json(&bytes);
+            let _ = Manifest::from_json(&bytes);
+            let _ = PublicKeyFile::from_json(&bytes);
+        }
+
+        #[test]
+        fn parsing_arbitrary_names_never_panics(s in ".{0,80}") {
+            if let Ok(n) = PersonName::parse(&s) {
+                proptest::prop_assert!(n.as_str().chars().count() <= PersonName::MAX_CHARS);
+            }
+        }
+    }
 }
