@@ -3,7 +3,7 @@
 //! [`Identity`] holds the secrets (on the person's own machine only). [`PublicKeys`] is
 //! a parsed and checked [`PublicIdentity`]: the key lengths are right and the key id
 //! matches the keys. Signing is crate-internal and always domain-separated through
-//! [`SignatureDomain`], so a login signature can never pass as a manifest signature;
+//! `SignatureDomain`, so a login signature can never pass as a manifest signature;
 //! callers use the typed signers in `crypto::keyring` and `crypto::auth`.
 //!
 //! Must never: print a secret, convert between Ed25519 and X25519 keys, or hand out a
