@@ -12,7 +12,7 @@ use crate::crypto::keyfile::{read_identity, read_public};
 use crate::crypto::keyring::{self, verify_chain, VerifiedKeyring};
 use crate::domain::keyring::KeyringFile;
 
-use super::{passphrase, read_file, write_atomic, Client, CliError};
+use super::{passphrase, read_file, write_atomic, CliError, Client};
 
 /// How long a manifest is valid before it must be renewed by a rotation.
 const VALIDITY_DAYS: u32 = 365;
@@ -97,8 +97,16 @@ pub fn run(c: Command) -> Result<(), CliError> {
         Command::AddReviewer { k, reviewer } => {
             let public = read_public(&reviewer)?;
             let (admin, current) = load(&k)?;
-            if current.current().reviewers.iter().any(|r| r.id == public.id) {
-                return Err(CliError::Usage(format!("{} is already a reviewer", public.name)));
+            if current
+                .current()
+                .reviewers
+                .iter()
+                .any(|r| r.id == public.id)
+            {
+                return Err(CliError::Usage(format!(
+                    "{} is already a reviewer",
+                    public.name
+                )));
             }
             let file = keyring::add_reviewer(&current, &admin, public, VALIDITY_DAYS)?;
             save(&k.keyring, &file, "reviewer added")
@@ -149,7 +157,10 @@ fn save(path: &Path, file: &KeyringFile, what: &str) -> Result<(), CliError> {
         verified.epoch(),
         m.reviewers.len()
     );
-    println!("Publish it with: tipseal admin publish --keyring {} --server URL", path.display());
+    println!(
+        "Publish it with: tipseal admin publish --keyring {} --server URL",
+        path.display()
+    );
     Ok(())
 }
 
@@ -163,17 +174,25 @@ fn audit(admin_key: &Path, server: &str) -> Result<(), CliError> {
         if page.is_empty() {
             break;
         }
-        raw.extend(page.into_iter().map(|v| serde_json::to_vec(&v).unwrap_or_default()));
+        raw.extend(
+            page.into_iter()
+                .map(|v| serde_json::to_vec(&v).unwrap_or_default()),
+        );
     }
     match crate::http::audit_log::verify_chain(&raw) {
         Ok(entries) => {
             for e in &entries {
                 let actor = e.actor.map(|a| a.to_string()).unwrap_or_else(|| "-".into());
-                println!("{:>5}  {}  {:<18}  {}  {}", e.seq, e.at, e.event, actor, e.detail);
+                println!(
+                    "{:>5}  {}  {:<18}  {}  {}",
+                    e.seq, e.at, e.event, actor, e.detail
+                );
             }
             println!("The audit chain of {} entries is intact.", entries.len());
             Ok(())
         }
-        Err(why) => Err(CliError::Usage(format!("the audit chain does not verify: {why}"))),
+        Err(why) => Err(CliError::Usage(format!(
+            "the audit chain does not verify: {why}"
+        ))),
     }
 }

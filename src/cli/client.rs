@@ -65,7 +65,8 @@ impl Client {
             .timeout(Duration::from_secs(600))
             .user_agent("tipseal");
         if let Some(p) = proxy {
-            let proxy = ureq::Proxy::new(p).map_err(|e| CliError::Usage(format!("bad proxy: {e}")))?;
+            let proxy =
+                ureq::Proxy::new(p).map_err(|e| CliError::Usage(format!("bad proxy: {e}")))?;
             b = b.proxy(proxy);
         }
         Ok(Self {
@@ -175,7 +176,10 @@ impl Client {
 
     /// Reads the audit chain (admins).
     pub fn audit(&self, s: &Session, after: u64) -> Result<Vec<serde_json::Value>, CliError> {
-        let req = self.authed(self.agent.get(&self.url(&format!("/audit?after={after}"))), s);
+        let req = self.authed(
+            self.agent.get(&self.url(&format!("/audit?after={after}"))),
+            s,
+        );
         parse_json(&self.call(req, None)?)
     }
 

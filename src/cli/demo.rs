@@ -12,11 +12,11 @@ use zeroize::Zeroizing;
 use crate::crypto::identity::Identity;
 use crate::crypto::keyfile::{read_identity, read_public, write_identity, KdfStrength, Passphrase};
 use crate::crypto::keyring::{self, verify_chain};
-use crate::domain::keyring::KeyringFile;
+use crate::domain::keyring::{KeyringFile, PersonName};
 use crate::domain::tip::TipDocument;
 use crate::http::ServerSettings;
 
-use super::{read_file, review, submit, write_atomic, Client, CliError};
+use super::{read_file, review, submit, write_atomic, CliError, Client};
 
 /// Where the demo keeps everything.
 pub const DEMO_DIR: &str = "tipseal-demo";
@@ -69,8 +69,8 @@ pub fn prepare(settings: &mut ServerSettings, custom_data: bool) -> Result<Demo,
 fn create(d: &Demo) -> Result<(), CliError> {
     std::fs::create_dir_all(&d.identities).map_err(|e| CliError::File(d.identities.clone(), e))?;
     let pass = Passphrase::from(DEMO_PASSPHRASE.to_owned());
-    let admin = Identity::generate("demo-admin")?;
-    let reviewer = Identity::generate("demo-reviewer")?;
+    let admin = Identity::generate(PersonName::parse("demo-admin")?);
+    let reviewer = Identity::generate(PersonName::parse("demo-reviewer")?);
     for (key, path) in [(&admin, d.admin_key()), (&reviewer, d.reviewer_key())] {
         if path.exists() {
             std::fs::remove_file(&path).map_err(|e| CliError::File(path.clone(), e))?;
@@ -106,7 +106,11 @@ pub fn show_flow(d: &Demo, url: &str) {
         .ok()
         .and_then(|p| {
             let cwd = std::env::current_dir().ok()?;
-            Some(p.strip_prefix(&cwd).map(|r| Path::new(".").join(r)).unwrap_or(p))
+            Some(
+                p.strip_prefix(&cwd)
+                    .map(|r| Path::new(".").join(r))
+                    .unwrap_or(p),
+            )
         })
         .map_or_else(|| "tipseal".to_owned(), |p| p.display().to_string());
     println!(
@@ -142,9 +146,12 @@ fn run_flow(d: &Demo, url: &str) -> Result<String, CliError> {
     let fetched = client.fetch(&session, receipt.id)?;
     let keyring = verify_chain(&KeyringFile::from_json(&keyring.to_json())?, None)?;
     let opened = review::open_bundle(&keyring, &reviewer, receipt.id, &fetched)?;
-    let same = opened.sealed.tip == doc && opened.files.first().map(|f| &f[..]) == Some(&attachment.1[..]);
+    let same =
+        opened.sealed.tip == doc && opened.files.first().map(|f| &f[..]) == Some(&attachment.1[..]);
     if !same {
-        return Err(CliError::Usage("the opened tip differs from the one submitted".into()));
+        return Err(CliError::Usage(
+            "the opened tip differs from the one submitted".into(),
+        ));
     }
     let site = opened
         .sealed

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use crate::crypto::identity::Identity;
 use crate::crypto::keyfile::{write_identity, KdfStrength};
+use crate::domain::keyring::PersonName;
 
 use super::{passphrase, CliError};
 
@@ -49,10 +50,13 @@ pub fn run(a: Args) -> Result<(), CliError> {
             .file_stem()
             .map_or_else(|| "key".to_owned(), |s| s.to_string_lossy().into_owned())
     });
-    let id = Identity::generate(&name)?;
+    let id = Identity::generate(PersonName::parse(&name)?);
     let pass = passphrase::read_new(&a.out.display().to_string())?;
     write_identity(&a.out, &id, &pass, a.kdf.into())?;
-    println!("Wrote secret key {} (encrypted, mode 0600)", a.out.display());
+    println!(
+        "Wrote secret key {} (encrypted, mode 0600)",
+        a.out.display()
+    );
     println!("Wrote public key {}.pub", a.out.display());
     println!("Key id: {}  name: {}", id.key_id(), name);
     Ok(())

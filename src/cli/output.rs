@@ -26,14 +26,20 @@ pub fn receipt(r: &Receipt, json: bool) -> Result<(), CliError> {
 /// Prints the tip list.
 pub fn tip_list(rows: &[TipRow], json: bool) -> Result<(), CliError> {
     if json {
-        println!("{}", serde_json::to_string_pretty(rows).expect("rows serialize"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(rows).expect("rows serialize")
+        );
         return Ok(());
     }
     if rows.is_empty() {
         println!("No tips.");
         return Ok(());
     }
-    println!("{:<32}  {:<10}  {:>5}  {:>5}  {:>10}  path", "id", "received", "epoch", "parts", "bytes");
+    println!(
+        "{:<32}  {:<10}  {:>5}  {:>5}  {:>10}  path",
+        "id", "received", "epoch", "parts", "bytes"
+    );
     for r in rows {
         println!(
             "{:<32}  {:<10}  {:>5}  {:>5}  {:>10}  {}",
@@ -42,7 +48,11 @@ pub fn tip_list(rows: &[TipRow], json: bool) -> Result<(), CliError> {
             r.epoch,
             r.parts,
             r.size,
-            if r.sealed_by_server { "sealed by server" } else { "sealed by witness" }
+            if r.sealed_by_server {
+                "sealed by server"
+            } else {
+                "sealed by witness"
+            }
         );
     }
     Ok(())
@@ -70,7 +80,10 @@ pub fn tip(t: &OpenedTip, saved: &[PathBuf], json: bool) -> Result<(), CliError>
             "tip": t.sealed.tip,
             "attachments": attachments,
         });
-        println!("{}", serde_json::to_string_pretty(&v).expect("tip serializes"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&v).expect("tip serializes")
+        );
         return Ok(());
     }
     println!("Tip {}", t.id);
@@ -93,7 +106,10 @@ pub fn tip(t: &OpenedTip, saved: &[PathBuf], json: bool) -> Result<(), CliError>
                 .get(i)
                 .map(|p| format!(" → saved to {}", p.display()))
                 .unwrap_or_default();
-            println!("  {} ({}, {} bytes){}", a.name, a.media_type, a.size, where_);
+            println!(
+                "  {} ({}, {} bytes){}",
+                a.name, a.media_type, a.size, where_
+            );
         }
     }
     Ok(())

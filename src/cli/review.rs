@@ -5,6 +5,7 @@
 //! beside the key file): a server that later serves a different chain — which could trick
 //! `rewrap` into sealing tips to a key the server's operator holds — is refused.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -21,7 +22,7 @@ use crate::domain::envelope::{Flags, Kind};
 use crate::domain::tip::{AttachmentMeta, SealedTip};
 use crate::domain::{Epoch, TipId};
 
-use super::{output, passphrase, Client, CliError};
+use super::{output, passphrase, CliError, Client};
 
 /// `tipseal review` subcommands.
 #[derive(clap::Subcommand, Debug)]
@@ -127,7 +128,9 @@ fn check_pin(key: &Path, keyring: &VerifiedKeyring) -> Result<(), CliError> {
     let mut pin_path = key.as_os_str().to_owned();
     pin_path.push(".keyring-pin");
     let pin_path = PathBuf::from(pin_path);
-    let genesis = hex::encode(keyring.genesis_hash());
+    let genesis = keyring
+        .manifest_hash(Epoch::FIRST)
+        .ok_or_else(|| CliError::Usage("the keyring has no genesis manifest".into()))?;
     match std::fs::read_to_string(&pin_path) {
         Ok(pinned) if pinned.trim() == genesis => Ok(()),
         Ok(_) => Err(CliError::Usage(format!(
@@ -135,8 +138,9 @@ fn check_pin(key: &Path, keyring: &VerifiedKeyring) -> Result<(), CliError> {
              started a new keyring, delete that file)",
             pin_path.display()
         ))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::write(&pin_path, genesis)
-            .map_err(|e| CliError::File(pin_path.clone(), e)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::write(&pin_path, genesis).map_err(|e| CliError::File(pin_path.clone(), e))
+        }
         Err(e) => Err(CliError::File(pin_path, e)),
     }
 }
@@ -153,16 +157,16 @@ pub fn open_bundle(
     let mut opened = Vec::with_capacity(parsed.parts().len());
     for part in parsed.parts() {
         let epoch = part.wrap.epoch;
-        if !keys.contains_key(&epoch) {
-            let sk = intake_secret_for(keyring, epoch, me).map_err(|_| {
+        let sk = match keys.entry(epoch) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(v) => v.insert(intake_secret_for(keyring, epoch, me).map_err(|_| {
                 CliError::Usage(format!(
                     "your key has no grant for key epoch {epoch} of this tip: ask a reviewer \
                      who has it to run `tipseal review rewrap`"
                 ))
-            })?;
-            keys.insert(epoch, sk);
-        }
-        opened.push(open(part.bytes, &keys[&epoch])?);
+            })?),
+        };
+        opened.push(open(part.bytes, sk)?);
     }
     let mut it = opened.into_iter();
     let first = it.next().ok_or(CryptoError::DecryptionFailed)?;

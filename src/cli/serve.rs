@@ -58,7 +58,10 @@ pub fn run(a: Args) -> Result<(), CliError> {
         settings.pinned_admins = Some(ids);
     }
     let demo = if a.demo {
-        Some(demo::prepare(&mut settings, a.data != PathBuf::from("tipseal-data"))?)
+        Some(demo::prepare(
+            &mut settings,
+            a.data != std::path::Path::new("tipseal-data"),
+        )?)
     } else {
         None
     };

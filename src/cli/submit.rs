@@ -15,7 +15,7 @@ use crate::domain::bundle;
 use crate::domain::envelope::{Flags, Kind};
 use crate::domain::tip::{AttachmentMeta, FileName, MediaType, SealedTip, TipDocument};
 
-use super::{output, read_file, Client, CliError};
+use super::{output, read_file, CliError, Client};
 
 /// Attempts at uploading before giving up (the same idempotency key each time).
 const UPLOAD_ATTEMPTS: u32 = 3;
@@ -57,7 +57,8 @@ pub fn run(a: Args) -> Result<(), CliError> {
     let client = Client::new(&a.server, a.proxy.as_deref())?;
     let keyring = client.keyring()?;
     if let Some(pin) = a.admin_key_id {
-        if !keyring.genesis_admins().contains(&pin) {
+        let genesis = keyring.manifest(crate::domain::Epoch::FIRST);
+        if !genesis.is_some_and(|m| m.admins.iter().any(|a| a.id == pin)) {
             return Err(CliError::Usage(
                 "the server's keyring is not signed by the admin key you pinned".into(),
             ));

@@ -31,7 +31,8 @@ pub async fn read_body(
     let read = async {
         let mut buf = web::BytesMut::with_capacity(capacity);
         while let Some(chunk) = payload.next().await {
-            let chunk = chunk.map_err(|_| ApiError::BadRequest("the request body is incomplete"))?;
+            let chunk =
+                chunk.map_err(|_| ApiError::BadRequest("the request body is incomplete"))?;
             if buf.len() + chunk.len() > limit {
                 return Err(ApiError::TooLarge);
             }

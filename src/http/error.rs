@@ -160,7 +160,10 @@ mod tests {
         let cases = [
             (ApiError::BodyTimeout, 408),
             (ApiError::TooLarge, 413),
-            (ApiError::BadInput(DomainError::Envelope("wrong magic bytes")), 400),
+            (
+                ApiError::BadInput(DomainError::Envelope("wrong magic bytes")),
+                400,
+            ),
             (ApiError::WrongEpoch { got: 1, current: 2 }, 400),
             (ApiError::Keyring(KeyringProblem::StaleEpoch), 409),
             (ApiError::Keyring(KeyringProblem::BadSignature), 400),

@@ -8,7 +8,7 @@ mod access_log;
 pub mod audit_log;
 mod body;
 mod error;
-pub mod routes;
+mod routes;
 mod sessions;
 mod state;
 
@@ -128,12 +128,17 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
-                .app_data(web::JsonConfig::default().limit(json_limit).error_handler(
-                    |_, _| ApiError::BadRequest("the JSON body is malformed or too large").into(),
-                ))
-                .app_data(web::PathConfig::default().error_handler(|_, _| {
-                    ApiError::BadRequest("the path is malformed").into()
-                }))
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(json_limit)
+                        .error_handler(|_, _| {
+                            ApiError::BadRequest("the JSON body is malformed or too large").into()
+                        }),
+                )
+                .app_data(
+                    web::PathConfig::default()
+                        .error_handler(|_, _| ApiError::BadRequest("the path is malformed").into()),
+                )
                 .wrap(security_headers())
                 .wrap(from_fn(access_log::log_request))
                 .configure(routes::configure)
@@ -165,8 +170,8 @@ impl Application {
     }
 }
 
-async fn not_found() -> ApiError {
-    ApiError::BadRequest("no such endpoint")
+async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
 }
 
 /// Headers on every response. No cookies are ever set; nothing is cacheable; nothing
@@ -189,14 +194,14 @@ fn security_headers() -> DefaultHeaders {
 fn settle_keyring(store: &Store, s: &ServerSettings) -> Result<VerifiedKeyring, StartError> {
     let pins = s.pinned_admins.as_deref();
     let stored = match store.keyring()? {
-        Some(bytes) => Some(verify_chain(&KeyringFile::from_json(&bytes)?, pins)?),
+        Some(bytes) => Some(verify_chain(&parse_keyring(&bytes)?, pins)?),
         None => None,
     };
     let from_file = match &s.keyring_file {
         Some(path) => {
             let bytes =
                 std::fs::read(path).map_err(|e| StartError::KeyringFile(path.clone(), e))?;
-            Some(verify_chain(&KeyringFile::from_json(&bytes)?, pins)?)
+            Some(verify_chain(&parse_keyring(&bytes)?, pins)?)
         }
         None => None,
     };
@@ -221,4 +226,8 @@ fn settle_keyring(store: &Store, s: &ServerSettings) -> Result<VerifiedKeyring, 
     store.replace_keyring(old.as_deref(), &chosen.to_json())?;
     store.durable_blocking()?;
     Ok(chosen)
+}
+
+fn parse_keyring(bytes: &[u8]) -> Result<KeyringFile, StartError> {
+    KeyringFile::from_json(bytes).map_err(|e| StartError::Keyring(e.into()))
 }

@@ -17,10 +17,11 @@ pub(crate) struct Query {
 
 /// Returns entries with `seq >= after`, as the raw JSON objects stored.
 pub async fn list(
-    _admin: Admin,
+    admin: Admin,
     state: web::Data<AppState>,
     q: web::Query<Query>,
 ) -> Result<HttpResponse, ApiError> {
+    tracing::info!(key_id = %admin.0.key_id, "audit chain read");
     let store = state.store.clone();
     let after = q.after;
     let entries = super::blocking(move || Ok(store.audit_entries(after, PAGE)?)).await?;

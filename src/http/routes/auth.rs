@@ -69,7 +69,7 @@ pub async fn login(
     }
     tracing::info!(key_id = %body.key_id, role = ?role, "login");
     Ok(HttpResponse::Ok().json(serde_json::json!({
-        "token": token.expose(),
+        "token": token.expose_secret(),
         "expires_in": SESSION_IDLE.as_secs(),
         "role": match role { Role::Admin => "admin", Role::Reviewer => "reviewer" },
     })))

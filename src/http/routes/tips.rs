@@ -27,7 +27,10 @@ pub async fn submit(
     if !keyring.has_reviewers() {
         return Err(ApiError::NotAccepting);
     }
-    let _slot = state.intake_slots.try_acquire().map_err(|_| ApiError::Busy)?;
+    let _slot = state
+        .intake_slots
+        .try_acquire()
+        .map_err(|_| ApiError::Busy)?;
     let idem = req
         .headers()
         .get("idempotency-key")
@@ -160,8 +163,8 @@ pub async fn swap_wraps(
     let current = state.keyring().ok_or(ApiError::NotAccepting)?.epoch();
     let mut wraps = Vec::with_capacity(body.wraps.len());
     for w in &body.wraps {
-        let raw = crate::crypto::b64_decode(w)
-            .ok_or(ApiError::BadRequest("a wrap is not base64url"))?;
+        let raw =
+            crate::crypto::b64_decode(w).ok_or(ApiError::BadRequest("a wrap is not base64url"))?;
         let section = WrapSection::parse(&raw)?;
         if section.epoch != current {
             return Err(ApiError::WrongEpoch {
@@ -179,12 +182,10 @@ pub async fn swap_wraps(
             .swap_wraps(id, from, &wraps, current)
             .map_err(|e| match e {
                 SwapError::NotFound => ApiError::NotFound,
-                SwapError::EpochMismatch { .. } | SwapError::PartCount { .. } => {
-                    ApiError::Conflict
+                SwapError::EpochMismatch { .. } | SwapError::PartCount { .. } => ApiError::Conflict,
+                SwapError::NotLater => {
+                    ApiError::BadRequest("a tip can only be re-wrapped to a later key epoch")
                 }
-                SwapError::NotLater => ApiError::BadRequest(
-                    "a tip can only be re-wrapped to a later key epoch",
-                ),
                 SwapError::Storage(s) => ApiError::Storage(s),
             })?;
         audit_log::record(
