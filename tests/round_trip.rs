@@ -17,7 +17,11 @@ fn every_shared_sample_round_trips_and_its_attachments_come_back_byte_identical(
     let mut ids: Vec<&str> = submissions.iter().map(|s| s.id.as_str()).collect();
     ids.sort();
     ids.dedup();
-    assert_eq!(ids.len(), submissions.len(), "every submission gets its own id");
+    assert_eq!(
+        ids.len(),
+        submissions.len(),
+        "every submission gets its own id"
+    );
 
     for s in &submissions {
         let saved = TempDir::new().unwrap();
@@ -41,7 +45,11 @@ fn every_shared_sample_round_trips_and_its_attachments_come_back_byte_identical(
                 .iter()
                 .find(|a| a["name"] == name.as_str())
                 .unwrap_or_else(|| panic!("attachment {name} missing from {opened}"));
-            assert_eq!(entry["size"].as_u64(), Some(sent_bytes.len() as u64), "size of {name}");
+            assert_eq!(
+                entry["size"].as_u64(),
+                Some(sent_bytes.len() as u64),
+                "size of {name}"
+            );
             assert!(
                 entry["media_type"].is_string(),
                 "attachment {name} has a media type"
@@ -52,15 +60,26 @@ fn every_shared_sample_round_trips_and_its_attachments_come_back_byte_identical(
             );
             let back = std::fs::read(saved.path().join(&name))
                 .unwrap_or_else(|e| panic!("{name} was not saved: {e}"));
-            assert!(back == sent_bytes, "{name} does not come back byte-identical");
+            assert!(
+                back == sent_bytes,
+                "{name} does not come back byte-identical"
+            );
         }
     }
 
     let listed = review_ids(&server.url, &team.reviewer_key);
     for s in &submissions {
-        assert!(listed.contains(&s.id), "{} is missing from review list", s.id);
+        assert!(
+            listed.contains(&s.id),
+            "{} is missing from review list",
+            s.id
+        );
     }
-    assert_eq!(listed.len(), submissions.len(), "review list shows each tip once");
+    assert_eq!(
+        listed.len(),
+        submissions.len(),
+        "review list shows each tip once"
+    );
 }
 
 #[test]

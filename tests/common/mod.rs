@@ -244,7 +244,10 @@ impl ServerGuard {
             }
             if Instant::now() > deadline {
                 let _ = self.child.kill();
-                panic!("the server did not stop within 15 s of SIGTERM; log:\n{}", self.log_text());
+                panic!(
+                    "the server did not stop within 15 s of SIGTERM; log:\n{}",
+                    self.log_text()
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -360,12 +363,18 @@ impl Team {
     /// `admin add-reviewer --reviewer KEY.pub` (a new epoch, locally).
     pub fn add_reviewer(&self, key: &Path) {
         let public = pub_path(key);
-        self.admin("add-reviewer", &[OsStr::new("--reviewer"), public.as_os_str()]);
+        self.admin(
+            "add-reviewer",
+            &[OsStr::new("--reviewer"), public.as_os_str()],
+        );
     }
 
     /// `admin revoke-reviewer --reviewer NAME` (a new epoch, locally).
     pub fn revoke(&self, name: &str) {
-        self.admin("revoke-reviewer", &[OsStr::new("--reviewer"), OsStr::new(name)]);
+        self.admin(
+            "revoke-reviewer",
+            &[OsStr::new("--reviewer"), OsStr::new(name)],
+        );
     }
 
     /// `admin rotate` (a new epoch with a fresh intake key, locally).
@@ -398,7 +407,10 @@ impl Team {
     /// The epoch of the last manifest of the local keyring file (epochs run 1, 2, 3 …).
     pub fn epoch(&self) -> u32 {
         let v = read_json(&self.keyring);
-        v["manifests"].as_array().expect("keyring has manifests").len() as u32
+        v["manifests"]
+            .as_array()
+            .expect("keyring has manifests")
+            .len() as u32
     }
 
     /// Boots a server on a fresh data dir with this team's keyring, plus `extra` args.
@@ -428,10 +440,17 @@ pub fn submit(server_url: &str, tip: &Path, attachments: &[PathBuf]) -> String {
         args.push(a.as_os_str());
     }
     let v = json_stdout(&tipseal_ok(args));
-    let id = v["id"].as_str().unwrap_or_else(|| panic!("submit --json has no id: {v}"));
+    let id = v["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("submit --json has no id: {v}"));
     assert!(is_tip_id(id), "a tip id is 32 hex characters, got {id:?}");
-    let received = v["received"].as_str().unwrap_or_else(|| panic!("no received: {v}"));
-    assert!(is_utc_day(received), "received is a day YYYY-MM-DD, got {received:?}");
+    let received = v["received"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no received: {v}"));
+    assert!(
+        is_utc_day(received),
+        "received is a day YYYY-MM-DD, got {received:?}"
+    );
     id.to_owned()
 }
 
@@ -466,7 +485,12 @@ pub fn review_list(server_url: &str, key: &Path) -> Vec<Value> {
 pub fn review_ids(server_url: &str, key: &Path) -> Vec<String> {
     review_list(server_url, key)
         .iter()
-        .map(|t| t["id"].as_str().expect("each listed tip has an id").to_owned())
+        .map(|t| {
+            t["id"]
+                .as_str()
+                .expect("each listed tip has an id")
+                .to_owned()
+        })
         .collect()
 }
 
@@ -521,14 +545,22 @@ pub fn review_rewrap(server_url: &str, key: &Path) {
 pub fn sample_paths() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let shared = root.join("../shared/samples");
-    let dir = if shared.is_dir() { shared } else { root.join("tests/samples") };
+    let dir = if shared.is_dir() {
+        shared
+    } else {
+        root.join("tests/samples")
+    };
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot read samples in {}: {e}", dir.display()))
         .map(|e| e.expect("dir entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     paths.sort();
-    assert!(paths.len() >= 7, "expected the seven shared samples in {}", dir.display());
+    assert!(
+        paths.len() >= 7,
+        "expected the seven shared samples in {}",
+        dir.display()
+    );
     paths
 }
 
@@ -536,7 +568,10 @@ pub fn sample_paths() -> Vec<PathBuf> {
 pub fn a_sample() -> PathBuf {
     sample_paths()
         .into_iter()
-        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("en-")))
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("en-"))
+        })
         .unwrap_or_else(|| sample_paths().remove(0))
 }
 
@@ -560,9 +595,14 @@ pub fn random_hex(n: usize) -> String {
     random_bytes(n).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// 32 hex characters.
-pub fn is_tip_id(s: &str) -> bool {
+/// 32 hex characters (a tip id or a key id).
+pub fn is_hex32(s: &str) -> bool {
     s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A tip id: 32 hex characters.
+pub fn is_tip_id(s: &str) -> bool {
+    is_hex32(s)
 }
 
 /// `YYYY-MM-DD`
@@ -571,7 +611,9 @@ pub fn is_utc_day(s: &str) -> bool {
     b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
-        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -583,7 +625,9 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_owned()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             match e.file_type() {
@@ -612,7 +656,11 @@ pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 pub fn grep_dir(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
     files_under(dir)
         .into_iter()
-        .filter(|p| std::fs::read(p).map(|b| contains(&b, needle)).unwrap_or(false))
+        .filter(|p| {
+            std::fs::read(p)
+                .map(|b| contains(&b, needle))
+                .unwrap_or(false)
+        })
         .collect()
 }
 
@@ -694,7 +742,10 @@ impl HttpResponse {
     /// The first header with this (case-insensitive) name.
     pub fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();
-        self.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The body as JSON; panics if it is not.
@@ -712,8 +763,12 @@ impl HttpResponse {
     /// snake_case. Returns the code.
     pub fn assert_json_error(&self) -> String {
         let v = self.json();
-        let error = v["error"].as_str().unwrap_or_else(|| panic!("no `error` in {v}"));
-        let code = v["code"].as_str().unwrap_or_else(|| panic!("no `code` in {v}"));
+        let error = v["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no `error` in {v}"));
+        let code = v["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no `code` in {v}"));
         assert!(
             error.len() >= 10 && error.contains(' '),
             "`error` should be a readable sentence, got {error:?}"
@@ -778,16 +833,23 @@ pub fn connect(addr: SocketAddr, bind_from: Option<IpAddr>) -> std::io::Result<T
 }
 
 /// Sends `request` (raw bytes) and reads the response until the server closes.
+///
+/// The request is written from a second thread while this one reads: the server may
+/// answer (413, 408, 400) and stop reading before the body is all sent, and then a
+/// write error is not the end of the story — the answer is what the test wants.
 pub fn try_raw_http(
     addr: SocketAddr,
     bind_from: Option<IpAddr>,
     request: &[u8],
 ) -> std::io::Result<HttpResponse> {
     let mut stream = connect(addr, bind_from)?;
-    // The server may answer (413, 400) and close before it read the whole body: a write
-    // error is then not the end of the story, the answer may already be waiting.
-    let write_result = stream.write_all(request).and_then(|_| stream.flush());
+    let mut writer = stream.try_clone()?;
+    let request = request.to_vec();
+    let sending =
+        std::thread::spawn(move || writer.write_all(&request).and_then(|_| writer.flush()));
     let raw = read_all_lenient(&mut stream);
+    let _ = stream.shutdown(std::net::Shutdown::Both);
+    let write_result = sending.join().expect("writer thread");
     match parse_response(&raw) {
         Some(resp) => Ok(resp),
         None => Err(write_result.err().unwrap_or_else(|| {
@@ -882,7 +944,12 @@ pub fn post_keyring(server: &ServerGuard, body: &[u8]) -> HttpResponse {
     raw_http(
         server.addr,
         None,
-        &request("POST", "/api/v1/keyring", &[("Content-Type", "application/json")], body),
+        &request(
+            "POST",
+            "/api/v1/keyring",
+            &[("Content-Type", "application/json")],
+            body,
+        ),
     )
 }
 
@@ -891,23 +958,28 @@ pub fn post_keyring(server: &ServerGuard, body: &[u8]) -> HttpResponse {
 // ---------------------------------------------------------------------------------------
 
 /// Seals `n` tip bundles for `tip` (a sample document) exactly as a witness's client
-/// would: fetch the server's keyring, verify the chain, seal to the current epoch's
-/// intake key, frame as a one-envelope bundle.
+/// would: fetch the server's keyring, then [`seal_bundles_with_keyring`].
 pub fn seal_bundles(server_url: &str, tip: &Value, n: usize) -> Vec<Vec<u8>> {
-    use tipseal::crypto::envelope::seal;
-    use tipseal::domain::envelope::{Flags, Kind};
-
-    tipseal::crypto::init().expect("libsodium initialises");
     let addr: SocketAddr = server_url
         .trim_start_matches("http://")
         .parse()
         .expect("server url is http://IP:PORT");
     let keyring = raw_http(addr, None, &request("GET", "/api/v1/keyring", &[], &[]));
     assert_eq!(keyring.status, 200, "GET /api/v1/keyring");
-    let file = tipseal::domain::keyring::KeyringFile::from_json(&keyring.body)
-        .expect("the served keyring parses");
+    seal_bundles_with_keyring(&keyring.body, tip, n)
+}
+
+/// Verifies the keyring file `keyring` (as served), then seals `n` bundles for `tip` to
+/// its current epoch's intake key, each framed as a one-envelope bundle.
+pub fn seal_bundles_with_keyring(keyring: &[u8], tip: &Value, n: usize) -> Vec<Vec<u8>> {
+    use tipseal::crypto::envelope::seal;
+    use tipseal::domain::envelope::{Flags, Kind};
+
+    tipseal::crypto::init().expect("libsodium initialises");
+    let file =
+        tipseal::domain::keyring::KeyringFile::from_json(keyring).expect("the keyring parses");
     let verified =
-        tipseal::crypto::keyring::verify_chain(&file, None).expect("the served keyring verifies");
+        tipseal::crypto::keyring::verify_chain(&file, None).expect("the keyring verifies");
     let intake_pk = verified.intake_public_key();
     let epoch = verified.epoch();
     let plaintext = serde_json::to_vec(&serde_json::json!({
@@ -918,8 +990,8 @@ pub fn seal_bundles(server_url: &str, tip: &Value, n: usize) -> Vec<Vec<u8>> {
     .expect("tip serialises");
     (0..n)
         .map(|_| {
-            let envelope = seal(&plaintext, Kind::Tip, Flags::NONE, epoch, &intake_pk)
-                .expect("a tip seals");
+            let envelope =
+                seal(&plaintext, Kind::Tip, Flags::NONE, epoch, &intake_pk).expect("a tip seals");
             tipseal::domain::bundle::encode(&[&envelope[..]])
         })
         .collect()
