@@ -67,6 +67,14 @@ fn every_shared_sample_round_trips_and_its_attachments_come_back_byte_identical(
         }
     }
 
+    let tips = review_list(&server.url, &team.reviewer_key);
+    for t in &tips {
+        let received = t["received"].as_str().unwrap_or_default();
+        assert!(
+            is_utc_day(received),
+            "a tip's arrival is kept to the day, got {t}"
+        );
+    }
     let listed = review_ids(&server.url, &team.reviewer_key);
     for s in &submissions {
         assert!(
