@@ -45,12 +45,19 @@ fn no_secret_key_file_is_tracked_and_keys_holds_public_material_only() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let scratch = TempDir::new().unwrap();
     let secret = std::fs::read(keygen(scratch.path(), "probe")).unwrap();
+    let secret_json: Option<Value> = serde_json::from_slice(&secret).ok();
+    let secret_format = secret_json
+        .as_ref()
+        .and_then(|v| v["format"].as_str().map(String::from));
     let secret_fields = json_fields(&secret);
     let secret_magic = &secret[..secret.len().min(8)];
-    let looks_secret = |bytes: &[u8]| match (&secret_fields, json_fields(bytes)) {
-        (Some(secret), Some(fields)) => secret.is_subset(&fields),
-        (None, _) => bytes.starts_with(secret_magic),
-        _ => false,
+    // A file looks like a secret key file when it carries the same `format` tag, or
+    // (no tag) every field of one, or (not JSON) starts with the same magic bytes.
+    let looks_secret = |bytes: &[u8]| match (&secret_format, &secret_fields) {
+        (Some(format), _) => serde_json::from_slice::<Value>(bytes)
+            .is_ok_and(|v| v["format"].as_str() == Some(format.as_str())),
+        (None, Some(secret)) => json_fields(bytes).is_some_and(|f| secret.is_subset(&f)),
+        (None, None) => bytes.starts_with(secret_magic),
     };
 
     let secrets: Vec<PathBuf> = tracked_files(root)
