@@ -35,6 +35,8 @@ struct Upload {
 struct Ack {
     upload: Upload,
     id: String,
+    /// When the acknowledgement arrived.
+    at: Instant,
 }
 
 /// What one client saw in one round.
@@ -87,7 +89,11 @@ fn witness(
             match send(server, &upload) {
                 Ok(resp) if resp.status == 201 || resp.status == 200 => {
                     let id = answered_id(&resp);
-                    report.acked.push(Ack { upload, id });
+                    report.acked.push(Ack {
+                        upload,
+                        id,
+                        at: Instant::now(),
+                    });
                 }
                 Ok(resp) => {
                     report
@@ -160,7 +166,11 @@ fn check_after_restart(
             String::from_utf8_lossy(&resp.body)
         );
         let id = answered_id(&resp);
-        acked.push(Ack { upload, id });
+        acked.push(Ack {
+            upload,
+            id,
+            at: Instant::now(),
+        });
     }
     let ids: HashSet<&str> = acked.iter().map(|a| a.id.as_str()).collect();
     assert_eq!(
