@@ -261,6 +261,8 @@ fn acknowledged_tips_survive_repeated_sigkill_and_retries_are_not_stored_twice()
             !last_round.is_empty(),
             "round {round}: nothing was acknowledged"
         );
+        // Chronological, so the end of the list is what came last before the kill.
+        last_round.sort_by_key(|a| a.at);
         eprintln!(
             "durability round {round}: {} acknowledged in {load:?} ({:.0}/s), {} cut off by SIGKILL",
             last_round.len(),
