@@ -126,6 +126,7 @@ fn media_type_of(path: &std::path::Path) -> MediaType {
         "heic" => "image/heic",
         "pdf" => "application/pdf",
         "txt" => "text/plain",
+        "md" => "text/markdown",
         "csv" => "text/csv",
         "json" => "application/json",
         "mp3" => "audio/mpeg",

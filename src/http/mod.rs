@@ -224,6 +224,15 @@ fn settle_keyring(store: &Store, s: &ServerSettings) -> Result<VerifiedKeyring, 
     };
     let old = store.keyring()?;
     store.replace_keyring(old.as_deref(), &chosen.to_json())?;
+    audit_log::record(
+        store,
+        "keyring_loaded",
+        None,
+        format!(
+            "epoch {} from the --keyring file at start-up",
+            chosen.epoch()
+        ),
+    )?;
     store.durable_blocking()?;
     Ok(chosen)
 }

@@ -8,7 +8,7 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::super::sessions::{Session, SESSION_IDLE};
-use super::super::{ApiError, AppState};
+use super::super::{audit_log, ApiError, AppState};
 use crate::crypto::auth::{verify_login, SessionToken, TokenHash};
 use crate::crypto::b64_decode;
 use crate::domain::keyring::Role;
@@ -68,6 +68,18 @@ pub async fn login(
         return Err(ApiError::Busy);
     }
     tracing::info!(key_id = %body.key_id, role = ?role, "login");
+    let store = state.store.clone();
+    let key_id = body.key_id;
+    super::blocking(move || {
+        audit_log::record(
+            &store,
+            "login",
+            Some(key_id),
+            format!("{role:?}").to_lowercase(),
+        )?;
+        Ok(())
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "token": token.expose_secret(),
         "expires_in": SESSION_IDLE.as_secs(),
