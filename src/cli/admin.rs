@@ -183,9 +183,12 @@ fn audit(admin_key: &Path, server: &str) -> Result<(), CliError> {
         Ok(entries) => {
             for e in &entries {
                 let actor = e.actor.map(|a| a.to_string()).unwrap_or_else(|| "-".into());
+                let day = crate::domain::Day::from_days((e.at / 86_400) as i64);
+                let s = e.at % 86_400;
+                let at = format!("{day} {:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60);
                 println!(
-                    "{:>5}  {}  {:<18}  {}  {}",
-                    e.seq, e.at, e.event, actor, e.detail
+                    "{:>5}  {at}  {:<18}  {}  {}",
+                    e.seq, e.event, actor, e.detail
                 );
             }
             println!("The audit chain of {} entries is intact.", entries.len());
