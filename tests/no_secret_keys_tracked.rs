@@ -93,3 +93,28 @@ fn a_freshly_written_secret_key_file_is_caught_by_content_and_name() {
     assert!(offending("src/crypto/keyfile.rs", SECRET_MARKER).is_none());
     assert!(offending("docs/architecture.md", SECRET_MARKER).is_none());
 }
+
+#[test]
+fn keys_holds_a_readme_and_public_material_only() {
+    let keys = Path::new(env!("CARGO_MANIFEST_DIR")).join("keys");
+    assert!(
+        keys.join("README.md").is_file(),
+        "keys/README.md explains what goes there"
+    );
+    for entry in std::fs::read_dir(&keys).unwrap().flatten() {
+        let file = entry.path();
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        if name.ends_with(".md") || name == ".gitkeep" || file.is_dir() {
+            continue;
+        }
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap())
+            .unwrap_or_else(|e| panic!("{} is not JSON public material: {e}", file.display()));
+        let public_key = v["format"] == "tipseal/public-key/v1";
+        let keyring = v["format"] == "tipseal/keyring/v1";
+        assert!(
+            public_key || keyring,
+            "{} is neither a public key file nor a keyring",
+            file.display()
+        );
+    }
+}

@@ -9,6 +9,30 @@ fn has_bad_control(s: &str, allow_newlines: bool) -> bool {
         .any(|c| c.is_control() && !(allow_newlines && (c == '\n' || c == '\t' || c == '\r')))
 }
 
+/// The conversions every string newtype here shares (serde goes through them).
+macro_rules! string_newtype_impls {
+    ($name:ident) => {
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(s: String) -> Result<Self, String> {
+                Self::parse(s)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(t: $name) -> String {
+                t.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
 macro_rules! text_type {
     ($(#[$doc:meta])* $name:ident, max_chars = $max:expr, newlines = $nl:expr, $what:literal) => {
         $(#[$doc])*
@@ -37,24 +61,7 @@ macro_rules! text_type {
             }
         }
 
-        impl TryFrom<String> for $name {
-            type Error = String;
-            fn try_from(s: String) -> Result<Self, String> {
-                Self::parse(s)
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(t: $name) -> String {
-                t.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
+        string_newtype_impls!($name);
 
         // Tip text is a witness's words: keep it out of debug output and logs.
         impl fmt::Debug for $name {
@@ -98,24 +105,7 @@ macro_rules! code_type {
             }
         }
 
-        impl TryFrom<String> for $name {
-            type Error = String;
-            fn try_from(s: String) -> Result<Self, String> {
-                Self::parse(s)
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(t: $name) -> String {
-                t.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
+        string_newtype_impls!($name);
     };
 }
 
