@@ -63,6 +63,8 @@ impl Client {
         let mut b = ureq::AgentBuilder::new()
             .timeout_connect(Duration::from_secs(30))
             .timeout(Duration::from_secs(600))
+            // One constant User-Agent for every witness: it tells the server nothing
+            // (ureq's default would name its version).
             .user_agent("tipseal");
         if let Some(p) = proxy {
             let proxy =
