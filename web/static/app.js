@@ -521,8 +521,12 @@ async function main() {
     if (keyringError && window.console) console.warn('tipseal: keyring refused:', keyringError.message);
   });
 
-  // One submission at a time; its ciphertext and upload state survive "Try again".
+  // One submission at a time; its ciphertext and upload state survive "Try again"
+  // unless the witness changes something, which means sealing again.
   let pending = null;
+  const invalidate = () => { pending = null; };
+  form.addEventListener('input', invalidate);
+  form.addEventListener('change', invalidate);
 
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -534,6 +538,11 @@ async function main() {
       if (!pending) pending = await prepare();
       if (!pending) return;
       await send(pending);
+    } catch (e) {
+      pending = null;
+      progressBox.hidden = true;
+      showError(t.err_crypto || String(e));
+      if (window.console) console.warn('tipseal:', e);
     } finally {
       submit.disabled = keys === null;
     }
