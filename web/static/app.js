@@ -1,0 +1,691 @@
+// The witness page: progressive enhancement over the plain HTML form (docs/web.md).
+// Without JavaScript the form posts to /{lang}/submit and the server seals it on arrival.
+// With JavaScript this script verifies the signed keyring against the admin keys pinned
+// into the page, builds the tip document, removes image metadata, seals everything in
+// the browser (envelope v1) and uploads only ciphertext.
+//
+// Must never: store anything (no cookies, no Web Storage, no IndexedDB), load anything
+// from another origin, put a witness's words in a URL, or send plaintext.
+
+import { withSodium, KIND_TIP, KIND_ATTACHMENT, FormatError } from './envelope.js';
+import { stripMetadata } from './exif.js';
+
+export const MAX_ATTACHMENTS = 32;
+export const MAX_FILE = 67108863; // largest plaintext an envelope holds
+export const INLINE_LIMIT = 1048576; // envelopes above this go through the uploads API
+const MAX_TIP_JSON = 1024 * 1024;
+
+const SECTORS = ['construction', 'logging', 'shipbuilding', 'restaurant', 'garment', 'mining', 'agriculture', 'fishing', 'it', 'other'];
+const ROLES = ['security_agent', 'party_secretary', 'team_leader', 'interpreter', 'other'];
+const ACTIONS = ['confiscates_passports', 'collects_wages', 'monitors_phones', 'escorts_workers', 'other'];
+const RELATIONS = ['worker', 'co_worker', 'local_employee', 'neighbour', 'contractor', 'official', 'other'];
+
+/** A field the witness must correct: `field` is the form name, `key` the i18n key. */
+export class FieldError extends Error {
+  constructor(field, key) { super(`${field}: ${key}`); this.field = field; this.key = key; }
+}
+
+// ---------------------------------------------------------------------------------
+// The tip document, mirrored from src/domain/tip/form.rs (TipDocument::from_form).
+// ---------------------------------------------------------------------------------
+
+// Unicode Cc (C0, DEL, C1) except tab, newline, carriage return: refused by the schema,
+// invisible to the witness, so they are dropped.
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
+
+function clean(v) {
+  return typeof v === 'string' ? v.replace(CONTROL, '').trim() : '';
+}
+
+function isPartialDate(s) {
+  const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$/.exec(s);
+  if (!m) return false;
+  const y = Number(m[1]);
+  if (y < 1900 || y > 2200) return false;
+  if (m[2] === undefined) return true;
+  const mo = Number(m[2]);
+  if (mo < 1 || mo > 12) return false;
+  if (m[3] === undefined) return true;
+  const d = Number(m[3]);
+  const days = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  return d >= 1 && d <= days;
+}
+
+/**
+ * Builds the tip document from form pairs ([name, value] with string values; files are
+ * ignored). Empty fields are omitted; numbers become numbers; yes/no become booleans.
+ * Throws FieldError for a value the schema would refuse.
+ */
+export function tipFromPairs(pairs, language) {
+  const one = new Map();
+  const many = new Map();
+  for (const [k, v] of pairs) {
+    if (typeof v !== 'string') continue;
+    if (!many.has(k)) many.set(k, []);
+    many.get(k).push(v);
+    if (!one.has(k)) one.set(k, v);
+  }
+  const get = (k) => clean(one.get(k));
+
+  const text = (k, max) => {
+    const v = get(k);
+    if (!v) return undefined;
+    if ([...v].length > max) throw new FieldError(k, 'err_too_long');
+    return v;
+  };
+  const short = (k) => text(k, 2000);
+  const vocab = (k, list) => {
+    const v = get(k);
+    if (!v) return undefined;
+    if (!list.includes(v)) throw new FieldError(k, 'err_field');
+    return v;
+  };
+  const country = (k) => {
+    const v = get(k).toUpperCase();
+    if (!v) return undefined;
+    if (!/^[A-Z]{2}$/.test(v)) throw new FieldError(k, 'err_country');
+    return v;
+  };
+  const date = (k) => {
+    const v = get(k);
+    if (!v) return undefined;
+    if (!isPartialDate(v)) throw new FieldError(k, 'err_date');
+    return v;
+  };
+  const number = (k, max) => {
+    const v = get(k);
+    if (!v) return undefined;
+    if (!/^\d+$/.test(v)) throw new FieldError(k, 'err_number');
+    const n = Number(v);
+    if (n > max) throw new FieldError(k, 'err_number');
+    return n;
+  };
+  const yesNo = (k) => {
+    const v = get(k);
+    if (v === 'yes') return true;
+    if (v === 'no') return false;
+    if (!v) return undefined;
+    throw new FieldError(k, 'err_field');
+  };
+  const obj = (o) => {
+    for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
+    return Object.keys(o).length ? o : undefined;
+  };
+
+  const worksite = obj({
+    name: short('worksite.name'),
+    employer: short('worksite.employer'),
+    contractor: short('worksite.contractor'),
+    agency: short('worksite.agency'),
+    sector: vocab('worksite.sector', SECTORS),
+    country: country('worksite.country'),
+    city: short('worksite.city'),
+    address: short('worksite.address'),
+    observed_from: date('worksite.observed_from'),
+    observed_to: date('worksite.observed_to'),
+  });
+  const workers = obj({
+    count: number('workers.count', 1000000),
+    nationality: country('workers.nationality'),
+    hours_per_day: number('workers.hours_per_day', 24),
+    rest_days_per_month: number('workers.rest_days_per_month', 31),
+    passports_held_by_others: yesNo('workers.passports_held_by_others'),
+    wages: short('workers.wages'),
+    housing: short('workers.housing'),
+    movement_restricted: yesNo('workers.movement_restricted'),
+    injuries: short('workers.injuries'),
+  });
+  const indices = new Set();
+  for (const k of many.keys()) {
+    const m = /^minders\.(\d{1,3})\./.exec(k);
+    if (m) indices.add(Number(m[1]));
+  }
+  const minders = [...indices].sort((a, b) => a - b).map((n) => {
+    const p = `minders.${n}.`;
+    const actions = [];
+    for (const a of many.get(p + 'actions') || []) {
+      const v = clean(a);
+      if (!v) continue;
+      if (!ACTIONS.includes(v)) throw new FieldError(p + 'actions', 'err_field');
+      if (!actions.includes(v)) actions.push(v);
+    }
+    return obj({
+      name_or_alias: short(p + 'name_or_alias'),
+      role: vocab(p + 'role', ROLES),
+      description: short(p + 'description'),
+      actions: actions.length ? actions : undefined,
+    });
+  }).filter((m) => m !== undefined);
+  const witness = obj({
+    relation: vocab('witness.relation', RELATIONS),
+    may_contact: yesNo('witness.may_contact'),
+  });
+  const narrative = text('narrative', 100000);
+
+  const doc = { schema: 'tipseal/tip/v1' };
+  if (language) doc.language = language;
+  if (worksite) doc.worksite = worksite;
+  if (workers) doc.workers = workers;
+  if (minders.length) doc.minders = minders;
+  if (witness) doc.witness = witness;
+  if (narrative) doc.narrative = narrative;
+  return doc;
+}
+
+/** Whether the document says something (mirrors TipDocument::has_content). */
+export function hasContent(doc) {
+  return Boolean(doc.worksite || doc.workers || (doc.minders && doc.minders.length)
+    || (doc.narrative && doc.narrative.trim()));
+}
+
+/** A file's base name made safe for the schema's FileName. */
+export function safeFileName(name) {
+  let base = String(name || '').split(/[\\/]/).pop() || '';
+  base = base.replace(/[\u0000-\u001f\u007f-\u009f]/g, '_');
+  const te = new TextEncoder();
+  while (te.encode(base).length > 255) base = [...base].slice(0, -1).join('');
+  if (!base || base === '.' || base === '..') return 'attachment';
+  return base;
+}
+
+/** A media type the schema accepts, or application/octet-stream. */
+export function safeMediaType(type) {
+  const ok = (p) => p.length > 0 && p.length <= 100 && /^[A-Za-z0-9!#$&\-^_.+]+$/.test(p);
+  const [t, sub, ...rest] = String(type || '').split(';')[0].trim().split('/');
+  return rest.length === 0 && t && sub !== undefined && ok(t) && ok(sub) ? `${t}/${sub}` : 'application/octet-stream';
+}
+
+/**
+ * Orders attachments for the bundle and decides which travel inline and which through
+ * the uploads API: inline parts come first (they are in the POST body), uploads after,
+ * so part numbers are known before the tip is sealed. `sizes` are plaintext lengths;
+ * returns [{ index, upload }] in bundle order (part = position + 1).
+ */
+export function planParts(sizes, envelopeLengthFor, maxBody, tipEnvelopeLen) {
+  const budget = Math.max(0, maxBody - 6 - 4 - tipEnvelopeLen);
+  let used = 0;
+  const inline = [];
+  const upload = [];
+  sizes.forEach((size, index) => {
+    const len = envelopeLengthFor(size);
+    if (len <= INLINE_LIMIT && used + 4 + len <= budget) {
+      used += 4 + len;
+      inline.push({ index, upload: false });
+    } else {
+      upload.push({ index, upload: true });
+    }
+  });
+  return inline.concat(upload);
+}
+
+// ---------------------------------------------------------------------------------
+// Network: resumable uploads and the final POST.
+// ---------------------------------------------------------------------------------
+
+class HttpError extends Error {
+  constructor(status, body) { super(`HTTP ${status}`); this.status = status; this.body = body; }
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function jsonOrNull(res) {
+  try { return await res.json(); } catch (_) { return null; }
+}
+
+function randomHex(sodium, n) { return sodium.to_hex(sodium.randombytes_buf(n)); }
+
+/**
+ * Uploads one envelope through the uploads API, resuming after dropped connections.
+ * `state` ({ id, chunkSize }) survives between calls so that "Try again" resumes too.
+ * `onBytes(offset)` reports progress.
+ */
+export async function uploadEnvelope(fetchFn, env, state, onBytes, { retries = 8, onRetry } = {}) {
+  let attempt = 0;
+  const again = async (e) => {
+    if (e instanceof HttpError && e.status < 500 && e.status !== 408 && e.status !== 429) throw e;
+    attempt += 1;
+    if (attempt > retries) throw e;
+    if (onRetry) onRetry(attempt);
+    await sleep(Math.min(8000, 250 * 2 ** attempt));
+  };
+  for (;;) {
+    try {
+      if (!state.id) {
+        const res = await fetchFn('/api/v1/uploads', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ length: env.length }),
+          credentials: 'omit', cache: 'no-store', referrerPolicy: 'no-referrer',
+        });
+        if (res.status !== 201 && res.status !== 200) throw new HttpError(res.status, await jsonOrNull(res));
+        const j = await res.json();
+        if (!j || typeof j.id !== 'string' || !/^[0-9a-f]{32}$/.test(j.id)) throw new HttpError(502, j);
+        state.id = j.id;
+        state.chunkSize = Number.isInteger(j.chunk_size) && j.chunk_size > 0 ? j.chunk_size : 1048576;
+        state.offset = 0;
+      }
+      if (state.needsResync) {
+        const res = await fetchFn(`/api/v1/uploads/${state.id}`, { method: 'GET', credentials: 'omit', cache: 'no-store', referrerPolicy: 'no-referrer' });
+        if (res.status !== 200) throw new HttpError(res.status, await jsonOrNull(res));
+        const j = await res.json();
+        state.offset = Number(j.offset) || 0;
+        state.needsResync = false;
+        onBytes(state.offset);
+      }
+      while (state.offset < env.length) {
+        const end = Math.min(env.length, state.offset + state.chunkSize);
+        let res;
+        try {
+          res = await fetchFn(`/api/v1/uploads/${state.id}`, {
+            method: 'PATCH',
+            headers: { 'Upload-Offset': String(state.offset), 'Content-Type': 'application/octet-stream' },
+            body: env.subarray(state.offset, end),
+            credentials: 'omit', cache: 'no-store', referrerPolicy: 'no-referrer',
+          });
+        } catch (e) {
+          state.needsResync = true; // we do not know whether the chunk arrived
+          throw e;
+        }
+        if (res.status === 409) {
+          const j = await jsonOrNull(res);
+          if (j && Number.isInteger(j.offset)) { state.offset = j.offset; onBytes(state.offset); continue; }
+          state.needsResync = true;
+          throw new HttpError(409, j);
+        }
+        if (res.status !== 204 && res.status !== 200) {
+          state.needsResync = true;
+          throw new HttpError(res.status, await jsonOrNull(res));
+        }
+        const h = Number(res.headers.get('Upload-Offset'));
+        state.offset = Number.isInteger(h) && h > state.offset ? h : end;
+        attempt = 0;
+        onBytes(state.offset);
+      }
+      return state.id;
+    } catch (e) {
+      await again(e);
+    }
+  }
+}
+
+/** POST /api/v1/tips with the inline bundle; retried with the same Idempotency-Key. */
+export async function postTip(fetchFn, bundle, idempotencyKey, uploadIds, { retries = 4, onRetry } = {}) {
+  const headers = { 'Content-Type': 'application/octet-stream', 'Idempotency-Key': idempotencyKey };
+  if (uploadIds.length) headers['Tipseal-Uploads'] = uploadIds.join(',');
+  let attempt = 0;
+  for (;;) {
+    try {
+      const res = await fetchFn('/api/v1/tips', {
+        method: 'POST', headers, body: bundle,
+        credentials: 'omit', cache: 'no-store', referrerPolicy: 'no-referrer',
+      });
+      if (res.status === 201 || res.status === 200) return await res.json();
+      throw new HttpError(res.status, await jsonOrNull(res));
+    } catch (e) {
+      if (e instanceof HttpError && e.status < 500 && e.status !== 408) throw e;
+      attempt += 1;
+      if (attempt > retries) throw e;
+      if (onRetry) onRetry(attempt);
+      await sleep(Math.min(8000, 500 * 2 ** attempt));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------
+// The page.
+// ---------------------------------------------------------------------------------
+
+function quickExit() {
+  const a = document.getElementById('quick-exit');
+  if (!a) return;
+  const go = (ev) => {
+    if (ev) ev.preventDefault();
+    // Replace this history entry so Back does not return here.
+    window.location.replace(a.href);
+  };
+  a.addEventListener('click', go);
+}
+
+function strings() {
+  const el = document.getElementById('i18n');
+  try { return el ? JSON.parse(el.textContent) : {}; } catch (_) { return {}; }
+}
+
+function waitForSodium() {
+  return new Promise((resolve, reject) => {
+    const ready = () => {
+      if (window.sodium && window.sodium.ready) window.sodium.ready.then(() => resolve(window.sodium), reject);
+      else reject(new Error('libsodium did not load'));
+    };
+    if (document.readyState === 'complete' || window.sodium) ready();
+    else window.addEventListener('load', ready, { once: true });
+  });
+}
+
+function formatBytes(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1048576) return `${(n / 1024).toFixed(0)} KB`;
+  return `${(n / 1048576).toFixed(1)} MB`;
+}
+
+function setupMinders(form, t) {
+  const box = document.getElementById('minders');
+  const button = document.getElementById('add-minder');
+  if (!box || !button) return;
+  const blocks = () => [...box.querySelectorAll('fieldset.minder')];
+  const isEmpty = (fs) => [...fs.querySelectorAll('input, select, textarea')].every((el) =>
+    (el.type === 'checkbox' || el.type === 'radio') ? !el.checked : !el.value);
+  // With JavaScript, show one minder at a time; the others appear on request.
+  blocks().forEach((fs, i) => { if (i > 0 && isEmpty(fs)) fs.hidden = true; });
+  button.hidden = false;
+  button.addEventListener('click', () => {
+    const hidden = blocks().find((fs) => fs.hidden);
+    let target = hidden;
+    if (!target) {
+      const all = blocks();
+      const n = all.length;
+      const tpl = all[0];
+      target = tpl.cloneNode(true);
+      target.dataset.minder = String(n);
+      target.querySelector('legend').textContent = (t.minder_n || 'Minder {n}').replace('{n}', String(n + 1));
+      for (const el of target.querySelectorAll('[id]')) el.id = el.id.replace(/^minders-0-/, `minders-${n}-`);
+      for (const el of target.querySelectorAll('[for]')) el.htmlFor = el.htmlFor.replace(/^minders-0-/, `minders-${n}-`);
+      for (const el of target.querySelectorAll('[name]')) {
+        el.name = el.name.replace(/^minders\.0\./, `minders.${n}.`);
+        if (el.type === 'checkbox' || el.type === 'radio') el.checked = false;
+        else el.value = '';
+      }
+      all[all.length - 1].after(target);
+    }
+    target.hidden = false;
+    const first = target.querySelector('input, select, textarea');
+    if (first) first.focus();
+  });
+}
+
+function setupFiles(t) {
+  const input = document.getElementById('attachments');
+  const list = document.getElementById('file-list');
+  if (!input || !list) return;
+  const render = () => {
+    list.textContent = '';
+    const files = [...input.files];
+    list.hidden = files.length === 0;
+    files.forEach((f, i) => {
+      const li = document.createElement('li');
+      const name = document.createElement('span');
+      name.className = 'file-name';
+      name.textContent = `${f.name} (${formatBytes(f.size)})`;
+      li.append(name);
+      const isImage = /^image\/(jpeg|png)$/.test(f.type) || /\.(jpe?g|png)$/i.test(f.name);
+      if (isImage) {
+        const id = `keep-metadata-${i}`;
+        const wrap = document.createElement('label');
+        wrap.htmlFor = id;
+        wrap.className = 'keep';
+        const cb = document.createElement('input');
+        cb.type = 'checkbox';
+        cb.id = id;
+        cb.name = 'keep_metadata';
+        cb.value = f.name;
+        cb.dataset.index = String(i);
+        wrap.append(cb, document.createTextNode(' ' + (t.keep_metadata || '')));
+        const hint = document.createElement('span');
+        hint.className = 'hint';
+        hint.textContent = t.keep_metadata_hint || '';
+        li.append(wrap, hint);
+      }
+      const status = document.createElement('span');
+      status.className = 'file-status hint';
+      status.dataset.index = String(i);
+      li.append(status);
+      list.append(li);
+    });
+  };
+  input.addEventListener('change', render);
+  render();
+}
+
+async function main() {
+  quickExit();
+  const form = document.getElementById('tip-form');
+  if (!form) return;
+  const t = strings();
+  const status = document.getElementById('js-status');
+  const errorBox = document.getElementById('form-error');
+  const submit = document.getElementById('submit');
+  const progressBox = document.getElementById('progress-box');
+  const progress = document.getElementById('progress');
+  const progressText = document.getElementById('progress-text');
+  const lang = document.documentElement.lang || 'en';
+  const maxBody = Number(form.dataset.maxBody) || 16 * 1048576;
+  for (const el of document.querySelectorAll('.nojs-only')) el.hidden = true;
+
+  setupMinders(form, t);
+  setupFiles(t);
+
+  const showError = (msg, field) => {
+    errorBox.textContent = '';
+    const strong = document.createElement('strong');
+    strong.textContent = (t.err_title || 'Not sent') + '. ';
+    errorBox.append(strong, document.createTextNode(msg));
+    errorBox.hidden = false;
+    if (field) {
+      field.setAttribute('aria-invalid', 'true');
+      field.focus();
+    } else {
+      errorBox.focus();
+    }
+  };
+  const clearError = () => {
+    errorBox.hidden = true;
+    for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+  };
+  const setProgress = (text, fraction) => {
+    progressBox.hidden = false;
+    progressText.textContent = text;
+    if (fraction === null) progress.removeAttribute('value');
+    else progress.value = Math.round(Math.max(0, Math.min(1, fraction)) * 100);
+  };
+
+  status.hidden = false;
+  status.textContent = t.status_keys || '';
+
+  // Load libsodium and verify the keyring before the witness can press "send".
+  let E;
+  let sodium;
+  let keys = null;
+  let keyringError = null;
+  const ready = (async () => {
+    try {
+      sodium = await waitForSodium();
+    } catch (e) {
+      throw Object.assign(new Error('crypto'), { key: 'err_crypto' });
+    }
+    E = withSodium(sodium);
+    try {
+      const res = await fetch('/api/v1/keyring', { credentials: 'omit', cache: 'no-store', referrerPolicy: 'no-referrer' });
+      if (!res.ok) throw new Error(`keyring: HTTP ${res.status}`);
+      const file = await res.json();
+      keys = E.verifyKeyring(file, form.dataset.adminKeys || '');
+    } catch (e) {
+      keyringError = e;
+      throw Object.assign(new Error('keyring'), { key: 'err_keyring' });
+    }
+  })();
+  ready.then(() => {
+    status.textContent = t.js_note || t.status_ready || '';
+  }, (e) => {
+    status.hidden = true;
+    submit.disabled = e.key === 'err_keyring';
+    showError(t[e.key] || e.message);
+    if (keyringError && window.console) console.warn('tipseal: keyring refused:', keyringError.message);
+  });
+
+  // One submission at a time; its ciphertext and upload state survive "Try again"
+  // unless the witness changes something, which means sealing again.
+  let pending = null;
+  const invalidate = () => { pending = null; };
+  form.addEventListener('input', invalidate);
+  form.addEventListener('change', invalidate);
+
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (submit.disabled) return;
+    clearError();
+    submit.disabled = true;
+    try {
+      try { await ready; } catch (e) { showError(t[e.key] || e.message); return; }
+      if (!pending) pending = await prepare();
+      if (!pending) return;
+      await send(pending);
+    } catch (e) {
+      pending = null;
+      progressBox.hidden = true;
+      showError(t.err_crypto || String(e));
+      if (window.console) console.warn('tipseal:', e);
+    } finally {
+      submit.disabled = keys === null;
+    }
+  });
+
+  // Builds, strips and seals; returns the state for send(), or null after an error.
+  async function prepare() {
+    let doc;
+    try {
+      const pairs = [...new FormData(form).entries()].filter(([k]) => k !== 'attachments' && k !== 'keep_metadata' && k !== 'language');
+      doc = tipFromPairs(pairs, lang);
+    } catch (e) {
+      if (e instanceof FieldError) {
+        const field = form.elements.namedItem(e.field);
+        const el = field && field.length !== undefined && !field.tagName ? field[0] : field;
+        const label = el && el.id ? document.querySelector(`label[for="${el.id}"]`) : null;
+        showError(`${t[e.key] || e.key}${label ? ' (' + label.textContent.trim() + ')' : ''}`, el);
+        return null;
+      }
+      throw e;
+    }
+    const fileInput = document.getElementById('attachments');
+    const files = fileInput ? [...fileInput.files] : [];
+    if (files.length > MAX_ATTACHMENTS) { showError(t.err_too_many_files); return null; }
+    const big = files.find((f) => f.size > MAX_FILE);
+    if (big) { showError(`${t.err_file_too_large} ${big.name}`); return null; }
+    if (!hasContent(doc) && files.length === 0) { showError(t.err_empty); return null; }
+
+    const keep = new Set([...form.querySelectorAll('input[name="keep_metadata"]:checked')].map((c) => Number(c.dataset.index)));
+    setProgress(t.status_sealing, null);
+
+    // Read and clean every file.
+    const cleaned = [];
+    for (let i = 0; i < files.length; i++) {
+      const f = files[i];
+      let bytes = new Uint8Array(await f.arrayBuffer());
+      const note = document.querySelector(`.file-status[data-index="${i}"]`);
+      if (!keep.has(i)) {
+        const r = stripMetadata(bytes);
+        if (r.type && r.reason && note) note.textContent = t.metadata_unchecked;
+        else if (r.type && note) note.textContent = r.changed ? t.metadata_removed : t.metadata_none;
+        if (r.changed) { bytes.fill(0); bytes = r.bytes; }
+      }
+      cleaned.push({
+        bytes,
+        name: safeFileName(f.name),
+        media_type: safeMediaType(f.type),
+      });
+    }
+
+    // Decide the bundle order before sealing the tip: inline parts first.
+    const tipEstimate = E.envelopeLengthFor(Math.min(MAX_TIP_JSON, 2048 + JSON.stringify(doc).length * 3 + cleaned.length * 700));
+    const plan = planParts(cleaned.map((c) => c.bytes.length), E.envelopeLengthFor, maxBody, tipEstimate);
+    const ordered = plan.map((p) => ({ ...cleaned[p.index], upload: p.upload }));
+    const attachments = ordered.map((a, i) => ({
+      part: i + 1,
+      name: a.name,
+      media_type: a.media_type,
+      size: a.bytes.length,
+      blake2b: E.blake2bHex(a.bytes),
+    }));
+    const sealedTip = { format: 'tipseal/sealed-tip/v1', tip: doc, attachments };
+    const tipJson = new TextEncoder().encode(JSON.stringify(sealedTip));
+    if (tipJson.length > MAX_TIP_JSON) { showError(t.err_too_long); return null; }
+
+    const totalChunks = ordered.reduce((n, a) => n + Math.ceil(E.bucketFor(a.bytes.length) / 65536), 1);
+    let doneChunks = 0;
+    const tick = (base) => (done) => setProgress(t.status_sealing, (base + done) / totalChunks);
+    const epoch = keys.epoch;
+    const tipEnv = E.seal(tipJson, KIND_TIP, 0, epoch, keys.intakePk);
+    tipJson.fill(0);
+    doneChunks += 1;
+    const envs = [];
+    for (const a of ordered) {
+      const base = doneChunks;
+      const env = await E.sealAsync(a.bytes, KIND_ATTACHMENT, 0, epoch, keys.intakePk, tick(base));
+      doneChunks += Math.ceil(E.bucketFor(a.bytes.length) / 65536);
+      a.bytes.fill(0);
+      envs.push({ env, upload: a.upload, state: {} });
+    }
+    const inline = [tipEnv, ...envs.filter((e) => !e.upload).map((e) => e.env)];
+    const bundle = E.encodeBundle(inline);
+    if (bundle.length > maxBody) { showError(t.err_too_large); return null; }
+    return {
+      bundle,
+      uploads: envs.filter((e) => e.upload),
+      idempotencyKey: randomHex(sodium, 16),
+    };
+  }
+
+  async function send(p) {
+    const totalUpload = p.uploads.reduce((n, u) => n + u.env.length, 0) + p.bundle.length;
+    let sent = 0;
+    try {
+      const ids = [];
+      for (const u of p.uploads) {
+        const before = sent;
+        const id = await uploadEnvelope(fetch.bind(window), u.env, u.state, (off) => {
+          setProgress(t.status_uploading, (before + off) / totalUpload);
+        }, { onRetry: () => setProgress(t.status_retrying, (before + (u.state.offset || 0)) / totalUpload) });
+        sent += u.env.length;
+        ids.push(id);
+      }
+      setProgress(t.status_sending, sent / totalUpload);
+      const r = await postTip(fetch.bind(window), p.bundle, p.idempotencyKey, ids, {
+        onRetry: () => setProgress(t.status_retrying, sent / totalUpload),
+      });
+      setProgress(t.status_sending, 1);
+      showReceipt(r && r.id ? String(r.id) : '');
+      pending = null;
+    } catch (e) {
+      progressBox.hidden = true;
+      if (e instanceof HttpError) {
+        if (e.status === 413) { pending = null; showError(t.err_too_large); }
+        else if (e.status === 429 || e.status === 503 || e.status === 507) showError(t.err_busy);
+        else if (e.status >= 400 && e.status < 500 && e.status !== 408) { pending = null; showError(t.err_server); }
+        else showError(t.err_network);
+      } else if (e instanceof FormatError) {
+        pending = null;
+        showError(t.err_server);
+      } else {
+        showError(t.err_network);
+      }
+      submit.textContent = t.retry || submit.textContent;
+    }
+  }
+
+  function showReceipt(reference) {
+    const receipt = document.getElementById('receipt');
+    document.getElementById('receipt-reference').textContent = reference;
+    form.reset();
+    const list = document.getElementById('file-list');
+    if (list) { list.textContent = ''; list.hidden = true; }
+    form.hidden = true;
+    if (status) status.hidden = true;
+    for (const el of document.querySelectorAll('.safety, .lead, main > h1')) el.hidden = true;
+    receipt.hidden = false;
+    receipt.focus();
+    window.scrollTo(0, 0);
+  }
+}
+
+if (typeof document !== 'undefined') {
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', () => { main(); });
+  else main();
+}
