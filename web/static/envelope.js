@@ -1,0 +1,1 @@
+// STUB: replaced by the real envelope.js from the web-front branch.
