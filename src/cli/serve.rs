@@ -39,6 +39,12 @@ pub struct Args {
     /// Worker threads (default: one per core).
     #[arg(long, default_value_t = 0)]
     workers: usize,
+    /// The onion address to show witnesses on the page, e.g. abc…xyz.onion.
+    #[arg(long)]
+    onion: Option<String>,
+    /// Where the page's quick-exit button leaves for (http or https URL).
+    #[arg(long, default_value = crate::http::DEFAULT_EXIT_URL)]
+    exit_url: String,
 }
 
 /// Runs `tipseal serve`.
@@ -49,6 +55,13 @@ pub fn run(a: Args) -> Result<(), CliError> {
     settings.body_timeout = Duration::from_secs(a.body_timeout_secs.max(1));
     settings.max_body_bytes = a.max_body_bytes;
     settings.workers = a.workers;
+    if !(a.exit_url.starts_with("https://") || a.exit_url.starts_with("http://")) {
+        return Err(CliError::Usage(
+            "--exit-url must be an http:// or https:// URL".into(),
+        ));
+    }
+    settings.web.onion = a.onion.clone().filter(|o| !o.trim().is_empty());
+    settings.web.exit_url = a.exit_url.clone();
     if !a.admin_pub.is_empty() {
         let ids = a
             .admin_pub

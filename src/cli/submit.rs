@@ -9,11 +9,10 @@ use std::path::PathBuf;
 
 use zeroize::Zeroizing;
 
-use crate::crypto::envelope::seal;
-use crate::crypto::{b64_encode, hash32, random_bytes};
-use crate::domain::bundle;
-use crate::domain::envelope::{Flags, Kind};
-use crate::domain::tip::{AttachmentMeta, FileName, MediaType, SealedTip, TipDocument};
+use crate::crypto::bundle_seal::{self, Attachment};
+use crate::crypto::{b64_encode, random_bytes, CryptoError};
+use crate::domain::envelope::Flags;
+use crate::domain::tip::{FileName, MediaType, TipDocument};
 
 use super::{output, read_file, CliError, Client};
 
@@ -89,27 +88,18 @@ pub fn seal_bundle(
     doc: TipDocument,
     files: &[(PathBuf, Zeroizing<Vec<u8>>)],
 ) -> Result<Vec<u8>, CliError> {
-    let epoch = keyring.epoch();
-    let intake = keyring.intake_public_key();
-    let metas = files
+    let attachments: Vec<Attachment<'_>> = files
         .iter()
-        .enumerate()
-        .map(|(i, (path, bytes))| AttachmentMeta {
-            part: (i + 1) as u16,
+        .map(|(path, bytes)| Attachment {
             name: FileName::from_path_lossy(path),
             media_type: media_type_of(path),
-            size: bytes.len() as u64,
-            blake2b: hex::encode(hash32(b"", &[bytes])),
+            bytes,
         })
         .collect();
-    let sealed = SealedTip::new(doc, metas)?;
-    let json = Zeroizing::new(sealed.to_json());
-    let mut envelopes = vec![seal(&json, Kind::Tip, Flags::NONE, epoch, &intake)?];
-    for (_, bytes) in files {
-        envelopes.push(seal(bytes, Kind::Attachment, Flags::NONE, epoch, &intake)?);
-    }
-    let refs: Vec<&[u8]> = envelopes.iter().map(Vec::as_slice).collect();
-    Ok(bundle::encode(&refs))
+    bundle_seal::seal_bundle(keyring, doc, &attachments, Flags::NONE).map_err(|e| match e {
+        CryptoError::Domain(d) => CliError::Domain(d),
+        other => other.into(),
+    })
 }
 
 /// A media type from the file extension; never from the content (we don't parse it).

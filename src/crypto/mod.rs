@@ -10,6 +10,7 @@
 //! a decryption failed.
 
 pub mod auth;
+pub mod bundle_seal;
 pub mod envelope;
 pub mod identity;
 pub mod intake;

@@ -88,6 +88,11 @@ hex_id!(
     KeyId,
     "key id"
 );
+hex_id!(
+    /// A resumable upload's id: 16 random bytes, an unguessable capability.
+    UploadId,
+    "upload id"
+);
 
 /// A key epoch of the keyring. Epochs start at 1 and grow by one with every keyring change.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]

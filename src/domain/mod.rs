@@ -9,9 +9,10 @@ pub mod bundle;
 pub mod envelope;
 pub mod ids;
 pub mod keyring;
+pub mod metadata;
 pub mod tip;
 
-pub use ids::{Day, Epoch, IdempotencyKey, KeyId, TipId};
+pub use ids::{Day, Epoch, IdempotencyKey, KeyId, TipId, UploadId};
 
 /// Why a value from outside was refused. Messages never echo the input back.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -42,4 +43,7 @@ pub enum DomainError {
     /// A tip document that does not follow the schema.
     #[error("the tip document is not valid: {0}")]
     Tip(String),
+    /// A witness-page form field that does not parse; never carries the value.
+    #[error("the form is not valid: {}", .0.sentence())]
+    Form(tip::FormProblem),
 }

@@ -8,9 +8,11 @@ mod access_log;
 pub mod audit_log;
 mod body;
 mod error;
+mod intake;
 mod routes;
 mod sessions;
 mod state;
+mod web;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -18,10 +20,11 @@ use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::middleware::{from_fn, DefaultHeaders};
-use actix_web::{web, App, HttpServer};
+use actix_web::{web as aweb, App, HttpServer};
 
 pub use error::ApiError;
 pub use state::{AppState, Limits};
+pub use web::{WebSettings, DEFAULT_EXIT_URL, PAGE_CSP};
 
 use crate::crypto::keyring::{check_extends, verify_chain, VerifiedKeyring};
 use crate::domain::keyring::KeyringFile;
@@ -57,6 +60,8 @@ pub struct ServerSettings {
     pub body_timeout: Duration,
     /// Worker threads (0 = one per core).
     pub workers: usize,
+    /// What the witness page shows (onion address, quick-exit URL).
+    pub web: WebSettings,
 }
 
 impl ServerSettings {
@@ -70,6 +75,7 @@ impl ServerSettings {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             body_timeout: DEFAULT_BODY_TIMEOUT,
             workers: 0,
+            web: WebSettings::default(),
         }
     }
 }
@@ -106,12 +112,13 @@ impl Application {
         crate::crypto::init()?;
         let store = Store::open(&settings.data_dir, crate::crypto::random_bytes())?;
         let keyring = settle_keyring(&store, settings)?;
+        sweep_uploads(&store)?;
         let limits = Limits {
             max_body_bytes: settings.max_body_bytes,
             max_json_bytes: MAX_JSON_BYTES,
             body_timeout: settings.body_timeout,
         };
-        let state = web::Data::new(AppState::new(
+        let state = aweb::Data::new(AppState::new(
             store,
             Some(keyring),
             settings.pinned_admins.clone(),
@@ -124,25 +131,28 @@ impl Application {
             .local_addr()
             .map_err(|e| StartError::Bind(settings.listen.clone(), e))?
             .port();
+        let web_settings = aweb::Data::new(settings.web.clone());
         let json_limit = MAX_JSON_BYTES;
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 .app_data(
-                    web::JsonConfig::default()
+                    aweb::JsonConfig::default()
                         .limit(json_limit)
                         .error_handler(|_, _| {
                             ApiError::BadRequest("the JSON body is malformed or too large").into()
                         }),
                 )
                 .app_data(
-                    web::PathConfig::default()
+                    aweb::PathConfig::default()
                         .error_handler(|_, _| ApiError::BadRequest("the path is malformed").into()),
                 )
                 .wrap(security_headers())
                 .wrap(from_fn(access_log::log_request))
+                .app_data(web_settings.clone())
                 .configure(routes::configure)
-                .default_service(web::to(not_found))
+                .configure(web::configure)
+                .default_service(aweb::to(web::fallback))
         })
         .max_connections(MAX_CONNECTIONS)
         .keep_alive(Duration::from_secs(5))
@@ -168,10 +178,6 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
-}
-
-async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::NotFound)
 }
 
 /// Headers on every response. No cookies are ever set; nothing is cacheable; nothing
@@ -235,6 +241,19 @@ fn settle_keyring(store: &Store, s: &ServerSettings) -> Result<VerifiedKeyring, 
     )?;
     store.durable_blocking()?;
     Ok(chosen)
+}
+
+/// Start-up: removes uploads older than a day and chunks left by an interrupted removal.
+fn sweep_uploads(store: &Store) -> Result<(), StartError> {
+    let yesterday = crate::domain::Day::today().plus_days(-1);
+    let sweep = || -> Result<usize, crate::storage::UploadError> {
+        Ok(store.expire_uploads(yesterday)? + store.remove_orphan_upload_chunks()?)
+    };
+    match sweep() {
+        Ok(_) => Ok(store.durable_blocking()?),
+        Err(crate::storage::UploadError::Storage(e)) => Err(e.into()),
+        Err(_) => Ok(()),
+    }
 }
 
 fn parse_keyring(bytes: &[u8]) -> Result<KeyringFile, StartError> {

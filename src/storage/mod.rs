@@ -19,6 +19,7 @@ mod commit;
 mod keyring;
 mod layout;
 mod tips;
+mod uploads;
 
 use std::fmt;
 use std::path::Path;
@@ -31,6 +32,7 @@ pub use layout::{CHUNK_LEN, HEADER_LEN, MAX_PARTS, WRAP_LEN};
 pub use tips::{
     Idempotency, InsertOutcome, NewPart, NewTip, StoredPart, StoredTip, SwapError, TipSummary,
 };
+pub use uploads::{UploadClaim, UploadError, UploadStatus, MAX_OPEN_UPLOADS};
 
 use commit::GroupCommit;
 
@@ -117,6 +119,7 @@ struct Inner {
     keyring: sled::Tree,
     audit: sled::Tree,
     meta: sled::Tree,
+    uploads: uploads::UploadTrees,
     pepper: Zeroizing<[u8; 32]>,
 }
 
@@ -167,6 +170,7 @@ impl Store {
             keyring: db.open_tree(layout::TREE_KEYRING)?,
             audit: db.open_tree(layout::TREE_AUDIT)?,
             meta,
+            uploads: uploads::UploadTrees::open(&db)?,
             db,
             pepper,
         };

@@ -7,6 +7,7 @@
 //! - `http`: raw HTTP/1.1 requests, optionally from a chosen source address
 //! - `search`: find bytes in a directory tree or a log
 //! - `samples`: the shared sample tips and random attachments
+//! - `web`: the witness page and uploads API (multipart bodies, headers, split bundles)
 //! - `library`: the only place that uses the tipseal library (sealing raw bundles,
 //!   checking grants) — a renamed library function is a one-line fix there
 #![allow(dead_code)]
@@ -18,6 +19,7 @@ mod samples;
 mod search;
 mod server;
 mod team;
+mod web;
 
 // Each test binary uses a different subset of these.
 #[allow(unused_imports)]
@@ -34,6 +36,8 @@ pub use search::*;
 pub use server::*;
 #[allow(unused_imports)]
 pub use team::*;
+#[allow(unused_imports)]
+pub use web::*;
 
 /// The passphrase every test key is encrypted with.
 pub const PASSPHRASE: &str = "correct horse battery staple, test only";

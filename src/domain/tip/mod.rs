@@ -6,11 +6,13 @@
 //! field is parsed into a bounded, typed value. Unknown fields are refused so that no
 //! witness's words are silently dropped.
 
+mod form;
 mod text;
 mod vocab;
 
 use serde::{Deserialize, Serialize};
 
+pub use form::{FormProblem, MAX_FORM_FIELDS, MAX_FORM_MINDERS};
 pub use text::{CountryCode, FileName, LanguageTag, LongText, MediaType, PartialDate, ShortText};
 pub use vocab::{MinderAction, MinderRole, Relation, Sector};
 

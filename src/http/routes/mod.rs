@@ -7,6 +7,7 @@ pub mod auth;
 pub mod health;
 pub mod keyring;
 pub mod tips;
+pub mod uploads;
 
 use actix_web::web;
 
@@ -24,7 +25,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/auth/challenge", web::post().to(auth::challenge))
             .route("/auth/session", web::post().to(auth::login))
             .route("/auth/session", web::delete().to(auth::logout))
-            .route("/audit", web::get().to(audit::list)),
+            .route("/audit", web::get().to(audit::list))
+            .route("/uploads", web::post().to(uploads::create))
+            .route("/uploads/{id}", web::patch().to(uploads::append))
+            .route("/uploads/{id}", web::get().to(uploads::status)),
     );
 }
 

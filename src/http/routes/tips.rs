@@ -9,13 +9,13 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::super::body::read_body;
+use super::super::intake::{self, Sealer, Submission};
 use super::super::{audit_log, ApiError, AppState};
 use super::auth::Reviewer;
-use crate::crypto::{hash32, keyed_hash32, random_tip_id};
 use crate::domain::bundle;
 use crate::domain::envelope::WrapSection;
-use crate::domain::{Day, Epoch, IdempotencyKey, TipId};
-use crate::storage::{Idempotency, InsertOutcome, NewPart, NewTip, SwapError};
+use crate::domain::{Epoch, IdempotencyKey, TipId};
+use crate::storage::SwapError;
 
 /// `POST /api/v1/tips`.
 pub async fn submit(
@@ -40,62 +40,24 @@ pub async fn submit(
                 .and_then(IdempotencyKey::parse)
         })
         .transpose()?;
+    let uploads = intake::uploads_named_in(&req)?;
     let limits = &state.limits;
     let body = read_body(&req, payload, limits.max_body_bytes, limits.body_timeout).await?;
-
-    let current = keyring.epoch();
-    let received = Day::today();
-    let store = state.store.clone();
-    let outcome = super::blocking(move || {
-        let parsed = bundle::parse(&body)?;
-        if parsed.epoch() != current {
-            return Err(ApiError::WrongEpoch {
-                got: parsed.epoch().get(),
-                current: current.get(),
-            });
-        }
-        if parsed.flags().sealed_by_server() {
-            return Err(ApiError::BadRequest(
-                "a client may not mark its own tip as sealed by the server",
-            ));
-        }
-        let idempotency = idem.map(|k| Idempotency {
-            key_hash: keyed_hash32(&store.pepper(), b"tipseal/idempotency/v1", k.as_bytes()),
-            body_hash: hash32(b"tipseal/bundle-hash/v1", &[&body]),
-        });
-        let wraps: Vec<[u8; 84]> = parsed.parts().iter().map(|p| p.wrap.encode()).collect();
-        let parts = parsed
-            .parts()
-            .iter()
-            .zip(&wraps)
-            .map(|(p, w)| NewPart {
-                header: p.header_bytes,
-                wrap: w,
-                body: p.body,
-            })
-            .collect();
-        let new = NewTip {
-            id: random_tip_id(),
-            received,
-            epoch: current,
-            flags: parsed.flags().bits(),
-            parts,
-            idempotency,
-        };
-        Ok(store.insert_tip(new)?)
-    })
-    .await?;
-
-    let (id, status) = match outcome {
-        InsertOutcome::Created(id) => (id, StatusCode::CREATED),
-        InsertOutcome::Existing(id) => (id, StatusCode::OK),
-        InsertOutcome::Conflict => return Err(ApiError::IdempotencyConflict),
+    let submission = Submission {
+        body,
+        uploads,
+        idempotency: idem,
+        sealer: Sealer::Witness,
     };
-    // Nothing is acknowledged before it is on disk.
-    state.store.durable().await?;
+    let stored = intake::store_bundle(&state, submission).await?;
+    let status = if stored.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok(HttpResponse::build(status).json(serde_json::json!({
-        "id": id,
-        "received": received,
+        "id": stored.id,
+        "received": stored.received,
     })))
 }
 

@@ -1,0 +1,167 @@
+//! Storing a submitted tip: the one path shared by `POST /api/v1/tips` (bundles sealed
+//! by the witness's client) and the witness page's no-JavaScript form (sealed here).
+//!
+//! Parse the bundle → check epoch and flags → append the named completed uploads,
+//! validated exactly like inline parts → insert → consume the uploads → wait for the
+//! flush. Only sealed bytes arrive here; nothing about the sender is recorded.
+
+use actix_web::web::Bytes;
+use actix_web::HttpRequest;
+
+use super::{ApiError, AppState};
+use crate::crypto::{hash32, keyed_hash32, random_tip_id};
+use crate::domain::bundle::{self, MAX_PARTS};
+use crate::domain::envelope::{self, EnvelopeRef, Kind};
+use crate::domain::{Day, IdempotencyKey, TipId, UploadId};
+use crate::storage::{Idempotency, InsertOutcome, NewPart, NewTip, UploadError};
+
+/// Who sealed the bundle, which decides the flag its parts must carry.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sealer {
+    /// The witness's own client: the sealed-by-server flag must be clear.
+    Witness,
+    /// This server, on the no-JavaScript path: the flag must be set.
+    Server,
+}
+
+/// A bundle to store.
+pub(crate) struct Submission {
+    /// The bundle bytes (part 0 and any inline attachments).
+    pub body: Bytes,
+    /// Completed uploads to append as further parts, in order.
+    pub uploads: Vec<UploadId>,
+    /// The client's idempotency key, if any.
+    pub idempotency: Option<IdempotencyKey>,
+    /// Who sealed it.
+    pub sealer: Sealer,
+}
+
+/// A stored tip.
+pub(crate) struct Stored {
+    /// Its id (the witness's reference).
+    pub id: TipId,
+    /// The day it arrived.
+    pub received: Day,
+    /// False when an idempotent retry found the tip stored before.
+    pub created: bool,
+}
+
+/// The header that names completed uploads to append to a submitted bundle.
+pub(crate) const UPLOADS_HEADER: &str = "tipseal-uploads";
+
+/// Parses `Tipseal-Uploads: id1,id2,…` (absent: none).
+pub(crate) fn uploads_named_in(req: &HttpRequest) -> Result<Vec<UploadId>, ApiError> {
+    let Some(value) = req.headers().get(UPLOADS_HEADER) else {
+        return Ok(Vec::new());
+    };
+    let bad =
+        ApiError::BadRequest("the Tipseal-Uploads header must list upload ids, comma-separated");
+    let text = value.to_str().map_err(|_| bad)?;
+    let ids = text
+        .split(',')
+        .map(|s| UploadId::parse(s.trim()))
+        .collect::<Result<Vec<_>, _>>()?;
+    if ids.len() >= MAX_PARTS {
+        return Err(ApiError::BadRequest("a tip has at most 32 attachments"));
+    }
+    Ok(ids)
+}
+
+/// Stores a bundle through the one path every tip takes, and waits until it is durable.
+pub(crate) async fn store_bundle(state: &AppState, sub: Submission) -> Result<Stored, ApiError> {
+    let keyring = state.keyring().ok_or(ApiError::NotAccepting)?;
+    let current = keyring.epoch();
+    let received = Day::today();
+    let store = state.store.clone();
+    let outcome = super::routes::blocking(move || {
+        let parsed = bundle::parse(&sub.body)?;
+        if parsed.epoch() != current {
+            return Err(ApiError::WrongEpoch {
+                got: parsed.epoch().get(),
+                current: current.get(),
+            });
+        }
+        match (sub.sealer, parsed.flags().sealed_by_server()) {
+            (Sealer::Witness, true) => {
+                return Err(ApiError::BadRequest(
+                    "a client may not mark its own tip as sealed by the server",
+                ))
+            }
+            (Sealer::Server, false) => return Err(ApiError::Internal("server seal without flag")),
+            _ => {}
+        }
+        if parsed.parts().len() + sub.uploads.len() > MAX_PARTS {
+            return Err(ApiError::BadRequest("a tip has at most 32 attachments"));
+        }
+        let claim = store.take_completed(&sub.uploads).map_err(upload_error)?;
+        let mut parts: Vec<EnvelopeRef<'_>> = parsed.parts().to_vec();
+        for bytes in &claim.envelopes {
+            let env = envelope::parse(bytes)?;
+            let tip = parsed.tip();
+            if env.header.kind != Kind::Attachment {
+                return Err(ApiError::BadInput(crate::domain::DomainError::Bundle(
+                    "every part after the first must be an attachment",
+                )));
+            }
+            if env.wrap.epoch != tip.wrap.epoch || env.header.flags != tip.header.flags {
+                return Err(ApiError::BadInput(crate::domain::DomainError::Bundle(
+                    "an uploaded part carries a different key epoch or flags",
+                )));
+            }
+            parts.push(env);
+        }
+        let idempotency = sub.idempotency.map(|k| {
+            let ids: Vec<&[u8]> = sub.uploads.iter().map(|u| &u.as_bytes()[..]).collect();
+            let mut hashed: Vec<&[u8]> = vec![&sub.body];
+            hashed.extend(ids);
+            Idempotency {
+                key_hash: keyed_hash32(&store.pepper(), b"tipseal/idempotency/v1", k.as_bytes()),
+                body_hash: hash32(b"tipseal/bundle-hash/v1", &hashed),
+            }
+        });
+        let wraps: Vec<[u8; 84]> = parts.iter().map(|p| p.wrap.encode()).collect();
+        let new = NewTip {
+            id: random_tip_id(),
+            received,
+            epoch: current,
+            flags: parsed.flags().bits(),
+            parts: parts
+                .iter()
+                .zip(&wraps)
+                .map(|(p, w)| NewPart {
+                    header: p.header_bytes,
+                    wrap: w,
+                    body: p.body,
+                })
+                .collect(),
+            idempotency,
+        };
+        let outcome = store.insert_tip(new)?;
+        // Only a new tip uses the uploads up; otherwise the claim's drop gives them back.
+        if matches!(outcome, InsertOutcome::Created(_)) {
+            claim.consume()?;
+        }
+        Ok(outcome)
+    })
+    .await?;
+    let (id, created) = match outcome {
+        InsertOutcome::Created(id) => (id, true),
+        InsertOutcome::Existing(id) => (id, false),
+        InsertOutcome::Conflict => return Err(ApiError::IdempotencyConflict),
+    };
+    // Nothing is acknowledged before it is on disk.
+    state.store.durable().await?;
+    Ok(Stored {
+        id,
+        received,
+        created,
+    })
+}
+
+/// Unknown, expired, claimed and incomplete uploads look the same to the client.
+pub(crate) fn upload_error(e: UploadError) -> ApiError {
+    match e {
+        UploadError::Storage(s) => ApiError::Storage(s),
+        _ => ApiError::BadRequest("an upload named in Tipseal-Uploads is unknown or incomplete"),
+    }
+}

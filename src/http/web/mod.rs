@@ -1,0 +1,62 @@
+//! The witness page (`docs/web.md`): the form in seven languages, its embedded assets,
+//! and the no-JavaScript submission that the server seals on arrival.
+//!
+//! Every response here carries [`PAGE_CSP`] (the rest of the security headers come from
+//! the app-wide defaults) and never a cookie, `ETag` or `Last-Modified`. Language comes
+//! from the URL only. Must never: log or echo what a witness typed, write a plaintext
+//! anywhere, or load anything from another origin.
+
+mod assets;
+mod form_data;
+mod i18n;
+mod pages;
+mod render;
+mod submit;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+pub(crate) use pages::not_found_page;
+
+/// The page's Content-Security-Policy: nothing from anywhere but this server, no inline
+/// script (the strings travel as JSON data), WebAssembly allowed for libsodium.
+pub const PAGE_CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; \
+style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; form-action 'self'; \
+frame-ancestors 'none'; base-uri 'none'";
+
+/// Where the quick-exit button leaves for, unless configured: a harmless, busy site.
+pub const DEFAULT_EXIT_URL: &str = "https://www.wikipedia.org/";
+
+/// What the page shows that the operator configures.
+#[derive(Clone, Debug)]
+pub struct WebSettings {
+    /// The onion address to show, if any.
+    pub onion: Option<String>,
+    /// The quick-exit destination.
+    pub exit_url: String,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        Self {
+            onion: None,
+            exit_url: DEFAULT_EXIT_URL.to_owned(),
+        }
+    }
+}
+
+/// Registers the page routes (after the API's, so `/api/…` is never a language).
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(pages::index))
+        .route("/static/{name:.+}", web::get().to(pages::asset))
+        .route("/{lang}/", web::get().to(pages::form))
+        .route("/{lang}/submit", web::post().to(submit::submit));
+}
+
+/// The app's fallback: JSON for the API, the HTML 404 page for everything else.
+pub(crate) async fn fallback(req: HttpRequest) -> HttpResponse {
+    if req.path().starts_with("/api/") {
+        actix_web::ResponseError::error_response(&super::ApiError::NotFound)
+    } else {
+        not_found_page(&req)
+    }
+}

@@ -1,0 +1,44 @@
+//! `GET /`, `GET /{lang}/`, `GET /static/{name}` and the HTML 404 page.
+
+use actix_web::http::header;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::render::Page;
+use super::{assets, i18n, PAGE_CSP};
+
+/// `GET /`: the form in English.
+pub(super) async fn index(req: HttpRequest) -> HttpResponse {
+    Page::new(&req, i18n::english()).render(StatusCode::OK, "form.html", &[])
+}
+
+/// `GET /{lang}/`: the form in `lang`, or the 404 page.
+pub(super) async fn form(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    match i18n::find(&path) {
+        Some(lang) => Page::new(&req, lang).render(StatusCode::OK, "form.html", &[]),
+        None => not_found_page(&req),
+    }
+}
+
+/// `GET /static/{name}`: an embedded file, without validators (no `ETag`,
+/// `Last-Modified`): nothing is cached anyway, and validators can fingerprint a visit.
+pub(super) async fn asset(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    match assets::find(&path) {
+        Some(a) => HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, a.content_type))
+            .insert_header((header::CONTENT_SECURITY_POLICY, PAGE_CSP))
+            .body(a.bytes),
+        None => not_found_page(&req),
+    }
+}
+
+/// The HTML 404 page, in English (an unknown URL names no language we know).
+pub(crate) fn not_found_page(req: &HttpRequest) -> HttpResponse {
+    let en = i18n::english();
+    let error = i18n::text(en, "not_found", "This page does not exist.");
+    Page::new(req, en).render(
+        StatusCode::NOT_FOUND,
+        "error.html",
+        &[("error", error.into())],
+    )
+}

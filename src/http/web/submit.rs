@@ -1,0 +1,228 @@
+//! `POST /{lang}/submit`: the no-JavaScript path. The server reads the form into wiped
+//! buffers, builds the tip document, removes image metadata, seals everything with the
+//! sealed-by-server flag to the current epoch, and stores it like any bundle.
+//!
+//! Errors become a page in the witness's language: the form again (400) for what the
+//! witness can fix, an error page otherwise. Nothing the witness sent is logged.
+
+use actix_web::http::header;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+use super::form_data::{self, ReadError};
+use super::i18n::{self, Language};
+use super::render::Page;
+use crate::crypto::bundle_seal::{seal_bundle, Attachment};
+use crate::domain::envelope::Flags;
+use crate::domain::tip::{FormProblem, TipDocument};
+use crate::domain::{metadata, DomainError};
+use crate::http::intake::{self, Sealer, Submission};
+use crate::http::{ApiError, AppState};
+
+/// Why a submission failed, as the witness will be told.
+#[derive(Debug)]
+enum Failure {
+    /// A field the witness can correct: the form again.
+    Field(FormProblem),
+    /// Nothing to send: the form again.
+    Empty,
+    /// More than 32 files: the form again.
+    TooManyFiles,
+    /// The body cap: 413.
+    TooLarge,
+    /// The body deadline: 408.
+    Timeout,
+    /// Busy or not accepting: 503.
+    Busy,
+    /// A broken request: 400.
+    Malformed,
+    /// Our fault: 500 (the cause is logged, without request data).
+    Internal(ApiError),
+}
+
+/// `POST /{lang}/submit`.
+pub(super) async fn submit(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> HttpResponse {
+    let Some(lang) = i18n::find(&path) else {
+        return super::not_found_page(&req);
+    };
+    let page = Page::new(&req, lang);
+    match accept(&req, payload, &state).await {
+        Ok(reference) => page.render(
+            StatusCode::OK,
+            "receipt.html",
+            &[("reference", Value::String(reference))],
+        ),
+        Err(f) => failure_page(&page, lang, f),
+    }
+}
+
+/// Reads, seals and stores the form; returns the tip's reference.
+async fn accept(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+) -> Result<String, Failure> {
+    let keyring = state
+        .keyring()
+        .filter(|k| k.has_reviewers())
+        .ok_or(Failure::Busy)?;
+    let _slot = state
+        .intake_slots
+        .try_acquire()
+        .map_err(|_| Failure::Busy)?;
+    let limits = &state.limits;
+    let mut form = form_data::read(req, payload, limits.max_body_bytes, limits.body_timeout)
+        .await
+        .map_err(|e| match e {
+            ReadError::TooLarge => Failure::TooLarge,
+            ReadError::Timeout => Failure::Timeout,
+            ReadError::TooManyFiles => Failure::TooManyFiles,
+            ReadError::Malformed => Failure::Malformed,
+        })?;
+    let doc = TipDocument::from_form(&form.fields.0).map_err(|e| match e {
+        DomainError::Form(p) => Failure::Field(p),
+        _ => Failure::Malformed,
+    })?;
+    if !doc.has_content() && form.files.is_empty() {
+        return Err(Failure::Empty);
+    }
+    let files = std::mem::take(&mut form.files);
+    drop(form);
+    let bundle = web::block(move || {
+        let files: Vec<_> = files
+            .into_iter()
+            .map(|mut f| {
+                if let std::borrow::Cow::Owned(clean) = metadata::strip(&f.bytes) {
+                    f.bytes = Zeroizing::new(clean);
+                }
+                f
+            })
+            .collect();
+        let attachments: Vec<Attachment<'_>> = files
+            .iter()
+            .map(|f| Attachment {
+                name: f.name.clone(),
+                media_type: f.media_type.clone(),
+                bytes: &f.bytes,
+            })
+            .collect();
+        seal_bundle(&keyring, doc, &attachments, Flags::SEALED_BY_SERVER)
+    })
+    .await
+    .map_err(|_| Failure::Internal(ApiError::Internal("sealing task failed")))?
+    .map_err(|e| Failure::Internal(e.into()))?;
+    let submission = Submission {
+        body: bundle.into(),
+        uploads: Vec::new(),
+        idempotency: None,
+        sealer: Sealer::Server,
+    };
+    let stored = intake::store_bundle(state, submission)
+        .await
+        .map_err(|e| match e {
+            ApiError::Busy | ApiError::NotAccepting => Failure::Busy,
+            other => Failure::Internal(other),
+        })?;
+    Ok(stored.id.to_string())
+}
+
+fn failure_page(page: &Page, lang: &'static Language, f: Failure) -> HttpResponse {
+    let t = |key, fallback| Value::String(i18n::text(lang, key, fallback));
+    let (status, template, error) = match &f {
+        Failure::Field(p) => (
+            StatusCode::BAD_REQUEST,
+            "form.html",
+            field_message(lang, *p),
+        ),
+        Failure::Empty => (
+            StatusCode::BAD_REQUEST,
+            "form.html",
+            t(
+                "err_empty",
+                "The report is empty. Write something or attach a file.",
+            ),
+        ),
+        Failure::TooManyFiles => (
+            StatusCode::BAD_REQUEST,
+            "form.html",
+            t("err_too_many_files", "Too many files: at most 32."),
+        ),
+        Failure::TooLarge => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "error.html",
+            t(
+                "err_too_large",
+                "Everything together is too large for the server.",
+            ),
+        ),
+        Failure::Timeout => (
+            StatusCode::REQUEST_TIMEOUT,
+            "error.html",
+            t("err_network", "The connection failed. Please try again."),
+        ),
+        Failure::Busy => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "error.html",
+            t(
+                "err_busy",
+                "The server is busy. Wait a minute, then try again.",
+            ),
+        ),
+        Failure::Malformed => (
+            StatusCode::BAD_REQUEST,
+            "error.html",
+            t(
+                "err_server",
+                "The server refused the report. Try again later.",
+            ),
+        ),
+        Failure::Internal(e) => {
+            tracing::error!(code = e.code(), cause = ?e, "a no-JavaScript submission failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "error.html",
+                t(
+                    "err_server",
+                    "The server refused the report. Try again later.",
+                ),
+            )
+        }
+    };
+    let mut res = page.render(status, template, &[("error", error)]);
+    if matches!(f, Failure::TooLarge | Failure::Timeout) {
+        // The unread rest of the body would keep the connection busy: close it.
+        res.headers_mut().insert(
+            header::CONNECTION,
+            header::HeaderValue::from_static("close"),
+        );
+    }
+    if matches!(f, Failure::Busy) {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+    }
+    res
+}
+
+fn field_message(lang: &'static Language, p: FormProblem) -> Value {
+    let (key, fallback) = match p {
+        FormProblem::Number => ("err_number", "Please write a whole number in this field."),
+        FormProblem::Date => (
+            "err_date",
+            "Please write a date like 2024, 2024-03 or 2024-03-15.",
+        ),
+        FormProblem::Country => ("err_country", "Please write two letters, like RU."),
+        FormProblem::Text => ("err_too_long", "This text is too long."),
+        FormProblem::Choice | FormProblem::Malformed => (
+            "err_server",
+            "The server refused the report. Try again later.",
+        ),
+    };
+    Value::String(i18n::text(lang, key, fallback))
+}

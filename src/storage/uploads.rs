@@ -1,0 +1,450 @@
+//! Resumable uploads: large attachment envelopes that arrive in pieces before the tip
+//! that names them (`docs/web.md`, uploads API).
+//!
+//! | tree             | key                          | value                                  |
+//! |------------------|------------------------------|----------------------------------------|
+//! | `uploads`        | upload id (16)               | format u8 = 1 ‖ length u64 ‖ received u64 ‖ created day i64 |
+//! | `upload_chunks`  | upload id (16) ‖ chunk u32 BE | ≤ [`CHUNK_LEN`] bytes of the envelope  |
+//!
+//! Bytes are sealed envelope bytes the server cannot read; like tip chunks, no value
+//! exceeds [`CHUNK_LEN`]. The only time kept is the UTC day an upload was created, to
+//! expire it. A completed upload is *claimed* (in memory) by the submission that names
+//! it, and removed only once that tip is stored: a failed insert leaves it usable, and
+//! two submissions can never both use it. Nothing here flushes: await
+//! [`Store::durable`] before acknowledging.
+
+use std::collections::HashSet;
+use std::sync::{Mutex, MutexGuard};
+
+use crate::domain::{Day, UploadId};
+
+use super::{StorageError, Store, CHUNK_LEN};
+
+const TREE_UPLOADS: &str = "uploads";
+const TREE_UPLOAD_CHUNKS: &str = "upload_chunks";
+const META_FORMAT: u8 = 1;
+const META_LEN: usize = 25;
+
+/// Most uploads open at once. Each may hold up to the body cap (32 MiB by default), so
+/// this bounds the disk an anonymous client can fill with unfinished uploads to about
+/// 8 GiB, while leaving room for dozens of witnesses sending videos at the same time.
+pub const MAX_OPEN_UPLOADS: usize = 256;
+
+/// Why an upload operation was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    /// No upload with this id (never created, expired, or already used).
+    #[error("no such upload")]
+    NotFound,
+    /// The offset is not the number of bytes received so far.
+    #[error("the upload offset does not match the bytes received")]
+    OffsetMismatch {
+        /// Bytes received so far: where the client must resume.
+        current: u64,
+    },
+    /// The bytes would go past the upload's declared length.
+    #[error("the bytes go past the declared length of the upload")]
+    PastEnd,
+    /// The upload has not received all its bytes yet.
+    #[error("the upload is not complete")]
+    Incomplete,
+    /// Already [`MAX_OPEN_UPLOADS`] uploads are open.
+    #[error("too many uploads are open")]
+    TooMany,
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<sled::Error> for UploadError {
+    fn from(e: sled::Error) -> Self {
+        UploadError::Storage(e.into())
+    }
+}
+
+/// Where an upload stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadStatus {
+    /// The declared envelope length.
+    pub length: u64,
+    /// Bytes received so far (the resume offset).
+    pub received: u64,
+}
+
+/// The upload trees and the in-memory claims, owned by the [`Store`].
+pub(super) struct UploadTrees {
+    meta: sled::Tree,
+    chunks: sled::Tree,
+    /// Serialises changes to uploads, and holds the ids claimed by submissions in flight.
+    claims: Mutex<HashSet<UploadId>>,
+}
+
+impl UploadTrees {
+    pub(super) fn open(db: &sled::Db) -> Result<Self, StorageError> {
+        Ok(Self {
+            meta: db.open_tree(TREE_UPLOADS)?,
+            chunks: db.open_tree(TREE_UPLOAD_CHUNKS)?,
+            claims: Mutex::new(HashSet::new()),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashSet<UploadId>> {
+        self.claims.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Meta {
+    length: u64,
+    received: u64,
+    created: Day,
+}
+
+impl Meta {
+    fn encode(&self) -> [u8; META_LEN] {
+        let mut out = [0u8; META_LEN];
+        out[0] = META_FORMAT;
+        out[1..9].copy_from_slice(&self.length.to_be_bytes());
+        out[9..17].copy_from_slice(&self.received.to_be_bytes());
+        out[17..25].copy_from_slice(&self.created.days().to_be_bytes());
+        out
+    }
+
+    fn decode(b: &[u8]) -> Result<Self, StorageError> {
+        let bad = StorageError::Corrupt("upload record");
+        let b: &[u8; META_LEN] = b.try_into().map_err(|_| bad.clone())?;
+        if b[0] != META_FORMAT {
+            return Err(bad);
+        }
+        let u64_at = |i: usize| {
+            let mut x = [0u8; 8];
+            x.copy_from_slice(&b[i..i + 8]);
+            x
+        };
+        let meta = Meta {
+            length: u64::from_be_bytes(u64_at(1)),
+            received: u64::from_be_bytes(u64_at(9)),
+            created: Day::from_days(i64::from_be_bytes(u64_at(17))),
+        };
+        if meta.received > meta.length {
+            return Err(bad);
+        }
+        Ok(meta)
+    }
+}
+
+fn chunk_key(id: UploadId, chunk: u64) -> Result<[u8; 20], StorageError> {
+    let chunk = u32::try_from(chunk).map_err(|_| StorageError::Invalid("upload too large"))?;
+    let mut key = [0u8; 20];
+    key[..16].copy_from_slice(id.as_bytes());
+    key[16..].copy_from_slice(&chunk.to_be_bytes());
+    Ok(key)
+}
+
+/// Completed uploads taken for one submission. Dropping the claim without
+/// [`UploadClaim::consume`] gives the uploads back, unchanged.
+pub struct UploadClaim<'a> {
+    store: &'a Store,
+    ids: Vec<UploadId>,
+    /// The uploaded envelopes, in the order they were named.
+    pub envelopes: Vec<Vec<u8>>,
+}
+
+impl UploadClaim<'_> {
+    /// Removes the claimed uploads: call once the tip that uses them is stored.
+    pub fn consume(self) -> Result<(), StorageError> {
+        let trees = &self.store.inner.uploads;
+        for id in &self.ids {
+            remove(trees, *id)?;
+        }
+        Ok(())
+        // Drop releases the (now removed) ids from the claim set.
+    }
+}
+
+impl Drop for UploadClaim<'_> {
+    fn drop(&mut self) {
+        let mut claims = self.store.inner.uploads.lock();
+        for id in &self.ids {
+            claims.remove(id);
+        }
+    }
+}
+
+impl Store {
+    /// Starts an upload of `length` bytes, created on `day`. Refused when
+    /// [`MAX_OPEN_UPLOADS`] are open (after expiring those older than `expire_before`).
+    pub fn create_upload(
+        &self,
+        id: UploadId,
+        length: u64,
+        day: Day,
+        expire_before: Day,
+    ) -> Result<(), UploadError> {
+        self.expire_uploads(expire_before)?;
+        let trees = &self.inner.uploads;
+        let _guard = trees.lock();
+        if trees.meta.len() >= MAX_OPEN_UPLOADS {
+            return Err(UploadError::TooMany);
+        }
+        let meta = Meta {
+            length,
+            received: 0,
+            created: day,
+        };
+        trees
+            .meta
+            .compare_and_swap(
+                id.as_bytes(),
+                None as Option<&[u8]>,
+                Some(&meta.encode()[..]),
+            )?
+            .map_err(|_| StorageError::DuplicateId)?;
+        Ok(())
+    }
+
+    /// Appends `bytes` at `offset`, which must equal the bytes received so far. Returns
+    /// the new offset.
+    pub fn append_upload(
+        &self,
+        id: UploadId,
+        offset: u64,
+        bytes: &[u8],
+    ) -> Result<u64, UploadError> {
+        let trees = &self.inner.uploads;
+        let claims = trees.lock();
+        let mut meta = load(trees, id)?.ok_or(UploadError::NotFound)?;
+        if offset != meta.received {
+            return Err(UploadError::OffsetMismatch {
+                current: meta.received,
+            });
+        }
+        let end = meta
+            .received
+            .checked_add(bytes.len() as u64)
+            .filter(|&e| e <= meta.length)
+            .ok_or(UploadError::PastEnd)?;
+        if claims.contains(&id) || bytes.is_empty() {
+            return Ok(meta.received);
+        }
+        let chunk_len = CHUNK_LEN as u64;
+        let mut chunk = meta.received / chunk_len;
+        let mut rest = bytes;
+        // Fill up the last, partial chunk first.
+        let partial = (meta.received % chunk_len) as usize;
+        if partial > 0 {
+            let key = chunk_key(id, chunk)?;
+            let old = trees
+                .chunks
+                .get(key)?
+                .ok_or(StorageError::Corrupt("an upload chunk is missing"))?;
+            let take = rest.len().min(CHUNK_LEN - partial);
+            let mut value = Vec::with_capacity(partial + take);
+            value.extend_from_slice(old.get(..partial).ok_or(StorageError::Corrupt(
+                "an upload chunk is shorter than recorded",
+            ))?);
+            value.extend_from_slice(&rest[..take]);
+            trees.chunks.insert(key, value)?;
+            rest = &rest[take..];
+            chunk += 1;
+        }
+        for piece in rest.chunks(CHUNK_LEN) {
+            trees.chunks.insert(chunk_key(id, chunk)?, piece)?;
+            chunk += 1;
+        }
+        meta.received = end;
+        trees.meta.insert(id.as_bytes(), &meta.encode()[..])?;
+        Ok(end)
+    }
+
+    /// Where an upload stands, or `None` if there is no such upload.
+    pub fn upload_status(&self, id: UploadId) -> Result<Option<UploadStatus>, UploadError> {
+        Ok(load(&self.inner.uploads, id)?.map(|m| UploadStatus {
+            length: m.length,
+            received: m.received,
+        }))
+    }
+
+    /// Claims completed uploads for one submission, all or none, and reads their bytes.
+    /// An id that is unknown, or already claimed by another submission in flight, is
+    /// [`UploadError::NotFound`]; one still receiving bytes is [`UploadError::Incomplete`].
+    pub fn take_completed(&self, ids: &[UploadId]) -> Result<UploadClaim<'_>, UploadError> {
+        let trees = &self.inner.uploads;
+        let mut claimed = Vec::with_capacity(ids.len());
+        {
+            let mut claims = trees.lock();
+            for &id in ids {
+                let meta = load(trees, id)?;
+                if claims.contains(&id) || meta.is_none() {
+                    return Err(UploadError::NotFound);
+                }
+                if meta.is_some_and(|m| m.received != m.length) {
+                    return Err(UploadError::Incomplete);
+                }
+                claimed.push(id);
+            }
+            claims.extend(claimed.iter().copied());
+        }
+        // From here on, the claim's Drop releases the ids on any early return.
+        let mut claim = UploadClaim {
+            store: self,
+            ids: claimed,
+            envelopes: Vec::with_capacity(ids.len()),
+        };
+        for &id in ids {
+            let length = load(trees, id)?.ok_or(UploadError::NotFound)?.length;
+            let mut bytes = Vec::with_capacity(length as usize);
+            for kv in trees.chunks.scan_prefix(id.as_bytes()) {
+                let (_, v) = kv?;
+                bytes.extend_from_slice(&v);
+            }
+            if bytes.len() as u64 != length {
+                return Err(StorageError::Corrupt("an upload's chunks do not add up").into());
+            }
+            claim.envelopes.push(bytes);
+        }
+        Ok(claim)
+    }
+
+    /// Removes uploads created before `before` (complete or not, unless claimed right
+    /// now). Returns how many were removed.
+    pub fn expire_uploads(&self, before: Day) -> Result<usize, UploadError> {
+        let trees = &self.inner.uploads;
+        let claims = trees.lock();
+        let mut removed = 0;
+        for kv in trees.meta.iter() {
+            let (k, v) = kv?;
+            let id =
+                UploadId::try_from_slice(&k).map_err(|_| StorageError::Corrupt("upload key"))?;
+            if Meta::decode(&v)?.created < before && !claims.contains(&id) {
+                remove(trees, id)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Removes upload chunks whose record is gone (a crash in the middle of a removal).
+    /// For start-up: walks every chunk key.
+    pub fn remove_orphan_upload_chunks(&self) -> Result<usize, UploadError> {
+        let trees = &self.inner.uploads;
+        let _claims = trees.lock();
+        let mut removed = 0;
+        for key in trees.chunks.iter().keys() {
+            let key = key?;
+            if !trees.meta.contains_key(&key[..16.min(key.len())])? {
+                trees.chunks.remove(key)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
+
+fn load(trees: &UploadTrees, id: UploadId) -> Result<Option<Meta>, StorageError> {
+    trees
+        .meta
+        .get(id.as_bytes())?
+        .map(|v| Meta::decode(&v))
+        .transpose()
+}
+
+/// The record first, then the chunks: a crash in between leaves only orphan chunks,
+/// which [`Store::remove_orphan_upload_chunks`] finds.
+fn remove(trees: &UploadTrees, id: UploadId) -> Result<(), StorageError> {
+    trees.meta.remove(id.as_bytes())?;
+    for key in trees.chunks.scan_prefix(id.as_bytes()).keys() {
+        trees.chunks.remove(key?)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::temp_store;
+    use super::*;
+
+    const DAY: Day = Day::from_days(20_000);
+
+    fn id(n: u8) -> UploadId {
+        UploadId::from_bytes([n; 16])
+    }
+
+    #[test]
+    fn an_upload_in_uneven_pieces_comes_back_whole() {
+        let (_dir, store) = temp_store();
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i * 7) as u8).collect();
+        store
+            .create_upload(id(1), data.len() as u64, DAY, DAY)
+            .unwrap();
+        let mut offset = 0;
+        for piece in [&data[..10], &data[10..40_000], &data[40_000..]] {
+            offset = store.append_upload(id(1), offset, piece).unwrap();
+        }
+        assert_eq!(offset, data.len() as u64);
+        let claim = store.take_completed(&[id(1)]).unwrap();
+        assert_eq!(claim.envelopes, vec![data]);
+        claim.consume().unwrap();
+        assert!(store.upload_status(id(1)).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_wrong_offset_is_refused_with_the_current_one() {
+        let (_dir, store) = temp_store();
+        store.create_upload(id(2), 10, DAY, DAY).unwrap();
+        store.append_upload(id(2), 0, b"abcd").unwrap();
+        assert!(matches!(
+            store.append_upload(id(2), 2, b"xx"),
+            Err(UploadError::OffsetMismatch { current: 4 })
+        ));
+        assert!(matches!(
+            store.append_upload(id(2), 4, b"too many bytes"),
+            Err(UploadError::PastEnd)
+        ));
+        assert!(matches!(
+            store.take_completed(&[id(2)]),
+            Err(UploadError::Incomplete)
+        ));
+        assert!(matches!(
+            store.append_upload(id(9), 0, b"x"),
+            Err(UploadError::NotFound)
+        ));
+    }
+
+    #[test]
+    fn a_claim_dropped_without_consuming_leaves_the_upload_and_blocks_a_second_claim() {
+        let (_dir, store) = temp_store();
+        store.create_upload(id(3), 3, DAY, DAY).unwrap();
+        store.append_upload(id(3), 0, b"abc").unwrap();
+        let first = store.take_completed(&[id(3)]).unwrap();
+        assert!(matches!(
+            store.take_completed(&[id(3)]),
+            Err(UploadError::NotFound)
+        ));
+        drop(first);
+        assert_eq!(
+            store.take_completed(&[id(3)]).unwrap().envelopes,
+            vec![b"abc".to_vec()]
+        );
+    }
+
+    #[test]
+    fn old_uploads_expire_and_the_open_count_is_bounded() {
+        let (_dir, store) = temp_store();
+        store.create_upload(id(4), 3, DAY, DAY).unwrap();
+        store.append_upload(id(4), 0, b"ab").unwrap();
+        assert_eq!(store.expire_uploads(DAY.plus_days(1)).unwrap(), 1);
+        assert!(store.upload_status(id(4)).unwrap().is_none());
+        for n in 0..MAX_OPEN_UPLOADS {
+            let mut raw = [0u8; 16];
+            raw[..8].copy_from_slice(&(n as u64).to_be_bytes());
+            store
+                .create_upload(UploadId::from_bytes(raw), 1, DAY, DAY)
+                .unwrap();
+        }
+        assert!(matches!(
+            store.create_upload(id(5), 1, DAY, DAY),
+            Err(UploadError::TooMany)
+        ));
+    }
+}

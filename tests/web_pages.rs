@@ -1,0 +1,223 @@
+//! The witness page: every language, its headers, its assets, and the no-JavaScript
+//! path that the server seals on arrival. Asserts the contract (docs/web.md), never the
+//! wording of the templates.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use tempfile::TempDir;
+
+#[test]
+fn every_language_page_is_served_with_its_lang_dir_and_the_security_headers() {
+    let team = setup_team();
+    let server = team.spawn_server(&[]);
+    for lang in LANGUAGES {
+        let resp = server.get(&format!("/{lang}/"));
+        assert_eq!(resp.status, 200, "/{lang}/");
+        let dir = if lang == "ar" { "rtl" } else { "ltr" };
+        assert_page_language(&resp, lang, dir);
+        assert_witness_headers(&resp, &format!("/{lang}/"));
+    }
+    let home = server.get("/");
+    assert_eq!(home.status, 200);
+    assert_page_language(&home, "en", "ltr");
+    assert_witness_headers(&home, "/");
+}
+
+#[test]
+fn the_page_pins_the_genesis_admin_key_and_shows_the_configured_onion_address() {
+    let team = setup_team();
+    let onion = "tipsealtestexampleaddressxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.onion";
+    let server = team.spawn_server(&["--onion", onion]);
+    let keyring = server_keyring(&server);
+    let genesis =
+        tipseal::domain::keyring::KeyringFile::from_json(keyring.to_string().as_bytes()).unwrap();
+    let verified = tipseal::crypto::keyring::verify_chain(&genesis, None).unwrap();
+    let admin_pk = verified.manifests()[0].admins[0].sign_pk.clone();
+    let page = String::from_utf8(server.get("/ko/").body).unwrap();
+    assert!(
+        page.contains(&admin_pk),
+        "the page carries the genesis admin's key"
+    );
+    assert!(page.contains(onion), "the page shows the onion address");
+}
+
+#[test]
+fn static_assets_are_embedded_and_served_with_their_content_type_and_no_validators() {
+    let team = setup_team();
+    let server = team.spawn_server(&[]);
+    for (name, ctype) in [
+        ("app.js", "text/javascript"),
+        ("envelope.js", "text/javascript"),
+        ("exif.js", "text/javascript"),
+        ("sodium.js", "text/javascript"),
+        ("style.css", "text/css"),
+    ] {
+        let resp = server.get(&format!("/static/{name}"));
+        assert_eq!(resp.status, 200, "{name}");
+        assert!(
+            resp.header("content-type")
+                .is_some_and(|c| c.starts_with(ctype)),
+            "{name}: {:?}",
+            resp.header("content-type")
+        );
+        let on_disk =
+            std::fs::read(format!("{}/web/static/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        assert_eq!(resp.body, on_disk, "{name} is served as embedded");
+        assert_witness_headers(&resp, name);
+    }
+}
+
+#[test]
+fn an_unknown_language_asset_or_path_is_a_404_page_with_the_same_headers() {
+    let team = setup_team();
+    let server = team.spawn_server(&[]);
+    for path in [
+        "/xx/",
+        "/static/nope.js",
+        "/static/../Cargo.toml",
+        "/no/such/page",
+    ] {
+        let resp = server.get(path);
+        assert_eq!(resp.status, 404, "{path}");
+        assert_page_language(&resp, "en", "ltr");
+        assert_witness_headers(&resp, path);
+    }
+    let api = server.get("/api/v1/nothing");
+    assert_eq!(api.status, 404);
+    assert_eq!(api.assert_json_error(), "not_found");
+}
+
+#[test]
+fn a_no_javascript_submission_is_sealed_by_the_server_without_exif_and_leaves_no_plaintext() {
+    let team = setup_team();
+    let server = team.spawn_server(&[]);
+    let narrative = "밤마다 감시원이 여권을 가져갔다 — unique-narrative-6b1f0c";
+    let (jpeg, clean_jpeg) = jpeg_with_exif();
+    let body = multipart_body(
+        &[
+            ("language", "ko"),
+            ("worksite.name", "Blagoveshchensk site 4"),
+            ("worksite.sector", "construction"),
+            ("worksite.country", "RU"),
+            ("worksite.city", ""),
+            ("workers.count", "40"),
+            ("workers.passports_held_by_others", "yes"),
+            ("minders.0.name_or_alias", "Comrade Ri"),
+            ("minders.0.role", "security_agent"),
+            ("minders.0.actions", "confiscates_passports"),
+            ("minders.0.actions", "monitors_phones"),
+            ("minders.1.name_or_alias", ""),
+            ("witness.relation", "co_worker"),
+            ("narrative", narrative),
+        ],
+        &[("attachments", "site.jpg", "image/jpeg", &jpeg)],
+    );
+    let resp = post_form(&server, "/ko/submit", &body);
+    assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
+    assert_page_language(&resp, "ko", "ltr");
+    assert_witness_headers(&resp, "the receipt");
+
+    let ids = review_ids(&server.url, &team.reviewer_key);
+    assert_eq!(ids.len(), 1);
+    let page = String::from_utf8_lossy(&resp.body);
+    assert!(page.contains(&ids[0]), "the receipt shows the reference");
+
+    let saved = TempDir::new().unwrap();
+    let opened = review_show(&server.url, &team.reviewer_key, &ids[0], Some(saved.path()));
+    assert_eq!(opened["sealed_by_server"], json!(true));
+    assert_eq!(
+        opened["tip"],
+        json!({
+            "schema": "tipseal/tip/v1",
+            "language": "ko",
+            "worksite": {"name": "Blagoveshchensk site 4", "sector": "construction", "country": "RU"},
+            "workers": {"count": 40, "passports_held_by_others": true},
+            "minders": [{"name_or_alias": "Comrade Ri", "role": "security_agent",
+                         "actions": ["confiscates_passports", "monitors_phones"]}],
+            "witness": {"relation": "co_worker"},
+            "narrative": narrative,
+        })
+    );
+    let attachments = opened["attachments"].as_array().unwrap();
+    assert_eq!(attachments.len(), 1);
+    assert_eq!(attachments[0]["name"], json!("site.jpg"));
+    let back = std::fs::read(saved.path().join("site.jpg")).unwrap();
+    assert_eq!(
+        back, clean_jpeg,
+        "the attachment comes back without its Exif segment"
+    );
+    assert!(!contains(&back, b"Exif"));
+
+    for needle in [
+        narrative.as_bytes(),
+        b"unique-narrative-6b1f0c",
+        b"GPSLatitude",
+    ] {
+        assert!(
+            grep_dir(&server.data_dir, needle).is_empty(),
+            "plaintext found in the data directory"
+        );
+        assert!(
+            !contains(&server.log(), needle),
+            "plaintext found in the log"
+        );
+    }
+}
+
+#[test]
+fn an_empty_or_invalid_form_comes_back_in_the_witness_language_with_400() {
+    let team = setup_team();
+    let server = team.spawn_server(&[]);
+    for (lang, fields) in [
+        ("ru", vec![("language", "ru"), ("narrative", "   ")]),
+        (
+            "ar",
+            vec![("language", "ar"), ("workers.count", "forty-ish-9x")],
+        ),
+        (
+            "zh",
+            vec![
+                ("language", "zh"),
+                ("worksite.observed_from", "last spring"),
+            ],
+        ),
+    ] {
+        let resp = post_form(
+            &server,
+            &format!("/{lang}/submit"),
+            &multipart_body(&fields, &[]),
+        );
+        assert_eq!(resp.status, 400, "{lang}");
+        assert_page_language(&resp, lang, if lang == "ar" { "rtl" } else { "ltr" });
+        assert_witness_headers(&resp, "an error page");
+        let page = String::from_utf8_lossy(&resp.body);
+        assert!(
+            !page.contains("last spring") && !page.contains("forty-ish-9x"),
+            "input echoed"
+        );
+    }
+    assert!(review_ids(&server.url, &team.reviewer_key).is_empty());
+    let unknown = post_form(
+        &server,
+        "/xx/submit",
+        &multipart_body(&[("narrative", "x")], &[]),
+    );
+    assert_eq!(unknown.status, 404);
+}
+
+#[test]
+fn a_form_over_the_body_cap_gets_a_413_page_in_the_witness_language() {
+    let team = setup_team();
+    let server = team.spawn_server(&["--max-body-bytes", "100000"]);
+    let big = vec![b'a'; 150_000];
+    let body = multipart_body(
+        &[("language", "pl")],
+        &[("attachments", "big.bin", "application/octet-stream", &big)],
+    );
+    let resp = post_form(&server, "/pl/submit", &body);
+    assert_eq!(resp.status, 413);
+    assert_page_language(&resp, "pl", "ltr");
+    assert_witness_headers(&resp, "the 413 page");
+}
