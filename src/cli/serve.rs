@@ -39,6 +39,10 @@ pub struct Args {
     /// Worker threads (default: one per core).
     #[arg(long, default_value_t = 0)]
     workers: usize,
+    /// What happens to a reply once its witness has read it: `keep` or
+    /// `delete-after-read` (the witness is told which applies).
+    #[arg(long, default_value = "keep", value_parser = ["keep", "delete-after-read"])]
+    reply_retention: String,
 }
 
 /// Runs `tipseal serve`.
@@ -49,6 +53,8 @@ pub fn run(a: Args) -> Result<(), CliError> {
     settings.body_timeout = Duration::from_secs(a.body_timeout_secs.max(1));
     settings.max_body_bytes = a.max_body_bytes;
     settings.workers = a.workers;
+    settings.reply_retention =
+        crate::http::ReplyRetention::parse(&a.reply_retention).unwrap_or_default();
     if !a.admin_pub.is_empty() {
         let ids = a
             .admin_pub

@@ -82,7 +82,11 @@ impl Receipt {
     /// Japanese, as BIP39 recommends).
     pub fn to_words(&self, list: WordList) -> Zeroizing<String> {
         let indices = Zeroizing::new(receipt::pack(&self.entropy, checksum_nibble(&self.entropy)));
-        let sep = if list == WordList::Japanese { "\u{3000}" } else { " " };
+        let sep = if list == WordList::Japanese {
+            "\u{3000}"
+        } else {
+            " "
+        };
         let mut out = Zeroizing::new(String::new());
         for (i, ix) in indices.iter().enumerate() {
             if i > 0 {
@@ -230,7 +234,11 @@ mod tests {
         for list in WordList::ALL {
             let words = r.to_words(list);
             let back = Receipt::from_words(&words).unwrap();
-            assert_eq!(back.keys().mailbox_pk_b64(), keys.mailbox_pk_b64(), "{list:?}");
+            assert_eq!(
+                back.keys().mailbox_pk_b64(),
+                keys.mailbox_pk_b64(),
+                "{list:?}"
+            );
             assert_eq!(back.keys().reply_pk_b64(), keys.reply_pk_b64(), "{list:?}");
         }
     }
@@ -250,7 +258,10 @@ mod tests {
             }
             let orig = v[2];
             v[2] = other;
-            if matches!(Receipt::from_words(&v.join(" ")), Err(ReceiptError::Checksum)) {
+            if matches!(
+                Receipt::from_words(&v.join(" ")),
+                Err(ReceiptError::Checksum)
+            ) {
                 caught += 1;
             }
             v[2] = orig;
@@ -259,7 +270,10 @@ mod tests {
         v[2] = "notaword";
         assert!(matches!(
             Receipt::from_words(&v.join(" ")),
-            Err(ReceiptError::Words(WordsError::UnknownWord { position: 3, .. }))
+            Err(ReceiptError::Words(WordsError::UnknownWord {
+                position: 3,
+                ..
+            }))
         ));
     }
 
@@ -287,7 +301,8 @@ mod tests {
         assert!(pk.verify_login(&c, &sig));
         assert!(!pk.verify_login(&[8; 32], &sig));
         assert!(!pk.verify_login(&c, "garbage"));
-        let other = MailboxPublicKey::from_b64(&Receipt::generate().keys().mailbox_pk_b64()).unwrap();
+        let other =
+            MailboxPublicKey::from_b64(&Receipt::generate().keys().mailbox_pk_b64()).unwrap();
         assert!(!other.verify_login(&c, &sig));
         assert_ne!(pk.peppered_hash(&[1; 32]), pk.peppered_hash(&[2; 32]));
         assert_eq!(format!("{:?}", Receipt::generate()), "Receipt(..)");

@@ -348,9 +348,19 @@ mod tests {
     fn every_list_has_2048_words_that_stay_distinct_after_folding() {
         for list in WordList::ALL {
             let t = list.tables();
-            assert_eq!(t.index.len(), LIST_LEN, "{} folds two words together", list.name());
+            assert_eq!(
+                t.index.len(),
+                LIST_LEN,
+                "{} folds two words together",
+                list.name()
+            );
             for i in 0..LIST_LEN as u16 {
-                assert_eq!(list.index_of(list.word(i)), Some(i), "{} word {i}", list.name());
+                assert_eq!(
+                    list.index_of(list.word(i)),
+                    Some(i),
+                    "{} word {i}",
+                    list.name()
+                );
             }
         }
     }
@@ -406,14 +416,20 @@ mod tests {
             }
         );
         assert!(!e.to_string().contains("zzzzsecret"));
-        assert_eq!(candidates("abandon about").unwrap_err(), WordsError::WordCount(2));
+        assert_eq!(
+            candidates("abandon about").unwrap_err(),
+            WordsError::WordCount(2)
+        );
     }
 
     #[test]
     fn language_tags_choose_the_witness_script() {
         assert_eq!(WordList::for_language("ko-KR"), WordList::Korean);
         assert_eq!(WordList::for_language("zh"), WordList::ChineseSimplified);
-        assert_eq!(WordList::for_language("zh-Hant"), WordList::ChineseTraditional);
+        assert_eq!(
+            WordList::for_language("zh-Hant"),
+            WordList::ChineseTraditional
+        );
         assert_eq!(WordList::for_language("sw"), WordList::English);
     }
 }

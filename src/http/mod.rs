@@ -21,6 +21,7 @@ use actix_web::middleware::{from_fn, DefaultHeaders};
 use actix_web::{web, App, HttpServer};
 
 pub use error::ApiError;
+pub use routes::mailbox::ReplyRetention;
 pub use state::{AppState, Limits};
 
 use crate::crypto::keyring::{check_extends, verify_chain, VerifiedKeyring};
@@ -57,6 +58,8 @@ pub struct ServerSettings {
     pub body_timeout: Duration,
     /// Worker threads (0 = one per core).
     pub workers: usize,
+    /// What happens to a reply once the witness has read it.
+    pub reply_retention: ReplyRetention,
 }
 
 impl ServerSettings {
@@ -70,6 +73,7 @@ impl ServerSettings {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             body_timeout: DEFAULT_BODY_TIMEOUT,
             workers: 0,
+            reply_retention: ReplyRetention::Keep,
         }
     }
 }
@@ -111,13 +115,16 @@ impl Application {
             max_json_bytes: MAX_JSON_BYTES,
             body_timeout: settings.body_timeout,
         };
-        let state = web::Data::new(AppState::new(
-            store,
-            Some(keyring),
-            settings.pinned_admins.clone(),
-            limits,
-            INTAKE_SLOTS,
-        ));
+        let state = web::Data::new(
+            AppState::new(
+                store,
+                Some(keyring),
+                settings.pinned_admins.clone(),
+                limits,
+                INTAKE_SLOTS,
+            )
+            .with_reply_retention(settings.reply_retention),
+        );
         let listener = TcpListener::bind(&settings.listen)
             .map_err(|e| StartError::Bind(settings.listen.clone(), e))?;
         let port = listener

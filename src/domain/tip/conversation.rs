@@ -147,7 +147,9 @@ impl Reply {
             return Err(DomainError::Tip("unknown reply format".into()));
         }
         if self.to.len() != 43 || !self.to.bytes().all(is_b64url) {
-            return Err(DomainError::Tip("a reply's `to` is not 32 bytes of base64url".into()));
+            return Err(DomainError::Tip(
+                "a reply's `to` is not 32 bytes of base64url".into(),
+            ));
         }
         if self.message.as_str().trim().is_empty() && self.attachments.is_empty() {
             return Err(DomainError::Tip(
@@ -160,7 +162,9 @@ impl Reply {
 
 fn check_attachments(a: &[AttachmentMeta], max: usize) -> Result<(), DomainError> {
     if a.len() > max {
-        return Err(DomainError::Tip(format!("too many attachments (at most {max})")));
+        return Err(DomainError::Tip(format!(
+            "too many attachments (at most {max})"
+        )));
     }
     for (i, m) in a.iter().enumerate() {
         if usize::from(m.part) != i + 1 {
@@ -198,7 +202,9 @@ mod tests {
         r.signature = "sig".into();
         assert_eq!(r.signed_bytes(), before);
         let s = String::from_utf8(before).unwrap();
-        assert!(s.starts_with("{\"format\":\"tipseal/reply/v1\",\"message\":\"Which gate?\",\"reviewer\":\""));
+        assert!(s.starts_with(
+            "{\"format\":\"tipseal/reply/v1\",\"message\":\"Which gate?\",\"reviewer\":\""
+        ));
         assert!(s.ends_with("\"attachments\":[]}"));
         let back = Reply::from_json(&r.to_json()).unwrap();
         assert_eq!(back, r);

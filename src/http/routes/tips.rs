@@ -40,6 +40,7 @@ pub async fn submit(
                 .and_then(IdempotencyKey::parse)
         })
         .transpose()?;
+    let mailbox = super::mailbox::mailbox_header(&req)?;
     let limits = &state.limits;
     let body = read_body(&req, payload, limits.max_body_bytes, limits.body_timeout).await?;
 
@@ -74,6 +75,7 @@ pub async fn submit(
                 body: p.body,
             })
             .collect();
+        super::mailbox::check_free(&store, mailbox.as_ref())?;
         let new = NewTip {
             id: random_tip_id(),
             received,
@@ -82,7 +84,10 @@ pub async fn submit(
             parts,
             idempotency,
         };
-        Ok(store.insert_tip(new)?)
+        let outcome = store.insert_tip(new)?;
+        // The mailbox entry is written after its tip and before the flush below.
+        super::mailbox::register(&store, &outcome, mailbox.as_ref())?;
+        Ok(outcome)
     })
     .await?;
 
