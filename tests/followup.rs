@@ -114,7 +114,7 @@ fn a_full_conversation_on_the_command_line() {
         &team.reviewer_key,
         &id,
         &reply_text,
-        &[reply_file.clone()],
+        std::slice::from_ref(&reply_file),
     );
 
     // Witness reads it, saves the file, and adds a message and a file.

@@ -169,6 +169,13 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<(), CliError> {
     let mut f = opts
         .open(path)
         .map_err(|e| CliError::File(path.to_owned(), e))?;
+    // An existing file keeps its mode on open: tighten it before writing the secret.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| CliError::File(path.to_owned(), e))?;
+    }
     f.write_all(bytes)
         .and_then(|()| f.write_all(b"\n"))
         .map_err(|e| CliError::File(path.to_owned(), e))

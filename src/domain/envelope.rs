@@ -433,7 +433,7 @@ mod tests {
         b[4] = 2;
         assert_eq!(reason(&b), "unsupported version");
         let mut b = good.clone();
-        b[5] = 3;
+        b[5] = 0xFF;
         assert_eq!(reason(&b), "unknown kind");
         let mut b = good.clone();
         b[6] = 0x02;

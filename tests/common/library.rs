@@ -142,3 +142,29 @@ pub fn reply_bundle_opens_with(bundle_b64: &str, words: &str) -> bool {
     .expect("a reply bundle");
     tipseal::crypto::envelope::open(parsed.parts()[0].bytes, &keys.reply_secret()).is_ok()
 }
+
+/// A *wrong* receipt for `words`: the same first eleven words and another last word that
+/// still passes the checksum (what a witness who misremembers one word might type).
+pub fn a_wrong_receipt(words: &str) -> String {
+    use tipseal::crypto::receipt::Receipt;
+    use tipseal::domain::receipt::WordList;
+    tipseal::crypto::init().expect("libsodium initialises");
+    let english = Receipt::from_words(words)
+        .expect("a valid receipt")
+        .to_words(WordList::English)
+        .to_string();
+    let mut w: Vec<&str> = english.split(' ').collect();
+    let last = w[11];
+    for i in 0..2048u16 {
+        let candidate = WordList::English.word(i);
+        if candidate == last {
+            continue;
+        }
+        w[11] = candidate;
+        let joined = w.join(" ");
+        if Receipt::from_words(&joined).is_ok() {
+            return joined;
+        }
+    }
+    unreachable!("128 of 2048 last words pass the checksum")
+}
