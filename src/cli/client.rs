@@ -11,6 +11,7 @@ use serde::Deserialize;
 use crate::crypto::auth::sign_login;
 use crate::crypto::identity::Identity;
 use crate::crypto::keyring::{verify_chain, VerifiedKeyring};
+use crate::crypto::receipt::ReceiptKeys;
 use crate::domain::keyring::KeyringFile;
 use crate::domain::{Epoch, TipId};
 
@@ -45,6 +46,49 @@ pub struct TipRow {
     pub size: u64,
     /// Envelopes: the tip plus attachments.
     pub parts: u16,
+}
+
+/// A witness's mailbox session. The token is wiped on drop.
+pub struct WitnessSession {
+    token: zeroize::Zeroizing<String>,
+}
+
+/// One entry of `GET /api/v1/tips/{id}/thread`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ThreadRow {
+    /// Position in the conversation.
+    pub id: u32,
+    /// `followup` or `reply`.
+    pub kind: String,
+    /// Day received.
+    pub received: String,
+    /// Base64url of the sealed bundle (reviewers' copy).
+    pub bundle: String,
+}
+
+#[derive(Deserialize)]
+struct ThreadList {
+    entries: Vec<ThreadRow>,
+}
+
+/// `GET /api/v1/mailbox`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MailboxView {
+    /// Replies, oldest first.
+    pub replies: Vec<MailboxReply>,
+    /// `keep` or `delete_after_read`.
+    pub retention: String,
+}
+
+/// One reply in the mailbox.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MailboxReply {
+    /// Position in the conversation.
+    pub id: u32,
+    /// Day received.
+    pub received: String,
+    /// Base64url of the sealed bundle (witness's copy).
+    pub bundle: String,
 }
 
 /// What the server answers to a submission.
@@ -101,12 +145,95 @@ impl Client {
 
     /// Uploads a bundle with an idempotency key.
     pub fn submit(&self, bundle: &[u8], idempotency_key: &str) -> Result<Receipt, CliError> {
-        let req = self
+        self.submit_with_mailbox(bundle, idempotency_key, None)
+    }
+
+    /// Uploads a bundle, registering the mailbox key (base64url) when given.
+    pub fn submit_with_mailbox(
+        &self,
+        bundle: &[u8],
+        idempotency_key: &str,
+        mailbox_pk: Option<&str>,
+    ) -> Result<Receipt, CliError> {
+        let mut req = self
             .agent
             .post(&self.url("/tips"))
             .set("Content-Type", "application/octet-stream")
             .set("Idempotency-Key", idempotency_key);
+        if let Some(pk) = mailbox_pk {
+            req = req.set("Tipseal-Mailbox", pk);
+        }
         parse_json(&self.call(req, Some(bundle))?)
+    }
+
+    /// Posts a reply bundle (pairs of witness and reviewers' copies) to a tip.
+    pub fn post_reply(&self, s: &Session, id: TipId, bundle: &[u8]) -> Result<u32, CliError> {
+        let req = self
+            .authed(
+                self.agent.post(&self.url(&format!("/tips/{id}/replies"))),
+                s,
+            )
+            .set("Content-Type", "application/octet-stream");
+        let v: serde_json::Value = parse_json(&self.call(req, Some(bundle))?)?;
+        Ok(v["id"].as_u64().unwrap_or(0) as u32)
+    }
+
+    /// A tip's conversation: follow-ups and the reviewers' copies of replies.
+    pub fn thread(&self, s: &Session, id: TipId) -> Result<Vec<ThreadRow>, CliError> {
+        let req = self.authed(self.agent.get(&self.url(&format!("/tips/{id}/thread"))), s);
+        let v: ThreadList = parse_json(&self.call(req, None)?)?;
+        Ok(v.entries)
+    }
+
+    /// Logs in to a mailbox with the key derived from a receipt.
+    pub fn mailbox_login(&self, keys: &ReceiptKeys) -> Result<WitnessSession, CliError> {
+        let req = self
+            .agent
+            .post(&self.url("/mailbox/challenge"))
+            .set("Content-Type", "application/json");
+        let v: serde_json::Value = parse_json(&self.call(req, Some(b"{}"))?)?;
+        let challenge = v["challenge"]
+            .as_str()
+            .and_then(crate::crypto::b64_decode)
+            .and_then(|c| <[u8; 32]>::try_from(c).ok())
+            .ok_or_else(|| CliError::Network("the server sent a malformed challenge".into()))?;
+        let body = serde_json::json!({
+            "mailbox_pk": keys.mailbox_pk_b64(),
+            "challenge": crate::crypto::b64_encode(&challenge),
+            "signature": keys.sign_mailbox_login(&challenge),
+        })
+        .to_string();
+        let req = self
+            .agent
+            .post(&self.url("/mailbox/session"))
+            .set("Content-Type", "application/json");
+        let v: serde_json::Value = parse_json(&self.call(req, Some(body.as_bytes()))?)?;
+        let token = v["token"]
+            .as_str()
+            .ok_or_else(|| CliError::Network("the server sent no token".into()))?;
+        Ok(WitnessSession {
+            token: zeroize::Zeroizing::new(token.to_owned()),
+        })
+    }
+
+    /// The witness's mailbox: replies (sealed to the receipt's reply key) and retention.
+    pub fn mailbox(&self, s: &WitnessSession) -> Result<MailboxView, CliError> {
+        let req = self
+            .agent
+            .get(&self.url("/mailbox"))
+            .set("Authorization", &format!("Bearer {}", &*s.token));
+        parse_json(&self.call(req, None)?)
+    }
+
+    /// Adds a follow-up bundle to the witness's tip.
+    pub fn post_followup(&self, s: &WitnessSession, bundle: &[u8]) -> Result<u32, CliError> {
+        let req = self
+            .agent
+            .post(&self.url("/mailbox/messages"))
+            .set("Authorization", &format!("Bearer {}", &*s.token))
+            .set("Content-Type", "application/octet-stream");
+        let v: serde_json::Value = parse_json(&self.call(req, Some(bundle))?)?;
+        Ok(v["id"].as_u64().unwrap_or(0) as u32)
     }
 
     /// Logs in with an identity: challenge, signature, token.

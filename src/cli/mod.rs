@@ -7,6 +7,7 @@
 mod admin;
 mod client;
 mod demo;
+mod followup;
 mod keygen;
 mod output;
 mod passphrase;
@@ -42,6 +43,8 @@ enum Command {
     /// Read tips: log in, fetch sealed data, decrypt on this machine.
     #[command(subcommand)]
     Review(review::Command),
+    /// As a witness: read the reviewers' replies with your receipt, and add to your tip.
+    Followup(followup::Args),
 }
 
 /// Runs a parsed command line.
@@ -53,6 +56,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve(a) => serve::run(a),
         Command::Submit(a) => submit::run(a),
         Command::Review(c) => review::run(c),
+        Command::Followup(a) => followup::run(a),
     }
 }
 

@@ -3,24 +3,154 @@
 use std::path::PathBuf;
 
 use super::client::{Receipt, TipRow};
+use super::followup::OpenedEntry;
 use super::review::OpenedTip;
 use super::CliError;
+use crate::domain::envelope::Kind;
 
-/// Prints a submission receipt.
-pub fn receipt(r: &Receipt, json: bool) -> Result<(), CliError> {
+/// Prints a submission receipt, and the receipt words (shown this once only).
+pub fn receipt(r: &Receipt, words: Option<&str>, json: bool) -> Result<(), CliError> {
     if json {
-        println!(
-            "{}",
-            serde_json::json!({ "id": r.id, "received": r.received })
-        );
+        let mut v = serde_json::json!({ "id": r.id, "received": r.received });
+        if let Some(w) = words {
+            v["receipt"] = serde_json::json!(w);
+        }
+        println!("{v}");
     } else {
         println!("Your tip was received and sealed. Nobody on the server can read it.");
         println!();
         println!("  Reference: {}", r.id);
         println!();
         println!("Keep this reference somewhere safe if you want to mention this tip later.");
+        if let Some(w) = words {
+            println!();
+            println!("Your receipt (12 words). It is shown only this once:");
+            println!();
+            println!("  {w}");
+            println!();
+            println!("With these words you can read the reviewers' answers and add to your tip:");
+            println!("  tipseal followup --server URL --receipt-file FILE");
+            println!("Write them on paper or keep them where only you can find them. Anyone who");
+            println!(
+                "has them can read the answers. Nobody, not even the reviewers, can give them"
+            );
+            println!("back to you if you lose them.");
+        }
     }
     Ok(())
+}
+
+/// Prints what a witness's mailbox holds, and whether a message was added.
+pub fn mailbox(
+    replies: &[OpenedEntry],
+    saved: &[Vec<PathBuf>],
+    retention: &str,
+    unverified: usize,
+    sent: Option<u32>,
+    json: bool,
+) -> Result<(), CliError> {
+    if json {
+        let v = serde_json::json!({
+            "replies": entries_json(replies, saved),
+            "retention": retention,
+            "unverified": unverified,
+            "sent": sent,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&v).expect("mailbox serializes")
+        );
+        return Ok(());
+    }
+    if replies.is_empty() {
+        println!("No replies yet.");
+    }
+    print_entries(replies, saved);
+    if unverified > 0 {
+        println!(
+            "{unverified} message(s) in your mailbox could not be verified as coming from a \
+             reviewer and were not shown."
+        );
+    }
+    println!();
+    println!(
+        "{}",
+        if retention == "delete_after_read" {
+            "On this server replies are deleted from your mailbox once you have read them: \
+             save what you need now."
+        } else {
+            "On this server replies stay in your mailbox."
+        }
+    );
+    if let Some(id) = sent {
+        println!("Your message was added to your tip (#{id}). Only the reviewers can read it.");
+    }
+    Ok(())
+}
+
+fn entries_json(entries: &[OpenedEntry], saved: &[Vec<PathBuf>]) -> Vec<serde_json::Value> {
+    entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let attachments: Vec<serde_json::Value> = e
+                .attachments
+                .iter()
+                .enumerate()
+                .map(|(j, a)| {
+                    let mut v = serde_json::to_value(a).expect("attachment metadata serializes");
+                    if let Some(p) = saved.get(i).and_then(|s| s.get(j)) {
+                        v["saved_to"] = serde_json::json!(p.display().to_string());
+                    }
+                    v
+                })
+                .collect();
+            let mut v = serde_json::json!({
+                "id": e.seq,
+                "kind": if e.kind == Kind::Reply { "reply" } else { "followup" },
+                "received": e.received,
+                "message": e.message.as_str(),
+                "attachments": attachments,
+            });
+            if let Some(s) = &e.signer {
+                v["reviewer"] = serde_json::json!({
+                    "id": s.id,
+                    "name": s.name,
+                    "status": if s.current { "current" } else { "revoked" },
+                });
+            }
+            v
+        })
+        .collect()
+}
+
+fn print_entries(entries: &[OpenedEntry], saved: &[Vec<PathBuf>]) {
+    for (i, e) in entries.iter().enumerate() {
+        println!();
+        let who = match &e.signer {
+            Some(s) if s.current => format!("Reviewer {} ({})", s.name, s.id),
+            Some(s) => format!(
+                "Reviewer {} ({}), no longer on the team (removed from the keyring since)",
+                s.name, s.id
+            ),
+            None => "Witness".to_owned(),
+        };
+        println!("#{} · {} · {}", e.seq, e.received, who);
+        for line in e.message.as_str().lines() {
+            println!("  {line}");
+        }
+        for (j, a) in e.attachments.iter().enumerate() {
+            let where_ = saved
+                .get(i)
+                .and_then(|s| s.get(j))
+                .map(|p| format!(" → saved to {}", p.display()))
+                .unwrap_or_default();
+            println!(
+                "  [file] {} ({}, {} bytes){}",
+                a.name, a.media_type, a.size, where_
+            );
+        }
+    }
 }
 
 /// Prints the tip list.
@@ -58,8 +188,14 @@ pub fn tip_list(rows: &[TipRow], json: bool) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Prints an opened tip.
-pub fn tip(t: &OpenedTip, saved: &[PathBuf], json: bool) -> Result<(), CliError> {
+/// Prints an opened tip and its conversation.
+pub fn tip(
+    t: &OpenedTip,
+    saved: &[PathBuf],
+    conversation: &[OpenedEntry],
+    conversation_saved: &[Vec<PathBuf>],
+    json: bool,
+) -> Result<(), CliError> {
     if json {
         let attachments: Vec<serde_json::Value> = t
             .sealed
@@ -79,6 +215,8 @@ pub fn tip(t: &OpenedTip, saved: &[PathBuf], json: bool) -> Result<(), CliError>
             "sealed_by_server": t.flags.sealed_by_server(),
             "tip": t.sealed.tip,
             "attachments": attachments,
+            "reply_possible": t.sealed.reply_to.is_some(),
+            "conversation": entries_json(conversation, conversation_saved),
         });
         println!(
             "{}",
@@ -111,6 +249,20 @@ pub fn tip(t: &OpenedTip, saved: &[PathBuf], json: bool) -> Result<(), CliError>
                 a.name, a.media_type, a.size, where_
             );
         }
+    }
+    println!();
+    if conversation.is_empty() {
+        println!(
+            "{}",
+            if t.sealed.reply_to.is_some() {
+                "No conversation yet. Reply with `tipseal review reply ID --message TEXT`."
+            } else {
+                "The witness left no way to write back."
+            }
+        );
+    } else {
+        println!("Conversation:");
+        print_entries(conversation, conversation_saved);
     }
     Ok(())
 }

@@ -22,7 +22,11 @@ use crate::domain::envelope::{Flags, Kind};
 use crate::domain::tip::{AttachmentMeta, SealedTip};
 use crate::domain::{Epoch, TipId};
 
+use super::followup::{self, OpenedEntry};
 use super::{output, passphrase, CliError, Client};
+use crate::crypto::receipt::reply_public_key;
+use crate::domain::tip::conversation::Reply as ReplyDoc;
+use crate::domain::tip::LongText;
 
 /// `tipseal review` subcommands.
 #[derive(clap::Subcommand, Debug)]
@@ -47,6 +51,23 @@ pub enum Command {
         /// Save the attachments into this directory.
         #[arg(long)]
         save_attachments: Option<PathBuf>,
+    },
+    /// Reply to the witness of a tip (only if they left a receipt). The reply is signed
+    /// with your key and sealed to the witness's reply key, and a copy to the team.
+    Reply {
+        /// The tip's id.
+        id: TipId,
+        #[command(flatten)]
+        conn: Conn,
+        /// The message.
+        #[arg(long)]
+        message: Option<String>,
+        /// A file to send (repeat for more, at most 15).
+        #[arg(long)]
+        attach: Vec<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Re-seal the content keys of tips from older epochs to the current epoch, so that
     /// current reviewers (including ones added later) can read them.
@@ -98,11 +119,59 @@ pub fn run(c: Command) -> Result<(), CliError> {
             let (client, me, keyring, session) = connect(&conn)?;
             let bytes = client.fetch(&session, id)?;
             let tip = open_bundle(&keyring, &me, id, &bytes)?;
-            let saved = match &save_attachments {
-                Some(dir) => save_files(dir, &tip)?,
-                None => Vec::new(),
+            let conversation = open_thread(&client, &session, &keyring, &me, id)?;
+            let (saved, conversation_saved) = match &save_attachments {
+                Some(dir) => (
+                    save_files(dir, &tip)?,
+                    followup::save_entry_files(&dir.join("conversation"), &conversation)?,
+                ),
+                None => (Vec::new(), Vec::new()),
             };
-            output::tip(&tip, &saved, json)
+            output::tip(&tip, &saved, &conversation, &conversation_saved, json)
+        }
+        Command::Reply {
+            id,
+            conn,
+            message,
+            attach,
+            json,
+        } => {
+            let (client, me, keyring, session) = connect(&conn)?;
+            let bytes = client.fetch(&session, id)?;
+            let tip = open_bundle(&keyring, &me, id, &bytes)?;
+            let to = tip.sealed.reply_to.as_ref().ok_or_else(|| {
+                CliError::Usage(
+                    "the witness left no receipt with this tip: there is no way to reply".into(),
+                )
+            })?;
+            let witness = reply_public_key(&to.box_pk)
+                .ok_or_else(|| CliError::Usage("the tip's reply address is malformed".into()))?;
+            let files = attach
+                .iter()
+                .map(|p| Ok((p.clone(), Zeroizing::new(super::read_file(p)?))))
+                .collect::<Result<Vec<_>, CliError>>()?;
+            let message = LongText::parse(message.unwrap_or_default()).map_err(CliError::Usage)?;
+            let mut reply = ReplyDoc::unsigned(
+                message,
+                me.key_id(),
+                to.box_pk.clone(),
+                super::submit::attachment_metas(&files),
+            )?;
+            crate::crypto::reply::sign(&me, &mut reply);
+            let bundle = followup::seal_reply_pairs(
+                keyring.epoch(),
+                &keyring.intake_public_key(),
+                &witness,
+                &reply,
+                &files,
+            )?;
+            let seq = client.post_reply(&session, id, &bundle)?;
+            if json {
+                println!("{}", serde_json::json!({ "id": id, "reply": seq }));
+            } else {
+                println!("Reply #{seq} sent. Only the witness (with their receipt) and the team can read it.");
+            }
+            Ok(())
         }
         Command::Rewrap { conn } => {
             let (client, me, keyring, session) = connect(&conn)?;
@@ -214,6 +283,53 @@ fn check_attachments(
                 .into(),
         ))
     }
+}
+
+/// Fetches and opens a tip's conversation with this reviewer's grants.
+fn open_thread(
+    client: &Client,
+    session: &super::client::Session,
+    keyring: &VerifiedKeyring,
+    me: &Identity,
+    id: TipId,
+) -> Result<Vec<OpenedEntry>, CliError> {
+    let mut keys: HashMap<Epoch, IntakeSecretKey> = HashMap::new();
+    let mut out = Vec::new();
+    for row in client.thread(session, id)? {
+        let bytes = crate::crypto::b64_decode(&row.bundle)
+            .ok_or_else(|| CliError::Network("the server sent a malformed thread".into()))?;
+        let kind = if row.kind == "reply" {
+            Kind::Reply
+        } else {
+            Kind::Followup
+        };
+        let epoch = followup::bundle_epoch(&bytes, kind)?;
+        let sk = match keys.entry(epoch) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(v) => v.insert(intake_secret_for(keyring, epoch, me).map_err(|_| {
+                CliError::Usage(format!(
+                    "your key has no grant for key epoch {epoch} of this conversation"
+                ))
+            })?),
+        };
+        let (head, files) = followup::open_parts(&bytes, kind, sk)?;
+        let mut entry = match kind {
+            Kind::Reply => {
+                followup::reply_entry(keyring, ReplyDoc::from_json(&head.plaintext)?, files)
+                    .map_err(|_| {
+                        CliError::Usage(format!(
+                            "reply #{} of this tip is not signed by a reviewer on the keyring",
+                            row.id
+                        ))
+                    })?
+            }
+            _ => followup::followup_entry(&head, files)?,
+        };
+        entry.seq = row.id;
+        entry.received = row.received;
+        out.push(entry);
+    }
+    Ok(out)
 }
 
 fn save_files(dir: &Path, tip: &OpenedTip) -> Result<Vec<PathBuf>, CliError> {

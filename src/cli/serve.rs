@@ -45,6 +45,10 @@ pub struct Args {
     /// Where the page's quick-exit button leaves for (http or https URL).
     #[arg(long, default_value = crate::http::DEFAULT_EXIT_URL)]
     exit_url: String,
+    /// What happens to a reply once its witness has read it: `keep` or
+    /// `delete-after-read` (the witness is told which applies).
+    #[arg(long, default_value = "keep", value_parser = ["keep", "delete-after-read"])]
+    reply_retention: String,
 }
 
 /// Runs `tipseal serve`.
@@ -62,6 +66,8 @@ pub fn run(a: Args) -> Result<(), CliError> {
     }
     settings.web.onion = a.onion.clone().filter(|o| !o.trim().is_empty());
     settings.web.exit_url = a.exit_url.clone();
+    settings.reply_retention =
+        crate::http::ReplyRetention::parse(&a.reply_retention).unwrap_or_default();
     if !a.admin_pub.is_empty() {
         let ids = a
             .admin_pub

@@ -10,9 +10,11 @@ use std::path::PathBuf;
 use zeroize::Zeroizing;
 
 use crate::crypto::bundle_seal::{self, Attachment};
+use crate::crypto::receipt::Receipt;
 use crate::crypto::{b64_encode, random_bytes, CryptoError};
 use crate::domain::envelope::Flags;
-use crate::domain::tip::{FileName, MediaType, TipDocument};
+use crate::domain::receipt::WordList;
+use crate::domain::tip::{AttachmentMeta, FileName, MediaType, ReplyTo, TipDocument};
 
 use super::{output, read_file, CliError, Client};
 
@@ -40,6 +42,18 @@ pub struct Args {
     /// Proxy for the connection, e.g. socks5://127.0.0.1:9050 to go through Tor.
     #[arg(long)]
     proxy: Option<String>,
+    /// The word list to show the receipt in: english (default), korean,
+    /// chinese_simplified, chinese_traditional, japanese, spanish, french, italian,
+    /// czech, portuguese. Every list is accepted when you use it.
+    #[arg(long, default_value = "english")]
+    receipt_words: String,
+    /// Also save the receipt words to this file (created with mode 0600), for scripts.
+    /// Anyone who reads the file can read the replies to your tip.
+    #[arg(long)]
+    receipt_out: Option<PathBuf>,
+    /// Leave no way for reviewers to write back (no receipt is made).
+    #[arg(long)]
+    no_receipt: bool,
 }
 
 /// Runs `tipseal submit`.
@@ -68,12 +82,30 @@ pub fn run(a: Args) -> Result<(), CliError> {
             "the server has no reviewers yet; nobody could read your tip".into(),
         ));
     }
-    let bundle = seal_bundle(&keyring, doc, &files)?;
+    let list = WordList::parse(&a.receipt_words).ok_or_else(|| {
+        CliError::Usage(format!(
+            "--receipt-words must be one of: {}",
+            WordList::ALL.map(WordList::name).join(", ")
+        ))
+    })?;
+    let followup = (!a.no_receipt).then(Receipt::generate);
+    let keys = followup.as_ref().map(Receipt::keys);
+    let reply_to = keys.as_ref().map(|k| ReplyTo {
+        box_pk: k.reply_pk_b64(),
+    });
+    let mailbox_pk = keys.as_ref().map(|k| k.mailbox_pk_b64());
+    let bundle = seal_bundle_with_reply(&keyring, doc, &files, reply_to)?;
+    let words = followup.as_ref().map(|r| r.to_words(list));
     let key = b64_encode(&random_bytes::<18>());
     let mut last = None;
     for _ in 0..UPLOAD_ATTEMPTS {
-        match client.submit(&bundle, &key) {
-            Ok(receipt) => return output::receipt(&receipt, a.json),
+        match client.submit_with_mailbox(&bundle, &key, mailbox_pk.as_deref()) {
+            Ok(receipt) => {
+                if let (Some(path), Some(w)) = (&a.receipt_out, &words) {
+                    write_private(path, w.as_bytes())?;
+                }
+                return output::receipt(&receipt, words.as_ref().map(|w| w.as_str()), a.json);
+            }
             Err(CliError::Network(e)) => last = Some(CliError::Network(e)),
             Err(e) => return Err(e),
         }
@@ -88,22 +120,64 @@ pub fn seal_bundle(
     doc: TipDocument,
     files: &[(PathBuf, Zeroizing<Vec<u8>>)],
 ) -> Result<Vec<u8>, CliError> {
-    let attachments: Vec<Attachment<'_>> = files
+    seal_bundle_with_reply(keyring, doc, files, None)
+}
+
+/// Like [`seal_bundle`], with the witness's reply address inside the sealed tip.
+pub fn seal_bundle_with_reply(
+    keyring: &crate::crypto::keyring::VerifiedKeyring,
+    doc: TipDocument,
+    files: &[(PathBuf, Zeroizing<Vec<u8>>)],
+    reply_to: Option<ReplyTo>,
+) -> Result<Vec<u8>, CliError> {
+    bundle_seal::seal_bundle(keyring, doc, &attachments_of(files), Flags::NONE, reply_to).map_err(
+        |e| match e {
+            CryptoError::Domain(d) => CliError::Domain(d),
+            other => other.into(),
+        },
+    )
+}
+
+/// Descriptions of files to attach, numbered from part 1.
+pub fn attachment_metas(files: &[(PathBuf, Zeroizing<Vec<u8>>)]) -> Vec<AttachmentMeta> {
+    bundle_seal::attachment_metas(&attachments_of(files))
+}
+
+fn attachments_of(files: &[(PathBuf, Zeroizing<Vec<u8>>)]) -> Vec<Attachment<'_>> {
+    files
         .iter()
         .map(|(path, bytes)| Attachment {
             name: FileName::from_path_lossy(path),
             media_type: media_type_of(path),
             bytes,
         })
-        .collect();
-    bundle_seal::seal_bundle(keyring, doc, &attachments, Flags::NONE).map_err(|e| match e {
-        CryptoError::Domain(d) => CliError::Domain(d),
-        other => other.into(),
-    })
+        .collect()
+}
+
+/// Writes a secret file readable by its owner only (mode 0600 from creation).
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts
+        .open(path)
+        .map_err(|e| CliError::File(path.to_owned(), e))?;
+    // An existing file keeps its mode on open: tighten it before writing the secret.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| CliError::File(path.to_owned(), e))?;
+    }
+    f.write_all(bytes)
+        .and_then(|()| f.write_all(b"\n"))
+        .map_err(|e| CliError::File(path.to_owned(), e))
 }
 
 /// A media type from the file extension; never from the content (we don't parse it).
-fn media_type_of(path: &std::path::Path) -> MediaType {
+pub(crate) fn media_type_of(path: &std::path::Path) -> MediaType {
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())

@@ -13,7 +13,7 @@ use super::keyring::VerifiedKeyring;
 use super::{hash32, CryptoError};
 use crate::domain::bundle;
 use crate::domain::envelope::{Flags, Kind};
-use crate::domain::tip::{AttachmentMeta, FileName, MediaType, SealedTip, TipDocument};
+use crate::domain::tip::{AttachmentMeta, FileName, MediaType, ReplyTo, SealedTip, TipDocument};
 
 /// One attachment to seal: how the reviewer will see it named, and its bytes.
 pub struct Attachment<'a> {
@@ -25,17 +25,10 @@ pub struct Attachment<'a> {
     pub bytes: &'a [u8],
 }
 
-/// Seals `doc` and `files` into one bundle for the keyring's current epoch, every part
-/// carrying `flags`. Fails if the report is empty (no content and no attachment).
-pub fn seal_bundle(
-    keyring: &VerifiedKeyring,
-    doc: TipDocument,
-    files: &[Attachment<'_>],
-    flags: Flags,
-) -> Result<Vec<u8>, CryptoError> {
-    let epoch = keyring.epoch();
-    let intake = keyring.intake_public_key();
-    let metas = (1u16..)
+/// Describes `files` as parts 1, 2, … of a bundle: name, type, size, BLAKE2b-256 of the
+/// plaintext (the hash binds each attachment envelope to the sealed tip).
+pub fn attachment_metas(files: &[Attachment<'_>]) -> Vec<AttachmentMeta> {
+    (1u16..)
         .zip(files)
         .map(|(part, f)| AttachmentMeta {
             part,
@@ -44,8 +37,22 @@ pub fn seal_bundle(
             size: f.bytes.len() as u64,
             blake2b: hex::encode(hash32(b"", &[f.bytes])),
         })
-        .collect();
-    let sealed = SealedTip::new(doc, metas)?;
+        .collect()
+}
+
+/// Seals `doc` and `files` into one bundle for the keyring's current epoch, every part
+/// carrying `flags`. Fails if the report is empty (no content and no attachment).
+pub fn seal_bundle(
+    keyring: &VerifiedKeyring,
+    doc: TipDocument,
+    files: &[Attachment<'_>],
+    flags: Flags,
+    reply_to: Option<ReplyTo>,
+) -> Result<Vec<u8>, CryptoError> {
+    let epoch = keyring.epoch();
+    let intake = keyring.intake_public_key();
+    let mut sealed = SealedTip::new(doc, attachment_metas(files))?;
+    sealed.reply_to = reply_to;
     let json = Zeroizing::new(sealed.to_json());
     let mut envelopes = vec![seal(&json, Kind::Tip, flags, epoch, &intake)?];
     for f in files {

@@ -30,6 +30,8 @@ pub(crate) enum SignatureDomain {
     Keyring,
     /// Login challenges: `"tipseal/auth/v1\0" || challenge || key_id`.
     Auth,
+    /// Replies to witnesses: `"tipseal/reply/v1\0" || canonical reply JSON`.
+    Reply,
 }
 
 impl SignatureDomain {
@@ -37,6 +39,7 @@ impl SignatureDomain {
         match self {
             Self::Keyring => b"tipseal/keyring/v1\0",
             Self::Auth => b"tipseal/auth/v1\0",
+            Self::Reply => b"tipseal/reply/v1\0",
         }
     }
 

@@ -16,6 +16,8 @@ pub mod identity;
 pub mod intake;
 pub mod keyfile;
 pub mod keyring;
+pub mod receipt;
+pub mod reply;
 
 use std::sync::OnceLock;
 

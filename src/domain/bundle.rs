@@ -77,6 +77,15 @@ impl<'a> Bundle<'a> {
 /// Parses a bundle: framing, then each part's envelope structure, kinds, and that all
 /// parts share one epoch and one set of flags.
 pub fn parse(bytes: &[u8]) -> Result<Bundle<'_>, DomainError> {
+    parse_with_kinds(bytes, |i| if i == 0 { Kind::Tip } else { Kind::Attachment })
+}
+
+/// Like [`parse`], for the bundles of a conversation: `expected(i)` is the kind part `i`
+/// must have (a follow-up or reply first, attachments after; see `docs/followup.md`).
+pub fn parse_with_kinds(
+    bytes: &[u8],
+    expected: impl Fn(usize) -> Kind,
+) -> Result<Bundle<'_>, DomainError> {
     if bytes.len() < PREFIX_LEN {
         return Err(DomainError::Bundle("too short"));
     }
@@ -107,12 +116,12 @@ pub fn parse(bytes: &[u8]) -> Result<Bundle<'_>, DomainError> {
         }
         let (part, after) = after.split_at(len);
         let env = envelope::parse(part)?;
-        let expected = if i == 0 { Kind::Tip } else { Kind::Attachment };
-        if env.header.kind != expected {
-            return Err(DomainError::Bundle(if i == 0 {
-                "the first part must be a tip"
-            } else {
-                "every part after the first must be an attachment"
+        let want = expected(i);
+        if env.header.kind != want {
+            return Err(DomainError::Bundle(match (i, want) {
+                (0, Kind::Tip) => "the first part must be a tip",
+                (_, Kind::Attachment) => "every part after the first must be an attachment",
+                _ => "a part does not have the kind this bundle needs there",
             }));
         }
         if let Some(first) = parts.first() {

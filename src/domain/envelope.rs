@@ -71,6 +71,10 @@ pub enum Kind {
     Tip,
     /// The bytes of one attached file.
     Attachment,
+    /// A witness's follow-up message (UTF-8 JSON, see `domain::tip::conversation`).
+    Followup,
+    /// A reviewer's reply to a witness (UTF-8 JSON, see `domain::tip::conversation`).
+    Reply,
 }
 
 impl Kind {
@@ -79,14 +83,18 @@ impl Kind {
         match self {
             Kind::Tip => 0x01,
             Kind::Attachment => 0x02,
+            Kind::Followup => 0x03,
+            Kind::Reply => 0x04,
         }
     }
 
-    /// Parses the kind byte; anything but 0x01 and 0x02 is refused.
+    /// Parses the kind byte; anything but 0x01 to 0x04 is refused.
     pub fn from_byte(b: u8) -> Result<Self, DomainError> {
         match b {
             0x01 => Ok(Kind::Tip),
             0x02 => Ok(Kind::Attachment),
+            0x03 => Ok(Kind::Followup),
+            0x04 => Ok(Kind::Reply),
             _ => Err(DomainError::Envelope("unknown kind")),
         }
     }
@@ -425,7 +433,7 @@ mod tests {
         b[4] = 2;
         assert_eq!(reason(&b), "unsupported version");
         let mut b = good.clone();
-        b[5] = 3;
+        b[5] = 0xFF;
         assert_eq!(reason(&b), "unknown kind");
         let mut b = good.clone();
         b[6] = 0x02;

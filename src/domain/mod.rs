@@ -10,6 +10,7 @@ pub mod envelope;
 pub mod ids;
 pub mod keyring;
 pub mod metadata;
+pub mod receipt;
 pub mod tip;
 
 pub use ids::{Day, Epoch, IdempotencyKey, KeyId, TipId, UploadId};

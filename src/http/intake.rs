@@ -8,7 +8,9 @@
 use actix_web::web::Bytes;
 use actix_web::HttpRequest;
 
+use super::routes::mailbox;
 use super::{ApiError, AppState};
+use crate::crypto::receipt::MailboxPublicKey;
 use crate::crypto::{hash32, keyed_hash32, random_tip_id};
 use crate::domain::bundle::{self, MAX_PARTS};
 use crate::domain::envelope::{self, EnvelopeRef, Kind};
@@ -34,6 +36,8 @@ pub(crate) struct Submission {
     pub idempotency: Option<IdempotencyKey>,
     /// Who sealed it.
     pub sealer: Sealer,
+    /// The witness's mailbox key (from the receipt), to register with the tip.
+    pub mailbox: Option<MailboxPublicKey>,
 }
 
 /// A stored tip.
@@ -136,7 +140,10 @@ pub(crate) async fn store_bundle(state: &AppState, sub: Submission) -> Result<St
                 .collect(),
             idempotency,
         };
+        mailbox::check_free(&store, sub.mailbox.as_ref())?;
         let outcome = store.insert_tip(new)?;
+        // The mailbox entry is written after its tip and before the flush below.
+        mailbox::register(&store, &outcome, sub.mailbox.as_ref())?;
         // Only a new tip uses the uploads up; otherwise the claim's drop gives them back.
         if matches!(outcome, InsertOutcome::Created(_)) {
             claim.consume()?;

@@ -23,6 +23,7 @@ use actix_web::middleware::{from_fn, DefaultHeaders};
 use actix_web::{web as aweb, App, HttpServer};
 
 pub use error::ApiError;
+pub use routes::mailbox::ReplyRetention;
 pub use state::{AppState, Limits};
 pub use web::{WebSettings, DEFAULT_EXIT_URL, PAGE_CSP};
 
@@ -62,6 +63,8 @@ pub struct ServerSettings {
     pub workers: usize,
     /// What the witness page shows (onion address, quick-exit URL).
     pub web: WebSettings,
+    /// What happens to a reply once the witness has read it.
+    pub reply_retention: ReplyRetention,
 }
 
 impl ServerSettings {
@@ -76,6 +79,7 @@ impl ServerSettings {
             body_timeout: DEFAULT_BODY_TIMEOUT,
             workers: 0,
             web: WebSettings::default(),
+            reply_retention: ReplyRetention::Keep,
         }
     }
 }
@@ -118,13 +122,16 @@ impl Application {
             max_json_bytes: MAX_JSON_BYTES,
             body_timeout: settings.body_timeout,
         };
-        let state = aweb::Data::new(AppState::new(
-            store,
-            Some(keyring),
-            settings.pinned_admins.clone(),
-            limits,
-            INTAKE_SLOTS,
-        ));
+        let state = aweb::Data::new(
+            AppState::new(
+                store,
+                Some(keyring),
+                settings.pinned_admins.clone(),
+                limits,
+                INTAKE_SLOTS,
+            )
+            .with_reply_retention(settings.reply_retention),
+        );
         let listener = TcpListener::bind(&settings.listen)
             .map_err(|e| StartError::Bind(settings.listen.clone(), e))?;
         let port = listener

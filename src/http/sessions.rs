@@ -106,3 +106,71 @@ impl Sessions {
         map.retain(|_, s| keep(s.key_id));
     }
 }
+
+/// How long a witness's mailbox session lives without use: short, because a witness may
+/// be on a shared or seized device; reading replies and sending a message takes minutes.
+pub const WITNESS_IDLE: Duration = Duration::from_secs(5 * 60);
+/// Most live witness sessions and outstanding witness challenges.
+pub const MAX_WITNESS_SESSIONS: usize = 10_000;
+
+/// Mailbox challenges and sessions of witnesses: a table apart from reviewers' sessions,
+/// so a witness token can never be presented as a reviewer's (and the reverse). A
+/// session is bound to one tip's mailbox. Tokens are kept only as hashes.
+#[derive(Default)]
+pub struct WitnessSessions {
+    challenges: Mutex<HashMap<[u8; 32], Instant>>,
+    sessions: Mutex<HashMap<[u8; 32], (crate::domain::TipId, Instant)>>,
+}
+
+impl WitnessSessions {
+    /// Issues a mailbox challenge, or `None` when the table is full.
+    pub fn issue_challenge(&self) -> Option<Challenge> {
+        let mut map = self.challenges.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        map.retain(|_, expires| *expires > now);
+        if map.len() >= MAX_WITNESS_SESSIONS {
+            return None;
+        }
+        let challenge = Challenge::generate();
+        map.insert(*challenge.as_bytes(), now + CHALLENGE_TTL);
+        Some(challenge)
+    }
+
+    /// Consumes a challenge: true only once and only before it expires.
+    pub fn take_challenge(&self, challenge: &[u8; 32]) -> bool {
+        let mut map = self.challenges.lock().unwrap_or_else(|p| p.into_inner());
+        map.remove(challenge)
+            .is_some_and(|expires| expires > Instant::now())
+    }
+
+    /// Starts a session on a tip's mailbox; `false` when the table is full.
+    pub fn start(&self, token: TokenHash, tip: crate::domain::TipId) -> bool {
+        let mut map = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        map.retain(|_, (_, seen)| now.duration_since(*seen) < WITNESS_IDLE);
+        if map.len() >= MAX_WITNESS_SESSIONS {
+            return false;
+        }
+        map.insert(*token.as_bytes(), (tip, now));
+        true
+    }
+
+    /// The mailbox a token is logged in to, refreshing its idle timer.
+    pub fn touch(&self, token: &TokenHash) -> Option<crate::domain::TipId> {
+        let mut map = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let (tip, seen) = map.get_mut(token.as_bytes())?;
+        if now.duration_since(*seen) >= WITNESS_IDLE {
+            map.remove(token.as_bytes());
+            return None;
+        }
+        *seen = now;
+        Some(*tip)
+    }
+
+    /// Ends a session.
+    pub fn end(&self, token: &TokenHash) {
+        let mut map = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        map.remove(token.as_bytes());
+    }
+}

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
-use super::sessions::Sessions;
+use super::routes::mailbox::ReplyRetention;
+use super::sessions::{Sessions, WitnessSessions};
 use crate::crypto::keyring::VerifiedKeyring;
 use crate::domain::KeyId;
 use crate::storage::Store;
@@ -30,6 +31,10 @@ pub struct AppState {
     pub pinned_admins: Option<Vec<KeyId>>,
     /// Login challenges and sessions.
     pub sessions: Sessions,
+    /// Witnesses' mailbox challenges and sessions (a separate table).
+    pub witnesses: WitnessSessions,
+    /// What happens to a reply once its witness has read it.
+    pub reply_retention: ReplyRetention,
     /// Limits.
     pub limits: Limits,
     /// Bounds how many submissions are processed at once (the rest get 503).
@@ -52,10 +57,18 @@ impl AppState {
             keyring: RwLock::new(keyring.map(Arc::new)),
             pinned_admins,
             sessions: Sessions::default(),
+            witnesses: WitnessSessions::default(),
+            reply_retention: ReplyRetention::Keep,
             limits,
             intake_slots: Semaphore::new(intake_slots),
             keyring_write: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// Sets the reply retention (`tipseal serve --reply-retention`).
+    pub fn with_reply_retention(mut self, r: ReplyRetention) -> Self {
+        self.reply_retention = r;
+        self
     }
 
     /// The keyring in force, if any.

@@ -18,6 +18,7 @@ mod audit;
 mod commit;
 mod keyring;
 mod layout;
+mod mailbox;
 mod tips;
 mod uploads;
 
@@ -29,6 +30,7 @@ use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
 pub use layout::{CHUNK_LEN, HEADER_LEN, MAX_PARTS, WRAP_LEN};
+pub use mailbox::{Reader, ThreadEntry, ThreadKind, MAX_THREAD_ENTRIES};
 pub use tips::{
     Idempotency, InsertOutcome, NewPart, NewTip, StoredPart, StoredTip, SwapError, TipSummary,
 };

@@ -67,3 +67,104 @@ pub fn can_open_epoch(keyring: &Path, epoch: u32, key: &Path) -> bool {
     let epoch = tipseal::domain::Epoch::new(epoch).expect("epochs start at 1");
     tipseal::crypto::keyring::intake_secret_for(&verified, epoch, &identity).is_ok()
 }
+
+/// The entropy (hex) of a receipt given as words in any list.
+pub fn receipt_entropy_hex(words: &str) -> String {
+    tipseal::crypto::init().expect("libsodium initialises");
+    let r = tipseal::crypto::receipt::Receipt::from_words(words).expect("a valid receipt");
+    let hex = r.danger_entropy_hex();
+    hex.to_string()
+}
+
+/// Decodes hex (test helper).
+pub fn hex_decode(s: &str) -> Vec<u8> {
+    hex::decode(s).expect("hex")
+}
+
+/// The same receipt in another word list (`from` is informational: any list is read).
+pub fn translate(words: &str, _from: &str, to: &str) -> String {
+    tipseal::crypto::init().expect("libsodium initialises");
+    let r = tipseal::crypto::receipt::Receipt::from_words(words).expect("a valid receipt");
+    let list = tipseal::domain::receipt::WordList::parse(to).expect("a known list");
+    r.to_words(list).to_string()
+}
+
+/// A fresh receipt's English words.
+pub fn fresh_receipt_words() -> String {
+    tipseal::crypto::init().expect("libsodium initialises");
+    let r = tipseal::crypto::receipt::Receipt::generate();
+    r.to_words(tipseal::domain::receipt::WordList::English)
+        .to_string()
+}
+
+/// The JSON body of `POST /api/v1/mailbox/session` for `words` and `challenge_b64`.
+/// With `forge`, the body presents this receipt's mailbox key with a signature by
+/// another key (someone who knows the key but not the receipt).
+pub fn mailbox_login_body(words: &str, challenge_b64: &str, forge: bool) -> String {
+    tipseal::crypto::init().expect("libsodium initialises");
+    let keys = tipseal::crypto::receipt::Receipt::from_words(words)
+        .expect("a valid receipt")
+        .keys();
+    let challenge: [u8; 32] = tipseal::crypto::b64_decode(challenge_b64)
+        .and_then(|c| c.try_into().ok())
+        .expect("a 32-byte challenge");
+    let signature = if forge {
+        tipseal::crypto::receipt::Receipt::generate()
+            .keys()
+            .sign_mailbox_login(&challenge)
+    } else {
+        keys.sign_mailbox_login(&challenge)
+    };
+    serde_json::json!({
+        "mailbox_pk": keys.mailbox_pk_b64(),
+        "challenge": challenge_b64,
+        "signature": signature,
+    })
+    .to_string()
+}
+
+/// Whether the reply bundle (base64url, from `GET /api/v1/mailbox`) opens with the reply
+/// key of the receipt `words`.
+pub fn reply_bundle_opens_with(bundle_b64: &str, words: &str) -> bool {
+    use tipseal::domain::envelope::Kind;
+    tipseal::crypto::init().expect("libsodium initialises");
+    let keys = tipseal::crypto::receipt::Receipt::from_words(words)
+        .expect("a valid receipt")
+        .keys();
+    let bytes = tipseal::crypto::b64_decode(bundle_b64).expect("base64url");
+    let parsed = tipseal::domain::bundle::parse_with_kinds(&bytes, |i| {
+        if i == 0 {
+            Kind::Reply
+        } else {
+            Kind::Attachment
+        }
+    })
+    .expect("a reply bundle");
+    tipseal::crypto::envelope::open(parsed.parts()[0].bytes, &keys.reply_secret()).is_ok()
+}
+
+/// A *wrong* receipt for `words`: the same first eleven words and another last word that
+/// still passes the checksum (what a witness who misremembers one word might type).
+pub fn a_wrong_receipt(words: &str) -> String {
+    use tipseal::crypto::receipt::Receipt;
+    use tipseal::domain::receipt::WordList;
+    tipseal::crypto::init().expect("libsodium initialises");
+    let english = Receipt::from_words(words)
+        .expect("a valid receipt")
+        .to_words(WordList::English)
+        .to_string();
+    let mut w: Vec<&str> = english.split(' ').collect();
+    let last = w[11];
+    for i in 0..2048u16 {
+        let candidate = WordList::English.word(i);
+        if candidate == last {
+            continue;
+        }
+        w[11] = candidate;
+        let joined = w.join(" ");
+        if Receipt::from_words(&joined).is_ok() {
+            return joined;
+        }
+    }
+    unreachable!("128 of 2048 last words pass the checksum")
+}

@@ -406,7 +406,7 @@ fn generate_test_vectors() {
     };
     patched("bad-magic.tsev", 0, b"TSEW");
     patched("unsupported-version.tsev", 4, &[0x02]);
-    patched("unknown-kind.tsev", 5, &[0x03]);
+    patched("unknown-kind.tsev", 5, &[0xFF]);
     patched("unknown-flag-bits.tsev", 6, &[0x02]);
     patched("reserved-nonzero.tsev", 7, &[0x01]);
     patched("bad-bucket.tsev", 8, &16_385u32.to_be_bytes());

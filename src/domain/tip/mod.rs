@@ -6,6 +6,7 @@
 //! field is parsed into a bounded, typed value. Unknown fields are refused so that no
 //! witness's words are silently dropped.
 
+pub mod conversation;
 mod form;
 mod text;
 mod vocab;
@@ -278,6 +279,18 @@ pub struct SealedTip {
     /// Attachments, in bundle order (part 1, 2, …).
     #[serde(default)]
     pub attachments: Vec<AttachmentMeta>,
+    /// Where reviewers may seal replies: the witness's reply key from their receipt
+    /// (`docs/followup.md`). Absent when the witness left no way to write back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<ReplyTo>,
+}
+
+/// The witness's reply address, known only to reviewers (it travels inside the seal).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyTo {
+    /// Base64url (no padding) of the witness's X25519 reply public key.
+    pub box_pk: String,
 }
 
 /// Describes one attachment part of a tip bundle.
@@ -303,6 +316,7 @@ impl SealedTip {
             format: SEALED_TIP_FORMAT.to_owned(),
             tip,
             attachments,
+            reply_to: None,
         };
         sealed.check()?;
         Ok(sealed)
@@ -340,8 +354,18 @@ impl SealedTip {
                 return fail("an attachment hash is not 64 hexadecimal characters");
             }
         }
+        if let Some(r) = &self.reply_to {
+            if r.box_pk.len() != 43 || !r.box_pk.bytes().all(is_b64url) {
+                return fail("reply_to.box_pk is not 32 bytes of base64url");
+            }
+        }
         Ok(())
     }
+}
+
+/// Whether `b` is a base64url character (no padding).
+pub(crate) fn is_b64url(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
 }
 
 #[cfg(test)]

@@ -1,11 +1,13 @@
 //! Route handlers, one file per resource. Handlers parse, call storage/crypto, and map
 //! errors through `ApiError`; none of them reads the client's address or headers beyond
-//! `Authorization`, `Content-Length` and `Idempotency-Key`.
+//! `Authorization`, `Content-Length`, `Idempotency-Key` and `Tipseal-Mailbox`.
 
 pub mod audit;
 pub mod auth;
 pub mod health;
 pub mod keyring;
+pub mod mailbox;
+pub mod replies;
 pub mod tips;
 pub mod uploads;
 
@@ -22,6 +24,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/tips", web::get().to(tips::list))
             .route("/tips/{id}", web::get().to(tips::fetch))
             .route("/tips/{id}/wraps", web::put().to(tips::swap_wraps))
+            .route("/tips/{id}/replies", web::post().to(replies::post_reply))
+            .route("/tips/{id}/thread", web::get().to(replies::thread))
+            .route("/mailbox/challenge", web::post().to(mailbox::challenge))
+            .route("/mailbox/session", web::post().to(mailbox::login))
+            .route("/mailbox/session", web::delete().to(mailbox::logout))
+            .route("/mailbox", web::get().to(mailbox::read))
+            .route("/mailbox/messages", web::post().to(mailbox::add_message))
             .route("/auth/challenge", web::post().to(auth::challenge))
             .route("/auth/session", web::post().to(auth::login))
             .route("/auth/session", web::delete().to(auth::logout))

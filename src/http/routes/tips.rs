@@ -41,6 +41,7 @@ pub async fn submit(
         })
         .transpose()?;
     let uploads = intake::uploads_named_in(&req)?;
+    let mailbox = super::mailbox::mailbox_header(&req)?;
     let limits = &state.limits;
     let body = read_body(&req, payload, limits.max_body_bytes, limits.body_timeout).await?;
     let submission = Submission {
@@ -48,6 +49,7 @@ pub async fn submit(
         uploads,
         idempotency: idem,
         sealer: Sealer::Witness,
+        mailbox,
     };
     let stored = intake::store_bundle(&state, submission).await?;
     let status = if stored.created {

@@ -113,7 +113,7 @@ async fn accept(
                 bytes: &f.bytes,
             })
             .collect();
-        seal_bundle(&keyring, doc, &attachments, Flags::SEALED_BY_SERVER)
+        seal_bundle(&keyring, doc, &attachments, Flags::SEALED_BY_SERVER, None)
     })
     .await
     .map_err(|_| Failure::Internal(ApiError::Internal("sealing task failed")))?
@@ -123,6 +123,7 @@ async fn accept(
         uploads: Vec::new(),
         idempotency: None,
         sealer: Sealer::Server,
+        mailbox: None,
     };
     let stored = intake::store_bundle(state, submission)
         .await

@@ -1,0 +1,389 @@
+//! Mailboxes and conversations after a tip.
+//!
+//! | tree           | key                                      | value                          |
+//! |----------------|------------------------------------------|--------------------------------|
+//! | `mailboxes`    | peppered hash of a mailbox key (32)      | tip id (16)                    |
+//! | `thread`       | tip id (16) ‖ seq u32 BE                 | entry record, below            |
+//! | `thread_blobs` | tip id ‖ seq u32 ‖ copy u8 ‖ chunk u32 BE | ≤ [`CHUNK_LEN`] bytes of a bundle |
+//! | `thread_seq`   | tip id (16)                              | next seq u32 BE                |
+//!
+//! Entry record: `1 ‖ kind u8 (1 follow-up, 2 reply) ‖ day i64 ‖ witness copy length u64
+//! (u64::MAX: none, or deleted after reading) ‖ reviewers' copy length u64`. Copy 0 is the
+//! witness's copy of a reply (sealed to their reply key), copy 1 the reviewers' copy (sealed
+//! to an epoch). Both are sealed bundles that storage cannot read. Blob chunks are written
+//! first and the record last, so a reader sees an entry whole or not at all; chunks of a
+//! write that crashed before its record stay behind as unreadable garbage (see the
+//! follow-up issue list in `docs/followup.md`).
+//!
+//! Must never: store a mailbox key or anything derived from a receipt except the
+//! peppered hash, or a time finer than a UTC day.
+
+use crate::domain::{Day, TipId};
+
+use super::layout::CHUNK_LEN;
+use super::{StorageError, Store};
+
+const TREE_MAILBOXES: &str = "mailboxes";
+const TREE_THREAD: &str = "thread";
+const TREE_THREAD_BLOBS: &str = "thread_blobs";
+const TREE_THREAD_SEQ: &str = "thread_seq";
+
+const RECORD_FORMAT: u8 = 1;
+const RECORD_LEN: usize = 1 + 1 + 8 + 8 + 8;
+const NO_COPY: u64 = u64::MAX;
+const COPY_WITNESS: u8 = 0;
+const COPY_REVIEWERS: u8 = 1;
+/// Most entries in one conversation: far beyond any real exchange, and a bound on what
+/// a witness session can make the server store.
+pub const MAX_THREAD_ENTRIES: u32 = 10_000;
+
+/// Who wrote an entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThreadKind {
+    /// The witness, after the tip.
+    Followup,
+    /// A reviewer.
+    Reply,
+}
+
+impl ThreadKind {
+    fn to_byte(self) -> u8 {
+        match self {
+            ThreadKind::Followup => 1,
+            ThreadKind::Reply => 2,
+        }
+    }
+
+    fn from_byte(b: u8) -> Result<Self, StorageError> {
+        match b {
+            1 => Ok(ThreadKind::Followup),
+            2 => Ok(ThreadKind::Reply),
+            _ => Err(StorageError::Corrupt("thread entry kind")),
+        }
+    }
+}
+
+/// Which copy of the entries to load.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reader {
+    /// The witness: replies only, their copies.
+    Witness,
+    /// Reviewers: every entry, the reviewers' copies.
+    Reviewers,
+}
+
+/// One entry read back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ThreadEntry {
+    /// Position in the conversation, from 0.
+    pub seq: u32,
+    /// Follow-up or reply.
+    pub kind: ThreadKind,
+    /// The UTC day it arrived.
+    pub received: Day,
+    /// The sealed bundle for the reader asked for.
+    pub bundle: Vec<u8>,
+}
+
+struct Record {
+    kind: ThreadKind,
+    received: Day,
+    witness_len: u64,
+    reviewers_len: u64,
+}
+
+impl Record {
+    fn encode(&self) -> [u8; RECORD_LEN] {
+        let mut out = [0u8; RECORD_LEN];
+        out[0] = RECORD_FORMAT;
+        out[1] = self.kind.to_byte();
+        out[2..10].copy_from_slice(&self.received.days().to_be_bytes());
+        out[10..18].copy_from_slice(&self.witness_len.to_be_bytes());
+        out[18..26].copy_from_slice(&self.reviewers_len.to_be_bytes());
+        out
+    }
+
+    fn decode(b: &[u8]) -> Result<Self, StorageError> {
+        if b.len() != RECORD_LEN || b[0] != RECORD_FORMAT {
+            return Err(StorageError::Corrupt("thread entry record"));
+        }
+        let u64_at = |i: usize| u64::from_be_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+        Ok(Self {
+            kind: ThreadKind::from_byte(b[1])?,
+            received: Day::from_days(u64_at(2) as i64),
+            witness_len: u64_at(10),
+            reviewers_len: u64_at(18),
+        })
+    }
+}
+
+fn entry_key(tip: TipId, seq: u32) -> [u8; 20] {
+    let mut k = [0u8; 20];
+    k[..16].copy_from_slice(tip.as_bytes());
+    k[16..].copy_from_slice(&seq.to_be_bytes());
+    k
+}
+
+fn blob_key(tip: TipId, seq: u32, copy: u8, chunk: u32) -> [u8; 25] {
+    let mut k = [0u8; 25];
+    k[..20].copy_from_slice(&entry_key(tip, seq));
+    k[20] = copy;
+    k[21..].copy_from_slice(&chunk.to_be_bytes());
+    k
+}
+
+impl Store {
+    fn tree(&self, name: &str) -> Result<sled::Tree, StorageError> {
+        // sled caches open trees: after the first call this is a map lookup.
+        Ok(self.inner.db.open_tree(name)?)
+    }
+
+    /// Whether a tip with this id is stored.
+    pub fn tip_exists(&self, tip: TipId) -> Result<bool, StorageError> {
+        Ok(self.inner.tips.contains_key(tip.as_bytes())?)
+    }
+
+    /// Whether a mailbox key hash is already registered (to any tip).
+    pub fn mailbox_taken(&self, key_hash: &[u8; 32]) -> Result<bool, StorageError> {
+        Ok(self.tree(TREE_MAILBOXES)?.contains_key(key_hash)?)
+    }
+
+    /// Registers a mailbox for a stored tip. Returns `false` (and changes nothing) when
+    /// the hash is already registered to another tip; `true` when it now points at
+    /// `tip`. Call after the tip's insert returned and before [`Store::durable`]: sled
+    /// recovers a prefix of its log, so a mailbox never survives a crash without its tip.
+    pub fn register_mailbox(&self, key_hash: &[u8; 32], tip: TipId) -> Result<bool, StorageError> {
+        let tree = self.tree(TREE_MAILBOXES)?;
+        match tree.compare_and_swap(key_hash, None as Option<&[u8]>, Some(&tip.as_bytes()[..]))? {
+            Ok(()) => Ok(true),
+            Err(cas) => Ok(cas.current.as_deref() == Some(&tip.as_bytes()[..])),
+        }
+    }
+
+    /// The tip a mailbox key hash belongs to. One tree lookup, found or not.
+    pub fn mailbox_tip(&self, key_hash: &[u8; 32]) -> Result<Option<TipId>, StorageError> {
+        let v = self.tree(TREE_MAILBOXES)?.get(key_hash)?;
+        v.map(|v| TipId::try_from_slice(&v).map_err(|_| StorageError::Corrupt("mailbox value")))
+            .transpose()
+    }
+
+    /// Appends an entry to a tip's conversation; returns its seq. `witness_copy` is the
+    /// witness's copy of a reply (none for a follow-up).
+    pub fn append_thread(
+        &self,
+        tip: TipId,
+        kind: ThreadKind,
+        received: Day,
+        witness_copy: Option<&[u8]>,
+        reviewers_copy: &[u8],
+    ) -> Result<u32, StorageError> {
+        if !self.tip_exists(tip)? {
+            return Err(StorageError::Invalid("no such tip"));
+        }
+        let seq_tree = self.tree(TREE_THREAD_SEQ)?;
+        let next = seq_tree.update_and_fetch(tip.as_bytes(), |old| {
+            let n = old.map_or(0, |b| {
+                u32::from_be_bytes(b.try_into().unwrap_or([0xFF; 4])).saturating_add(1)
+            });
+            Some(n.to_be_bytes().to_vec())
+        })?;
+        let seq = next
+            .as_deref()
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map(u32::from_be_bytes)
+            .ok_or(StorageError::Corrupt("thread sequence"))?;
+        if seq >= MAX_THREAD_ENTRIES {
+            return Err(StorageError::Invalid("this conversation is full"));
+        }
+        let blobs = self.tree(TREE_THREAD_BLOBS)?;
+        if let Some(w) = witness_copy {
+            write_copy(&blobs, tip, seq, COPY_WITNESS, w)?;
+        }
+        write_copy(&blobs, tip, seq, COPY_REVIEWERS, reviewers_copy)?;
+        let record = Record {
+            kind,
+            received,
+            witness_len: witness_copy.map_or(NO_COPY, |w| w.len() as u64),
+            reviewers_len: reviewers_copy.len() as u64,
+        };
+        self.tree(TREE_THREAD)?
+            .insert(entry_key(tip, seq), &record.encode()[..])?;
+        Ok(seq)
+    }
+
+    /// A tip's conversation in order, as `reader` sees it.
+    pub fn load_thread(
+        &self,
+        tip: TipId,
+        reader: Reader,
+    ) -> Result<Vec<ThreadEntry>, StorageError> {
+        let thread = self.tree(TREE_THREAD)?;
+        let blobs = self.tree(TREE_THREAD_BLOBS)?;
+        let mut out = Vec::new();
+        for kv in thread.scan_prefix(tip.as_bytes()) {
+            let (k, v) = kv?;
+            let seq = u32::from_be_bytes(
+                k.get(16..20)
+                    .and_then(|b| b.try_into().ok())
+                    .ok_or(StorageError::Corrupt("thread key"))?,
+            );
+            let r = Record::decode(&v)?;
+            let (copy, len) = match reader {
+                Reader::Witness if r.kind == ThreadKind::Reply && r.witness_len != NO_COPY => {
+                    (COPY_WITNESS, r.witness_len)
+                }
+                Reader::Witness => continue,
+                Reader::Reviewers => (COPY_REVIEWERS, r.reviewers_len),
+            };
+            let bundle = read_copy(&blobs, tip, seq, copy, len)?;
+            out.push(ThreadEntry {
+                seq,
+                kind: r.kind,
+                received: r.received,
+                bundle,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Deletes the witness's copies of these replies (retention `delete-after-read`).
+    /// The reviewers' copies stay.
+    pub fn delete_witness_copies(&self, tip: TipId, seqs: &[u32]) -> Result<(), StorageError> {
+        let thread = self.tree(TREE_THREAD)?;
+        let blobs = self.tree(TREE_THREAD_BLOBS)?;
+        for &seq in seqs {
+            let key = entry_key(tip, seq);
+            let Some(v) = thread.get(key)? else { continue };
+            let mut r = Record::decode(&v)?;
+            if r.witness_len == NO_COPY {
+                continue;
+            }
+            // Record first: a crash in between leaves unreachable chunks, never a record
+            // pointing at missing ones.
+            r.witness_len = NO_COPY;
+            thread.insert(key, &r.encode()[..])?;
+            let mut prefix = entry_key(tip, seq).to_vec();
+            prefix.push(COPY_WITNESS);
+            for k in blobs.scan_prefix(&prefix).keys() {
+                blobs.remove(k?)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn write_copy(
+    blobs: &sled::Tree,
+    tip: TipId,
+    seq: u32,
+    copy: u8,
+    bytes: &[u8],
+) -> Result<(), StorageError> {
+    for (i, chunk) in (0u32..).zip(bytes.chunks(CHUNK_LEN)) {
+        blobs.insert(blob_key(tip, seq, copy, i), chunk)?;
+    }
+    Ok(())
+}
+
+fn read_copy(
+    blobs: &sled::Tree,
+    tip: TipId,
+    seq: u32,
+    copy: u8,
+    len: u64,
+) -> Result<Vec<u8>, StorageError> {
+    let len = usize::try_from(len).map_err(|_| StorageError::Corrupt("thread entry length"))?;
+    let mut out = Vec::with_capacity(len);
+    for i in 0..len.div_ceil(CHUNK_LEN) as u32 {
+        let chunk = blobs
+            .get(blob_key(tip, seq, copy, i))?
+            .ok_or(StorageError::Corrupt("a thread chunk is missing"))?;
+        out.extend_from_slice(&chunk);
+    }
+    if out.len() != len {
+        return Err(StorageError::Corrupt("a thread entry has the wrong length"));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::*;
+    use super::*;
+    use crate::domain::Epoch;
+    use crate::storage::{NewPart, NewTip};
+
+    fn a_tip(store: &Store) -> TipId {
+        let id = TipId::from_bytes([3; 16]);
+        let header = [0u8; 68];
+        let wrap = [0u8; 84];
+        store
+            .insert_tip(NewTip {
+                id,
+                received: Day::from_days(20_000),
+                epoch: Epoch::FIRST,
+                flags: 0,
+                parts: vec![NewPart {
+                    header: &header,
+                    wrap: &wrap,
+                    body: b"body",
+                }],
+                idempotency: None,
+            })
+            .unwrap();
+        id
+    }
+
+    #[test]
+    fn a_conversation_comes_back_in_order_with_each_readers_copies() {
+        let (_d, store) = temp_store();
+        let tip = a_tip(&store);
+        let day = Day::from_days(20_001);
+        let big = vec![7u8; 3 * CHUNK_LEN + 5];
+        store
+            .append_thread(tip, ThreadKind::Reply, day, Some(&big), b"rev-1")
+            .unwrap();
+        store
+            .append_thread(tip, ThreadKind::Followup, day, None, b"fu-1")
+            .unwrap();
+        let w = store.load_thread(tip, Reader::Witness).unwrap();
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].bundle, big);
+        let r = store.load_thread(tip, Reader::Reviewers).unwrap();
+        assert_eq!(
+            r.iter().map(|e| e.bundle.as_slice()).collect::<Vec<_>>(),
+            [&b"rev-1"[..], b"fu-1"]
+        );
+        assert_eq!(r[1].seq, 1);
+        assert!(all_values(&store)
+            .iter()
+            .all(|(_, _, len)| *len <= CHUNK_LEN));
+
+        store.delete_witness_copies(tip, &[0]).unwrap();
+        assert!(store.load_thread(tip, Reader::Witness).unwrap().is_empty());
+        assert_eq!(store.load_thread(tip, Reader::Reviewers).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_mailbox_points_at_one_tip_only() {
+        let (_d, store) = temp_store();
+        let tip = a_tip(&store);
+        assert!(!store.mailbox_taken(&[1; 32]).unwrap());
+        assert!(store.register_mailbox(&[1; 32], tip).unwrap());
+        assert!(store.register_mailbox(&[1; 32], tip).unwrap());
+        assert!(!store
+            .register_mailbox(&[1; 32], TipId::from_bytes([4; 16]))
+            .unwrap());
+        assert_eq!(store.mailbox_tip(&[1; 32]).unwrap(), Some(tip));
+        assert_eq!(store.mailbox_tip(&[2; 32]).unwrap(), None);
+        assert!(store
+            .append_thread(
+                TipId::from_bytes([9; 16]),
+                ThreadKind::Followup,
+                Day::from_days(1),
+                None,
+                b"x"
+            )
+            .is_err());
+    }
+}
