@@ -213,7 +213,7 @@ pub fn sealed_tip_and_upload(
         media_type: MediaType::parse("application/octet-stream".to_owned()).unwrap(),
         bytes: file,
     };
-    let bundle = seal_bundle(&verified, doc, &[attachment], Flags::NONE).expect("seals");
+    let bundle = seal_bundle(&verified, doc, &[attachment], Flags::NONE, None).expect("seals");
     let parsed = tipseal::domain::bundle::parse(&bundle).expect("a valid bundle");
     let tip_only = tipseal::domain::bundle::encode(&[parsed.part_bytes(0).unwrap()]);
     (tip_only, parsed.part_bytes(1).unwrap().to_vec())
