@@ -114,7 +114,8 @@ pub fn show_flow(d: &Demo, url: &str) {
         })
         .map_or_else(|| "tipseal".to_owned(), |p| p.display().to_string());
     println!(
-        "\nTry it yourself in another terminal (the server keeps running; Ctrl-C stops it):\n\n\
+        "\nThe witness page: open {url}/ in a browser (or {url}/ko/, {url}/ar/ …).\n\
+         \nTry it yourself in another terminal (the server keeps running; Ctrl-C stops it):\n\n\
          \x20 export TIPSEAL_PASSPHRASE={DEMO_PASSPHRASE}\n\
          \x20 {exe} submit --server {url} --tip {sample}\n\
          \x20 {exe} review list --server {url} --key {rk}\n\
