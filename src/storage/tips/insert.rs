@@ -60,6 +60,20 @@ impl Store {
         }
     }
 
+    /// What an insert carrying this idempotency key would answer if the key is already
+    /// stored (`Existing` for the same body, `Conflict` for another), or `None` for a new
+    /// key. Lets a caller answer a retry before doing work the first try already did
+    /// (claiming its uploads); [`Store::insert_tip`] still checks again.
+    pub fn idempotent_outcome(
+        &self,
+        idem: &Idempotency,
+    ) -> Result<Option<InsertOutcome>, StorageError> {
+        match self.inner.idempotency.get(idem.key_hash)? {
+            Some(v) => outcome_of_existing_key(&v, idem).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// Phase one of an insert: the `pending` marker, then the blob chunks. sled recovers
     /// a prefix of its log, so after a crash any recovered chunk has its marker too.
     pub(in crate::storage) fn stage(&self, new: &NewTip<'_>) -> Result<(), StorageError> {
