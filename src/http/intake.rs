@@ -74,6 +74,7 @@ pub(crate) fn uploads_named_in(req: &HttpRequest) -> Result<Vec<UploadId>, ApiEr
 /// Stores a bundle through the one path every tip takes, and waits until it is durable.
 pub(crate) async fn store_bundle(state: &AppState, sub: Submission) -> Result<Stored, ApiError> {
     let keyring = state.keyring().ok_or(ApiError::NotAccepting)?;
+    state.disk.check()?;
     let current = keyring.epoch();
     let received = Day::today();
     let store = state.store.clone();

@@ -7,6 +7,7 @@
 mod access_log;
 pub mod audit_log;
 mod body;
+mod disk;
 mod error;
 mod intake;
 mod routes;
@@ -22,6 +23,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::{from_fn, DefaultHeaders};
 use actix_web::{web as aweb, App, HttpServer};
 
+pub use disk::{DiskFloor, DEFAULT_MIN_FREE_BYTES};
 pub use error::ApiError;
 pub use routes::mailbox::ReplyRetention;
 pub use state::{AppState, Limits};
@@ -65,6 +67,9 @@ pub struct ServerSettings {
     pub web: WebSettings,
     /// What happens to a reply once the witness has read it.
     pub reply_retention: ReplyRetention,
+    /// Free bytes the data directory's filesystem must keep; below it new submissions get
+    /// 507 (0: no floor).
+    pub min_free_bytes: u64,
 }
 
 impl ServerSettings {
@@ -80,6 +85,7 @@ impl ServerSettings {
             workers: 0,
             web: WebSettings::default(),
             reply_retention: ReplyRetention::Keep,
+            min_free_bytes: DEFAULT_MIN_FREE_BYTES,
         }
     }
 }
@@ -130,7 +136,11 @@ impl Application {
                 limits,
                 INTAKE_SLOTS,
             )
-            .with_reply_retention(settings.reply_retention),
+            .with_reply_retention(settings.reply_retention)
+            .with_disk_floor(DiskFloor::new(
+                settings.data_dir.clone(),
+                settings.min_free_bytes,
+            )),
         );
         let listener = TcpListener::bind(&settings.listen)
             .map_err(|e| StartError::Bind(settings.listen.clone(), e))?;

@@ -27,6 +27,8 @@ pub async fn submit(
     if !keyring.has_reviewers() {
         return Err(ApiError::NotAccepting);
     }
+    // Before reading the body: a refused tip costs no bandwidth.
+    state.disk.check()?;
     let _slot = state
         .intake_slots
         .try_acquire()
