@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::ffi::OsStr;
 use std::path::Path;
 
 use common::*;
@@ -59,6 +60,82 @@ fn a_reviewer_added_later_reads_an_old_tip_only_after_an_older_reviewer_rewraps_
             "rewrap moves the tip to the current epoch"
         );
     }
+}
+
+/// `tipseal submit … --receipt-out FILE --json`: the tip's id.
+fn submit_keeping_a_receipt(server: &str, tip: &Path, receipt_out: &Path) -> String {
+    let out = tipseal_ok([
+        OsStr::new("submit"),
+        OsStr::new("--server"),
+        OsStr::new(server),
+        OsStr::new("--tip"),
+        tip.as_os_str(),
+        OsStr::new("--receipt-out"),
+        receipt_out.as_os_str(),
+        OsStr::new("--json"),
+    ]);
+    json_stdout(&out)["id"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn a_reviewer_added_later_reads_the_whole_old_conversation_only_after_a_rewrap() {
+    let team = setup_team(); // epoch 2: alice
+    let server = team.spawn_server(&[]);
+    let alice = &team.reviewer_key;
+    let dir = tempfile::TempDir::new().unwrap();
+    let receipt = dir.path().join("receipt.txt");
+    let tip = a_sample();
+    let id = submit_keeping_a_receipt(&server.url, &tip, &receipt);
+    let reply_text = format!("Which gate? ref-{}", random_hex(8));
+    tipseal_ok([
+        OsStr::new("review"),
+        OsStr::new("reply"),
+        OsStr::new(&id),
+        OsStr::new("--server"),
+        OsStr::new(&server.url),
+        OsStr::new("--key"),
+        alice.as_os_str(),
+        OsStr::new("--message"),
+        OsStr::new(&reply_text),
+    ]);
+    let followup_text = format!("The north gate. ref-{}", random_hex(8));
+    tipseal_ok([
+        OsStr::new("followup"),
+        OsStr::new("--server"),
+        OsStr::new(&server.url),
+        OsStr::new("--receipt-file"),
+        receipt.as_os_str(),
+        OsStr::new("--message"),
+        OsStr::new(&followup_text),
+        OsStr::new("--json"),
+    ]);
+
+    let bob = team.new_identity("bob");
+    team.add_reviewer(&bob); // epoch 3: alice, bob
+    team.publish(&server.url);
+
+    let out = try_review_show(&server.url, &bob, &id, None);
+    assert!(
+        !out.status.success(),
+        "bob opened a tip and its conversation sealed before he joined"
+    );
+
+    review_rewrap(&server.url, alice);
+
+    for who in [&bob, alice] {
+        let shown = review_show(&server.url, who, &id, None);
+        assert_eq!(shown["tip"], read_json(&tip));
+        let conv = shown["conversation"].as_array().expect("a conversation");
+        assert_eq!(conv.len(), 2, "{shown}");
+        assert_eq!(conv[0]["kind"], "reply");
+        assert_eq!(conv[0]["message"], reply_text.as_str());
+        assert_eq!(conv[1]["kind"], "followup");
+        assert_eq!(conv[1]["message"], followup_text.as_str());
+    }
+    // A second rewrap has nothing left to move, and changes nothing.
+    review_rewrap(&server.url, &bob);
+    let shown = review_show(&server.url, &bob, &id, None);
+    assert_eq!(shown["conversation"].as_array().map(Vec::len), Some(2));
 }
 
 #[test]

@@ -303,6 +303,30 @@ impl Client {
         self.call(req, Some(body.as_bytes())).map(|_| ())
     }
 
+    /// Replaces the wraps of the reviewers' copy of one conversation entry.
+    pub fn swap_entry_wraps(
+        &self,
+        s: &Session,
+        id: TipId,
+        seq: u32,
+        from: Epoch,
+        wraps: &[[u8; 84]],
+    ) -> Result<(), CliError> {
+        let body = serde_json::json!({
+            "from_epoch": from.get(),
+            "wraps": wraps.iter().map(|w| crate::crypto::b64_encode(w)).collect::<Vec<_>>(),
+        })
+        .to_string();
+        let req = self
+            .authed(
+                self.agent
+                    .put(&self.url(&format!("/tips/{id}/thread/{seq}/wraps"))),
+                s,
+            )
+            .set("Content-Type", "application/json");
+        self.call(req, Some(body.as_bytes())).map(|_| ())
+    }
+
     /// Reads the audit chain (admins).
     pub fn audit(&self, s: &Session, after: u64) -> Result<Vec<serde_json::Value>, CliError> {
         let req = self.authed(

@@ -69,8 +69,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Re-seal the content keys of tips from older epochs to the current epoch, so that
-    /// current reviewers (including ones added later) can read them.
+    /// Re-seal the content keys of tips and of their conversations (follow-ups, the
+    /// team's copies of replies) from older epochs to the current epoch, so that current
+    /// reviewers (including ones added later) can read them.
     Rewrap {
         #[command(flatten)]
         conn: Conn,
@@ -347,6 +348,11 @@ fn save_files(dir: &Path, tip: &OpenedTip) -> Result<Vec<PathBuf>, CliError> {
     Ok(out)
 }
 
+/// Moves everything a reviewer can read to the current epoch: every tip's parts, and
+/// the reviewers' copies of its conversation (follow-ups and the team's copies of
+/// replies). Afterwards a reviewer added since can read it all, and an old epoch's key
+/// can be destroyed without shredding anything. Entries sealed to epochs this key has no
+/// grant for are counted and left for another reviewer.
 fn rewrap_all(
     client: &Client,
     session: &super::client::Session,
@@ -355,34 +361,65 @@ fn rewrap_all(
 ) -> Result<(), CliError> {
     let current = keyring.epoch();
     let intake = keyring.intake_public_key();
-    let (mut done, mut skipped) = (0usize, 0usize);
+    let (mut tips_done, mut entries_done, mut skipped) = (0usize, 0usize, 0usize);
     let mut keys: HashMap<Epoch, Option<IntakeSecretKey>> = HashMap::new();
-    for row in client.list(session)? {
-        let from = Epoch::new(row.epoch)?;
-        if from == current {
-            continue;
-        }
-        let sk = keys
-            .entry(from)
-            .or_insert_with(|| intake_secret_for(keyring, from, me).ok());
-        let Some(sk) = sk else {
-            skipped += 1;
-            continue;
-        };
-        let bytes = client.fetch(session, row.id)?;
-        let parsed = bundle::parse(&bytes)?;
-        let wraps = parsed
+    let rewrap_parts = |bytes: &[u8], sk: &IntakeSecretKey, first: Kind| {
+        let parsed =
+            bundle::parse_with_kinds(bytes, |i| if i == 0 { first } else { Kind::Attachment })?;
+        parsed
             .parts()
             .iter()
             .map(|p| rewrap(p.bytes, sk, current, &intake).map(|w| w.encode()))
-            .collect::<Result<Vec<_>, _>>()?;
-        client.swap_wraps(session, row.id, from, &wraps)?;
-        done += 1;
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(CliError::from)
+    };
+    for row in client.list(session)? {
+        let from = Epoch::new(row.epoch)?;
+        if from != current {
+            match keys
+                .entry(from)
+                .or_insert_with(|| intake_secret_for(keyring, from, me).ok())
+            {
+                Some(sk) => {
+                    let bytes = client.fetch(session, row.id)?;
+                    let wraps = rewrap_parts(&bytes, sk, Kind::Tip)?;
+                    client.swap_wraps(session, row.id, from, &wraps)?;
+                    tips_done += 1;
+                }
+                None => skipped += 1,
+            }
+        }
+        for entry in client.thread(session, row.id)? {
+            let bytes = crate::crypto::b64_decode(&entry.bundle)
+                .ok_or_else(|| CliError::Network("the server sent a malformed thread".into()))?;
+            let first = if entry.kind == "reply" {
+                Kind::Reply
+            } else {
+                Kind::Followup
+            };
+            let from = followup::bundle_epoch(&bytes, first)?;
+            if from == current {
+                continue;
+            }
+            let Some(sk) = keys
+                .entry(from)
+                .or_insert_with(|| intake_secret_for(keyring, from, me).ok())
+            else {
+                skipped += 1;
+                continue;
+            };
+            let wraps = rewrap_parts(&bytes, sk, first)?;
+            client.swap_entry_wraps(session, row.id, entry.id, from, &wraps)?;
+            entries_done += 1;
+        }
     }
-    println!("Re-wrapped {done} tip(s) to key epoch {current}.");
+    println!(
+        "Re-wrapped {tips_done} tip(s) and {entries_done} conversation entr{} to key epoch {current}.",
+        if entries_done == 1 { "y" } else { "ies" }
+    );
     if skipped > 0 {
         println!(
-            "{skipped} tip(s) are sealed to epochs your key has no grant for; another reviewer must re-wrap them."
+            "{skipped} tip(s) or conversation entries are sealed to epochs your key has no grant for; another reviewer must re-wrap them."
         );
     }
     Ok(())

@@ -49,6 +49,10 @@ pub struct Args {
     /// `delete-after-read` (the witness is told which applies).
     #[arg(long, default_value = "keep", value_parser = ["keep", "delete-after-read"])]
     reply_retention: String,
+    /// Free bytes the data directory's disk must keep: below this, new tips, uploads and
+    /// follow-ups are refused with 507 until space is freed (0 turns the floor off).
+    #[arg(long, default_value_t = crate::http::DEFAULT_MIN_FREE_BYTES)]
+    min_free_bytes: u64,
 }
 
 /// Runs `tipseal serve`.
@@ -59,6 +63,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
     settings.body_timeout = Duration::from_secs(a.body_timeout_secs.max(1));
     settings.max_body_bytes = a.max_body_bytes;
     settings.workers = a.workers;
+    settings.min_free_bytes = a.min_free_bytes;
     if !(a.exit_url.starts_with("https://") || a.exit_url.starts_with("http://")) {
         return Err(CliError::Usage(
             "--exit-url must be an http:// or https:// URL".into(),

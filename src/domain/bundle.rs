@@ -142,6 +142,21 @@ pub fn parse_with_kinds(
     Ok(Bundle { parts })
 }
 
+/// Where each part's wrap section sits in the bundle bytes this bundle was parsed from:
+/// the byte offset of part `i`'s [`envelope::WRAP_LEN`]-byte wrap. A conversation entry
+/// is stored as its bundle bytes, so a rewrap replaces exactly these ranges.
+pub fn wrap_offsets(b: &Bundle<'_>) -> Vec<usize> {
+    let mut at = PREFIX_LEN;
+    b.parts()
+        .iter()
+        .map(|p| {
+            let wrap = at + PART_LEN_FIELD + envelope::HEADER_LEN;
+            at += PART_LEN_FIELD + p.bytes.len();
+            wrap
+        })
+        .collect()
+}
+
 /// Length of the bundle [`encode`] makes of these parts.
 pub fn encoded_len(parts: &[&[u8]]) -> usize {
     PREFIX_LEN
@@ -212,6 +227,23 @@ mod tests {
         assert!(b.flags().sealed_by_server());
         assert_eq!(b.part_bytes(0), Some(&tip[..]));
         assert_eq!(b.tip().header.kind, Kind::Tip);
+    }
+
+    #[test]
+    fn wrap_offsets_point_at_each_parts_wrap_section() {
+        let tip = env(Kind::Tip, 2, Flags::NONE);
+        let a = env(Kind::Attachment, 2, Flags::NONE);
+        let bytes = encode(&[&tip, &a]);
+        let b = parse(&bytes).unwrap();
+        let offsets = wrap_offsets(&b);
+        assert_eq!(offsets.len(), 2);
+        for (o, p) in offsets.iter().zip(b.parts()) {
+            assert_eq!(
+                &bytes[*o..*o + envelope::WRAP_LEN],
+                &p.wrap.encode()[..],
+                "offset {o}"
+            );
+        }
     }
 
     #[test]

@@ -58,6 +58,11 @@ pub enum ApiError {
     /// Too many requests in flight; try again later.
     #[error("the server is busy; try again in a few seconds")]
     Busy,
+    /// Free disk space is below the floor: no new submissions.
+    #[error(
+        "the server is short of disk space and cannot accept new submissions now; try again later"
+    )]
+    InsufficientStorage,
     /// Storage failed.
     #[error("internal error")]
     Storage(#[from] StorageError),
@@ -104,6 +109,7 @@ impl ApiError {
             ApiError::Conflict => "conflict",
             ApiError::NotAccepting => "not_accepting",
             ApiError::Busy => "busy",
+            ApiError::InsufficientStorage => "insufficient_storage",
             ApiError::Storage(_) | ApiError::Internal(_) => "internal",
         }
     }
@@ -126,6 +132,7 @@ impl ResponseError for ApiError {
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::NotAccepting | ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Storage(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -168,6 +175,7 @@ mod tests {
             (ApiError::Keyring(KeyringProblem::StaleEpoch), 409),
             (ApiError::Keyring(KeyringProblem::BadSignature), 400),
             (ApiError::Unauthorized, 401),
+            (ApiError::InsufficientStorage, 507),
             (ApiError::Internal("x"), 500),
         ];
         for (e, status) in cases {

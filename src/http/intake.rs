@@ -1,9 +1,9 @@
 //! Storing a submitted tip: the one path shared by `POST /api/v1/tips` (bundles sealed
 //! by the witness's client) and the witness page's no-JavaScript form (sealed here).
 //!
-//! Parse the bundle → check epoch and flags → append the named completed uploads,
-//! validated exactly like inline parts → insert → consume the uploads → wait for the
-//! flush. Only sealed bytes arrive here; nothing about the sender is recorded.
+//! Answer a retry by its idempotency key → parse the bundle → check epoch and flags →
+//! append the named completed uploads, validated exactly like inline parts → insert →
+//! consume the uploads → wait for the flush. Only sealed bytes arrive here; nothing about the sender is recorded.
 
 use actix_web::web::Bytes;
 use actix_web::HttpRequest;
@@ -74,10 +74,29 @@ pub(crate) fn uploads_named_in(req: &HttpRequest) -> Result<Vec<UploadId>, ApiEr
 /// Stores a bundle through the one path every tip takes, and waits until it is durable.
 pub(crate) async fn store_bundle(state: &AppState, sub: Submission) -> Result<Stored, ApiError> {
     let keyring = state.keyring().ok_or(ApiError::NotAccepting)?;
+    state.disk.check()?;
     let current = keyring.epoch();
     let received = Day::today();
     let store = state.store.clone();
     let outcome = super::routes::blocking(move || {
+        let idempotency = sub.idempotency.map(|k| {
+            let ids: Vec<&[u8]> = sub.uploads.iter().map(|u| &u.as_bytes()[..]).collect();
+            let mut hashed: Vec<&[u8]> = vec![&sub.body];
+            hashed.extend(ids);
+            Idempotency {
+                key_hash: keyed_hash32(&store.pepper(), b"tipseal/idempotency/v1", k.as_bytes()),
+                body_hash: hash32(b"tipseal/bundle-hash/v1", &hashed),
+            }
+        });
+        // A retry is answered first: the first try already used its uploads up (and
+        // registered its mailbox), so checking those again would refuse it.
+        if let Some(outcome) = match &idempotency {
+            Some(idem) => store.idempotent_outcome(idem)?,
+            None => None,
+        } {
+            mailbox::register(&store, &outcome, sub.mailbox.as_ref())?;
+            return Ok(outcome);
+        }
         let parsed = bundle::parse(&sub.body)?;
         if parsed.epoch() != current {
             return Err(ApiError::WrongEpoch {
@@ -114,15 +133,6 @@ pub(crate) async fn store_bundle(state: &AppState, sub: Submission) -> Result<St
             }
             parts.push(env);
         }
-        let idempotency = sub.idempotency.map(|k| {
-            let ids: Vec<&[u8]> = sub.uploads.iter().map(|u| &u.as_bytes()[..]).collect();
-            let mut hashed: Vec<&[u8]> = vec![&sub.body];
-            hashed.extend(ids);
-            Idempotency {
-                key_hash: keyed_hash32(&store.pepper(), b"tipseal/idempotency/v1", k.as_bytes()),
-                body_hash: hash32(b"tipseal/bundle-hash/v1", &hashed),
-            }
-        });
         let wraps: Vec<[u8; 84]> = parts.iter().map(|p| p.wrap.encode()).collect();
         let new = NewTip {
             id: random_tip_id(),

@@ -7,6 +7,7 @@
 mod access_log;
 pub mod audit_log;
 mod body;
+mod disk;
 mod error;
 mod intake;
 mod routes;
@@ -22,6 +23,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::{from_fn, DefaultHeaders};
 use actix_web::{web as aweb, App, HttpServer};
 
+pub use disk::{DiskFloor, DEFAULT_MIN_FREE_BYTES};
 pub use error::ApiError;
 pub use routes::mailbox::ReplyRetention;
 pub use state::{AppState, Limits};
@@ -39,6 +41,11 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 pub const MAX_JSON_BYTES: usize = 1024 * 1024;
 /// Time allowed for a body: 32 MiB over a slow Tor circuit (~200 KiB/s) takes ~3 min.
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(300);
+/// Days an `Idempotency-Key` answers a retry with the first submission's id. A client
+/// retries a lost answer within minutes or hours (a Tor circuit that dropped, a phone that
+/// slept); a week covers a witness who comes back days later to resend, and then the key
+/// is forgotten (swept at start-up) so the table does not grow for ever.
+pub const IDEMPOTENCY_DAYS: i64 = 7;
 /// Concurrent connections per worker: bounds memory under a flood.
 pub const MAX_CONNECTIONS: usize = 1024;
 /// Submissions processed at once; beyond this, 503 with Retry-After.
@@ -65,6 +72,9 @@ pub struct ServerSettings {
     pub web: WebSettings,
     /// What happens to a reply once the witness has read it.
     pub reply_retention: ReplyRetention,
+    /// Free bytes the data directory's filesystem must keep; below it new submissions get
+    /// 507 (0: no floor).
+    pub min_free_bytes: u64,
 }
 
 impl ServerSettings {
@@ -80,6 +90,7 @@ impl ServerSettings {
             workers: 0,
             web: WebSettings::default(),
             reply_retention: ReplyRetention::Keep,
+            min_free_bytes: DEFAULT_MIN_FREE_BYTES,
         }
     }
 }
@@ -117,6 +128,7 @@ impl Application {
         let store = Store::open(&settings.data_dir, crate::crypto::random_bytes())?;
         let keyring = settle_keyring(&store, settings)?;
         sweep_uploads(&store)?;
+        sweep_idempotency(&store)?;
         let limits = Limits {
             max_body_bytes: settings.max_body_bytes,
             max_json_bytes: MAX_JSON_BYTES,
@@ -130,7 +142,11 @@ impl Application {
                 limits,
                 INTAKE_SLOTS,
             )
-            .with_reply_retention(settings.reply_retention),
+            .with_reply_retention(settings.reply_retention)
+            .with_disk_floor(DiskFloor::new(
+                settings.data_dir.clone(),
+                settings.min_free_bytes,
+            )),
         );
         let listener = TcpListener::bind(&settings.listen)
             .map_err(|e| StartError::Bind(settings.listen.clone(), e))?;
@@ -261,6 +277,17 @@ fn sweep_uploads(store: &Store) -> Result<(), StartError> {
         Err(crate::storage::UploadError::Storage(e)) => Err(e.into()),
         Err(_) => Ok(()),
     }
+}
+
+/// Start-up: forgets idempotency keys of tips older than [`IDEMPOTENCY_DAYS`].
+fn sweep_idempotency(store: &Store) -> Result<(), StartError> {
+    let oldest_kept = crate::domain::Day::today().plus_days(-IDEMPOTENCY_DAYS);
+    let removed = store.expire_idempotency(oldest_kept)?;
+    if removed > 0 {
+        tracing::info!(keys = removed, "forgot idempotency keys older than a week");
+        store.durable_blocking()?;
+    }
+    Ok(())
 }
 
 fn parse_keyring(bytes: &[u8]) -> Result<KeyringFile, StartError> {

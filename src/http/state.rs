@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
+use super::disk::DiskFloor;
 use super::routes::mailbox::ReplyRetention;
 use super::sessions::{Sessions, WitnessSessions};
 use crate::crypto::keyring::VerifiedKeyring;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub intake_slots: Semaphore,
     /// Serialises keyring replacement so verify-then-store is atomic.
     pub keyring_write: tokio::sync::Mutex<()>,
+    /// Refuses new submissions while the disk is nearly full (507).
+    pub disk: DiskFloor,
 }
 
 impl AppState {
@@ -62,7 +65,14 @@ impl AppState {
             limits,
             intake_slots: Semaphore::new(intake_slots),
             keyring_write: tokio::sync::Mutex::new(()),
+            disk: DiskFloor::off(),
         }
+    }
+
+    /// Sets the disk floor (`tipseal serve --min-free-bytes`).
+    pub fn with_disk_floor(mut self, d: DiskFloor) -> Self {
+        self.disk = d;
+        self
     }
 
     /// Sets the reply retention (`tipseal serve --reply-retention`).

@@ -18,10 +18,15 @@
 //! Must never: store a mailbox key or anything derived from a receipt except the
 //! peppered hash, or a time finer than a UTC day.
 
+use std::collections::BTreeMap;
+
+use sled::transaction::{abort, ConflictableTransactionResult, TransactionalTree};
+use sled::Transactional;
+
 use crate::domain::{Day, TipId};
 
-use super::layout::CHUNK_LEN;
-use super::{StorageError, Store};
+use super::layout::{CHUNK_LEN, WRAP_LEN};
+use super::{tx_error, StorageError, Store};
 
 const TREE_MAILBOXES: &str = "mailboxes";
 const TREE_THREAD: &str = "thread";
@@ -246,6 +251,53 @@ impl Store {
         Ok(out)
     }
 
+    /// One entry of a tip's conversation, as `reader` sees it (`None`: no such entry, or
+    /// no copy for this reader).
+    pub fn load_thread_entry(
+        &self,
+        tip: TipId,
+        seq: u32,
+        reader: Reader,
+    ) -> Result<Option<ThreadEntry>, StorageError> {
+        let Some(v) = self.tree(TREE_THREAD)?.get(entry_key(tip, seq))? else {
+            return Ok(None);
+        };
+        let r = Record::decode(&v)?;
+        let (copy, len) = match reader {
+            Reader::Witness if r.kind == ThreadKind::Reply && r.witness_len != NO_COPY => {
+                (COPY_WITNESS, r.witness_len)
+            }
+            Reader::Witness => return Ok(None),
+            Reader::Reviewers => (COPY_REVIEWERS, r.reviewers_len),
+        };
+        let bundle = read_copy(&self.tree(TREE_THREAD_BLOBS)?, tip, seq, copy, len)?;
+        Ok(Some(ThreadEntry {
+            seq,
+            kind: r.kind,
+            received: r.received,
+            bundle,
+        }))
+    }
+
+    /// Replaces wrap sections inside the reviewers' copy of a conversation entry, all or
+    /// none, in one transaction: each `(offset, old, new)` replaces the [`WRAP_LEN`] bytes
+    /// at `offset` of the stored bundle, but only if they still are `old` — a concurrent
+    /// rewrap that got there first makes the whole swap fail with [`WrapPatchError::Changed`].
+    /// Storage does not look at what the bytes mean; the caller found the offsets by
+    /// parsing the bundle. Await [`Store::durable`] before acknowledging.
+    pub fn swap_thread_wraps(
+        &self,
+        tip: TipId,
+        seq: u32,
+        patches: &[(usize, [u8; WRAP_LEN], [u8; WRAP_LEN])],
+    ) -> Result<(), WrapPatchError> {
+        let thread = self.tree(TREE_THREAD)?;
+        let blobs = self.tree(TREE_THREAD_BLOBS)?;
+        (&thread, &blobs)
+            .transaction(|(thread, blobs)| patch_in_tx(thread, blobs, tip, seq, patches))
+            .map_err(tx_error::<WrapPatchError>)
+    }
+
     /// Deletes the witness's copies of these replies (retention `delete-after-read`).
     /// The reviewers' copies stay.
     pub fn delete_witness_copies(&self, tip: TipId, seqs: &[u32]) -> Result<(), StorageError> {
@@ -270,6 +322,72 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Why [`Store::swap_thread_wraps`] changed nothing.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum WrapPatchError {
+    /// No such conversation entry.
+    #[error("no such conversation entry")]
+    NotFound,
+    /// The stored bytes are not the ones the caller expected (a concurrent rewrap), or a
+    /// patch lies outside the stored copy.
+    #[error("the conversation entry changed")]
+    Changed,
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+fn patch_in_tx(
+    thread: &TransactionalTree,
+    blobs: &TransactionalTree,
+    tip: TipId,
+    seq: u32,
+    patches: &[(usize, [u8; WRAP_LEN], [u8; WRAP_LEN])],
+) -> ConflictableTransactionResult<(), WrapPatchError> {
+    let Some(v) = thread.get(entry_key(tip, seq))? else {
+        return abort(WrapPatchError::NotFound);
+    };
+    let record = Record::decode(&v)
+        .map_err(WrapPatchError::from)
+        .or_else(abort)?;
+    let len = usize::try_from(record.reviewers_len).unwrap_or(usize::MAX);
+    // Only the chunks a wrap falls in are read and rewritten (a wrap may straddle two).
+    let mut chunks: BTreeMap<u32, Vec<u8>> = BTreeMap::new();
+    for (offset, old, new) in patches {
+        if !matches!(offset.checked_add(WRAP_LEN), Some(end) if end <= len) {
+            return abort(WrapPatchError::Changed);
+        }
+        for (i, (want, put)) in old.iter().zip(new).enumerate() {
+            let at = offset + i;
+            let index = (at / CHUNK_LEN) as u32;
+            let chunk = match chunks.entry(index) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    let Some(bytes) = blobs.get(blob_key(tip, seq, COPY_REVIEWERS, index))? else {
+                        return abort(WrapPatchError::Storage(StorageError::Corrupt(
+                            "a thread chunk is missing",
+                        )));
+                    };
+                    e.insert(bytes.to_vec())
+                }
+            };
+            let Some(byte) = chunk.get_mut(at % CHUNK_LEN) else {
+                return abort(WrapPatchError::Storage(StorageError::Corrupt(
+                    "a thread chunk is short",
+                )));
+            };
+            if *byte != *want {
+                return abort(WrapPatchError::Changed);
+            }
+            *byte = *put;
+        }
+    }
+    for (index, bytes) in chunks {
+        blobs.insert(&blob_key(tip, seq, COPY_REVIEWERS, index)[..], bytes)?;
+    }
+    Ok(())
 }
 
 fn write_copy(
@@ -362,6 +480,54 @@ mod tests {
         store.delete_witness_copies(tip, &[0]).unwrap();
         assert!(store.load_thread(tip, Reader::Witness).unwrap().is_empty());
         assert_eq!(store.load_thread(tip, Reader::Reviewers).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn wraps_inside_a_stored_copy_are_swapped_all_or_none() {
+        let (_d, store) = temp_store();
+        let tip = a_tip(&store);
+        let day = Day::from_days(20_001);
+        let mut copy: Vec<u8> = (0..2 * CHUNK_LEN + 100).map(|i| i as u8).collect();
+        let seq = store
+            .append_thread(tip, ThreadKind::Followup, day, None, &copy)
+            .unwrap();
+        let at = |o: usize, c: &[u8]| -> [u8; WRAP_LEN] { c[o..o + WRAP_LEN].try_into().unwrap() };
+        // One wrap inside a chunk, one straddling the first chunk boundary.
+        let (a, b) = (10, CHUNK_LEN - 40);
+        let patches = [
+            (a, at(a, &copy), [0xAA; WRAP_LEN]),
+            (b, at(b, &copy), [0xBB; WRAP_LEN]),
+        ];
+        // A stale `old` for the second patch: nothing changes.
+        let mut stale = patches;
+        stale[1].1[0] ^= 1;
+        assert!(matches!(
+            store.swap_thread_wraps(tip, seq, &stale),
+            Err(WrapPatchError::Changed)
+        ));
+        let unchanged = store
+            .load_thread_entry(tip, seq, Reader::Reviewers)
+            .unwrap();
+        assert_eq!(unchanged.unwrap().bundle, copy);
+
+        store.swap_thread_wraps(tip, seq, &patches).unwrap();
+        copy[a..a + WRAP_LEN].fill(0xAA);
+        copy[b..b + WRAP_LEN].fill(0xBB);
+        let entry = store
+            .load_thread_entry(tip, seq, Reader::Reviewers)
+            .unwrap();
+        assert_eq!(entry.unwrap().bundle, copy);
+        // The same swap again finds the new bytes, not the old: refused.
+        assert!(matches!(
+            store.swap_thread_wraps(tip, seq, &patches),
+            Err(WrapPatchError::Changed)
+        ));
+        let past_end = [(copy.len() - 10, [0; WRAP_LEN], [1; WRAP_LEN])];
+        assert!(store.swap_thread_wraps(tip, seq, &past_end).is_err());
+        assert!(matches!(
+            store.swap_thread_wraps(tip, seq + 1, &patches),
+            Err(WrapPatchError::NotFound)
+        ));
     }
 
     #[test]

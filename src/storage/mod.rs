@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
 pub use layout::{CHUNK_LEN, HEADER_LEN, MAX_PARTS, WRAP_LEN};
-pub use mailbox::{Reader, ThreadEntry, ThreadKind, MAX_THREAD_ENTRIES};
+pub use mailbox::{Reader, ThreadEntry, ThreadKind, WrapPatchError, MAX_THREAD_ENTRIES};
 pub use tips::{
     Idempotency, InsertOutcome, NewPart, NewTip, StoredPart, StoredTip, SwapError, TipSummary,
 };

@@ -242,6 +242,7 @@ pub async fn add_message(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let keyring = state.keyring().ok_or(ApiError::NotAccepting)?;
+    state.disk.check()?;
     let _slot = state
         .intake_slots
         .try_acquire()

@@ -26,6 +26,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/tips/{id}/wraps", web::put().to(tips::swap_wraps))
             .route("/tips/{id}/replies", web::post().to(replies::post_reply))
             .route("/tips/{id}/thread", web::get().to(replies::thread))
+            .route(
+                "/tips/{id}/thread/{seq}/wraps",
+                web::put().to(replies::swap_entry_wraps),
+            )
             .route("/mailbox/challenge", web::post().to(mailbox::challenge))
             .route("/mailbox/session", web::post().to(mailbox::login))
             .route("/mailbox/session", web::delete().to(mailbox::logout))

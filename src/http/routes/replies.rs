@@ -12,10 +12,11 @@ use super::super::body::read_body;
 use super::super::{audit_log, ApiError, AppState};
 use super::auth::Reviewer;
 use super::mailbox::{check_sealed_to, thread_error};
+use super::tips::SwapRequest;
 use crate::crypto::b64_encode;
-use crate::domain::envelope::Kind;
+use crate::domain::envelope::{Kind, WRAP_LEN};
 use crate::domain::{bundle, Day, DomainError, TipId};
-use crate::storage::{Reader, ThreadKind};
+use crate::storage::{Reader, ThreadKind, WrapPatchError};
 
 /// `POST /api/v1/tips/{id}/replies`.
 pub async fn post_reply(
@@ -101,4 +102,74 @@ pub async fn thread(
         })
         .collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "entries": out })))
+}
+
+/// `PUT /api/v1/tips/{id}/thread/{seq}/wraps`: re-wrap the reviewers' copy of one
+/// conversation entry (a follow-up, or the team's copy of a reply) to the current epoch,
+/// with the same rules as a tip's wraps: well formed, sealed to the current epoch, later
+/// than what is stored, one per part, all or none, audited. The witness's copy of a reply
+/// is sealed to the witness's own key and is not touched.
+pub async fn swap_entry_wraps(
+    reviewer: Reviewer,
+    state: web::Data<AppState>,
+    path: web::Path<(String, u32)>,
+    body: web::Json<SwapRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, seq) = path.into_inner();
+    let id = TipId::parse(&id)?;
+    let current = state.keyring().ok_or(ApiError::NotAccepting)?.epoch();
+    let new = body.new_wraps(current)?;
+    let from = body.from_epoch;
+    let store = state.store.clone();
+    let actor = reviewer.0.key_id;
+    super::blocking(move || {
+        let entry = store
+            .load_thread_entry(id, seq, Reader::Reviewers)?
+            .ok_or(ApiError::NotFound)?;
+        let first = match entry.kind {
+            ThreadKind::Followup => Kind::Followup,
+            ThreadKind::Reply => Kind::Reply,
+        };
+        let parsed =
+            bundle::parse_with_kinds(
+                &entry.bundle,
+                |i| {
+                    if i == 0 {
+                        first
+                    } else {
+                        Kind::Attachment
+                    }
+                },
+            )
+            .map_err(|_| ApiError::Internal("a stored conversation entry does not parse"))?;
+        // Someone else re-wrapped it first, or the client counted the parts wrong.
+        if parsed.epoch() != from || parsed.parts().len() != new.len() {
+            return Err(ApiError::Conflict);
+        }
+        let mut patches = Vec::with_capacity(new.len());
+        for (offset, wrap) in bundle::wrap_offsets(&parsed).into_iter().zip(&new) {
+            let old: [u8; WRAP_LEN] = entry.bundle[offset..offset + WRAP_LEN]
+                .try_into()
+                .map_err(|_| ApiError::Internal("wrap offset"))?;
+            patches.push((offset, old, *wrap));
+        }
+        store
+            .swap_thread_wraps(id, seq, &patches)
+            .map_err(|e| match e {
+                WrapPatchError::NotFound => ApiError::NotFound,
+                WrapPatchError::Changed => ApiError::Conflict,
+                WrapPatchError::Storage(s) => ApiError::Storage(s),
+            })?;
+        audit_log::record(
+            &store,
+            "rewrap",
+            Some(actor),
+            format!("tip {id} entry {seq}: epoch {from} -> {current}"),
+        )?;
+        Ok(())
+    })
+    .await?;
+    state.store.durable().await?;
+    Ok(HttpResponse::Ok()
+        .json(serde_json::json!({ "id": id, "entry": seq, "epoch": current.get() })))
 }

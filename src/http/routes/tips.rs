@@ -13,7 +13,7 @@ use super::super::intake::{self, Sealer, Submission};
 use super::super::{audit_log, ApiError, AppState};
 use super::auth::Reviewer;
 use crate::domain::bundle;
-use crate::domain::envelope::WrapSection;
+use crate::domain::envelope::{WrapSection, WRAP_LEN};
 use crate::domain::{Epoch, IdempotencyKey, TipId};
 use crate::storage::SwapError;
 
@@ -27,6 +27,8 @@ pub async fn submit(
     if !keyring.has_reviewers() {
         return Err(ApiError::NotAccepting);
     }
+    // Before reading the body: a refused tip costs no bandwidth.
+    state.disk.check()?;
     let _slot = state
         .intake_slots
         .try_acquire()
@@ -110,8 +112,34 @@ pub async fn fetch(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SwapRequest {
-    from_epoch: Epoch,
+    pub(crate) from_epoch: Epoch,
     wraps: Vec<String>,
+}
+
+impl SwapRequest {
+    /// The new wraps, each well formed and sealed to the `current` epoch; also refuses
+    /// a move that is not to a later epoch. Shared by tips and conversation entries.
+    pub(crate) fn new_wraps(&self, current: Epoch) -> Result<Vec<[u8; WRAP_LEN]>, ApiError> {
+        let mut wraps = Vec::with_capacity(self.wraps.len());
+        for w in &self.wraps {
+            let raw = crate::crypto::b64_decode(w)
+                .ok_or(ApiError::BadRequest("a wrap is not base64url"))?;
+            let section = WrapSection::parse(&raw)?;
+            if section.epoch != current {
+                return Err(ApiError::WrongEpoch {
+                    got: section.epoch.get(),
+                    current: current.get(),
+                });
+            }
+            wraps.push(section.encode());
+        }
+        if current <= self.from_epoch {
+            return Err(ApiError::BadRequest(
+                "a tip can only be re-wrapped to a later key epoch",
+            ));
+        }
+        Ok(wraps)
+    }
 }
 
 /// `PUT /api/v1/tips/{id}/wraps`: replace every wrap of a tip with wraps to the current
@@ -125,19 +153,7 @@ pub async fn swap_wraps(
 ) -> Result<HttpResponse, ApiError> {
     let id = TipId::parse(&path)?;
     let current = state.keyring().ok_or(ApiError::NotAccepting)?.epoch();
-    let mut wraps = Vec::with_capacity(body.wraps.len());
-    for w in &body.wraps {
-        let raw =
-            crate::crypto::b64_decode(w).ok_or(ApiError::BadRequest("a wrap is not base64url"))?;
-        let section = WrapSection::parse(&raw)?;
-        if section.epoch != current {
-            return Err(ApiError::WrongEpoch {
-                got: section.epoch.get(),
-                current: current.get(),
-            });
-        }
-        wraps.push(section.encode());
-    }
+    let wraps = body.new_wraps(current)?;
     let from = body.from_epoch;
     let store = state.store.clone();
     let actor = reviewer.0.key_id;

@@ -35,6 +35,7 @@ pub async fn create(
     state: web::Data<AppState>,
     body: web::Json<CreateRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    state.disk.check()?;
     let length = body.length;
     let is_envelope_len = BUCKETS
         .iter()
@@ -84,6 +85,7 @@ pub async fn append(
         .intake_slots
         .try_acquire()
         .map_err(|_| ApiError::Busy)?;
+    state.disk.check()?;
     let body = read_body(&req, payload, CHUNK_SIZE, state.limits.body_timeout).await?;
     let store = state.store.clone();
     let result = super::blocking(move || Ok(store.append_upload(id, offset, &body))).await?;

@@ -3,7 +3,7 @@
 use sled::transaction::{abort, ConflictableTransactionResult, TransactionalTree};
 use sled::Transactional;
 
-use crate::domain::TipId;
+use crate::domain::{Day, TipId};
 
 use super::super::layout::{self, Record};
 use super::super::{tx_error, StorageError, Store, HEADER_LEN, MAX_PARTS, WRAP_LEN};
@@ -60,6 +60,20 @@ impl Store {
         }
     }
 
+    /// What an insert carrying this idempotency key would answer if the key is already
+    /// stored (`Existing` for the same body, `Conflict` for another), or `None` for a new
+    /// key. Lets a caller answer a retry before doing work the first try already did
+    /// (claiming its uploads); [`Store::insert_tip`] still checks again.
+    pub fn idempotent_outcome(
+        &self,
+        idem: &Idempotency,
+    ) -> Result<Option<InsertOutcome>, StorageError> {
+        match self.inner.idempotency.get(idem.key_hash)? {
+            Some(v) => outcome_of_existing_key(&v, idem).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// Phase one of an insert: the `pending` marker, then the blob chunks. sled recovers
     /// a prefix of its log, so after a crash any recovered chunk has its marker too.
     pub(in crate::storage) fn stage(&self, new: &NewTip<'_>) -> Result<(), StorageError> {
@@ -76,6 +90,30 @@ impl Store {
         remove_blobs(&self.inner.blobs, id)?;
         self.inner.pending.remove(id.as_bytes())?;
         Ok(())
+    }
+
+    /// Forgets idempotency keys of tips received before `before`, and keys whose tip is
+    /// gone. A retry comes seconds or hours after a lost answer, not weeks; keeping the
+    /// keys for ever would keep, for every tip, a link a client could test (a key it
+    /// remembers) and grow the tree without bound. The day is the tip record's received
+    /// day, written in the same transaction as the key, so no second day is stored. Run
+    /// at start-up, before requests are served. Returns how many were removed.
+    pub fn expire_idempotency(&self, before: Day) -> Result<usize, StorageError> {
+        let inner = &self.inner;
+        let mut removed = 0;
+        for kv in inner.idempotency.iter() {
+            let (key, value) = kv?;
+            let (id, _) = layout::parse_idempotency_value(&value)?;
+            let received = match inner.tips.get(id.as_bytes())? {
+                Some(record) => Some(Record::decode(&record)?.received),
+                None => None,
+            };
+            if !matches!(received, Some(day) if day >= before) {
+                inner.idempotency.remove(key)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 
     /// Number of stored tips (walks the `tips` tree).

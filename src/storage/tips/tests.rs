@@ -396,3 +396,35 @@ fn the_stored_record_holds_a_day_and_no_finer_time() {
     assert_eq!(raw.len(), 1 + 8 + 4 + 1 + 2 + 2 * 8);
     assert_eq!(&raw[1..9], &20_100i64.to_be_bytes());
 }
+
+#[test]
+fn idempotency_keys_of_old_tips_are_forgotten_and_recent_ones_kept() {
+    let (_d, store) = temp_store();
+    let parts = [part(1, 10)];
+    let old = fresh_id();
+    let recent = fresh_id();
+    store
+        .insert_tip(new_tip(old, 20_000, &parts, idem(1, 1)))
+        .unwrap();
+    store
+        .insert_tip(new_tip(recent, 20_007, &parts, idem(2, 2)))
+        .unwrap();
+    assert_eq!(store.expire_idempotency(Day::from_days(20_007)).unwrap(), 1);
+    assert_eq!(store.expire_idempotency(Day::from_days(20_007)).unwrap(), 0);
+    // The recent key still answers a retry; the old one is a new submission now.
+    assert_eq!(
+        store
+            .insert_tip(new_tip(fresh_id(), 20_008, &parts, idem(2, 2)))
+            .unwrap(),
+        InsertOutcome::Existing(recent)
+    );
+    let again = fresh_id();
+    assert_eq!(
+        store
+            .insert_tip(new_tip(again, 20_008, &parts, idem(1, 1)))
+            .unwrap(),
+        InsertOutcome::Created(again)
+    );
+    // The tips themselves stay.
+    assert!(store.load_tip(old).unwrap().is_some());
+}
