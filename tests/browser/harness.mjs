@@ -11,6 +11,7 @@
 // CHROMIUM (default /usr/bin/chromium), TIPSEAL_KEEP_TEST_DIRS=1 keeps temp dirs.
 
 import { spawn, execFile } from 'node:child_process';
+import http from 'node:http';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -35,7 +36,25 @@ export const CHROMIUM_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  // playwright-core 1.65.1's own --disable-features list (a later --disable-features would
+  // replace it, not add to it), plus AutofillServerCommunication: without it Chromium asks
+  // content-autofill.googleapis.com about every form it sees (Tor Browser never does).
+  '--disable-features=' + [
+    'AvoidUnnecessaryBeforeUnloadCheckSync', 'DestroyProfileOnBrowserClose', 'HttpsUpgrades',
+    'HttpsFirstBalancedModeAutoEnable', 'LensOverlay', 'MediaRouter', 'PaintHolding',
+    'ThirdPartyStoragePartitioning', 'AvoidCorsURLLoaderRestartOnRedirect', 'OptimizationHints',
+    'NetworkTimeServiceQuerying', 'AimEnabled', 'PreconnectToSearch',
+    'AutofillServerCommunication', 'Translate',
+  ].join(','),
 ];
+
+/**
+ * Hosts that Debian's Chromium itself contacts whatever page is open, even with the flags
+ * above (component updater for an on-demand component; the sign-in service). They are
+ * the browser's, not the page's: the page's own requests are checked through playwright's
+ * request events; these show up only at the recording proxy, which refuses them.
+ */
+export const CHROMIUM_OWN_HOSTS = ['update.googleapis.com', 'accounts.google.com'];
 
 const COMMAND_TIMEOUT_MS = 120_000;
 const STARTUP_TIMEOUT_MS = 30_000;
@@ -149,18 +168,22 @@ export async function startServer({ args = [] } = {}) {
     keyring,
     process: child,
     log: readLog,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        await exited;
-        clearTimeout(t);
+    /** SIGTERM (SIGKILL after 15 s), then removes the temp dir unless `remove: false`. */
+    async stop({ remove = true } = {}) {
+      if (!stopped) {
+        stopped = true;
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill('SIGTERM');
+          const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
+          await exited;
+          clearTimeout(t);
+        }
+        out.end();
       }
-      out.end();
-      if (!keepDirs()) fs.rmSync(dir, { recursive: true, force: true });
-      else console.log(`# kept ${dir}`);
+      if (remove && fs.existsSync(dir)) {
+        if (!keepDirs()) fs.rmSync(dir, { recursive: true, force: true });
+        else console.log(`kept ${dir}`);
+      }
     },
   };
   return server;
@@ -213,7 +236,10 @@ export async function launch({ javaScriptEnabled = true, viewport = { width: 128
     seen.add(req);
     let postDataSize = 0;
     try { const b = req.postDataBuffer(); postDataSize = b ? b.length : 0; } catch (_) { /* none */ }
-    requests.push({ url: req.url(), method: req.method(), resourceType: req.resourceType(), postDataSize });
+    const entry = { url: req.url(), method: req.method(), resourceType: req.resourceType(), postDataSize };
+    // The playwright Request, for sizes()/headers (not enumerable: printing stays short).
+    Object.defineProperty(entry, 'request', { value: req, enumerable: false });
+    requests.push(entry);
   };
   context.on('request', record);
   context.on('response', (res) => {
@@ -223,8 +249,8 @@ export async function launch({ javaScriptEnabled = true, viewport = { width: 128
   });
   const page = await context.newPage();
   page.on('request', record);
-  page.on('console', (m) => { if (process.env.TIPSEAL_BROWSER_CONSOLE === '1') console.log(`# page console.${m.type()}: ${m.text()}`); });
-  page.on('pageerror', (e) => console.log(`# page error: ${e.message}`));
+  page.on('console', (m) => { if (process.env.TIPSEAL_BROWSER_CONSOLE === '1') console.log(`page console.${m.type()}: ${m.text()}`); });
+  page.on('pageerror', (e) => console.log(`page error: ${e.message}`));
   return {
     browser,
     context,
@@ -269,4 +295,65 @@ export function walk(dir) {
     else if (e.isFile()) out.push(p);
   }
   return out;
+}
+
+/**
+ * A recording HTTP proxy on 127.0.0.1:0, for seeing what the BROWSER sends (not only what
+ * the page's events report: favicon, prefetch, background fetches all go through it when
+ * Chromium is launched with `proxyFor(proxy)`). It forwards only to `allowedOrigin`'s host
+ * and port; anything else is recorded and refused (nothing leaves the machine).
+ * Returns { url, seen: [{ method, target }], close() }.
+ */
+export async function startRecordingProxy(allowedOrigin) {
+  const allowed = new URL(allowedOrigin);
+  const seen = [];
+  const srv = http.createServer((req, res) => {
+    seen.push({ method: req.method, target: req.url });
+    let u;
+    try { u = new URL(req.url); } catch (_) { res.writeHead(400); res.end(); return; }
+    if (u.protocol !== 'http:' || u.hostname !== allowed.hostname || u.port !== allowed.port) {
+      // Recorded with its body (so a test can say what would have left), then refused.
+      const entry = seen[seen.length - 1];
+      const parts = [];
+      req.on('data', (d) => parts.push(d));
+      req.on('end', () => {
+        entry.body = Buffer.concat(parts);
+        res.writeHead(403, { 'Content-Type': 'text/plain' });
+        res.end('refused by the test proxy');
+      });
+      return;
+    }
+    const headers = { ...req.headers };
+    delete headers['proxy-connection'];
+    const up = http.request({ host: u.hostname, port: u.port, method: req.method, path: u.pathname + u.search, headers }, (r) => {
+      res.writeHead(r.statusCode, r.rawHeaders);
+      r.pipe(res);
+    });
+    up.on('error', () => { if (!res.headersSent) res.writeHead(502); res.end(); });
+    req.pipe(up);
+  });
+  srv.on('connect', (req, sock) => {
+    seen.push({ method: 'CONNECT', target: req.url });
+    sock.on('error', () => {});
+    sock.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+  });
+  srv.on('clientError', (_e, sock) => sock.destroy());
+  const sockets = new Set();
+  srv.on('connection', (s) => { sockets.add(s); s.on('error', () => {}); s.on('close', () => sockets.delete(s)); });
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const { port } = srv.address();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => srv.close(r));
+    },
+  };
+}
+
+/** Launch options that send every request of the browser, loopback included, through `proxy`. */
+export function proxyFor(proxy) {
+  return { proxy: { server: proxy.url, bypass: '<-loopback>' } };
 }
