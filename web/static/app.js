@@ -9,6 +9,7 @@
 
 import { withSodium, KIND_TIP, KIND_ATTACHMENT, FormatError } from './envelope.js';
 import { stripMetadata } from './exif.js';
+import { withReceipt, loadLists, listForLanguage } from './receipt.js';
 
 export const MAX_ATTACHMENTS = 32;
 export const MAX_FILE = 67108863; // largest plaintext an envelope holds
@@ -307,10 +308,14 @@ export async function uploadEnvelope(fetchFn, env, state, onBytes, { retries = 8
   }
 }
 
-/** POST /api/v1/tips with the inline bundle; retried with the same Idempotency-Key. */
-export async function postTip(fetchFn, bundle, idempotencyKey, uploadIds, { retries = 4, onRetry } = {}) {
+/**
+ * POST /api/v1/tips with the inline bundle; retried with the same Idempotency-Key.
+ * `mailbox`: base64url of the receipt's mailbox public key (Tipseal-Mailbox header).
+ */
+export async function postTip(fetchFn, bundle, idempotencyKey, uploadIds, { retries = 4, onRetry, mailbox } = {}) {
   const headers = { 'Content-Type': 'application/octet-stream', 'Idempotency-Key': idempotencyKey };
   if (uploadIds.length) headers['Tipseal-Uploads'] = uploadIds.join(',');
+  if (mailbox) headers['Tipseal-Mailbox'] = mailbox;
   let attempt = 0;
   for (;;) {
     try {
@@ -345,12 +350,12 @@ function quickExit() {
   a.addEventListener('click', go);
 }
 
-function strings() {
+export function strings() {
   const el = document.getElementById('i18n');
   try { return el ? JSON.parse(el.textContent) : {}; } catch (_) { return {}; }
 }
 
-function waitForSodium() {
+export function waitForSodium() {
   return new Promise((resolve, reject) => {
     const ready = () => {
       if (window.sodium && window.sodium.ready) window.sodium.ready.then(() => resolve(window.sodium), reject);
@@ -492,8 +497,11 @@ async function main() {
 
   // Load libsodium and verify the keyring before the witness can press "send".
   let E;
+  let R;
   let sodium;
   let keys = null;
+  let lists = null;
+  const ownList = listForLanguage(lang);
   let keyringError = null;
   const ready = (async () => {
     try {
@@ -511,6 +519,14 @@ async function main() {
       keyringError = e;
       throw Object.assign(new Error('keyring'), { key: 'err_keyring' });
     }
+    // The receipt is shown in the witness's script and in English words.
+    R = withReceipt(sodium);
+    try {
+      lists = await loadLists(fetch.bind(window), [...new Set([ownList, 'english'])]);
+    } catch (e) {
+      keys = null;
+      throw Object.assign(new Error('word lists'), { key: 'err_keyring' });
+    }
   })();
   ready.then(() => {
     status.textContent = t.js_note || t.status_ready || '';
@@ -524,7 +540,7 @@ async function main() {
   // One submission at a time; its ciphertext and upload state survive "Try again"
   // unless the witness changes something, which means sealing again.
   let pending = null;
-  const invalidate = () => { pending = null; };
+  const invalidate = () => { if (pending && pending.entropy) pending.entropy.fill(0); pending = null; };
   form.addEventListener('input', invalidate);
   form.addEventListener('change', invalidate);
 
@@ -604,7 +620,14 @@ async function main() {
       size: a.bytes.length,
       blake2b: E.blake2bHex(a.bytes),
     }));
-    const sealedTip = { format: 'tipseal/sealed-tip/v1', tip: doc, attachments };
+    // The receipt: made here, its reply key sealed inside the tip (only reviewers learn
+    // it), its mailbox key sent in a header so the server can file replies.
+    const entropy = R.generate();
+    const receiptKeys = R.deriveKeys(entropy);
+    const replyTo = { box_pk: R.b64(receiptKeys.replyPk) };
+    const mailbox = R.b64(receiptKeys.mailboxPk);
+    R.forget(receiptKeys);
+    const sealedTip = { format: 'tipseal/sealed-tip/v1', tip: doc, attachments, reply_to: replyTo };
     const tipJson = new TextEncoder().encode(JSON.stringify(sealedTip));
     if (tipJson.length > MAX_TIP_JSON) { showError(t.err_too_long); return null; }
 
@@ -625,8 +648,10 @@ async function main() {
     }
     const inline = [tipEnv, ...envs.filter((e) => !e.upload).map((e) => e.env)];
     const bundle = E.encodeBundle(inline);
-    if (bundle.length > maxBody) { showError(t.err_too_large); return null; }
+    if (bundle.length > maxBody) { entropy.fill(0); showError(t.err_too_large); return null; }
     return {
+      entropy,
+      mailbox,
       bundle,
       uploads: envs.filter((e) => e.upload),
       idempotencyKey: randomHex(sodium, 16),
@@ -649,9 +674,11 @@ async function main() {
       setProgress(t.status_sending, sent / totalUpload);
       const r = await postTip(fetch.bind(window), p.bundle, p.idempotencyKey, ids, {
         onRetry: () => setProgress(t.status_retrying, sent / totalUpload),
+        mailbox: p.mailbox,
       });
       setProgress(t.status_sending, 1);
-      showReceipt(r && r.id ? String(r.id) : '');
+      showReceipt(r && r.id ? String(r.id) : '', p.entropy);
+      p.entropy.fill(0);
       pending = null;
     } catch (e) {
       progressBox.hidden = true;
@@ -670,9 +697,18 @@ async function main() {
     }
   }
 
-  function showReceipt(reference) {
+  // Shows the reference and the receipt words, once: they exist only in this page's
+  // memory and on screen (never in a URL, cookie, storage or the console).
+  function showReceipt(reference, entropy) {
     const receipt = document.getElementById('receipt');
     document.getElementById('receipt-reference').textContent = reference;
+    const words = document.getElementById('receipt-words');
+    const english = document.getElementById('receipt-words-en');
+    if (words) words.textContent = R.toWords(entropy, lists[ownList], ownList);
+    if (english) {
+      english.textContent = R.toWords(entropy, lists.english, 'english');
+      english.closest('.words-en').hidden = ownList === 'english';
+    }
     form.reset();
     const list = document.getElementById('file-list');
     if (list) { list.textContent = ''; list.hidden = true; }

@@ -11,6 +11,9 @@ export const BUNDLE_MAGIC = [0x54, 0x53, 0x42, 0x4e]; // "TSBN"
 export const VERSION = 1;
 export const KIND_TIP = 1;
 export const KIND_ATTACHMENT = 2;
+export const KIND_FOLLOWUP = 3; // a witness's message after the tip (docs/followup.md)
+export const KIND_REPLY = 4; // a reviewer's reply
+const KINDS = [KIND_TIP, KIND_ATTACHMENT, KIND_FOLLOWUP, KIND_REPLY];
 export const FLAG_SEALED_BY_SERVER = 1;
 export const HEADER_LEN = 68;
 export const WRAP_LEN = 84;
@@ -81,7 +84,7 @@ export function parseEnvelope(bytes) {
   for (let i = 0; i < 4; i++) if (bytes[i] !== MAGIC[i]) throw new FormatError('wrong magic bytes');
   if (bytes[4] !== VERSION) throw new FormatError('unsupported version');
   const kind = bytes[5];
-  if (kind !== KIND_TIP && kind !== KIND_ATTACHMENT) throw new FormatError('unknown kind');
+  if (!KINDS.includes(kind)) throw new FormatError('unknown kind');
   const flags = bytes[6];
   if (flags & ~FLAG_SEALED_BY_SERVER) throw new FormatError('unknown flag bits are set');
   if (bytes[7] !== 0) throw new FormatError('the reserved byte is not zero');
@@ -102,8 +105,11 @@ export function parseEnvelope(bytes) {
   };
 }
 
-/** Parses a bundle's framing and every part's structure. Returns the parts (subarrays). */
-export function parseBundle(bytes) {
+/**
+ * Parses a bundle's framing and every part's structure. Returns the parts (subarrays).
+ * `firstKind`: the kind part 0 must have (a tip; a follow-up or reply in a conversation).
+ */
+export function parseBundle(bytes, firstKind = KIND_TIP) {
   if (bytes.length < 6) throw new FormatError('too short');
   for (let i = 0; i < 4; i++) if (bytes[i] !== BUNDLE_MAGIC[i]) throw new FormatError('wrong magic bytes');
   if (bytes[4] !== VERSION) throw new FormatError('unsupported version');
@@ -120,9 +126,9 @@ export function parseBundle(bytes) {
     const part = bytes.subarray(off, off + len);
     off += len;
     const env = parseEnvelope(part);
-    const expected = i === 0 ? KIND_TIP : KIND_ATTACHMENT;
+    const expected = i === 0 ? firstKind : KIND_ATTACHMENT;
     if (env.kind !== expected) {
-      throw new FormatError(i === 0 ? 'the first part must be a tip'
+      throw new FormatError(i === 0 ? (firstKind === KIND_TIP ? 'the first part must be a tip' : 'the first part has the wrong kind')
         : 'every part after the first must be an attachment');
     }
     if (first) {
@@ -195,7 +201,7 @@ export function withSodium(sodium) {
 
   function checkSealArgs(plaintext, kind, flags, epoch, intakePk) {
     if (!(plaintext instanceof Uint8Array)) throw new TypeError('the plaintext is a Uint8Array');
-    if (kind !== KIND_TIP && kind !== KIND_ATTACHMENT) throw new FormatError('unknown kind');
+    if (!KINDS.includes(kind)) throw new FormatError('unknown kind');
     if (!Number.isInteger(flags) || (flags & ~FLAG_SEALED_BY_SERVER) !== 0) throw new FormatError('unknown flag bits are set');
     if (!Number.isInteger(epoch) || epoch < 1 || epoch > 0xffffffff) throw new FormatError('the key epoch must be 1 or more');
     if (!(intakePk instanceof Uint8Array) || intakePk.length !== 32) throw new TypeError('the intake public key is 32 bytes');

@@ -155,7 +155,7 @@ test('every envelope gets a fresh content key and stream header', () => {
 
 test('seal refuses bad arguments', () => {
   const pt = new Uint8Array(1);
-  assert.throws(() => E.seal(pt, 3, 0, 1, PK), FormatError);
+  assert.throws(() => E.seal(pt, 0xff, 0, 1, PK), FormatError);
   assert.throws(() => E.seal(pt, KIND_TIP, 2, 1, PK), FormatError);
   assert.throws(() => E.seal(pt, KIND_TIP, 0, 0, PK), FormatError);
   assert.throws(() => E.seal(pt, KIND_TIP, 0, 1, new Uint8Array(31)), TypeError);

@@ -10,7 +10,7 @@ const WEB = fileURLToPath(new URL('../', import.meta.url));
 const read = (p) => readFileSync(WEB + p, 'utf8');
 const LANGS = { ko: '한국어', ru: 'Русский', zh: '中文', en: 'English', pl: 'Polski', nl: 'Nederlands', ar: 'العربية' };
 const en = JSON.parse(read('i18n/en.json'));
-const TEMPLATES = ['form.html', 'receipt.html', 'error.html'];
+const TEMPLATES = ['form.html', 'receipt.html', 'error.html', 'followup.html'];
 
 test('there is a strings file for each of the seven languages and nothing else', () => {
   assert.deepEqual(readdirSync(WEB + 'i18n').sort(), Object.keys(LANGS).map((l) => `${l}.json`).sort());
@@ -46,8 +46,10 @@ test('every string the templates use exists', () => {
       }
     }
   }
-  const app = read('static/app.js');
-  for (const m of app.matchAll(/\bt\.([a-z_0-9]+)/g)) assert.ok(m[1] in en, `app.js: t.${m[1]}`);
+  for (const f of ['app.js', 'followup.js']) {
+    const src = read(`static/${f}`);
+    for (const m of src.matchAll(/\bt\.([a-z_0-9]+)/g)) assert.ok(m[1] in en, `${f}: t.${m[1]}`);
+  }
 });
 
 test('templates: html lang and dir, no inline script or style, no event handlers', () => {
@@ -93,7 +95,7 @@ test('the form has exactly the fields of docs/web.md, every control has a label'
 });
 
 test('our scripts and styles use no eval, no storage, no cookies and nothing from elsewhere', () => {
-  for (const f of ['app.js', 'envelope.js', 'exif.js']) {
+  for (const f of ['app.js', 'envelope.js', 'exif.js', 'receipt.js', 'followup.js']) {
     // exif.js recognises XMP by its namespace name, which is not a request
     const src = read(`static/${f}`).replace("'http://ns.adobe.com/'", "''");
     for (const bad of [/\beval\s*\(/, /new Function/, /localStorage/, /sessionStorage/, /indexedDB/, /document\.cookie/, /https?:\/\//, /innerHTML/, /setTimeout\(\s*['"]/]) {

@@ -15,12 +15,12 @@ use super::super::body::read_body;
 use super::super::sessions::{CHALLENGE_TTL, WITNESS_IDLE};
 use super::super::{ApiError, AppState};
 use crate::crypto::auth::{SessionToken, TokenHash};
-use crate::crypto::receipt::MailboxPublicKey;
+use crate::crypto::receipt::{MailboxPublicKey, ReceiptKeys};
 use crate::crypto::{b64_decode, b64_encode};
 use crate::domain::bundle;
 use crate::domain::envelope::Kind;
 use crate::domain::{Day, TipId};
-use crate::storage::{InsertOutcome, Reader, StorageError, Store, ThreadKind};
+use crate::storage::{InsertOutcome, Reader, StorageError, Store, ThreadEntry, ThreadKind};
 
 /// The request header that registers a mailbox with a tip submission.
 pub const MAILBOX_HEADER: &str = "tipseal-mailbox";
@@ -202,21 +202,8 @@ impl FromRequest for Witness {
 
 /// `GET /api/v1/mailbox`: the witness's copies of replies, and the retention in force.
 pub async fn read(w: Witness, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let store = state.store.clone();
     let retention = state.reply_retention;
-    let tip = w.0;
-    let entries = super::blocking(move || {
-        let entries = store.load_thread(tip, Reader::Witness)?;
-        if retention == ReplyRetention::DeleteAfterRead && !entries.is_empty() {
-            let seqs: Vec<u32> = entries.iter().map(|e| e.seq).collect();
-            store.delete_witness_copies(tip, &seqs)?;
-        }
-        Ok(entries)
-    })
-    .await?;
-    if retention == ReplyRetention::DeleteAfterRead && !entries.is_empty() {
-        state.store.durable().await?;
-    }
+    let entries = witness_entries(&state, w.0).await?;
     let replies: Vec<serde_json::Value> = entries
         .iter()
         .map(|e| {
@@ -231,6 +218,71 @@ pub async fn read(w: Witness, state: web::Data<AppState>) -> Result<HttpResponse
         "replies": replies,
         "retention": retention.as_str(),
     })))
+}
+
+/// The witness's copies of the replies to `tip`, applying the retention in force (also
+/// used by the no-JavaScript mailbox page).
+pub(crate) async fn witness_entries(
+    state: &AppState,
+    tip: TipId,
+) -> Result<Vec<ThreadEntry>, ApiError> {
+    let store = state.store.clone();
+    let retention = state.reply_retention;
+    let entries = super::blocking(move || {
+        let entries = store.load_thread(tip, Reader::Witness)?;
+        if retention == ReplyRetention::DeleteAfterRead && !entries.is_empty() {
+            let seqs: Vec<u32> = entries.iter().map(|e| e.seq).collect();
+            store.delete_witness_copies(tip, &seqs)?;
+        }
+        Ok(entries)
+    })
+    .await?;
+    if retention == ReplyRetention::DeleteAfterRead && !entries.is_empty() {
+        state.store.durable().await?;
+    }
+    Ok(entries)
+}
+
+/// The no-JavaScript mailbox page's login: the same challenge, lookup and verification
+/// as `POST /api/v1/mailbox/session` (so the same work and the same answer for an
+/// unknown and a wrong receipt), with the keys held for one request. No session starts.
+pub(crate) fn login_with_keys(state: &AppState, keys: &ReceiptKeys) -> Result<TipId, ApiError> {
+    let c = state.witnesses.issue_challenge().ok_or(ApiError::Busy)?;
+    let body = LoginRequest {
+        mailbox_pk: keys.mailbox_pk_b64(),
+        challenge: c.to_b64(),
+        signature: keys.sign_mailbox_login(c.as_bytes()),
+    };
+    authenticate_witness(&state.store, &state.witnesses, &body)
+}
+
+/// Stores a follow-up the server sealed for the no-JavaScript mailbox page (the
+/// sealed-by-server flag set, to the current epoch) and waits until it is durable.
+pub(crate) async fn store_server_followup(
+    state: &AppState,
+    tip: TipId,
+    body: Vec<u8>,
+) -> Result<u32, ApiError> {
+    let current = state.keyring().ok_or(ApiError::NotAccepting)?.epoch();
+    let store = state.store.clone();
+    let seq = super::blocking(move || {
+        let parsed = bundle::parse_with_kinds(&body, |i| {
+            if i == 0 {
+                Kind::Followup
+            } else {
+                Kind::Attachment
+            }
+        })?;
+        if parsed.epoch() != current || !parsed.flags().sealed_by_server() {
+            return Err(ApiError::Internal("a server-sealed follow-up is malformed"));
+        }
+        store
+            .append_thread(tip, ThreadKind::Followup, Day::today(), None, &body)
+            .map_err(thread_error)
+    })
+    .await?;
+    state.store.durable().await?;
+    Ok(seq)
 }
 
 /// `POST /api/v1/mailbox/messages`: a follow-up bundle (kind follow-up, then

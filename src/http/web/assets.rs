@@ -11,36 +11,42 @@ pub(super) struct Asset {
 
 const JS: &str = "text/javascript; charset=utf-8";
 
+macro_rules! js {
+    ($name:literal) => {
+        (
+            $name,
+            Asset {
+                content_type: JS,
+                bytes: include_bytes!(concat!("../../../web/static/", $name)),
+            },
+        )
+    };
+}
+
+/// The BIP39 word lists (`data/wordlists/`, provenance in `PROVENANCE.md`): the page
+/// shows and reads receipts in the browser with the same lists the server uses.
+macro_rules! wordlist {
+    ($name:literal) => {
+        (
+            concat!("wordlists/", $name, ".txt"),
+            Asset {
+                content_type: TEXT,
+                bytes: include_bytes!(concat!("../../../data/wordlists/", $name, ".txt")),
+            },
+        )
+    };
+}
+
+const TEXT: &str = "text/plain; charset=utf-8";
+
 /// Every file under `/static/`, by name.
 const ASSETS: &[(&str, Asset)] = &[
-    (
-        "app.js",
-        Asset {
-            content_type: JS,
-            bytes: include_bytes!("../../../web/static/app.js"),
-        },
-    ),
-    (
-        "envelope.js",
-        Asset {
-            content_type: JS,
-            bytes: include_bytes!("../../../web/static/envelope.js"),
-        },
-    ),
-    (
-        "exif.js",
-        Asset {
-            content_type: JS,
-            bytes: include_bytes!("../../../web/static/exif.js"),
-        },
-    ),
-    (
-        "sodium.js",
-        Asset {
-            content_type: JS,
-            bytes: include_bytes!("../../../web/static/sodium.js"),
-        },
-    ),
+    js!("app.js"),
+    js!("envelope.js"),
+    js!("exif.js"),
+    js!("receipt.js"),
+    js!("followup.js"),
+    js!("sodium.js"),
     (
         "style.css",
         Asset {
@@ -48,6 +54,16 @@ const ASSETS: &[(&str, Asset)] = &[
             bytes: include_bytes!("../../../web/static/style.css"),
         },
     ),
+    wordlist!("english"),
+    wordlist!("korean"),
+    wordlist!("chinese_simplified"),
+    wordlist!("chinese_traditional"),
+    wordlist!("japanese"),
+    wordlist!("spanish"),
+    wordlist!("french"),
+    wordlist!("italian"),
+    wordlist!("czech"),
+    wordlist!("portuguese"),
 ];
 
 /// The embedded file called `name`, if there is one.

@@ -84,6 +84,88 @@ pub(super) async fn read(
         .map_err(|_| ReadError::Timeout)?
 }
 
+/// Reads a `multipart/form-data` or an `application/x-www-form-urlencoded` body (the
+/// mailbox page accepts both; urlencoded bodies carry no files).
+pub(super) async fn read_any(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Form, ReadError> {
+    let urlencoded = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
+    if !urlencoded {
+        return read(req, payload, limit, timeout).await;
+    }
+    let body = tokio::time::timeout(timeout, read_bytes(payload, limit))
+        .await
+        .map_err(|_| ReadError::Timeout)??;
+    let mut form = Form::default();
+    for pair in body.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
+        if form.fields.0.len() >= MAX_FORM_FIELDS {
+            return Err(ReadError::Malformed);
+        }
+        let mut it = pair.splitn(2, |&b| b == b'=');
+        let name = percent_decode(it.next().unwrap_or_default())?;
+        let value = percent_decode(it.next().unwrap_or_default())?;
+        if name.len() > MAX_FIELD_NAME {
+            return Err(ReadError::Malformed);
+        }
+        form.fields.0.push((name, value));
+    }
+    Ok(form)
+}
+
+async fn read_bytes(
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<Zeroizing<Vec<u8>>, ReadError> {
+    let mut buf = Zeroizing::new(Vec::new());
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| ReadError::Malformed)?;
+        if buf.len() + chunk.len() > limit {
+            return Err(ReadError::TooLarge);
+        }
+        append(&mut buf, &chunk);
+    }
+    Ok(buf)
+}
+
+/// `+` is a space, `%XX` a byte; the result must be UTF-8. Wipes its buffer on failure.
+fn percent_decode(s: &[u8]) -> Result<String, ReadError> {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut out = Zeroizing::new(Vec::with_capacity(s.len()));
+    let mut i = 0;
+    while i < s.len() {
+        match s[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let (Some(h), Some(l)) = (
+                    s.get(i + 1).copied().and_then(hex),
+                    s.get(i + 2).copied().and_then(hex),
+                ) else {
+                    return Err(ReadError::Malformed);
+                };
+                out.push(h << 4 | l);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(std::mem::take(&mut *out)).map_err(|e| {
+        e.into_bytes().zeroize();
+        ReadError::Malformed
+    })
+}
+
 async fn read_all(mut multipart: Multipart, limit: usize) -> Result<Form, ReadError> {
     let mut form = Form::default();
     let mut total = 0usize;
@@ -170,5 +252,15 @@ mod tests {
         }
         assert_eq!(buf.len(), 700);
         assert!(buf.chunks(7).enumerate().all(|(i, c)| c == [i as u8; 7]));
+    }
+
+    #[test]
+    fn urlencoded_values_decode_plus_and_percent() {
+        assert_eq!(
+            percent_decode(b"%EA%B0%80%EA%B2%A9+abandon%0A").unwrap(),
+            "가격 abandon\n"
+        );
+        assert!(percent_decode(b"%E").is_err());
+        assert!(percent_decode(b"%FF").is_err());
     }
 }

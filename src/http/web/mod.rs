@@ -1,5 +1,6 @@
 //! The witness page (`docs/web.md`): the form in seven languages, its embedded assets,
-//! and the no-JavaScript submission that the server seals on arrival.
+//! the no-JavaScript submission that the server seals on arrival, and the mailbox page
+//! where a witness reads replies and adds to their tip (`docs/followup.md`).
 //!
 //! Every response here carries [`PAGE_CSP`] (the rest of the security headers come from
 //! the app-wide defaults) and never a cookie, `ETag` or `Last-Modified`. Language comes
@@ -7,8 +8,10 @@
 //! anywhere, or load anything from another origin.
 
 mod assets;
+mod followup;
 mod form_data;
 mod i18n;
+mod mailbox_view;
 mod pages;
 mod render;
 mod submit;
@@ -49,7 +52,9 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(pages::index))
         .route("/static/{name:.+}", web::get().to(pages::asset))
         .route("/{lang}/", web::get().to(pages::form))
-        .route("/{lang}/submit", web::post().to(submit::submit));
+        .route("/{lang}/submit", web::post().to(submit::submit))
+        .route("/{lang}/followup", web::get().to(followup::page))
+        .route("/{lang}/followup", web::post().to(followup::post));
 }
 
 /// The app's fallback: JSON for the API, the HTML 404 page for everything else.

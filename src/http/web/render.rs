@@ -115,6 +115,10 @@ fn env() -> &'static Environment<'static> {
                 "error.html",
                 include_str!("../../../web/templates/error.html"),
             ),
+            (
+                "followup.html",
+                include_str!("../../../web/templates/followup.html"),
+            ),
         ] {
             if let Err(e) = env.add_template(name, source) {
                 tracing::error!(template = name, error = %e, "a page template does not parse");
@@ -130,7 +134,7 @@ mod tests {
 
     #[test]
     fn every_template_parses() {
-        for name in ["form.html", "receipt.html", "error.html"] {
+        for name in ["form.html", "receipt.html", "error.html", "followup.html"] {
             env().get_template(name).expect(name);
         }
     }

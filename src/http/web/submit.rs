@@ -2,6 +2,10 @@
 //! buffers, builds the tip document, removes image metadata, seals everything with the
 //! sealed-by-server flag to the current epoch, and stores it like any bundle.
 //!
+//! The server also makes the witness's receipt here (`docs/followup.md`): it puts the
+//! reply key in the tip it seals, registers the mailbox key with the tip, shows the words
+//! once on the receipt page and forgets them.
+//!
 //! Errors become a page in the witness's language: the form again (400) for what the
 //! witness can fix, an error page otherwise. Nothing the witness sent is logged.
 
@@ -15,8 +19,10 @@ use super::form_data::{self, ReadError};
 use super::i18n::{self, Language};
 use super::render::Page;
 use crate::crypto::bundle_seal::{seal_bundle, Attachment};
+use crate::crypto::receipt::{MailboxPublicKey, Receipt};
 use crate::domain::envelope::Flags;
-use crate::domain::tip::{FormProblem, TipDocument};
+use crate::domain::receipt::WordList;
+use crate::domain::tip::{FormProblem, ReplyTo, TipDocument};
 use crate::domain::{metadata, DomainError};
 use crate::http::intake::{self, Sealer, Submission};
 use crate::http::{ApiError, AppState};
@@ -54,21 +60,37 @@ pub(super) async fn submit(
     };
     let page = Page::new(&req, lang);
     match accept(&req, payload, &state).await {
-        Ok(reference) => page.render(
-            StatusCode::OK,
-            "receipt.html",
-            &[("reference", Value::String(reference))],
-        ),
+        Ok((reference, receipt)) => {
+            // The words exist in this response only: shown once, then forgotten (the
+            // `Receipt` wipes itself; the rendered page is the one copy we cannot wipe).
+            let list = WordList::for_language(lang.code);
+            let words = receipt.to_words(list);
+            let english = (list != WordList::English).then(|| receipt.to_words(WordList::English));
+            drop(receipt);
+            page.render(
+                StatusCode::OK,
+                "receipt.html",
+                &[
+                    ("reference", Value::String(reference)),
+                    ("receipt_words", Value::String(words.to_string())),
+                    (
+                        "receipt_words_en",
+                        english.map_or(Value::Null, |w| Value::String(w.to_string())),
+                    ),
+                ],
+            )
+        }
         Err(f) => failure_page(&page, lang, f),
     }
 }
 
-/// Reads, seals and stores the form; returns the tip's reference.
+/// Reads, seals and stores the form; returns the tip's reference and the receipt made
+/// for it (its reply key sealed inside the tip, its mailbox registered with it).
 async fn accept(
     req: &HttpRequest,
     payload: web::Payload,
     state: &AppState,
-) -> Result<String, Failure> {
+) -> Result<(String, Receipt), Failure> {
     let keyring = state
         .keyring()
         .filter(|k| k.has_reviewers())
@@ -95,6 +117,13 @@ async fn accept(
     }
     let files = std::mem::take(&mut form.files);
     drop(form);
+    let receipt = Receipt::generate();
+    let keys = receipt.keys();
+    let reply_to = ReplyTo {
+        box_pk: keys.reply_pk_b64(),
+    };
+    let mailbox = MailboxPublicKey::from_b64(&keys.mailbox_pk_b64());
+    drop(keys);
     let bundle = web::block(move || {
         let files: Vec<_> = files
             .into_iter()
@@ -113,7 +142,13 @@ async fn accept(
                 bytes: &f.bytes,
             })
             .collect();
-        seal_bundle(&keyring, doc, &attachments, Flags::SEALED_BY_SERVER, None)
+        seal_bundle(
+            &keyring,
+            doc,
+            &attachments,
+            Flags::SEALED_BY_SERVER,
+            Some(reply_to),
+        )
     })
     .await
     .map_err(|_| Failure::Internal(ApiError::Internal("sealing task failed")))?
@@ -123,7 +158,7 @@ async fn accept(
         uploads: Vec::new(),
         idempotency: None,
         sealer: Sealer::Server,
-        mailbox: None,
+        mailbox,
     };
     let stored = intake::store_bundle(state, submission)
         .await
@@ -131,7 +166,7 @@ async fn accept(
             ApiError::Busy | ApiError::NotAccepting => Failure::Busy,
             other => Failure::Internal(other),
         })?;
-    Ok(stored.id.to_string())
+    Ok((stored.id.to_string(), receipt))
 }
 
 fn failure_page(page: &Page, lang: &'static Language, f: Failure) -> HttpResponse {

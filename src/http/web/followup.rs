@@ -1,0 +1,272 @@
+//! `GET /{lang}/followup` (the mailbox page) and `POST /{lang}/followup`, its
+//! no-JavaScript path: the server reads the receipt words from the POST body, derives the
+//! keys, logs in to the mailbox the way the API does, opens the replies, renders them,
+//! and seals a follow-up the witness adds (with the sealed-by-server flag).
+//!
+//! With JavaScript the page never posts here: `followup.js` does all of it in the
+//! browser through the mailbox API. Must never: put the words in a URL, a cookie, a
+//! header or a log; keep the words, the keys or a plaintext after the response is built;
+//! tell an unknown receipt from a wrong one.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+use zeroize::Zeroizing;
+
+use super::form_data::{self, Form, ReadError};
+use super::i18n::{self, Language};
+use super::mailbox_view::{self, ShownReply};
+use super::render::Page;
+use crate::crypto::receipt::{Receipt, ReceiptError, ReceiptKeys};
+use crate::domain::receipt::WordsError;
+use crate::domain::TipId;
+use crate::http::routes::mailbox::{self, ReplyRetention};
+use crate::http::{ApiError, AppState};
+
+/// `GET /{lang}/followup`: the form to type the receipt words.
+pub(super) async fn page(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    match i18n::find(&path) {
+        Some(lang) => Page::new(&req, lang).render(StatusCode::OK, "followup.html", &[]),
+        None => super::not_found_page(&req),
+    }
+}
+
+/// What went wrong, as the witness will be told.
+enum Failure {
+    /// The words are not a receipt (count, unknown word, checksum).
+    Receipt(ReceiptError),
+    /// No mailbox opens with these words (unknown and wrong receipts alike).
+    NoMailbox,
+    /// An empty follow-up.
+    Empty,
+    /// A follow-up field the schema refuses (too long, too many files).
+    TooLong,
+    /// The body cap: 413.
+    TooLarge,
+    /// Busy, not accepting, or the body deadline: 503.
+    Busy,
+    /// A broken request: 400.
+    Malformed,
+    /// Our fault: 500 (the cause is logged, without request data).
+    Internal(ApiError),
+}
+
+impl From<ApiError> for Failure {
+    fn from(e: ApiError) -> Self {
+        match e {
+            ApiError::Unauthorized => Failure::NoMailbox,
+            ApiError::Busy | ApiError::NotAccepting => Failure::Busy,
+            other => Failure::Internal(other),
+        }
+    }
+}
+
+/// What the page shows once the mailbox is open.
+struct Opened {
+    replies: Vec<ShownReply>,
+    unverified: usize,
+    sent: bool,
+    /// Why the witness's new message was refused (the mailbox still opened).
+    refused: Option<Failure>,
+}
+
+/// `POST /{lang}/followup`: open the mailbox (`action=open`) or add to the tip
+/// (`action=add`), always with the words in the body.
+pub(super) async fn post(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> HttpResponse {
+    let Some(lang) = i18n::find(&path) else {
+        return super::not_found_page(&req);
+    };
+    let page = Page::new(&req, lang);
+    let limits = &state.limits;
+    let form = match form_data::read_any(&req, payload, limits.max_body_bytes, limits.body_timeout)
+        .await
+    {
+        Ok(f) => f,
+        Err(e) => {
+            let f = match e {
+                ReadError::TooLarge => Failure::TooLarge,
+                ReadError::Timeout => Failure::Busy,
+                ReadError::TooManyFiles | ReadError::Malformed => Failure::Malformed,
+            };
+            return failure_page(&page, lang, f);
+        }
+    };
+    let words = Zeroizing::new(field(&form, "words").unwrap_or_default().to_owned());
+    let keys = match Receipt::from_words(&words) {
+        Ok(receipt) => receipt.keys(),
+        Err(e) => return failure_page(&page, lang, Failure::Receipt(e)),
+    };
+    match open_and_maybe_add(&state, &keys, form).await {
+        Ok(opened) => render_opened(&page, lang, &state, &words, opened),
+        Err(f) => failure_page(&page, lang, f),
+    }
+}
+
+/// Logs in, adds the follow-up if the form asks for it, then reads the replies.
+async fn open_and_maybe_add(
+    state: &AppState,
+    keys: &ReceiptKeys,
+    mut form: Form,
+) -> Result<Opened, Failure> {
+    let tip: TipId = mailbox::login_with_keys(state, keys)?;
+    let keyring = state.keyring().ok_or(Failure::Busy)?;
+    let mut sent = false;
+    let mut refused = None;
+    if field(&form, "action") == Some("add") {
+        let message = Zeroizing::new(field(&form, "message").unwrap_or_default().to_owned());
+        let files = std::mem::take(&mut form.files);
+        let keyring = keyring.clone();
+        let sealed = web::block(move || mailbox_view::seal_followup(&keyring, &message, files))
+            .await
+            .map_err(|_| Failure::Internal(ApiError::Internal("sealing task failed")))?;
+        match sealed {
+            Ok(bundle) => {
+                let _slot = state
+                    .intake_slots
+                    .try_acquire()
+                    .map_err(|_| Failure::Busy)?;
+                mailbox::store_server_followup(state, tip, bundle).await?;
+                sent = true;
+            }
+            Err(mailbox_view::SealError::Empty) => refused = Some(Failure::Empty),
+            Err(mailbox_view::SealError::Refused) => refused = Some(Failure::TooLong),
+            Err(mailbox_view::SealError::Crypto(e)) => return Err(Failure::Internal(e.into())),
+        }
+    }
+    drop(form);
+    let entries = mailbox::witness_entries(state, tip).await?;
+    let mut replies = Vec::with_capacity(entries.len());
+    let mut unverified = 0;
+    for e in &entries {
+        match mailbox_view::open_reply(&keyring, keys, &e.bundle) {
+            Some(mut r) => {
+                r.date = e.received.to_string();
+                replies.push(r);
+            }
+            None => unverified += 1,
+        }
+    }
+    Ok(Opened {
+        replies,
+        unverified,
+        sent,
+        refused,
+    })
+}
+
+fn render_opened(
+    page: &Page,
+    lang: &'static Language,
+    state: &AppState,
+    words: &str,
+    opened: Opened,
+) -> HttpResponse {
+    let replies: Vec<Value> = opened
+        .replies
+        .iter()
+        .map(|r| {
+            json!({
+                "date": r.date,
+                "from": r.from,
+                "removed": r.removed,
+                "message": r.message.as_str(),
+                "files": r.files.iter().map(|(name, size)| json!({"name": name, "size": size})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let (status, error) = match &opened.refused {
+        Some(f) => (
+            StatusCode::BAD_REQUEST,
+            Value::String(failure_message(lang, f)),
+        ),
+        None => (StatusCode::OK, Value::Null),
+    };
+    page.render(
+        status,
+        "followup.html",
+        &[
+            ("opened", Value::Bool(true)),
+            ("error", error),
+            // For the add-message form's hidden field: see the template.
+            ("words", Value::String(words.to_owned())),
+            ("replies", Value::Array(replies)),
+            ("unverified", json!(opened.unverified)),
+            ("sent", Value::Bool(opened.sent)),
+            ("retention_delete", retention_delete(state)),
+        ],
+    )
+}
+
+fn retention_delete(state: &AppState) -> Value {
+    Value::Bool(state.reply_retention == ReplyRetention::DeleteAfterRead)
+}
+
+/// The first value of a text field.
+fn field<'a>(form: &'a Form, name: &str) -> Option<&'a str> {
+    form.fields
+        .0
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+fn failure_message(lang: &'static Language, f: &Failure) -> String {
+    let t = |key, fallback| i18n::text(lang, key, fallback);
+    match f {
+        Failure::Receipt(ReceiptError::Words(WordsError::WordCount(n))) => t(
+            "err_receipt_count",
+            "A receipt has 12 words; you typed {n}.",
+        )
+        .replace("{n}", &n.to_string()),
+        Failure::Receipt(ReceiptError::Words(WordsError::UnknownWord { position, .. })) => t(
+            "err_receipt_word",
+            "Word {n} is not a receipt word. Check its spelling.",
+        )
+        .replace("{n}", &position.to_string()),
+        Failure::Receipt(ReceiptError::Checksum) => t(
+            "err_receipt_checksum",
+            "These words are not a valid receipt: one word is wrong.",
+        ),
+        Failure::NoMailbox => t("err_mailbox", "No mailbox opens with these words."),
+        Failure::Empty => t(
+            "err_followup_empty",
+            "The message is empty. Write something or attach a file.",
+        ),
+        Failure::TooLong => t("err_too_long", "This text is too long."),
+        Failure::TooLarge => t(
+            "err_too_large",
+            "Everything together is too large for the server.",
+        ),
+        Failure::Busy => t(
+            "err_busy",
+            "The server is busy. Wait a minute, then try again.",
+        ),
+        Failure::Malformed | Failure::Internal(_) => t(
+            "err_server",
+            "The server refused the request. Try again later.",
+        ),
+    }
+}
+
+/// The words form again, with the error, in the witness's language.
+fn failure_page(page: &Page, lang: &'static Language, f: Failure) -> HttpResponse {
+    let status = match &f {
+        Failure::Receipt(_) | Failure::Empty | Failure::TooLong | Failure::Malformed => {
+            StatusCode::BAD_REQUEST
+        }
+        Failure::NoMailbox => StatusCode::UNAUTHORIZED,
+        Failure::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Failure::Busy => StatusCode::SERVICE_UNAVAILABLE,
+        Failure::Internal(e) => {
+            tracing::error!(code = e.code(), cause = ?e, "a no-JavaScript mailbox request failed");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    };
+    let error = failure_message(lang, &f);
+    page.render(status, "followup.html", &[("error", Value::String(error))])
+}
