@@ -4,6 +4,7 @@
 //! three and runs every test. Without them this test prints a loud SKIPPED line and passes,
 //! unless `TIPSEAL_BROWSER_TESTS=require`, when it fails with the command to run.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -53,13 +54,18 @@ fn witness_page_in_chromium() {
                  npm ci --prefix tests/browser)"
             );
         }
-        eprintln!(
-            "\n\
-             ************************************************************************\n\
-             * SKIPPED: browser tests (tests/browser/) did not run: missing {what}\n\
-             * Run them with:  bash scripts/test-all.sh   (installs Chromium from\n\
-             * Debian, playwright-core from npm, then runs every test)\n\
-             ************************************************************************\n"
+        // Written straight to stderr (not eprintln!, which the test harness captures and
+        // hides for a passing test): the skip must be seen.
+        let _ = std::io::stderr().write_all(
+            format!(
+                "\n\
+                 ************************************************************************\n\
+                 * SKIPPED: browser tests (tests/browser/) did not run: missing {what}\n\
+                 * Run them with:  bash scripts/test-all.sh   (installs Chromium from\n\
+                 * Debian, playwright-core from npm, then runs every test)\n\
+                 ************************************************************************\n"
+            )
+            .as_bytes(),
         );
         return;
     }
@@ -67,6 +73,7 @@ fn witness_page_in_chromium() {
     let out = Command::new("node")
         .arg("--test")
         .arg("--test-concurrency=1")
+        .arg("--test-timeout=300000")
         .arg(&browser_dir)
         .current_dir(repo())
         .env("TIPSEAL_BIN", env!("CARGO_BIN_EXE_tipseal"))
@@ -75,7 +82,26 @@ fn witness_page_in_chromium() {
         .expect("node starts");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    // Shown with `cargo test -- --nocapture`, and always on failure.
+    // The whole output shows with `cargo test -- --nocapture`, and always on failure; the
+    // measurements and the totals always (written past the harness's capture).
+    let summary: String = stdout
+        .lines()
+        .filter(|l| {
+            l.starts_with("not ok")
+                || [
+                    "# PAGE WEIGHT",
+                    "# SEAL",
+                    "# NOTE",
+                    "# tests ",
+                    "# pass ",
+                    "# fail ",
+                ]
+                .iter()
+                .any(|p| l.starts_with(p))
+        })
+        .map(|l| format!("browser: {l}\n"))
+        .collect();
+    let _ = std::io::stdout().write_all(summary.as_bytes());
     println!("{stdout}");
     eprintln!("{stderr}");
     assert!(
