@@ -7,6 +7,7 @@ use std::io::Read;
 use std::time::Duration;
 
 use serde::Deserialize;
+use serde_json::json;
 
 use crate::crypto::auth::sign_login;
 use crate::crypto::identity::Identity;
@@ -187,32 +188,15 @@ impl Client {
 
     /// Logs in to a mailbox with the key derived from a receipt.
     pub fn mailbox_login(&self, keys: &ReceiptKeys) -> Result<WitnessSession, CliError> {
-        let req = self
-            .agent
-            .post(&self.url("/mailbox/challenge"))
-            .set("Content-Type", "application/json");
-        let v: serde_json::Value = parse_json(&self.call(req, Some(b"{}"))?)?;
-        let challenge = v["challenge"]
-            .as_str()
-            .and_then(crate::crypto::b64_decode)
-            .and_then(|c| <[u8; 32]>::try_from(c).ok())
-            .ok_or_else(|| CliError::Network("the server sent a malformed challenge".into()))?;
-        let body = serde_json::json!({
-            "mailbox_pk": keys.mailbox_pk_b64(),
-            "challenge": crate::crypto::b64_encode(&challenge),
-            "signature": keys.sign_mailbox_login(&challenge),
-        })
-        .to_string();
-        let req = self
-            .agent
-            .post(&self.url("/mailbox/session"))
-            .set("Content-Type", "application/json");
-        let v: serde_json::Value = parse_json(&self.call(req, Some(body.as_bytes()))?)?;
-        let token = v["token"]
-            .as_str()
-            .ok_or_else(|| CliError::Network("the server sent no token".into()))?;
+        let token = self.challenge_login("/mailbox", json!({}), |challenge| {
+            json!({
+                "mailbox_pk": keys.mailbox_pk_b64(),
+                "challenge": crate::crypto::b64_encode(challenge),
+                "signature": keys.sign_mailbox_login(challenge),
+            })
+        })?;
         Ok(WitnessSession {
-            token: zeroize::Zeroizing::new(token.to_owned()),
+            token: zeroize::Zeroizing::new(token),
         })
     }
 
@@ -238,34 +222,48 @@ impl Client {
 
     /// Logs in with an identity: challenge, signature, token.
     pub fn login(&self, me: &Identity) -> Result<Session, CliError> {
-        let body = serde_json::json!({ "key_id": me.key_id() }).to_string();
-        let req = self
-            .agent
-            .post(&self.url("/auth/challenge"))
-            .set("Content-Type", "application/json");
-        let v: serde_json::Value = parse_json(&self.call(req, Some(body.as_bytes()))?)?;
+        let token =
+            self.challenge_login("/auth", json!({ "key_id": me.key_id() }), |challenge| {
+                json!({
+                    "key_id": me.key_id(),
+                    "challenge": crate::crypto::b64_encode(challenge),
+                    "signature": sign_login(me, challenge),
+                })
+            })?;
+        Ok(Session { token })
+    }
+
+    /// The login dance both reviewers and witnesses do: ask `{prefix}/challenge`, sign
+    /// it, trade the signature at `{prefix}/session` for a token.
+    fn challenge_login(
+        &self,
+        prefix: &str,
+        ask: serde_json::Value,
+        answer: impl FnOnce(&[u8; 32]) -> serde_json::Value,
+    ) -> Result<String, CliError> {
+        let v = self.post_json(&format!("{prefix}/challenge"), &ask)?;
         let challenge = v["challenge"]
             .as_str()
             .and_then(crate::crypto::b64_decode)
             .and_then(|c| <[u8; 32]>::try_from(c).ok())
             .ok_or_else(|| CliError::Network("the server sent a malformed challenge".into()))?;
-        let body = serde_json::json!({
-            "key_id": me.key_id(),
-            "challenge": crate::crypto::b64_encode(&challenge),
-            "signature": sign_login(me, &challenge),
-        })
-        .to_string();
+        let v = self.post_json(&format!("{prefix}/session"), &answer(&challenge))?;
+        v["token"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| CliError::Network("the server sent no token".into()))
+    }
+
+    fn post_json(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, CliError> {
         let req = self
             .agent
-            .post(&self.url("/auth/session"))
+            .post(&self.url(path))
             .set("Content-Type", "application/json");
-        let v: serde_json::Value = parse_json(&self.call(req, Some(body.as_bytes()))?)?;
-        let token = v["token"]
-            .as_str()
-            .ok_or_else(|| CliError::Network("the server sent no token".into()))?;
-        Ok(Session {
-            token: token.to_owned(),
-        })
+        parse_json(&self.call(req, Some(body.to_string().as_bytes()))?)
     }
 
     fn authed(&self, req: ureq::Request, s: &Session) -> ureq::Request {

@@ -95,7 +95,9 @@ pub async fn logout(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
     HttpResponse::NoContent().finish()
 }
 
-fn bearer(req: &HttpRequest) -> Option<TokenHash> {
+/// The hash of the `Authorization: Bearer` token, if the header holds one. Reviewer and
+/// witness sessions share the header format, never the session table.
+pub(super) fn bearer(req: &HttpRequest) -> Option<TokenHash> {
     let value = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)?

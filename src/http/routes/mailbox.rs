@@ -14,7 +14,8 @@ use serde::Deserialize;
 use super::super::body::read_body;
 use super::super::sessions::{CHALLENGE_TTL, WITNESS_IDLE};
 use super::super::{ApiError, AppState};
-use crate::crypto::auth::{SessionToken, TokenHash};
+use super::auth::bearer;
+use crate::crypto::auth::SessionToken;
 use crate::crypto::receipt::{MailboxPublicKey, ReceiptKeys};
 use crate::crypto::{b64_decode, b64_encode};
 use crate::domain::bundle;
@@ -171,15 +172,6 @@ pub async fn logout(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
         state.witnesses.end(&hash);
     }
     HttpResponse::NoContent().finish()
-}
-
-fn bearer(req: &HttpRequest) -> Option<TokenHash> {
-    let value = req
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    TokenHash::of(value.strip_prefix("Bearer ")?)
 }
 
 /// A request from a witness logged in to the mailbox of this tip. Looked up only in the
