@@ -54,6 +54,18 @@ fn below_the_floor_submissions_get_507_and_nothing_is_stored_while_reading_goes_
     let tip = raw_http(server.addr, None, &post_tip_request(&tip_body, None));
     assert_507(&tip, "a tip");
     assert_507(&create_upload(&server, 16_553), "a new upload");
+    let form = multipart_body(&[("narrative", "sent without JavaScript")], &[]);
+    let page = post_form(&server, "/ko/submit", &form);
+    assert_eq!(
+        page.status,
+        507,
+        "the no-JavaScript form: {}",
+        String::from_utf8_lossy(&page.body)
+    );
+    assert!(
+        String::from_utf8_lossy(&page.body).contains("lang=\"ko\""),
+        "the witness is answered with a page in their language"
+    );
     let followup = tipseal([
         OsStr::new("followup"),
         OsStr::new("--server"),

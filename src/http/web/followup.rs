@@ -55,7 +55,10 @@ impl From<ApiError> for Failure {
     fn from(e: ApiError) -> Self {
         match e {
             ApiError::Unauthorized => Failure::NoMailbox,
-            ApiError::Busy | ApiError::NotAccepting => Failure::Busy,
+            // A full disk is, to a witness, the same as a busy server: try again later.
+            ApiError::Busy | ApiError::NotAccepting | ApiError::InsufficientStorage => {
+                Failure::Busy
+            }
             other => Failure::Internal(other),
         }
     }

@@ -42,6 +42,8 @@ enum Failure {
     Timeout,
     /// Busy or not accepting: 503.
     Busy,
+    /// Below the disk floor: 507 (the witness is told to try later, like when busy).
+    NoSpace,
     /// A broken request: 400.
     Malformed,
     /// Our fault: 500 (the cause is logged, without request data).
@@ -164,6 +166,7 @@ async fn accept(
         .await
         .map_err(|e| match e {
             ApiError::Busy | ApiError::NotAccepting => Failure::Busy,
+            ApiError::InsufficientStorage => Failure::NoSpace,
             other => Failure::Internal(other),
         })?;
     Ok((stored.id.to_string(), receipt))
@@ -211,6 +214,14 @@ fn failure_page(page: &Page, lang: &'static Language, f: Failure) -> HttpRespons
                 "The server is busy. Wait a minute, then try again.",
             ),
         ),
+        Failure::NoSpace => (
+            StatusCode::INSUFFICIENT_STORAGE,
+            "error.html",
+            t(
+                "err_busy",
+                "The server is busy. Wait a minute, then try again.",
+            ),
+        ),
         Failure::Malformed => (
             StatusCode::BAD_REQUEST,
             "error.html",
@@ -239,7 +250,7 @@ fn failure_page(page: &Page, lang: &'static Language, f: Failure) -> HttpRespons
             header::HeaderValue::from_static("close"),
         );
     }
-    if matches!(f, Failure::Busy) {
+    if matches!(f, Failure::Busy | Failure::NoSpace) {
         res.headers_mut()
             .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
     }
