@@ -142,7 +142,13 @@ const LANGS: [(&str, &str, &str); 7] = [
 #[test]
 fn the_templates_render_in_every_language() {
     let mut env = minijinja::Environment::new();
-    for name in ["form.html", "receipt.html", "error.html"] {
+    for name in [
+        "base.html",
+        "form.html",
+        "receipt.html",
+        "error.html",
+        "followup.html",
+    ] {
         let src = std::fs::read_to_string(repo().join("web/templates").join(name)).unwrap();
         env.add_template_owned(name.to_owned(), src).unwrap();
     }

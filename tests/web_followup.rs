@@ -224,13 +224,17 @@ fn a_wrong_word_gets_the_checksum_message_in_the_page_language() {
             &[("action", "open"), ("words", &words.join(" "))],
             &[],
         );
-        let page = body_text(&resp);
-        if page.contains(&checksum_msg) {
-            assert_eq!(resp.status, 400);
-            assert_page_language(&resp, "ru", "ltr");
-            caught = true;
-            break;
+        // A substituted word passes the 4-bit checksum 1 time in 16: those receipts are
+        // well formed and simply open no mailbox. (The strings JSON block puts every
+        // message in every page, so the status decides, not the text.)
+        if resp.status == 401 {
+            continue;
         }
+        assert_eq!(resp.status, 400, "{candidate}");
+        assert!(body_text(&resp).contains(&checksum_msg));
+        assert_page_language(&resp, "ru", "ltr");
+        caught = true;
+        break;
     }
     assert!(caught, "the checksum caught one of six substituted words");
 

@@ -10,7 +10,8 @@ const WEB = fileURLToPath(new URL('../', import.meta.url));
 const read = (p) => readFileSync(WEB + p, 'utf8');
 const LANGS = { ko: '한국어', ru: 'Русский', zh: '中文', en: 'English', pl: 'Polski', nl: 'Nederlands', ar: 'العربية' };
 const en = JSON.parse(read('i18n/en.json'));
-const TEMPLATES = ['form.html', 'receipt.html', 'error.html', 'followup.html'];
+const PAGES = ['form.html', 'receipt.html', 'error.html', 'followup.html'];
+const TEMPLATES = ['base.html', ...PAGES];
 
 test('there is a strings file for each of the seven languages and nothing else', () => {
   assert.deepEqual(readdirSync(WEB + 'i18n').sort(), Object.keys(LANGS).map((l) => `${l}.json`).sort());
@@ -53,9 +54,10 @@ test('every string the templates use exists', () => {
 });
 
 test('templates: html lang and dir, no inline script or style, no event handlers', () => {
+  assert.match(read('templates/base.html'), /<html lang="\{\{ lang \}\}" dir="\{\{ dir \}\}">/);
+  for (const name of PAGES) assert.match(read(`templates/${name}`), /^\{% extends "base.html" %\}/, name);
   for (const name of TEMPLATES) {
     const src = read(`templates/${name}`);
-    assert.match(src, /<html lang="\{\{ lang \}\}" dir="\{\{ dir \}\}">/, name);
     assert.ok(!/<style/i.test(src), `${name}: <style>`);
     assert.ok(!/\sstyle=/i.test(src), `${name}: style attribute`);
     assert.ok(!/\son[a-z]+=/i.test(src), `${name}: event handler attribute`);

@@ -70,6 +70,13 @@ impl Page {
         extra: &[(&str, Value)],
     ) -> HttpResponse {
         let mut vars = self.vars.clone();
+        // The language switch leads to the same page in another language.
+        let language_page = if template == "followup.html" {
+            "followup"
+        } else {
+            ""
+        };
+        vars.insert("language_page".to_owned(), Value::from(language_page));
         for (k, v) in extra {
             vars.insert((*k).to_owned(), v.clone());
         }
@@ -104,6 +111,10 @@ fn env() -> &'static Environment<'static> {
         let mut env = Environment::new();
         for (name, source) in [
             (
+                "base.html",
+                include_str!("../../../web/templates/base.html"),
+            ),
+            (
                 "form.html",
                 include_str!("../../../web/templates/form.html"),
             ),
@@ -134,7 +145,13 @@ mod tests {
 
     #[test]
     fn every_template_parses() {
-        for name in ["form.html", "receipt.html", "error.html", "followup.html"] {
+        for name in [
+            "base.html",
+            "form.html",
+            "receipt.html",
+            "error.html",
+            "followup.html",
+        ] {
             env().get_template(name).expect(name);
         }
     }
