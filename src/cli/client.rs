@@ -290,15 +290,7 @@ impl Client {
         from: Epoch,
         wraps: &[[u8; 84]],
     ) -> Result<(), CliError> {
-        let body = serde_json::json!({
-            "from_epoch": from.get(),
-            "wraps": wraps.iter().map(|w| crate::crypto::b64_encode(w)).collect::<Vec<_>>(),
-        })
-        .to_string();
-        let req = self
-            .authed(self.agent.put(&self.url(&format!("/tips/{id}/wraps"))), s)
-            .set("Content-Type", "application/json");
-        self.call(req, Some(body.as_bytes())).map(|_| ())
+        self.put_wraps(s, &format!("/tips/{id}/wraps"), from, wraps)
     }
 
     /// Replaces the wraps of the reviewers' copy of one conversation entry.
@@ -310,17 +302,23 @@ impl Client {
         from: Epoch,
         wraps: &[[u8; 84]],
     ) -> Result<(), CliError> {
-        let body = serde_json::json!({
+        self.put_wraps(s, &format!("/tips/{id}/thread/{seq}/wraps"), from, wraps)
+    }
+
+    fn put_wraps(
+        &self,
+        s: &Session,
+        path: &str,
+        from: Epoch,
+        wraps: &[[u8; 84]],
+    ) -> Result<(), CliError> {
+        let body = json!({
             "from_epoch": from.get(),
             "wraps": wraps.iter().map(|w| crate::crypto::b64_encode(w)).collect::<Vec<_>>(),
         })
         .to_string();
         let req = self
-            .authed(
-                self.agent
-                    .put(&self.url(&format!("/tips/{id}/thread/{seq}/wraps"))),
-                s,
-            )
+            .authed(self.agent.put(&self.url(path)), s)
             .set("Content-Type", "application/json");
         self.call(req, Some(body.as_bytes())).map(|_| ())
     }

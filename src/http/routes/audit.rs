@@ -21,7 +21,8 @@ pub async fn list(
     state: web::Data<AppState>,
     q: web::Query<Query>,
 ) -> Result<HttpResponse, ApiError> {
-    tracing::info!(key_id = %admin.0.key_id, "audit chain read");
+    let reader = admin.0.key_id;
+    tracing::info!(key_id = %reader, "audit chain read");
     let store = state.store.clone();
     let after = q.after;
     let entries = super::blocking(move || Ok(store.audit_entries(after, PAGE)?)).await?;

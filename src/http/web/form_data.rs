@@ -13,6 +13,8 @@ use actix_web::{web, HttpRequest};
 use futures_util::StreamExt;
 use zeroize::{Zeroize, Zeroizing};
 
+use crate::crypto::bundle_seal::Attachment;
+use crate::domain::metadata;
 use crate::domain::tip::{FileName, MediaType, MAX_ATTACHMENTS, MAX_FORM_FIELDS};
 
 /// Longest field name accepted (`minders.31.name_or_alias` is 24).
@@ -52,6 +54,26 @@ pub(super) struct File {
     pub media_type: MediaType,
     /// Its bytes.
     pub bytes: Zeroizing<Vec<u8>>,
+}
+
+impl File {
+    /// The same file with image metadata (EXIF, GPS, text chunks) removed, as the
+    /// browser does on the JavaScript path.
+    pub fn without_metadata(mut self) -> Self {
+        if let std::borrow::Cow::Owned(clean) = metadata::strip(&self.bytes) {
+            self.bytes = Zeroizing::new(clean);
+        }
+        self
+    }
+
+    /// A view of it for sealing.
+    pub fn as_attachment(&self) -> Attachment<'_> {
+        Attachment {
+            name: self.name.clone(),
+            media_type: self.media_type.clone(),
+            bytes: &self.bytes,
+        }
+    }
 }
 
 /// The whole form.

@@ -15,7 +15,6 @@ use crate::crypto::receipt::ReceiptKeys;
 use crate::crypto::{ct_eq, hash32, CryptoError};
 use crate::domain::bundle;
 use crate::domain::envelope::{Flags, Kind};
-use crate::domain::metadata;
 use crate::domain::tip::conversation::{Followup, Reply};
 use crate::domain::tip::{AttachmentMeta, LongText};
 
@@ -113,23 +112,8 @@ pub(super) fn seal_followup(
         return Err(SealError::Empty);
     }
     let message = LongText::parse(message.to_owned()).map_err(|_| SealError::Refused)?;
-    let files: Vec<File> = files
-        .into_iter()
-        .map(|mut f| {
-            if let std::borrow::Cow::Owned(clean) = metadata::strip(&f.bytes) {
-                f.bytes = Zeroizing::new(clean);
-            }
-            f
-        })
-        .collect();
-    let attachments: Vec<Attachment<'_>> = files
-        .iter()
-        .map(|f| Attachment {
-            name: f.name.clone(),
-            media_type: f.media_type.clone(),
-            bytes: &f.bytes,
-        })
-        .collect();
+    let files: Vec<File> = files.into_iter().map(File::without_metadata).collect();
+    let attachments: Vec<Attachment<'_>> = files.iter().map(File::as_attachment).collect();
     let followup =
         Followup::new(message, attachment_metas(&attachments)).map_err(|_| SealError::Refused)?;
     let json = Zeroizing::new(followup.to_json());

@@ -13,9 +13,8 @@ use actix_web::http::header;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::Value;
-use zeroize::Zeroizing;
 
-use super::form_data::{self, ReadError};
+use super::form_data::{self, File, ReadError};
 use super::i18n::{self, Language};
 use super::render::Page;
 use crate::crypto::bundle_seal::{seal_bundle, Attachment};
@@ -23,7 +22,7 @@ use crate::crypto::receipt::{MailboxPublicKey, Receipt};
 use crate::domain::envelope::Flags;
 use crate::domain::receipt::WordList;
 use crate::domain::tip::{FormProblem, ReplyTo, TipDocument};
-use crate::domain::{metadata, DomainError};
+use crate::domain::DomainError;
 use crate::http::intake::{self, Sealer, Submission};
 use crate::http::{ApiError, AppState};
 
@@ -127,23 +126,8 @@ async fn accept(
     let mailbox = MailboxPublicKey::from_b64(&keys.mailbox_pk_b64());
     drop(keys);
     let bundle = web::block(move || {
-        let files: Vec<_> = files
-            .into_iter()
-            .map(|mut f| {
-                if let std::borrow::Cow::Owned(clean) = metadata::strip(&f.bytes) {
-                    f.bytes = Zeroizing::new(clean);
-                }
-                f
-            })
-            .collect();
-        let attachments: Vec<Attachment<'_>> = files
-            .iter()
-            .map(|f| Attachment {
-                name: f.name.clone(),
-                media_type: f.media_type.clone(),
-                bytes: &f.bytes,
-            })
-            .collect();
+        let files: Vec<_> = files.into_iter().map(File::without_metadata).collect();
+        let attachments: Vec<Attachment<'_>> = files.iter().map(File::as_attachment).collect();
         seal_bundle(
             &keyring,
             doc,
