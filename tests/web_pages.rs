@@ -193,10 +193,21 @@ fn an_empty_or_invalid_form_comes_back_in_the_witness_language_with_400() {
         assert_page_language(&resp, lang, if lang == "ar" { "rtl" } else { "ltr" });
         assert_witness_headers(&resp, "an error page");
         let page = String::from_utf8_lossy(&resp.body);
-        assert!(
-            !page.contains("last spring") && !page.contains("forty-ish-9x"),
-            "input echoed"
-        );
+        // The error message never echoes input; the witness's own value comes back only
+        // inside its own field, for them to correct.
+        let alert = page
+            .split("role=\"alert\"")
+            .nth(1)
+            .and_then(|rest| rest.split("</div>").next())
+            .unwrap_or("");
+        for typed in ["last spring", "forty-ish-9x"] {
+            assert!(!alert.contains(typed), "the error message echoes input");
+            assert!(
+                page.matches(typed).count() <= 1
+                    && (!page.contains(typed) || page.contains(&format!("value=\"{typed}\""))),
+                "input outside its own field"
+            );
+        }
     }
     assert!(review_ids(&server.url, &team.reviewer_key).is_empty());
     let unknown = post_form(
@@ -220,4 +231,62 @@ fn a_form_over_the_body_cap_gets_a_413_page_in_the_witness_language() {
     assert_eq!(resp.status, 413);
     assert_page_language(&resp, "pl", "ltr");
     assert_witness_headers(&resp, "the 413 page");
+}
+
+#[test]
+fn after_a_correctable_error_the_no_javascript_form_comes_back_with_what_the_witness_typed() {
+    let team = setup_team();
+    let server = team.spawn_server(&[]);
+    let narrative = "Они работают по 14 часов <b>&</b> без выходных";
+    let form = multipart_body(
+        &[
+            ("narrative", narrative),
+            ("worksite.name", "Участок № 7"),
+            ("worksite.sector", "logging"),
+            ("worksite.observed_from", "2024-13"),
+            ("workers.passports_held_by_others", "yes"),
+            ("minders.0.actions", "escorts_workers"),
+        ],
+        &[],
+    );
+    let resp = post_form(&server, "/ru/submit", &form);
+    assert_eq!(resp.status, 400, "a month 13 is refused");
+    assert_witness_headers(&resp, "the form after an error");
+    let page = String::from_utf8_lossy(&resp.body);
+    assert!(
+        page.contains(
+            "Они работают по 14 часов &lt;b&gt;&amp;&lt;&#x2f;b&gt; без выходных</textarea>"
+        ),
+        "the narrative comes back, escaped"
+    );
+    assert!(
+        page.contains(r#"value="Участок № 7""#),
+        "the site name comes back"
+    );
+    assert!(
+        page.contains(r#"value="2024-13""#),
+        "the field to correct keeps its text"
+    );
+    assert!(
+        page.contains(r#"<option value="logging" selected>"#),
+        "the sector stays chosen"
+    );
+    assert!(
+        page.contains(r#"name="workers.passports_held_by_others" value="yes" checked>"#),
+        "the yes/no answer stays"
+    );
+    assert!(
+        page.contains(r#"name="minders.0.actions" value="escorts_workers" checked>"#),
+        "the ticked box stays ticked"
+    );
+    assert!(
+        review_ids(&server.url, &team.reviewer_key).is_empty(),
+        "nothing stored"
+    );
+
+    // A fresh form carries none of it.
+    let fresh = server.get("/ru/");
+    let fresh = String::from_utf8_lossy(&fresh.body);
+    assert!(!fresh.contains("Участок"));
+    assert!(!fresh.contains(" selected>"));
 }

@@ -55,6 +55,9 @@ impl Page {
             "onion": settings.onion.unwrap_or_default(),
             "exit_url": settings.exit_url,
             "max_body_bytes": max_body_bytes,
+            // The form's own values: empty except when it comes back after an error.
+            "values": {},
+            "checked": [],
         });
         let Value::Object(vars) = vars else {
             unreachable!("json! of an object literal is an object")

@@ -26,11 +26,35 @@ use crate::domain::DomainError;
 use crate::http::intake::{self, Sealer, Submission};
 use crate::http::{ApiError, AppState};
 
+/// What the witness typed, to put back into the form after a correctable error.
+/// Files are not kept: a browser cannot be given a file back.
+#[derive(Debug, Default)]
+struct Refill {
+    /// Single-valued fields by name.
+    values: serde_json::Map<String, Value>,
+    /// Checked boxes, as `name=value`.
+    checked: Vec<String>,
+}
+
+impl Refill {
+    fn of(fields: &[(String, String)]) -> Self {
+        let mut r = Refill::default();
+        for (name, value) in fields {
+            if name.ends_with(".actions") {
+                r.checked.push(format!("{name}={value}"));
+            } else {
+                r.values.insert(name.clone(), Value::String(value.clone()));
+            }
+        }
+        r
+    }
+}
+
 /// Why a submission failed, as the witness will be told.
 #[derive(Debug)]
 enum Failure {
     /// A field the witness can correct: the form again.
-    Field(FormProblem),
+    Field(FormProblem, Refill),
     /// Nothing to send: the form again.
     Empty,
     /// More than 32 files: the form again.
@@ -110,7 +134,7 @@ async fn accept(
             ReadError::Malformed => Failure::Malformed,
         })?;
     let doc = TipDocument::from_form(&form.fields.0).map_err(|e| match e {
-        DomainError::Form(p) => Failure::Field(p),
+        DomainError::Form(p) => Failure::Field(p, Refill::of(&form.fields.0)),
         _ => Failure::Malformed,
     })?;
     if !doc.has_content() && form.files.is_empty() {
@@ -159,7 +183,7 @@ async fn accept(
 fn failure_page(page: &Page, lang: &'static Language, f: Failure) -> HttpResponse {
     let t = |key, fallback| Value::String(i18n::text(lang, key, fallback));
     let (status, template, error) = match &f {
-        Failure::Field(p) => (
+        Failure::Field(p, _) => (
             StatusCode::BAD_REQUEST,
             "form.html",
             field_message(lang, *p),
@@ -226,7 +250,13 @@ fn failure_page(page: &Page, lang: &'static Language, f: Failure) -> HttpRespons
             )
         }
     };
-    let mut res = page.render(status, template, &[("error", error)]);
+    let mut extra = vec![("error", error)];
+    if let Failure::Field(_, refill) = &f {
+        // The witness corrects one field, not the whole report.
+        extra.push(("values", Value::Object(refill.values.clone())));
+        extra.push(("checked", Value::from(refill.checked.clone())));
+    }
+    let mut res = page.render(status, template, &extra);
     if matches!(f, Failure::TooLarge | Failure::Timeout) {
         // The unread rest of the body would keep the connection busy: close it.
         res.headers_mut().insert(
