@@ -73,17 +73,12 @@ pub struct Identity {
 impl Identity {
     /// A fresh identity with random keys.
     pub fn generate(name: PersonName) -> Self {
-        let (sign_pk, sign_sk) = sign::gen_keypair();
-        let (box_pk, box_sk) = box_::gen_keypair();
-        let id = key_id(&sign_pk.0, &box_pk.0);
-        Self {
-            name,
-            id,
-            sign_pk,
-            sign_sk,
-            box_pk,
-            box_sk,
-        }
+        let seed = Zeroizing::new(super::random_bytes::<SECRET_LEN>());
+        let box_secret = Zeroizing::new(super::random_bytes::<SECRET_LEN>());
+        // Any 32 bytes are a valid Ed25519 seed and X25519 secret (libsodium's own
+        // keypair generators draw exactly that), so this cannot fail.
+        Self::from_secrets(name, &seed[..], &box_secret[..])
+            .expect("32 random bytes are a valid seed and secret key")
     }
 
     /// Rebuilds an identity from its Ed25519 seed and X25519 secret (as in a key file).

@@ -12,6 +12,14 @@ use futures_util::StreamExt;
 
 use super::error::ApiError;
 
+/// The body length the client declared, if it sent a well-formed `Content-Length`.
+pub(crate) fn declared_length(req: &HttpRequest) -> Option<u64> {
+    req.headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+}
+
 /// Reads the whole body, or fails with 413/408/400.
 pub async fn read_body(
     req: &HttpRequest,
@@ -19,11 +27,7 @@ pub async fn read_body(
     limit: usize,
     timeout: Duration,
 ) -> Result<web::Bytes, ApiError> {
-    let declared = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared = declared_length(req);
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ApiError::TooLarge);
     }

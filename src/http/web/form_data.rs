@@ -92,11 +92,7 @@ pub(super) async fn read(
     limit: usize,
     timeout: Duration,
 ) -> Result<Form, ReadError> {
-    let declared = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared = crate::http::body::declared_length(req);
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ReadError::TooLarge);
     }
