@@ -1,0 +1,3 @@
+//! Attacks: see `main.rs`.
+#[allow(unused_imports)]
+use super::common;

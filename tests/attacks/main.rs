@@ -1,0 +1,17 @@
+//! The attack suite: one test per attack that once broke a promise (issue 7), each
+//! against the real server (a child process on port 0 with small limits), with bounded
+//! counts and time, on loopback only. Every test asserts that legitimate witnesses and
+//! reviewers keep succeeding while the attack runs, not only that the attack is refused.
+//!
+//! - `keyring`: forged, rolled-back and expired keyrings against the clients and server
+//! - `bodies`: slow and held bodies, abandoned and duplicated uploads, oversized tips
+//! - `floods`: challenge, login and session floods; the rate limiter's budgets
+//! - `privacy`: replayed submissions, metadata that fails to parse, what the disk and log keep
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod bodies;
+mod floods;
+mod keyring;
+mod privacy;
