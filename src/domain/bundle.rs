@@ -309,7 +309,7 @@ mod tests {
         let tip = env(Kind::Tip, 1, Flags::NONE);
         let att = env(Kind::Attachment, 1, Flags::NONE);
         let mut parts: Vec<&[u8]> = vec![&tip];
-        parts.extend(std::iter::repeat(&att[..]).take(MAX_PARTS - 1));
+        parts.extend(std::iter::repeat_n(&att[..], MAX_PARTS - 1));
         assert_eq!(parse(&encode(&parts)).unwrap().parts().len(), MAX_PARTS);
         let mut too_many = encode(&parts);
         too_many[5] = 34;

@@ -205,7 +205,7 @@ pub fn candidates(text: &str) -> Result<Vec<(WordList, [u16; WORDS])>, WordsErro
         }
         match first_unknown {
             None => found.push((list, indices)),
-            Some(pos) if best.map_or(true, |(k, _, _)| known > k) => {
+            Some(pos) if best.is_none_or(|(k, _, _)| known > k) => {
                 best = Some((known, list, pos));
             }
             Some(_) => {}
@@ -295,7 +295,7 @@ fn compose(s: &str) -> String {
             }
             // LV + T → LVT syllable.
             if (S_BASE..S_BASE + 11172).contains(&l)
-                && (l - S_BASE) % T_COUNT == 0
+                && (l - S_BASE).is_multiple_of(T_COUNT)
                 && (T_BASE + 1..T_BASE + T_COUNT).contains(&cp)
             {
                 *out.last_mut().expect("non-empty") =
