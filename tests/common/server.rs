@@ -161,6 +161,16 @@ impl ServerGuard {
     pub fn get(&self, path: &str) -> HttpResponse {
         raw_http(self.addr, None, &request("GET", path, &[], &[]))
     }
+
+    /// `POST path` with a JSON body over a fresh connection.
+    pub fn post_json(&self, path: &str, body: &str) -> HttpResponse {
+        let headers = [("Content-Type", "application/json")];
+        raw_http(
+            self.addr,
+            None,
+            &request("POST", path, &headers, body.as_bytes()),
+        )
+    }
 }
 
 impl Drop for ServerGuard {
