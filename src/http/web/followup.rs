@@ -264,9 +264,17 @@ fn failure_page(page: &Page, lang: &'static Language, f: Failure) -> HttpRespons
         }
         Failure::NoMailbox => StatusCode::UNAUTHORIZED,
         Failure::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        Failure::Busy => StatusCode::SERVICE_UNAVAILABLE,
+        Failure::Busy => {
+            crate::http::refusal_log::note("busy");
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         Failure::Internal(e) => {
-            tracing::error!(code = e.code(), cause = ?e, "a no-JavaScript mailbox request failed");
+            if e.is_fault() {
+                tracing::error!(code = e.code(), cause = ?e, "a no-JavaScript mailbox request failed");
+            } else {
+                // Not a fault (say, a conflict): summarised, not a line per witness.
+                crate::http::refusal_log::note(e.code());
+            }
             StatusCode::INTERNAL_SERVER_ERROR
         }
     };

@@ -239,7 +239,12 @@ fn failure_page(page: &Page, lang: &'static Language, f: Failure) -> HttpRespons
             ),
         ),
         Failure::Internal(e) => {
-            tracing::error!(code = e.code(), cause = ?e, "a no-JavaScript submission failed");
+            if e.is_fault() {
+                tracing::error!(code = e.code(), cause = ?e, "a no-JavaScript submission failed");
+            } else {
+                // Not a fault (say, a conflict): summarised, not a line per witness.
+                crate::http::refusal_log::note(e.code());
+            }
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "error.html",
@@ -265,6 +270,11 @@ fn failure_page(page: &Page, lang: &'static Language, f: Failure) -> HttpRespons
         );
     }
     if matches!(f, Failure::Busy | Failure::NoSpace) {
+        let code = match f {
+            Failure::NoSpace => "insufficient_storage",
+            _ => "busy",
+        };
+        crate::http::refusal_log::note(code);
         res.headers_mut()
             .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
     }
