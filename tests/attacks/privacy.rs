@@ -284,3 +284,91 @@ fn a_flood_of_refusals_is_a_warning_summary_not_errors() {
         "{log}"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Finding 10: metadata removal fails closed on the no-JavaScript path.
+
+/// The witness's form with one photo, in `lang`.
+fn form_with_photo(lang: &str, photo: &[u8], keep_metadata: bool) -> Vec<u8> {
+    let mut fields = vec![
+        ("language", lang),
+        (
+            "narrative",
+            "the minders took our passports — unique-narrative-5c2e",
+        ),
+    ];
+    if keep_metadata {
+        fields.push(("keep_metadata", "all"));
+    }
+    multipart_body(&fields, &[("attachments", "site.jpg", "image/jpeg", photo)])
+}
+
+/// The refusal sentence in `lang`, as `web/i18n/<lang>.json` has it.
+fn metadata_refusal_in(lang: &str) -> String {
+    let path = format!("{}/web/i18n/{lang}.json", env!("CARGO_MANIFEST_DIR"));
+    let strings = read_json(std::path::Path::new(&path));
+    strings["err_metadata_unparsed"]
+        .as_str()
+        .expect("every language has err_metadata_unparsed")
+        .to_owned()
+}
+
+#[test]
+fn a_truncated_jpeg_with_gps_is_refused_not_stored() {
+    let team = setup_team();
+    let server = team.spawn_server(&[]);
+    let (with_gps, clean) = jpeg_with_exif();
+    assert!(contains(&with_gps, b"GPSLatitude"));
+    let truncated = with_gps[..with_gps.len() - 5].to_vec();
+    // "A padding byte": one junk byte between APP0 and the Exif segment. (Decoders skip
+    // it and show the photo; a lenient stripper lost its way and kept the Exif.)
+    let app0_end = 4 + usize::from(u16::from_be_bytes([with_gps[4], with_gps[5]]));
+    let mut padded = with_gps.clone();
+    padded.insert(app0_end, 0x00);
+
+    for (lang, photo) in [("ko", &truncated), ("ru", &padded), ("ar", &truncated)] {
+        let resp = post_form(
+            &server,
+            &format!("/{lang}/submit"),
+            &form_with_photo(lang, photo, false),
+        );
+        assert_eq!(resp.status, 400, "{lang}: the form again, refused");
+        assert_page_language(&resp, lang, if lang == "ar" { "rtl" } else { "ltr" });
+        let page = String::from_utf8_lossy(&resp.body);
+        assert!(
+            page.contains(&metadata_refusal_in(lang)),
+            "{lang}: the refusal is in the witness's language"
+        );
+        assert!(
+            page.contains("unique-narrative-5c2e"),
+            "{lang}: what the witness wrote is kept in the form"
+        );
+    }
+    assert!(
+        review_ids(&server.url, &team.reviewer_key).is_empty(),
+        "nothing was stored"
+    );
+    assert!(grep_dir(&server.data_dir, b"GPSLatitude").is_empty());
+
+    // A legitimate photo still goes through and reaches the reviewer without metadata.
+    let ok = post_form(
+        &server,
+        "/en/submit",
+        &form_with_photo("en", &with_gps, false),
+    );
+    assert_eq!(ok.status, 200, "{}", String::from_utf8_lossy(&ok.body));
+    let ids = review_ids(&server.url, &team.reviewer_key);
+    assert_eq!(ids.len(), 1);
+    let saved = tempfile::TempDir::new().unwrap();
+    review_show(&server.url, &team.reviewer_key, &ids[0], Some(saved.path()));
+    assert_eq!(std::fs::read(saved.path().join("site.jpg")).unwrap(), clean);
+
+    // A witness who ticks "keep hidden information" sends the file as it is: their choice.
+    let kept = post_form(
+        &server,
+        "/en/submit",
+        &form_with_photo("en", &truncated, true),
+    );
+    assert_eq!(kept.status, 200);
+    assert_eq!(review_ids(&server.url, &team.reviewer_key).len(), 2);
+}
