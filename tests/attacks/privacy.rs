@@ -260,6 +260,12 @@ fn a_flood_of_refusals_is_a_warning_summary_not_errors() {
         "the reviewer's listings all succeed"
     );
     assert!(started.elapsed() < Duration::from_secs(30));
+    let peak = full.peak_rss_kib();
+    eprintln!("peak RSS during the refusal flood: {peak} KiB");
+    assert!(
+        peak < 64 * 1024,
+        "peak RSS {peak} KiB during the refusal flood"
+    );
     full.stop();
     let log = full.log_text();
     assert_eq!(error_lines(&log), Vec::<&str>::new(), "{log}");
