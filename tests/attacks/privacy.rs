@@ -304,7 +304,7 @@ fn form_with_photo(lang: &str, photo: &[u8], keep_metadata: bool) -> Vec<u8> {
         ),
     ];
     if keep_metadata {
-        fields.push(("keep_metadata", "all"));
+        fields.push(("keep_all_metadata", "yes"));
     }
     multipart_body(&fields, &[("attachments", "site.jpg", "image/jpeg", photo)])
 }

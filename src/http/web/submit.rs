@@ -150,7 +150,7 @@ async fn accept(
         .fields
         .0
         .iter()
-        .any(|(name, _)| name == "keep_metadata");
+        .any(|(name, _)| name == "keep_all_metadata");
     let files = if keep_metadata {
         files
     } else {
