@@ -53,6 +53,12 @@ pub struct Args {
     /// follow-ups are refused with 507 until space is freed (0 turns the floor off).
     #[arg(long, default_value_t = crate::http::DEFAULT_MIN_FREE_BYTES)]
     min_free_bytes: u64,
+    /// Also write access-log lines for witness routes (the page, submissions, uploads,
+    /// the mailbox). Debugging only: a supervisor such as journald timestamps every
+    /// line, which would time witnesses' requests. Reviewers' and admins' routes are
+    /// always logged.
+    #[arg(long)]
+    log_witness_requests: bool,
 }
 
 /// Runs `tipseal serve`.
@@ -64,6 +70,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
     settings.max_body_bytes = a.max_body_bytes;
     settings.workers = a.workers;
     settings.min_free_bytes = a.min_free_bytes;
+    settings.log_witness_requests = a.log_witness_requests;
     if !(a.exit_url.starts_with("https://") || a.exit_url.starts_with("http://")) {
         return Err(CliError::Usage(
             "--exit-url must be an http:// or https:// URL".into(),

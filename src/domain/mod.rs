@@ -47,4 +47,8 @@ pub enum DomainError {
     /// A witness-page form field that does not parse; never carries the value.
     #[error("the form is not valid: {}", .0.sentence())]
     Form(tip::FormProblem),
+    /// A JPEG or PNG whose structure does not parse whole, so its metadata cannot be
+    /// removed; the text says what is wrong.
+    #[error("the image's hidden metadata cannot be removed: {0}")]
+    Metadata(&'static str),
 }

@@ -115,6 +115,14 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// Whether this is a fault (logged at ERROR): storage failed or something
+    /// unexpected happened. Refusals by design (busy, disk floor, bad input) are not.
+    pub fn is_fault(&self) -> bool {
+        matches!(self, ApiError::Storage(_) | ApiError::Internal(_))
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -139,9 +147,12 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
-        if status.is_server_error() {
+        if self.is_fault() {
             // The cause goes to the log; the request itself never does.
             tracing::error!(code = self.code(), cause = ?self, "request failed");
+        } else if status.is_server_error() {
+            // 503/507 by design: counted and summarised at WARN, never an ERROR.
+            super::refusal_log::note(self.code());
         }
         let mut res = HttpResponse::build(status);
         if matches!(self, ApiError::Busy | ApiError::NotAccepting) {
@@ -182,5 +193,64 @@ mod tests {
             assert_eq!(e.status_code().as_u16(), status, "{e:?}");
             assert!(!e.to_string().is_empty());
         }
+    }
+
+    /// What `error_response` and a refusal summary write to the log, at any level.
+    fn logged_by(errors: &[ApiError]) -> String {
+        #[derive(Clone, Default)]
+        struct Buf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Buf {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buf = Buf::default();
+        let writer = buf.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .without_time()
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            for e in errors {
+                let _ = e.error_response();
+            }
+            super::super::refusal_log::flush();
+        });
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        text
+    }
+
+    #[test]
+    fn a_flood_of_refusals_is_one_warning_and_a_storage_fault_is_an_error() {
+        let flood: Vec<ApiError> = (0..1000)
+            .map(|i| match i % 3 {
+                0 => ApiError::Busy,
+                1 => ApiError::NotAccepting,
+                _ => ApiError::InsufficientStorage,
+            })
+            .chain((0..50).map(|_| ApiError::BadRequest("x")))
+            .collect();
+        let log = logged_by(&flood);
+        assert!(!log.contains("ERROR"), "{log}");
+        let warnings: Vec<&str> = log.lines().filter(|l| l.contains("WARN")).collect();
+        assert_eq!(warnings.len(), 3, "one line per code: {log}");
+        assert!(
+            log.contains("refused=334") && log.contains("code=\"busy\""),
+            "{log}"
+        );
+
+        let fault = ApiError::Storage(StorageError::Corrupt("tip record"));
+        let log = logged_by(&[fault, ApiError::Internal("sealing task failed")]);
+        assert_eq!(
+            log.lines().filter(|l| l.contains("ERROR")).count(),
+            2,
+            "{log}"
+        );
+        assert!(!log.contains("WARN"), "{log}");
     }
 }

@@ -86,15 +86,25 @@ pub(crate) async fn store_bundle(state: &AppState, sub: Submission) -> Result<St
             Idempotency {
                 key_hash: keyed_hash32(&store.pepper(), b"tipseal/idempotency/v1", k.as_bytes()),
                 body_hash: hash32(b"tipseal/bundle-hash/v1", &hashed),
+                mailbox: sub
+                    .mailbox
+                    .as_ref()
+                    .map(|pk| pk.peppered_hash(&store.pepper())),
             }
         });
         // A retry is answered first: the first try already used its uploads up (and
-        // registered its mailbox), so checking those again would refuse it.
+        // registered its mailbox), so checking those again would refuse it. It must
+        // carry the first try's mailbox exactly (else 409): a replayed body and key with
+        // another `Tipseal-Mailbox` must not attach the replayer's mailbox to the tip.
         if let Some(outcome) = match &idempotency {
             Some(idem) => store.idempotent_outcome(idem)?,
             None => None,
         } {
-            mailbox::register(&store, &outcome, sub.mailbox.as_ref())?;
+            if matches!(outcome, InsertOutcome::Existing(_)) {
+                // The very mailbox the record holds (or none): a no-op, except after a
+                // crash between the first try's insert and its registration.
+                mailbox::register(&store, &outcome, sub.mailbox.as_ref())?;
+            }
             return Ok(outcome);
         }
         let parsed = bundle::parse(&sub.body)?;

@@ -10,6 +10,7 @@ mod body;
 mod disk;
 mod error;
 mod intake;
+mod refusal_log;
 mod routes;
 mod sessions;
 mod state;
@@ -75,6 +76,9 @@ pub struct ServerSettings {
     /// Free bytes the data directory's filesystem must keep; below it new submissions get
     /// 507 (0: no floor).
     pub min_free_bytes: u64,
+    /// Write access-log lines for witness routes too (default off: a supervisor's
+    /// timestamps on them would time witnesses' requests).
+    pub log_witness_requests: bool,
 }
 
 impl ServerSettings {
@@ -91,6 +95,7 @@ impl ServerSettings {
             web: WebSettings::default(),
             reply_retention: ReplyRetention::Keep,
             min_free_bytes: DEFAULT_MIN_FREE_BYTES,
+            log_witness_requests: false,
         }
     }
 }
@@ -155,6 +160,9 @@ impl Application {
             .map_err(|e| StartError::Bind(settings.listen.clone(), e))?
             .port();
         let web_settings = aweb::Data::new(settings.web.clone());
+        let access_log = aweb::Data::new(access_log::AccessLog {
+            witness_routes: settings.log_witness_requests,
+        });
         let json_limit = MAX_JSON_BYTES;
         let mut server = HttpServer::new(move || {
             App::new()
@@ -172,6 +180,7 @@ impl Application {
                 )
                 .wrap(security_headers())
                 .wrap(from_fn(access_log::log_request))
+                .app_data(access_log.clone())
                 .app_data(web_settings.clone())
                 .configure(routes::configure)
                 .configure(web::configure)
@@ -199,7 +208,10 @@ impl Application {
 
     /// Runs until SIGTERM/SIGINT, then drains in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        // Refusals since the last summary tick.
+        refusal_log::flush();
+        result
     }
 }
 

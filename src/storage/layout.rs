@@ -6,10 +6,14 @@
 //! | `blobs`       | tip id (16) ‖ part u16 BE ‖ chunk u32 BE | ≤ [`CHUNK_LEN`] bytes of header ‖ body |
 //! | `pending`     | tip id (16)                           | empty: an insert is writing chunks  |
 //! | `wraps`       | tip id (16) ‖ part u16 BE             | the part's 84-byte wrap section     |
-//! | `idempotency` | keyed hash of the key (32)            | tip id (16) ‖ body hash (32)        |
+//! | `idempotency` | keyed hash of the key (32)            | tip id (16) ‖ body hash (32) ‖ mailbox (33) |
 //! | `keyring`     | see `keyring.rs`                      | chunks of the keyring JSON          |
 //! | `audit`       | sequence number u64 BE                | the entry (opaque, ≤ 64 KiB)        |
 //! | `meta`        | `schema`, `pepper`, `audit_next`      | u32 BE, 32 bytes, u64 BE            |
+//!
+//! The idempotency value's mailbox is `1 ‖ peppered hash of the mailbox key` registered
+//! with the tip, or `0 ‖ 32 zero bytes` for none. Values from before it existed are 48
+//! bytes (mailbox unknown; see `tips/insert.rs` for how a retry of one is answered).
 //!
 //! Tip record, fixed binary layout, big-endian:
 //!
@@ -154,19 +158,53 @@ pub(super) fn wrap_key(id: TipId, part: u16) -> [u8; 18] {
     part_prefix(id, part)
 }
 
-/// The `idempotency` value: tip id ‖ body hash.
-pub(super) fn idempotency_value(id: TipId, body_hash: &[u8; 32]) -> [u8; 48] {
-    let mut v = [0; 48];
+/// The `idempotency` value: tip id ‖ body hash ‖ mailbox (1 ‖ its peppered hash, or 0 ‖
+/// 32 zero bytes for none). Records written before the mailbox was recorded are 48 bytes.
+pub(super) fn idempotency_value(
+    id: TipId,
+    body_hash: &[u8; 32],
+    mailbox: Option<&[u8; 32]>,
+) -> [u8; 81] {
+    let mut v = [0; 81];
     v[..16].copy_from_slice(id.as_bytes());
-    v[16..].copy_from_slice(body_hash);
+    v[16..48].copy_from_slice(body_hash);
+    if let Some(m) = mailbox {
+        v[48] = 1;
+        v[49..].copy_from_slice(m);
+    }
     v
 }
 
-pub(super) fn parse_idempotency_value(v: &[u8]) -> Result<(TipId, [u8; 32]), StorageError> {
-    if v.len() != 48 {
-        return Err(StorageError::Corrupt("idempotency entry"));
-    }
-    Ok((TipId::from_bytes(array(&v[..16])), array(&v[16..])))
+/// What the first try of a submission recorded about the mailbox it registered.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum RecordedMailbox {
+    /// A record written before mailboxes were recorded (48 bytes): unknown.
+    Unknown,
+    /// The first try registered no mailbox.
+    None,
+    /// The peppered hash of the mailbox key the first try registered.
+    Some([u8; 32]),
+}
+
+/// A stored idempotency record.
+pub(super) struct IdempotencyRecord {
+    pub id: TipId,
+    pub body_hash: [u8; 32],
+    pub mailbox: RecordedMailbox,
+}
+
+pub(super) fn parse_idempotency_value(v: &[u8]) -> Result<IdempotencyRecord, StorageError> {
+    let mailbox = match (v.len(), v.get(48)) {
+        (48, _) => RecordedMailbox::Unknown,
+        (81, Some(0)) if v[49..].iter().all(|&b| b == 0) => RecordedMailbox::None,
+        (81, Some(1)) => RecordedMailbox::Some(array(&v[49..81])),
+        _ => return Err(StorageError::Corrupt("idempotency entry")),
+    };
+    Ok(IdempotencyRecord {
+        id: TipId::from_bytes(array(&v[..16])),
+        body_hash: array(&v[16..48]),
+        mailbox,
+    })
 }
 
 /// The chunks of `header ‖ body`, each at most [`CHUNK_LEN`] bytes, without building the

@@ -3,9 +3,10 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { startServer, launch, reviewShow, reviewList } from './harness.mjs';
+import { startServer, launch, reviewShow, reviewList, waitForReady, waitForReceipt } from './harness.mjs';
 import {
   gpsJpeg, jpegMarkers, GPS_LAT_BYTES, GPS_LON_BYTES, submitWithJs, strings, tag, assertNotContains, watchFileNotes,
+  fillForm,
 } from './fixtures.mjs';
 
 const CASES = {
@@ -165,3 +166,39 @@ for (const [lang, c] of Object.entries(CASES)) {
     }
   });
 }
+
+// Finding 10 on the JS path: a truncated GPS JPEG is refused in the page's language and
+// nothing is sent; ticking "keep hidden information" for it sends it as it is.
+test('JS path: a truncated GPS JPEG is refused, not sent, unless the witness keeps its metadata', async () => {
+  const server = await startServer();
+  const b = await launch({ viewport: { width: 360, height: 800 } });
+  try {
+    const page = b.page;
+    const { withGps } = gpsJpeg();
+    const truncated = withGps.subarray(0, withGps.length - 5);
+    const t = strings('ru');
+    await page.goto(`${server.url}/ru/`);
+    await waitForReady(page);
+    await fillForm(page, { narrative: `truncated photo #${tag()}` }, [
+      { name: 'cut.jpg', mimeType: 'image/jpeg', buffer: truncated },
+    ]);
+    await page.click('#submit');
+    await page.waitForSelector('#form-error:not([hidden])', { timeout: 60_000 });
+    const error = await page.textContent('#form-error');
+    assert.ok(error.includes(t.err_metadata_unparsed), `the refusal is in Russian: ${error}`);
+    assert.ok(error.includes('cut.jpg'), 'the refusal names the file');
+    assert.equal(await page.locator('#receipt').isVisible(), false);
+    assert.equal((await reviewList(server)).length, 0, 'nothing was sent');
+
+    // The witness's explicit choice: keep the hidden information in this file.
+    await page.locator('input[name="keep_metadata"]').check();
+    await page.click('#submit');
+    const reference = await waitForReceipt(page);
+    const shown = await reviewShow(server, reference);
+    const saved = fs.readFileSync(shown.attachments[0].saved_to);
+    assert.ok(saved.equals(truncated), 'sent as it was, by the witness\'s choice');
+  } finally {
+    await b.close();
+    await server.stop();
+  }
+});

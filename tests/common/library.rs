@@ -11,18 +11,49 @@ use super::{raw_http, request, PASSPHRASE};
 /// Seals `n` tip bundles for `tip` (a sample document) exactly as a witness's client
 /// would: fetch the server's keyring, then [`seal_bundles_with_keyring`].
 pub fn seal_bundles(server_url: &str, tip: &Value, n: usize) -> Vec<Vec<u8>> {
+    let keyring = served_keyring(server_url);
+    seal_bundles_with_keyring(&keyring, tip, n)
+}
+
+/// Verifies the keyring file `keyring` (as served), then seals `n` bundles for `tip` to
+/// its current epoch's intake key, each framed as a one-envelope bundle.
+pub fn seal_bundles_with_keyring(keyring: &[u8], tip: &Value, n: usize) -> Vec<Vec<u8>> {
+    let sealed_tip = serde_json::json!({
+        "format": "tipseal/sealed-tip/v1",
+        "tip": tip,
+        "attachments": [],
+    });
+    seal_sealed_tips(keyring, &sealed_tip, n)
+}
+
+/// One sealed bundle for `tip` to the server's current epoch, with the witness's reply
+/// key (`reply_to.box_pk`, base64url) sealed inside, as a client that kept a receipt.
+pub fn seal_bundle_replying_to(server_url: &str, tip: &Value, reply_pk: &str) -> Vec<u8> {
+    let keyring = served_keyring(server_url);
+    let sealed_tip = serde_json::json!({
+        "format": "tipseal/sealed-tip/v1",
+        "tip": tip,
+        "attachments": [],
+        "reply_to": { "box_pk": reply_pk },
+    });
+    seal_sealed_tips(&keyring, &sealed_tip, 1)
+        .pop()
+        .expect("one bundle")
+}
+
+/// The keyring file the server serves.
+fn served_keyring(server_url: &str) -> Vec<u8> {
     let addr: SocketAddr = server_url
         .trim_start_matches("http://")
         .parse()
         .expect("server url is http://IP:PORT");
     let keyring = raw_http(addr, None, &request("GET", "/api/v1/keyring", &[], &[]));
     assert_eq!(keyring.status, 200, "GET /api/v1/keyring");
-    seal_bundles_with_keyring(&keyring.body, tip, n)
+    keyring.body
 }
 
-/// Verifies the keyring file `keyring` (as served), then seals `n` bundles for `tip` to
-/// its current epoch's intake key, each framed as a one-envelope bundle.
-pub fn seal_bundles_with_keyring(keyring: &[u8], tip: &Value, n: usize) -> Vec<Vec<u8>> {
+/// Verifies `keyring`, then seals `n` one-envelope bundles of the sealed-tip document.
+fn seal_sealed_tips(keyring: &[u8], sealed_tip: &Value, n: usize) -> Vec<Vec<u8>> {
     use tipseal::crypto::envelope::seal;
     use tipseal::domain::envelope::{Flags, Kind};
 
@@ -33,12 +64,7 @@ pub fn seal_bundles_with_keyring(keyring: &[u8], tip: &Value, n: usize) -> Vec<V
         tipseal::crypto::keyring::verify_chain(&file, None).expect("the keyring verifies");
     let intake_pk = verified.intake_public_key();
     let epoch = verified.epoch();
-    let plaintext = serde_json::to_vec(&serde_json::json!({
-        "format": "tipseal/sealed-tip/v1",
-        "tip": tip,
-        "attachments": [],
-    }))
-    .expect("tip serialises");
+    let plaintext = serde_json::to_vec(sealed_tip).expect("tip serialises");
     (0..n)
         .map(|_| {
             let envelope =
@@ -167,4 +193,14 @@ pub fn a_wrong_receipt(words: &str) -> String {
         }
     }
     unreachable!("128 of 2048 last words pass the checksum")
+}
+
+/// The public keys a receipt derives, as a witness's client sends them: (mailbox key for
+/// the `Tipseal-Mailbox` header, reply key for the tip's `reply_to.box_pk`), base64url.
+pub fn receipt_public_keys(words: &str) -> (String, String) {
+    tipseal::crypto::init().expect("libsodium initialises");
+    let keys = tipseal::crypto::receipt::Receipt::from_words(words)
+        .expect("a valid receipt")
+        .keys();
+    (keys.mailbox_pk_b64(), keys.reply_pk_b64())
 }

@@ -161,6 +161,27 @@ impl ServerGuard {
     pub fn get(&self, path: &str) -> HttpResponse {
         raw_http(self.addr, None, &request("GET", path, &[], &[]))
     }
+
+    /// The server's peak resident set so far (`VmHWM` in `/proc/<pid>/status`), in KiB.
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .expect("read /proc/<pid>/status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM in /proc/<pid>/status")
+    }
+
+    /// `POST path` with a JSON body over a fresh connection.
+    pub fn post_json(&self, path: &str, body: &str) -> HttpResponse {
+        let headers = [("Content-Type", "application/json")];
+        raw_http(
+            self.addr,
+            None,
+            &request("POST", path, &headers, body.as_bytes()),
+        )
+    }
 }
 
 impl Drop for ServerGuard {

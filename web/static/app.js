@@ -598,8 +598,16 @@ async function main() {
       const note = document.querySelector(`.file-status[data-index="${i}"]`);
       if (!keep.has(i)) {
         const r = stripMetadata(bytes);
-        if (r.type && r.reason && note) note.textContent = t.metadata_unchecked;
-        else if (r.type && note) note.textContent = r.changed ? t.metadata_removed : t.metadata_none;
+        if (r.bytes === null) {
+          // Fail closed: a photo whose metadata cannot be removed is not sent, unless
+          // the witness ticks "keep hidden information" for it.
+          if (note) note.textContent = t.metadata_unchecked;
+          bytes.fill(0);
+          for (const c of cleaned) c.bytes.fill(0);
+          showError(`${t.err_metadata_unparsed} (${f.name})`);
+          return null;
+        }
+        if (r.type && note) note.textContent = r.changed ? t.metadata_removed : t.metadata_none;
         if (r.changed) { bytes.fill(0); bytes = r.bytes; }
       }
       cleaned.push({

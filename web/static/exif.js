@@ -1,16 +1,23 @@
 // Removes identifying metadata from images, by parsing bytes (never re-encoding: the image
-// data stays bit-identical). The same rules as the server's src/domain/metadata.rs:
+// data stays bit-identical). The same rules as the server's src/domain/metadata.rs, checked
+// against the same vectors (tests/vectors/metadata/):
 //   JPEG: drop APP1 (Exif, XMP), APP13 (Photoshop/IPTC) and COM segments; keep everything
 //         else (APP0/JFIF, APP2/ICC, quantisation and Huffman tables, the scan data).
 //   PNG:  drop tEXt, iTXt, zTXt, eXIf and tIME chunks; keep every other chunk.
+//   Both: drop whatever follows the end of the image (EOI / IEND): phones put trailers
+//         and second images there.
 //   Anything else: returned unchanged.
-// A file that does not parse cleanly is returned unchanged with `changed: false` and
-// `reason`, so the page can tell the witness instead of silently sending metadata.
+// Fails closed: a JPEG or PNG that does not parse from start to end (truncated, junk
+// between segments, a length past the end, no EOI/IEND) comes back with `bytes: null`
+// and a `reason`, so the page refuses it unless the witness chose to keep its metadata.
+// JPEG fill bytes (0xFF padding before a marker, ITU T.81 B.1.1.2) are valid and parsed.
 
 const PNG_SIG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const PNG_DROP = new Set(['tEXt', 'iTXt', 'zTXt', 'eXIf', 'tIME']);
+const TRAILER = 'data after the end of the image';
 
-export function isJpeg(b) { return b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff; }
+// SOI alone makes a JPEG: decoders skip junk before a marker and show the image anyway.
+export function isJpeg(b) { return b.length >= 2 && b[0] === 0xff && b[1] === 0xd8; }
 export function isPng(b) { return b.length >= 8 && PNG_SIG.every((v, i) => b[i] === v); }
 
 function concat(parts) {
@@ -20,76 +27,73 @@ function concat(parts) {
   return out;
 }
 
+const isMeta = (m) => m === 0xe1 || m === 0xed || m === 0xfe;
+// Standalone markers (no length): RST0-7 and TEM.
+const isStandalone = (m) => (m >= 0xd0 && m <= 0xd7) || m === 0x01;
+
+// The end of the segment whose marker byte is at m: its length follows the marker.
+function segmentEnd(b, m) {
+  if (m + 3 > b.length) throw new Error('the JPEG ends inside a segment length');
+  const len = (b[m + 1] << 8) | b[m + 2];
+  if (len < 2 || m + 1 + len > b.length) throw new Error('a JPEG segment is longer than the file');
+  return m + 1 + len;
+}
+
 /** JPEG: returns { bytes, changed, removed: [names] } or throws on a malformed file. */
 export function stripJpeg(b) {
   const keep = [b.subarray(0, 2)]; // SOI
   const removed = [];
   let i = 2;
+  let end;
   for (;;) {
     if (i >= b.length) throw new Error('the JPEG ends before its image data');
-    if (b[i] !== 0xff) throw new Error('a JPEG marker was expected');
-    // Fill bytes (0xFF padding) before a marker are allowed.
-    let j = i;
-    while (j < b.length && b[j] === 0xff) j++;
-    if (j >= b.length) throw new Error('the JPEG ends inside a marker');
-    const marker = b[j];
+    if (b[i] !== 0xff) throw new Error('unexpected bytes between JPEG segments');
     const segStart = i;
-    i = j + 1;
-    if (marker === 0xd9) { keep.push(b.subarray(segStart, i)); break; } // EOI without a scan
-    if ((marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) { // standalone markers
-      keep.push(b.subarray(segStart, i));
-      continue;
+    while (i < b.length && b[i] === 0xff) i++; // fill bytes
+    if (i >= b.length) throw new Error('the JPEG ends inside a marker');
+    const marker = b[i];
+    if (isStandalone(marker)) { i++; keep.push(b.subarray(segStart, i)); continue; }
+    if (marker === 0x00 || marker === 0xd8 || marker === 0xd9) {
+      throw new Error('a JPEG marker is out of place before the image data');
     }
-    if (i + 2 > b.length) throw new Error('the JPEG ends inside a segment length');
-    const len = (b[i] << 8) | b[i + 1];
-    if (len < 2 || i + len > b.length) throw new Error('a JPEG segment is longer than the file');
-    const segEnd = i + len;
+    const segEnd = segmentEnd(b, i);
     if (marker === 0xda) {
-      // Start of scan: entropy-coded data follows (and, in a progressive JPEG, more
-      // table and scan segments). Scan data is copied verbatim; metadata segments that
-      // sit between scans are dropped too.
-      keep.push(b.subarray(segStart, segEnd), stripAfterScan(b, segEnd, removed));
+      keep.push(b.subarray(segStart, segEnd));
+      end = scan(b, segEnd, keep, removed);
       break;
     }
-    const isMeta = marker === 0xe1 || marker === 0xed || marker === 0xfe;
-    if (isMeta) {
-      removed.push(segmentName(b, marker, i + 2, segEnd));
-    } else {
-      keep.push(b.subarray(segStart, segEnd));
-    }
+    if (isMeta(marker)) removed.push(segmentName(b, marker, i + 3, segEnd));
+    else keep.push(b.subarray(segStart, segEnd));
     i = segEnd;
   }
+  if (end < b.length) removed.push(TRAILER);
   if (removed.length === 0) return { bytes: b, changed: false, removed };
   return { bytes: concat(keep), changed: true, removed };
 }
 
-// After a SOS header: copy entropy-coded data verbatim; between scans (progressive JPEG),
-// drop APP1/APP13/COM segments like before the first scan.
-function stripAfterScan(b, start, removed) {
-  const keep = [];
+// After a SOS header: entropy-coded data is copied verbatim; the segments between scans
+// (progressive JPEG) are parsed, metadata ones dropped. Returns the offset after EOI;
+// throws if the file ends first or a segment does not fit.
+function scan(b, start, keep, removed) {
   let runStart = start;
   let i = start;
-  while (i < b.length) {
-    if (b[i] !== 0xff) { i++; continue; }
-    const m = b[i + 1];
-    if (m === undefined) break;
-    if (m === 0x00 || m === 0xff || (m >= 0xd0 && m <= 0xd7)) { i += (m === 0xff ? 1 : 2); continue; }
-    if (m === 0xd9) break; // EOI: whatever follows is kept as it is
-    // A marker segment with a length.
-    if (i + 4 > b.length) break;
-    const len = (b[i + 2] << 8) | b[i + 3];
-    if (len < 2 || i + 2 + len > b.length) break;
-    if (m === 0xe1 || m === 0xed || m === 0xfe) {
-      keep.push(b.subarray(runStart, i));
-      removed.push(segmentName(b, m, i + 4, i + 2 + len));
-      i += 2 + len;
-      runStart = i;
-    } else {
-      i += 2 + len;
+  for (;;) {
+    while (i < b.length && b[i] !== 0xff) i++;
+    const markerStart = i;
+    while (i < b.length && b[i] === 0xff) i++;
+    if (i >= b.length) throw new Error('the JPEG ends before its end-of-image marker');
+    const m = b[i];
+    if (m === 0x00 || isStandalone(m)) { i++; continue; } // stuffed 0xFF, restart marker
+    if (m === 0xd9) { keep.push(b.subarray(runStart, i + 1)); return i + 1; }
+    if (m === 0xd8) throw new Error('a JPEG marker is out of place in the image data');
+    const segEnd = segmentEnd(b, i);
+    if (isMeta(m)) {
+      keep.push(b.subarray(runStart, markerStart));
+      removed.push(segmentName(b, m, i + 3, segEnd));
+      runStart = segEnd;
     }
+    i = segEnd;
   }
-  keep.push(b.subarray(runStart, b.length));
-  return concat(keep);
 }
 
 function segmentName(b, marker, start, end) {
@@ -106,27 +110,31 @@ export function stripPng(b) {
   const keep = [b.subarray(0, 8)];
   const removed = [];
   let i = 8;
-  let sawEnd = false;
-  while (i < b.length) {
-    if (i + 12 > b.length) throw new Error('a PNG chunk is cut short');
+  for (;;) {
+    if (i + 8 > b.length) throw new Error('the PNG ends before its IEND chunk');
     const len = ((b[i] << 24) >>> 0) + (b[i + 1] << 16) + (b[i + 2] << 8) + b[i + 3];
-    const type = String.fromCharCode(b[i + 4], b[i + 5], b[i + 6], b[i + 7]);
+    const kind = b.subarray(i + 4, i + 8);
+    if (!kind.every((c) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a))) {
+      throw new Error('unexpected bytes between PNG chunks');
+    }
+    const type = String.fromCharCode(...kind);
     const end = i + 12 + len;
     if (end > b.length) throw new Error('a PNG chunk is longer than the file');
     if (PNG_DROP.has(type)) removed.push('PNG ' + type);
     else keep.push(b.subarray(i, end));
     i = end;
-    if (type === 'IEND') { sawEnd = true; break; }
+    if (type === 'IEND') break;
   }
-  if (!sawEnd) throw new Error('the PNG has no IEND chunk');
-  if (i < b.length) keep.push(b.subarray(i)); // trailing bytes: kept as they are
+  if (i < b.length) removed.push(TRAILER);
   if (removed.length === 0) return { bytes: b, changed: false, removed };
   return { bytes: concat(keep), changed: true, removed };
 }
 
 /**
  * Removes metadata from a file's bytes. Returns
- * { bytes, changed, removed: [what], type: 'jpeg'|'png'|null, reason?: string }.
+ * { bytes, changed, removed: [what], type: 'jpeg'|'png'|null }, or, for a JPEG or PNG
+ * that does not parse whole, { bytes: null, changed: false, removed: [], type, reason }:
+ * such a file must not be sent unless the witness chose to keep its metadata.
  */
 export function stripMetadata(bytes) {
   const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
@@ -135,6 +143,6 @@ export function stripMetadata(bytes) {
   try {
     return { ...(type === 'jpeg' ? stripJpeg(b) : stripPng(b)), type };
   } catch (e) {
-    return { bytes: b, changed: false, removed: [], type, reason: e.message };
+    return { bytes: null, changed: false, removed: [], type, reason: e.message };
   }
 }

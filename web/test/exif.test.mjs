@@ -59,10 +59,18 @@ test('JPEG: Exif with a GPS IFD, XMP, APP13 and comments are removed; the rest i
   assert.deepEqual(Buffer.from(r.bytes.subarray(sosAt)), Buffer.from(bytes(SOS, SCAN, EOI)));
 });
 
-test('JPEG: metadata between progressive scans is removed, trailing data after EOI is kept', () => {
-  const input = bytes([0xff, 0xd8], APP0, DQT, SOF0, DHT, SOS, SCAN, COM, DHT, SOS, SCAN, EOI, ascii('trailer'));
+test('JPEG: metadata between progressive scans is removed, trailing data after EOI is dropped', () => {
+  const input = bytes([0xff, 0xd8], APP0, DQT, SOF0, DHT, SOS, SCAN, COM, DHT, SOS, SCAN, EOI, ascii('trailer GPS 38.9N'));
   const r = stripJpeg(input);
-  assert.deepEqual(Buffer.from(r.bytes), Buffer.from(bytes([0xff, 0xd8], APP0, DQT, SOF0, DHT, SOS, SCAN, DHT, SOS, SCAN, EOI, ascii('trailer'))));
+  assert.deepEqual(Buffer.from(r.bytes), Buffer.from(bytes([0xff, 0xd8], APP0, DQT, SOF0, DHT, SOS, SCAN, DHT, SOS, SCAN, EOI)));
+  assert.deepEqual(r.removed, ['JPEG comment', 'data after the end of the image']);
+});
+
+test('JPEG: fill bytes (0xFF padding) before markers are valid and parsed', () => {
+  const input = bytes([0xff, 0xd8], [0xff, 0xff], APP0, [0xff, 0xff, 0xff], APP1_EXIF, DQT, SOF0, DHT, [0xff], SOS, SCAN, [0xff, 0xff], EOI);
+  const r = stripMetadata(input);
+  assert.equal(r.changed, true);
+  assert.ok(!has(r.bytes, ascii('Exif')));
 });
 
 test('JPEG without metadata comes back as the same bytes', () => {
@@ -72,11 +80,21 @@ test('JPEG without metadata comes back as the same bytes', () => {
   assert.equal(r.bytes, input);
 });
 
-test('a broken JPEG is returned unchanged, with a reason', () => {
-  const input = bytes([0xff, 0xd8], [0xff, 0xe1, 0x40, 0x00], ascii('Exif'));
-  const r = stripMetadata(input);
-  assert.equal(r.changed, false);
-  assert.ok(r.reason);
+test('a broken JPEG is refused (no bytes), with a reason', () => {
+  const full = bytes([0xff, 0xd8], APP0, APP1_EXIF, DQT, SOF0, DHT, SOS, SCAN, EOI);
+  const cases = [
+    bytes([0xff, 0xd8], [0xff, 0xe1, 0x40, 0x00], ascii('Exif')), // a length past the end
+    full.slice(0, full.length - 2), // no EOI
+    full.slice(0, 40), // cut inside the Exif segment
+    bytes([0xff, 0xd8], APP0, [0x00], APP1_EXIF, DQT, SOF0, DHT, SOS, SCAN, EOI), // junk between segments
+    bytes([0xff, 0xd8], APP0, APP1_EXIF, DQT, SOF0, DHT, SOS, SCAN, [0xff, 0xe1, 0xff, 0xff], EOI), // bad length in the scan
+  ];
+  for (const input of cases) {
+    const r = stripMetadata(input);
+    assert.equal(r.bytes, null);
+    assert.equal(r.changed, false);
+    assert.ok(r.reason);
+  }
 });
 
 // PNG
@@ -111,13 +129,20 @@ test('PNG: tEXt, iTXt, zTXt, eXIf and tIME chunks are removed, the others are by
   assert.ok(!has(r.bytes, ascii('dormitory')) && !has(r.bytes, ascii('<gps>')));
 });
 
-test('PNG without text chunks is unchanged; a truncated PNG is returned as it is', () => {
+test('PNG without text chunks is unchanged; a truncated or padded PNG is refused', () => {
   const clean = bytes(SIG, IHDR, IDAT, IEND);
   assert.equal(stripPng(clean).changed, false);
-  const cut = bytes(SIG, IHDR, TEXT).slice(0, -3);
-  const r = stripMetadata(cut);
-  assert.equal(r.changed, false);
-  assert.ok(r.reason);
+  for (const broken of [
+    bytes(SIG, IHDR, TEXT).slice(0, -3),
+    bytes(SIG, IHDR, TEXT, IDAT), // no IEND
+    bytes(SIG, IHDR, [0, 0], TEXT, IDAT, IEND), // junk between chunks
+  ]) {
+    const r = stripMetadata(broken);
+    assert.equal(r.bytes, null);
+    assert.ok(r.reason);
+  }
+  const trailer = stripMetadata(bytes(SIG, IHDR, IDAT, IEND, ascii('GPS 38.9N')));
+  assert.deepEqual(Buffer.from(trailer.bytes), Buffer.from(clean));
 });
 
 test('other files are untouched', () => {
@@ -125,4 +150,25 @@ test('other files are untouched', () => {
   const r = stripMetadata(pdf);
   assert.equal(r.type, null);
   assert.equal(r.bytes, pdf);
+});
+
+// The vectors shared with the server's stripper (src/domain/metadata/tests.rs): both must
+// refuse the same files and produce the same bytes for the others.
+test('shared vectors: the same refusals and the same output as the server', async () => {
+  const { readFileSync } = await import('node:fs');
+  const dir = new URL('../../tests/vectors/metadata/', import.meta.url);
+  const manifest = JSON.parse(readFileSync(new URL('manifest.json', dir), 'utf8'));
+  assert.ok(manifest.cases.length >= 10);
+  for (const c of manifest.cases) {
+    const input = new Uint8Array(readFileSync(new URL(c.file, dir)));
+    const r = stripMetadata(input);
+    if (c.expect === 'refused') {
+      assert.equal(r.bytes, null, `${c.file}: ${c.why}`);
+      assert.ok(r.reason, c.file);
+    } else {
+      const expected = readFileSync(new URL(c.output, dir));
+      assert.deepEqual(Buffer.from(r.bytes), expected, `${c.file}: ${c.why}`);
+      assert.ok(!Buffer.from(r.bytes).includes(Buffer.from(manifest.needle)), c.file);
+    }
+  }
 });

@@ -1,6 +1,7 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::domain::DomainError;
 
 /// One JPEG segment before the scan: (marker, payload).
 fn segment(marker: u8, payload: &[u8]) -> Vec<u8> {
@@ -113,43 +114,136 @@ fn png_strategy() -> impl Strategy<Value = (Vec<u8>, Vec<u8>)> {
     )
 }
 
+/// The GPS text put into every metadata segment the properties build.
+const NEEDLE: &[u8] = b"GPSLatitude 38.99N";
+
+/// One of the offsets where a segment starts before the scan, in a JPEG built by
+/// [`jpeg_strategy`] (no fill bytes): right after SOI, or after a whole segment.
+fn a_segment_boundary(jpeg: &[u8], at: prop::sample::Index) -> usize {
+    let mut offsets = vec![2];
+    let mut i = 2;
+    while jpeg[i + 1] != JPEG_SOS {
+        i += 2 + usize::from(u16::from_be_bytes([jpeg[i + 2], jpeg[i + 3]]));
+        offsets.push(i);
+    }
+    offsets[at.index(offsets.len())]
+}
+
+/// A JPEG with an Exif segment holding [`NEEDLE`] among the generated segments.
+fn jpeg_with_gps() -> impl Strategy<Value = Vec<u8>> {
+    (jpeg_strategy(), any::<prop::sample::Index>()).prop_map(|((full, _), at)| {
+        // Put the Exif segment right after SOI or after any whole segment before SOS.
+        let exif = segment(JPEG_APP1, &[b"Exif\0\0".as_slice(), NEEDLE].concat());
+        let pos = a_segment_boundary(&full, at);
+        let mut out = full;
+        out.splice(pos..pos, exif);
+        out
+    })
+}
+
+/// Whether `out` still has something the stripper would remove.
+fn still_has_metadata(out: &[u8]) -> bool {
+    !matches!(strip(out), Ok(Cow::Borrowed(_)))
+}
+
 proptest! {
     #[test]
-    fn never_panics_and_is_idempotent_on_any_bytes(
+    fn never_panics_and_what_it_returns_is_clean(
         prefix in prop_oneof![Just(vec![]), Just(vec![0xff, 0xd8, 0xff]), Just(PNG_SIGNATURE.to_vec())],
         rest in proptest::collection::vec(any::<u8>(), 0..512),
     ) {
         let input = [prefix, rest].concat();
-        let once = strip(&input).into_owned();
-        let twice = strip(&once).into_owned();
-        prop_assert_eq!(once, twice);
+        if let Ok(once) = strip(&input) {
+            prop_assert!(!still_has_metadata(&once));
+        }
     }
 
     #[test]
     fn a_jpeg_loses_exactly_its_metadata_segments((full, clean) in jpeg_strategy()) {
-        let out = strip(&full);
+        let out = strip(&full).unwrap();
         prop_assert_eq!(&out[..], &clean[..]);
-        prop_assert_eq!(&strip(&out)[..], &clean[..]);
+        prop_assert!(!still_has_metadata(&out));
     }
 
     #[test]
     fn a_png_loses_exactly_its_metadata_chunks((full, clean) in png_strategy()) {
-        let out = strip(&full);
+        let out = strip(&full).unwrap();
         prop_assert_eq!(&out[..], &clean[..]);
-        prop_assert_eq!(&strip(&out)[..], &clean[..]);
+        prop_assert!(!still_has_metadata(&out));
     }
 
     #[test]
-    fn jpeg_segments_built_adversarially_still_strip_idempotently(
-        (full, _) in jpeg_strategy(),
-        noise in proptest::collection::vec(prop_oneof![Just(0xffu8), Just(0xe1), Just(0x00), Just(0x02), any::<u8>()], 0..64),
+    fn every_truncation_of_a_gps_jpeg_is_refused(jpeg in jpeg_with_gps(), cut in any::<prop::sample::Index>()) {
+        let len = 3 + cut.index(jpeg.len() - 3);
+        prop_assert!(strip(&jpeg[..len]).is_err(), "a prefix of {} bytes of {} was accepted", len, jpeg.len());
+        let whole = strip(&jpeg).unwrap();
+        prop_assert!(!search(&whole, NEEDLE));
+    }
+
+    #[test]
+    fn every_truncation_of_a_png_is_refused((full, _) in png_strategy(), cut in any::<prop::sample::Index>()) {
+        let len = 8 + cut.index(full.len() - 8);
+        prop_assert!(strip(&full[..len]).is_err());
+    }
+
+    #[test]
+    fn junk_between_jpeg_segments_is_refused_and_fill_bytes_are_not(
+        jpeg in jpeg_with_gps(),
+        junk in 0u8..0xff,
+        fill in 1usize..8,
         at in any::<prop::sample::Index>(),
     ) {
-        let mut input = full;
+        let pos = a_segment_boundary(&jpeg, at);
+        let mut with_junk = jpeg.clone();
+        with_junk.insert(pos, junk);
+        prop_assert!(strip(&with_junk).is_err());
+        let mut with_fill = jpeg.clone();
+        with_fill.splice(pos..pos, std::iter::repeat_n(0xff, fill));
+        let out = strip(&with_fill).unwrap();
+        prop_assert!(!search(&out, NEEDLE));
+        prop_assert!(!still_has_metadata(&out));
+    }
+
+    #[test]
+    fn noise_anywhere_is_refused_or_leaves_no_metadata(
+        jpeg in jpeg_with_gps(),
+        noise in proptest::collection::vec(prop_oneof![Just(0xffu8), Just(0xe1), Just(0x00), Just(0x02), any::<u8>()], 1..64),
+        at in any::<prop::sample::Index>(),
+    ) {
+        let mut input = jpeg;
         let pos = at.index(input.len() + 1);
         input.splice(pos..pos, noise);
-        let once = strip(&input).into_owned();
-        prop_assert_eq!(&strip(&once)[..], &once[..]);
+        if let Ok(out) = strip(&input) {
+            prop_assert!(!still_has_metadata(&out));
+        }
+    }
+}
+
+fn search(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn the_shared_vectors_give_the_same_refusals_and_bytes_as_exif_js() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/metadata");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let needle = manifest["needle"].as_str().unwrap().as_bytes();
+    let cases = manifest["cases"].as_array().unwrap();
+    assert!(cases.len() >= 10);
+    for c in cases {
+        let file = c["file"].as_str().unwrap();
+        let input = std::fs::read(dir.join(file)).unwrap();
+        let got = strip(&input);
+        match c["expect"].as_str().unwrap() {
+            "refused" => assert!(got.is_err(), "{file}: {}", c["why"]),
+            _ => {
+                let expected = std::fs::read(dir.join(c["output"].as_str().unwrap())).unwrap();
+                let out = got.unwrap_or_else(|e| panic!("{file}: {e}"));
+                assert_eq!(&out[..], &expected[..], "{file}: {}", c["why"]);
+                assert!(!search(&out, needle), "{file}");
+            }
+        }
     }
 }
 
@@ -164,7 +258,7 @@ fn an_exif_segment_is_removed_and_the_rest_is_untouched() {
         jpeg.extend_from_slice(s);
     }
     jpeg.extend_from_slice(&[1, 2, 0xff, 0, 3, 0xff, 0xd9]);
-    let out = strip(&jpeg);
+    let out = strip(&jpeg).unwrap();
     assert!(matches!(out, Cow::Owned(_)));
     let expected = [
         &[0xff, 0xd8][..],
@@ -178,12 +272,12 @@ fn an_exif_segment_is_removed_and_the_rest_is_untouched() {
 }
 
 #[test]
-fn files_that_are_not_images_or_do_not_parse_come_back_unchanged() {
+fn files_that_are_not_images_come_back_unchanged_and_broken_images_are_refused() {
+    assert!(matches!(strip(b"plain text"), Ok(Cow::Borrowed(_))));
     for input in [
-        &b"plain text"[..],
         &[0xff, 0xd8, 0xff, 0xe1, 0xff, 0xff][..],
         &PNG_SIGNATURE[..],
     ] {
-        assert!(matches!(strip(input), Cow::Borrowed(_)));
+        assert!(matches!(strip(input), Err(DomainError::Metadata(_))));
     }
 }

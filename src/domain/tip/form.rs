@@ -54,8 +54,8 @@ impl FormProblem {
 impl TipDocument {
     /// Builds a document from form fields (`name`, `value`), in the order received.
     ///
-    /// File fields (`attachments`) and `keep_metadata` are not part of the document and
-    /// are ignored here. Does not require content: the caller checks that the report,
+    /// File fields (`attachments`), `keep_metadata` (JS) and `keep_all_metadata` (no-JS)
+    /// are not part of the document and are ignored here. Does not require content: the caller checks that the report,
     /// with its attachments, says something.
     pub fn from_form(pairs: &[(String, String)]) -> Result<TipDocument, DomainError> {
         if pairs.len() > MAX_FORM_FIELDS {
@@ -135,7 +135,7 @@ fn choice<T: DeserializeOwned>(v: &str) -> Result<T, DomainError> {
 
 impl Builder {
     fn field(&mut self, name: &str, value: &str) -> Result<(), DomainError> {
-        if matches!(name, "attachments" | "keep_metadata") {
+        if matches!(name, "attachments" | "keep_metadata" | "keep_all_metadata") {
             return Ok(());
         }
         if value.trim().is_empty() {

@@ -41,6 +41,8 @@ enum Failure {
     Empty,
     /// A follow-up field the schema refuses (too long, too many files).
     TooLong,
+    /// A photo whose metadata cannot be removed: nothing sent.
+    Metadata,
     /// The body cap: 413.
     TooLarge,
     /// Busy, not accepting, or the body deadline: 503.
@@ -138,6 +140,7 @@ async fn open_and_maybe_add(
             }
             Err(mailbox_view::SealError::Empty) => refused = Some(Failure::Empty),
             Err(mailbox_view::SealError::Refused) => refused = Some(Failure::TooLong),
+            Err(mailbox_view::SealError::Metadata) => refused = Some(Failure::Metadata),
             Err(mailbox_view::SealError::Crypto(e)) => return Err(Failure::Internal(e.into())),
         }
     }
@@ -241,6 +244,7 @@ fn failure_message(lang: &'static Language, f: &Failure) -> String {
             "The message is empty. Write something or attach a file.",
         ),
         Failure::TooLong => t("err_too_long", "This text is too long."),
+        Failure::Metadata => t(i18n::METADATA_UNPARSED.0, i18n::METADATA_UNPARSED.1),
         Failure::TooLarge => t(
             "err_too_large",
             "Everything together is too large for the server.",
@@ -259,14 +263,24 @@ fn failure_message(lang: &'static Language, f: &Failure) -> String {
 /// The words form again, with the error, in the witness's language.
 fn failure_page(page: &Page, lang: &'static Language, f: Failure) -> HttpResponse {
     let status = match &f {
-        Failure::Receipt(_) | Failure::Empty | Failure::TooLong | Failure::Malformed => {
-            StatusCode::BAD_REQUEST
-        }
+        Failure::Receipt(_)
+        | Failure::Empty
+        | Failure::TooLong
+        | Failure::Metadata
+        | Failure::Malformed => StatusCode::BAD_REQUEST,
         Failure::NoMailbox => StatusCode::UNAUTHORIZED,
         Failure::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        Failure::Busy => StatusCode::SERVICE_UNAVAILABLE,
+        Failure::Busy => {
+            crate::http::refusal_log::note("busy");
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         Failure::Internal(e) => {
-            tracing::error!(code = e.code(), cause = ?e, "a no-JavaScript mailbox request failed");
+            if e.is_fault() {
+                tracing::error!(code = e.code(), cause = ?e, "a no-JavaScript mailbox request failed");
+            } else {
+                // Not a fault (say, a conflict): summarised, not a line per witness.
+                crate::http::refusal_log::note(e.code());
+            }
             StatusCode::INTERNAL_SERVER_ERROR
         }
     };

@@ -58,12 +58,13 @@ pub(super) struct File {
 
 impl File {
     /// The same file with image metadata (EXIF, GPS, text chunks) removed, as the
-    /// browser does on the JavaScript path.
-    pub fn without_metadata(mut self) -> Self {
-        if let std::borrow::Cow::Owned(clean) = metadata::strip(&self.bytes) {
+    /// browser does on the JavaScript path; an error for a JPEG or PNG that does not
+    /// parse whole (its metadata might survive: it is refused, not sent as it came).
+    pub fn without_metadata(mut self) -> Result<Self, crate::domain::DomainError> {
+        if let std::borrow::Cow::Owned(clean) = metadata::strip(&self.bytes)? {
             self.bytes = Zeroizing::new(clean);
         }
-        self
+        Ok(self)
     }
 
     /// A view of it for sealing.

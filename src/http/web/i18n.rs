@@ -64,6 +64,15 @@ pub(super) const LANGUAGES: [Language; 7] = [
 /// The language served at `/`.
 pub(super) const DEFAULT: &str = "en";
 
+/// The key and English fallback of the message for a photo whose metadata cannot be
+/// removed (it does not parse whole), on the tip form and the follow-up page.
+pub(super) const METADATA_UNPARSED: (&str, &str) = (
+    "err_metadata_unparsed",
+    "A photo looks damaged or cut short, so we could not remove its hidden information \
+     (such as where it was taken). Nothing was sent. Remove that photo, or save it again \
+     from your gallery and attach it again.",
+);
+
 /// The language with this URL code.
 pub(super) fn find(code: &str) -> Option<&'static Language> {
     LANGUAGES.iter().find(|l| l.code == code)

@@ -96,6 +96,8 @@ pub(super) enum SealError {
     Empty,
     /// The schema refuses it (text too long, too many files).
     Refused,
+    /// A photo whose metadata cannot be removed (it does not parse whole).
+    Metadata,
     /// Sealing failed.
     Crypto(CryptoError),
 }
@@ -112,7 +114,11 @@ pub(super) fn seal_followup(
         return Err(SealError::Empty);
     }
     let message = LongText::parse(message.to_owned()).map_err(|_| SealError::Refused)?;
-    let files: Vec<File> = files.into_iter().map(File::without_metadata).collect();
+    let files = files
+        .into_iter()
+        .map(File::without_metadata)
+        .collect::<Result<Vec<File>, _>>()
+        .map_err(|_| SealError::Metadata)?;
     let attachments: Vec<Attachment<'_>> = files.iter().map(File::as_attachment).collect();
     let followup =
         Followup::new(message, attachment_metas(&attachments)).map_err(|_| SealError::Refused)?;

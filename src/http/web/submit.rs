@@ -57,6 +57,9 @@ enum Failure {
     Field(FormProblem, Refill),
     /// Nothing to send: the form again.
     Empty,
+    /// A JPEG or PNG whose metadata could not be removed (it does not parse whole):
+    /// the form again, nothing stored.
+    Metadata(Refill),
     /// More than 32 files: the form again.
     TooManyFiles,
     /// The body cap: 413.
@@ -141,6 +144,26 @@ async fn accept(
         return Err(Failure::Empty);
     }
     let files = std::mem::take(&mut form.files);
+    // The witness may keep metadata deliberately (the form's checkbox); otherwise a
+    // photo whose metadata cannot be removed is refused, never sent as it came.
+    let keep_metadata = form
+        .fields
+        .0
+        .iter()
+        .any(|(name, _)| name == "keep_all_metadata");
+    let files = if keep_metadata {
+        files
+    } else {
+        let stripped = web::block(move || {
+            files
+                .into_iter()
+                .map(File::without_metadata)
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await
+        .map_err(|_| Failure::Internal(ApiError::Internal("metadata task failed")))?;
+        stripped.map_err(|_| Failure::Metadata(Refill::of(&form.fields.0)))?
+    };
     drop(form);
     let receipt = Receipt::generate();
     let keys = receipt.keys();
@@ -150,7 +173,6 @@ async fn accept(
     let mailbox = MailboxPublicKey::from_b64(&keys.mailbox_pk_b64());
     drop(keys);
     let bundle = web::block(move || {
-        let files: Vec<_> = files.into_iter().map(File::without_metadata).collect();
         let attachments: Vec<Attachment<'_>> = files.iter().map(File::as_attachment).collect();
         seal_bundle(
             &keyring,
@@ -196,6 +218,11 @@ fn failure_page(page: &Page, lang: &'static Language, f: Failure) -> HttpRespons
                 "The report is empty. Write something or attach a file.",
             ),
         ),
+        Failure::Metadata(_) => (
+            StatusCode::BAD_REQUEST,
+            "form.html",
+            t(i18n::METADATA_UNPARSED.0, i18n::METADATA_UNPARSED.1),
+        ),
         Failure::TooManyFiles => (
             StatusCode::BAD_REQUEST,
             "form.html",
@@ -239,7 +266,12 @@ fn failure_page(page: &Page, lang: &'static Language, f: Failure) -> HttpRespons
             ),
         ),
         Failure::Internal(e) => {
-            tracing::error!(code = e.code(), cause = ?e, "a no-JavaScript submission failed");
+            if e.is_fault() {
+                tracing::error!(code = e.code(), cause = ?e, "a no-JavaScript submission failed");
+            } else {
+                // Not a fault (say, a conflict): summarised, not a line per witness.
+                crate::http::refusal_log::note(e.code());
+            }
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "error.html",
@@ -251,7 +283,7 @@ fn failure_page(page: &Page, lang: &'static Language, f: Failure) -> HttpRespons
         }
     };
     let mut extra = vec![("error", error)];
-    if let Failure::Field(_, refill) = &f {
+    if let Failure::Field(_, refill) | Failure::Metadata(refill) = &f {
         // The witness corrects one field, not the whole report.
         extra.push(("values", Value::Object(refill.values.clone())));
         extra.push(("checked", Value::from(refill.checked.clone())));
@@ -265,6 +297,11 @@ fn failure_page(page: &Page, lang: &'static Language, f: Failure) -> HttpRespons
         );
     }
     if matches!(f, Failure::Busy | Failure::NoSpace) {
+        let code = match f {
+            Failure::NoSpace => "insufficient_storage",
+            _ => "busy",
+        };
+        crate::http::refusal_log::note(code);
         res.headers_mut()
             .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
     }

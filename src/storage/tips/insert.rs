@@ -5,7 +5,7 @@ use sled::Transactional;
 
 use crate::domain::{Day, TipId};
 
-use super::super::layout::{self, Record};
+use super::super::layout::{self, IdempotencyRecord, Record, RecordedMailbox};
 use super::super::{tx_error, StorageError, Store, HEADER_LEN, MAX_PARTS, WRAP_LEN};
 use super::{Idempotency, InsertOutcome, NewTip};
 
@@ -22,8 +22,8 @@ impl Store {
         // A retry is answered without rewriting up to 33 × 64 MiB of chunks. The
         // transaction below checks again, for retries that race the original.
         if let Some(idem) = &new.idempotency {
-            if let Some(v) = inner.idempotency.get(idem.key_hash)? {
-                return outcome_of_existing_key(&v, idem);
+            if let Some(outcome) = self.idempotent_outcome(idem)? {
+                return Ok(outcome);
             }
         }
         // Blob chunks of an existing tip would be overwritten: refuse before writing.
@@ -61,17 +61,35 @@ impl Store {
     }
 
     /// What an insert carrying this idempotency key would answer if the key is already
-    /// stored (`Existing` for the same body, `Conflict` for another), or `None` for a new
-    /// key. Lets a caller answer a retry before doing work the first try already did
-    /// (claiming its uploads); [`Store::insert_tip`] still checks again.
+    /// stored (`Existing` for the same body and mailbox, `Conflict` otherwise), or `None`
+    /// for a new key. Lets a caller answer a retry before doing work the first try
+    /// already did (claiming its uploads); [`Store::insert_tip`] still checks again.
+    ///
+    /// A record from before mailboxes were recorded does not say which mailbox the first
+    /// try registered: a retry of it is `Existing` only without a mailbox (nothing to
+    /// attach) or with the mailbox already registered to that very tip; any other
+    /// mailbox is a `Conflict`, so a replay can never attach a new one.
     pub fn idempotent_outcome(
         &self,
         idem: &Idempotency,
     ) -> Result<Option<InsertOutcome>, StorageError> {
-        match self.inner.idempotency.get(idem.key_hash)? {
-            Some(v) => outcome_of_existing_key(&v, idem).map(Some),
-            None => Ok(None),
-        }
+        let Some(v) = self.inner.idempotency.get(idem.key_hash)? else {
+            return Ok(None);
+        };
+        let record = layout::parse_idempotency_value(&v)?;
+        let outcome = match (record.mailbox, &idem.mailbox) {
+            (RecordedMailbox::Unknown, Some(m)) => {
+                if same_32(&record.body_hash, &idem.body_hash)
+                    && self.mailbox_tip(m)? == Some(record.id)
+                {
+                    InsertOutcome::Existing(record.id)
+                } else {
+                    InsertOutcome::Conflict
+                }
+            }
+            _ => outcome_of_existing_key(&record, idem),
+        };
+        Ok(Some(outcome))
     }
 
     /// Phase one of an insert: the `pending` marker, then the blob chunks. sled recovers
@@ -103,7 +121,7 @@ impl Store {
         let mut removed = 0;
         for kv in inner.idempotency.iter() {
             let (key, value) = kv?;
-            let (id, _) = layout::parse_idempotency_value(&value)?;
+            let id = layout::parse_idempotency_value(&value)?.id;
             let received = match inner.tips.get(id.as_bytes())? {
                 Some(record) => Some(Record::decode(&record)?.received),
                 None => None,
@@ -160,7 +178,8 @@ fn commit_tip(
 ) -> ConflictableTransactionResult<InsertOutcome, StorageError> {
     if let Some(idem) = &new.idempotency {
         if let Some(v) = idempotency.get(idem.key_hash)? {
-            return outcome_of_existing_key(&v, idem).or_else(abort);
+            let record = layout::parse_idempotency_value(&v).or_else(abort)?;
+            return Ok(outcome_of_existing_key(&record, idem));
         }
     }
     if tips.get(new.id.as_bytes())?.is_some() {
@@ -171,22 +190,26 @@ fn commit_tip(
         wraps.insert(&layout::wrap_key(new.id, part)[..], p.wrap)?;
     }
     if let Some(idem) = &new.idempotency {
-        let value = layout::idempotency_value(new.id, &idem.body_hash);
+        let value = layout::idempotency_value(new.id, &idem.body_hash, idem.mailbox.as_ref());
         idempotency.insert(&idem.key_hash[..], &value[..])?;
     }
     pending.remove(&new.id.as_bytes()[..])?;
     Ok(InsertOutcome::Created(new.id))
 }
 
-fn outcome_of_existing_key(
-    stored: &[u8],
-    idem: &Idempotency,
-) -> Result<InsertOutcome, StorageError> {
-    let (id, body_hash) = layout::parse_idempotency_value(stored)?;
-    if same_32(&body_hash, &idem.body_hash) {
-        Ok(InsertOutcome::Existing(id))
+/// A retry must match the first try's body and mailbox exactly. (A record of unknown
+/// mailbox with a mailbox given is a conflict here; [`Store::idempotent_outcome`], which
+/// runs first, answers it from the `mailboxes` tree.)
+fn outcome_of_existing_key(record: &IdempotencyRecord, idem: &Idempotency) -> InsertOutcome {
+    let mailbox_matches = match (record.mailbox, &idem.mailbox) {
+        (RecordedMailbox::Some(a), Some(b)) => same_32(&a, b),
+        (RecordedMailbox::None | RecordedMailbox::Unknown, None) => true,
+        _ => false,
+    };
+    if same_32(&record.body_hash, &idem.body_hash) && mailbox_matches {
+        InsertOutcome::Existing(record.id)
     } else {
-        Ok(InsertOutcome::Conflict)
+        InsertOutcome::Conflict
     }
 }
 

@@ -46,13 +46,20 @@ pub struct NewPart<'a> {
     pub body: &'a [u8],
 }
 
-/// What makes a retried submission recognisable, both hashes computed by the caller.
+/// What makes a retried submission recognisable, all hashes computed by the caller.
+///
+/// A retry is the same key, the same body *and* the same mailbox: a replay of a body and
+/// key with another `Tipseal-Mailbox` is a conflict, never a way to attach a mailbox to
+/// someone else's tip.
 #[derive(Clone, Copy)]
 pub struct Idempotency {
     /// Keyed hash (with the store's pepper) of the client's idempotency key.
     pub key_hash: [u8; 32],
     /// Hash of the whole submitted envelope.
     pub body_hash: [u8; 32],
+    /// The peppered hash of the mailbox key registered with the tip (the `mailboxes`
+    /// tree's key), or `None` when the submission registers no mailbox.
+    pub mailbox: Option<[u8; 32]>,
 }
 
 /// The result of [`super::Store::insert_tip`].

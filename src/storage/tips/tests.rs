@@ -55,6 +55,7 @@ fn idem(key: u8, body: u8) -> Option<Idempotency> {
     Some(Idempotency {
         key_hash: [key; 32],
         body_hash: [body; 32],
+        mailbox: None,
     })
 }
 
@@ -427,4 +428,99 @@ fn idempotency_keys_of_old_tips_are_forgotten_and_recent_ones_kept() {
     );
     // The tips themselves stay.
     assert!(store.load_tip(old).unwrap().is_some());
+}
+
+fn idem_with_mailbox(key: u8, body: u8, mailbox: Option<u8>) -> Option<Idempotency> {
+    Some(Idempotency {
+        key_hash: [key; 32],
+        body_hash: [body; 32],
+        mailbox: mailbox.map(|m| [m; 32]),
+    })
+}
+
+#[test]
+fn a_retry_must_carry_the_first_tries_mailbox_exactly() {
+    let (_dir, store) = temp_store();
+    let parts = [part(1, 10)];
+    let with = fresh_id();
+    store
+        .insert_tip(new_tip(with, 5, &parts, idem_with_mailbox(1, 1, Some(9))))
+        .unwrap();
+    let without = fresh_id();
+    store
+        .insert_tip(new_tip(without, 5, &parts, idem_with_mailbox(2, 2, None)))
+        .unwrap();
+    let retry = |key, mailbox| {
+        store
+            .insert_tip(new_tip(
+                fresh_id(),
+                5,
+                &parts,
+                idem_with_mailbox(key, key, mailbox),
+            ))
+            .unwrap()
+    };
+    assert_eq!(retry(1, Some(9)), InsertOutcome::Existing(with));
+    assert_eq!(
+        retry(1, Some(8)),
+        InsertOutcome::Conflict,
+        "another mailbox"
+    );
+    assert_eq!(
+        retry(1, None),
+        InsertOutcome::Conflict,
+        "the mailbox dropped"
+    );
+    assert_eq!(retry(2, None), InsertOutcome::Existing(without));
+    assert_eq!(
+        retry(2, Some(8)),
+        InsertOutcome::Conflict,
+        "a mailbox added"
+    );
+    assert_eq!(store.tip_count().unwrap(), 2);
+}
+
+#[test]
+fn a_retry_of_a_record_without_a_mailbox_field_cannot_attach_a_new_mailbox() {
+    let (_dir, store) = temp_store();
+    let parts = [part(1, 10)];
+    let id = fresh_id();
+    store
+        .insert_tip(new_tip(id, 5, &parts, idem_with_mailbox(1, 1, Some(9))))
+        .unwrap();
+    assert!(store.register_mailbox(&[9; 32], id).unwrap());
+    // Rewrite the record as an older server wrote it: tip id ‖ body hash, 48 bytes.
+    let mut legacy = id.as_bytes().to_vec();
+    legacy.extend_from_slice(&[1; 32]);
+    store.inner.idempotency.insert([1; 32], legacy).unwrap();
+    let outcome = |mailbox| {
+        store
+            .idempotent_outcome(&idem_with_mailbox(1, 1, mailbox).unwrap())
+            .unwrap()
+    };
+    assert_eq!(
+        outcome(Some(9)),
+        Some(InsertOutcome::Existing(id)),
+        "its own mailbox"
+    );
+    assert_eq!(
+        outcome(None),
+        Some(InsertOutcome::Existing(id)),
+        "nothing to attach"
+    );
+    assert_eq!(
+        outcome(Some(8)),
+        Some(InsertOutcome::Conflict),
+        "another mailbox"
+    );
+    let via_insert = store
+        .insert_tip(new_tip(
+            fresh_id(),
+            5,
+            &parts,
+            idem_with_mailbox(1, 1, Some(8)),
+        ))
+        .unwrap();
+    assert_eq!(via_insert, InsertOutcome::Conflict);
+    assert_eq!(store.mailbox_tip(&[8; 32]).unwrap(), None);
 }
