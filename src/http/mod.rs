@@ -127,6 +127,13 @@ impl Application {
         crate::crypto::init()?;
         let store = Store::open(&settings.data_dir, crate::crypto::random_bytes())?;
         let keyring = settle_keyring(&store, settings)?;
+        if keyring.is_expired(crate::domain::Day::today()) {
+            tracing::error!(
+                epoch = keyring.epoch().get(),
+                expired_after = %keyring.current().expires,
+                "KEYRING EXPIRED: no tips will be accepted until an admin publishes a renewal (`tipseal admin renew`)"
+            );
+        }
         sweep_uploads(&store)?;
         sweep_idempotency(&store)?;
         let limits = Limits {
