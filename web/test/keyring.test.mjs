@@ -24,9 +24,11 @@ test('accepts the keyring the tipseal binary made, rooted in the pinned admin', 
   assert.equal(r.hashes.length, 3);
   assert.equal(b64(r.intakePk), body(fresh(), 2).intake_pk);
   assert.equal(r.manifest.reviewers[0].id, reviewer.id);
-  // also as text, as bytes, and with the pinned key among others (comma-separated)
+  // also as text, as bytes, and comma-separated; a pin beyond the genesis admins is
+  // refused (the pins must be exactly the genesis admins, as in crypto::keyring)
   const other = b64(sodium.crypto_sign_keypair().publicKey);
-  assert.equal(E.verifyKeyring(keyringText, `${other},${admin.sign_pk}`).epoch, 3);
+  assert.equal(E.verifyKeyring(keyringText, ` ${admin.sign_pk} `).epoch, 3);
+  refuses(() => E.verifyKeyring(keyringText, `${other},${admin.sign_pk}`), 'unpinned_admin');
   assert.equal(E.verifyKeyring(new TextEncoder().encode(keyringText), [admin.sign_pk]).epoch, 3);
 });
 
