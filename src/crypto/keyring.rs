@@ -472,3 +472,7 @@ pub fn intake_secret_for(
     }
     Ok(secret)
 }
+
+#[cfg(test)]
+#[path = "keyring_vectors.rs"]
+mod vectors;
