@@ -171,3 +171,27 @@ fn remember(path: &Path, m: &KeyringMemory) -> Result<(), CliError> {
     bytes.push(b'\n');
     write_atomic(path, &bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_memory_round_trips_and_an_old_genesis_pin_reads_as_epoch_one() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join("nested/alice.key.keyring-pin");
+        assert_eq!(recall(&path).unwrap(), None);
+        let m = KeyringMemory {
+            epoch: Epoch::new(4).unwrap(),
+            manifest_hash: "ab".repeat(32),
+        };
+        remember(&path, &m).unwrap();
+        assert_eq!(recall(&path).unwrap(), Some(m));
+        std::fs::write(&path, format!("{}\n", "CD".repeat(32))).unwrap();
+        let old = recall(&path).unwrap().unwrap();
+        assert_eq!(old.epoch, Epoch::FIRST);
+        assert_eq!(old.manifest_hash, "cd".repeat(32));
+        std::fs::write(&path, "not a memory").unwrap();
+        assert!(recall(&path).is_err());
+    }
+}
