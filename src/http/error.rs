@@ -147,7 +147,8 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
-        if status.is_server_error() {
+        // An expired keyring has its own rate-limited line (`intake::refuse_if_expired`).
+        if status.is_server_error() && !matches!(self, ApiError::KeyringExpired) {
             // The cause goes to the log; the request itself never does.
             tracing::error!(code = self.code(), cause = ?self, "request failed");
         }
