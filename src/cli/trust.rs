@@ -15,7 +15,7 @@ use crate::crypto::keyring::{check_fresh, KeyringMemory, VerifiedKeyring};
 use crate::crypto::{hash32, CryptoError, KeyringProblem};
 use crate::domain::{Day, Epoch};
 
-use super::{write_atomic, CliError};
+use super::CliError;
 
 /// Where a client keeps what it remembers of a server's keyring.
 pub enum Memory {
@@ -169,7 +169,13 @@ fn remember(path: &Path, m: &KeyringMemory) -> Result<(), CliError> {
     }
     let mut bytes = serde_json::to_vec(m).expect("a keyring memory serializes");
     bytes.push(b'\n');
-    write_atomic(path, &bytes)
+    // A temporary name of this process's own, so two commands at once never mix their
+    // bytes; the rename makes the last one win whole.
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".{}.tmp", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, &bytes).map_err(|e| CliError::File(tmp.clone(), e))?;
+    std::fs::rename(&tmp, path).map_err(|e| CliError::File(path.to_owned(), e))
 }
 
 #[cfg(test)]
