@@ -268,3 +268,36 @@ fn a_keyring_with_any_byte_changed_never_verifies_to_different_contents() {
         })
         .unwrap();
 }
+
+#[test]
+fn a_remembered_epoch_refuses_an_older_or_forked_chain_and_accepts_its_extensions() {
+    use tipseal::crypto::keyring::KeyringMemory;
+    let t = team();
+    let seen = KeyringMemory::of(&t.chain[2]); // epoch 3
+    assert!(seen.check(&t.chain[2]).is_ok());
+    assert!(seen.check(&t.chain[3]).is_ok(), "a newer epoch extends it");
+    let rolled_back = seen.check(&t.chain[1]).unwrap_err();
+    assert!(matches!(
+        rolled_back,
+        CryptoError::Keyring(KeyringProblem::Rollback)
+    ));
+    let sibling = verified(&rotate(&t.chain[1], &t.ada, DAYS).unwrap());
+    let sibling = verified(&rotate(&sibling, &t.ada, DAYS).unwrap());
+    let fork = seen.check(&sibling).unwrap_err();
+    assert!(matches!(fork, CryptoError::Keyring(KeyringProblem::Fork)));
+    let back: KeyringMemory = serde_json::from_str(&serde_json::to_string(&seen).unwrap()).unwrap();
+    assert_eq!(back, seen);
+}
+
+#[test]
+fn an_expired_keyring_is_refused_from_the_day_after_its_expiry() {
+    use tipseal::crypto::keyring::check_fresh;
+    let t = team();
+    let v = &t.chain[3];
+    let last = v.current().expires;
+    assert!(check_fresh(v, last).is_ok());
+    assert!(matches!(
+        check_fresh(v, last.plus_days(1)),
+        Err(CryptoError::Keyring(KeyringProblem::Expired))
+    ));
+}

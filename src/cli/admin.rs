@@ -12,10 +12,12 @@ use crate::crypto::keyfile::{read_identity, read_public};
 use crate::crypto::keyring::{self, verify_chain, VerifiedKeyring};
 use crate::domain::keyring::KeyringFile;
 
-use super::{passphrase, read_file, write_atomic, CliError, Client};
+use super::{passphrase, read_file, trust, write_atomic, CliError, Client};
 
-/// How long a manifest is valid before it must be renewed by a rotation.
-const VALIDITY_DAYS: u32 = 365;
+/// How long a manifest is valid before it must be renewed (`admin renew`). Short on
+/// purpose: an expired epoch takes no tips, so a keyring rolled back to an old epoch
+/// (or a stolen copy of one) is useless to an attacker within 90 days.
+const VALIDITY_DAYS: u32 = 90;
 
 /// `tipseal admin` subcommands.
 #[derive(clap::Subcommand, Debug)]
@@ -43,6 +45,12 @@ pub enum Command {
     },
     /// Start a new epoch with a fresh intake key for the same reviewers.
     Rotate {
+        #[command(flatten)]
+        k: KeyArgs,
+    },
+    /// Renew before expiry: a new epoch with the same people, a fresh intake key and a
+    /// fresh expiry (90 days). Then publish it.
+    Renew {
         #[command(flatten)]
         k: KeyArgs,
     },
@@ -121,12 +129,26 @@ pub fn run(c: Command) -> Result<(), CliError> {
             let file = keyring::rotate(&current, &admin, VALIDITY_DAYS)?;
             save(&k.keyring, &file, "rotated")
         }
+        Command::Renew { k } => {
+            let (admin, current) = load(&k)?;
+            let file = keyring::rotate(&current, &admin, VALIDITY_DAYS)?;
+            save(&k.keyring, &file, "renewed")
+        }
         Command::Publish {
             keyring,
             server,
             proxy,
         } => {
             let bytes = read_file(&keyring)?;
+            let verified = verify_chain(&KeyringFile::from_json(&bytes)?, None)?;
+            if verified.is_expired(crate::domain::Day::today()) {
+                eprintln!(
+                    "warning: this keyring expired after {}: the server will refuse tips until \
+                     you run `tipseal admin renew` and publish again",
+                    verified.current().expires
+                );
+            }
+            trust::warn_if_expiring(&verified);
             let epoch = Client::new(&server, proxy.as_deref())?.publish_keyring(&bytes)?;
             println!("The server now uses key epoch {epoch}.");
             Ok(())
@@ -156,6 +178,10 @@ fn save(path: &Path, file: &KeyringFile, what: &str) -> Result<(), CliError> {
         path.display(),
         verified.epoch(),
         m.reviewers.len()
+    );
+    println!(
+        "It expires after {} (renew before: `tipseal admin renew`).",
+        m.expires
     );
     println!(
         "Publish it with: tipseal admin publish --keyring {} --server URL",

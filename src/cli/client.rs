@@ -13,8 +13,9 @@ use crate::crypto::auth::sign_login;
 use crate::crypto::identity::Identity;
 use crate::crypto::keyring::{verify_chain, VerifiedKeyring};
 use crate::crypto::receipt::ReceiptKeys;
+use crate::crypto::{CryptoError, KeyringProblem};
 use crate::domain::keyring::KeyringFile;
-use crate::domain::{Epoch, TipId};
+use crate::domain::{Epoch, KeyId, TipId};
 
 use super::CliError;
 
@@ -128,9 +129,21 @@ impl Client {
 
     /// Fetches and verifies the keyring chain.
     pub fn keyring(&self) -> Result<VerifiedKeyring, CliError> {
+        self.keyring_pinned(None)
+    }
+
+    /// Fetches and verifies the keyring chain; with `pins`, its genesis must be signed
+    /// by exactly those admins (`crypto::keyring::verify_chain`).
+    pub fn keyring_pinned(&self, pins: Option<&[KeyId]>) -> Result<VerifiedKeyring, CliError> {
         let bytes = self.call(self.agent.get(&self.url("/keyring")), None)?;
         let file = KeyringFile::from_json(&bytes)?;
-        Ok(verify_chain(&file, None)?)
+        verify_chain(&file, pins).map_err(|e| match e {
+            CryptoError::Keyring(KeyringProblem::UnpinnedAdmin) => CliError::Usage(
+                "the server's keyring is not signed by the admin key(s) you pinned: nothing                  was sealed or sent. Check the key id with the team through another channel"
+                    .into(),
+            ),
+            other => other.into(),
+        })
     }
 
     /// Publishes a keyring file.

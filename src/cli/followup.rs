@@ -24,6 +24,7 @@ use crate::domain::tip::conversation::{Followup, Reply};
 use crate::domain::tip::{AttachmentMeta, LongText};
 use crate::domain::{Epoch, KeyId};
 
+use super::trust::{self, Memory, Use};
 use super::{output, read_file, submit, CliError, Client};
 
 /// Files read from disk: their paths and contents (wiped on drop).
@@ -55,6 +56,9 @@ pub struct Args {
     /// Proxy, e.g. socks5://127.0.0.1:9050 to go through Tor.
     #[arg(long)]
     proxy: Option<String>,
+    /// Do not remember this server's newest keyring epoch (see `tipseal submit --help`).
+    #[arg(long)]
+    no_keyring_memory: bool,
 }
 
 /// Who signed a reply, as the keyring says.
@@ -106,6 +110,14 @@ pub fn run(a: Args) -> Result<(), CliError> {
 
     let client = Client::new(&a.server, a.proxy.as_deref())?;
     let keyring = client.keyring()?;
+    let memory = if a.no_keyring_memory {
+        Memory::Off
+    } else {
+        Memory::for_witness(&a.server)?
+    };
+    let sealing = message.is_some() || !files.is_empty();
+    let usage = if sealing { Use::Seal } else { Use::Read };
+    trust::accept(&keyring, &memory, usage)?;
     let session = client.mailbox_login(&keys).map_err(|e| match e {
         CliError::Server { status: 401, .. } => CliError::Server {
             status: 401,
@@ -135,7 +147,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
         Some(dir) => save_entry_files(dir, &replies)?,
         None => Vec::new(),
     };
-    let sent = if message.is_some() || !files.is_empty() {
+    let sent = if sealing {
         let msg =
             message.unwrap_or_else(|| LongText::parse(String::new()).expect("empty is valid"));
         let bundle = seal_followup(&keyring, msg, &files)?;

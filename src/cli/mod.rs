@@ -14,6 +14,7 @@ mod passphrase;
 mod review;
 mod serve;
 mod submit;
+mod trust;
 
 use std::path::PathBuf;
 

@@ -1,9 +1,11 @@
 //! `tipseal review …`: the reviewer's client. Logs in, fetches sealed tips, and opens
 //! them on this machine with the reviewer's grants from the keyring.
 //!
-//! The first keyring a reviewer's client sees is pinned (its genesis hash is written
-//! beside the key file): a server that later serves a different chain — which could trick
-//! `rewrap` into sealing tips to a key the server's operator holds — is refused.
+//! The newest keyring a reviewer's client has accepted is remembered beside the key file
+//! (`KEY.keyring-pin`: epoch and manifest hash, see `trust`): a server that later serves a
+//! different chain, or the genuine one cut back to an older epoch — which could trick
+//! `rewrap` or `reply` into sealing to a key a revoked reviewer or the server's operator
+//! holds — is refused, and so is an expired keyring for anything that seals.
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
@@ -23,6 +25,7 @@ use crate::domain::tip::{AttachmentMeta, SealedTip};
 use crate::domain::{Epoch, TipId};
 
 use super::followup::{self, OpenedEntry};
+use super::trust::{self, Memory, Use};
 use super::{output, passphrase, CliError, Client};
 use crate::crypto::receipt::reply_public_key;
 use crate::domain::tip::conversation::Reply as ReplyDoc;
@@ -108,7 +111,7 @@ pub struct OpenedTip {
 pub fn run(c: Command) -> Result<(), CliError> {
     match c {
         Command::List { conn, json } => {
-            let (client, _, _, session) = connect(&conn)?;
+            let (client, _, _, session) = connect(&conn, Use::Read)?;
             output::tip_list(&client.list(&session)?, json)
         }
         Command::Show {
@@ -117,7 +120,7 @@ pub fn run(c: Command) -> Result<(), CliError> {
             json,
             save_attachments,
         } => {
-            let (client, me, keyring, session) = connect(&conn)?;
+            let (client, me, keyring, session) = connect(&conn, Use::Read)?;
             let bytes = client.fetch(&session, id)?;
             let tip = open_bundle(&keyring, &me, id, &bytes)?;
             let conversation = open_thread(&client, &session, &keyring, &me, id)?;
@@ -137,7 +140,7 @@ pub fn run(c: Command) -> Result<(), CliError> {
             attach,
             json,
         } => {
-            let (client, me, keyring, session) = connect(&conn)?;
+            let (client, me, keyring, session) = connect(&conn, Use::Seal)?;
             let bytes = client.fetch(&session, id)?;
             let tip = open_bundle(&keyring, &me, id, &bytes)?;
             let to = tip.sealed.reply_to.as_ref().ok_or_else(|| {
@@ -175,44 +178,25 @@ pub fn run(c: Command) -> Result<(), CliError> {
             Ok(())
         }
         Command::Rewrap { conn } => {
-            let (client, me, keyring, session) = connect(&conn)?;
+            let (client, me, keyring, session) = connect(&conn, Use::Seal)?;
             rewrap_all(&client, &session, &keyring, &me)
         }
     }
 }
 
-/// Unlocks the key, fetches and pins the keyring, logs in.
+/// Unlocks the key, fetches the keyring and checks it against the one remembered beside
+/// the key (no rollback, no fork) and its expiry (refused when `usage` seals), logs in.
 pub fn connect(
     conn: &Conn,
+    usage: Use,
 ) -> Result<(Client, Identity, VerifiedKeyring, super::client::Session), CliError> {
     let pass = passphrase::read(&conn.key.display().to_string())?;
     let me = read_identity(&conn.key, &pass)?;
     let client = Client::new(&conn.server, conn.proxy.as_deref())?;
     let keyring = client.keyring()?;
-    check_pin(&conn.key, &keyring)?;
+    trust::accept(&keyring, &Memory::for_reviewer(&conn.key), usage)?;
     let session = client.login(&me)?;
     Ok((client, me, keyring, session))
-}
-
-fn check_pin(key: &Path, keyring: &VerifiedKeyring) -> Result<(), CliError> {
-    let mut pin_path = key.as_os_str().to_owned();
-    pin_path.push(".keyring-pin");
-    let pin_path = PathBuf::from(pin_path);
-    let genesis = keyring
-        .manifest_hash(Epoch::FIRST)
-        .ok_or_else(|| CliError::Usage("the keyring has no genesis manifest".into()))?;
-    match std::fs::read_to_string(&pin_path) {
-        Ok(pinned) if pinned.trim() == genesis => Ok(()),
-        Ok(_) => Err(CliError::Usage(format!(
-            "this server's keyring is not the one pinned in {} — refusing (if your team really \
-             started a new keyring, delete that file)",
-            pin_path.display()
-        ))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::write(&pin_path, genesis).map_err(|e| CliError::File(pin_path.clone(), e))
-        }
-        Err(e) => Err(CliError::File(pin_path, e)),
-    }
 }
 
 /// Opens every part of a tip bundle and checks attachments against the tip's hashes.

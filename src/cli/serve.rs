@@ -23,7 +23,8 @@ pub struct Args {
     /// Keyring file to start with (needed once; later keyrings arrive by `admin publish`).
     #[arg(long)]
     keyring: Option<PathBuf>,
-    /// Pin the admin key(s): the keyring's genesis must be signed by one of these (.pub files).
+    /// Pin the admin key(s) (.pub files, repeat for each): the keyring's genesis must list
+    /// exactly these admins and be signed by each of them.
     #[arg(long = "admin-pub")]
     admin_pub: Vec<PathBuf>,
     /// Zero-configuration demo: throwaway identities in ./tipseal-demo/, then a full

@@ -16,6 +16,7 @@ use crate::domain::envelope::Flags;
 use crate::domain::receipt::WordList;
 use crate::domain::tip::{AttachmentMeta, FileName, MediaType, ReplyTo, TipDocument};
 
+use super::trust::{self, Memory, Use};
 use super::{output, read_file, CliError, Client};
 
 /// Attempts at uploading before giving up (the same idempotency key each time).
@@ -36,9 +37,16 @@ pub struct Args {
     /// Print the receipt as JSON.
     #[arg(long)]
     json: bool,
-    /// Refuse the keyring unless its genesis is signed by this admin key id.
+    /// Refuse the keyring unless its first manifest lists exactly these admins and is
+    /// signed by each of them (repeat for every admin the team published).
     #[arg(long)]
-    admin_key_id: Option<crate::domain::KeyId>,
+    admin_key_id: Vec<crate::domain::KeyId>,
+    /// Do not remember this server's newest keyring epoch. By default it is kept in
+    /// `$XDG_STATE_HOME/tipseal/keyrings/` (or `~/.local/state/…`), so a server rolled
+    /// back to an older epoch is refused; the file shows someone who searches this
+    /// machine that tipseal was used. Without it, a rollback goes unnoticed.
+    #[arg(long)]
+    no_keyring_memory: bool,
     /// Proxy for the connection, e.g. socks5://127.0.0.1:9050 to go through Tor.
     #[arg(long)]
     proxy: Option<String>,
@@ -68,15 +76,14 @@ pub fn run(a: Args) -> Result<(), CliError> {
         .collect::<Result<Vec<_>, CliError>>()?;
 
     let client = Client::new(&a.server, a.proxy.as_deref())?;
-    let keyring = client.keyring()?;
-    if let Some(pin) = a.admin_key_id {
-        let genesis = keyring.manifest(crate::domain::Epoch::FIRST);
-        if !genesis.is_some_and(|m| m.admins.iter().any(|a| a.id == pin)) {
-            return Err(CliError::Usage(
-                "the server's keyring is not signed by the admin key you pinned".into(),
-            ));
-        }
-    }
+    let pins = (!a.admin_key_id.is_empty()).then_some(a.admin_key_id.as_slice());
+    let keyring = client.keyring_pinned(pins)?;
+    let memory = if a.no_keyring_memory {
+        Memory::Off
+    } else {
+        Memory::for_witness(&a.server)?
+    };
+    trust::accept(&keyring, &memory, Use::Seal)?;
     if !keyring.has_reviewers() {
         return Err(CliError::Usage(
             "the server has no reviewers yet; nobody could read your tip".into(),

@@ -124,8 +124,12 @@ fn malformed(why: impl Into<String>) -> CryptoError {
     CryptoError::Keyring(KeyringProblem::Malformed(why.into()))
 }
 
-/// Verifies a keyring chain. With `pinned_admins`, the genesis admins must be exactly
-/// those key ids.
+/// Verifies a keyring chain. With `pinned_admins` (the trust anchor: the admin key ids
+/// a server's `--admin-pub`, a witness's `--admin-key-id` or the page pins), the genesis
+/// must list exactly those admins *and* carry a valid signature by each of them (see
+/// [`check_anchor`]). Without pins the genesis need only be signed by one of its own
+/// admins: the caller then trusts it on first use (and remembers it, see
+/// [`KeyringMemory`]).
 pub fn verify_chain(
     file: &KeyringFile,
     pinned_admins: Option<&[KeyId]>,
@@ -148,11 +152,7 @@ pub fn verify_chain(
             let own_admins = people(&m.admins)?;
             verify_signed(signed, &body, &own_admins)?;
             if let Some(pinned) = pinned_admins {
-                let want: HashSet<&KeyId> = pinned.iter().collect();
-                let got: HashSet<&KeyId> = m.admins.iter().map(|a| &a.id).collect();
-                if want != got {
-                    return Err(refuse(KeyringProblem::UnpinnedAdmin));
-                }
+                check_anchor(signed, &body, &own_admins, pinned)?;
             }
             m
         } else {
@@ -193,6 +193,78 @@ pub fn check_extends(
     Ok(())
 }
 
+/// The one trust-anchor rule, shared by the server, the witness and reviewer clients
+/// (and mirrored by `web/static/envelope.js`, checked against `tests/vectors/keyring/`):
+/// the pins are not empty, the genesis admins are exactly the pinned key ids, and the
+/// genesis carries a valid signature by *each* pinned admin. A genesis that lists the
+/// real admin next to an attacker but is signed by the attacker alone is refused.
+fn check_anchor(
+    signed: &SignedManifest,
+    body: &[u8],
+    own_admins: &[PublicKeys],
+    pinned: &[KeyId],
+) -> Result<(), CryptoError> {
+    let want: HashSet<&KeyId> = pinned.iter().collect();
+    let ids: Vec<KeyId> = own_admins.iter().map(PublicKeys::id).collect();
+    let got: HashSet<&KeyId> = ids.iter().collect();
+    if want.is_empty() || want != got {
+        return Err(refuse(KeyringProblem::UnpinnedAdmin));
+    }
+    let signed_by_each = own_admins
+        .iter()
+        .all(|pk| verify_signed(signed, body, std::slice::from_ref(pk)).is_ok());
+    if signed_by_each {
+        Ok(())
+    } else {
+        Err(refuse(KeyringProblem::UnpinnedAdmin))
+    }
+}
+
+/// Refuses a keyring whose current manifest expired before `today` (`Expired`). Clients
+/// and the server call it with their own clock; [`verify_chain`] reads none.
+pub fn check_fresh(keyring: &VerifiedKeyring, today: Day) -> Result<(), CryptoError> {
+    if keyring.is_expired(today) {
+        Err(refuse(KeyringProblem::Expired))
+    } else {
+        Ok(())
+    }
+}
+
+/// What a client remembers of the newest keyring it has accepted from one server: the
+/// epoch and that manifest's hash. Nothing else (no time, no URL, no people).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyringMemory {
+    /// The highest epoch seen.
+    pub epoch: Epoch,
+    /// Hex hash of that epoch's manifest.
+    pub manifest_hash: String,
+}
+
+impl KeyringMemory {
+    /// What to remember of `keyring`: its current epoch and manifest hash.
+    pub fn of(keyring: &VerifiedKeyring) -> Self {
+        let epoch = keyring.epoch();
+        Self {
+            epoch,
+            manifest_hash: keyring.manifest_hash(epoch).unwrap_or_default(),
+        }
+    }
+
+    /// Refuses a keyring older than the remembered epoch (`Rollback`) or one whose
+    /// manifest at the remembered epoch has another hash (`Fork`). Because each manifest
+    /// names the hash of the one before, an equal hash there vouches for the whole past.
+    pub fn check(&self, keyring: &VerifiedKeyring) -> Result<(), CryptoError> {
+        if keyring.epoch() < self.epoch {
+            return Err(refuse(KeyringProblem::Rollback));
+        }
+        match keyring.manifest_hash(self.epoch) {
+            Some(h) if h.eq_ignore_ascii_case(&self.manifest_hash) => Ok(()),
+            _ => Err(refuse(KeyringProblem::Fork)),
+        }
+    }
+}
+
 fn parse_body(body: &[u8]) -> Result<Manifest, CryptoError> {
     Manifest::from_json(body).map_err(|e| malformed(e.to_string()))
 }
@@ -228,7 +300,9 @@ fn well_formed_grant(g: &Grant) -> bool {
     b64_decode(&g.sealed_secret).is_some_and(|b| b.len() == KEY_LEN + SEAL_OVERHEAD)
 }
 
-fn sign_manifest(admin: &Identity, m: &Manifest) -> SignedManifest {
+/// Signs manifest `m` with `admin`'s key: one signature, no checks (the builders below
+/// verify what they make; tests use it to forge chains).
+pub fn sign_manifest(admin: &Identity, m: &Manifest) -> SignedManifest {
     let body = m.to_json();
     let sig = admin.sign(SignatureDomain::Keyring, &body);
     SignedManifest {
@@ -278,11 +352,22 @@ pub fn next_epoch(
     reviewers: Vec<PublicIdentity>,
     validity_days: u32,
 ) -> Result<KeyringFile, CryptoError> {
+    let (issued, expires) = validity(validity_days)?;
+    next_epoch_between(current, admin, reviewers, issued, expires)
+}
+
+/// Like [`next_epoch`], with explicit issue and expiry days (`expires` ≥ `issued`).
+pub fn next_epoch_between(
+    current: &VerifiedKeyring,
+    admin: &Identity,
+    reviewers: Vec<PublicIdentity>,
+    issued: Day,
+    expires: Day,
+) -> Result<KeyringFile, CryptoError> {
     let cur = current.current();
     if cur.admin(admin.key_id()).is_none() {
         return Err(refuse(KeyringProblem::BadSignature));
     }
-    let (issued, expires) = validity(validity_days)?;
     let keys = people(&reviewers)?;
     let (intake_pk, intake_sk) = intake::generate();
     let grants = {
@@ -387,3 +472,7 @@ pub fn intake_secret_for(
     }
     Ok(secret)
 }
+
+#[cfg(test)]
+#[path = "keyring_vectors.rs"]
+mod vectors;

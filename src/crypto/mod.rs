@@ -73,9 +73,16 @@ pub enum KeyringProblem {
     /// The chain does not extend the one already held (a fork).
     #[error("the keyring does not extend the one in use")]
     Fork,
-    /// The genesis admins are not the pinned admin keys.
-    #[error("the keyring is not signed by the pinned admin key")]
+    /// The genesis admins are not exactly the pinned admin keys, or one of them did not
+    /// sign it.
+    #[error("the keyring's first manifest is not signed by every pinned admin key")]
     UnpinnedAdmin,
+    /// The current manifest's expiry day has passed.
+    #[error("the keyring has expired: an admin must renew it (`tipseal admin renew`)")]
+    Expired,
+    /// The chain is older than one already seen from this server (a rollback).
+    #[error("the keyring is older than one already seen from this server")]
+    Rollback,
     /// JSON or field-level problem.
     #[error("{0}")]
     Malformed(String),

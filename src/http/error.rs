@@ -55,6 +55,9 @@ pub enum ApiError {
     /// The server is not set up to accept tips yet (no reviewers in the keyring).
     #[error("this server is not accepting tips yet: its keyring has no reviewers")]
     NotAccepting,
+    /// The current keyring manifest has expired: no tip may be sealed to it.
+    #[error("this server's keyring has expired, so it cannot take tips until an admin renews it; try again later")]
+    KeyringExpired,
     /// Too many requests in flight; try again later.
     #[error("the server is busy; try again in a few seconds")]
     Busy,
@@ -101,6 +104,8 @@ impl ApiError {
                 KeyringProblem::StaleEpoch => "stale_epoch",
                 KeyringProblem::Fork => "fork",
                 KeyringProblem::UnpinnedAdmin => "unpinned_admin",
+                KeyringProblem::Expired => "keyring_expired",
+                KeyringProblem::Rollback => "rollback",
                 KeyringProblem::Malformed(_) => "malformed_keyring",
             },
             ApiError::Unauthorized => "unauthorized",
@@ -108,6 +113,7 @@ impl ApiError {
             ApiError::NotFound => "not_found",
             ApiError::Conflict => "conflict",
             ApiError::NotAccepting => "not_accepting",
+            ApiError::KeyringExpired => "keyring_expired",
             ApiError::Busy => "busy",
             ApiError::InsufficientStorage => "insufficient_storage",
             ApiError::Storage(_) | ApiError::Internal(_) => "internal",
@@ -131,15 +137,17 @@ impl ResponseError for ApiError {
             ApiError::BadInput(_) | ApiError::BadRequest(_) | ApiError::WrongEpoch { .. } => {
                 StatusCode::BAD_REQUEST
             }
-            ApiError::Keyring(KeyringProblem::StaleEpoch | KeyringProblem::Fork) => {
-                StatusCode::CONFLICT
-            }
+            ApiError::Keyring(
+                KeyringProblem::StaleEpoch | KeyringProblem::Fork | KeyringProblem::Rollback,
+            ) => StatusCode::CONFLICT,
             ApiError::Keyring(_) => StatusCode::BAD_REQUEST,
             ApiError::IdempotencyConflict | ApiError::Conflict => StatusCode::CONFLICT,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::NotAccepting | ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::NotAccepting | ApiError::Busy | ApiError::KeyringExpired => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Storage(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -157,6 +165,10 @@ impl ResponseError for ApiError {
         let mut res = HttpResponse::build(status);
         if matches!(self, ApiError::Busy | ApiError::NotAccepting) {
             res.insert_header((header::RETRY_AFTER, "5"));
+        }
+        if matches!(self, ApiError::KeyringExpired) {
+            // Renewal needs an admin: ask clients to come back in an hour, not in seconds.
+            res.insert_header((header::RETRY_AFTER, "3600"));
         }
         if matches!(self, ApiError::Unauthorized) {
             res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
@@ -187,6 +199,7 @@ mod tests {
             (ApiError::Keyring(KeyringProblem::BadSignature), 400),
             (ApiError::Unauthorized, 401),
             (ApiError::InsufficientStorage, 507),
+            (ApiError::KeyringExpired, 503),
             (ApiError::Internal("x"), 500),
         ];
         for (e, status) in cases {

@@ -5,11 +5,14 @@
 //! append the named completed uploads, validated exactly like inline parts → insert →
 //! consume the uploads → wait for the flush. Only sealed bytes arrive here; nothing about the sender is recorded.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use actix_web::web::Bytes;
 use actix_web::HttpRequest;
 
 use super::routes::mailbox;
 use super::{ApiError, AppState};
+use crate::crypto::keyring::VerifiedKeyring;
 use crate::crypto::receipt::MailboxPublicKey;
 use crate::crypto::{hash32, keyed_hash32, random_tip_id};
 use crate::domain::bundle::{self, MAX_PARTS};
@@ -74,6 +77,7 @@ pub(crate) fn uploads_named_in(req: &HttpRequest) -> Result<Vec<UploadId>, ApiEr
 /// Stores a bundle through the one path every tip takes, and waits until it is durable.
 pub(crate) async fn store_bundle(state: &AppState, sub: Submission) -> Result<Stored, ApiError> {
     let keyring = state.keyring().ok_or(ApiError::NotAccepting)?;
+    refuse_if_expired(&keyring)?;
     state.disk.check()?;
     let current = keyring.epoch();
     let received = Day::today();
@@ -183,6 +187,35 @@ pub(crate) async fn store_bundle(state: &AppState, sub: Submission) -> Result<St
         received,
         created,
     })
+}
+
+/// Seconds between two of the admin's "keyring expired" log lines.
+const EXPIRY_LOG_EVERY_SECS: u64 = 60;
+/// When the last such line was written (Unix seconds; 0: never).
+static LAST_EXPIRY_LOG: AtomicU64 = AtomicU64::new(0);
+
+/// No tip is sealed to an expired epoch: 503 with Retry-After, and a loud log line for the
+/// admin at most once a minute (it names the epoch and day, never the request).
+pub(crate) fn refuse_if_expired(keyring: &VerifiedKeyring) -> Result<(), ApiError> {
+    if !keyring.is_expired(Day::today()) {
+        return Ok(());
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let last = LAST_EXPIRY_LOG.load(Ordering::Relaxed);
+    if now.saturating_sub(last) >= EXPIRY_LOG_EVERY_SECS
+        && LAST_EXPIRY_LOG
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    {
+        tracing::error!(
+            epoch = keyring.epoch().get(),
+            expired_after = %keyring.current().expires,
+            "KEYRING EXPIRED: tips are being refused; renew it with `tipseal admin renew` and `tipseal admin publish`"
+        );
+    }
+    Err(ApiError::KeyringExpired)
 }
 
 /// Unknown, expired, claimed and incomplete uploads look the same to the client.

@@ -61,7 +61,7 @@ pub struct ServerSettings {
     pub data_dir: PathBuf,
     /// A keyring file to start from (or to update the stored one with).
     pub keyring_file: Option<PathBuf>,
-    /// Admin key ids the genesis manifest must name, if pinned.
+    /// Admin key ids the genesis manifest must list exactly, each with a valid signature.
     pub pinned_admins: Option<Vec<KeyId>>,
     /// Largest accepted tip bundle.
     pub max_body_bytes: usize,
@@ -132,6 +132,20 @@ impl Application {
         crate::crypto::init()?;
         let store = Store::open(&settings.data_dir, crate::crypto::random_bytes())?;
         let keyring = settle_keyring(&store, settings)?;
+        let days_left = keyring.current().expires.days() - crate::domain::Day::today().days();
+        if days_left < 0 {
+            tracing::error!(
+                epoch = keyring.epoch().get(),
+                expired_after = %keyring.current().expires,
+                "KEYRING EXPIRED: no tips will be accepted until an admin publishes a renewal (`tipseal admin renew`)"
+            );
+        } else if days_left <= 14 {
+            tracing::warn!(
+                epoch = keyring.epoch().get(),
+                days_left,
+                "the keyring expires soon: renew it with `tipseal admin renew` and publish it"
+            );
+        }
         sweep_uploads(&store)?;
         sweep_idempotency(&store)?;
         let limits = Limits {

@@ -28,7 +28,7 @@ pub struct AppState {
     /// The database.
     pub store: Store,
     keyring: RwLock<Option<Arc<VerifiedKeyring>>>,
-    /// Admin keys the genesis manifest must be signed by, when configured.
+    /// Admin keys the genesis manifest must list exactly and be signed by, when configured.
     pub pinned_admins: Option<Vec<KeyId>>,
     /// Login challenges and sessions.
     pub sessions: Sessions,

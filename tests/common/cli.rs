@@ -19,8 +19,20 @@ pub fn bin() -> &'static str {
 }
 
 /// Runs `tipseal ARGS…` with `TIPSEAL_PASSPHRASE` set and stdin closed (so a prompt
-/// fails instead of hanging). Kills it after [`COMMAND_TIMEOUT`].
+/// fails instead of hanging). Kills it after [`COMMAND_TIMEOUT`]. Each call gets a fresh
+/// `XDG_STATE_HOME`, so the witness's keyring memory never outlives the call (nor lands
+/// in the runner's home); use [`tipseal_with_state`] to keep it across calls.
 pub fn tipseal<I, S>(args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let state = tempfile::TempDir::new().expect("temp state dir");
+    tipseal_with_state(state.path(), args)
+}
+
+/// [`tipseal`] with `XDG_STATE_HOME=state` (where `tipseal submit` remembers keyrings).
+pub fn tipseal_with_state<I, S>(state: &Path, args: I) -> Output
 where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
@@ -28,6 +40,7 @@ where
     let args: Vec<_> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
     let mut child = Command::new(bin())
         .args(&args)
+        .env("XDG_STATE_HOME", state)
         .env("TIPSEAL_PASSPHRASE", PASSPHRASE)
         .env("RUST_BACKTRACE", "1")
         .stdin(Stdio::null())

@@ -204,3 +204,91 @@ pub fn receipt_public_keys(words: &str) -> (String, String) {
         .keys();
     (keys.mailbox_pk_b64(), keys.reply_pk_b64())
 }
+
+fn test_identity(key: &Path) -> tipseal::crypto::identity::Identity {
+    use tipseal::crypto::keyfile::{read_identity, Passphrase};
+    tipseal::crypto::init().expect("libsodium initialises");
+    read_identity(key, &Passphrase::from(PASSPHRASE.to_owned()))
+        .expect("the key file opens with the test passphrase")
+}
+
+fn verified_keyring(bytes: &[u8]) -> tipseal::crypto::keyring::VerifiedKeyring {
+    tipseal::crypto::init().expect("libsodium initialises");
+    let file = tipseal::domain::keyring::KeyringFile::from_json(bytes).expect("keyring parses");
+    tipseal::crypto::keyring::verify_chain(&file, None).expect("keyring verifies")
+}
+
+/// A forged keyring (issue 7, finding 1): a genesis listing the real admin (`real_pub`, a
+/// `.pub` file) next to `attacker` (a key file) but signed by the attacker alone, then an
+/// epoch 2 signed by the attacker that makes `attacker_reviewer` the only reviewer.
+pub fn forge_keyring_listing(
+    real_pub: &Path,
+    attacker: &Path,
+    attacker_reviewer: &Path,
+) -> Vec<u8> {
+    use tipseal::crypto::keyring::{add_reviewer, sign_manifest};
+    use tipseal::domain::keyring::{KeyringFile, Manifest, PublicKeyFile};
+    use tipseal::domain::{Day, Epoch};
+    let mallory = test_identity(attacker);
+    let real = PublicKeyFile::from_json(&std::fs::read(real_pub).expect("read .pub"))
+        .expect("a public key file");
+    let today = Day::today();
+    let genesis = Manifest {
+        epoch: Epoch::FIRST,
+        prev: None,
+        issued: today,
+        expires: today.plus_days(90),
+        admins: vec![real, mallory.public()],
+        reviewers: Vec::new(),
+        intake_pk: tipseal::crypto::b64_encode(&[7u8; 32]),
+        grants: Vec::new(),
+    };
+    let file = KeyringFile::new(vec![sign_manifest(&mallory, &genesis)]);
+    let v1 = tipseal::crypto::keyring::verify_chain(&file, None).expect("self-signed genesis");
+    let reviewer = test_identity(attacker_reviewer).public();
+    add_reviewer(&v1, &mallory, reviewer, 90)
+        .expect("the attacker extends its own chain")
+        .to_json()
+}
+
+/// The keyring `bytes` with one more epoch signed by `admin` (a key file): the same
+/// reviewers and a fresh intake key, issued `issued_days_ago` and expiring
+/// `expires_in_days` from today (negative: already expired). A forked epoch when `bytes`
+/// is an older cut of a chain that already went on.
+/// With `extra_reviewer` (a key file), that person is added as a reviewer too.
+pub fn extend_keyring(
+    bytes: &[u8],
+    admin: &Path,
+    extra_reviewer: Option<&Path>,
+    issued_days_ago: i64,
+    expires_in_days: i64,
+) -> Vec<u8> {
+    use tipseal::domain::Day;
+    let current = verified_keyring(bytes);
+    let today = Day::today();
+    let mut reviewers = current.current().reviewers.clone();
+    reviewers.extend(extra_reviewer.map(|k| test_identity(k).public()));
+    tipseal::crypto::keyring::next_epoch_between(
+        &current,
+        &test_identity(admin),
+        reviewers,
+        today.plus_days(-issued_days_ago),
+        today.plus_days(expires_in_days),
+    )
+    .expect("the admin signs the next epoch")
+    .to_json()
+}
+
+/// Whether `key` (a reviewer's key file) opens the first part of the tip `bundle`
+/// sealed to an epoch of `keyring` (as served).
+pub fn bundle_opens_with(keyring: &[u8], bundle: &[u8], key: &Path) -> bool {
+    let verified = verified_keyring(keyring);
+    let me = test_identity(key);
+    let Ok(parsed) = tipseal::domain::bundle::parse(bundle) else {
+        return false;
+    };
+    let tip = parsed.tip();
+    tipseal::crypto::keyring::intake_secret_for(&verified, tip.wrap.epoch, &me)
+        .and_then(|sk| tipseal::crypto::envelope::open(tip.bytes, &sk))
+        .is_ok()
+}

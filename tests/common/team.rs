@@ -112,6 +112,11 @@ impl Team {
         self.admin("rotate", &[]);
     }
 
+    /// `admin renew` (a new epoch with the same people and a fresh expiry, locally).
+    pub fn renew(&self) {
+        self.admin("renew", &[]);
+    }
+
     /// `admin publish --keyring FILE --server URL`, whatever the outcome.
     pub fn publish_file(&self, file: &Path, server_url: &str) -> Output {
         tipseal([

@@ -514,7 +514,7 @@ async function main() {
       const res = await fetch('/api/v1/keyring', { credentials: 'omit', cache: 'no-store', referrerPolicy: 'no-referrer' });
       if (!res.ok) throw new Error(`keyring: HTTP ${res.status}`);
       const file = await res.json();
-      keys = E.verifyKeyring(file, form.dataset.adminKeys || '');
+      keys = E.checkFresh(E.verifyKeyring(file, form.dataset.adminKeys || ''));
     } catch (e) {
       keyringError = e;
       throw Object.assign(new Error('keyring'), { key: 'err_keyring' });

@@ -40,7 +40,7 @@ export class FormatError extends Error {
 export class DecryptionFailed extends Error {
   constructor() { super('decryption failed'); this.name = 'DecryptionFailed'; }
 }
-/** The keyring did not verify. `code` is one of malformed, bad_signature, broken_chain, unpinned_admin. */
+/** The keyring did not verify. `code` is one of malformed, bad_signature, broken_chain, unpinned_admin, expired. */
 export class KeyringError extends Error {
   constructor(code, msg) { super(msg); this.name = 'KeyringError'; this.code = code; }
 }
@@ -414,8 +414,14 @@ export function withSodium(sodium) {
         const own = people(m.admins, 'admins');
         if (own.length === 0) throw new KeyringError('malformed', 'the first manifest lists no admin');
         verifySigned(signed, body, own);
-        const allPinned = own.every((a) => pinned.some((p) => sodium.memcmp(p, a.signPk)));
-        if (!allPinned) throw new KeyringError('unpinned_admin', 'the keyring is not rooted in the admin keys this page trusts');
+        // The trust-anchor rule of crypto::keyring::check_anchor: the genesis admins are
+        // exactly the pinned keys, and each of them signed it.
+        const allPinned = own.every((a) => pinned.some((p) => sodium.memcmp(p, a.signPk)))
+          && pinned.every((p) => own.some((a) => sodium.memcmp(p, a.signPk)));
+        const signedByEach = allPinned && own.every((a) => {
+          try { verifySigned(signed, body, [a]); return true; } catch (_) { return false; }
+        });
+        if (!signedByEach) throw new KeyringError('unpinned_admin', 'the keyring is not signed by every admin key this page trusts');
       } else {
         verifySigned(signed, body, signers);
         m = parseBody(body);
@@ -442,8 +448,24 @@ export function withSodium(sodium) {
     return { epoch: manifest.epoch, intakePk, manifest, hashes };
   }
 
+  /**
+   * Refuses (KeyringError 'expired') a verified keyring whose current manifest expired
+   * before `today` ('YYYY-MM-DD', UTC; default: this device's clock), as
+   * crypto::keyring::check_fresh does. The page remembers nothing between visits, so
+   * this and the pins are all it can check.
+   */
+  function checkFresh(verified, today) {
+    const day = today || new Date().toISOString().slice(0, 10);
+    const expires = verified && verified.manifest && verified.manifest.expires;
+    if (typeof expires !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(expires)) {
+      throw new KeyringError('malformed', 'the current manifest has no valid expiry day');
+    }
+    if (expires < day) throw new KeyringError('expired', 'the keyring has expired');
+    return verified;
+  }
+
   return {
-    seal, sealAsync, open, blake2bHex, keyId, manifestHash, verifyKeyring,
+    seal, sealAsync, open, blake2bHex, keyId, manifestHash, verifyKeyring, checkFresh,
     parseEnvelope, parseBundle, encodeBundle, bucketFor, envelopeLengthFor,
   };
 }

@@ -88,8 +88,10 @@ export function openReply(sodium, E, reviewers, receiptKeys, bundleBytes) {
   }
 }
 
-/** Seals a follow-up (message + files) to the keyring's current epoch as a bundle. */
+/** Seals a follow-up (message + files) to the keyring's current epoch as a bundle;
+ * throws KeyringError 'expired' when that epoch has expired. */
 export function sealFollowup(E, keyring, message, files) {
+  E.checkFresh(keyring); // nothing is sealed to an expired epoch (the server refuses it too)
   const attachments = files.map((f, i) => ({
     part: i + 1, name: f.name, media_type: f.media_type, size: f.bytes.length, blake2b: E.blake2bHex(f.bytes),
   }));
@@ -275,7 +277,8 @@ async function main() {
       addForm.reset();
       document.getElementById('sent').hidden = false;
     } catch (e) {
-      show(addError, e instanceof HttpError ? (e.status === 413 ? t.err_too_large : e.status === 503 ? t.err_busy : t.err_server) : t.err_network);
+      const expired = e && e.name === 'KeyringError'; // like the server's 503: try later
+      show(addError, expired ? t.err_busy : e instanceof HttpError ? (e.status === 413 ? t.err_too_large : e.status === 503 ? t.err_busy : t.err_server) : t.err_network);
     } finally {
       progressBox.hidden = true;
       send.disabled = false;

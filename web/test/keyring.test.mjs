@@ -24,9 +24,11 @@ test('accepts the keyring the tipseal binary made, rooted in the pinned admin', 
   assert.equal(r.hashes.length, 3);
   assert.equal(b64(r.intakePk), body(fresh(), 2).intake_pk);
   assert.equal(r.manifest.reviewers[0].id, reviewer.id);
-  // also as text, as bytes, and with the pinned key among others (comma-separated)
+  // also as text, as bytes, and comma-separated; a pin beyond the genesis admins is
+  // refused (the pins must be exactly the genesis admins, as in crypto::keyring)
   const other = b64(sodium.crypto_sign_keypair().publicKey);
-  assert.equal(E.verifyKeyring(keyringText, `${other},${admin.sign_pk}`).epoch, 3);
+  assert.equal(E.verifyKeyring(keyringText, ` ${admin.sign_pk} `).epoch, 3);
+  refuses(() => E.verifyKeyring(keyringText, `${other},${admin.sign_pk}`), 'unpinned_admin');
   assert.equal(E.verifyKeyring(new TextEncoder().encode(keyringText), [admin.sign_pk]).epoch, 3);
 });
 
@@ -111,4 +113,23 @@ test('refuses malformed files', () => {
   const kr = fresh();
   kr.manifests[0].body = '***';
   refuses(() => E.verifyKeyring(kr, admin.sign_pk), 'malformed');
+});
+
+// The shared trust-anchor vectors, made by the Rust code (tests/vectors/keyring/, see
+// tests/vectors/README.md) and checked by tests/keyring_vectors.rs too: the page's rule
+// must give every case the same outcome as crypto::keyring::verify_chain + check_fresh.
+test('gives every shared trust-anchor vector the outcome the Rust code gives it', () => {
+  const vectors = JSON.parse(readFileSync(new URL('../../tests/vectors/keyring/trust-anchor.json', import.meta.url), 'utf8'));
+  assert.equal(vectors.format, 'tipseal/keyring-vectors/v1');
+  assert.ok(vectors.cases.length >= 10);
+  for (const c of vectors.cases) {
+    let got = 'accept';
+    try {
+      E.checkFresh(E.verifyKeyring(c.keyring, c.pins.map((p) => p.sign_pk)), c.today);
+    } catch (e) {
+      if (!(e instanceof KeyringError)) throw e;
+      got = e.code;
+    }
+    assert.equal(got, c.expect, c.name);
+  }
 });

@@ -255,7 +255,9 @@ pub(crate) async fn store_server_followup(
     tip: TipId,
     body: Vec<u8>,
 ) -> Result<u32, ApiError> {
-    let current = state.keyring().ok_or(ApiError::NotAccepting)?.epoch();
+    let keyring = state.keyring().ok_or(ApiError::NotAccepting)?;
+    crate::http::intake::refuse_if_expired(&keyring)?;
+    let current = keyring.epoch();
     let store = state.store.clone();
     let seq = super::blocking(move || {
         let parsed = bundle::parse_with_kinds(&body, |i| {
@@ -286,6 +288,7 @@ pub async fn add_message(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let keyring = state.keyring().ok_or(ApiError::NotAccepting)?;
+    crate::http::intake::refuse_if_expired(&keyring)?;
     state.disk.check()?;
     let _slot = state
         .intake_slots

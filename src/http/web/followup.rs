@@ -58,9 +58,10 @@ impl From<ApiError> for Failure {
         match e {
             ApiError::Unauthorized => Failure::NoMailbox,
             // A full disk is, to a witness, the same as a busy server: try again later.
-            ApiError::Busy | ApiError::NotAccepting | ApiError::InsufficientStorage => {
-                Failure::Busy
-            }
+            ApiError::Busy
+            | ApiError::NotAccepting
+            | ApiError::KeyringExpired
+            | ApiError::InsufficientStorage => Failure::Busy,
             other => Failure::Internal(other),
         }
     }

@@ -195,7 +195,7 @@ async fn accept(
     let stored = intake::store_bundle(state, submission)
         .await
         .map_err(|e| match e {
-            ApiError::Busy | ApiError::NotAccepting => Failure::Busy,
+            ApiError::Busy | ApiError::NotAccepting | ApiError::KeyringExpired => Failure::Busy,
             ApiError::InsufficientStorage => Failure::NoSpace,
             other => Failure::Internal(other),
         })?;
