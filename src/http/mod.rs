@@ -23,6 +23,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::{from_fn, DefaultHeaders};
 use actix_web::{web as aweb, App, HttpServer};
 
+pub use body::{BodyBudget, BodyRules};
 pub use disk::{DiskFloor, DEFAULT_MIN_FREE_BYTES};
 pub use error::ApiError;
 pub use routes::mailbox::ReplyRetention;
@@ -31,6 +32,7 @@ pub use web::{WebSettings, DEFAULT_EXIT_URL, PAGE_CSP};
 
 use crate::crypto::keyring::{check_extends, verify_chain, VerifiedKeyring};
 use crate::domain::keyring::KeyringFile;
+use crate::domain::limits::MAX_TIP_BYTES;
 use crate::domain::KeyId;
 use crate::storage::Store;
 
@@ -39,8 +41,22 @@ use crate::storage::Store;
 pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 /// Cap on JSON bodies (keyring, login): a keyring of hundreds of reviewers fits easily.
 pub const MAX_JSON_BYTES: usize = 1024 * 1024;
-/// Time allowed for a body: 32 MiB over a slow Tor circuit (~200 KiB/s) takes ~3 min.
-pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(300);
+/// Time allowed for a whole body: 32 MiB over a slow Tor circuit (~20 kB/s) takes ~28 min.
+/// The minimum rate below, not this, is what frees a connection from a slow sender.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(1800);
+/// The first body byte must arrive within this, and every window this long must bring
+/// at least [`DEFAULT_BODY_MIN_BYTES_PER_SEC`] × its length, or the request gets 408.
+pub const DEFAULT_BODY_STALL: Duration = Duration::from_secs(10);
+/// Slowest accepted body: 2 KiB/s, a tenth of a slow Tor circuit (~20–60 kB/s).
+pub const DEFAULT_BODY_MIN_BYTES_PER_SEC: usize = 2048;
+/// Request-body bytes held in memory at once, across every route and connection (plus
+/// the uploads a submission reads back): a full budget answers 503 with Retry-After.
+/// Six of the largest bodies fit; it bounds memory under a flood of held bodies.
+pub const DEFAULT_BODY_BUDGET_BYTES: usize = 192 * 1024 * 1024;
+/// Declared bytes all unfinished uploads may reserve on disk: 4 GiB.
+pub const DEFAULT_UPLOAD_BUDGET_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+/// An unfinished upload idle this long is freed (the sweep runs on a timer).
+pub const DEFAULT_UPLOAD_IDLE: Duration = Duration::from_secs(3600);
 /// Days an `Idempotency-Key` answers a retry with the first submission's id. A client
 /// retries a lost answer within minutes or hours (a Tor circuit that dropped, a phone that
 /// slept); a week covers a witness who comes back days later to resend, and then the key
@@ -64,8 +80,21 @@ pub struct ServerSettings {
     pub pinned_admins: Option<Vec<KeyId>>,
     /// Largest accepted tip bundle.
     pub max_body_bytes: usize,
-    /// Time allowed for a body.
+    /// Time allowed for a whole body.
     pub body_timeout: Duration,
+    /// Deadline for the first body byte, and the window of the minimum rate.
+    pub body_stall: Duration,
+    /// Slowest accepted body, bytes per second (measured per `body_stall` window).
+    pub body_min_bytes_per_sec: usize,
+    /// Request-body bytes held in memory at once, all routes together.
+    pub body_budget_bytes: usize,
+    /// Largest whole tip (bundle plus uploads); capped at
+    /// [`crate::domain::limits::MAX_TIP_BYTES`] so reviewers can always read it.
+    pub max_tip_bytes: usize,
+    /// Declared bytes all unfinished uploads may reserve.
+    pub upload_budget_bytes: u64,
+    /// An unfinished upload idle this long is freed.
+    pub upload_idle: Duration,
     /// Worker threads (0 = one per core).
     pub workers: usize,
     /// What the witness page shows (onion address, quick-exit URL).
@@ -87,6 +116,12 @@ impl ServerSettings {
             pinned_admins: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             body_timeout: DEFAULT_BODY_TIMEOUT,
+            body_stall: DEFAULT_BODY_STALL,
+            body_min_bytes_per_sec: DEFAULT_BODY_MIN_BYTES_PER_SEC,
+            body_budget_bytes: DEFAULT_BODY_BUDGET_BYTES,
+            max_tip_bytes: MAX_TIP_BYTES,
+            upload_budget_bytes: DEFAULT_UPLOAD_BUDGET_BYTES,
+            upload_idle: DEFAULT_UPLOAD_IDLE,
             workers: 0,
             web: WebSettings::default(),
             reply_retention: ReplyRetention::Keep,
@@ -132,7 +167,14 @@ impl Application {
         let limits = Limits {
             max_body_bytes: settings.max_body_bytes,
             max_json_bytes: MAX_JSON_BYTES,
-            body_timeout: settings.body_timeout,
+            body_rules: BodyRules {
+                overall: settings.body_timeout,
+                stall: settings.body_stall,
+                min_bytes_per_sec: settings.body_min_bytes_per_sec,
+            },
+            max_tip_bytes: settings.max_tip_bytes.min(MAX_TIP_BYTES),
+            upload_budget_bytes: settings.upload_budget_bytes,
+            upload_idle: settings.upload_idle,
         };
         let state = aweb::Data::new(
             AppState::new(
@@ -141,6 +183,7 @@ impl Application {
                 settings.pinned_admins.clone(),
                 limits,
                 INTAKE_SLOTS,
+                settings.body_budget_bytes,
             )
             .with_reply_retention(settings.reply_retention)
             .with_disk_floor(DiskFloor::new(
@@ -148,6 +191,7 @@ impl Application {
                 settings.min_free_bytes,
             )),
         );
+        spawn_upload_sweep(state.clone(), settings.upload_idle);
         let listener = TcpListener::bind(&settings.listen)
             .map_err(|e| StartError::Bind(settings.listen.clone(), e))?;
         let port = listener
@@ -277,6 +321,40 @@ fn sweep_uploads(store: &Store) -> Result<(), StartError> {
         Err(crate::storage::UploadError::Storage(e)) => Err(e.into()),
         Err(_) => Ok(()),
     }
+}
+
+/// Frees unfinished uploads idle for `idle`, on a timer (not only at creation or
+/// start-up), so abandoned uploads cannot hold the upload budget for long. Runs on the
+/// server's runtime until it stops.
+fn spawn_upload_sweep(state: aweb::Data<AppState>, idle: Duration) {
+    let every = (idle / 4).clamp(Duration::from_secs(1), Duration::from_secs(300));
+    actix_web::rt::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let store = state.store.clone();
+            let now = std::time::Instant::now();
+            // Idle ones, and (as at start-up) any created before yesterday.
+            let yesterday = crate::domain::Day::today().plus_days(-1);
+            let sweep = move || {
+                Ok::<_, crate::storage::UploadError>(
+                    store.sweep_idle_uploads(idle, now)? + store.expire_uploads(yesterday)?,
+                )
+            };
+            match aweb::block(sweep).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => {
+                    tracing::info!(uploads = n, "freed idle unfinished uploads");
+                    if let Err(e) = state.store.durable().await {
+                        tracing::error!(cause = ?e, "flushing the upload sweep failed");
+                    }
+                }
+                Ok(Err(e)) => tracing::error!(cause = ?e, "the upload sweep failed"),
+                Err(_) => tracing::error!("the upload sweep task failed"),
+            }
+        }
+    });
 }
 
 /// Start-up: forgets idempotency keys of tips older than [`IDEMPOTENCY_DAYS`].
