@@ -7,10 +7,13 @@
 //!   and a chunked body is cut off as soon as it passes it (413);
 //! - a first body byte within the stall window, then at least `min_bytes_per_sec` ×
 //!   the window in every window, and the whole body within the overall deadline (408);
-//! - one global budget of body bytes held in memory ([`BodyBudget`]): the declared length
-//!   is reserved up front (a chunked body reserves as it grows); a full budget is 503
-//!   with Retry-After. The reservation is released when the caller drops it, after the
-//!   bytes are gone.
+//! - one global budget of body bytes held in memory ([`BodyBudget`]), charged with the
+//!   bytes actually received (so holding it costs an attacker real bandwidth, not one
+//!   header): a body that cannot grow within it gets 503 with Retry-After. The first
+//!   [`SMALL_BODY_BYTES`] of every body are not charged, so a text-only tip, a login or a
+//!   keyring never waits behind large bodies; what they can hold is bounded by the
+//!   connection cap instead. The reservation is released when the caller drops it,
+//!   after the bytes are gone.
 //!
 //! It must never hold a scarce slot while bytes trickle in: callers take intake slots
 //! only once the body is read.
@@ -33,6 +36,11 @@ use tokio::time::{Instant, Sleep};
 
 use super::error::ApiError;
 use super::AppState;
+
+/// Bytes of each body that the [`BodyBudget`] does not charge: a whole text-only tip (one
+/// 16 KiB-bucket envelope is 16 552 bytes), any login or keyring body under it. At most
+/// connections × this, i.e. 64 MiB for two workers of 1024 connections.
+pub const SMALL_BODY_BYTES: usize = 32 * 1024;
 
 /// The body length the client declared, if it sent a well-formed `Content-Length`.
 pub(crate) fn declared_length(req: &HttpRequest) -> Option<u64> {
@@ -196,7 +204,7 @@ impl<S> GuardedBody<S>
 where
     S: Stream<Item = Result<Bytes, PayloadError>> + Unpin,
 {
-    /// Checks the declared length against `cap` and reserves it in the budget.
+    /// Checks the declared length against `cap`; the budget is charged as bytes come.
     pub(crate) fn new(
         req: &HttpRequest,
         payload: S,
@@ -207,11 +215,7 @@ where
         if declared.is_some_and(|n| n > cap as u64) {
             return Err(ApiError::TooLarge);
         }
-        let reserve = declared.map_or(0, |n| n as usize);
-        let reservation = state
-            .body_budget
-            .try_reserve(reserve)
-            .ok_or(ApiError::Busy)?;
+        let reservation = state.body_budget.try_reserve(0).ok_or(ApiError::Busy)?;
         let shared = Rc::new(Shared {
             failure: Cell::new(None),
             reservation: RefCell::new(Some(reservation)),
@@ -274,7 +278,7 @@ where
             return Err(BodyFailure::TooLarge);
         }
         let grown = match self.shared.reservation.borrow_mut().as_mut() {
-            Some(r) => r.grow_to(self.received),
+            Some(r) => r.grow_to(self.received.saturating_sub(SMALL_BODY_BYTES)),
             None => false,
         };
         if !grown {
@@ -349,7 +353,11 @@ pub async fn read_body<S>(
 where
     S: Stream<Item = Result<Bytes, PayloadError>> + Unpin,
 {
-    let capacity = declared_length(req).map_or(0, |n| n as usize).min(cap);
+    // Grown as bytes arrive (and are charged), never allocated up front from a header.
+    let capacity = declared_length(req)
+        .map_or(0, |n| n as usize)
+        .min(cap)
+        .min(SMALL_BODY_BYTES);
     let (mut body, handle) = GuardedBody::new(req, payload, state, cap)?;
     let mut buf = web::BytesMut::with_capacity(capacity);
     while let Some(chunk) = body.next().await {

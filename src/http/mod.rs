@@ -51,8 +51,9 @@ pub const DEFAULT_BODY_STALL: Duration = Duration::from_secs(10);
 pub const DEFAULT_BODY_MIN_BYTES_PER_SEC: usize = 2048;
 /// Request-body bytes held in memory at once, across every route and connection (plus
 /// the uploads a submission reads back): a full budget answers 503 with Retry-After.
-/// Six of the largest bodies fit; it bounds memory under a flood of held bodies.
-pub const DEFAULT_BODY_BUDGET_BYTES: usize = 192 * 1024 * 1024;
+/// Four of the largest bodies fit; it bounds memory under a flood of held bodies
+/// (a multipart form costs up to ~3× its bytes while parsed: `docs/limits.md`).
+pub const DEFAULT_BODY_BUDGET_BYTES: usize = 128 * 1024 * 1024;
 /// Declared bytes all unfinished uploads may reserve on disk: 4 GiB.
 pub const DEFAULT_UPLOAD_BUDGET_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 /// An unfinished upload idle this long is freed (the sweep runs on a timer).
