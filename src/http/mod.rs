@@ -372,3 +372,28 @@ fn sweep_idempotency(store: &Store) -> Result<(), StartError> {
 fn parse_keyring(bytes: &[u8]) -> Result<KeyringFile, StartError> {
     KeyringFile::from_json(bytes).map_err(|e| StartError::Keyring(e.into()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::MAX_CONNECTIONS;
+
+    /// `deploy/tipseal.service` must give the process enough file descriptors for every
+    /// worker's connection cap, with room for storage and the listener.
+    #[test]
+    fn the_systemd_unit_has_file_descriptors_for_the_connection_cap() {
+        let unit = include_str!("../../deploy/tipseal.service");
+        let value = |key: &str| -> Option<usize> {
+            unit.lines()
+                .filter(|l| !l.trim_start().starts_with('#'))
+                .find_map(|l| l.split(key).nth(1))
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|v| v.parse().ok())
+        };
+        let workers = value("--workers ").expect("the unit pins --workers");
+        let nofile = value("LimitNOFILE=").expect("the unit sets LimitNOFILE");
+        assert!(
+            nofile >= workers * MAX_CONNECTIONS + 256,
+            "LimitNOFILE={nofile} is too low for {workers} workers of {MAX_CONNECTIONS} connections"
+        );
+    }
+}
