@@ -175,7 +175,6 @@ impl Application {
             },
             max_tip_bytes: settings.max_tip_bytes.min(MAX_TIP_BYTES),
             upload_budget_bytes: settings.upload_budget_bytes,
-            upload_idle: settings.upload_idle,
         };
         let state = aweb::Data::new(
             AppState::new(

@@ -1,7 +1,6 @@
 //! Shared state of the running server: storage, the verified keyring, sessions, limits.
 
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
@@ -26,8 +25,6 @@ pub struct Limits {
     pub max_tip_bytes: usize,
     /// Declared bytes that unfinished uploads may reserve on disk, all together.
     pub upload_budget_bytes: u64,
-    /// An unfinished upload idle this long is freed by the sweep.
-    pub upload_idle: Duration,
 }
 
 /// Everything a handler needs.
