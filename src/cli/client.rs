@@ -19,8 +19,9 @@ use crate::domain::{Epoch, KeyId, TipId};
 
 use super::CliError;
 
-/// Largest response a client reads: a tip bundle is at most 64 MiB plus framing.
-const MAX_RESPONSE: u64 = 80 * 1024 * 1024;
+/// Largest response a client reads: the whole-tip cap the server enforces, so every
+/// stored tip can be fetched (`docs/limits.md`).
+const MAX_RESPONSE: u64 = crate::domain::limits::MAX_TIP_BYTES as u64;
 
 /// A connection to one tipseal server.
 pub struct Client {
@@ -372,9 +373,16 @@ impl Client {
 fn read_limited(r: ureq::Response) -> Result<Vec<u8>, CliError> {
     let mut out = Vec::new();
     r.into_reader()
-        .take(MAX_RESPONSE)
+        .take(MAX_RESPONSE + 1)
         .read_to_end(&mut out)
         .map_err(|e| CliError::Network(e.to_string()))?;
+    // Say so rather than hand a cut-off bundle to the parser ("malformed bundle").
+    if out.len() as u64 > MAX_RESPONSE {
+        return Err(CliError::Network(
+            "the server's answer is larger than the largest tip a client reads (docs/limits.md)"
+                .into(),
+        ));
+    }
     Ok(out)
 }
 

@@ -31,9 +31,31 @@ pub struct Args {
     /// submit-and-review run against this server.
     #[arg(long)]
     demo: bool,
-    /// Seconds allowed to receive a request body (slower bodies get 408).
-    #[arg(long, default_value_t = 300)]
+    /// Seconds allowed to receive a whole request body (later bodies get 408).
+    #[arg(long, default_value_t = crate::http::DEFAULT_BODY_TIMEOUT.as_secs())]
     body_timeout_secs: u64,
+    /// Seconds to the first body byte, and the window of the minimum rate: a body that
+    /// brings less than --body-min-rate × this in any such window gets 408.
+    #[arg(long, default_value_t = crate::http::DEFAULT_BODY_STALL.as_secs())]
+    body_stall_secs: u64,
+    /// Slowest accepted request body, in bytes per second (per --body-stall-secs window).
+    #[arg(long, default_value_t = crate::http::DEFAULT_BODY_MIN_BYTES_PER_SEC)]
+    body_min_rate: usize,
+    /// Request-body bytes held in memory at once, all routes and connections together
+    /// (beyond it: 503 with Retry-After).
+    #[arg(long, default_value_t = crate::http::DEFAULT_BODY_BUDGET_BYTES)]
+    body_budget_bytes: usize,
+    /// Largest whole tip (bundle plus uploads) in bytes; at most the built-in maximum
+    /// that reviewers' clients read (docs/limits.md). Larger tips get 413.
+    #[arg(long, default_value_t = crate::domain::limits::MAX_TIP_BYTES)]
+    max_tip_bytes: usize,
+    /// Declared bytes all unfinished uploads may reserve together (beyond it: 503 with
+    /// Retry-After).
+    #[arg(long, default_value_t = crate::http::DEFAULT_UPLOAD_BUDGET_BYTES)]
+    upload_budget_bytes: u64,
+    /// Seconds after which an unfinished upload nobody added to is freed.
+    #[arg(long, default_value_t = crate::http::DEFAULT_UPLOAD_IDLE.as_secs())]
+    upload_idle_secs: u64,
     /// Largest accepted tip bundle in bytes (larger get 413).
     #[arg(long, default_value_t = DEFAULT_MAX_BODY_BYTES)]
     max_body_bytes: usize,
@@ -69,6 +91,12 @@ pub fn run(a: Args) -> Result<(), CliError> {
     settings.keyring_file = a.keyring.clone();
     settings.body_timeout = Duration::from_secs(a.body_timeout_secs.max(1));
     settings.max_body_bytes = a.max_body_bytes;
+    settings.body_stall = Duration::from_secs(a.body_stall_secs.max(1));
+    settings.body_min_bytes_per_sec = a.body_min_rate;
+    settings.body_budget_bytes = a.body_budget_bytes;
+    settings.max_tip_bytes = a.max_tip_bytes;
+    settings.upload_budget_bytes = a.upload_budget_bytes;
+    settings.upload_idle = Duration::from_secs(a.upload_idle_secs.max(1));
     settings.workers = a.workers;
     settings.min_free_bytes = a.min_free_bytes;
     settings.log_witness_requests = a.log_witness_requests;

@@ -9,6 +9,7 @@ pub mod bundle;
 pub mod envelope;
 pub mod ids;
 pub mod keyring;
+pub mod limits;
 pub mod metadata;
 pub mod receipt;
 pub mod tip;

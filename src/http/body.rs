@@ -1,16 +1,46 @@
-//! Reading request bodies with a size cap and a deadline.
+//! Reading request bodies: the one reader every route that takes a body goes through
+//! (tips, uploads, follow-ups, replies, the keyring, the no-JavaScript forms and every
+//! JSON body, through [`Json`]).
 //!
-//! actix-web has no timeout on a slow request body and `web::Payload` is unlimited, so
-//! every handler that takes a body reads it through here: more than `limit` bytes → 413,
-//! not complete before `deadline` → 408. A declared `Content-Length` above the limit is
-//! refused before a byte is read.
+//! actix-web has no timeout on a slow body and `web::Payload` is unlimited, so here:
+//! - a size cap: a declared `Content-Length` over it is refused before a byte is read,
+//!   and a chunked body is cut off as soon as it passes it (413);
+//! - a first body byte within the stall window, then at least `min_bytes_per_sec` ×
+//!   the window in every window, and the whole body within the overall deadline (408);
+//! - one global budget of body bytes held in memory ([`BodyBudget`]), charged with the
+//!   bytes actually received (so holding it costs an attacker real bandwidth, not one
+//!   header): a body that cannot grow within it gets 503 with Retry-After. The first
+//!   [`SMALL_BODY_BYTES`] of every body are not charged, so a text-only tip, a login or a
+//!   keyring never waits behind large bodies; what they can hold is bounded by the
+//!   connection cap instead. The reservation is released when the caller drops it,
+//!   after the bytes are gone.
+//!
+//! It must never hold a scarce slot while bytes trickle in: callers take intake slots
+//! only once the body is read.
 
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use actix_web::{web, HttpRequest};
-use futures_util::StreamExt;
+use actix_web::error::PayloadError;
+use actix_web::web::{self, Bytes};
+use actix_web::{dev, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use futures_util::{Stream, StreamExt};
+use tokio::time::{Instant, Sleep};
 
 use super::error::ApiError;
+use super::AppState;
+
+/// Bytes of each body that the [`BodyBudget`] does not charge: a whole text-only tip (one
+/// 16 KiB-bucket envelope is 16 552 bytes), any login or keyring body under it. At most
+/// connections × this, i.e. 64 MiB for two workers of 1024 connections.
+pub const SMALL_BODY_BYTES: usize = 32 * 1024;
 
 /// The body length the client declared, if it sent a well-formed `Content-Length`.
 pub(crate) fn declared_length(req: &HttpRequest) -> Option<u64> {
@@ -20,31 +50,373 @@ pub(crate) fn declared_length(req: &HttpRequest) -> Option<u64> {
         .and_then(|v| v.parse::<u64>().ok())
 }
 
-/// Reads the whole body, or fails with 413/408/400.
-pub async fn read_body(
-    req: &HttpRequest,
-    mut payload: web::Payload,
-    limit: usize,
-    timeout: Duration,
-) -> Result<web::Bytes, ApiError> {
-    let declared = declared_length(req);
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(ApiError::TooLarge);
+/// How fast a body must arrive (`docs/limits.md`).
+#[derive(Clone, Copy, Debug)]
+pub struct BodyRules {
+    /// The whole body must be in before this.
+    pub overall: Duration,
+    /// The first body byte must come within this, and every later window this long must
+    /// bring at least `min_bytes_per_sec` × its length.
+    pub stall: Duration,
+    /// The slowest accepted transfer rate, in bytes per second.
+    pub min_bytes_per_sec: usize,
+}
+
+impl BodyRules {
+    fn min_bytes_per_window(&self) -> usize {
+        let per_ms = self.min_bytes_per_sec as u128 * self.stall.as_millis() / 1000;
+        usize::try_from(per_ms).unwrap_or(usize::MAX)
     }
-    let capacity = declared.map_or(0, |n| n as usize).min(limit);
-    let read = async {
-        let mut buf = web::BytesMut::with_capacity(capacity);
-        while let Some(chunk) = payload.next().await {
-            let chunk =
-                chunk.map_err(|_| ApiError::BadRequest("the request body is incomplete"))?;
-            if buf.len() + chunk.len() > limit {
-                return Err(ApiError::TooLarge);
-            }
-            buf.extend_from_slice(&chunk);
+}
+
+/// The global budget of request-body bytes held in memory at once.
+#[derive(Debug)]
+pub struct BodyBudget {
+    limit: usize,
+    in_flight: AtomicUsize,
+}
+
+impl BodyBudget {
+    /// A budget of `limit` bytes.
+    pub fn new(limit: usize) -> Arc<Self> {
+        Arc::new(Self {
+            limit,
+            in_flight: AtomicUsize::new(0),
+        })
+    }
+
+    /// Bytes reserved right now.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+
+    fn take(&self, n: usize) -> bool {
+        self.in_flight
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                used.checked_add(n).filter(|&total| total <= self.limit)
+            })
+            .is_ok()
+    }
+
+    /// Reserves `n` bytes, or `None` when that would pass the budget.
+    pub fn try_reserve(self: &Arc<Self>, n: usize) -> Option<Reservation> {
+        self.take(n).then(|| Reservation {
+            budget: self.clone(),
+            bytes: n,
+        })
+    }
+}
+
+/// Bytes reserved in the [`BodyBudget`]; given back on drop.
+#[derive(Debug)]
+pub struct Reservation {
+    budget: Arc<BodyBudget>,
+    bytes: usize,
+}
+
+impl Reservation {
+    /// Grows the reservation to at least `total` bytes; false when the budget is full.
+    fn grow_to(&mut self, total: usize) -> bool {
+        if total <= self.bytes {
+            return true;
         }
-        Ok(buf.freeze())
-    };
-    tokio::time::timeout(timeout, read)
-        .await
-        .map_err(|_| ApiError::BodyTimeout)?
+        let more = total - self.bytes;
+        if self.budget.take(more) {
+            self.bytes = total;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        self.budget
+            .in_flight
+            .fetch_sub(self.bytes, Ordering::AcqRel);
+    }
+}
+
+/// Why a guarded body stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BodyFailure {
+    /// Over the size cap.
+    TooLarge,
+    /// No first byte in time, too slow, or past the overall deadline.
+    Timeout,
+    /// The global body budget is full.
+    Busy,
+    /// The client broke off or sent a broken body.
+    Incomplete,
+}
+
+impl From<BodyFailure> for ApiError {
+    fn from(f: BodyFailure) -> Self {
+        match f {
+            BodyFailure::TooLarge => ApiError::TooLarge,
+            BodyFailure::Timeout => ApiError::BodyTimeout,
+            BodyFailure::Busy => ApiError::Busy,
+            BodyFailure::Incomplete => ApiError::BadRequest("the request body is incomplete"),
+        }
+    }
+}
+
+/// What the caller keeps of a guarded body: why it failed, and its reservation.
+#[derive(Default)]
+struct Shared {
+    failure: Cell<Option<BodyFailure>>,
+    reservation: RefCell<Option<Reservation>>,
+}
+
+/// The caller's handle on a [`GuardedBody`] handed to a parser (multipart).
+pub(crate) struct BodyHandle(Rc<Shared>);
+
+impl BodyHandle {
+    /// Why the body stopped early, if it did.
+    pub(crate) fn failure(&self) -> Option<BodyFailure> {
+        self.0.failure.get()
+    }
+
+    /// The body's reservation: keep it while the bytes read are in memory.
+    pub(crate) fn reservation(&self) -> Option<Reservation> {
+        self.0.reservation.borrow_mut().take()
+    }
+}
+
+/// A request body that enforces the cap, the rate rules and the budget as it is read.
+/// A failure ends the stream with an error item; [`BodyHandle::failure`] says which.
+pub(crate) struct GuardedBody<S> {
+    payload: S,
+    shared: Rc<Shared>,
+    cap: usize,
+    rules: BodyRules,
+    started: Instant,
+    received: usize,
+    /// When the current rate window began; `None` until the first byte.
+    window_start: Option<Instant>,
+    window_bytes: usize,
+    timer: Pin<Box<Sleep>>,
+    done: bool,
+}
+
+impl<S> GuardedBody<S>
+where
+    S: Stream<Item = Result<Bytes, PayloadError>> + Unpin,
+{
+    /// Checks the declared length against `cap`; the budget is charged as bytes come.
+    pub(crate) fn new(
+        req: &HttpRequest,
+        payload: S,
+        state: &AppState,
+        cap: usize,
+    ) -> Result<(Self, BodyHandle), ApiError> {
+        let declared = declared_length(req);
+        if declared.is_some_and(|n| n > cap as u64) {
+            return Err(ApiError::TooLarge);
+        }
+        let reservation = state.body_budget.try_reserve(0).ok_or(ApiError::Busy)?;
+        let shared = Rc::new(Shared {
+            failure: Cell::new(None),
+            reservation: RefCell::new(Some(reservation)),
+        });
+        let rules = state.limits.body_rules;
+        let started = Instant::now();
+        let body = Self {
+            payload,
+            shared: shared.clone(),
+            cap,
+            rules,
+            started,
+            received: 0,
+            window_start: None,
+            window_bytes: 0,
+            timer: Box::pin(tokio::time::sleep_until(
+                started + rules.stall.min(rules.overall),
+            )),
+            done: false,
+        };
+        Ok((body, BodyHandle(shared)))
+    }
+
+    fn next_deadline(&self) -> Instant {
+        let overall = self.started + self.rules.overall;
+        let step = self.window_start.unwrap_or(self.started) + self.rules.stall;
+        overall.min(step)
+    }
+
+    /// Applies the deadlines that have passed by `now`; opens a new window when the
+    /// current one is over and brought enough bytes.
+    fn check_time(&mut self, now: Instant) -> Result<(), BodyFailure> {
+        if now >= self.started + self.rules.overall {
+            return Err(BodyFailure::Timeout);
+        }
+        match self.window_start {
+            None if now >= self.started + self.rules.stall => Err(BodyFailure::Timeout),
+            Some(w) if now >= w + self.rules.stall => {
+                if self.window_bytes < self.rules.min_bytes_per_window() {
+                    return Err(BodyFailure::Timeout);
+                }
+                self.window_start = Some(now);
+                self.window_bytes = 0;
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn fail(&mut self, f: BodyFailure) -> Poll<Option<Result<Bytes, PayloadError>>> {
+        self.shared.failure.set(Some(f));
+        self.done = true;
+        Poll::Ready(Some(Err(PayloadError::Incomplete(None))))
+    }
+
+    fn accept(&mut self, chunk: &Bytes) -> Result<(), BodyFailure> {
+        let now = Instant::now();
+        self.received = self.received.saturating_add(chunk.len());
+        if self.received > self.cap {
+            return Err(BodyFailure::TooLarge);
+        }
+        let grown = match self.shared.reservation.borrow_mut().as_mut() {
+            Some(r) => r.grow_to(self.received.saturating_sub(SMALL_BODY_BYTES)),
+            None => false,
+        };
+        if !grown {
+            return Err(BodyFailure::Busy);
+        }
+        if self.window_start.is_none() {
+            self.window_start = Some(now);
+        }
+        self.window_bytes += chunk.len();
+        self.check_time(now)?;
+        let next = self.next_deadline();
+        self.timer.as_mut().reset(next);
+        Ok(())
+    }
+}
+
+impl<S> Stream for GuardedBody<S>
+where
+    S: Stream<Item = Result<Bytes, PayloadError>> + Unpin,
+{
+    type Item = Result<Bytes, PayloadError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if this.done {
+                return Poll::Ready(None);
+            }
+            match Pin::new(&mut this.payload).poll_next(cx) {
+                Poll::Ready(Some(Ok(chunk))) => {
+                    return match this.accept(&chunk) {
+                        Ok(()) => Poll::Ready(Some(Ok(chunk))),
+                        Err(f) => this.fail(f),
+                    };
+                }
+                Poll::Ready(Some(Err(_))) => return this.fail(BodyFailure::Incomplete),
+                Poll::Ready(None) => {
+                    this.done = true;
+                    return Poll::Ready(None);
+                }
+                Poll::Pending => {
+                    if this.timer.as_mut().poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    if let Err(f) = this.check_time(Instant::now()) {
+                        return this.fail(f);
+                    }
+                    let next = this.next_deadline();
+                    this.timer.as_mut().reset(next);
+                    // Poll both again so the new deadline's waker is registered.
+                }
+            }
+        }
+    }
+}
+
+/// A body read whole, with its budget reservation: keep `held` while `bytes` is alive.
+pub struct Body {
+    /// The bytes.
+    pub bytes: Bytes,
+    /// The body's share of the [`BodyBudget`].
+    pub held: Reservation,
+}
+
+/// Reads the whole body through the guards, or fails with 413/408/503/400.
+pub async fn read_body<S>(
+    req: &HttpRequest,
+    payload: S,
+    state: &AppState,
+    cap: usize,
+) -> Result<Body, ApiError>
+where
+    S: Stream<Item = Result<Bytes, PayloadError>> + Unpin,
+{
+    // Grown as bytes arrive (and are charged), never allocated up front from a header.
+    let capacity = declared_length(req)
+        .map_or(0, |n| n as usize)
+        .min(cap)
+        .min(SMALL_BODY_BYTES);
+    let (mut body, handle) = GuardedBody::new(req, payload, state, cap)?;
+    let mut buf = web::BytesMut::with_capacity(capacity);
+    while let Some(chunk) = body.next().await {
+        match chunk {
+            Ok(chunk) => buf.extend_from_slice(&chunk),
+            Err(_) => return Err(handle.failure().unwrap_or(BodyFailure::Incomplete).into()),
+        }
+    }
+    let held = handle
+        .reservation()
+        .ok_or(ApiError::Internal("body reservation missing"))?;
+    Ok(Body {
+        bytes: buf.freeze(),
+        held,
+    })
+}
+
+/// A JSON body read through the same guards as every other body (cap: the server's JSON
+/// limit), instead of actix's `web::Json`, which has a cap but no deadline or budget.
+pub struct Json<T>(pub T);
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut dev::Payload) -> Self::Future {
+        let req = req.clone();
+        let payload = payload.take();
+        Box::pin(async move {
+            let bad = ApiError::BadRequest("the JSON body is malformed or too large");
+            let is_json = req
+                .headers()
+                .get(actix_web::http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(';').next())
+                .map(|v| v.trim().to_ascii_lowercase())
+                .is_some_and(|v| v == "application/json" || v.ends_with("+json"));
+            if !is_json {
+                return Err(bad);
+            }
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or(ApiError::Internal("no application state"))?
+                .clone();
+            let body = match read_body(&req, payload, &state, state.limits.max_json_bytes).await {
+                Ok(b) => b,
+                Err(ApiError::TooLarge) => return Err(bad),
+                Err(e) => return Err(e),
+            };
+            serde_json::from_slice(&body.bytes)
+                .map(Json)
+                .map_err(|_| bad)
+        })
+    }
 }

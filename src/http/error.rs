@@ -20,6 +20,9 @@ pub enum ApiError {
     /// The body is larger than allowed.
     #[error("the request body is too large")]
     TooLarge,
+    /// The tip with its uploads is over the whole-tip cap (`docs/limits.md`).
+    #[error("the tip with its attachments is larger than this server accepts; send fewer or smaller files")]
+    TipTooLarge,
     /// A structurally invalid upload (bundle, envelope, id, header).
     #[error(transparent)]
     BadInput(#[from] DomainError),
@@ -61,6 +64,9 @@ pub enum ApiError {
     /// Too many requests in flight; try again later.
     #[error("the server is busy; try again in a few seconds")]
     Busy,
+    /// The unfinished uploads already reserve the whole upload budget.
+    #[error("too many unfinished uploads are open on the server; try again in a few minutes")]
+    UploadsFull,
     /// Free disk space is below the floor: no new submissions.
     #[error(
         "the server is short of disk space and cannot accept new submissions now; try again later"
@@ -91,6 +97,7 @@ impl ApiError {
         match self {
             ApiError::BodyTimeout => "body_timeout",
             ApiError::TooLarge => "too_large",
+            ApiError::TipTooLarge => "tip_too_large",
             ApiError::BadInput(DomainError::Envelope(_)) => "malformed_envelope",
             ApiError::BadInput(DomainError::Bundle(_)) => "malformed_bundle",
             ApiError::BadInput(DomainError::Keyring(_)) => "malformed_keyring",
@@ -115,6 +122,7 @@ impl ApiError {
             ApiError::NotAccepting => "not_accepting",
             ApiError::KeyringExpired => "keyring_expired",
             ApiError::Busy => "busy",
+            ApiError::UploadsFull => "uploads_full",
             ApiError::InsufficientStorage => "insufficient_storage",
             ApiError::Storage(_) | ApiError::Internal(_) => "internal",
         }
@@ -133,7 +141,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
-            ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooLarge | ApiError::TipTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::BadInput(_) | ApiError::BadRequest(_) | ApiError::WrongEpoch { .. } => {
                 StatusCode::BAD_REQUEST
             }
@@ -145,9 +153,10 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::NotAccepting | ApiError::Busy | ApiError::KeyringExpired => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ApiError::NotAccepting
+            | ApiError::Busy
+            | ApiError::KeyringExpired
+            | ApiError::UploadsFull => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Storage(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -170,11 +179,17 @@ impl ResponseError for ApiError {
             // Renewal needs an admin: ask clients to come back in an hour, not in seconds.
             res.insert_header((header::RETRY_AFTER, "3600"));
         }
+        if matches!(self, ApiError::UploadsFull) {
+            res.insert_header((header::RETRY_AFTER, "60"));
+        }
         if matches!(self, ApiError::Unauthorized) {
             res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
         // Dropping an unread body would keep the connection reading it: close instead.
-        if matches!(self, ApiError::BodyTimeout | ApiError::TooLarge) {
+        if matches!(
+            self,
+            ApiError::BodyTimeout | ApiError::TooLarge | ApiError::TipTooLarge
+        ) {
             res.insert_header((header::CONNECTION, "close"));
         }
         res.json(serde_json::json!({ "error": self.to_string(), "code": self.code() }))
@@ -190,6 +205,7 @@ mod tests {
         let cases = [
             (ApiError::BodyTimeout, 408),
             (ApiError::TooLarge, 413),
+            (ApiError::TipTooLarge, 413),
             (
                 ApiError::BadInput(DomainError::Envelope("wrong magic bytes")),
                 400,
@@ -198,6 +214,7 @@ mod tests {
             (ApiError::Keyring(KeyringProblem::StaleEpoch), 409),
             (ApiError::Keyring(KeyringProblem::BadSignature), 400),
             (ApiError::Unauthorized, 401),
+            (ApiError::UploadsFull, 503),
             (ApiError::InsufficientStorage, 507),
             (ApiError::KeyringExpired, 503),
             (ApiError::Internal("x"), 500),

@@ -5,6 +5,7 @@
 //! append the named completed uploads, validated exactly like inline parts → insert →
 //! consume the uploads → wait for the flush. Only sealed bytes arrive here; nothing about the sender is recorded.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use actix_web::web::Bytes;
@@ -17,6 +18,7 @@ use crate::crypto::receipt::MailboxPublicKey;
 use crate::crypto::{hash32, keyed_hash32, random_tip_id};
 use crate::domain::bundle::{self, MAX_PARTS};
 use crate::domain::envelope::{self, EnvelopeRef, Kind};
+use crate::domain::limits::PART_FRAMING;
 use crate::domain::{Day, IdempotencyKey, TipId, UploadId};
 use crate::storage::{Idempotency, InsertOutcome, NewPart, NewTip, UploadError};
 
@@ -71,7 +73,40 @@ pub(crate) fn uploads_named_in(req: &HttpRequest) -> Result<Vec<UploadId>, ApiEr
     if ids.len() >= MAX_PARTS {
         return Err(ApiError::BadRequest("a tip has at most 32 attachments"));
     }
+    // One upload named twice would store (and make a reviewer fetch) its bytes twice.
+    let mut seen = HashSet::with_capacity(ids.len());
+    if !ids.iter().all(|id| seen.insert(*id)) {
+        return Err(ApiError::BadRequest(
+            "the Tipseal-Uploads header names the same upload more than once; name each upload once",
+        ));
+    }
     Ok(ids)
+}
+
+/// Bytes the named uploads add to a tip (each envelope and its length field). Unknown
+/// ids count nothing here: an idempotent retry names uploads its first try used up, and
+/// [`store_bundle`] answers the rest. Refuses with 413 when they alone pass the whole-tip
+/// cap.
+pub(crate) async fn uploads_size(state: &AppState, ids: &[UploadId]) -> Result<usize, ApiError> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let store = state.store.clone();
+    let ids = ids.to_vec();
+    let total = super::routes::blocking(move || {
+        let mut total = 0u64;
+        for id in ids {
+            if let Some(status) = store.upload_status(id).map_err(upload_error)? {
+                total = total.saturating_add(PART_FRAMING as u64 + status.length);
+            }
+        }
+        Ok(total)
+    })
+    .await?;
+    usize::try_from(total)
+        .ok()
+        .filter(|&t| t <= state.limits.max_tip_bytes)
+        .ok_or(ApiError::TipTooLarge)
 }
 
 /// Stores a bundle through the one path every tip takes, and waits until it is durable.
@@ -82,6 +117,16 @@ pub(crate) async fn store_bundle(state: &AppState, sub: Submission) -> Result<St
     let current = keyring.epoch();
     let received = Day::today();
     let store = state.store.clone();
+    // The uploads are read into memory below: they count against the body budget too.
+    let uploads_size = uploads_size(state, &sub.uploads).await?;
+    let max_tip = state.limits.max_tip_bytes;
+    if sub.body.len().saturating_add(uploads_size) > max_tip {
+        return Err(ApiError::TipTooLarge);
+    }
+    let _uploads_held = state
+        .body_budget
+        .try_reserve(uploads_size)
+        .ok_or(ApiError::Busy)?;
     let outcome = super::routes::blocking(move || {
         let idempotency = sub.idempotency.map(|k| {
             let ids: Vec<&[u8]> = sub.uploads.iter().map(|u| &u.as_bytes()[..]).collect();
@@ -131,6 +176,14 @@ pub(crate) async fn store_bundle(state: &AppState, sub: Submission) -> Result<St
             return Err(ApiError::BadRequest("a tip has at most 32 attachments"));
         }
         let claim = store.take_completed(&sub.uploads).map_err(upload_error)?;
+        // The exact size as stored and fetched; uploads cannot change once complete, but
+        // the check must not rest on that.
+        let whole = claim.envelopes.iter().fold(sub.body.len(), |n, e| {
+            n.saturating_add(PART_FRAMING + e.len())
+        });
+        if whole > max_tip {
+            return Err(ApiError::TipTooLarge);
+        }
         let mut parts: Vec<EnvelopeRef<'_>> = parsed.parts().to_vec();
         for bytes in &claim.envelopes {
             let env = envelope::parse(bytes)?;

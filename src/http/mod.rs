@@ -24,6 +24,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::{from_fn, DefaultHeaders};
 use actix_web::{web as aweb, App, HttpServer};
 
+pub use body::{BodyBudget, BodyRules};
 pub use disk::{DiskFloor, DEFAULT_MIN_FREE_BYTES};
 pub use error::ApiError;
 pub use routes::mailbox::ReplyRetention;
@@ -32,6 +33,7 @@ pub use web::{WebSettings, DEFAULT_EXIT_URL, PAGE_CSP};
 
 use crate::crypto::keyring::{check_extends, verify_chain, VerifiedKeyring};
 use crate::domain::keyring::KeyringFile;
+use crate::domain::limits::MAX_TIP_BYTES;
 use crate::domain::KeyId;
 use crate::storage::Store;
 
@@ -40,8 +42,23 @@ use crate::storage::Store;
 pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 /// Cap on JSON bodies (keyring, login): a keyring of hundreds of reviewers fits easily.
 pub const MAX_JSON_BYTES: usize = 1024 * 1024;
-/// Time allowed for a body: 32 MiB over a slow Tor circuit (~200 KiB/s) takes ~3 min.
-pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(300);
+/// Time allowed for a whole body: 32 MiB over a slow Tor circuit (~20 kB/s) takes ~28 min.
+/// The minimum rate below, not this, is what frees a connection from a slow sender.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(1800);
+/// The first body byte must arrive within this, and every window this long must bring
+/// at least [`DEFAULT_BODY_MIN_BYTES_PER_SEC`] × its length, or the request gets 408.
+pub const DEFAULT_BODY_STALL: Duration = Duration::from_secs(10);
+/// Slowest accepted body: 2 KiB/s, a tenth of a slow Tor circuit (~20–60 kB/s).
+pub const DEFAULT_BODY_MIN_BYTES_PER_SEC: usize = 2048;
+/// Request-body bytes held in memory at once, across every route and connection (plus
+/// the uploads a submission reads back): a full budget answers 503 with Retry-After.
+/// Four of the largest bodies fit; it bounds memory under a flood of held bodies
+/// (a multipart form costs up to ~3× its bytes while parsed: `docs/limits.md`).
+pub const DEFAULT_BODY_BUDGET_BYTES: usize = 128 * 1024 * 1024;
+/// Declared bytes all unfinished uploads may reserve on disk: 4 GiB.
+pub const DEFAULT_UPLOAD_BUDGET_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+/// An unfinished upload idle this long is freed (the sweep runs on a timer).
+pub const DEFAULT_UPLOAD_IDLE: Duration = Duration::from_secs(3600);
 /// Days an `Idempotency-Key` answers a retry with the first submission's id. A client
 /// retries a lost answer within minutes or hours (a Tor circuit that dropped, a phone that
 /// slept); a week covers a witness who comes back days later to resend, and then the key
@@ -65,8 +82,21 @@ pub struct ServerSettings {
     pub pinned_admins: Option<Vec<KeyId>>,
     /// Largest accepted tip bundle.
     pub max_body_bytes: usize,
-    /// Time allowed for a body.
+    /// Time allowed for a whole body.
     pub body_timeout: Duration,
+    /// Deadline for the first body byte, and the window of the minimum rate.
+    pub body_stall: Duration,
+    /// Slowest accepted body, bytes per second (measured per `body_stall` window).
+    pub body_min_bytes_per_sec: usize,
+    /// Request-body bytes held in memory at once, all routes together.
+    pub body_budget_bytes: usize,
+    /// Largest whole tip (bundle plus uploads); capped at
+    /// [`crate::domain::limits::MAX_TIP_BYTES`] so reviewers can always read it.
+    pub max_tip_bytes: usize,
+    /// Declared bytes all unfinished uploads may reserve.
+    pub upload_budget_bytes: u64,
+    /// An unfinished upload idle this long is freed.
+    pub upload_idle: Duration,
     /// Worker threads (0 = one per core).
     pub workers: usize,
     /// What the witness page shows (onion address, quick-exit URL).
@@ -91,6 +121,12 @@ impl ServerSettings {
             pinned_admins: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             body_timeout: DEFAULT_BODY_TIMEOUT,
+            body_stall: DEFAULT_BODY_STALL,
+            body_min_bytes_per_sec: DEFAULT_BODY_MIN_BYTES_PER_SEC,
+            body_budget_bytes: DEFAULT_BODY_BUDGET_BYTES,
+            max_tip_bytes: MAX_TIP_BYTES,
+            upload_budget_bytes: DEFAULT_UPLOAD_BUDGET_BYTES,
+            upload_idle: DEFAULT_UPLOAD_IDLE,
             workers: 0,
             web: WebSettings::default(),
             reply_retention: ReplyRetention::Keep,
@@ -151,7 +187,13 @@ impl Application {
         let limits = Limits {
             max_body_bytes: settings.max_body_bytes,
             max_json_bytes: MAX_JSON_BYTES,
-            body_timeout: settings.body_timeout,
+            body_rules: BodyRules {
+                overall: settings.body_timeout,
+                stall: settings.body_stall,
+                min_bytes_per_sec: settings.body_min_bytes_per_sec,
+            },
+            max_tip_bytes: settings.max_tip_bytes.min(MAX_TIP_BYTES),
+            upload_budget_bytes: settings.upload_budget_bytes,
         };
         let state = aweb::Data::new(
             AppState::new(
@@ -160,6 +202,7 @@ impl Application {
                 settings.pinned_admins.clone(),
                 limits,
                 INTAKE_SLOTS,
+                settings.body_budget_bytes,
             )
             .with_reply_retention(settings.reply_retention)
             .with_disk_floor(DiskFloor::new(
@@ -167,6 +210,7 @@ impl Application {
                 settings.min_free_bytes,
             )),
         );
+        spawn_upload_sweep(state.clone(), settings.upload_idle);
         let listener = TcpListener::bind(&settings.listen)
             .map_err(|e| StartError::Bind(settings.listen.clone(), e))?;
         let port = listener
@@ -305,6 +349,40 @@ fn sweep_uploads(store: &Store) -> Result<(), StartError> {
     }
 }
 
+/// Frees unfinished uploads idle for `idle`, on a timer (not only at creation or
+/// start-up), so abandoned uploads cannot hold the upload budget for long. Runs on the
+/// server's runtime until it stops.
+fn spawn_upload_sweep(state: aweb::Data<AppState>, idle: Duration) {
+    let every = (idle / 4).clamp(Duration::from_secs(1), Duration::from_secs(300));
+    actix_web::rt::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let store = state.store.clone();
+            let now = std::time::Instant::now();
+            // Idle ones, and (as at start-up) any created before yesterday.
+            let yesterday = crate::domain::Day::today().plus_days(-1);
+            let sweep = move || {
+                Ok::<_, crate::storage::UploadError>(
+                    store.sweep_idle_uploads(idle, now)? + store.expire_uploads(yesterday)?,
+                )
+            };
+            match aweb::block(sweep).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => {
+                    tracing::info!(uploads = n, "freed idle unfinished uploads");
+                    if let Err(e) = state.store.durable().await {
+                        tracing::error!(cause = ?e, "flushing the upload sweep failed");
+                    }
+                }
+                Ok(Err(e)) => tracing::error!(cause = ?e, "the upload sweep failed"),
+                Err(_) => tracing::error!("the upload sweep task failed"),
+            }
+        }
+    });
+}
+
 /// Start-up: forgets idempotency keys of tips older than [`IDEMPOTENCY_DAYS`].
 fn sweep_idempotency(store: &Store) -> Result<(), StartError> {
     let oldest_kept = crate::domain::Day::today().plus_days(-IDEMPOTENCY_DAYS);
@@ -318,4 +396,29 @@ fn sweep_idempotency(store: &Store) -> Result<(), StartError> {
 
 fn parse_keyring(bytes: &[u8]) -> Result<KeyringFile, StartError> {
     KeyringFile::from_json(bytes).map_err(|e| StartError::Keyring(e.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MAX_CONNECTIONS;
+
+    /// `deploy/tipseal.service` must give the process enough file descriptors for every
+    /// worker's connection cap, with room for storage and the listener.
+    #[test]
+    fn the_systemd_unit_has_file_descriptors_for_the_connection_cap() {
+        let unit = include_str!("../../deploy/tipseal.service");
+        let value = |key: &str| -> Option<usize> {
+            unit.lines()
+                .filter(|l| !l.trim_start().starts_with('#'))
+                .find_map(|l| l.split(key).nth(1))
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|v| v.parse().ok())
+        };
+        let workers = value("--workers ").expect("the unit pins --workers");
+        let nofile = value("LimitNOFILE=").expect("the unit sets LimitNOFILE");
+        assert!(
+            nofile >= workers * MAX_CONNECTIONS + 256,
+            "LimitNOFILE={nofile} is too low for {workers} workers of {MAX_CONNECTIONS} connections"
+        );
+    }
 }

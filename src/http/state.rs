@@ -1,10 +1,10 @@
 //! Shared state of the running server: storage, the verified keyring, sessions, limits.
 
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
+use super::body::{BodyBudget, BodyRules};
 use super::disk::DiskFloor;
 use super::routes::mailbox::ReplyRetention;
 use super::sessions::{Sessions, WitnessSessions};
@@ -19,8 +19,12 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// Largest accepted keyring or JSON body.
     pub max_json_bytes: usize,
-    /// Time allowed to receive a body.
-    pub body_timeout: Duration,
+    /// How fast a body must arrive: overall deadline, stall window, minimum rate.
+    pub body_rules: BodyRules,
+    /// Largest whole tip (bundle plus uploads), at most [`crate::domain::limits::MAX_TIP_BYTES`].
+    pub max_tip_bytes: usize,
+    /// Declared bytes that unfinished uploads may reserve on disk, all together.
+    pub upload_budget_bytes: u64,
 }
 
 /// Everything a handler needs.
@@ -38,8 +42,11 @@ pub struct AppState {
     pub reply_retention: ReplyRetention,
     /// Limits.
     pub limits: Limits,
-    /// Bounds how many submissions are processed at once (the rest get 503).
+    /// Bounds how many submissions are processed at once (the rest get 503). Taken
+    /// only after the body is read: a slow body never holds one.
     pub intake_slots: Semaphore,
+    /// The one budget of request-body bytes in memory, shared by every route.
+    pub body_budget: Arc<BodyBudget>,
     /// Serialises keyring replacement so verify-then-store is atomic.
     pub keyring_write: tokio::sync::Mutex<()>,
     /// Refuses new submissions while the disk is nearly full (507).
@@ -54,6 +61,7 @@ impl AppState {
         pinned_admins: Option<Vec<KeyId>>,
         limits: Limits,
         intake_slots: usize,
+        body_budget_bytes: usize,
     ) -> Self {
         Self {
             store,
@@ -64,6 +72,7 @@ impl AppState {
             reply_retention: ReplyRetention::Keep,
             limits,
             intake_slots: Semaphore::new(intake_slots),
+            body_budget: BodyBudget::new(body_budget_bytes),
             keyring_write: tokio::sync::Mutex::new(()),
             disk: DiskFloor::off(),
         }

@@ -32,7 +32,8 @@ use zeroize::Zeroizing;
 pub use layout::{CHUNK_LEN, HEADER_LEN, MAX_PARTS, WRAP_LEN};
 pub use mailbox::{Reader, ThreadEntry, ThreadKind, WrapPatchError, MAX_THREAD_ENTRIES};
 pub use tips::{
-    Idempotency, InsertOutcome, NewPart, NewTip, StoredPart, StoredTip, SwapError, TipSummary,
+    Idempotency, InsertOutcome, NewPart, NewTip, StoredPart, StoredTip, SwapError, TipPieces,
+    TipSummary,
 };
 pub use uploads::{UploadClaim, UploadError, UploadStatus, MAX_OPEN_UPLOADS};
 

@@ -7,14 +7,17 @@
 //! | `upload_chunks`  | upload id (16) ‖ chunk u32 BE | ≤ [`CHUNK_LEN`] bytes of the envelope  |
 //!
 //! Bytes are sealed envelope bytes the server cannot read; like tip chunks, no value
-//! exceeds [`CHUNK_LEN`]. The only time kept is the UTC day an upload was created, to
-//! expire it. A completed upload is *claimed* (in memory) by the submission that names
+//! exceeds [`CHUNK_LEN`]. The only time kept on disk is the UTC day an upload was
+//! created, to expire it. When each upload was last touched is kept in memory only (an
+//! `Instant`, never written): after a restart every unfinished upload starts a fresh
+//! idle clock, so no precise time of a witness's activity is ever on disk. A completed upload is *claimed* (in memory) by the submission that names
 //! it, and removed only once that tip is stored: a failed insert leaves it usable, and
 //! two submissions can never both use it. Nothing here flushes: await
 //! [`Store::durable`] before acknowledging.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use crate::domain::{Day, UploadId};
 
@@ -25,10 +28,10 @@ const TREE_UPLOAD_CHUNKS: &str = "upload_chunks";
 const META_FORMAT: u8 = 1;
 const META_LEN: usize = 25;
 
-/// Most uploads open at once. Each may hold up to the body cap (32 MiB by default), so
-/// this bounds the disk an anonymous client can fill with unfinished uploads to about
-/// 8 GiB, while leaving room for dozens of witnesses sending videos at the same time.
-pub const MAX_OPEN_UPLOADS: usize = 256;
+/// Most uploads open at once, whatever their size: bounds the records and the sweep's
+/// work. The real bound is the byte budget the caller passes to
+/// [`Store::create_upload`] (`docs/limits.md`).
+pub const MAX_OPEN_UPLOADS: usize = 4096;
 
 /// Why an upload operation was refused.
 #[derive(Debug, thiserror::Error)]
@@ -48,7 +51,8 @@ pub enum UploadError {
     /// The upload has not received all its bytes yet.
     #[error("the upload is not complete")]
     Incomplete,
-    /// Already [`MAX_OPEN_UPLOADS`] uploads are open.
+    /// Already [`MAX_OPEN_UPLOADS`] uploads are open, or their declared lengths would
+    /// pass the byte budget.
     #[error("too many uploads are open")]
     TooMany,
     /// Storage failed.
@@ -75,8 +79,34 @@ pub struct UploadStatus {
 pub(super) struct UploadTrees {
     meta: sled::Tree,
     chunks: sled::Tree,
-    /// Serialises changes to uploads, and holds the ids claimed by submissions in flight.
-    claims: Mutex<HashSet<UploadId>>,
+    /// Serialises changes to uploads; holds the claims and the idle clocks.
+    memory: Mutex<InMemory>,
+}
+
+/// What is known about uploads in memory only.
+#[derive(Default)]
+struct InMemory {
+    /// Ids claimed by submissions in flight.
+    claims: HashSet<UploadId>,
+    /// When each upload was last created or appended to (never stored).
+    last_touched: HashMap<UploadId, Instant>,
+    /// Declared bytes and number of the open uploads, counted once from disk and then
+    /// kept up to date (so creating an upload does not walk them all).
+    reserved: Option<(u64, usize)>,
+}
+
+impl InMemory {
+    fn reserved(&mut self, meta: &sled::Tree) -> Result<&mut (u64, usize), StorageError> {
+        if self.reserved.is_none() {
+            let mut total = (0u64, 0usize);
+            for v in meta.iter().values() {
+                total.0 = total.0.saturating_add(Meta::decode(&v?)?.length);
+                total.1 += 1;
+            }
+            self.reserved = Some(total);
+        }
+        Ok(self.reserved.get_or_insert((0, 0)))
+    }
 }
 
 impl UploadTrees {
@@ -84,12 +114,12 @@ impl UploadTrees {
         Ok(Self {
             meta: db.open_tree(TREE_UPLOADS)?,
             chunks: db.open_tree(TREE_UPLOAD_CHUNKS)?,
-            claims: Mutex::new(HashSet::new()),
+            memory: Mutex::new(InMemory::default()),
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashSet<UploadId>> {
-        self.claims.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> MutexGuard<'_, InMemory> {
+        self.memory.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -154,8 +184,9 @@ impl UploadClaim<'_> {
     /// Removes the claimed uploads: call once the tip that uses them is stored.
     pub fn consume(self) -> Result<(), StorageError> {
         let trees = &self.store.inner.uploads;
+        let mut memory = trees.lock();
         for id in &self.ids {
-            remove(trees, *id)?;
+            remove(trees, &mut memory, *id)?;
         }
         Ok(())
         // Drop releases the (now removed) ids from the claim set.
@@ -164,27 +195,30 @@ impl UploadClaim<'_> {
 
 impl Drop for UploadClaim<'_> {
     fn drop(&mut self) {
-        let mut claims = self.store.inner.uploads.lock();
+        let mut memory = self.store.inner.uploads.lock();
         for id in &self.ids {
-            claims.remove(id);
+            memory.claims.remove(id);
         }
     }
 }
 
 impl Store {
     /// Starts an upload of `length` bytes, created on `day`. Refused when
-    /// [`MAX_OPEN_UPLOADS`] are open (after expiring those older than `expire_before`).
+    /// [`MAX_OPEN_UPLOADS`] are open or the declared lengths of the open uploads plus
+    /// this one would pass `budget` bytes. Old and idle uploads are freed by
+    /// [`Store::expire_uploads`] and [`Store::sweep_idle_uploads`], which the server runs
+    /// on a timer.
     pub fn create_upload(
         &self,
         id: UploadId,
         length: u64,
         day: Day,
-        expire_before: Day,
+        budget: u64,
     ) -> Result<(), UploadError> {
-        self.expire_uploads(expire_before)?;
         let trees = &self.inner.uploads;
-        let _guard = trees.lock();
-        if trees.meta.len() >= MAX_OPEN_UPLOADS {
+        let mut memory = trees.lock();
+        let (bytes, count) = *memory.reserved(&trees.meta)?;
+        if count >= MAX_OPEN_UPLOADS || bytes.saturating_add(length) > budget {
             return Err(UploadError::TooMany);
         }
         let meta = Meta {
@@ -200,6 +234,10 @@ impl Store {
                 Some(&meta.encode()[..]),
             )?
             .map_err(|_| StorageError::DuplicateId)?;
+        memory.last_touched.insert(id, Instant::now());
+        let reserved = memory.reserved(&trees.meta)?;
+        reserved.0 = reserved.0.saturating_add(length);
+        reserved.1 += 1;
         Ok(())
     }
 
@@ -212,8 +250,9 @@ impl Store {
         bytes: &[u8],
     ) -> Result<u64, UploadError> {
         let trees = &self.inner.uploads;
-        let claims = trees.lock();
+        let mut memory = trees.lock();
         let mut meta = load(trees, id)?.ok_or(UploadError::NotFound)?;
+        memory.last_touched.insert(id, Instant::now());
         if offset != meta.received {
             return Err(UploadError::OffsetMismatch {
                 current: meta.received,
@@ -224,7 +263,7 @@ impl Store {
             .checked_add(bytes.len() as u64)
             .filter(|&e| e <= meta.length)
             .ok_or(UploadError::PastEnd)?;
-        if claims.contains(&id) || bytes.is_empty() {
+        if memory.claims.contains(&id) || bytes.is_empty() {
             return Ok(meta.received);
         }
         let chunk_len = CHUNK_LEN as u64;
@@ -272,10 +311,10 @@ impl Store {
         let trees = &self.inner.uploads;
         let mut claimed = Vec::with_capacity(ids.len());
         {
-            let mut claims = trees.lock();
+            let mut memory = trees.lock();
             for &id in ids {
                 let meta = load(trees, id)?;
-                if claims.contains(&id) || meta.is_none() {
+                if memory.claims.contains(&id) || meta.is_none() {
                     return Err(UploadError::NotFound);
                 }
                 if meta.is_some_and(|m| m.received != m.length) {
@@ -283,7 +322,7 @@ impl Store {
                 }
                 claimed.push(id);
             }
-            claims.extend(claimed.iter().copied());
+            memory.claims.extend(claimed.iter().copied());
         }
         // From here on, the claim's Drop releases the ids on any early return.
         let mut claim = UploadClaim {
@@ -310,25 +349,52 @@ impl Store {
     /// now). Returns how many were removed.
     pub fn expire_uploads(&self, before: Day) -> Result<usize, UploadError> {
         let trees = &self.inner.uploads;
-        let claims = trees.lock();
+        let mut memory = trees.lock();
         let mut removed = 0;
         for kv in trees.meta.iter() {
             let (k, v) = kv?;
             let id =
                 UploadId::try_from_slice(&k).map_err(|_| StorageError::Corrupt("upload key"))?;
-            if Meta::decode(&v)?.created < before && !claims.contains(&id) {
-                remove(trees, id)?;
+            if Meta::decode(&v)?.created < before && !memory.claims.contains(&id) {
+                remove(trees, &mut memory, id)?;
                 removed += 1;
             }
         }
         Ok(removed)
     }
 
+    /// Removes uploads (complete or not, unless claimed right now) that nobody created
+    /// or appended to for `idle` up to `now`. An upload this process has not seen touched
+    /// (one left from before a restart) starts its idle clock now. Returns how many were
+    /// removed.
+    pub fn sweep_idle_uploads(&self, idle: Duration, now: Instant) -> Result<usize, UploadError> {
+        let trees = &self.inner.uploads;
+        let mut memory = trees.lock();
+        let mut removed = 0;
+        for k in trees.meta.iter().keys() {
+            let id =
+                UploadId::try_from_slice(&k?).map_err(|_| StorageError::Corrupt("upload key"))?;
+            let last = *memory.last_touched.entry(id).or_insert(now);
+            if now.saturating_duration_since(last) >= idle && !memory.claims.contains(&id) {
+                remove(trees, &mut memory, id)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Declared bytes of all open uploads, and how many there are.
+    pub fn upload_reservations(&self) -> Result<(u64, usize), UploadError> {
+        let trees = &self.inner.uploads;
+        let mut memory = trees.lock();
+        Ok(*memory.reserved(&trees.meta)?)
+    }
+
     /// Removes upload chunks whose record is gone (a crash in the middle of a removal).
     /// For start-up: walks every chunk key.
     pub fn remove_orphan_upload_chunks(&self) -> Result<usize, UploadError> {
         let trees = &self.inner.uploads;
-        let _claims = trees.lock();
+        let _memory = trees.lock();
         let mut removed = 0;
         for key in trees.chunks.iter().keys() {
             let key = key?;
@@ -350,9 +416,18 @@ fn load(trees: &UploadTrees, id: UploadId) -> Result<Option<Meta>, StorageError>
 }
 
 /// The record first, then the chunks: a crash in between leaves only orphan chunks,
-/// which [`Store::remove_orphan_upload_chunks`] finds.
-fn remove(trees: &UploadTrees, id: UploadId) -> Result<(), StorageError> {
-    trees.meta.remove(id.as_bytes())?;
+/// which [`Store::remove_orphan_upload_chunks`] finds. The caller holds the lock.
+fn remove(trees: &UploadTrees, memory: &mut InMemory, id: UploadId) -> Result<(), StorageError> {
+    memory.last_touched.remove(&id);
+    // Counted before the removal, so the running total matches what is on disk.
+    memory.reserved(&trees.meta)?;
+    if let Some(old) = trees.meta.remove(id.as_bytes())? {
+        let length = Meta::decode(&old).map_or(0, |m| m.length);
+        if let Some(r) = memory.reserved.as_mut() {
+            r.0 = r.0.saturating_sub(length);
+            r.1 = r.1.saturating_sub(1);
+        }
+    }
     for key in trees.chunks.scan_prefix(id.as_bytes()).keys() {
         trees.chunks.remove(key?)?;
     }
@@ -375,7 +450,7 @@ mod tests {
         let (_dir, store) = temp_store();
         let data: Vec<u8> = (0..100_000u32).map(|i| (i * 7) as u8).collect();
         store
-            .create_upload(id(1), data.len() as u64, DAY, DAY)
+            .create_upload(id(1), data.len() as u64, DAY, u64::MAX)
             .unwrap();
         let mut offset = 0;
         for piece in [&data[..10], &data[10..40_000], &data[40_000..]] {
@@ -391,7 +466,7 @@ mod tests {
     #[test]
     fn a_wrong_offset_is_refused_with_the_current_one() {
         let (_dir, store) = temp_store();
-        store.create_upload(id(2), 10, DAY, DAY).unwrap();
+        store.create_upload(id(2), 10, DAY, u64::MAX).unwrap();
         store.append_upload(id(2), 0, b"abcd").unwrap();
         assert!(matches!(
             store.append_upload(id(2), 2, b"xx"),
@@ -414,7 +489,7 @@ mod tests {
     #[test]
     fn a_claim_dropped_without_consuming_leaves_the_upload_and_blocks_a_second_claim() {
         let (_dir, store) = temp_store();
-        store.create_upload(id(3), 3, DAY, DAY).unwrap();
+        store.create_upload(id(3), 3, DAY, u64::MAX).unwrap();
         store.append_upload(id(3), 0, b"abc").unwrap();
         let first = store.take_completed(&[id(3)]).unwrap();
         assert!(matches!(
@@ -431,7 +506,7 @@ mod tests {
     #[test]
     fn old_uploads_expire_and_the_open_count_is_bounded() {
         let (_dir, store) = temp_store();
-        store.create_upload(id(4), 3, DAY, DAY).unwrap();
+        store.create_upload(id(4), 3, DAY, u64::MAX).unwrap();
         store.append_upload(id(4), 0, b"ab").unwrap();
         assert_eq!(store.expire_uploads(DAY.plus_days(1)).unwrap(), 1);
         assert!(store.upload_status(id(4)).unwrap().is_none());
@@ -439,12 +514,42 @@ mod tests {
             let mut raw = [0u8; 16];
             raw[..8].copy_from_slice(&(n as u64).to_be_bytes());
             store
-                .create_upload(UploadId::from_bytes(raw), 1, DAY, DAY)
+                .create_upload(UploadId::from_bytes(raw), 1, DAY, u64::MAX)
                 .unwrap();
         }
         assert!(matches!(
-            store.create_upload(id(5), 1, DAY, DAY),
+            store.create_upload(id(5), 1, DAY, u64::MAX),
             Err(UploadError::TooMany)
         ));
+    }
+
+    #[test]
+    fn the_byte_budget_bounds_what_open_uploads_reserve() {
+        let (_dir, store) = temp_store();
+        store.create_upload(id(6), 600, DAY, 1000).unwrap();
+        assert!(matches!(
+            store.create_upload(id(7), 401, DAY, 1000),
+            Err(UploadError::TooMany)
+        ));
+        store.create_upload(id(7), 400, DAY, 1000).unwrap();
+        assert_eq!(store.upload_reservations().unwrap(), (1000, 2));
+    }
+
+    #[test]
+    fn idle_uploads_are_swept_but_claimed_ones_are_kept() {
+        let (_dir, store) = temp_store();
+        let hour = Duration::from_secs(3600);
+        store.create_upload(id(8), 10, DAY, u64::MAX).unwrap();
+        store.create_upload(id(9), 2, DAY, u64::MAX).unwrap();
+        store.append_upload(id(9), 0, b"ab").unwrap();
+        let now = Instant::now();
+        assert_eq!(store.sweep_idle_uploads(hour, now).unwrap(), 0);
+        let claim = store.take_completed(&[id(9)]).unwrap();
+        assert_eq!(store.sweep_idle_uploads(hour, now + hour).unwrap(), 1);
+        assert!(store.upload_status(id(8)).unwrap().is_none());
+        assert!(store.upload_status(id(9)).unwrap().is_some());
+        drop(claim);
+        assert_eq!(store.sweep_idle_uploads(hour, now + hour).unwrap(), 1);
+        assert!(store.upload_status(id(9)).unwrap().is_none());
     }
 }

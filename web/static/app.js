@@ -12,7 +12,6 @@ import { stripMetadata } from './exif.js';
 import { withReceipt, loadLists, listForLanguage } from './receipt.js';
 
 export const MAX_ATTACHMENTS = 32;
-export const MAX_FILE = 67108863; // largest plaintext an envelope holds
 export const INLINE_LIMIT = 1048576; // envelopes above this go through the uploads API
 const MAX_TIP_JSON = 1024 * 1024;
 
@@ -463,6 +462,10 @@ async function main() {
   const progressText = document.getElementById('progress-text');
   const lang = document.documentElement.lang || 'en';
   const maxBody = Number(form.dataset.maxBody) || 16 * 1048576;
+  // Per-file and whole-tip limits come from the server (src/domain/limits.rs, rendered
+  // into the form), so the page, the server and the reviewer client agree.
+  const maxFile = Number(form.dataset.maxFile) || maxBody;
+  const maxTip = Number(form.dataset.maxTip) || maxBody;
   for (const el of document.querySelectorAll('.nojs-only')) el.hidden = true;
 
   setupMinders(form, t);
@@ -583,8 +586,8 @@ async function main() {
     const fileInput = document.getElementById('attachments');
     const files = fileInput ? [...fileInput.files] : [];
     if (files.length > MAX_ATTACHMENTS) { showError(t.err_too_many_files); return null; }
-    const big = files.find((f) => f.size > MAX_FILE);
-    if (big) { showError(`${t.err_file_too_large} ${big.name}`); return null; }
+    const big = files.find((f) => f.size > maxFile);
+    if (big) { showError(`${(t.err_file_too_large || '').replace('{mb}', String(Math.ceil(maxFile / 1048576)))} ${big.name}`); return null; }
     if (!hasContent(doc) && files.length === 0) { showError(t.err_empty); return null; }
 
     const keep = new Set([...form.querySelectorAll('input[name="keep_metadata"]:checked')].map((c) => Number(c.dataset.index)));
@@ -619,6 +622,8 @@ async function main() {
 
     // Decide the bundle order before sealing the tip: inline parts first.
     const tipEstimate = E.envelopeLengthFor(Math.min(MAX_TIP_JSON, 2048 + JSON.stringify(doc).length * 3 + cleaned.length * 700));
+    const whole = cleaned.reduce((n, c) => n + 4 + E.envelopeLengthFor(c.bytes.length), 6 + 4 + tipEstimate);
+    if (whole > maxTip) { showError(t.err_too_large); return null; }
     const plan = planParts(cleaned.map((c) => c.bytes.length), E.envelopeLengthFor, maxBody, tipEstimate);
     const ordered = plan.map((p) => ({ ...cleaned[p.index], upload: p.upload }));
     const attachments = ordered.map((a, i) => ({
@@ -656,7 +661,8 @@ async function main() {
     }
     const inline = [tipEnv, ...envs.filter((e) => !e.upload).map((e) => e.env)];
     const bundle = E.encodeBundle(inline);
-    if (bundle.length > maxBody) { entropy.fill(0); showError(t.err_too_large); return null; }
+    const uploaded = envs.filter((e) => e.upload).reduce((n, e) => n + 4 + e.env.length, 0);
+    if (bundle.length > maxBody || bundle.length + uploaded > maxTip) { entropy.fill(0); showError(t.err_too_large); return null; }
     return {
       entropy,
       mailbox,

@@ -7,6 +7,7 @@ use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
+use super::super::body::Json;
 use super::super::sessions::{Session, SESSION_IDLE};
 use super::super::{audit_log, ApiError, AppState};
 use crate::crypto::auth::{verify_login, SessionToken, TokenHash};
@@ -31,7 +32,7 @@ pub(crate) struct LoginRequest {
 /// `POST /api/v1/auth/challenge`.
 pub async fn challenge(
     state: web::Data<AppState>,
-    body: web::Json<ChallengeRequest>,
+    body: Json<ChallengeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let c = state
         .sessions
@@ -46,7 +47,7 @@ pub async fn challenge(
 /// `POST /api/v1/auth/session`.
 pub async fn login(
     state: web::Data<AppState>,
-    body: web::Json<LoginRequest>,
+    body: Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let challenge: [u8; 32] = b64_decode(&body.challenge)
         .and_then(|v| v.try_into().ok())

@@ -22,9 +22,9 @@ pub async fn publish_keyring(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let limits = &state.limits;
-    let body = read_body(&req, payload, limits.max_json_bytes, limits.body_timeout).await?;
-    let file = KeyringFile::from_json(&body)?;
+    let body = read_body(&req, payload, &state, state.limits.max_json_bytes).await?;
+    let file = KeyringFile::from_json(&body.bytes)?;
+    drop(body);
     let candidate = verify_chain(&file, state.pinned_admins.as_deref())?;
 
     let _guard = state.keyring_write.lock().await;

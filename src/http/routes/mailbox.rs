@@ -11,7 +11,7 @@ use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::super::body::read_body;
+use super::super::body::{read_body, Json};
 use super::super::sessions::{CHALLENGE_TTL, WITNESS_IDLE};
 use super::super::{ApiError, AppState};
 use super::auth::bearer;
@@ -131,7 +131,7 @@ pub async fn challenge(state: web::Data<AppState>) -> Result<HttpResponse, ApiEr
 /// `POST /api/v1/mailbox/session`.
 pub async fn login(
     state: web::Data<AppState>,
-    body: web::Json<LoginRequest>,
+    body: Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let tip = authenticate_witness(&state.store, &state.witnesses, &body)?;
     let (token, hash) = SessionToken::generate();
@@ -290,12 +290,13 @@ pub async fn add_message(
     let keyring = state.keyring().ok_or(ApiError::NotAccepting)?;
     crate::http::intake::refuse_if_expired(&keyring)?;
     state.disk.check()?;
+    let read = read_body(&req, payload, &state, state.limits.max_body_bytes).await?;
+    // The slot only once the bytes are here: a slow body holds none.
     let _slot = state
         .intake_slots
         .try_acquire()
         .map_err(|_| ApiError::Busy)?;
-    let limits = &state.limits;
-    let body = read_body(&req, payload, limits.max_body_bytes, limits.body_timeout).await?;
+    let (body, _held) = (read.bytes, read.held);
     let current = keyring.epoch();
     let store = state.store.clone();
     let tip = w.0;

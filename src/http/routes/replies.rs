@@ -8,7 +8,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::super::body::read_body;
+use super::super::body::{read_body, Json};
 use super::super::{audit_log, ApiError, AppState};
 use super::auth::Reviewer;
 use super::mailbox::{check_sealed_to, thread_error};
@@ -28,8 +28,8 @@ pub async fn post_reply(
 ) -> Result<HttpResponse, ApiError> {
     let id = TipId::parse(&path)?;
     let current = state.keyring().ok_or(ApiError::NotAccepting)?.epoch();
-    let limits = &state.limits;
-    let body = read_body(&req, payload, limits.max_body_bytes, limits.body_timeout).await?;
+    let read = read_body(&req, payload, &state, state.limits.max_body_bytes).await?;
+    let (body, _held) = (read.bytes, read.held);
     let store = state.store.clone();
     let actor = reviewer.0.key_id;
     let seq =
@@ -113,7 +113,7 @@ pub async fn swap_entry_wraps(
     reviewer: Reviewer,
     state: web::Data<AppState>,
     path: web::Path<(String, u32)>,
-    body: web::Json<SwapRequest>,
+    body: Json<SwapRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, seq) = path.into_inner();
     let id = TipId::parse(&id)?;

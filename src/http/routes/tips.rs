@@ -8,11 +8,10 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::super::body::read_body;
+use super::super::body::{read_body, Json};
 use super::super::intake::{self, Sealer, Submission};
 use super::super::{audit_log, ApiError, AppState};
 use super::auth::Reviewer;
-use crate::domain::bundle;
 use crate::domain::envelope::{WrapSection, WRAP_LEN};
 use crate::domain::{Epoch, IdempotencyKey, TipId};
 use crate::storage::SwapError;
@@ -29,10 +28,6 @@ pub async fn submit(
     }
     // Before reading the body: a refused tip costs no bandwidth.
     state.disk.check()?;
-    let _slot = state
-        .intake_slots
-        .try_acquire()
-        .map_err(|_| ApiError::Busy)?;
     let idem = req
         .headers()
         .get("idempotency-key")
@@ -45,9 +40,25 @@ pub async fn submit(
     let uploads = intake::uploads_named_in(&req)?;
     let mailbox = super::mailbox::mailbox_header(&req)?;
     let limits = &state.limits;
-    let body = read_body(&req, payload, limits.max_body_bytes, limits.body_timeout).await?;
+    // The body may hold only what the named uploads leave of the whole-tip cap.
+    let room = limits
+        .max_tip_bytes
+        .checked_sub(intake::uploads_size(&state, &uploads).await?)
+        .ok_or(ApiError::TipTooLarge)?;
+    let body = read_body(&req, payload, &state, limits.max_body_bytes.min(room))
+        .await
+        .map_err(|e| match e {
+            ApiError::TooLarge if room < limits.max_body_bytes => ApiError::TipTooLarge,
+            other => other,
+        })?;
+    // Only now, with the bytes in: a slow body never holds a slot.
+    let _slot = state
+        .intake_slots
+        .try_acquire()
+        .map_err(|_| ApiError::Busy)?;
+    let _held = body.held;
     let submission = Submission {
-        body,
+        body: body.bytes,
         uploads,
         idempotency: idem,
         sealer: Sealer::Witness,
@@ -85,7 +96,12 @@ pub async fn list(_r: Reviewer, state: web::Data<AppState>) -> Result<HttpRespon
     Ok(HttpResponse::Ok().json(out))
 }
 
-/// `GET /api/v1/tips/{id}`: the bundle as stored, with its current wraps.
+/// Stored chunks a fetch reads ahead of the client: bounds a fetch's memory to a few
+/// 32 KiB chunks however large the tip, and however slowly the reviewer reads.
+const FETCH_READ_AHEAD: usize = 4;
+
+/// `GET /api/v1/tips/{id}`: the bundle as stored, with its current wraps, streamed from
+/// the stored chunks (never assembled in memory).
 pub async fn fetch(
     _r: Reviewer,
     state: web::Data<AppState>,
@@ -93,20 +109,29 @@ pub async fn fetch(
 ) -> Result<HttpResponse, ApiError> {
     let id = TipId::parse(&path)?;
     let store = state.store.clone();
-    let bytes = super::blocking(move || {
-        let tip = store.load_tip(id)?.ok_or(ApiError::NotFound)?;
-        let envelopes: Vec<Vec<u8>> = tip
-            .parts
-            .iter()
-            .map(|p| [&p.header[..], &p.wrap[..], &p.body[..]].concat())
-            .collect();
-        let refs: Vec<&[u8]> = envelopes.iter().map(Vec::as_slice).collect();
-        Ok(bundle::encode(&refs))
-    })
-    .await?;
+    let pieces = super::blocking(move || store.tip_pieces(id)?.ok_or(ApiError::NotFound)).await?;
+    let total = pieces.total_len();
+    let (tx, rx) = tokio::sync::mpsc::channel(FETCH_READ_AHEAD);
+    actix_web::rt::task::spawn_blocking(move || {
+        for piece in pieces {
+            let item = piece.map(web::Bytes::from).map_err(|e| {
+                tracing::error!(cause = ?e, "a stored tip could not be read out");
+                std::io::Error::other("stored tip unreadable")
+            });
+            let failed = item.is_err();
+            // A reviewer who hangs up closes the channel: stop reading.
+            if tx.blocking_send(item).is_err() || failed {
+                break;
+            }
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
     Ok(HttpResponse::Ok()
         .content_type("application/octet-stream")
-        .body(bytes))
+        .no_chunking(total)
+        .streaming(stream))
 }
 
 #[derive(Deserialize)]
@@ -149,7 +174,7 @@ pub async fn swap_wraps(
     reviewer: Reviewer,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Json<SwapRequest>,
+    body: Json<SwapRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let id = TipId::parse(&path)?;
     let current = state.keyring().ok_or(ApiError::NotAccepting)?.epoch();

@@ -11,10 +11,11 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::super::body::read_body;
+use super::super::body::{read_body, Json};
 use super::super::{ApiError, AppState};
 use crate::crypto::random_bytes;
 use crate::domain::envelope::{Bucket, BUCKETS};
+use crate::domain::limits::MAX_UPLOAD_BYTES;
 use crate::domain::{Day, UploadId};
 use crate::storage::UploadError;
 
@@ -33,7 +34,7 @@ pub(crate) struct CreateRequest {
 /// `POST /api/v1/uploads` with `{"length": N}`.
 pub async fn create(
     state: web::Data<AppState>,
-    body: web::Json<CreateRequest>,
+    body: Json<CreateRequest>,
 ) -> Result<HttpResponse, ApiError> {
     state.disk.check()?;
     let length = body.length;
@@ -41,7 +42,8 @@ pub async fn create(
         .iter()
         .filter_map(|&b| Bucket::from_u32(b).ok())
         .any(|b| b.envelope_len() as u64 == length);
-    if !is_envelope_len || length > state.limits.max_body_bytes as u64 {
+    let cap = (MAX_UPLOAD_BYTES as u64).min(state.limits.max_tip_bytes as u64);
+    if !is_envelope_len || length > cap {
         return Err(ApiError::BadRequest(
             "the length must be the exact length of an envelope, within the size limit",
         ));
@@ -49,12 +51,12 @@ pub async fn create(
     let id = UploadId::from_bytes(random_bytes());
     let today = Day::today();
     let store = state.store.clone();
+    let budget = state.limits.upload_budget_bytes;
     super::blocking(move || {
-        // Created yesterday or today: kept; anything older is at least 24 hours old.
         store
-            .create_upload(id, length, today, today.plus_days(-1))
+            .create_upload(id, length, today, budget)
             .map_err(|e| match e {
-                UploadError::TooMany => ApiError::Busy,
+                UploadError::TooMany => ApiError::UploadsFull,
                 other => ApiError::Internal(storage_failure(other)),
             })
     })
@@ -81,14 +83,17 @@ pub async fn append(
         .ok_or(ApiError::BadRequest(
             "the Upload-Offset header must be a number of bytes",
         ))?;
+    state.disk.check()?;
+    let body = read_body(&req, payload, &state, CHUNK_SIZE).await?;
+    // The slot only once the bytes are here: a slow body holds none.
     let _slot = state
         .intake_slots
         .try_acquire()
         .map_err(|_| ApiError::Busy)?;
-    state.disk.check()?;
-    let body = read_body(&req, payload, CHUNK_SIZE, state.limits.body_timeout).await?;
     let store = state.store.clone();
-    let result = super::blocking(move || Ok(store.append_upload(id, offset, &body))).await?;
+    let bytes = body.bytes;
+    let _held = body.held;
+    let result = super::blocking(move || Ok(store.append_upload(id, offset, &bytes))).await?;
     match result {
         Ok(new_offset) => {
             state.store.durable().await?;

@@ -88,15 +88,12 @@ pub(super) async fn post(
         return super::not_found_page(&req);
     };
     let page = Page::new(&req, lang);
-    let limits = &state.limits;
-    let form = match form_data::read_any(&req, payload, limits.max_body_bytes, limits.body_timeout)
-        .await
-    {
+    let form = match form_data::read_any(&req, payload, &state, state.limits.max_body_bytes).await {
         Ok(f) => f,
         Err(e) => {
             let f = match e {
                 ReadError::TooLarge => Failure::TooLarge,
-                ReadError::Timeout => Failure::Busy,
+                ReadError::Timeout | ReadError::Busy => Failure::Busy,
                 ReadError::TooManyFiles | ReadError::Malformed => Failure::Malformed,
             };
             return failure_page(&page, lang, f);

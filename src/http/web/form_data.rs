@@ -1,21 +1,24 @@
-//! Reading the no-JavaScript form (`multipart/form-data`) into memory only, within the
-//! body cap and the body deadline.
+//! Reading the no-JavaScript form (`multipart/form-data`) into memory only, through the
+//! one guarded body reader (`crate::http::body`): the cap, the rate rules and the body
+//! budget apply exactly as on the API.
 //!
 //! Values and files land in buffers that are wiped when dropped (grown by copying into a
 //! fresh zeroizing buffer, so no reallocation leaves a copy behind). actix-multipart is
 //! built without its `tempfile` feature: nothing spills to disk. Its own parser buffers
 //! and the socket's are outside our control and are not wiped.
 
-use std::time::Duration;
-
 use actix_multipart::Multipart;
+use actix_web::error::PayloadError;
+use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest};
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::crypto::bundle_seal::Attachment;
 use crate::domain::metadata;
 use crate::domain::tip::{FileName, MediaType, MAX_ATTACHMENTS, MAX_FORM_FIELDS};
+use crate::http::body::{BodyFailure, BodyHandle, GuardedBody, Reservation};
+use crate::http::{ApiError, AppState};
 
 /// Longest field name accepted (`minders.31.name_or_alias` is 24).
 const MAX_FIELD_NAME: usize = 64;
@@ -25,8 +28,10 @@ const MAX_FIELD_NAME: usize = 64;
 pub(super) enum ReadError {
     /// More than the body cap.
     TooLarge,
-    /// Not complete before the deadline.
+    /// Not complete before the deadline, or slower than the minimum rate.
     Timeout,
+    /// The body budget is full: 503.
+    Busy,
     /// More than [`MAX_ATTACHMENTS`] files.
     TooManyFiles,
     /// Not a well-formed multipart form (or too many fields, or not UTF-8).
@@ -77,6 +82,17 @@ impl File {
     }
 }
 
+impl From<BodyFailure> for ReadError {
+    fn from(f: BodyFailure) -> Self {
+        match f {
+            BodyFailure::TooLarge => ReadError::TooLarge,
+            BodyFailure::Timeout => ReadError::Timeout,
+            BodyFailure::Busy => ReadError::Busy,
+            BodyFailure::Incomplete => ReadError::Malformed,
+        }
+    }
+}
+
 /// The whole form.
 #[derive(Default)]
 pub(super) struct Form {
@@ -84,23 +100,46 @@ pub(super) struct Form {
     pub fields: Fields,
     /// Files, in order.
     pub files: Vec<File>,
+    /// The body's share of the body budget, held while the form is in memory.
+    pub held: Option<Reservation>,
 }
 
-/// Reads the form, failing with [`ReadError`] past `limit` bytes or `timeout`.
+/// Starts a guarded body for a form of at most `limit` bytes.
+fn guarded(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+    limit: usize,
+) -> Result<(GuardedBody<web::Payload>, BodyHandle), ReadError> {
+    GuardedBody::new(req, payload, state, limit).map_err(|e| match e {
+        ApiError::TooLarge => ReadError::TooLarge,
+        ApiError::Busy => ReadError::Busy,
+        _ => ReadError::Malformed,
+    })
+}
+
+/// The body's own failure explains a parse error better than the parser does; a form
+/// read whole keeps the body's reservation.
+fn finish(result: Result<Form, ReadError>, handle: &BodyHandle) -> Result<Form, ReadError> {
+    if let Some(f) = handle.failure() {
+        return Err(f.into());
+    }
+    let mut form = result?;
+    form.held = handle.reservation();
+    Ok(form)
+}
+
+/// Reads the form, failing with [`ReadError`] past `limit` bytes or the body rules.
 pub(super) async fn read(
     req: &HttpRequest,
     payload: web::Payload,
+    state: &AppState,
     limit: usize,
-    timeout: Duration,
 ) -> Result<Form, ReadError> {
-    let declared = crate::http::body::declared_length(req);
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(ReadError::TooLarge);
-    }
-    let multipart = Multipart::new(req.headers(), payload);
-    tokio::time::timeout(timeout, read_all(multipart, limit))
-        .await
-        .map_err(|_| ReadError::Timeout)?
+    let (body, handle) = guarded(req, payload, state, limit)?;
+    let multipart = Multipart::new(req.headers(), body);
+    let result = read_all(multipart, limit).await;
+    finish(result, &handle)
 }
 
 /// Reads a `multipart/form-data` or an `application/x-www-form-urlencoded` body (the
@@ -108,8 +147,8 @@ pub(super) async fn read(
 pub(super) async fn read_any(
     req: &HttpRequest,
     payload: web::Payload,
+    state: &AppState,
     limit: usize,
-    timeout: Duration,
 ) -> Result<Form, ReadError> {
     let urlencoded = req
         .headers()
@@ -121,11 +160,18 @@ pub(super) async fn read_any(
                 .starts_with("application/x-www-form-urlencoded")
         });
     if !urlencoded {
-        return read(req, payload, limit, timeout).await;
+        return read(req, payload, state, limit).await;
     }
-    let body = tokio::time::timeout(timeout, read_bytes(payload, limit))
-        .await
-        .map_err(|_| ReadError::Timeout)??;
+    let (guarded, handle) = guarded(req, payload, state, limit)?;
+    let result = read_urlencoded(guarded, limit).await;
+    finish(result, &handle)
+}
+
+async fn read_urlencoded<S>(payload: S, limit: usize) -> Result<Form, ReadError>
+where
+    S: Stream<Item = Result<Bytes, PayloadError>> + Unpin,
+{
+    let body = read_bytes(payload, limit).await?;
     let mut form = Form::default();
     for pair in body.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
         if form.fields.0.len() >= MAX_FORM_FIELDS {
@@ -142,10 +188,10 @@ pub(super) async fn read_any(
     Ok(form)
 }
 
-async fn read_bytes(
-    mut payload: web::Payload,
-    limit: usize,
-) -> Result<Zeroizing<Vec<u8>>, ReadError> {
+async fn read_bytes<S>(mut payload: S, limit: usize) -> Result<Zeroizing<Vec<u8>>, ReadError>
+where
+    S: Stream<Item = Result<Bytes, PayloadError>> + Unpin,
+{
     let mut buf = Zeroizing::new(Vec::new());
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| ReadError::Malformed)?;

@@ -42,6 +42,9 @@ impl Page {
             })
             .unwrap_or_default();
         let max_body_bytes = state.map_or(0, |s| s.limits.max_body_bytes);
+        // The page's limits come from here, never from numbers copied into its script.
+        let max_tip_bytes = state.map_or(0, |s| s.limits.max_tip_bytes);
+        let max_file_bytes = crate::domain::limits::MAX_FILE_BYTES;
         let languages: Vec<Value> = LANGUAGES
             .iter()
             .map(|l| json!({"code": l.code, "name": l.name(), "current": l.code == lang.code}))
@@ -55,6 +58,8 @@ impl Page {
             "onion": settings.onion.unwrap_or_default(),
             "exit_url": settings.exit_url,
             "max_body_bytes": max_body_bytes,
+            "max_tip_bytes": max_tip_bytes,
+            "max_file_bytes": max_file_bytes,
             // The form's own values: empty except when it comes back after an error.
             "values": {},
             "checked": [],

@@ -123,19 +123,20 @@ async fn accept(
         .keyring()
         .filter(|k| k.has_reviewers())
         .ok_or(Failure::Busy)?;
-    let _slot = state
-        .intake_slots
-        .try_acquire()
-        .map_err(|_| Failure::Busy)?;
-    let limits = &state.limits;
-    let mut form = form_data::read(req, payload, limits.max_body_bytes, limits.body_timeout)
+    let mut form = form_data::read(req, payload, state, state.limits.max_body_bytes)
         .await
         .map_err(|e| match e {
             ReadError::TooLarge => Failure::TooLarge,
             ReadError::Timeout => Failure::Timeout,
+            ReadError::Busy => Failure::Busy,
             ReadError::TooManyFiles => Failure::TooManyFiles,
             ReadError::Malformed => Failure::Malformed,
         })?;
+    // The slot only once the form is in: a slow body holds none.
+    let _slot = state
+        .intake_slots
+        .try_acquire()
+        .map_err(|_| Failure::Busy)?;
     let doc = TipDocument::from_form(&form.fields.0).map_err(|e| match e {
         DomainError::Form(p) => Failure::Field(p, Refill::of(&form.fields.0)),
         _ => Failure::Malformed,
@@ -144,6 +145,8 @@ async fn accept(
         return Err(Failure::Empty);
     }
     let files = std::mem::take(&mut form.files);
+    // The files stay in memory until sealed: so does their share of the body budget.
+    let _held = form.held.take();
     // The witness may keep metadata deliberately (the form's checkbox); otherwise a
     // photo whose metadata cannot be removed is refused, never sent as it came.
     let keep_metadata = form

@@ -10,6 +10,7 @@
 mod insert;
 mod read;
 mod rewrap;
+mod stream;
 #[cfg(test)]
 mod tests;
 
@@ -17,6 +18,7 @@ use crate::domain::{Day, Epoch, TipId};
 
 pub(super) use insert::remove_orphan_blobs;
 pub use rewrap::SwapError;
+pub use stream::TipPieces;
 
 use super::WRAP_LEN;
 

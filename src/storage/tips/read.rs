@@ -66,7 +66,7 @@ pub(super) fn summary(id: TipId, record: &Record) -> TipSummary {
 
 type RecordAndWraps = Option<(Record, Vec<[u8; WRAP_LEN]>)>;
 
-fn read_record_and_wraps(
+pub(super) fn read_record_and_wraps(
     tips: &TransactionalTree,
     wraps: &TransactionalTree,
     id: TipId,

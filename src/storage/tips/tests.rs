@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::super::testutil::{all_values, temp_store, PEPPER};
-use super::super::{layout, StorageError, Store, HEADER_LEN, MAX_VALUE_LEN, WRAP_LEN};
+use super::super::{layout, StorageError, Store, CHUNK_LEN, HEADER_LEN, MAX_VALUE_LEN, WRAP_LEN};
 use super::*;
 
 /// A distinct id per call, spread over the key space like random ids.
@@ -523,4 +523,33 @@ fn a_retry_of_a_record_without_a_mailbox_field_cannot_attach_a_new_mailbox() {
         .unwrap();
     assert_eq!(via_insert, InsertOutcome::Conflict);
     assert_eq!(store.mailbox_tip(&[8; 32]).unwrap(), None);
+}
+
+#[test]
+fn a_tip_read_out_in_pieces_is_the_bundle_byte_for_byte() {
+    let (_dir, store) = temp_store();
+    let id = fresh_id();
+    // Bodies that end inside a chunk, on a chunk boundary and past several chunks.
+    let parts = [
+        part(1, 100),
+        part(2, 2 * CHUNK_LEN - HEADER_LEN),
+        part(3, 3 * CHUNK_LEN + 7),
+    ];
+    store.insert_tip(new_tip(id, 20_000, &parts, None)).unwrap();
+    let envelopes: Vec<Vec<u8>> = parts
+        .iter()
+        .map(|p| [&p.header[..], &p.wrap[..], &p.body[..]].concat())
+        .collect();
+    let refs: Vec<&[u8]> = envelopes.iter().map(Vec::as_slice).collect();
+    let expected = crate::domain::bundle::encode(&refs);
+    let pieces = store.tip_pieces(id).unwrap().unwrap();
+    assert_eq!(pieces.total_len(), expected.len() as u64);
+    let mut streamed = Vec::new();
+    for piece in pieces {
+        let piece = piece.unwrap();
+        assert!(piece.len() <= 4 + HEADER_LEN + WRAP_LEN + CHUNK_LEN);
+        streamed.extend_from_slice(&piece);
+    }
+    assert_eq!(streamed, expected);
+    assert!(store.tip_pieces(fresh_id()).unwrap().is_none());
 }

@@ -1,0 +1,63 @@
+//! The one set of size limits that the witness page, the server and the reviewer client
+//! share (`docs/limits.md`), so that what a witness can build the server accepts and a
+//! reviewer can always open.
+//!
+//! The page gets these numbers from the server (rendered into the form), the server
+//! enforces them, and the reviewer client reads responses up to [`MAX_TIP_BYTES`]. Never
+//! copy a number from here by hand: name the constant.
+
+#[cfg(doc)]
+use super::envelope::Bucket;
+use super::envelope::{CHUNK_LEN, CHUNK_OVERHEAD, PREFIX_LEN};
+
+/// Largest plaintext of one attached file (after metadata removal): one byte under the
+/// 32 MiB padding bucket. Larger files are refused by the page before anything is sent.
+pub const MAX_FILE_BYTES: usize = 32 * 1024 * 1024 - 1;
+
+/// Largest envelope a single upload may declare: the envelope of a [`MAX_FILE_BYTES`]
+/// file (33 563 288 bytes).
+pub const MAX_UPLOAD_BYTES: usize = envelope_len_of_bucket(MAX_FILE_BYTES + 1);
+
+/// Largest whole tip as stored and as a reviewer fetches it: the bundle framing, the tip
+/// envelope, inline attachments and uploads together. 72 MiB holds two files of the
+/// largest size plus the tip; the server refuses more with 413 and a reviewer's client
+/// reads exactly this much, so every stored tip opens.
+pub const MAX_TIP_BYTES: usize = 72 * 1024 * 1024;
+
+/// Length a tip bundle adds per part on top of the envelope (its u32 length field).
+pub const PART_FRAMING: usize = 4;
+
+/// Exact length of an envelope whose padded plaintext is `bucket` bytes (the rule of
+/// [`Bucket::envelope_len`], usable in constants).
+const fn envelope_len_of_bucket(bucket: usize) -> usize {
+    PREFIX_LEN + bucket + CHUNK_OVERHEAD * bucket.div_ceil(CHUNK_LEN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::bundle;
+    use crate::domain::envelope::{Bucket, MAX_ENVELOPE_LEN};
+
+    #[test]
+    fn two_largest_files_and_a_tip_fit_in_one_tip() {
+        let tip_envelope = Bucket::for_plaintext_len(1024 * 1024 - 1)
+            .unwrap()
+            .envelope_len();
+        let two_files = 2 * (PART_FRAMING + MAX_UPLOAD_BYTES);
+        assert!(bundle::PREFIX_LEN + PART_FRAMING + tip_envelope + two_files <= MAX_TIP_BYTES);
+        const { assert!(MAX_UPLOAD_BYTES < MAX_ENVELOPE_LEN) };
+        assert_eq!(
+            Bucket::for_plaintext_len(MAX_FILE_BYTES)
+                .unwrap()
+                .envelope_len(),
+            MAX_UPLOAD_BYTES
+        );
+        assert!(
+            Bucket::for_plaintext_len(MAX_FILE_BYTES + 1)
+                .unwrap()
+                .envelope_len()
+                > MAX_UPLOAD_BYTES
+        );
+    }
+}
