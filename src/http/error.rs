@@ -58,6 +58,12 @@ pub enum ApiError {
     /// Too many requests in flight; try again later.
     #[error("the server is busy; try again in a few seconds")]
     Busy,
+    /// This kind of request is over its budget (`http::rate`); try again after the wait.
+    #[error("too many requests of this kind right now; try again after the number of seconds in the Retry-After header")]
+    RateLimited {
+        /// How long until the budget has a token again.
+        retry_after: std::time::Duration,
+    },
     /// Free disk space is below the floor: no new submissions.
     #[error(
         "the server is short of disk space and cannot accept new submissions now; try again later"
@@ -109,6 +115,7 @@ impl ApiError {
             ApiError::Conflict => "conflict",
             ApiError::NotAccepting => "not_accepting",
             ApiError::Busy => "busy",
+            ApiError::RateLimited { .. } => "rate_limited",
             ApiError::InsufficientStorage => "insufficient_storage",
             ApiError::Storage(_) | ApiError::Internal(_) => "internal",
         }
@@ -133,6 +140,7 @@ impl ResponseError for ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::NotAccepting | ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Storage(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -146,6 +154,9 @@ impl ResponseError for ApiError {
         let mut res = HttpResponse::build(status);
         if matches!(self, ApiError::Busy | ApiError::NotAccepting) {
             res.insert_header((header::RETRY_AFTER, "5"));
+        }
+        if let ApiError::RateLimited { retry_after } = self {
+            res.insert_header((header::RETRY_AFTER, retry_after.as_secs().to_string()));
         }
         if matches!(self, ApiError::Unauthorized) {
             res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
@@ -176,6 +187,12 @@ mod tests {
             (ApiError::Keyring(KeyringProblem::BadSignature), 400),
             (ApiError::Unauthorized, 401),
             (ApiError::InsufficientStorage, 507),
+            (
+                ApiError::RateLimited {
+                    retry_after: std::time::Duration::from_secs(1),
+                },
+                429,
+            ),
             (ApiError::Internal("x"), 500),
         ];
         for (e, status) in cases {

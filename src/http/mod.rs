@@ -10,6 +10,7 @@ mod body;
 mod disk;
 mod error;
 mod intake;
+mod rate;
 mod routes;
 mod sessions;
 mod state;
@@ -25,6 +26,7 @@ use actix_web::{web as aweb, App, HttpServer};
 
 pub use disk::{DiskFloor, DEFAULT_MIN_FREE_BYTES};
 pub use error::ApiError;
+pub use rate::{Budget, RateSettings};
 pub use routes::mailbox::ReplyRetention;
 pub use state::{AppState, Limits};
 pub use web::{WebSettings, DEFAULT_EXIT_URL, PAGE_CSP};
@@ -75,6 +77,8 @@ pub struct ServerSettings {
     /// Free bytes the data directory's filesystem must keep; below it new submissions get
     /// 507 (0: no floor).
     pub min_free_bytes: u64,
+    /// Token-bucket budgets per endpoint class (429 beyond them).
+    pub rate: RateSettings,
 }
 
 impl ServerSettings {
@@ -91,6 +95,7 @@ impl ServerSettings {
             web: WebSettings::default(),
             reply_retention: ReplyRetention::Keep,
             min_free_bytes: DEFAULT_MIN_FREE_BYTES,
+            rate: RateSettings::default(),
         }
     }
 }
@@ -143,6 +148,7 @@ impl Application {
                 INTAKE_SLOTS,
             )
             .with_reply_retention(settings.reply_retention)
+            .with_rate_limits(rate::RateLimits::new(&settings.rate))
             .with_disk_floor(DiskFloor::new(
                 settings.data_dir.clone(),
                 settings.min_free_bytes,
@@ -170,6 +176,7 @@ impl Application {
                     aweb::PathConfig::default()
                         .error_handler(|_, _| ApiError::BadRequest("the path is malformed").into()),
                 )
+                .wrap(from_fn(rate::limit))
                 .wrap(security_headers())
                 .wrap(from_fn(access_log::log_request))
                 .app_data(web_settings.clone())

@@ -6,6 +6,7 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use super::disk::DiskFloor;
+use super::rate::RateLimits;
 use super::routes::mailbox::ReplyRetention;
 use super::sessions::{Sessions, WitnessSessions};
 use crate::crypto::keyring::VerifiedKeyring;
@@ -44,6 +45,8 @@ pub struct AppState {
     pub keyring_write: tokio::sync::Mutex<()>,
     /// Refuses new submissions while the disk is nearly full (507).
     pub disk: DiskFloor,
+    /// Token buckets per endpoint class (429).
+    pub rate: RateLimits,
 }
 
 impl AppState {
@@ -66,12 +69,19 @@ impl AppState {
             intake_slots: Semaphore::new(intake_slots),
             keyring_write: tokio::sync::Mutex::new(()),
             disk: DiskFloor::off(),
+            rate: RateLimits::default(),
         }
     }
 
     /// Sets the disk floor (`tipseal serve --min-free-bytes`).
     pub fn with_disk_floor(mut self, d: DiskFloor) -> Self {
         self.disk = d;
+        self
+    }
+
+    /// Sets the rate limiter's budgets (`tipseal serve --rate-…`).
+    pub fn with_rate_limits(mut self, r: RateLimits) -> Self {
+        self.rate = r;
         self
     }
 
