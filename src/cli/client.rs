@@ -21,6 +21,11 @@ use super::CliError;
 /// Largest response a client reads: a tip bundle is at most 64 MiB plus framing.
 const MAX_RESPONSE: u64 = 80 * 1024 * 1024;
 
+/// How often a request refused with 429 is tried again (after its `Retry-After`).
+const RATE_LIMIT_RETRIES: u32 = 3;
+/// The longest `Retry-After` a client waits out before retrying.
+const MAX_RETRY_AFTER_SECS: u64 = 30;
+
 /// A connection to one tipseal server.
 pub struct Client {
     base: String,
@@ -333,9 +338,26 @@ impl Client {
     }
 
     fn call(&self, req: ureq::Request, body: Option<&[u8]>) -> Result<Vec<u8>, CliError> {
-        let res = match body {
-            Some(b) => req.send_bytes(b),
-            None => req.call(),
+        let mut retries = 0;
+        let res = loop {
+            let res = match body {
+                Some(b) => req.clone().send_bytes(b),
+                None => req.clone().call(),
+            };
+            // Over the server's budget (429): wait as told, a few times, then give up
+            // with the server's sentence.
+            match res {
+                Err(ureq::Error::Status(429, r)) if retries < RATE_LIMIT_RETRIES => {
+                    let wait = r
+                        .header("Retry-After")
+                        .and_then(|v| v.parse::<u64>().ok())
+                        .unwrap_or(1)
+                        .clamp(1, MAX_RETRY_AFTER_SECS);
+                    std::thread::sleep(Duration::from_secs(wait));
+                    retries += 1;
+                }
+                other => break other,
+            }
         };
         match res {
             Ok(r) => read_limited(r),

@@ -15,7 +15,8 @@
 //!   uploads, which verify signatures over up to 1 MiB) or `reads` (pages, assets,
 //!   keyring, health).
 //!
-//! Over budget → 429 `rate_limited` with `Retry-After`. Keyed buckets exist only for
+//! Over budget → 429 `rate_limited` with `Retry-After` (for pages: the localised "busy"
+//! page, also 429 with `Retry-After`). Keyed buckets exist only for
 //! identities that proved themselves (keys on the keyring, mailboxes that logged in), so
 //! random ids cannot grow them; idle ones are dropped now and then.
 //! Must never: read or log the client's address or any header but `Authorization`.
@@ -104,10 +105,11 @@ pub struct RateSettings {
     pub mailbox: Budget,
 }
 
-/// Default anonymous intake: ~20 submissions or upload chunks a second, 200 at once —
-/// orders of magnitude above honest witness traffic, small enough that a flood cannot
-/// keep the group commit and the disk busy for everyone.
-pub const DEFAULT_INTAKE: Budget = Budget::new(20, 200);
+/// Default anonymous intake: 50 submissions or upload chunks a second, 500 at once —
+/// orders of magnitude above honest witness traffic (a big upload is a few hundred
+/// chunks), small enough that a flood cannot keep the group commit and the disk busy
+/// for everyone.
+pub const DEFAULT_INTAKE: Budget = Budget::new(50, 500);
 /// Default anonymous reads: a page load is ~10 requests.
 pub const DEFAULT_READS: Budget = Budget::new(200, 2000);
 /// Default keyring uploads: an admin publishes a few times a year.
@@ -116,6 +118,17 @@ pub const DEFAULT_PUBLISH: Budget = Budget::new(2, 20);
 pub const DEFAULT_STAFF: Budget = Budget::new(100, 1000);
 /// Default per mailbox: a witness reads replies and sends a message or two.
 pub const DEFAULT_MAILBOX: Budget = Budget::new(2, 30);
+
+impl RateSettings {
+    /// No limits at all (benchmarks of raw throughput, unit tests).
+    pub const OFF: RateSettings = RateSettings {
+        intake: Budget::OFF,
+        reads: Budget::OFF,
+        publish: Budget::OFF,
+        staff: Budget::OFF,
+        mailbox: Budget::OFF,
+    };
+}
 
 impl Default for RateSettings {
     fn default() -> Self {
@@ -204,13 +217,7 @@ impl RateLimits {
 
     /// No limits at all (unit tests).
     pub fn unlimited() -> Self {
-        Self::new(&RateSettings {
-            intake: Budget::OFF,
-            reads: Budget::OFF,
-            publish: Budget::OFF,
-            staff: Budget::OFF,
-            mailbox: Budget::OFF,
-        })
+        Self::new(&RateSettings::OFF)
     }
 
     /// Spends one token of a shared anonymous class.
@@ -310,7 +317,13 @@ pub async fn limit(
     match verdict {
         Ok(()) => Ok(next.call(req).await?.map_into_left_body()),
         Err(e) => {
-            let res = e.error_response();
+            // Pages get a page (the no-JavaScript form must not show JSON); the API, JSON.
+            let res = match &e {
+                ApiError::RateLimited { retry_after } if !req.path().starts_with("/api/") => {
+                    super::web::rate_limited_page(req.request(), retry_after.as_secs())
+                }
+                _ => e.error_response(),
+            };
             Ok(req.into_response(res).map_into_right_body())
         }
     }

@@ -374,6 +374,7 @@ fn an_over_budget_request_gets_429_with_retry_after_and_a_readable_body() {
     let team = setup_team();
     let server = team.spawn_server(&["--rate-intake", "1:2"]);
     let bundles = seal_bundles(&server.url, &read_json(&a_sample()), 4);
+    // Reads (the keyring the client fetches) have their own budget: only intake is tiny.
     for b in &bundles[..2] {
         let r = raw_http(server.addr, None, &post_tip_request(b, None));
         assert_eq!(r.status, 201);
@@ -396,6 +397,24 @@ fn an_over_budget_request_gets_429_with_retry_after_and_a_readable_body() {
     thread::sleep(Duration::from_secs(wait));
     let r = raw_http(server.addr, None, &post_tip_request(&bundles[3], None));
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    // The command-line client waits out Retry-After by itself: spend the budget, submit.
+    let _ = raw_http(server.addr, None, &post_tip_request(&bundles[0], None));
+    submit(&server.url, &a_sample(), &[]);
+    // The no-JavaScript form, refused by the same budget, gets a page in its language.
+    let _ = raw_http(server.addr, None, &post_tip_request(&bundles[0], None));
+    let page = post_form(
+        &server,
+        "/ko/submit",
+        &multipart_body(&[("what", "x")], &[]),
+    );
+    assert_eq!(page.status, 429);
+    assert!(page.header("retry-after").is_some());
+    assert_page_language(&page, "ko", "ltr");
+    let refusals = server.log_text().matches("status=429").count();
+    assert!(
+        refusals >= 4,
+        "the client met a 429 and retried ({refusals} in the log)"
+    );
     // A refusal of this kind is not a server error: nothing at ERROR in the log.
     assert!(
         !server.log_text().contains("ERROR"),
