@@ -5,7 +5,7 @@
 //! - a reviewer or admin with a live session: **their key's own bucket** (keyed by key
 //!   id), which no anonymous request can spend;
 //! - a witness with a live mailbox session: **their mailbox's own bucket** (keyed by tip
-//!   id); adding a message also spends the intake bucket, since it stores;
+//!   id); what stores (a message, a tip) also spends the shared intake bucket;
 //! - a successful login pays into the same per-key or per-mailbox bucket, charged by the
 //!   login handler *after* the signature verifies — so challenges and login attempts are
 //!   not budgeted at all: they store nothing (stateless challenges), and any shared budget
@@ -263,7 +263,9 @@ fn class_of(method: &Method, path: &str) -> Payer {
         | "/api/v1/mailbox/challenge"
         | "/api/v1/mailbox/session" => Payer::AfterProof,
         "/api/v1/keyring" if post => Payer::Anonymous(Class::Publish),
-        "/api/v1/tips" | "/api/v1/uploads" if post => Payer::Anonymous(Class::Intake),
+        "/api/v1/tips" | "/api/v1/uploads" | "/api/v1/mailbox/messages" if post => {
+            Payer::Anonymous(Class::Intake)
+        }
         p if method == Method::PATCH && p.starts_with("/api/v1/uploads/") => {
             Payer::Anonymous(Class::Intake)
         }
@@ -301,11 +303,11 @@ pub async fn limit(
             match payer(&req, state) {
                 Payer::Staff(key) => rate.charge_staff(key),
                 Payer::Mailbox(tip) => rate.charge_mailbox(tip).and_then(|()| {
-                    // A message is also stored: it pays the shared intake too.
-                    if req.method() == Method::POST && req.path() == "/api/v1/mailbox/messages" {
-                        rate.charge(Class::Intake)
-                    } else {
-                        Ok(())
+                    // What is stored (a message) also pays the shared intake: a session
+                    // is no way around it.
+                    match class_of(req.method(), req.path()) {
+                        Payer::Anonymous(Class::Intake) => rate.charge(Class::Intake),
+                        _ => Ok(()),
                     }
                 }),
                 Payer::Anonymous(class) => rate.charge(class),

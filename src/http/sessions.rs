@@ -121,7 +121,7 @@ impl<O: Copy + Eq + Hash, V: Copy> Table<O, V> {
     fn new(idle: Duration, per_owner: usize) -> Self {
         Self {
             idle,
-            per_owner,
+            per_owner: per_owner.max(1),
             inner: Mutex::new(TableInner {
                 by_token: HashMap::new(),
                 by_owner: HashMap::new(),
