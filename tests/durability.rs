@@ -201,9 +201,12 @@ fn acknowledged_tips_survive_repeated_sigkill_and_retries_are_not_stored_twice()
 
     for round in 0..=KILLS {
         let mut server = if round == 0 {
-            spawn_server_in(&data_dir, &["--keyring", keyring_arg.as_str()])
+            spawn_server_in(
+                &data_dir,
+                &["--keyring", keyring_arg.as_str(), "--rate-intake", "off"],
+            )
         } else {
-            spawn_server_in::<&str>(&data_dir, &[])
+            spawn_server_in(&data_dir, &["--rate-intake", "off"])
         };
         if round > 0 {
             let cut_off = std::mem::take(&mut unanswered);

@@ -23,6 +23,11 @@ use super::CliError;
 /// stored tip can be fetched (`docs/limits.md`).
 const MAX_RESPONSE: u64 = crate::domain::limits::MAX_TIP_BYTES as u64;
 
+/// How often a request refused with 429 is tried again (after its `Retry-After`).
+const RATE_LIMIT_RETRIES: u32 = 3;
+/// The longest `Retry-After` a client waits out before retrying.
+const MAX_RETRY_AFTER_SECS: u64 = 30;
+
 /// A connection to one tipseal server.
 pub struct Client {
     base: String,
@@ -347,9 +352,26 @@ impl Client {
     }
 
     fn call(&self, req: ureq::Request, body: Option<&[u8]>) -> Result<Vec<u8>, CliError> {
-        let res = match body {
-            Some(b) => req.send_bytes(b),
-            None => req.call(),
+        let mut retries = 0;
+        let res = loop {
+            let res = match body {
+                Some(b) => req.clone().send_bytes(b),
+                None => req.clone().call(),
+            };
+            // Over the server's budget (429): wait as told, a few times, then give up
+            // with the server's sentence.
+            match res {
+                Err(ureq::Error::Status(429, r)) if retries < RATE_LIMIT_RETRIES => {
+                    let wait = r
+                        .header("Retry-After")
+                        .and_then(|v| v.parse::<u64>().ok())
+                        .unwrap_or(1)
+                        .clamp(1, MAX_RETRY_AFTER_SECS);
+                    std::thread::sleep(Duration::from_secs(wait));
+                    retries += 1;
+                }
+                other => break other,
+            }
         };
         match res {
             Ok(r) => read_limited(r),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
 use crate::crypto::keyfile::read_public;
-use crate::http::{Application, ServerSettings, DEFAULT_MAX_BODY_BYTES};
+use crate::http::{Application, Budget, RateSettings, ServerSettings, DEFAULT_MAX_BODY_BYTES};
 
 use super::{demo, CliError};
 
@@ -82,6 +82,23 @@ pub struct Args {
     /// always logged.
     #[arg(long)]
     log_witness_requests: bool,
+    /// Budget of anonymous submissions (tips, uploads, the no-JavaScript form and mailbox
+    /// page), shared by every witness: PER_SECOND:BURST, or `off`. Beyond it: 429.
+    #[arg(long, default_value_t = RateSettings::default().intake)]
+    rate_intake: Budget,
+    /// Budget of anonymous reads (pages, assets, keyring, health): PER_SECOND:BURST or `off`.
+    #[arg(long, default_value_t = RateSettings::default().reads)]
+    rate_reads: Budget,
+    /// Budget of keyring uploads (`admin publish`): PER_SECOND:BURST or `off`.
+    #[arg(long, default_value_t = RateSettings::default().publish)]
+    rate_publish: Budget,
+    /// Each reviewer's or admin's own budget, per key, which anonymous traffic cannot
+    /// spend: PER_SECOND:BURST or `off`.
+    #[arg(long, default_value_t = RateSettings::default().staff)]
+    rate_staff: Budget,
+    /// Each witness mailbox's own budget (logins, reads, messages): PER_SECOND:BURST or `off`.
+    #[arg(long, default_value_t = RateSettings::default().mailbox)]
+    rate_mailbox: Budget,
 }
 
 /// Runs `tipseal serve`.
@@ -100,6 +117,13 @@ pub fn run(a: Args) -> Result<(), CliError> {
     settings.workers = a.workers;
     settings.min_free_bytes = a.min_free_bytes;
     settings.log_witness_requests = a.log_witness_requests;
+    settings.rate = RateSettings {
+        intake: a.rate_intake,
+        reads: a.rate_reads,
+        publish: a.rate_publish,
+        staff: a.rate_staff,
+        mailbox: a.rate_mailbox,
+    };
     if !(a.exit_url.starts_with("https://") || a.exit_url.starts_with("http://")) {
         return Err(CliError::Usage(
             "--exit-url must be an http:// or https:// URL".into(),

@@ -50,6 +50,11 @@ impl Challenge {
         Self(random_bytes())
     }
 
+    /// Wraps 32 bytes (a stateless challenge built by [`super::challenge`]).
+    pub(crate) const fn from_bytes(bytes: [u8; RANDOM_LEN]) -> Self {
+        Self(bytes)
+    }
+
     /// Parses the base64url form a client sends back.
     pub fn from_b64(s: &str) -> Option<Self> {
         b64_decode(s)?.try_into().ok().map(Self)

@@ -11,6 +11,7 @@
 
 pub mod auth;
 pub mod bundle_seal;
+pub mod challenge;
 pub mod envelope;
 pub mod identity;
 pub mod intake;

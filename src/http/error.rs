@@ -67,6 +67,12 @@ pub enum ApiError {
     /// The unfinished uploads already reserve the whole upload budget.
     #[error("too many unfinished uploads are open on the server; try again in a few minutes")]
     UploadsFull,
+    /// This kind of request is over its budget (`http::rate`); try again after the wait.
+    #[error("too many requests of this kind right now; try again after the number of seconds in the Retry-After header")]
+    RateLimited {
+        /// How long until the budget has a token again.
+        retry_after: std::time::Duration,
+    },
     /// Free disk space is below the floor: no new submissions.
     #[error(
         "the server is short of disk space and cannot accept new submissions now; try again later"
@@ -123,6 +129,7 @@ impl ApiError {
             ApiError::KeyringExpired => "keyring_expired",
             ApiError::Busy => "busy",
             ApiError::UploadsFull => "uploads_full",
+            ApiError::RateLimited { .. } => "rate_limited",
             ApiError::InsufficientStorage => "insufficient_storage",
             ApiError::Storage(_) | ApiError::Internal(_) => "internal",
         }
@@ -158,6 +165,7 @@ impl ResponseError for ApiError {
             | ApiError::KeyringExpired
             | ApiError::UploadsFull => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Storage(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -181,6 +189,9 @@ impl ResponseError for ApiError {
         }
         if matches!(self, ApiError::UploadsFull) {
             res.insert_header((header::RETRY_AFTER, "60"));
+        }
+        if let ApiError::RateLimited { retry_after } = self {
+            res.insert_header((header::RETRY_AFTER, retry_after.as_secs().to_string()));
         }
         if matches!(self, ApiError::Unauthorized) {
             res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
@@ -217,6 +228,12 @@ mod tests {
             (ApiError::UploadsFull, 503),
             (ApiError::InsufficientStorage, 507),
             (ApiError::KeyringExpired, 503),
+            (
+                ApiError::RateLimited {
+                    retry_after: std::time::Duration::from_secs(1),
+                },
+                429,
+            ),
             (ApiError::Internal("x"), 500),
         ];
         for (e, status) in cases {

@@ -10,6 +10,7 @@ mod body;
 mod disk;
 mod error;
 mod intake;
+mod rate;
 mod refusal_log;
 mod routes;
 mod sessions;
@@ -27,6 +28,7 @@ use actix_web::{web as aweb, App, HttpServer};
 pub use body::{BodyBudget, BodyRules};
 pub use disk::{DiskFloor, DEFAULT_MIN_FREE_BYTES};
 pub use error::ApiError;
+pub use rate::{Budget, RateSettings};
 pub use routes::mailbox::ReplyRetention;
 pub use state::{AppState, Limits};
 pub use web::{WebSettings, DEFAULT_EXIT_URL, PAGE_CSP};
@@ -109,6 +111,8 @@ pub struct ServerSettings {
     /// Write access-log lines for witness routes too (default off: a supervisor's
     /// timestamps on them would time witnesses' requests).
     pub log_witness_requests: bool,
+    /// Token-bucket budgets per endpoint class (429 beyond them).
+    pub rate: RateSettings,
 }
 
 impl ServerSettings {
@@ -132,6 +136,7 @@ impl ServerSettings {
             reply_retention: ReplyRetention::Keep,
             min_free_bytes: DEFAULT_MIN_FREE_BYTES,
             log_witness_requests: false,
+            rate: RateSettings::default(),
         }
     }
 }
@@ -205,6 +210,7 @@ impl Application {
                 settings.body_budget_bytes,
             )
             .with_reply_retention(settings.reply_retention)
+            .with_rate_limits(rate::RateLimits::new(&settings.rate))
             .with_disk_floor(DiskFloor::new(
                 settings.data_dir.clone(),
                 settings.min_free_bytes,
@@ -236,6 +242,7 @@ impl Application {
                     aweb::PathConfig::default()
                         .error_handler(|_, _| ApiError::BadRequest("the path is malformed").into()),
                 )
+                .wrap(from_fn(rate::limit))
                 .wrap(security_headers())
                 .wrap(from_fn(access_log::log_request))
                 .app_data(access_log.clone())

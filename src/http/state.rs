@@ -6,6 +6,7 @@ use tokio::sync::Semaphore;
 
 use super::body::{BodyBudget, BodyRules};
 use super::disk::DiskFloor;
+use super::rate::RateLimits;
 use super::routes::mailbox::ReplyRetention;
 use super::sessions::{Sessions, WitnessSessions};
 use crate::crypto::keyring::VerifiedKeyring;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub keyring_write: tokio::sync::Mutex<()>,
     /// Refuses new submissions while the disk is nearly full (507).
     pub disk: DiskFloor,
+    /// Token buckets per endpoint class (429).
+    pub rate: RateLimits,
 }
 
 impl AppState {
@@ -75,12 +78,19 @@ impl AppState {
             body_budget: BodyBudget::new(body_budget_bytes),
             keyring_write: tokio::sync::Mutex::new(()),
             disk: DiskFloor::off(),
+            rate: RateLimits::default(),
         }
     }
 
     /// Sets the disk floor (`tipseal serve --min-free-bytes`).
     pub fn with_disk_floor(mut self, d: DiskFloor) -> Self {
         self.disk = d;
+        self
+    }
+
+    /// Sets the rate limiter's budgets (`tipseal serve --rate-…`).
+    pub fn with_rate_limits(mut self, r: RateLimits) -> Self {
+        self.rate = r;
         self
     }
 

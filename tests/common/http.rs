@@ -210,3 +210,88 @@ fn dechunk(mut rest: &[u8]) -> Vec<u8> {
     }
     body
 }
+
+/// Like [`request`], but asks the server to keep the connection open, so a flood can
+/// send many requests over a few connections (see [`send_all`]).
+pub fn request_keep_alive(
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Vec<u8> {
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    let mut out = head.into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+/// One kept-alive connection that reconnects whenever the server closes it.
+pub struct KeepAlive {
+    addr: SocketAddr,
+    conn: Option<(TcpStream, std::io::BufReader<TcpStream>)>,
+}
+
+impl KeepAlive {
+    /// Nothing is connected until the first request.
+    pub fn new(addr: SocketAddr) -> Self {
+        Self { addr, conn: None }
+    }
+
+    /// Sends one request (built with [`request_keep_alive`]) and reads its response;
+    /// `None` for a transport failure. Responses must carry a `Content-Length` (every
+    /// tipseal API answer does).
+    pub fn send(&mut self, req: &[u8]) -> Option<HttpResponse> {
+        // One retry on a fresh connection: the server may have closed an idle one.
+        for _ in 0..2 {
+            if self.conn.is_none() {
+                self.conn = connect(self.addr, None)
+                    .and_then(|s| Ok((s.try_clone()?, std::io::BufReader::new(s))))
+                    .ok();
+            }
+            let (writer, reader) = self.conn.as_mut()?;
+            match writer
+                .write_all(req)
+                .ok()
+                .and_then(|_| read_one_response(reader))
+            {
+                Some(r) => {
+                    if r.header("connection") == Some("close") {
+                        self.conn = None;
+                    }
+                    return Some(r);
+                }
+                None => self.conn = None,
+            }
+        }
+        None
+    }
+}
+
+/// Sends each request in turn over one [`KeepAlive`] connection; `None` for a transport
+/// failure.
+pub fn send_all(
+    addr: SocketAddr,
+    requests: impl IntoIterator<Item = Vec<u8>>,
+) -> Vec<Option<HttpResponse>> {
+    let mut conn = KeepAlive::new(addr);
+    requests.into_iter().map(|r| conn.send(&r)).collect()
+}
+
+/// Reads exactly one response (head and `Content-Length` body) from a kept-alive stream.
+fn read_one_response(reader: &mut impl std::io::BufRead) -> Option<HttpResponse> {
+    let mut raw = Vec::new();
+    while !raw.ends_with(b"\r\n\r\n") {
+        if reader.read_until(b'\n', &mut raw).ok()? == 0 {
+            return None;
+        }
+    }
+    let head = parse_response(&raw)?;
+    let len: usize = head.header("content-length")?.parse().ok()?;
+    let mut body = vec![0u8; len];
+    reader.read_exact(&mut body).ok()?;
+    Some(HttpResponse { body, ..head })
+}

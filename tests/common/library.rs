@@ -292,3 +292,74 @@ pub fn bundle_opens_with(keyring: &[u8], bundle: &[u8], key: &Path) -> bool {
         .and_then(|sk| tipseal::crypto::envelope::open(tip.bytes, &sk))
         .is_ok()
 }
+
+/// A reviewer's or admin's identity, unlocked once, to sign many HTTP logins quickly.
+pub struct StaffSigner(tipseal::crypto::identity::Identity);
+
+impl StaffSigner {
+    /// Unlocks the key file `key` with the test passphrase.
+    pub fn open(key: &Path) -> Self {
+        use tipseal::crypto::keyfile::{read_identity, Passphrase};
+        tipseal::crypto::init().expect("libsodium initialises");
+        Self(
+            read_identity(key, &Passphrase::from(PASSPHRASE.to_owned()))
+                .expect("the key file opens with the test passphrase"),
+        )
+    }
+
+    /// The key id as hex.
+    pub fn key_id(&self) -> String {
+        self.0.key_id().to_string()
+    }
+
+    /// The JSON body of `POST /api/v1/auth/session` answering `challenge_b64`.
+    pub fn login_body(&self, challenge_b64: &str) -> String {
+        let challenge: [u8; 32] = tipseal::crypto::b64_decode(challenge_b64)
+            .and_then(|c| c.try_into().ok())
+            .expect("a 32-byte challenge");
+        serde_json::json!({
+            "key_id": self.key_id(),
+            "challenge": challenge_b64,
+            "signature": tipseal::crypto::auth::sign_login(&self.0, &challenge),
+        })
+        .to_string()
+    }
+}
+
+/// The mailbox public key (base64url) of the receipt `words`: the `Tipseal-Mailbox`
+/// header of a submission that keeps a mailbox.
+pub fn mailbox_pk_b64(words: &str) -> String {
+    tipseal::crypto::init().expect("libsodium initialises");
+    tipseal::crypto::receipt::Receipt::from_words(words)
+        .expect("a valid receipt")
+        .keys()
+        .mailbox_pk_b64()
+}
+
+/// A receipt's mailbox keys, derived once, to sign many mailbox logins quickly.
+pub struct MailboxSigner(tipseal::crypto::receipt::ReceiptKeys);
+
+impl MailboxSigner {
+    /// Derives the keys of the receipt `words`.
+    pub fn new(words: &str) -> Self {
+        tipseal::crypto::init().expect("libsodium initialises");
+        Self(
+            tipseal::crypto::receipt::Receipt::from_words(words)
+                .expect("a valid receipt")
+                .keys(),
+        )
+    }
+
+    /// The JSON body of `POST /api/v1/mailbox/session` answering `challenge_b64`.
+    pub fn login_body(&self, challenge_b64: &str) -> String {
+        let challenge: [u8; 32] = tipseal::crypto::b64_decode(challenge_b64)
+            .and_then(|c| c.try_into().ok())
+            .expect("a 32-byte challenge");
+        serde_json::json!({
+            "mailbox_pk": self.0.mailbox_pk_b64(),
+            "challenge": challenge_b64,
+            "signature": self.0.sign_mailbox_login(&challenge),
+        })
+        .to_string()
+    }
+}

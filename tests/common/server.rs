@@ -213,3 +213,28 @@ pub fn post_keyring(server: &ServerGuard, body: &[u8]) -> HttpResponse {
         ),
     )
 }
+
+/// The server's peak resident memory so far (`VmHWM` of `/proc/PID/status`), in KiB.
+pub fn peak_rss_kib(server: &ServerGuard) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid()))
+        .expect("the server's /proc status is readable");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/PID/status")
+}
+
+/// `POST path` with a JSON body over a fresh connection.
+pub fn post_json_to(server: &ServerGuard, path: &str, body: &str) -> HttpResponse {
+    raw_http(
+        server.addr,
+        None,
+        &request(
+            "POST",
+            path,
+            &[("Content-Type", "application/json")],
+            body.as_bytes(),
+        ),
+    )
+}

@@ -29,19 +29,13 @@ pub(crate) struct LoginRequest {
     signature: String,
 }
 
-/// `POST /api/v1/auth/challenge`.
-pub async fn challenge(
-    state: web::Data<AppState>,
-    body: Json<ChallengeRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let c = state
-        .sessions
-        .issue_challenge(body.key_id)
-        .ok_or(ApiError::Busy)?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
+/// `POST /api/v1/auth/challenge`: stateless, so it never fails and stores nothing.
+pub async fn challenge(state: web::Data<AppState>, body: Json<ChallengeRequest>) -> HttpResponse {
+    let c = state.sessions.issue_challenge(body.key_id);
+    HttpResponse::Ok().json(serde_json::json!({
         "challenge": c.to_b64(),
         "expires_in": super::super::sessions::CHALLENGE_TTL.as_secs(),
-    })))
+    }))
 }
 
 /// `POST /api/v1/auth/session`.
@@ -52,10 +46,12 @@ pub async fn login(
     let challenge: [u8; 32] = b64_decode(&body.challenge)
         .and_then(|v| v.try_into().ok())
         .ok_or(ApiError::Unauthorized)?;
-    // Consume first: a challenge is single-use whatever happens next.
-    if !state.sessions.take_challenge(&challenge, body.key_id) {
-        return Err(ApiError::Unauthorized);
-    }
+    // Cheap checks first: a forged, stale or someone else's challenge costs no
+    // signature verification.
+    let ticket = state
+        .sessions
+        .check_challenge(&challenge, body.key_id)
+        .ok_or(ApiError::Unauthorized)?;
     let keyring = state.keyring().ok_or(ApiError::Unauthorized)?;
     let role = keyring.role_of(body.key_id).ok_or(ApiError::Unauthorized)?;
     let keys = keyring
@@ -64,10 +60,13 @@ pub async fn login(
     if !verify_login(&keys, &challenge, &body.signature) {
         return Err(ApiError::Unauthorized);
     }
-    let (token, hash) = SessionToken::generate();
-    if !state.sessions.start(hash, body.key_id, role) {
-        return Err(ApiError::Busy);
+    // Proven: from here on the key's own budget pays, which nobody else can spend.
+    state.rate.charge_staff(body.key_id)?;
+    if !state.sessions.spend(ticket) {
+        return Err(ApiError::Unauthorized);
     }
+    let (token, hash) = SessionToken::generate();
+    state.sessions.start(hash, body.key_id, role);
     tracing::info!(key_id = %body.key_id, role = ?role, "login");
     let store = state.store.clone();
     let key_id = body.key_id;
@@ -98,7 +97,7 @@ pub async fn logout(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
 
 /// The hash of the `Authorization: Bearer` token, if the header holds one. Reviewer and
 /// witness sessions share the header format, never the session table.
-pub(super) fn bearer(req: &HttpRequest) -> Option<TokenHash> {
+pub(crate) fn bearer(req: &HttpRequest) -> Option<TokenHash> {
     let value = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)?

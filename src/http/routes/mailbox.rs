@@ -119,13 +119,13 @@ pub(crate) struct LoginRequest {
     signature: String,
 }
 
-/// `POST /api/v1/mailbox/challenge`.
-pub async fn challenge(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let c = state.witnesses.issue_challenge().ok_or(ApiError::Busy)?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
+/// `POST /api/v1/mailbox/challenge`: stateless, so it never fails and stores nothing.
+pub async fn challenge(state: web::Data<AppState>) -> HttpResponse {
+    let c = state.witnesses.issue_challenge();
+    HttpResponse::Ok().json(serde_json::json!({
         "challenge": c.to_b64(),
         "expires_in": CHALLENGE_TTL.as_secs(),
-    })))
+    }))
 }
 
 /// `POST /api/v1/mailbox/session`.
@@ -133,26 +133,27 @@ pub async fn login(
     state: web::Data<AppState>,
     body: Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let tip = authenticate_witness(&state.store, &state.witnesses, &body)?;
+    let tip = authenticate_witness(&state.store, &state.witnesses, &state.rate, &body)?;
     let (token, hash) = SessionToken::generate();
-    if !state.witnesses.start(hash, tip) {
-        return Err(ApiError::Busy);
-    }
+    state.witnesses.start(hash, tip);
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "token": token.expose_secret(),
         "expires_in": WITNESS_IDLE.as_secs(),
     })))
 }
 
-/// The work of a login, the same for every input: consume the challenge, look the key's
-/// hash up, verify the signature; decide only at the end. Any failure is 401.
+/// The work of a login, the same for every input: check the challenge, look the key's
+/// hash up, verify the signature; decide only at the end. Any failure is 401. Only a
+/// login that succeeds spends its challenge, and then its mailbox's own budget pays (so
+/// logins to one mailbox never spend another's); a replayed challenge is a 401.
 pub(crate) fn authenticate_witness(
     store: &Store,
     witnesses: &super::super::sessions::WitnessSessions,
+    rate: &super::super::rate::RateLimits,
     body: &LoginRequest,
 ) -> Result<TipId, ApiError> {
     let challenge: Option<[u8; 32]> = b64_decode(&body.challenge).and_then(|v| v.try_into().ok());
-    let fresh = challenge.is_some_and(|c| witnesses.take_challenge(&c));
+    let ticket = challenge.and_then(|c| witnesses.check_challenge(&c));
     let pk_parsed = MailboxPublicKey::from_b64(&body.mailbox_pk);
     let pk_ok = pk_parsed.is_some();
     let pk = pk_parsed.unwrap_or_else(|| {
@@ -160,8 +161,15 @@ pub(crate) fn authenticate_witness(
     });
     let tip = store.mailbox_tip(&pk.peppered_hash(&store.pepper()))?;
     let sig_ok = pk.verify_login(&challenge.unwrap_or([0; 32]), &body.signature);
-    match tip {
-        Some(tip) if fresh & pk_ok & sig_ok => Ok(tip),
+    match (tip, ticket) {
+        (Some(tip), Some(ticket)) if pk_ok & sig_ok => {
+            rate.charge_mailbox(tip)?;
+            if witnesses.spend(ticket) {
+                Ok(tip)
+            } else {
+                Err(ApiError::Unauthorized)
+            }
+        }
         _ => Err(ApiError::Unauthorized),
     }
 }
@@ -239,13 +247,13 @@ pub(crate) async fn witness_entries(
 /// as `POST /api/v1/mailbox/session` (so the same work and the same answer for an
 /// unknown and a wrong receipt), with the keys held for one request. No session starts.
 pub(crate) fn login_with_keys(state: &AppState, keys: &ReceiptKeys) -> Result<TipId, ApiError> {
-    let c = state.witnesses.issue_challenge().ok_or(ApiError::Busy)?;
+    let c = state.witnesses.issue_challenge();
     let body = LoginRequest {
         mailbox_pk: keys.mailbox_pk_b64(),
         challenge: c.to_b64(),
         signature: keys.sign_mailbox_login(c.as_bytes()),
     };
-    authenticate_witness(&state.store, &state.witnesses, &body)
+    authenticate_witness(&state.store, &state.witnesses, &state.rate, &body)
 }
 
 /// Stores a follow-up the server sealed for the no-JavaScript mailbox page (the
@@ -393,16 +401,17 @@ mod tests {
         let keys = Receipt::generate().keys();
         let (_d, store) = store_with_mailbox(&keys.mailbox_pk_b64());
         let w = WitnessSessions::default();
-        let c = *w.issue_challenge().unwrap().as_bytes();
+        let rate = crate::http::rate::RateLimits::unlimited();
+        let c = *w.issue_challenge().as_bytes();
         let body = login_body(&keys, &c);
-        assert!(authenticate_witness(&store, &w, &body).is_ok());
+        assert!(authenticate_witness(&store, &w, &rate, &body).is_ok());
         assert!(matches!(
-            authenticate_witness(&store, &w, &body),
+            authenticate_witness(&store, &w, &rate, &body),
             Err(ApiError::Unauthorized)
         ));
-        let c = *w.issue_challenge().unwrap().as_bytes();
+        let c = *w.issue_challenge().as_bytes();
         let other = Receipt::generate().keys();
-        assert!(authenticate_witness(&store, &w, &login_body(&other, &c)).is_err());
+        assert!(authenticate_witness(&store, &w, &rate, &login_body(&other, &c)).is_err());
     }
 
     /// Prints the cost of one mailbox login's handler work (challenge, lookup,
@@ -414,10 +423,11 @@ mod tests {
         let keys = Receipt::generate().keys();
         let (_d, store) = store_with_mailbox(&keys.mailbox_pk_b64());
         let w = WitnessSessions::default();
+        let rate = crate::http::rate::RateLimits::unlimited();
         const N: u32 = 2_000;
         let bodies: Vec<(LoginRequest, bool)> = (0..N)
             .map(|i| {
-                let c = *w.issue_challenge().unwrap().as_bytes();
+                let c = *w.issue_challenge().as_bytes();
                 let mut b = login_body(&keys, &c);
                 if i % 2 == 1 {
                     b.signature = b64_encode(&[7u8; 64]);
@@ -427,7 +437,7 @@ mod tests {
             .collect();
         let before = std::time::Instant::now();
         for (b, good) in &bodies {
-            assert_eq!(authenticate_witness(&store, &w, b).is_ok(), *good);
+            assert_eq!(authenticate_witness(&store, &w, &rate, b).is_ok(), *good);
         }
         let per_login = before.elapsed().as_secs_f64() * 1e6 / f64::from(N);
         println!("mailbox login: {per_login:.1} µs per login (handler work, one thread, N = {N})");

@@ -57,11 +57,13 @@ impl From<ApiError> for Failure {
     fn from(e: ApiError) -> Self {
         match e {
             ApiError::Unauthorized => Failure::NoMailbox,
-            // A full disk is, to a witness, the same as a busy server: try again later.
+            // A full disk or a spent mailbox budget is, to a witness, the same as a busy
+            // server: try again later.
             ApiError::Busy
             | ApiError::NotAccepting
             | ApiError::KeyringExpired
-            | ApiError::InsufficientStorage => Failure::Busy,
+            | ApiError::InsufficientStorage
+            | ApiError::RateLimited { .. } => Failure::Busy,
             other => Failure::Internal(other),
         }
     }

@@ -18,7 +18,7 @@ mod submit;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-pub(crate) use pages::not_found_page;
+pub(crate) use pages::{not_found_page, rate_limited_page};
 
 /// The page's Content-Security-Policy: nothing from anywhere but this server, no inline
 /// script (the strings travel as JSON data), WebAssembly allowed for libsodium.

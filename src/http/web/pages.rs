@@ -42,3 +42,28 @@ pub(crate) fn not_found_page(req: &HttpRequest) -> HttpResponse {
         &[("error", error.into())],
     )
 }
+
+/// The HTML page for a request over its rate budget (`http::rate`): 429, "busy, try
+/// again", in the language the path names (English otherwise), with `Retry-After`.
+pub(crate) fn rate_limited_page(req: &HttpRequest, retry_after_secs: u64) -> HttpResponse {
+    let lang = req
+        .path()
+        .split('/')
+        .nth(1)
+        .and_then(i18n::find)
+        .unwrap_or_else(i18n::english);
+    let error = i18n::text(
+        lang,
+        "err_busy",
+        "The server is busy. Wait a minute, then try again.",
+    );
+    let mut page = Page::new(req, lang).render(
+        StatusCode::TOO_MANY_REQUESTS,
+        "error.html",
+        &[("error", error.into())],
+    );
+    if let Ok(v) = header::HeaderValue::from_str(&retry_after_secs.to_string()) {
+        page.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    page
+}
