@@ -372,7 +372,9 @@ fn an_anonymous_flood_does_not_spend_the_reviewers_budget() {
 #[test]
 fn an_over_budget_request_gets_429_with_retry_after_and_a_readable_body() {
     let team = setup_team();
-    let server = team.spawn_server(&["--rate-intake", "1:2"]);
+    // Witness routes are logged only on request: the log is this test's evidence that the
+    // client met a 429 and retried.
+    let server = team.spawn_server(&["--rate-intake", "1:2", "--log-witness-requests"]);
     let bundles = seal_bundles(&server.url, &read_json(&a_sample()), 4);
     // Reads (the keyring the client fetches) have their own budget: only intake is tiny.
     for b in &bundles[..2] {
