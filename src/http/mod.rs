@@ -10,6 +10,7 @@ mod body;
 mod disk;
 mod error;
 mod intake;
+pub mod openapi;
 mod routes;
 mod sessions;
 mod state;
@@ -170,6 +171,9 @@ impl Application {
                     aweb::PathConfig::default()
                         .error_handler(|_, _| ApiError::BadRequest("the path is malformed").into()),
                 )
+                .app_data(aweb::QueryConfig::default().error_handler(|_, _| {
+                    ApiError::BadRequest("the query string is malformed").into()
+                }))
                 .wrap(security_headers())
                 .wrap(from_fn(access_log::log_request))
                 .app_data(web_settings.clone())

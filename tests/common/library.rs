@@ -168,3 +168,46 @@ pub fn a_wrong_receipt(words: &str) -> String {
     }
     unreachable!("128 of 2048 last words pass the checksum")
 }
+
+/// Logs in as the identity in `key` (a passphrase-protected key file) over the wire —
+/// challenge, Ed25519 signature, session — and returns the bearer token.
+pub fn staff_token(server_url: &str, key: &Path) -> String {
+    use tipseal::crypto::keyfile::{read_identity, Passphrase};
+
+    tipseal::crypto::init().expect("libsodium initialises");
+    let addr: SocketAddr = server_url
+        .trim_start_matches("http://")
+        .parse()
+        .expect("server url is http://IP:PORT");
+    let me = read_identity(key, &Passphrase::from(PASSPHRASE.to_owned()))
+        .expect("the key file opens with the test passphrase");
+    let post = |path: &str, body: Value| {
+        let body = body.to_string();
+        let res = raw_http(
+            addr,
+            None,
+            &request(
+                "POST",
+                path,
+                &[("Content-Type", "application/json")],
+                body.as_bytes(),
+            ),
+        );
+        assert_eq!(res.status, 200, "POST {path}");
+        res.json()
+    };
+    let key_id = me.key_id().to_string();
+    let c = post(
+        "/api/v1/auth/challenge",
+        serde_json::json!({ "key_id": key_id }),
+    );
+    let challenge: [u8; 32] = tipseal::crypto::b64_decode(c["challenge"].as_str().unwrap())
+        .and_then(|v| v.try_into().ok())
+        .expect("a 32-byte challenge");
+    let signature = tipseal::crypto::auth::sign_login(&me, &challenge);
+    let s = post(
+        "/api/v1/auth/session",
+        serde_json::json!({ "key_id": key_id, "challenge": c["challenge"], "signature": signature }),
+    );
+    s["token"].as_str().expect("a token").to_owned()
+}

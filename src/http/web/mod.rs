@@ -47,6 +47,18 @@ impl Default for WebSettings {
     }
 }
 
+/// The page routes' part of the OpenAPI description (`super::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    pages::index,
+    pages::form,
+    pages::asset,
+    submit::submit,
+    followup::page,
+    followup::post
+))]
+pub(crate) struct PagesApi;
+
 /// Registers the page routes (after the API's, so `/api/…` is never a language).
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(pages::index))
