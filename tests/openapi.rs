@@ -171,11 +171,14 @@ fn schemathesis_finds_nothing_wrong_on_a_live_server() {
     common::submit(&url, &common::a_sample(), &[]);
     let reviewer = common::staff_token(&url, &team.reviewer_key);
     let admin = common::staff_token(&url, &team.admin_key);
+    let witness = common::witness_token(&url, &common::read_json(&common::a_sample()));
     let report = tempfile::TempDir::new().expect("report dir");
     let schema = format!("{url}/api/v1/openapi.json");
     let started = Instant::now();
     let run = |token: &str, filter: &[&str], name: &str| {
         let out = Command::new(&exe)
+            .arg("--config-file")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/schemathesis.toml"))
             .args([
                 "run",
                 &schema,
@@ -208,25 +211,43 @@ fn schemathesis_finds_nothing_wrong_on_a_live_server() {
         );
         cases_in(&text)
     };
-    // Every operation but the staff logout, which would end the session the rest uses.
+    // Every operation but the logouts, which would end the session the rest uses.
     let reviewer_cases = run(
         &reviewer,
-        &["--exclude-operation-id", "staff_logout"],
+        &[
+            "--exclude-operation-id",
+            "staff_logout",
+            "--exclude-operation-id",
+            "mailbox_logout",
+        ],
         "reviewer",
     );
-    let admin_cases = run(
-        &admin,
+    let admin_cases = run(&admin, &["--include-operation-id", "list_audit"], "admin");
+    // The witness's mailbox, with a witness's token (not its logout, for the same reason).
+    let witness_cases = run(
+        &witness,
         &[
             "--include-operation-id",
-            "list_audit",
+            "read_mailbox",
+            "--include-operation-id",
+            "add_message",
+        ],
+        "witness",
+    );
+    // Last, the two logouts, which end the reviewer's session.
+    let logout_cases = run(
+        &reviewer,
+        &[
             "--include-operation-id",
             "staff_logout",
+            "--include-operation-id",
+            "mailbox_logout",
         ],
-        "admin",
+        "logout",
     );
     println!(
         "schemathesis: {} test cases, 0 failures, in {:.0?}",
-        reviewer_cases + admin_cases,
+        reviewer_cases + admin_cases + witness_cases + logout_cases,
         started.elapsed()
     );
     assert!(
@@ -249,4 +270,38 @@ fn cases_in(output: &str) -> u64 {
         })
         .max()
         .unwrap_or(0)
+}
+
+/// Found by schemathesis (`unsupported_method`): a known path with another method was a
+/// 404 "no such tip"; it is a 405 naming the allowed methods, and an unknown API path
+/// says so rather than naming a tip.
+#[test]
+fn a_known_path_with_another_method_is_405_with_allow() {
+    let team = common::setup_team();
+    let server = team.spawn_server(&[]);
+    let send = |method: &str, path: &str| {
+        common::raw_http(server.addr, None, &common::request(method, path, &[], &[]))
+    };
+    for (method, path, allow) in [
+        ("TRACE", "/api/v1/health", "GET"),
+        ("DELETE", "/api/v1/tips", "GET, POST"),
+        (
+            "POST",
+            "/api/v1/uploads/0123456789abcdef0123456789abcdef",
+            "GET, PATCH",
+        ),
+        ("PUT", "/api/v1/auth/session", "POST, DELETE"),
+    ] {
+        let res = send(method, path);
+        assert_eq!(res.status, 405, "{method} {path}");
+        assert_eq!(res.header("allow"), Some(allow), "{method} {path}");
+        assert_eq!(res.assert_json_error(), "method_not_allowed");
+    }
+    let page = send("DELETE", "/en/");
+    assert_eq!(page.status, 405);
+    assert_eq!(page.header("allow"), Some("GET"));
+    let unknown = send("GET", "/api/v1/nothing");
+    assert_eq!(unknown.status, 404);
+    assert_eq!(unknown.assert_json_error(), "not_found");
+    assert!(!String::from_utf8_lossy(&unknown.body).contains("tip"));
 }

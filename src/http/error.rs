@@ -49,6 +49,12 @@ pub enum ApiError {
     /// Unknown tip (for authenticated reviewers only).
     #[error("no such tip")]
     NotFound,
+    /// No API route has this path.
+    #[error("there is no such API path: /api/v1/openapi.json lists them")]
+    NoSuchPath,
+    /// The path exists, but not with this method (the response's `Allow` lists those).
+    #[error("this method is not allowed on this path: the Allow header lists those that are")]
+    MethodNotAllowed,
     /// A concurrent change won (e.g. two rewraps of the same tip).
     #[error("the tip was changed concurrently; fetch it again")]
     Conflict,
@@ -105,7 +111,8 @@ impl ApiError {
             },
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden => "forbidden",
-            ApiError::NotFound => "not_found",
+            ApiError::NotFound | ApiError::NoSuchPath => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Conflict => "conflict",
             ApiError::NotAccepting => "not_accepting",
             ApiError::Busy => "busy",
@@ -130,7 +137,8 @@ impl ResponseError for ApiError {
             ApiError::IdempotencyConflict | ApiError::Conflict => StatusCode::CONFLICT,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::NotFound | ApiError::NoSuchPath => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::NotAccepting | ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Storage(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -176,6 +184,7 @@ mod tests {
             (ApiError::Keyring(KeyringProblem::BadSignature), 400),
             (ApiError::Unauthorized, 401),
             (ApiError::InsufficientStorage, 507),
+            (ApiError::MethodNotAllowed, 405),
             (ApiError::Internal("x"), 500),
         ];
         for (e, status) in cases {

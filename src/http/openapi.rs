@@ -10,6 +10,8 @@
 
 use std::sync::OnceLock;
 
+use actix_web::dev::ResourceDef;
+use actix_web::http::Method;
 use actix_web::HttpResponse;
 use serde::Serialize;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -233,6 +235,25 @@ pub struct OffsetMismatch {
     pub code: String,
 }
 
+/// The upload lengths the server accepts: every envelope length within the default body
+/// limit (`tipseal serve --max-body-bytes` may lower it; then the longer ones get 400).
+pub fn envelope_lengths() -> utoipa::openapi::Object {
+    use crate::domain::envelope::{Bucket, BUCKETS};
+    let lengths = BUCKETS
+        .iter()
+        .filter_map(|&b| Bucket::from_u32(b).ok())
+        .map(Bucket::envelope_len)
+        .filter(|&n| n <= super::DEFAULT_MAX_BODY_BYTES);
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Integer)
+        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+            utoipa::openapi::KnownFormat::Int64,
+        )))
+        .enum_values(Some(lengths))
+        .description(Some("The exact length of the envelope to upload."))
+        .build()
+}
+
 /// Declares the two bearer schemes: staff sessions and witness mailbox sessions.
 struct Security;
 
@@ -320,6 +341,45 @@ pub fn json() -> &'static str {
         out.push('\n');
         out
     })
+}
+
+/// For a request that reached the fallback: the `Allow` value of the described route its
+/// path matches, when `method` is not among them (else `None`: a plain 404). The
+/// description lists every registered route (`tests/openapi.rs` checks it), so this is
+/// the route table seen from outside.
+pub(crate) fn allowed_methods(path: &str, method: &Method) -> Option<&'static str> {
+    static ROUTES: OnceLock<Vec<(ResourceDef, Vec<Method>, String)>> = OnceLock::new();
+    let routes = ROUTES.get_or_init(|| {
+        document()
+            .paths
+            .paths
+            .into_iter()
+            .map(|(template, item)| {
+                let methods: Vec<Method> = [
+                    (Method::GET, item.get.is_some()),
+                    (Method::POST, item.post.is_some()),
+                    (Method::PUT, item.put.is_some()),
+                    (Method::PATCH, item.patch.is_some()),
+                    (Method::DELETE, item.delete.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(m, on)| on.then_some(m))
+                .collect();
+                let allow = methods
+                    .iter()
+                    .map(Method::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                (ResourceDef::new(template), methods, allow)
+            })
+            .collect()
+    });
+    let mut matching = routes.iter().filter(|(def, _, _)| def.is_match(path));
+    let first = matching.clone().next()?;
+    if matching.any(|(_, methods, _)| methods.contains(method)) {
+        return None;
+    }
+    Some(first.2.as_str())
 }
 
 /// `GET /api/v1/openapi.json`: this description.

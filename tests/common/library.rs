@@ -211,3 +211,47 @@ pub fn staff_token(server_url: &str, key: &Path) -> String {
     );
     s["token"].as_str().expect("a token").to_owned()
 }
+
+/// Submits a tip (a sample document) with a fresh receipt's mailbox, logs in to that
+/// mailbox over the wire and returns the witness's bearer token.
+pub fn witness_token(server_url: &str, tip: &Value) -> String {
+    let addr: SocketAddr = server_url
+        .trim_start_matches("http://")
+        .parse()
+        .expect("server url is http://IP:PORT");
+    let words = fresh_receipt_words();
+    let keys = tipseal::crypto::receipt::Receipt::from_words(&words)
+        .expect("a valid receipt")
+        .keys();
+    let bundle = seal_bundle(server_url, tip);
+    let mailbox_pk = keys.mailbox_pk_b64();
+    let headers = [
+        ("Content-Type", "application/octet-stream"),
+        ("Tipseal-Mailbox", mailbox_pk.as_str()),
+    ];
+    let res = raw_http(
+        addr,
+        None,
+        &request("POST", "/api/v1/tips", &headers, &bundle),
+    );
+    assert_eq!(res.status, 201, "POST /api/v1/tips with a mailbox");
+    let c = raw_http(
+        addr,
+        None,
+        &request("POST", "/api/v1/mailbox/challenge", &[], &[]),
+    );
+    assert_eq!(c.status, 200, "POST /api/v1/mailbox/challenge");
+    let challenge = c.json()["challenge"]
+        .as_str()
+        .expect("a challenge")
+        .to_owned();
+    let body = mailbox_login_body(&words, &challenge, false);
+    let json = [("Content-Type", "application/json")];
+    let s = raw_http(
+        addr,
+        None,
+        &request("POST", "/api/v1/mailbox/session", &json, body.as_bytes()),
+    );
+    assert_eq!(s.status, 200, "POST /api/v1/mailbox/session");
+    s.json()["token"].as_str().expect("a token").to_owned()
+}

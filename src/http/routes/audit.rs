@@ -14,6 +14,7 @@ const PAGE: usize = 500;
 pub(crate) struct Query {
     /// The first sequence number to return (default 0).
     #[serde(default)]
+    #[param(minimum = 0, format = "uint64")]
     after: u64,
 }
 

@@ -23,7 +23,7 @@ use crate::storage::{Reader, ThreadKind, WrapPatchError};
     post,
     path = "/api/v1/tips/{id}/replies",
     tag = "staff",
-    params(("id" = String, Path, description = "The tip id (32 hex characters).")),
+    params(("id" = String, Path, description = "The tip id (32 hex characters).", pattern = "^[0-9a-fA-F]{32}$")),
     security(("staff" = [])),
     request_body(content = crate::http::openapi::SealedBundle, content_type = "application/octet-stream", description = "Pairs of envelopes: each part for the witness, then for the reviewers."),
     responses(
@@ -99,7 +99,7 @@ pub async fn post_reply(
     get,
     path = "/api/v1/tips/{id}/thread",
     tag = "staff",
-    params(("id" = String, Path, description = "The tip id (32 hex characters).")),
+    params(("id" = String, Path, description = "The tip id (32 hex characters).", pattern = "^[0-9a-fA-F]{32}$")),
     security(("staff" = [])),
     responses(
         (status = 200, description = "The conversation, oldest first.", body = crate::http::openapi::Thread),
@@ -146,7 +146,7 @@ pub async fn thread(
     put,
     path = "/api/v1/tips/{id}/thread/{seq}/wraps",
     tag = "staff",
-    params(("id" = String, Path, description = "The tip id (32 hex characters)."), ("seq" = u32, Path, description = "The entry's number in the conversation.")),
+    params(("id" = String, Path, description = "The tip id (32 hex characters).", pattern = "^[0-9a-fA-F]{32}$"), ("seq" = u32, Path, description = "The entry's number in the conversation.")),
     security(("staff" = [])),
     request_body = SwapRequest,
     responses(

@@ -25,8 +25,8 @@ use crate::storage::SwapError;
     tag = "witness",
     params(
         ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "16 to 128 characters of `[A-Za-z0-9_-]`: a retry with the same key and body gets the first answer.", pattern = "^[A-Za-z0-9_-]{16,128}$"),
-        ("Tipseal-Uploads" = Option<String>, Header, nullable = false, description = "Completed upload ids to append as attachments, comma-separated."),
-        ("Tipseal-Mailbox" = Option<String>, Header, nullable = false, description = "The receipt's mailbox public key (32 bytes, base64url), to register a mailbox with the tip."),
+        ("Tipseal-Uploads" = Option<String>, Header, nullable = false, description = "Completed upload ids to append as attachments, comma-separated.", pattern = "^[0-9a-fA-F]{32}(,[0-9a-fA-F]{32}){0,30}$"),
+        ("Tipseal-Mailbox" = Option<String>, Header, nullable = false, description = "The receipt's mailbox public key (32 bytes, base64url without padding), to register a mailbox with the tip.", pattern = "^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$"),
     ),
     request_body(content = crate::http::openapi::SealedBundle, content_type = "application/octet-stream", description = "A bundle of envelopes sealed to the current epoch (`docs/envelope.md`)."),
     responses(
@@ -124,7 +124,7 @@ pub async fn list(_r: Reviewer, state: web::Data<AppState>) -> Result<HttpRespon
     get,
     path = "/api/v1/tips/{id}",
     tag = "staff",
-    params(("id" = String, Path, description = "The tip id (32 hex characters).")),
+    params(("id" = String, Path, description = "The tip id (32 hex characters).", pattern = "^[0-9a-fA-F]{32}$")),
     security(("staff" = [])),
     responses(
         (status = 200, description = "The bundle.", body = crate::http::openapi::SealedBundle, content_type = "application/octet-stream"),
@@ -164,6 +164,7 @@ pub(crate) struct SwapRequest {
     #[schema(value_type = u32, minimum = 1)]
     pub(crate) from_epoch: Epoch,
     /// One 84-byte wrap section per part, base64url, sealed to the current epoch.
+    #[schema(inline, pattern = "^[A-Za-z0-9_-]{112}$")]
     wraps: Vec<String>,
 }
 
@@ -200,7 +201,7 @@ impl SwapRequest {
     put,
     path = "/api/v1/tips/{id}/wraps",
     tag = "staff",
-    params(("id" = String, Path, description = "The tip id (32 hex characters).")),
+    params(("id" = String, Path, description = "The tip id (32 hex characters).", pattern = "^[0-9a-fA-F]{32}$")),
     security(("staff" = [])),
     request_body = SwapRequest,
     responses(

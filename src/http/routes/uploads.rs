@@ -27,7 +27,8 @@ const OFFSET_HEADER: &str = "upload-offset";
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateRequest {
-    /// The exact length of the envelope to upload.
+    /// The exact length of the envelope to upload: one of the envelope lengths.
+    #[schema(schema_with = crate::http::openapi::envelope_lengths)]
     length: u64,
 }
 
@@ -84,10 +85,10 @@ pub async fn create(
     operation_id = "append_upload",
     tag = "witness",
     params(
-        ("id" = String, Path, description = "The upload id (32 hex characters)."),
-        ("Upload-Offset" = u64, Header, description = "Bytes already received: where this chunk goes."),
+        ("id" = String, Path, description = "The upload id (32 hex characters).", pattern = "^[0-9a-fA-F]{32}$"),
+        ("Upload-Offset" = u64, Header, description = "Bytes already received: where this chunk goes.", format = "uint64"),
     ),
-    request_body(content = crate::http::openapi::SealedBundle, content_type = "application/octet-stream", description = "Up to 1 MiB of the envelope."),
+    request_body(content = Option<crate::http::openapi::SealedBundle>, content_type = "application/octet-stream", description = "Up to 1 MiB of the envelope; empty: nothing is stored, the answer gives the offset."),
     responses(
         (status = 204, description = "Stored and flushed.", headers(("Upload-Offset" = u64, description = "Bytes received so far."))),
         (status = 400, description = "A missing or malformed Upload-Offset, or bytes past the declared length.", body = crate::http::openapi::ErrorBody),
@@ -156,7 +157,7 @@ pub async fn append(
     path = "/api/v1/uploads/{id}",
     operation_id = "upload_status",
     tag = "witness",
-    params(("id" = String, Path, description = "The upload id (32 hex characters).")),
+    params(("id" = String, Path, description = "The upload id (32 hex characters).", pattern = "^[0-9a-fA-F]{32}$")),
     responses(
         (status = 200, description = "Where the upload stands.", body = crate::http::openapi::UploadStatus),
         (status = 404, description = "No such upload (unknown, expired or used).", body = crate::http::openapi::ErrorBody),
