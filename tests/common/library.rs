@@ -175,10 +175,7 @@ pub fn staff_token(server_url: &str, key: &Path) -> String {
     use tipseal::crypto::keyfile::{read_identity, Passphrase};
 
     tipseal::crypto::init().expect("libsodium initialises");
-    let addr: SocketAddr = server_url
-        .trim_start_matches("http://")
-        .parse()
-        .expect("server url is http://IP:PORT");
+    let addr = addr_of(server_url);
     let me = read_identity(key, &Passphrase::from(PASSPHRASE.to_owned()))
         .expect("the key file opens with the test passphrase");
     let post = |path: &str, body: Value| {
@@ -215,10 +212,7 @@ pub fn staff_token(server_url: &str, key: &Path) -> String {
 /// Submits a tip (a sample document) with a fresh receipt's mailbox, logs in to that
 /// mailbox over the wire and returns the witness's bearer token.
 pub fn witness_token(server_url: &str, tip: &Value) -> String {
-    let addr: SocketAddr = server_url
-        .trim_start_matches("http://")
-        .parse()
-        .expect("server url is http://IP:PORT");
+    let addr = addr_of(server_url);
     let words = fresh_receipt_words();
     let keys = tipseal::crypto::receipt::Receipt::from_words(&words)
         .expect("a valid receipt")
@@ -254,4 +248,12 @@ pub fn witness_token(server_url: &str, tip: &Value) -> String {
     );
     assert_eq!(s.status, 200, "POST /api/v1/mailbox/session");
     s.json()["token"].as_str().expect("a token").to_owned()
+}
+
+/// The socket address of a `http://IP:PORT` server URL.
+fn addr_of(server_url: &str) -> SocketAddr {
+    server_url
+        .trim_start_matches("http://")
+        .parse()
+        .expect("server url is http://IP:PORT")
 }
