@@ -46,6 +46,9 @@ enum Command {
     Review(review::Command),
     /// As a witness: read the reviewers' replies with your receipt, and add to your tip.
     Followup(followup::Args),
+    /// Print the OpenAPI description of the HTTP API (what `docs/openapi.json` holds).
+    #[command(hide = true)]
+    Openapi,
 }
 
 /// Runs a parsed command line.
@@ -58,6 +61,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Submit(a) => submit::run(a),
         Command::Review(c) => review::run(c),
         Command::Followup(a) => followup::run(a),
+        Command::Openapi => {
+            print!("{}", crate::http::openapi::json());
+            Ok(())
+        }
     }
 }
 

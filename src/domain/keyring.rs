@@ -99,7 +99,7 @@ pub enum Role {
 }
 
 /// A keyring file: the whole manifest chain, oldest first.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeyringFile {
     /// Always [`KEYRING_FORMAT`].
@@ -109,7 +109,7 @@ pub struct KeyringFile {
 }
 
 /// One manifest as signed: the body bytes (base64url) and the admins' signatures.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignedManifest {
     /// Base64url (no padding) of the manifest JSON bytes. Hashed and signed as bytes.
@@ -119,10 +119,11 @@ pub struct SignedManifest {
 }
 
 /// One admin's signature of a manifest.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ManifestSignature {
     /// The signing admin's key id.
+    #[schema(value_type = String, pattern = "^[0-9a-fA-F]{32}$")]
     pub key_id: KeyId,
     /// Base64url Ed25519 signature.
     pub signature: String,

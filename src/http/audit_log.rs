@@ -14,7 +14,7 @@ use crate::storage::{StorageError, Store};
 const DOMAIN: &[u8] = b"tipseal/audit/v1\0";
 
 /// One audit entry as stored (canonical JSON bytes).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuditEntry {
     /// Position in the chain, from 0.
@@ -27,6 +27,7 @@ pub struct AuditEntry {
     pub event: String,
     /// Who did it, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, pattern = "^[0-9a-f]{32}$")]
     pub actor: Option<KeyId>,
     /// Details (epoch numbers, tip ids) — never request data.
     pub detail: String,

@@ -52,6 +52,12 @@ pub enum ApiError {
     /// Unknown tip (for authenticated reviewers only).
     #[error("no such tip")]
     NotFound,
+    /// No API route has this path.
+    #[error("there is no such API path: /api/v1/openapi.json lists them")]
+    NoSuchPath,
+    /// The path exists, but not with this method (the response's `Allow` lists those).
+    #[error("this method is not allowed on this path: the Allow header lists those that are")]
+    MethodNotAllowed,
     /// A concurrent change won (e.g. two rewraps of the same tip).
     #[error("the tip was changed concurrently; fetch it again")]
     Conflict,
@@ -123,7 +129,8 @@ impl ApiError {
             },
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden => "forbidden",
-            ApiError::NotFound => "not_found",
+            ApiError::NotFound | ApiError::NoSuchPath => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Conflict => "conflict",
             ApiError::NotAccepting => "not_accepting",
             ApiError::KeyringExpired => "keyring_expired",
@@ -159,7 +166,8 @@ impl ResponseError for ApiError {
             ApiError::IdempotencyConflict | ApiError::Conflict => StatusCode::CONFLICT,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::NotFound | ApiError::NoSuchPath => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::NotAccepting
             | ApiError::Busy
             | ApiError::KeyringExpired
@@ -234,6 +242,7 @@ mod tests {
                 },
                 429,
             ),
+            (ApiError::MethodNotAllowed, 405),
             (ApiError::Internal("x"), 500),
         ];
         for (e, status) in cases {

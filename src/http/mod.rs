@@ -10,6 +10,7 @@ mod body;
 mod disk;
 mod error;
 mod intake;
+pub mod openapi;
 mod rate;
 mod refusal_log;
 mod routes;
@@ -243,6 +244,9 @@ impl Application {
                         .error_handler(|_, _| ApiError::BadRequest("the path is malformed").into()),
                 )
                 .wrap(from_fn(rate::limit))
+                .app_data(aweb::QueryConfig::default().error_handler(|_, _| {
+                    ApiError::BadRequest("the query string is malformed").into()
+                }))
                 .wrap(security_headers())
                 .wrap(from_fn(access_log::log_request))
                 .app_data(access_log.clone())

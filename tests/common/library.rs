@@ -363,3 +363,92 @@ impl MailboxSigner {
         .to_string()
     }
 }
+
+/// Logs in as the identity in `key` (a passphrase-protected key file) over the wire —
+/// challenge, Ed25519 signature, session — and returns the bearer token.
+pub fn staff_token(server_url: &str, key: &Path) -> String {
+    use tipseal::crypto::keyfile::{read_identity, Passphrase};
+
+    tipseal::crypto::init().expect("libsodium initialises");
+    let addr = addr_of(server_url);
+    let me = read_identity(key, &Passphrase::from(PASSPHRASE.to_owned()))
+        .expect("the key file opens with the test passphrase");
+    let post = |path: &str, body: Value| {
+        let body = body.to_string();
+        let res = raw_http(
+            addr,
+            None,
+            &request(
+                "POST",
+                path,
+                &[("Content-Type", "application/json")],
+                body.as_bytes(),
+            ),
+        );
+        assert_eq!(res.status, 200, "POST {path}");
+        res.json()
+    };
+    let key_id = me.key_id().to_string();
+    let c = post(
+        "/api/v1/auth/challenge",
+        serde_json::json!({ "key_id": key_id }),
+    );
+    let challenge: [u8; 32] = tipseal::crypto::b64_decode(c["challenge"].as_str().unwrap())
+        .and_then(|v| v.try_into().ok())
+        .expect("a 32-byte challenge");
+    let signature = tipseal::crypto::auth::sign_login(&me, &challenge);
+    let s = post(
+        "/api/v1/auth/session",
+        serde_json::json!({ "key_id": key_id, "challenge": c["challenge"], "signature": signature }),
+    );
+    s["token"].as_str().expect("a token").to_owned()
+}
+
+/// Submits a tip (a sample document) with a fresh receipt's mailbox, logs in to that
+/// mailbox over the wire and returns the witness's bearer token.
+pub fn witness_token(server_url: &str, tip: &Value) -> String {
+    let addr = addr_of(server_url);
+    let words = fresh_receipt_words();
+    let keys = tipseal::crypto::receipt::Receipt::from_words(&words)
+        .expect("a valid receipt")
+        .keys();
+    let bundle = seal_bundle(server_url, tip);
+    let mailbox_pk = keys.mailbox_pk_b64();
+    let headers = [
+        ("Content-Type", "application/octet-stream"),
+        ("Tipseal-Mailbox", mailbox_pk.as_str()),
+    ];
+    let res = raw_http(
+        addr,
+        None,
+        &request("POST", "/api/v1/tips", &headers, &bundle),
+    );
+    assert_eq!(res.status, 201, "POST /api/v1/tips with a mailbox");
+    let c = raw_http(
+        addr,
+        None,
+        &request("POST", "/api/v1/mailbox/challenge", &[], &[]),
+    );
+    assert_eq!(c.status, 200, "POST /api/v1/mailbox/challenge");
+    let challenge = c.json()["challenge"]
+        .as_str()
+        .expect("a challenge")
+        .to_owned();
+    let body = mailbox_login_body(&words, &challenge, false);
+    let json = [("Content-Type", "application/json")];
+    let s = raw_http(
+        addr,
+        None,
+        &request("POST", "/api/v1/mailbox/session", &json, body.as_bytes()),
+    );
+    assert_eq!(s.status, 200, "POST /api/v1/mailbox/session");
+    s.json()["token"].as_str().expect("a token").to_owned()
+}
+
+/// The socket address of a `http://IP:PORT` server URL.
+fn addr_of(server_url: &str) -> SocketAddr {
+    server_url
+        .trim_start_matches("http://")
+        .parse()
+        .expect("server url is http://IP:PORT")
+}

@@ -15,21 +15,40 @@ use crate::crypto::b64_decode;
 use crate::domain::keyring::Role;
 use crate::domain::KeyId;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ChallengeRequest {
+    /// The key id to log in as (32 hex characters).
+    #[schema(value_type = String, pattern = "^[0-9a-fA-F]{32}$")]
     key_id: KeyId,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = StaffLoginRequest)]
 pub(crate) struct LoginRequest {
+    /// The key id to log in as (32 hex characters).
+    #[schema(value_type = String, pattern = "^[0-9a-fA-F]{32}$")]
     key_id: KeyId,
+    /// The challenge from `POST /api/v1/auth/challenge`, base64url.
     challenge: String,
+    /// Base64url Ed25519 signature over `"tipseal/auth/v1\0" || challenge || key_id`.
     signature: String,
 }
 
 /// `POST /api/v1/auth/challenge`: stateless, so it never fails and stores nothing.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/challenge",
+    operation_id = "staff_challenge",
+    tag = "staff",
+    request_body = ChallengeRequest,
+    responses(
+        (status = 200, description = "A single-use challenge (also for unknown key ids).", body = crate::http::openapi::Challenge),
+        (status = 400, description = "The JSON body is malformed.", body = crate::http::openapi::ErrorBody),
+        (status = 503, description = "Busy, or not accepting (no keyring in force): try again later.", body = crate::http::openapi::ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait before trying again."))),
+    ),
+)]
 pub async fn challenge(state: web::Data<AppState>, body: Json<ChallengeRequest>) -> HttpResponse {
     let c = state.sessions.issue_challenge(body.key_id);
     HttpResponse::Ok().json(serde_json::json!({
@@ -39,6 +58,19 @@ pub async fn challenge(state: web::Data<AppState>, body: Json<ChallengeRequest>)
 }
 
 /// `POST /api/v1/auth/session`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/session",
+    operation_id = "staff_login",
+    tag = "staff",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in.", body = crate::http::openapi::StaffSession),
+        (status = 400, description = "The JSON body is malformed.", body = crate::http::openapi::ErrorBody),
+        (status = 401, description = "Unknown key, used or expired challenge, or a bad signature: one answer for all.", body = crate::http::openapi::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 503, description = "Busy, or not accepting (no keyring in force): try again later.", body = crate::http::openapi::ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait before trying again."))),
+    ),
+)]
 pub async fn login(
     state: web::Data<AppState>,
     body: Json<LoginRequest>,
@@ -88,6 +120,14 @@ pub async fn login(
 }
 
 /// `DELETE /api/v1/auth/session`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/auth/session",
+    operation_id = "staff_logout",
+    tag = "staff",
+    security((), ("staff" = [])),
+    responses((status = 204, description = "The session, if any, has ended.")),
+)]
 pub async fn logout(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     if let Some(hash) = bearer(&req) {
         state.sessions.end(&hash);

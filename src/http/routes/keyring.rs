@@ -8,6 +8,15 @@ use crate::crypto::keyring::{check_extends, verify_chain};
 use crate::domain::keyring::KeyringFile;
 
 /// `GET /api/v1/keyring`: the whole chain, so clients verify it from the genesis.
+#[utoipa::path(
+    get,
+    path = "/api/v1/keyring",
+    tag = "keyring",
+    responses(
+        (status = 200, description = "The signed manifest chain, epoch 1 first.", body = KeyringFile),
+        (status = 503, description = "Busy, or not accepting (no keyring in force): try again later.", body = crate::http::openapi::ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait before trying again."))),
+    ),
+)]
 pub async fn get_keyring(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let keyring = state.keyring().ok_or(ApiError::NotAccepting)?;
     Ok(HttpResponse::Ok()
@@ -17,6 +26,19 @@ pub async fn get_keyring(state: web::Data<AppState>) -> Result<HttpResponse, Api
 
 /// `POST /api/v1/keyring`: accept a chain that extends the current one. The admin
 /// signatures inside it are the authorisation; no session is needed.
+#[utoipa::path(
+    post,
+    path = "/api/v1/keyring",
+    tag = "keyring",
+    request_body(content = KeyringFile, description = "A chain that extends the one in force, signed by its admins."),
+    responses(
+        (status = 200, description = "Accepted: the new epoch is in force.", body = crate::http::openapi::KeyringPublished),
+        (status = 400, description = "Malformed, badly signed, broken or unpinned chain (`malformed_keyring`, `bad_signature`, `broken_chain`, `unpinned_admin`).", body = crate::http::openapi::ErrorBody),
+        (status = 408, description = "The body did not arrive in time.", body = crate::http::openapi::ErrorBody),
+        (status = 409, description = "Not newer than, or not an extension of, the chain in force (`stale_epoch`, `fork`, `conflict`).", body = crate::http::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than allowed.", body = crate::http::openapi::ErrorBody),
+    ),
+)]
 pub async fn publish_keyring(
     req: HttpRequest,
     payload: web::Payload,

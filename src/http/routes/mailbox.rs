@@ -111,15 +111,29 @@ pub fn register(
 // ---------------------------------------------------------------------------------------
 // Login.
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = MailboxLoginRequest)]
 pub(crate) struct LoginRequest {
+    /// The receipt's mailbox public key, base64url.
     mailbox_pk: String,
+    /// The challenge from `POST /api/v1/mailbox/challenge`, base64url.
     challenge: String,
+    /// Base64url Ed25519 signature of the challenge by the receipt's mailbox key.
     signature: String,
 }
 
 /// `POST /api/v1/mailbox/challenge`: stateless, so it never fails and stores nothing.
+#[utoipa::path(
+    post,
+    path = "/api/v1/mailbox/challenge",
+    operation_id = "mailbox_challenge",
+    tag = "witness",
+    responses(
+        (status = 200, description = "A single-use challenge.", body = crate::http::openapi::Challenge),
+        (status = 503, description = "Busy, or not accepting (no keyring in force): try again later.", body = crate::http::openapi::ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait before trying again."))),
+    ),
+)]
 pub async fn challenge(state: web::Data<AppState>) -> HttpResponse {
     let c = state.witnesses.issue_challenge();
     HttpResponse::Ok().json(serde_json::json!({
@@ -129,6 +143,19 @@ pub async fn challenge(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// `POST /api/v1/mailbox/session`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/mailbox/session",
+    operation_id = "mailbox_login",
+    tag = "witness",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in to the mailbox.", body = crate::http::openapi::WitnessSession),
+        (status = 400, description = "The JSON body is malformed.", body = crate::http::openapi::ErrorBody),
+        (status = 401, description = "Unknown or wrong receipt, used or expired challenge, or a bad signature: one answer for all.", body = crate::http::openapi::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 503, description = "Busy, or not accepting (no keyring in force): try again later.", body = crate::http::openapi::ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait before trying again."))),
+    ),
+)]
 pub async fn login(
     state: web::Data<AppState>,
     body: Json<LoginRequest>,
@@ -175,6 +202,14 @@ pub(crate) fn authenticate_witness(
 }
 
 /// `DELETE /api/v1/mailbox/session`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/mailbox/session",
+    operation_id = "mailbox_logout",
+    tag = "witness",
+    security((), ("witness" = [])),
+    responses((status = 204, description = "The session, if any, has ended.")),
+)]
 pub async fn logout(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     if let Some(hash) = bearer(&req) {
         state.witnesses.end(&hash);
@@ -201,6 +236,17 @@ impl FromRequest for Witness {
 // Reading and writing.
 
 /// `GET /api/v1/mailbox`: the witness's copies of replies, and the retention in force.
+#[utoipa::path(
+    get,
+    path = "/api/v1/mailbox",
+    operation_id = "read_mailbox",
+    tag = "witness",
+    security(("witness" = [])),
+    responses(
+        (status = 200, description = "The replies, oldest first.", body = crate::http::openapi::Mailbox),
+        (status = 401, description = "No valid session token.", body = crate::http::openapi::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+    ),
+)]
 pub async fn read(w: Witness, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let retention = state.reply_retention;
     let entries = witness_entries(&state, w.0).await?;
@@ -289,6 +335,24 @@ pub(crate) async fn store_server_followup(
 
 /// `POST /api/v1/mailbox/messages`: a follow-up bundle (kind follow-up, then
 /// attachments), sealed to the current epoch.
+#[utoipa::path(
+    post,
+    path = "/api/v1/mailbox/messages",
+    tag = "witness",
+    security(("witness" = [])),
+    request_body(content = crate::http::openapi::SealedBundle, content_type = "application/octet-stream", description = "A follow-up envelope, then attachments, sealed to the current epoch."),
+    responses(
+        (status = 201, description = "Stored and flushed.", body = crate::http::openapi::EntryCreated),
+        (status = 400, description = "Not a well-formed follow-up bundle, or a wrong epoch.", body = crate::http::openapi::ErrorBody),
+        (status = 401, description = "No valid session token.", body = crate::http::openapi::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 404, description = "The tip no longer exists.", body = crate::http::openapi::ErrorBody),
+        (status = 408, description = "The body did not arrive in time.", body = crate::http::openapi::ErrorBody),
+        (status = 409, description = "The conversation is full.", body = crate::http::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than allowed.", body = crate::http::openapi::ErrorBody),
+        (status = 503, description = "Busy, or not accepting (no keyring in force): try again later.", body = crate::http::openapi::ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait before trying again."))),
+        (status = 507, description = "The server is low on disk space: nothing was stored.", body = crate::http::openapi::ErrorBody),
+    ),
+)]
 pub async fn add_message(
     w: Witness,
     req: HttpRequest,

@@ -18,6 +18,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
             .route("/health", web::get().to(health::health))
+            .route("/openapi.json", web::get().to(super::openapi::openapi_json))
             .route("/keyring", web::get().to(keyring::get_keyring))
             .route("/keyring", web::post().to(keyring::publish_keyring))
             .route("/tips", web::post().to(tips::submit))

@@ -19,6 +19,25 @@ use crate::domain::{bundle, Day, DomainError, TipId};
 use crate::storage::{Reader, ThreadKind, WrapPatchError};
 
 /// `POST /api/v1/tips/{id}/replies`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tips/{id}/replies",
+    tag = "staff",
+    params(("id" = String, Path, description = "The tip id (32 hex characters).", pattern = "^[0-9a-fA-F]{32}$")),
+    security(("staff" = [])),
+    request_body(content = crate::http::openapi::SealedBundle, content_type = "application/octet-stream", description = "Pairs of envelopes: each part for the witness, then for the reviewers."),
+    responses(
+        (status = 201, description = "Stored and flushed.", body = crate::http::openapi::EntryCreated),
+        (status = 400, description = "Not a well-formed reply bundle, or a wrong epoch.", body = crate::http::openapi::ErrorBody),
+        (status = 401, description = "No valid session token.", body = crate::http::openapi::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "The session is not a reviewer's.", body = crate::http::openapi::ErrorBody),
+        (status = 404, description = "No such tip.", body = crate::http::openapi::ErrorBody),
+        (status = 408, description = "The body did not arrive in time.", body = crate::http::openapi::ErrorBody),
+        (status = 409, description = "The tip has no mailbox, or its conversation is full.", body = crate::http::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than allowed.", body = crate::http::openapi::ErrorBody),
+        (status = 503, description = "Busy, or not accepting (no keyring in force): try again later.", body = crate::http::openapi::ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait before trying again."))),
+    ),
+)]
 pub async fn post_reply(
     reviewer: Reviewer,
     req: HttpRequest,
@@ -76,6 +95,20 @@ pub async fn post_reply(
 }
 
 /// `GET /api/v1/tips/{id}/thread`: follow-ups and the reviewers' copies of replies.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tips/{id}/thread",
+    tag = "staff",
+    params(("id" = String, Path, description = "The tip id (32 hex characters).", pattern = "^[0-9a-fA-F]{32}$")),
+    security(("staff" = [])),
+    responses(
+        (status = 200, description = "The conversation, oldest first.", body = crate::http::openapi::Thread),
+        (status = 400, description = "The tip id is malformed.", body = crate::http::openapi::ErrorBody),
+        (status = 401, description = "No valid session token.", body = crate::http::openapi::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "The session is not a reviewer's.", body = crate::http::openapi::ErrorBody),
+        (status = 404, description = "No such tip.", body = crate::http::openapi::ErrorBody),
+    ),
+)]
 pub async fn thread(
     _r: Reviewer,
     state: web::Data<AppState>,
@@ -109,6 +142,23 @@ pub async fn thread(
 /// with the same rules as a tip's wraps: well formed, sealed to the current epoch, later
 /// than what is stored, one per part, all or none, audited. The witness's copy of a reply
 /// is sealed to the witness's own key and is not touched.
+#[utoipa::path(
+    put,
+    path = "/api/v1/tips/{id}/thread/{seq}/wraps",
+    tag = "staff",
+    params(("id" = String, Path, description = "The tip id (32 hex characters).", pattern = "^[0-9a-fA-F]{32}$"), ("seq" = u32, Path, description = "The entry's number in the conversation.")),
+    security(("staff" = [])),
+    request_body = SwapRequest,
+    responses(
+        (status = 200, description = "Every wrap of the entry swapped, in one transaction.", body = crate::http::openapi::EntryRewrapped),
+        (status = 400, description = "Malformed body or path, a wrap not for the current epoch, or not a later epoch.", body = crate::http::openapi::ErrorBody),
+        (status = 401, description = "No valid session token.", body = crate::http::openapi::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "The session is not a reviewer's.", body = crate::http::openapi::ErrorBody),
+        (status = 404, description = "No such tip or entry.", body = crate::http::openapi::ErrorBody),
+        (status = 409, description = "The stored wraps are not from `from_epoch`, or the part count differs.", body = crate::http::openapi::ErrorBody),
+        (status = 503, description = "Busy, or not accepting (no keyring in force): try again later.", body = crate::http::openapi::ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait before trying again."))),
+    ),
+)]
 pub async fn swap_entry_wraps(
     reviewer: Reviewer,
     state: web::Data<AppState>,

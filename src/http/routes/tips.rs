@@ -17,6 +17,28 @@ use crate::domain::{Epoch, IdempotencyKey, TipId};
 use crate::storage::SwapError;
 
 /// `POST /api/v1/tips`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tips",
+    operation_id = "submit_tip",
+    tag = "witness",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "16 to 128 characters of `[A-Za-z0-9_-]`: a retry with the same key and body gets the first answer.", pattern = "^[A-Za-z0-9_-]{16,128}$"),
+        ("Tipseal-Uploads" = Option<String>, Header, nullable = false, description = "Completed upload ids to append as attachments, comma-separated.", pattern = "^[0-9a-fA-F]{32}(,[0-9a-fA-F]{32}){0,30}$"),
+        ("Tipseal-Mailbox" = Option<String>, Header, nullable = false, description = "The receipt's mailbox public key (32 bytes, base64url without padding), to register a mailbox with the tip.", pattern = "^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$"),
+    ),
+    request_body(content = crate::http::openapi::SealedBundle, content_type = "application/octet-stream", description = "A bundle of envelopes sealed to the current epoch (`docs/envelope.md`)."),
+    responses(
+        (status = 201, description = "Stored and flushed to disk.", body = crate::http::openapi::TipReceived),
+        (status = 200, description = "A retry: the tip was stored before under this Idempotency-Key.", body = crate::http::openapi::TipReceived),
+        (status = 400, description = "Not a well-formed bundle, a wrong epoch, or a malformed header.", body = crate::http::openapi::ErrorBody),
+        (status = 408, description = "The body did not arrive in time.", body = crate::http::openapi::ErrorBody),
+        (status = 409, description = "The Idempotency-Key was used for another body, or the mailbox key is taken.", body = crate::http::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than allowed.", body = crate::http::openapi::ErrorBody),
+        (status = 503, description = "Busy, or not accepting (no keyring in force): try again later.", body = crate::http::openapi::ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait before trying again."))),
+        (status = 507, description = "The server is low on disk space: nothing was stored.", body = crate::http::openapi::ErrorBody),
+    ),
+)]
 pub async fn submit(
     req: HttpRequest,
     payload: web::Payload,
@@ -77,6 +99,18 @@ pub async fn submit(
 }
 
 /// `GET /api/v1/tips`: summaries, newest day first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tips",
+    operation_id = "list_tips",
+    tag = "staff",
+    security(("staff" = [])),
+    responses(
+        (status = 200, description = "Every stored tip.", body = Vec<crate::http::openapi::TipSummary>),
+        (status = 401, description = "No valid session token.", body = crate::http::openapi::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "The session is not a reviewer's.", body = crate::http::openapi::ErrorBody),
+    ),
+)]
 pub async fn list(_r: Reviewer, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let store = state.store.clone();
     let tips = super::blocking(move || Ok(store.list_tips()?)).await?;
@@ -102,6 +136,20 @@ const FETCH_READ_AHEAD: usize = 4;
 
 /// `GET /api/v1/tips/{id}`: the bundle as stored, with its current wraps, streamed from
 /// the stored chunks (never assembled in memory).
+#[utoipa::path(
+    get,
+    path = "/api/v1/tips/{id}",
+    tag = "staff",
+    params(("id" = String, Path, description = "The tip id (32 hex characters).", pattern = "^[0-9a-fA-F]{32}$")),
+    security(("staff" = [])),
+    responses(
+        (status = 200, description = "The bundle.", body = crate::http::openapi::SealedBundle, content_type = "application/octet-stream"),
+        (status = 400, description = "The tip id is malformed.", body = crate::http::openapi::ErrorBody),
+        (status = 401, description = "No valid session token.", body = crate::http::openapi::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "The session is not a reviewer's.", body = crate::http::openapi::ErrorBody),
+        (status = 404, description = "No such tip.", body = crate::http::openapi::ErrorBody),
+    ),
+)]
 pub async fn fetch(
     _r: Reviewer,
     state: web::Data<AppState>,
@@ -134,10 +182,14 @@ pub async fn fetch(
         .streaming(stream))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SwapRequest {
+    /// The epoch the stored wraps are sealed to.
+    #[schema(value_type = u32, minimum = 1)]
     pub(crate) from_epoch: Epoch,
+    /// One 84-byte wrap section per part, base64url, sealed to the current epoch.
+    #[schema(inline, pattern = "^[A-Za-z0-9_-]{112}$")]
     wraps: Vec<String>,
 }
 
@@ -170,6 +222,23 @@ impl SwapRequest {
 /// `PUT /api/v1/tips/{id}/wraps`: replace every wrap of a tip with wraps to the current
 /// epoch, atomically. The reviewer's client made them; the server cannot check that they
 /// open (it holds no key), only that they are well formed and for the current epoch.
+#[utoipa::path(
+    put,
+    path = "/api/v1/tips/{id}/wraps",
+    tag = "staff",
+    params(("id" = String, Path, description = "The tip id (32 hex characters).", pattern = "^[0-9a-fA-F]{32}$")),
+    security(("staff" = [])),
+    request_body = SwapRequest,
+    responses(
+        (status = 200, description = "Every wrap swapped, in one transaction.", body = crate::http::openapi::TipRewrapped),
+        (status = 400, description = "Malformed body or id, a wrap not for the current epoch, or not a later epoch.", body = crate::http::openapi::ErrorBody),
+        (status = 401, description = "No valid session token.", body = crate::http::openapi::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "The session is not a reviewer's.", body = crate::http::openapi::ErrorBody),
+        (status = 404, description = "No such tip.", body = crate::http::openapi::ErrorBody),
+        (status = 409, description = "The stored wraps are not from `from_epoch`, or the part count differs.", body = crate::http::openapi::ErrorBody),
+        (status = 503, description = "Busy, or not accepting (no keyring in force): try again later.", body = crate::http::openapi::ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait before trying again."))),
+    ),
+)]
 pub async fn swap_wraps(
     reviewer: Reviewer,
     state: web::Data<AppState>,

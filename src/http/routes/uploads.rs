@@ -25,13 +25,28 @@ pub const CHUNK_SIZE: usize = 1024 * 1024;
 /// The header carrying an upload's offset, as in the tus protocol.
 const OFFSET_HEADER: &str = "upload-offset";
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateRequest {
+    /// The exact length of the envelope to upload: one of the envelope lengths.
+    #[schema(schema_with = crate::http::openapi::envelope_lengths)]
     length: u64,
 }
 
 /// `POST /api/v1/uploads` with `{"length": N}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/uploads",
+    operation_id = "create_upload",
+    tag = "witness",
+    request_body = CreateRequest,
+    responses(
+        (status = 201, description = "Created: send the bytes with `PATCH`.", body = crate::http::openapi::UploadCreated),
+        (status = 400, description = "The length is not an envelope length within the limit, or the body is malformed.", body = crate::http::openapi::ErrorBody),
+        (status = 503, description = "Busy, or not accepting (no keyring in force): try again later.", body = crate::http::openapi::ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait before trying again."))),
+        (status = 507, description = "The server is low on disk space: nothing was stored.", body = crate::http::openapi::ErrorBody),
+    ),
+)]
 pub async fn create(
     state: web::Data<AppState>,
     body: Json<CreateRequest>,
@@ -66,6 +81,27 @@ pub async fn create(
 }
 
 /// `PATCH /api/v1/uploads/{id}` with `Upload-Offset: K` and up to [`CHUNK_SIZE`] bytes.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/uploads/{id}",
+    operation_id = "append_upload",
+    tag = "witness",
+    params(
+        ("id" = String, Path, description = "The upload id (32 hex characters).", pattern = "^[0-9a-fA-F]{32}$"),
+        ("Upload-Offset" = u64, Header, description = "Bytes already received: where this chunk goes.", format = "uint64"),
+    ),
+    request_body(content = Option<crate::http::openapi::SealedBundle>, content_type = "application/octet-stream", description = "Up to 1 MiB of the envelope; empty: nothing is stored, the answer gives the offset."),
+    responses(
+        (status = 204, description = "Stored and flushed.", headers(("Upload-Offset" = u64, description = "Bytes received so far."))),
+        (status = 400, description = "A missing or malformed Upload-Offset, or bytes past the declared length.", body = crate::http::openapi::ErrorBody),
+        (status = 404, description = "No such upload (unknown, expired or used).", body = crate::http::openapi::ErrorBody),
+        (status = 408, description = "The body did not arrive in time.", body = crate::http::openapi::ErrorBody),
+        (status = 409, description = "The offset is not where the upload stands: resume from `offset`.", body = crate::http::openapi::OffsetMismatch),
+        (status = 413, description = "The body is larger than allowed.", body = crate::http::openapi::ErrorBody),
+        (status = 503, description = "Busy, or not accepting (no keyring in force): try again later.", body = crate::http::openapi::ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait before trying again."))),
+        (status = 507, description = "The server is low on disk space: nothing was stored.", body = crate::http::openapi::ErrorBody),
+    ),
+)]
 pub async fn append(
     req: HttpRequest,
     payload: web::Payload,
@@ -121,6 +157,17 @@ pub async fn append(
 }
 
 /// `GET /api/v1/uploads/{id}`: the resume point.
+#[utoipa::path(
+    get,
+    path = "/api/v1/uploads/{id}",
+    operation_id = "upload_status",
+    tag = "witness",
+    params(("id" = String, Path, description = "The upload id (32 hex characters).", pattern = "^[0-9a-fA-F]{32}$")),
+    responses(
+        (status = 200, description = "Where the upload stands.", body = crate::http::openapi::UploadStatus),
+        (status = 404, description = "No such upload (unknown, expired or used).", body = crate::http::openapi::ErrorBody),
+    ),
+)]
 pub async fn status(
     state: web::Data<AppState>,
     path: web::Path<String>,

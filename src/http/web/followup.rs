@@ -24,6 +24,14 @@ use crate::http::routes::mailbox::{self, ReplyRetention};
 use crate::http::{ApiError, AppState};
 
 /// `GET /{lang}/followup`: the form to type the receipt words.
+#[utoipa::path(
+    get,
+    path = "/{lang}/followup",
+    operation_id = "followup_page",
+    tag = "pages",
+    params(("lang" = String, Path, description = "A language code (`en`, `ar`, `ko`, `nl`, `pl`, `ru`, `zh`); any other gets the 404 page.")),
+    responses((status = 200, description = "The form for the receipt words.", body = String, content_type = "text/html"), (status = 404, description = "The HTML 404 page (an unknown language).", body = String, content_type = "text/html")),
+)]
 pub(super) async fn page(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     match i18n::find(&path) {
         Some(lang) => Page::new(&req, lang).render(StatusCode::OK, "followup.html", &[]),
@@ -80,6 +88,22 @@ struct Opened {
 
 /// `POST /{lang}/followup`: open the mailbox (`action=open`) or add to the tip
 /// (`action=add`), always with the words in the body.
+#[utoipa::path(
+    post,
+    path = "/{lang}/followup",
+    operation_id = "followup_post",
+    tag = "pages",
+    params(("lang" = String, Path, description = "A language code (`en`, `ar`, `ko`, `nl`, `pl`, `ru`, `zh`); any other gets the 404 page.")),
+    request_body(content = Object, content_type = "application/x-www-form-urlencoded", description = "`words` (the receipt), `action` (`open` or `add`) and, to add, `message`; `multipart/form-data` with files is accepted too."),
+    responses(
+        (status = 200, description = "The mailbox: the replies, and the form to add to the tip.", body = String, content_type = "text/html"),
+        (status = 400, description = "Malformed receipt words or form: the form again, with the error.", body = String, content_type = "text/html"),
+        (status = 401, description = "No mailbox opens with these words.", body = String, content_type = "text/html"),
+        (status = 404, description = "The HTML 404 page (an unknown language).", body = String, content_type = "text/html"),
+        (status = 413, description = "Everything together is too large.", body = String, content_type = "text/html"),
+        (status = 503, description = "Busy: try again later.", body = String, content_type = "text/html"),
+    ),
+)]
 pub(super) async fn post(
     req: HttpRequest,
     payload: web::Payload,

@@ -47,6 +47,18 @@ impl Default for WebSettings {
     }
 }
 
+/// The page routes' part of the OpenAPI description (`super::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    pages::index,
+    pages::form,
+    pages::asset,
+    submit::submit,
+    followup::page,
+    followup::post
+))]
+pub(crate) struct PagesApi;
+
 /// Registers the page routes (after the API's, so `/api/…` is never a language).
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(pages::index))
@@ -57,10 +69,25 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/{lang}/followup", web::post().to(followup::post));
 }
 
-/// The app's fallback: JSON for the API, the HTML 404 page for everything else.
+/// The app's fallback: 405 with `Allow` for a known path with another method (actix
+/// sends method mismatches here too), else 404 — JSON for the API, the HTML page for
+/// everything else.
 pub(crate) async fn fallback(req: HttpRequest) -> HttpResponse {
-    if req.path().starts_with("/api/") {
-        actix_web::ResponseError::error_response(&super::ApiError::NotFound)
+    let api = req.path().starts_with("/api/");
+    if let Some(allow) = super::openapi::allowed_methods(req.path(), req.method()) {
+        let mut res = if api {
+            actix_web::ResponseError::error_response(&super::ApiError::MethodNotAllowed)
+        } else {
+            HttpResponse::MethodNotAllowed().finish()
+        };
+        res.headers_mut().insert(
+            actix_web::http::header::ALLOW,
+            actix_web::http::header::HeaderValue::from_static(allow),
+        );
+        return res;
+    }
+    if api {
+        actix_web::ResponseError::error_response(&super::ApiError::NoSuchPath)
     } else {
         not_found_page(&req)
     }

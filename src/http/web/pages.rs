@@ -8,11 +8,26 @@ use super::render::Page;
 use super::{assets, i18n, PAGE_CSP};
 
 /// `GET /`: the form in English.
+#[utoipa::path(
+    get,
+    path = "/",
+    operation_id = "index_page",
+    tag = "pages",
+    responses((status = 200, description = "The witness form in English.", body = String, content_type = "text/html")),
+)]
 pub(super) async fn index(req: HttpRequest) -> HttpResponse {
     Page::new(&req, i18n::english()).render(StatusCode::OK, "form.html", &[])
 }
 
 /// `GET /{lang}/`: the form in `lang`, or the 404 page.
+#[utoipa::path(
+    get,
+    path = "/{lang}/",
+    operation_id = "form_page",
+    tag = "pages",
+    params(("lang" = String, Path, description = "A language code (`en`, `ar`, `ko`, `nl`, `pl`, `ru`, `zh`); any other gets the 404 page.")),
+    responses((status = 200, description = "The witness form.", body = String, content_type = "text/html"), (status = 404, description = "The HTML 404 page (an unknown language).", body = String, content_type = "text/html")),
+)]
 pub(super) async fn form(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     match i18n::find(&path) {
         Some(lang) => Page::new(&req, lang).render(StatusCode::OK, "form.html", &[]),
@@ -22,6 +37,16 @@ pub(super) async fn form(req: HttpRequest, path: web::Path<String>) -> HttpRespo
 
 /// `GET /static/{name}`: an embedded file, without validators (no `ETag`,
 /// `Last-Modified`): nothing is cached anyway, and validators can fingerprint a visit.
+#[utoipa::path(
+    get,
+    path = "/static/{name}",
+    tag = "pages",
+    params(("name" = String, Path, description = "An embedded file's name (script, style, WebAssembly, font, image).")),
+    responses(
+        (status = 200, description = "The file, with its own content type."),
+        (status = 404, description = "The HTML 404 page (no such file).", body = String, content_type = "text/html"),
+    ),
+)]
 pub(super) async fn asset(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     match assets::find(&path) {
         Some(a) => HttpResponse::Ok()

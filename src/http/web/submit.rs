@@ -77,6 +77,23 @@ enum Failure {
 }
 
 /// `POST /{lang}/submit`.
+#[utoipa::path(
+    post,
+    path = "/{lang}/submit",
+    operation_id = "submit_form",
+    tag = "pages",
+    params(("lang" = String, Path, description = "A language code (`en`, `ar`, `ko`, `nl`, `pl`, `ru`, `zh`); any other gets the 404 page.")),
+    request_body(content = Object, content_type = "multipart/form-data", description = "The no-JavaScript form (`docs/web.md`): its fields and files, sealed by the server on arrival."),
+    responses(
+        (status = 200, description = "Stored: the page with the reference and the receipt words.", body = String, content_type = "text/html"),
+        (status = 400, description = "A field is invalid, the report is empty, or the form is malformed: the form again, with the error.", body = String, content_type = "text/html"),
+        (status = 404, description = "The HTML 404 page (an unknown language).", body = String, content_type = "text/html"),
+        (status = 408, description = "The form did not arrive in time.", body = String, content_type = "text/html"),
+        (status = 413, description = "Everything together is too large.", body = String, content_type = "text/html"),
+        (status = 503, description = "Busy, or not accepting: try again later.", body = String, content_type = "text/html"),
+        (status = 507, description = "The server is low on disk space: nothing was stored.", body = String, content_type = "text/html"),
+    ),
+)]
 pub(super) async fn submit(
     req: HttpRequest,
     payload: web::Payload,
