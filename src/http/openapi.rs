@@ -279,6 +279,58 @@ impl Modify for Security {
     }
 }
 
+/// Adds the rate limiter's answer (`src/http/rate.rs`) to every operation it applies to:
+/// all of them but the two challenge routes, which store nothing and pay nothing.
+struct RateLimited;
+
+impl Modify for RateLimited {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{header::HeaderBuilder, ContentBuilder, Ref, ResponseBuilder};
+        let response = ResponseBuilder::new()
+            .description(
+                "Over the budget of this kind of request (`rate_limited`): try again after \
+                 Retry-After seconds.",
+            )
+            .header(
+                "Retry-After",
+                HeaderBuilder::new()
+                    .schema(
+                        utoipa::openapi::ObjectBuilder::new()
+                            .schema_type(utoipa::openapi::schema::Type::Integer),
+                    )
+                    .description(Some("Seconds to wait before trying again."))
+                    .build(),
+            )
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build();
+        for (path, item) in api.paths.paths.iter_mut() {
+            if path.ends_with("/challenge") {
+                continue;
+            }
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                op.responses
+                    .responses
+                    .entry("429".to_owned())
+                    .or_insert_with(|| response.clone().into());
+            }
+        }
+    }
+}
+
 /// The whole API: the JSON routes under `/api/v1` and the witness pages.
 #[derive(OpenApi)]
 #[openapi(
@@ -328,6 +380,7 @@ pub struct ApiDoc;
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(super::web::PagesApi::openapi());
+    RateLimited.modify(&mut doc);
     doc
 }
 
