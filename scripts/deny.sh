@@ -49,5 +49,7 @@ else
     echo ".ci/advisory-db/CRATES (see .ci/advisory-db/README.md), or run with --fetch." >&2
     exit 1
   fi
+  # cargo-deny silently skips an advisory file it cannot parse: refuse a malformed one.
+  python3 scripts/check_advisory_db.py "$db" .ci/advisory-db/CRATES
   cargo deny --offline --locked check
 fi
