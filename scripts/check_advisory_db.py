@@ -23,6 +23,14 @@ DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # "0.20", "< 0.104.0-alpha.1"); a requirement is one or more, comma-separated.
 COMPARATOR = re.compile(r"^\s*(>=|<=|>|<|=|\^|~)?\s*\d+(\.\d+){0,2}(-[0-9A-Za-z.-]+)?\s*$")
 INFORMATIONAL = {"unmaintained", "unsound", "notice"}
+# RustSec's keys. cargo-deny ignores unknown ones, so a misspelt key ("unafected") would
+# quietly change what an advisory matches.
+KEYS = {
+    "advisory": {"id", "package", "date", "url", "categories", "keywords", "aliases", "related",
+                 "cvss", "informational", "references", "source", "withdrawn", "license"},
+    "versions": {"patched", "unaffected"},
+    "affected": {"functions", "os", "arch"},
+}
 
 
 def requirement_errors(reqs, where):
@@ -46,6 +54,11 @@ def check(path, covered):
         return [f"front matter is not valid TOML ({e})"]
     adv, versions = doc.get("advisory", {}), doc.get("versions")
     errors = []
+    for section, value in doc.items():
+        if section not in KEYS:
+            errors.append(f"unknown section [{section}]")
+        elif isinstance(value, dict):
+            errors += [f"unknown key {key!r} in [{section}]" for key in value if key not in KEYS[section]]
     if adv.get("id") != path.stem or not ID.match(path.stem):
         errors.append("[advisory] id must be the file's RUSTSEC id")
     if adv.get("package") != path.parent.name:
