@@ -68,8 +68,10 @@ fn a_thread_bomb_is_refused_and_reviewers_keep_reading() {
     let posted = started.elapsed();
 
     // A reviewer reads the bombed conversation: measure the server's peak growth.
-    let rss_before = server.peak_rss_kib();
+    let peak_so_far = server.peak_rss_kib();
     server.reset_peak_rss();
+    // After the reset the peak is the resident size now: growth is measured from it.
+    let rss_before = server.peak_rss_kib();
     let shown = try_review_show(&server.url, &team.reviewer_key, &bomb, None);
     let growth_mib = server.peak_rss_kib().saturating_sub(rss_before) / 1024;
     let bomb_shown = shown.status.success();
@@ -102,10 +104,11 @@ fn a_thread_bomb_is_refused_and_reviewers_keep_reading() {
     eprintln!(
         "thread bomb: {accepted} big follow-ups taken in {posted:?}, then {:?}; reviewer read \
          of the bomb: ok={bomb_shown} ({bomb_entries} entries), server RSS +{growth_mib} MiB \
-         over {} MiB; other tip: follow-up ok={other_added}, {other_conversation} entries \
+         over {} MiB (peak {} MiB while posting); other tip: follow-up ok={other_added}, {other_conversation} entries \
          shown; rewrap ok={} ({}); total {:?}",
         refusal.as_deref().map(str::trim),
         rss_before / 1024,
+        peak_so_far / 1024,
         rewrap.status.success(),
         String::from_utf8_lossy(&rewrap.stdout).trim(),
         started.elapsed()
@@ -137,4 +140,59 @@ fn a_thread_bomb_is_refused_and_reviewers_keep_reading() {
         String::from_utf8_lossy(&rewrap.stdout)
     );
     assert!(after_rewrap.status.success(), "{}", stderr(&after_rewrap));
+}
+
+#[test]
+fn a_reply_sealed_to_an_expired_keyring_is_refused() {
+    let team = setup_team();
+    let data = TempDir::new().unwrap();
+    let keyring_arg = [std::ffi::OsStr::new("--keyring"), team.keyring.as_os_str()];
+    let mut server = spawn_server_in(&data.path().join("data"), &keyring_arg);
+    let dir = TempDir::new().unwrap();
+    let receipt = dir.path().join("receipt.txt");
+    let id = submit_keeping_receipt(&server.url, &a_sample(), &receipt);
+    let words = std::fs::read_to_string(&receipt).unwrap();
+    let (_, reply_pk) = receipt_public_keys(words.trim());
+    server.stop();
+
+    // The admin forgot to renew: the epoch in force expired ten days ago.
+    let expired = extend_keyring(
+        &std::fs::read(&team.keyring).unwrap(),
+        &team.admin_key,
+        None,
+        100,
+        -10,
+    );
+    std::fs::write(&team.keyring, &expired).unwrap();
+    let server = spawn_server_in(&data.path().join("data"), &keyring_arg);
+    let token = staff_token(&server.url, &team.reviewer_key);
+    let auth = format!("Bearer {token}");
+    let bundle = seal_reply_with_keyring(&expired, &team.reviewer_key, &reply_pk);
+    let headers = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/octet-stream"),
+    ];
+    let path = format!("/api/v1/tips/{id}/replies");
+    let r = raw_http(
+        server.addr,
+        None,
+        &request("POST", &path, &headers, &bundle),
+    );
+    eprintln!("reply under an expired keyring: {}", r.status);
+    assert_eq!(r.status, 503, "a reply sealed to an expired keyring");
+    assert_eq!(r.json()["code"], "keyring_expired");
+    let code = r.assert_json_error();
+    assert!(!code.is_empty());
+
+    // Once renewed, the same reviewer's reply goes through.
+    team.renew();
+    team.publish(&server.url);
+    let renewed = std::fs::read(&team.keyring).unwrap();
+    let bundle = seal_reply_with_keyring(&renewed, &team.reviewer_key, &reply_pk);
+    let r = raw_http(
+        server.addr,
+        None,
+        &request("POST", &path, &headers, &bundle),
+    );
+    assert_eq!(r.status, 201, "a reply after the renewal");
 }
