@@ -143,6 +143,11 @@ fn a_thread_bomb_is_refused_and_reviewers_keep_reading() {
         refusal.contains("409") && refusal.contains("conversation_full"),
         "{refusal}"
     );
+    assert_eq!(page.status, 409, "the page's add past the cap");
+    assert!(
+        String::from_utf8_lossy(&page.body).contains("This conversation has reached the most"),
+        "the page names the reason"
+    );
     assert!(
         bomb_shown,
         "review show of the bombed tip: {}",
