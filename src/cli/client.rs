@@ -70,8 +70,9 @@ pub struct ThreadRow {
     pub kind: String,
     /// Day received.
     pub received: String,
-    /// Base64url of the sealed bundle (reviewers' copy).
-    pub bundle: String,
+    /// Length of the sealed bundle (reviewers' copy): fetch it with
+    /// [`Client::thread_entry`].
+    pub size: u64,
 }
 
 #[derive(Deserialize)]
@@ -198,7 +199,18 @@ impl Client {
         Ok(v["id"].as_u64().unwrap_or(0) as u32)
     }
 
-    /// A tip's conversation: follow-ups and the reviewers' copies of replies.
+    /// The sealed bundle (reviewers' copy) of one conversation entry.
+    pub fn thread_entry(&self, s: &Session, id: TipId, seq: u32) -> Result<Vec<u8>, CliError> {
+        let req = self.authed(
+            self.agent
+                .get(&self.url(&format!("/tips/{id}/thread/{seq}"))),
+            s,
+        );
+        self.call(req, None)
+    }
+
+    /// A tip's conversation, metadata only: follow-ups and the reviewers' copies of
+    /// replies, each to fetch with [`Client::thread_entry`].
     pub fn thread(&self, s: &Session, id: TipId) -> Result<Vec<ThreadRow>, CliError> {
         let req = self.authed(self.agent.get(&self.url(&format!("/tips/{id}/thread"))), s);
         let v: ThreadList = parse_json(&self.call(req, None)?)?;

@@ -281,8 +281,7 @@ fn open_thread(
     let mut keys: HashMap<Epoch, IntakeSecretKey> = HashMap::new();
     let mut out = Vec::new();
     for row in client.thread(session, id)? {
-        let bytes = crate::crypto::b64_decode(&row.bundle)
-            .ok_or_else(|| CliError::Network("the server sent a malformed thread".into()))?;
+        let bytes = client.thread_entry(session, id, row.id)?;
         let kind = if row.kind == "reply" {
             Kind::Reply
         } else {
@@ -357,6 +356,9 @@ fn rewrap_all(
             .collect::<Result<Vec<_>, _>>()
             .map_err(CliError::from)
     };
+    // One tip or entry that cannot be fetched, opened or swapped is reported and skipped:
+    // it must never stop the rest of the team's data from moving to the current epoch.
+    let mut failed: Vec<String> = Vec::new();
     for row in client.list(session)? {
         let from = Epoch::new(row.epoch)?;
         if from != current {
@@ -365,36 +367,54 @@ fn rewrap_all(
                 .or_insert_with(|| intake_secret_for(keyring, from, me).ok())
             {
                 Some(sk) => {
-                    let bytes = client.fetch(session, row.id)?;
-                    let wraps = rewrap_parts(&bytes, sk, Kind::Tip)?;
-                    client.swap_wraps(session, row.id, from, &wraps)?;
-                    tips_done += 1;
+                    let done = client.fetch(session, row.id).and_then(|bytes| {
+                        let wraps = rewrap_parts(&bytes, sk, Kind::Tip)?;
+                        client.swap_wraps(session, row.id, from, &wraps)
+                    });
+                    match done {
+                        Ok(()) => tips_done += 1,
+                        Err(e) => failed.push(format!("tip {}: {e}", row.id)),
+                    }
                 }
                 None => skipped += 1,
             }
         }
-        for entry in client.thread(session, row.id)? {
-            let bytes = crate::crypto::b64_decode(&entry.bundle)
-                .ok_or_else(|| CliError::Network("the server sent a malformed thread".into()))?;
+        let entries = match client.thread(session, row.id) {
+            Ok(entries) => entries,
+            Err(e) => {
+                failed.push(format!("the conversation of tip {}: {e}", row.id));
+                continue;
+            }
+        };
+        for entry in entries {
             let first = if entry.kind == "reply" {
                 Kind::Reply
             } else {
                 Kind::Followup
             };
-            let from = followup::bundle_epoch(&bytes, first)?;
-            if from == current {
-                continue;
-            }
-            let Some(sk) = keys
-                .entry(from)
-                .or_insert_with(|| intake_secret_for(keyring, from, me).ok())
-            else {
-                skipped += 1;
-                continue;
+            // Ok(Some(true)): re-wrapped; Ok(Some(false)): no grant; Ok(None): current.
+            let mut one = || -> Result<Option<bool>, CliError> {
+                let bytes = client.thread_entry(session, row.id, entry.id)?;
+                let from = followup::bundle_epoch(&bytes, first)?;
+                if from == current {
+                    return Ok(None);
+                }
+                let Some(sk) = keys
+                    .entry(from)
+                    .or_insert_with(|| intake_secret_for(keyring, from, me).ok())
+                else {
+                    return Ok(Some(false));
+                };
+                let wraps = rewrap_parts(&bytes, sk, first)?;
+                client.swap_entry_wraps(session, row.id, entry.id, from, &wraps)?;
+                Ok(Some(true))
             };
-            let wraps = rewrap_parts(&bytes, sk, first)?;
-            client.swap_entry_wraps(session, row.id, entry.id, from, &wraps)?;
-            entries_done += 1;
+            match one() {
+                Ok(Some(true)) => entries_done += 1,
+                Ok(Some(false)) => skipped += 1,
+                Ok(None) => {}
+                Err(e) => failed.push(format!("tip {} entry {}: {e}", row.id, entry.id)),
+            }
         }
     }
     println!(
@@ -405,6 +425,15 @@ fn rewrap_all(
         println!(
             "{skipped} tip(s) or conversation entries are sealed to epochs your key has no grant for; another reviewer must re-wrap them."
         );
+    }
+    if !failed.is_empty() {
+        for f in &failed {
+            eprintln!("Not re-wrapped: {f}");
+        }
+        return Err(CliError::Usage(format!(
+            "{} tip(s) or conversation entries could not be re-wrapped (listed above); everything else was. Run `tipseal review rewrap` again later, or ask the server's operator about those listed",
+            failed.len()
+        )));
     }
     Ok(())
 }

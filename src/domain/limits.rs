@@ -24,6 +24,14 @@ pub const MAX_UPLOAD_BYTES: usize = envelope_len_of_bucket(MAX_FILE_BYTES + 1);
 /// reads exactly this much, so every stored tip opens.
 pub const MAX_TIP_BYTES: usize = 72 * 1024 * 1024;
 
+/// Most bytes one tip's conversation may store: every follow-up and both copies of every
+/// reply (the witness's and the team's), counted as stored. 96 MiB holds three
+/// follow-ups of the largest size a request carries; past it the server refuses further
+/// follow-ups and replies with 409 `conversation_full`, reserving the bytes atomically
+/// with the append so concurrent posts cannot overshoot. Bounds what a witness session
+/// (or a reviewer's) can make the server store per tip, and the witness's mailbox read.
+pub const MAX_THREAD_BYTES: usize = 96 * 1024 * 1024;
+
 /// Length a tip bundle adds per part on top of the envelope (its u32 length field).
 pub const PART_FRAMING: usize = 4;
 

@@ -61,6 +61,9 @@ pub enum ApiError {
     /// A concurrent change won (e.g. two rewraps of the same tip).
     #[error("the tip was changed concurrently; fetch it again")]
     Conflict,
+    /// The tip's conversation is at its size or entry limit (`docs/limits.md`).
+    #[error("this tip's conversation has reached the most this server stores for one tip; nothing was added: put anything further in a new tip")]
+    ConversationFull,
     /// The server is not set up to accept tips yet (no reviewers in the keyring).
     #[error("this server is not accepting tips yet: its keyring has no reviewers")]
     NotAccepting,
@@ -132,6 +135,7 @@ impl ApiError {
             ApiError::NotFound | ApiError::NoSuchPath => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Conflict => "conflict",
+            ApiError::ConversationFull => "conversation_full",
             ApiError::NotAccepting => "not_accepting",
             ApiError::KeyringExpired => "keyring_expired",
             ApiError::Busy => "busy",
@@ -163,7 +167,9 @@ impl ResponseError for ApiError {
                 KeyringProblem::StaleEpoch | KeyringProblem::Fork | KeyringProblem::Rollback,
             ) => StatusCode::CONFLICT,
             ApiError::Keyring(_) => StatusCode::BAD_REQUEST,
-            ApiError::IdempotencyConflict | ApiError::Conflict => StatusCode::CONFLICT,
+            ApiError::IdempotencyConflict | ApiError::Conflict | ApiError::ConversationFull => {
+                StatusCode::CONFLICT
+            }
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound | ApiError::NoSuchPath => StatusCode::NOT_FOUND,
@@ -234,6 +240,7 @@ mod tests {
             (ApiError::Keyring(KeyringProblem::BadSignature), 400),
             (ApiError::Unauthorized, 401),
             (ApiError::UploadsFull, 503),
+            (ApiError::ConversationFull, 409),
             (ApiError::InsufficientStorage, 507),
             (ApiError::KeyringExpired, 503),
             (

@@ -165,8 +165,9 @@ pub struct ThreadEntry {
     /// The UTC day it arrived.
     #[schema(format = Date)]
     pub received: String,
-    /// The sealed bundle, base64url without padding.
-    pub bundle: String,
+    /// Length in bytes of the entry's sealed bundle (reviewers' copy), which
+    /// `GET /api/v1/tips/{id}/thread/{seq}` serves.
+    pub size: u64,
 }
 
 /// `GET /api/v1/tips/{id}/thread`.
@@ -352,6 +353,7 @@ Every JSON error is `{\"error\": \"<sentence>\", \"code\": \"<snake_case>\"}`.",
         tips::swap_wraps,
         replies::post_reply,
         replies::thread,
+        replies::entry,
         replies::swap_entry_wraps,
         auth::challenge,
         auth::login,

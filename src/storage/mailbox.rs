@@ -5,7 +5,7 @@
 //! | `mailboxes`    | peppered hash of a mailbox key (32)      | tip id (16)                    |
 //! | `thread`       | tip id (16) ‖ seq u32 BE                 | entry record, below            |
 //! | `thread_blobs` | tip id ‖ seq u32 ‖ copy u8 ‖ chunk u32 BE | ≤ [`CHUNK_LEN`] bytes of a bundle |
-//! | `thread_seq`   | tip id (16)                              | next seq u32 BE                |
+//! | `thread_seq`   | tip id (16)                              | last seq u32 ‖ bytes u64 BE    |
 //!
 //! Entry record: `1 ‖ kind u8 (1 follow-up, 2 reply) ‖ day i64 ‖ witness copy length u64
 //! (u64::MAX: none, or deleted after reading) ‖ reviewers' copy length u64`. Copy 0 is the
@@ -15,6 +15,11 @@
 //! write that crashed before its record stay behind as unreadable garbage (see the
 //! follow-up issue list in `docs/followup.md`).
 //!
+//! `thread_seq` also holds the bytes stored so far in the conversation (both copies of
+//! every entry), reserved in the same atomic update that hands out the seq, so that no
+//! two concurrent appends can together pass [`MAX_THREAD_BYTES`]. (A value written before
+//! the byte count existed is 4 bytes long and counts from 0.)
+//!
 //! Must never: store a mailbox key or anything derived from a receipt except the
 //! peppered hash, or a time finer than a UTC day.
 
@@ -23,6 +28,7 @@ use std::collections::BTreeMap;
 use sled::transaction::{abort, ConflictableTransactionResult, TransactionalTree};
 use sled::Transactional;
 
+use crate::domain::limits::MAX_THREAD_BYTES;
 use crate::domain::{Day, TipId};
 
 use super::layout::{CHUNK_LEN, WRAP_LEN};
@@ -90,6 +96,116 @@ pub struct ThreadEntry {
     pub bundle: Vec<u8>,
 }
 
+/// One entry of a conversation listing: what it is and how long its copy is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ThreadIndexEntry {
+    /// Position in the conversation, from 0.
+    pub seq: u32,
+    /// Follow-up or reply.
+    pub kind: ThreadKind,
+    /// The UTC day it arrived.
+    pub received: Day,
+    /// Length of the sealed bundle for the reader asked for.
+    pub len: u64,
+}
+
+/// One entry's sealed bundle as chunks of at most [`CHUNK_LEN`] bytes, read as they are
+/// asked for. Every chunk is checked (present, full but the last, exact total); a
+/// mismatch is an error item, after which the iterator ends.
+pub struct ThreadEntryPieces {
+    blobs: sled::Tree,
+    tip: TipId,
+    seq: u32,
+    copy: u8,
+    len: u64,
+    read: u64,
+    next_chunk: u32,
+    failed: bool,
+}
+
+impl ThreadEntryPieces {
+    /// Length of the whole bundle this yields.
+    pub fn total_len(&self) -> u64 {
+        self.len
+    }
+
+    fn next_piece(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
+        if self.read == self.len {
+            return Ok(None);
+        }
+        let chunk = self
+            .blobs
+            .get(blob_key(self.tip, self.seq, self.copy, self.next_chunk))?
+            .ok_or(StorageError::Corrupt("a thread chunk is missing"))?;
+        let left = self.len - self.read;
+        let want = left.min(CHUNK_LEN as u64);
+        if chunk.len() as u64 != want {
+            return Err(StorageError::Corrupt("a thread entry has the wrong length"));
+        }
+        self.read += want;
+        self.next_chunk += 1;
+        Ok(Some(chunk.to_vec()))
+    }
+}
+
+impl Iterator for ThreadEntryPieces {
+    type Item = Result<Vec<u8>, StorageError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        let item = self.next_piece().transpose();
+        if matches!(item, Some(Err(_))) {
+            self.failed = true;
+        }
+        item
+    }
+}
+
+/// Hands out the next seq of `tip`'s conversation and reserves `added` bytes, in one
+/// atomic update; refuses (changing nothing) past [`MAX_THREAD_ENTRIES`] entries or
+/// `max_bytes` bytes ([`MAX_THREAD_BYTES`]).
+fn reserve(
+    seq_tree: &sled::Tree,
+    tip: TipId,
+    added: u64,
+    max_bytes: u64,
+) -> Result<u32, StorageError> {
+    let mut outcome = Err(StorageError::Corrupt("thread sequence"));
+    seq_tree.update_and_fetch(tip.as_bytes(), |old| {
+        // sled may run this more than once: the last run's outcome is the one stored.
+        let (next, bytes) = match old {
+            None => (Some(0), 0),
+            Some(b) if b.len() == 4 || b.len() == 12 => {
+                let seq = u32::from_be_bytes(b[..4].try_into().expect("4 bytes"));
+                let bytes = b
+                    .get(4..12)
+                    .map_or(0, |b| u64::from_be_bytes(b.try_into().expect("8 bytes")));
+                (seq.checked_add(1), bytes)
+            }
+            Some(_) => {
+                outcome = Err(StorageError::Corrupt("thread sequence"));
+                return old.map(<[u8]>::to_vec);
+            }
+        };
+        let total = bytes.saturating_add(added);
+        match next {
+            Some(seq) if seq < MAX_THREAD_ENTRIES && total <= max_bytes => {
+                outcome = Ok(seq);
+                let mut v = seq.to_be_bytes().to_vec();
+                v.extend_from_slice(&total.to_be_bytes());
+                Some(v)
+            }
+            _ => {
+                outcome = Err(StorageError::ConversationFull);
+                old.map(<[u8]>::to_vec)
+            }
+        }
+    })?;
+    outcome
+}
+
 struct Record {
     kind: ThreadKind,
     received: Day,
@@ -98,6 +214,17 @@ struct Record {
 }
 
 impl Record {
+    /// Which stored copy `reader` sees, and its length (`None`: none for this reader).
+    fn copy_for(&self, reader: Reader) -> Option<(u8, u64)> {
+        match reader {
+            Reader::Witness if self.kind == ThreadKind::Reply && self.witness_len != NO_COPY => {
+                Some((COPY_WITNESS, self.witness_len))
+            }
+            Reader::Witness => None,
+            Reader::Reviewers => Some((COPY_REVIEWERS, self.reviewers_len)),
+        }
+    }
+
     fn encode(&self) -> [u8; RECORD_LEN] {
         let mut out = [0u8; RECORD_LEN];
         out[0] = RECORD_FORMAT;
@@ -173,7 +300,9 @@ impl Store {
     }
 
     /// Appends an entry to a tip's conversation; returns its seq. `witness_copy` is the
-    /// witness's copy of a reply (none for a follow-up).
+    /// witness's copy of a reply (none for a follow-up). Refuses with
+    /// [`StorageError::ConversationFull`], storing nothing, once the conversation holds
+    /// [`MAX_THREAD_ENTRIES`] entries or this entry would take it past [`MAX_THREAD_BYTES`].
     pub fn append_thread(
         &self,
         tip: TipId,
@@ -185,21 +314,13 @@ impl Store {
         if !self.tip_exists(tip)? {
             return Err(StorageError::Invalid("no such tip"));
         }
-        let seq_tree = self.tree(TREE_THREAD_SEQ)?;
-        let next = seq_tree.update_and_fetch(tip.as_bytes(), |old| {
-            let n = old.map_or(0, |b| {
-                u32::from_be_bytes(b.try_into().unwrap_or([0xFF; 4])).saturating_add(1)
-            });
-            Some(n.to_be_bytes().to_vec())
-        })?;
-        let seq = next
-            .as_deref()
-            .and_then(|b| <[u8; 4]>::try_from(b).ok())
-            .map(u32::from_be_bytes)
-            .ok_or(StorageError::Corrupt("thread sequence"))?;
-        if seq >= MAX_THREAD_ENTRIES {
-            return Err(StorageError::Invalid("this conversation is full"));
-        }
+        let added = witness_copy.map_or(0, |w| w.len() as u64) + reviewers_copy.len() as u64;
+        let seq = reserve(
+            &self.tree(TREE_THREAD_SEQ)?,
+            tip,
+            added,
+            MAX_THREAD_BYTES as u64,
+        )?;
         let blobs = self.tree(TREE_THREAD_BLOBS)?;
         if let Some(w) = witness_copy {
             write_copy(&blobs, tip, seq, COPY_WITNESS, w)?;
@@ -214,6 +335,60 @@ impl Store {
         self.tree(TREE_THREAD)?
             .insert(entry_key(tip, seq), &record.encode()[..])?;
         Ok(seq)
+    }
+
+    /// A tip's conversation in order, as `reader` sees it: the entries' records only (no
+    /// bundle is read), so listing a full conversation costs a few bytes per entry.
+    pub fn thread_index(
+        &self,
+        tip: TipId,
+        reader: Reader,
+    ) -> Result<Vec<ThreadIndexEntry>, StorageError> {
+        let mut out = Vec::new();
+        for kv in self.tree(TREE_THREAD)?.scan_prefix(tip.as_bytes()) {
+            let (k, v) = kv?;
+            let seq = u32::from_be_bytes(
+                k.get(16..20)
+                    .and_then(|b| b.try_into().ok())
+                    .ok_or(StorageError::Corrupt("thread key"))?,
+            );
+            let r = Record::decode(&v)?;
+            if let Some((_, len)) = r.copy_for(reader) {
+                out.push(ThreadIndexEntry {
+                    seq,
+                    kind: r.kind,
+                    received: r.received,
+                    len,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// One entry's copy for `reader` as chunks read one at a time (`None`: no such entry,
+    /// or no copy for this reader), so that serving it never assembles the bundle.
+    pub fn thread_entry_pieces(
+        &self,
+        tip: TipId,
+        seq: u32,
+        reader: Reader,
+    ) -> Result<Option<ThreadEntryPieces>, StorageError> {
+        let Some(v) = self.tree(TREE_THREAD)?.get(entry_key(tip, seq))? else {
+            return Ok(None);
+        };
+        let Some((copy, len)) = Record::decode(&v)?.copy_for(reader) else {
+            return Ok(None);
+        };
+        Ok(Some(ThreadEntryPieces {
+            blobs: self.tree(TREE_THREAD_BLOBS)?,
+            tip,
+            seq,
+            copy,
+            len,
+            read: 0,
+            next_chunk: 0,
+            failed: false,
+        }))
     }
 
     /// A tip's conversation in order, as `reader` sees it.
@@ -233,12 +408,8 @@ impl Store {
                     .ok_or(StorageError::Corrupt("thread key"))?,
             );
             let r = Record::decode(&v)?;
-            let (copy, len) = match reader {
-                Reader::Witness if r.kind == ThreadKind::Reply && r.witness_len != NO_COPY => {
-                    (COPY_WITNESS, r.witness_len)
-                }
-                Reader::Witness => continue,
-                Reader::Reviewers => (COPY_REVIEWERS, r.reviewers_len),
+            let Some((copy, len)) = r.copy_for(reader) else {
+                continue;
             };
             let bundle = read_copy(&blobs, tip, seq, copy, len)?;
             out.push(ThreadEntry {
@@ -263,12 +434,8 @@ impl Store {
             return Ok(None);
         };
         let r = Record::decode(&v)?;
-        let (copy, len) = match reader {
-            Reader::Witness if r.kind == ThreadKind::Reply && r.witness_len != NO_COPY => {
-                (COPY_WITNESS, r.witness_len)
-            }
-            Reader::Witness => return Ok(None),
-            Reader::Reviewers => (COPY_REVIEWERS, r.reviewers_len),
+        let Some((copy, len)) = r.copy_for(reader) else {
+            return Ok(None);
         };
         let bundle = read_copy(&self.tree(TREE_THREAD_BLOBS)?, tip, seq, copy, len)?;
         Ok(Some(ThreadEntry {
@@ -528,6 +695,71 @@ mod tests {
             store.swap_thread_wraps(tip, seq + 1, &patches),
             Err(WrapPatchError::NotFound)
         ));
+    }
+
+    #[test]
+    fn a_conversation_stops_at_its_byte_cap_and_counts_from_old_values() {
+        let (_d, store) = temp_store();
+        let tree = store.tree(TREE_THREAD_SEQ).unwrap();
+        let tip = TipId::from_bytes([3; 16]);
+        assert_eq!(reserve(&tree, tip, 60, 100).unwrap(), 0);
+        assert_eq!(reserve(&tree, tip, 40, 100).unwrap(), 1);
+        // Full: refused, and nothing changes (the next fitting entry still gets seq 2).
+        assert!(matches!(
+            reserve(&tree, tip, 1, 100),
+            Err(StorageError::ConversationFull)
+        ));
+        assert_eq!(reserve(&tree, tip, 0, 100).unwrap(), 2);
+        // A value from before the byte count (seq only) goes on from its seq and 0 bytes.
+        let old = TipId::from_bytes([4; 16]);
+        tree.insert(old.as_bytes(), &7u32.to_be_bytes()[..])
+            .unwrap();
+        assert_eq!(reserve(&tree, old, 100, 100).unwrap(), 8);
+        assert!(reserve(&tree, old, 1, 100).is_err());
+        // The entry count still holds.
+        let many = TipId::from_bytes([5; 16]);
+        tree.insert(many.as_bytes(), &(MAX_THREAD_ENTRIES - 1).to_be_bytes()[..])
+            .unwrap();
+        assert!(matches!(
+            reserve(&tree, many, 0, 100),
+            Err(StorageError::ConversationFull)
+        ));
+    }
+
+    #[test]
+    fn listing_a_thread_reads_no_bundle_and_pieces_rebuild_each_entry() {
+        let (_d, store) = temp_store();
+        let tip = a_tip(&store);
+        let day = Day::from_days(20_001);
+        let big = vec![7u8; 3 * CHUNK_LEN + 5];
+        store
+            .append_thread(tip, ThreadKind::Followup, day, None, &big)
+            .unwrap();
+        store
+            .append_thread(tip, ThreadKind::Reply, day, Some(b"w"), b"team")
+            .unwrap();
+        let index = store.thread_index(tip, Reader::Reviewers).unwrap();
+        assert_eq!(
+            index.iter().map(|e| (e.seq, e.len)).collect::<Vec<_>>(),
+            [(0, big.len() as u64), (1, 4)]
+        );
+        assert_eq!(store.thread_index(tip, Reader::Witness).unwrap().len(), 1);
+        let pieces = store
+            .thread_entry_pieces(tip, 0, Reader::Reviewers)
+            .unwrap()
+            .unwrap();
+        assert_eq!(pieces.total_len(), big.len() as u64);
+        let chunks: Vec<Vec<u8>> = pieces.map(Result::unwrap).collect();
+        assert_eq!(chunks.len(), 4);
+        assert_eq!(chunks.concat(), big);
+        assert!(store
+            .thread_entry_pieces(tip, 0, Reader::Witness)
+            .unwrap()
+            .is_none());
+        assert!(store
+            .thread_entry_pieces(tip, 9, Reader::Reviewers)
+            .unwrap()
+            .is_none());
     }
 
     #[test]

@@ -30,7 +30,10 @@ use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
 pub use layout::{CHUNK_LEN, HEADER_LEN, MAX_PARTS, WRAP_LEN};
-pub use mailbox::{Reader, ThreadEntry, ThreadKind, WrapPatchError, MAX_THREAD_ENTRIES};
+pub use mailbox::{
+    Reader, ThreadEntry, ThreadEntryPieces, ThreadIndexEntry, ThreadKind, WrapPatchError,
+    MAX_THREAD_ENTRIES,
+};
 pub use tips::{
     Idempotency, InsertOutcome, NewPart, NewTip, StoredPart, StoredTip, SwapError, TipPieces,
     TipSummary,
@@ -76,6 +79,10 @@ pub enum StorageError {
     /// The caller passed something storage refuses (wrong sizes, too many parts …).
     #[error("refused by storage: {0}")]
     Invalid(&'static str),
+    /// The tip's conversation has reached [`MAX_THREAD_ENTRIES`] entries or
+    /// [`crate::domain::limits::MAX_THREAD_BYTES`] stored bytes: nothing was added.
+    #[error("the conversation is full")]
+    ConversationFull,
     /// A tip with this id is already stored. Ids are 128 random bits, so this is a bug.
     #[error("a tip with this id is already stored")]
     DuplicateId,

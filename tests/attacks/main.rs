@@ -7,6 +7,8 @@
 //! - `bodies`: slow and held bodies, abandoned and duplicated uploads, oversized tips
 //! - `floods`: challenge, login and session floods; the rate limiter's budgets
 //! - `privacy`: replayed submissions, metadata that fails to parse, what the disk and log keep
+//! - `threads`: a conversation grown until it cannot be read (the thread bomb); replies
+//!   to an expired keyring
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -15,3 +17,4 @@ mod bodies;
 mod floods;
 mod keyring;
 mod privacy;
+mod threads;

@@ -218,3 +218,59 @@ pub fn review_rewrap(server_url: &str, key: &Path) {
         key.as_os_str(),
     ]);
 }
+
+/// `tipseal submit --tip TIP --receipt-out FILE --json`: a tip with a mailbox; returns
+/// its id (the receipt is in `receipt_out`).
+pub fn submit_keeping_receipt(server_url: &str, tip: &Path, receipt_out: &Path) -> String {
+    let v = json_stdout(&tipseal_ok([
+        OsStr::new("submit"),
+        OsStr::new("--server"),
+        OsStr::new(server_url),
+        OsStr::new("--tip"),
+        tip.as_os_str(),
+        OsStr::new("--receipt-out"),
+        receipt_out.as_os_str(),
+        OsStr::new("--json"),
+    ]));
+    v["id"]
+        .as_str()
+        .expect("submit --json has an id")
+        .to_owned()
+}
+
+/// `tipseal followup --receipt-file FILE --json --message MESSAGE [--attach F]…`,
+/// whatever the outcome.
+pub fn try_add_followup(
+    server_url: &str,
+    receipt_file: &Path,
+    message: &str,
+    attachments: &[PathBuf],
+) -> Output {
+    let mut args: Vec<&OsStr> = vec![
+        OsStr::new("followup"),
+        OsStr::new("--server"),
+        OsStr::new(server_url),
+        OsStr::new("--receipt-file"),
+        receipt_file.as_os_str(),
+        OsStr::new("--json"),
+        OsStr::new("--message"),
+        OsStr::new(message),
+    ];
+    for a in attachments {
+        args.push(OsStr::new("--attach"));
+        args.push(a.as_os_str());
+    }
+    tipseal(args)
+}
+
+/// `tipseal review rewrap --server URL --key KEY`, whatever the outcome.
+pub fn try_review_rewrap(server_url: &str, key: &Path) -> Output {
+    tipseal([
+        OsStr::new("review"),
+        OsStr::new("rewrap"),
+        OsStr::new("--server"),
+        OsStr::new(server_url),
+        OsStr::new("--key"),
+        key.as_os_str(),
+    ])
+}

@@ -452,3 +452,36 @@ fn addr_of(server_url: &str) -> SocketAddr {
         .parse()
         .expect("server url is http://IP:PORT")
 }
+
+/// A reviewer's reply bundle (pairs: the witness's copy, the team's copy) from the
+/// reviewer in `key`, to the witness whose reply key is `reply_pk_b64`, sealed to the
+/// current epoch of `keyring` whatever its expiry: what a client that ignored the
+/// expiry would send.
+pub fn seal_reply_with_keyring(keyring: &[u8], key: &Path, reply_pk_b64: &str) -> Vec<u8> {
+    use tipseal::domain::tip::conversation::Reply;
+    use tipseal::domain::tip::LongText;
+    let keyring = verified_keyring(keyring);
+    let me = test_identity(key);
+    let witness =
+        tipseal::crypto::receipt::reply_public_key(reply_pk_b64).expect("a valid reply key");
+    let message = LongText::parse("sealed to an expired keyring".to_owned()).expect("text");
+    let mut reply = Reply::unsigned(message, me.key_id(), reply_pk_b64.to_owned(), Vec::new())
+        .expect("a reply");
+    tipseal::crypto::reply::sign(&me, &mut reply);
+    let json = reply.to_json();
+    let envelopes: Vec<Vec<u8>> = [&witness, &keyring.intake_public_key()]
+        .into_iter()
+        .map(|to| {
+            tipseal::crypto::envelope::seal(
+                &json,
+                tipseal::domain::envelope::Kind::Reply,
+                tipseal::domain::envelope::Flags::NONE,
+                keyring.epoch(),
+                to,
+            )
+            .expect("the reply seals")
+        })
+        .collect();
+    let refs: Vec<&[u8]> = envelopes.iter().map(Vec::as_slice).collect();
+    tipseal::domain::bundle::encode(&refs)
+}

@@ -173,6 +173,13 @@ impl ServerGuard {
             .expect("VmHWM in /proc/<pid>/status")
     }
 
+    /// Resets the peak (`VmHWM`) to the current resident size (Linux `clear_refs`), so
+    /// that [`ServerGuard::peak_rss_kib`] measures what happens from now on.
+    pub fn reset_peak_rss(&self) {
+        std::fs::write(format!("/proc/{}/clear_refs", self.pid()), b"5")
+            .expect("reset the server's VmHWM");
+    }
+
     /// `POST path` with a JSON body over a fresh connection.
     pub fn post_json(&self, path: &str, body: &str) -> HttpResponse {
         let headers = [("Content-Type", "application/json")];

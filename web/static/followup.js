@@ -278,7 +278,7 @@ async function main() {
       document.getElementById('sent').hidden = false;
     } catch (e) {
       const expired = e && e.name === 'KeyringError'; // like the server's 503: try later
-      show(addError, expired ? t.err_busy : e instanceof HttpError ? (e.status === 413 ? t.err_too_large : e.status === 503 ? t.err_busy : t.err_server) : t.err_network);
+      show(addError, expired ? t.err_busy : e instanceof HttpError ? (e.status === 413 ? t.err_too_large : e.status === 409 ? (t.err_conversation_full || t.err_server) : e.status === 503 ? t.err_busy : t.err_server) : t.err_network);
     } finally {
       progressBox.hidden = true;
       send.disabled = false;

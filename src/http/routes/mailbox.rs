@@ -413,6 +413,7 @@ pub(crate) fn check_sealed_to(
 pub(crate) fn thread_error(e: StorageError) -> ApiError {
     match e {
         StorageError::Invalid("no such tip") => ApiError::NotFound,
+        StorageError::ConversationFull => ApiError::ConversationFull,
         StorageError::Invalid(_) => ApiError::Conflict,
         other => ApiError::Storage(other),
     }

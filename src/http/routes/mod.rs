@@ -27,6 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/tips/{id}/wraps", web::put().to(tips::swap_wraps))
             .route("/tips/{id}/replies", web::post().to(replies::post_reply))
             .route("/tips/{id}/thread", web::get().to(replies::thread))
+            .route("/tips/{id}/thread/{seq}", web::get().to(replies::entry))
             .route(
                 "/tips/{id}/thread/{seq}/wraps",
                 web::put().to(replies::swap_entry_wraps),

@@ -1,4 +1,9 @@
-//! Reviewers' side of a conversation: post a reply, read the whole thread.
+//! Reviewers' side of a conversation: post a reply, list the thread, read one entry.
+//!
+//! The listing carries each entry's metadata only and each entry's sealed bytes are
+//! streamed on their own from the stored chunks, so that no request makes the server
+//! hold a whole conversation (or even a whole entry) in memory. Must never: assemble a
+//! conversation into one response.
 //!
 //! A reply upload is one bundle of pairs: part 0 the reply sealed to the witness's reply
 //! key, part 1 the same reply sealed to the current epoch (the reviewers' copy), then for
@@ -13,7 +18,6 @@ use super::super::{audit_log, ApiError, AppState};
 use super::auth::Reviewer;
 use super::mailbox::{check_sealed_to, thread_error};
 use super::tips::SwapRequest;
-use crate::crypto::b64_encode;
 use crate::domain::envelope::{Kind, WRAP_LEN};
 use crate::domain::{bundle, Day, DomainError, TipId};
 use crate::storage::{Reader, ThreadKind, WrapPatchError};
@@ -33,9 +37,9 @@ use crate::storage::{Reader, ThreadKind, WrapPatchError};
         (status = 403, description = "The session is not a reviewer's.", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such tip.", body = crate::http::openapi::ErrorBody),
         (status = 408, description = "The body did not arrive in time.", body = crate::http::openapi::ErrorBody),
-        (status = 409, description = "The tip has no mailbox, or its conversation is full.", body = crate::http::openapi::ErrorBody),
+        (status = 409, description = "The tip has no mailbox, or its conversation is full (`conversation_full`: the entry count or `MAX_THREAD_BYTES`, docs/limits.md).", body = crate::http::openapi::ErrorBody),
         (status = 413, description = "The body is larger than allowed.", body = crate::http::openapi::ErrorBody),
-        (status = 503, description = "Busy, or not accepting (no keyring in force): try again later.", body = crate::http::openapi::ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait before trying again."))),
+        (status = 503, description = "Busy, not accepting (no keyring in force), or the keyring has expired (`keyring_expired`): try again later.", body = crate::http::openapi::ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait before trying again."))),
     ),
 )]
 pub async fn post_reply(
@@ -46,7 +50,10 @@ pub async fn post_reply(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = TipId::parse(&path)?;
-    let current = state.keyring().ok_or(ApiError::NotAccepting)?.epoch();
+    let keyring = state.keyring().ok_or(ApiError::NotAccepting)?;
+    // A reply is sealed to the current epoch like a tip: not to an expired keyring.
+    crate::http::intake::refuse_if_expired(&keyring)?;
+    let current = keyring.epoch();
     let read = read_body(&req, payload, &state, state.limits.max_body_bytes).await?;
     let (body, _held) = (read.bytes, read.held);
     let store = state.store.clone();
@@ -94,7 +101,9 @@ pub async fn post_reply(
     Ok(HttpResponse::Created().json(serde_json::json!({ "id": seq })))
 }
 
-/// `GET /api/v1/tips/{id}/thread`: follow-ups and the reviewers' copies of replies.
+/// `GET /api/v1/tips/{id}/thread`: the conversation's entries (follow-ups and the
+/// reviewers' copies of replies), metadata only; fetch each entry's bundle with
+/// `GET /api/v1/tips/{id}/thread/{seq}`.
 #[utoipa::path(
     get,
     path = "/api/v1/tips/{id}/thread",
@@ -102,7 +111,7 @@ pub async fn post_reply(
     params(("id" = String, Path, description = "The tip id (32 hex characters).", pattern = "^[0-9a-fA-F]{32}$")),
     security(("staff" = [])),
     responses(
-        (status = 200, description = "The conversation, oldest first.", body = crate::http::openapi::Thread),
+        (status = 200, description = "The conversation's entries, oldest first, without their bundles.", body = crate::http::openapi::Thread),
         (status = 400, description = "The tip id is malformed.", body = crate::http::openapi::ErrorBody),
         (status = 401, description = "No valid session token.", body = crate::http::openapi::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
         (status = 403, description = "The session is not a reviewer's.", body = crate::http::openapi::ErrorBody),
@@ -120,7 +129,7 @@ pub async fn thread(
         if !store.tip_exists(id)? {
             return Err(ApiError::NotFound);
         }
-        Ok(store.load_thread(id, Reader::Reviewers)?)
+        Ok(store.thread_index(id, Reader::Reviewers)?)
     })
     .await?;
     let out: Vec<serde_json::Value> = entries
@@ -130,11 +139,45 @@ pub async fn thread(
                 "id": e.seq,
                 "kind": match e.kind { ThreadKind::Followup => "followup", ThreadKind::Reply => "reply" },
                 "received": e.received,
-                "bundle": b64_encode(&e.bundle),
+                "size": e.len,
             })
         })
         .collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "entries": out })))
+}
+
+/// `GET /api/v1/tips/{id}/thread/{seq}`: the reviewers' copy of one conversation entry
+/// as stored, streamed from the stored chunks (never assembled in memory).
+#[utoipa::path(
+    get,
+    path = "/api/v1/tips/{id}/thread/{seq}",
+    tag = "staff",
+    params(("id" = String, Path, description = "The tip id (32 hex characters).", pattern = "^[0-9a-fA-F]{32}$"), ("seq" = u32, Path, description = "The entry's number in the conversation.")),
+    security(("staff" = [])),
+    responses(
+        (status = 200, description = "The entry's sealed bundle (reviewers' copy).", body = crate::http::openapi::SealedBundle, content_type = "application/octet-stream"),
+        (status = 400, description = "The tip id or entry number is malformed.", body = crate::http::openapi::ErrorBody),
+        (status = 401, description = "No valid session token.", body = crate::http::openapi::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "The session is not a reviewer's.", body = crate::http::openapi::ErrorBody),
+        (status = 404, description = "No such tip or entry.", body = crate::http::openapi::ErrorBody),
+    ),
+)]
+pub async fn entry(
+    _r: Reviewer,
+    state: web::Data<AppState>,
+    path: web::Path<(String, u32)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, seq) = path.into_inner();
+    let id = TipId::parse(&id)?;
+    let store = state.store.clone();
+    let pieces = super::blocking(move || {
+        store
+            .thread_entry_pieces(id, seq, Reader::Reviewers)?
+            .ok_or(ApiError::NotFound)
+    })
+    .await?;
+    let total = pieces.total_len();
+    Ok(super::tips::stream_pieces(pieces, total))
 }
 
 /// `PUT /api/v1/tips/{id}/thread/{seq}/wraps`: re-wrap the reviewers' copy of one

@@ -159,12 +159,22 @@ pub async fn fetch(
     let store = state.store.clone();
     let pieces = super::blocking(move || store.tip_pieces(id)?.ok_or(ApiError::NotFound)).await?;
     let total = pieces.total_len();
+    Ok(stream_pieces(pieces, total))
+}
+
+/// A `total`-byte octet-stream response fed from stored pieces read on a blocking
+/// thread at most [`FETCH_READ_AHEAD`] pieces ahead of the client (a tip, or one
+/// conversation entry). A read error ends the body short, which the client detects.
+pub(crate) fn stream_pieces<I>(pieces: I, total: u64) -> HttpResponse
+where
+    I: Iterator<Item = Result<Vec<u8>, crate::storage::StorageError>> + Send + 'static,
+{
     let (tx, rx) = tokio::sync::mpsc::channel(FETCH_READ_AHEAD);
     actix_web::rt::task::spawn_blocking(move || {
         for piece in pieces {
             let item = piece.map(web::Bytes::from).map_err(|e| {
-                tracing::error!(cause = ?e, "a stored tip could not be read out");
-                std::io::Error::other("stored tip unreadable")
+                tracing::error!(cause = ?e, "stored bytes could not be read out");
+                std::io::Error::other("stored bytes unreadable")
             });
             let failed = item.is_err();
             // A reviewer who hangs up closes the channel: stop reading.
@@ -176,10 +186,10 @@ pub async fn fetch(
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
     });
-    Ok(HttpResponse::Ok()
+    HttpResponse::Ok()
         .content_type("application/octet-stream")
         .no_chunking(total)
-        .streaming(stream))
+        .streaming(stream)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -53,6 +53,8 @@ enum Failure {
     Metadata,
     /// The body cap: 413.
     TooLarge,
+    /// The conversation is at its size limit (`MAX_THREAD_BYTES`): 409.
+    ConversationFull,
     /// Busy, not accepting, or the body deadline: 503.
     Busy,
     /// A broken request: 400.
@@ -72,6 +74,7 @@ impl From<ApiError> for Failure {
             | ApiError::KeyringExpired
             | ApiError::InsufficientStorage
             | ApiError::RateLimited { .. } => Failure::Busy,
+            ApiError::ConversationFull => Failure::ConversationFull,
             other => Failure::Internal(other),
         }
     }
@@ -273,6 +276,10 @@ fn failure_message(lang: &'static Language, f: &Failure) -> String {
             "err_too_large",
             "Everything together is too large for the server.",
         ),
+        Failure::ConversationFull => t(
+            "err_conversation_full",
+            "This conversation has reached the most the server keeps for one tip. Nothing was added: send anything further as a new tip.",
+        ),
         Failure::Busy => t(
             "err_busy",
             "The server is busy. Wait a minute, then try again.",
@@ -294,6 +301,7 @@ fn failure_page(page: &Page, lang: &'static Language, f: Failure) -> HttpRespons
         | Failure::Malformed => StatusCode::BAD_REQUEST,
         Failure::NoMailbox => StatusCode::UNAUTHORIZED,
         Failure::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Failure::ConversationFull => StatusCode::CONFLICT,
         Failure::Busy => {
             crate::http::refusal_log::note("busy");
             StatusCode::SERVICE_UNAVAILABLE
