@@ -434,3 +434,35 @@ fn a_tip_over_the_whole_tip_cap_is_refused_and_the_largest_allowed_tip_opens_for
         whole / MIB
     );
 }
+
+#[test]
+fn uploads_under_an_expired_keyring_are_refused_before_their_bytes() {
+    let team = setup_team();
+    let expired = extend_keyring(
+        &std::fs::read(&team.keyring).unwrap(),
+        &team.admin_key,
+        None,
+        100,
+        -10,
+    );
+    std::fs::write(&team.keyring, &expired).unwrap();
+    let server = team.spawn_server(&[]);
+    let created = create_upload(&server, 16_553);
+    assert_eq!(
+        created.status,
+        503,
+        "{}",
+        String::from_utf8_lossy(&created.body)
+    );
+    assert_eq!(created.assert_json_error(), "keyring_expired");
+    assert!(created.header("retry-after").is_some());
+    // A PATCH is refused before its megabyte is read (any id: the check comes first).
+    let patched = patch_upload(&server, &"ab".repeat(16), 0, &vec![0u8; MIB]);
+    assert_eq!(
+        patched.status,
+        503,
+        "{}",
+        String::from_utf8_lossy(&patched.body)
+    );
+    assert_eq!(patched.assert_json_error(), "keyring_expired");
+}
