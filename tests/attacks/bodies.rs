@@ -435,6 +435,113 @@ fn a_tip_over_the_whole_tip_cap_is_refused_and_the_largest_allowed_tip_opens_for
     );
 }
 
+/// The PATCHes an attacker sends to keep an upload alive without sending its bytes: an
+/// empty one, one at a wrong offset, one past the end, and one byte at a time.
+fn keep_alive_ping(addr: SocketAddr, id: &str, kind: usize, sent: &mut usize) {
+    let (offset, bytes) = match kind % 4 {
+        0 => (0, Vec::new()),
+        1 => (*sent + 7, b"x".to_vec()),
+        2 => (*sent, vec![0u8; 20_000]),
+        _ => (*sent, b"x".to_vec()),
+    };
+    let offset = offset.to_string();
+    let path = format!("/api/v1/uploads/{id}");
+    let headers = [
+        ("Content-Type", "application/offset+octet-stream"),
+        ("Upload-Offset", offset.as_str()),
+    ];
+    let Ok(resp) = try_raw_http(addr, None, &request("PATCH", &path, &headers, &bytes)) else {
+        return;
+    };
+    if kind % 4 == 3 && resp.status == 204 {
+        *sent += 1;
+    }
+}
+
+#[test]
+fn keeping_uploads_alive_with_empty_patches_does_not_lock_out_witnesses() {
+    let team = setup_team();
+    // 140 000 declared bytes of uploads; an upload idle for 3 s is freed.
+    let server = team.spawn_server(&[
+        "--upload-budget-bytes",
+        "140000",
+        "--upload-idle-secs",
+        "3",
+        "--rate-intake",
+        "off",
+    ]);
+    let (tip_only, envelope) =
+        sealed_tip_and_upload(&server, &a_tip(), "note.txt", &random_bytes(1000));
+    // The attacker fills the budget with the smallest uploads…
+    let mut ids = Vec::new();
+    loop {
+        let resp = create_upload(&server, 16_553);
+        if resp.status != 201 {
+            assert_eq!(resp.assert_json_error(), "uploads_full");
+            break;
+        }
+        ids.push(resp.json()["id"].as_str().unwrap().to_owned());
+        assert!(ids.len() < 100, "the upload budget never filled");
+    }
+    assert_eq!(ids.len(), 140_000 / 16_553);
+    assert_eq!(create_upload(&server, envelope.len()).status, 503);
+    // …and keeps every one of them "active" without sending its bytes: two pings a
+    // second per upload, for as long as the test runs.
+    let stop = Arc::new(AtomicBool::new(false));
+    let pinger = {
+        let stop = stop.clone();
+        let addr = server.addr;
+        let ids = ids.clone();
+        std::thread::spawn(move || {
+            let mut sent = vec![0usize; ids.len()];
+            let mut pings = 0;
+            while !stop.load(Ordering::SeqCst) {
+                for (i, id) in ids.iter().enumerate() {
+                    keep_alive_ping(addr, id, i, &mut sent[i]);
+                    pings += 1;
+                }
+                std::thread::sleep(Duration::from_millis(500));
+            }
+            pings
+        })
+    };
+    // A witness keeps trying to upload an attachment while the pings go on.
+    let start = Instant::now();
+    let created = loop {
+        let resp = create_upload(&server, envelope.len());
+        if resp.status == 201 || start.elapsed() > Duration::from_secs(20) {
+            break resp;
+        }
+        assert_eq!(resp.status, 503, "a full budget is a clear 503");
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    let waited = start.elapsed();
+    assert_eq!(
+        created.status, 201,
+        "the witness was locked out for {waited:?} by uploads kept alive with empty PATCHes"
+    );
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(patch_upload(&server, &id, 0, &envelope).status, 204);
+    let stored = post_tip_with_uploads(&server, &tip_only, &[&id]);
+    stop.store(true, Ordering::SeqCst);
+    let pings = pinger.join().unwrap();
+    assert_eq!(
+        stored.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&stored.body)
+    );
+    assert!(
+        waited < Duration::from_secs(10),
+        "the witness waited {waited:?} for upload room"
+    );
+    eprintln!(
+        "{} uploads pinged {pings} times (empty, wrong offset, past the end, one byte): witness's upload created after {waited:?}, tip stored",
+        ids.len()
+    );
+    assert_eq!(review_ids(&server.url, &team.reviewer_key).len(), 1);
+}
+
 #[test]
 fn uploads_under_an_expired_keyring_are_refused_before_their_bytes() {
     let team = setup_team();

@@ -137,7 +137,10 @@ pub async fn append(
     let result = super::blocking(move || Ok(store.append_upload(id, offset, &bytes))).await?;
     match result {
         Ok(new_offset) => {
-            state.store.durable().await?;
+            // Nothing written (an empty PATCH): nothing to flush, so a no-op costs no fsync.
+            if new_offset != offset {
+                state.store.durable().await?;
+            }
             let mut res = HttpResponse::NoContent().finish();
             res.headers_mut().insert(
                 actix_web::http::header::HeaderName::from_static(OFFSET_HEADER),
