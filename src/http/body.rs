@@ -12,8 +12,10 @@
 //!   header): a body that cannot grow within it gets 503 with Retry-After. The first
 //!   [`SMALL_BODY_BYTES`] of every body are not charged, so a text-only tip, a login or a
 //!   keyring never waits behind large bodies; what they can hold is bounded by the
-//!   connection cap instead. The reservation is released when the caller drops it,
-//!   after the bytes are gone.
+//!   connection cap instead. A body charged more than [`CHUNK_CLASS_BYTES`] (anything
+//!   bigger than an upload chunk) may only grow while a quarter of the budget stays
+//!   free: a few slow big bodies cannot keep upload chunks out. The reservation is
+//!   released when the caller drops it, after the bytes are gone.
 //!
 //! It must never hold a scarce slot while bytes trickle in: callers take intake slots
 //! only once the body is read.
@@ -41,6 +43,12 @@ use super::AppState;
 /// 16 KiB-bucket envelope is 16 552 bytes), any login or keyring body under it. At most
 /// connections × this, i.e. 64 MiB for two workers of 1024 connections.
 pub const SMALL_BODY_BYTES: usize = 32 * 1024;
+
+/// Bodies charged at most this much (an upload chunk: 1 MiB) may use the whole
+/// [`BodyBudget`]; a body charged more may only grow while the budget keeps a quarter
+/// free for them. Without it, four trickling 32 MiB bodies fill a 128 MiB budget for the
+/// 30-minute body deadline and every upload chunk gets 503.
+pub const CHUNK_CLASS_BYTES: usize = 1024 * 1024;
 
 /// The body length the client declared, if it sent a well-formed `Content-Length`.
 pub(crate) fn declared_length(req: &HttpRequest) -> Option<u64> {
@@ -90,17 +98,29 @@ impl BodyBudget {
         self.in_flight.load(Ordering::Relaxed)
     }
 
-    fn take(&self, n: usize) -> bool {
+    /// What bodies charged more than [`CHUNK_CLASS_BYTES`] may fill: three quarters.
+    fn large_limit(&self) -> usize {
+        self.limit - self.limit / 4
+    }
+
+    /// Takes `n` more bytes for a reservation that will then hold `after` bytes.
+    fn take(&self, n: usize, after: usize) -> bool {
+        let limit = if after > CHUNK_CLASS_BYTES {
+            self.large_limit()
+        } else {
+            self.limit
+        };
         self.in_flight
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
-                used.checked_add(n).filter(|&total| total <= self.limit)
+                used.checked_add(n).filter(|&total| total <= limit)
             })
             .is_ok()
     }
 
-    /// Reserves `n` bytes, or `None` when that would pass the budget.
+    /// Reserves `n` bytes from the whole budget (bytes read back from storage, which no
+    /// slow client holds), or `None` when that would pass it.
     pub fn try_reserve(self: &Arc<Self>, n: usize) -> Option<Reservation> {
-        self.take(n).then(|| Reservation {
+        self.take(n, 0).then(|| Reservation {
             budget: self.clone(),
             bytes: n,
         })
@@ -121,7 +141,7 @@ impl Reservation {
             return true;
         }
         let more = total - self.bytes;
-        if self.budget.take(more) {
+        if self.budget.take(more, total) {
             self.bytes = total;
             true
         } else {
@@ -418,5 +438,27 @@ impl<T: serde::de::DeserializeOwned + 'static> FromRequest for Json<T> {
                 .map(Json)
                 .map_err(|_| bad)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn big_bodies_leave_a_quarter_of_the_budget_to_upload_chunks() {
+        let budget = BodyBudget::new(16 * CHUNK_CLASS_BYTES);
+        let mut big: Vec<Reservation> = (0..4).map(|_| budget.try_reserve(0).unwrap()).collect();
+        let grown = big
+            .iter_mut()
+            .filter_map(|r| r.grow_to(4 * CHUNK_CLASS_BYTES).then_some(()))
+            .count();
+        assert_eq!(grown, 3, "bodies over 1 MiB fill three quarters");
+        let mut chunks: Vec<Reservation> = (0..4).map(|_| budget.try_reserve(0).unwrap()).collect();
+        assert!(chunks.iter_mut().all(|r| r.grow_to(CHUNK_CLASS_BYTES)));
+        assert_eq!(budget.in_flight(), 16 * CHUNK_CLASS_BYTES);
+        drop(chunks);
+        drop(big);
+        assert_eq!(budget.in_flight(), 0);
     }
 }

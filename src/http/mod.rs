@@ -55,7 +55,9 @@ pub const DEFAULT_BODY_STALL: Duration = Duration::from_secs(10);
 pub const DEFAULT_BODY_MIN_BYTES_PER_SEC: usize = 2048;
 /// Request-body bytes held in memory at once, across every route and connection (plus
 /// the uploads a submission reads back): a full budget answers 503 with Retry-After.
-/// Four of the largest bodies fit; it bounds memory under a flood of held bodies
+/// Three of the largest bodies fit in the three quarters bodies over 1 MiB may use; the
+/// last quarter is kept for upload chunks and small bodies. It bounds memory under a
+/// flood of held bodies
 /// (a multipart form costs up to ~3× its bytes while parsed: `docs/limits.md`).
 pub const DEFAULT_BODY_BUDGET_BYTES: usize = 128 * 1024 * 1024;
 /// Declared bytes all unfinished uploads may reserve on disk: 4 GiB.

@@ -543,6 +543,82 @@ fn keeping_uploads_alive_with_empty_patches_does_not_lock_out_witnesses() {
 }
 
 #[test]
+fn four_slow_big_bodies_holding_the_body_budget_do_not_stop_an_attachment() {
+    let team = setup_team();
+    // A 16 MiB body budget; bodies of up to 8 MiB; 1 KiB/s per 2 s window is enough.
+    let server = team.spawn_server(&[
+        "--body-stall-secs",
+        "2",
+        "--body-min-rate",
+        "1024",
+        "--body-budget-bytes",
+        "16777216",
+        "--max-body-bytes",
+        "8388608",
+        "--rate-intake",
+        "off",
+    ]);
+    let (tip_only, envelope) =
+        sealed_tip_and_upload(&server, &a_tip(), "photo.jpg", &random_bytes(1_500_000));
+    // Seven connections each send 4 MiB of an 8 MiB tip at once, then hold it open with
+    // 4 KiB every half second (above the minimum rate): four of them fill the budget.
+    let attackers: Vec<_> = (0..7)
+        .map(|_| {
+            attacker(
+                server.addr,
+                head("/api/v1/tips", "application/octet-stream", 8 * MIB),
+                4 * MIB,
+                4096,
+                Duration::from_millis(500),
+                Duration::from_secs(20),
+            )
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(4));
+    reset_peak_rss(&server);
+    // While they hold it: a witness uploads a photo in 1 MiB chunks, then sends the tip.
+    let start = Instant::now();
+    let created = create_upload(&server, envelope.len());
+    assert_eq!(created.status, 201);
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let mut refused = 0;
+    for (i, chunk) in envelope.chunks(MIB).enumerate() {
+        let resp = patch_upload(&server, &id, i * MIB, chunk);
+        if resp.status != 204 {
+            refused += 1;
+            eprintln!(
+                "chunk {i}: {} {}",
+                resp.status,
+                String::from_utf8_lossy(&resp.body)
+            );
+        }
+    }
+    let stored = post_tip_with_uploads(&server, &tip_only, &[&id]);
+    let took = start.elapsed();
+    let outcomes: Vec<Outcome> = attackers.into_iter().map(|h| h.join().unwrap()).collect();
+    let held = outcomes.iter().filter(|o| o.status.is_none()).count();
+    let peak = peak_rss_mib(&server);
+    eprintln!(
+        "{held} of 7 slow 8 MiB bodies held the budget to the end; witness: {refused} chunks refused, tip {} after {took:?}; peak RSS {peak} MiB",
+        stored.status
+    );
+    assert_eq!(refused, 0, "every 1 MiB upload chunk got through");
+    assert_eq!(
+        stored.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&stored.body)
+    );
+    assert!(held >= 2, "the attack held big bodies ({held})");
+    assert!(took < Duration::from_secs(10), "the witness took {took:?}");
+    assert!(
+        peak < 300,
+        "the server's peak RSS was {peak} MiB; bound: 300 MiB"
+    );
+    assert_eq!(review_ids(&server.url, &team.reviewer_key).len(), 1);
+}
+
+#[test]
 fn uploads_under_an_expired_keyring_are_refused_before_their_bytes() {
     let team = setup_team();
     let expired = extend_keyring(
