@@ -24,8 +24,8 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -33,6 +33,7 @@ use actix_web::error::PayloadError;
 use actix_web::web::{self, Bytes};
 use actix_web::{dev, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
+use futures_util::task::AtomicWaker;
 use futures_util::{Stream, StreamExt};
 use tokio::time::{Instant, Sleep};
 
@@ -77,11 +78,30 @@ impl BodyRules {
     }
 }
 
+/// Bodies one growing body may evict before it gives up (503).
+const MAX_EVICTIONS: usize = 4;
+
+/// One body's share of the budget, where the budget can see it to evict the slowest.
+#[derive(Debug)]
+struct Share {
+    /// Bytes charged. The only record: whoever swaps it to 0 gives them back.
+    bytes: AtomicUsize,
+    /// Bytes per second over the body's last full rate window; `usize::MAX` until one
+    /// closed and once the body is complete (neither may be evicted).
+    rate: AtomicUsize,
+    /// Set when a faster body took this one's bytes: it must stop with 503.
+    evicted: AtomicBool,
+    /// Wakes the evicted body's reader so it stops (and frees its bytes) at once.
+    waker: AtomicWaker,
+}
+
 /// The global budget of request-body bytes held in memory at once.
 #[derive(Debug)]
 pub struct BodyBudget {
     limit: usize,
     in_flight: AtomicUsize,
+    /// Bodies charged over [`CHUNK_CLASS_BYTES`]: the candidates for eviction.
+    big: Mutex<Vec<Weak<Share>>>,
 }
 
 impl BodyBudget {
@@ -90,7 +110,36 @@ impl BodyBudget {
         Arc::new(Self {
             limit,
             in_flight: AtomicUsize::new(0),
+            big: Mutex::new(Vec::new()),
         })
+    }
+
+    fn big_bodies(&self) -> std::sync::MutexGuard<'_, Vec<Weak<Share>>> {
+        self.big.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Evicts the big body with the slowest recent rate, if it is slower than `rate`
+    /// (the grower's own average): its bytes go back to the budget now and its reader
+    /// stops with 503. A slow sender can then hold the big-body share only against
+    /// senders slower than itself. False when there is none to evict.
+    fn evict_slower_than(&self, rate: usize, me: &Arc<Share>) -> bool {
+        let mut big = self.big_bodies();
+        big.retain(|w| w.strong_count() > 0);
+        let victim = big
+            .iter()
+            .filter_map(Weak::upgrade)
+            .filter(|s| !Arc::ptr_eq(s, me) && !s.evicted.load(Ordering::Acquire))
+            .filter(|s| s.bytes.load(Ordering::Acquire) > CHUNK_CLASS_BYTES)
+            .min_by_key(|s| s.rate.load(Ordering::Acquire))
+            .filter(|s| s.rate.load(Ordering::Acquire) < rate);
+        let Some(victim) = victim else {
+            return false;
+        };
+        victim.evicted.store(true, Ordering::Release);
+        let freed = victim.bytes.swap(0, Ordering::AcqRel);
+        self.in_flight.fetch_sub(freed, Ordering::AcqRel);
+        victim.waker.wake();
+        true
     }
 
     /// Bytes reserved right now.
@@ -122,7 +171,12 @@ impl BodyBudget {
     pub fn try_reserve(self: &Arc<Self>, n: usize) -> Option<Reservation> {
         self.take(n, 0).then(|| Reservation {
             budget: self.clone(),
-            bytes: n,
+            share: Arc::new(Share {
+                bytes: AtomicUsize::new(n),
+                rate: AtomicUsize::new(usize::MAX),
+                evicted: AtomicBool::new(false),
+                waker: AtomicWaker::new(),
+            }),
         })
     }
 }
@@ -131,30 +185,51 @@ impl BodyBudget {
 #[derive(Debug)]
 pub struct Reservation {
     budget: Arc<BodyBudget>,
-    bytes: usize,
+    share: Arc<Share>,
 }
 
 impl Reservation {
-    /// Grows the reservation to at least `total` bytes; false when the budget is full.
-    fn grow_to(&mut self, total: usize) -> bool {
-        if total <= self.bytes {
+    /// Grows the reservation to at least `total` bytes; false when the budget is full
+    /// (after evicting up to [`MAX_EVICTIONS`] big bodies slower than `rate`, this
+    /// body's average in bytes per second) or this body was evicted.
+    fn grow_to(&mut self, total: usize, rate: usize) -> bool {
+        let share = &self.share;
+        let held = share.bytes.load(Ordering::Acquire);
+        if share.evicted.load(Ordering::Acquire) {
+            return false;
+        }
+        if total <= held {
             return true;
         }
-        let more = total - self.bytes;
-        if self.budget.take(more, total) {
-            self.bytes = total;
-            true
-        } else {
-            false
+        let big = total > CHUNK_CLASS_BYTES;
+        if big && held <= CHUNK_CLASS_BYTES {
+            self.budget.big_bodies().push(Arc::downgrade(share));
         }
+        let more = total - held;
+        for _ in 0..=MAX_EVICTIONS {
+            if self.budget.take(more, total) {
+                share.bytes.fetch_add(more, Ordering::AcqRel);
+                // Evicted meanwhile: these bytes are given back on drop like the rest.
+                return !share.evicted.load(Ordering::Acquire);
+            }
+            if !big || !self.budget.evict_slower_than(rate, share) {
+                return false;
+            }
+        }
+        false
+    }
+
+    /// Records the body's rate over its last window (bytes per second).
+    #[cfg(test)]
+    fn set_rate(&self, rate: usize) {
+        self.share.rate.store(rate, Ordering::Release);
     }
 }
 
 impl Drop for Reservation {
     fn drop(&mut self) {
-        self.budget
-            .in_flight
-            .fetch_sub(self.bytes, Ordering::AcqRel);
+        let bytes = self.share.bytes.swap(0, Ordering::AcqRel);
+        self.budget.in_flight.fetch_sub(bytes, Ordering::AcqRel);
     }
 }
 
@@ -209,6 +284,8 @@ impl BodyHandle {
 pub(crate) struct GuardedBody<S> {
     payload: S,
     shared: Rc<Shared>,
+    /// This body's share of the budget (to notice eviction and record its rate).
+    share: Arc<Share>,
     cap: usize,
     rules: BodyRules,
     started: Instant,
@@ -236,6 +313,7 @@ where
             return Err(ApiError::TooLarge);
         }
         let reservation = state.body_budget.try_reserve(0).ok_or(ApiError::Busy)?;
+        let share = reservation.share.clone();
         let shared = Rc::new(Shared {
             failure: Cell::new(None),
             reservation: RefCell::new(Some(reservation)),
@@ -245,6 +323,7 @@ where
         let body = Self {
             payload,
             shared: shared.clone(),
+            share,
             cap,
             rules,
             started,
@@ -277,6 +356,12 @@ where
                 if self.window_bytes < self.rules.min_bytes_per_window() {
                     return Err(BodyFailure::Timeout);
                 }
+                let ms = now.saturating_duration_since(w).as_millis().max(1);
+                let rate = self.window_bytes as u128 * 1000 / ms;
+                self.share.rate.store(
+                    usize::try_from(rate).unwrap_or(usize::MAX),
+                    Ordering::Release,
+                );
                 self.window_start = Some(now);
                 self.window_bytes = 0;
                 Ok(())
@@ -297,8 +382,14 @@ where
         if self.received > self.cap {
             return Err(BodyFailure::TooLarge);
         }
+        let elapsed = now
+            .saturating_duration_since(self.window_start.unwrap_or(now))
+            .as_millis()
+            .max(1000);
+        let average = self.received as u128 * 1000 / elapsed;
+        let average = usize::try_from(average).unwrap_or(usize::MAX);
         let grown = match self.shared.reservation.borrow_mut().as_mut() {
-            Some(r) => r.grow_to(self.received.saturating_sub(SMALL_BODY_BYTES)),
+            Some(r) => r.grow_to(self.received.saturating_sub(SMALL_BODY_BYTES), average),
             None => false,
         };
         if !grown {
@@ -327,6 +418,9 @@ where
             if this.done {
                 return Poll::Ready(None);
             }
+            if this.share.evicted.load(Ordering::Acquire) {
+                return this.fail(BodyFailure::Busy);
+            }
             match Pin::new(&mut this.payload).poll_next(cx) {
                 Poll::Ready(Some(Ok(chunk))) => {
                     return match this.accept(&chunk) {
@@ -337,9 +431,15 @@ where
                 Poll::Ready(Some(Err(_))) => return this.fail(BodyFailure::Incomplete),
                 Poll::Ready(None) => {
                     this.done = true;
+                    // Complete: its bytes are being used, not held; never evicted.
+                    this.share.rate.store(usize::MAX, Ordering::Release);
                     return Poll::Ready(None);
                 }
                 Poll::Pending => {
+                    this.share.waker.register(cx.waker());
+                    if this.share.evicted.load(Ordering::Acquire) {
+                        return this.fail(BodyFailure::Busy);
+                    }
                     if this.timer.as_mut().poll(cx).is_pending() {
                         return Poll::Pending;
                     }
@@ -451,14 +551,40 @@ mod tests {
         let mut big: Vec<Reservation> = (0..4).map(|_| budget.try_reserve(0).unwrap()).collect();
         let grown = big
             .iter_mut()
-            .filter_map(|r| r.grow_to(4 * CHUNK_CLASS_BYTES).then_some(()))
+            .filter_map(|r| r.grow_to(4 * CHUNK_CLASS_BYTES, 0).then_some(()))
             .count();
         assert_eq!(grown, 3, "bodies over 1 MiB fill three quarters");
         let mut chunks: Vec<Reservation> = (0..4).map(|_| budget.try_reserve(0).unwrap()).collect();
-        assert!(chunks.iter_mut().all(|r| r.grow_to(CHUNK_CLASS_BYTES)));
+        assert!(chunks.iter_mut().all(|r| r.grow_to(CHUNK_CLASS_BYTES, 0)));
         assert_eq!(budget.in_flight(), 16 * CHUNK_CLASS_BYTES);
         drop(chunks);
         drop(big);
+        assert_eq!(budget.in_flight(), 0);
+    }
+
+    #[test]
+    fn a_faster_big_body_evicts_the_slowest_held_one() {
+        let budget = BodyBudget::new(16 * CHUNK_CLASS_BYTES);
+        let mut held: Vec<Reservation> = (0..3).map(|_| budget.try_reserve(0).unwrap()).collect();
+        for (r, rate) in held.iter_mut().zip([300, 100, 200]) {
+            assert!(r.grow_to(4 * CHUNK_CLASS_BYTES, usize::MAX));
+            r.set_rate(rate);
+        }
+        // The big-body share is full; a body slower than all of them evicts none.
+        let mut slow = budget.try_reserve(0).unwrap();
+        assert!(!slow.grow_to(2 * CHUNK_CLASS_BYTES, 50));
+        drop(slow);
+        // A faster one evicts the slowest (rate 100) and takes its place.
+        let mut fast = budget.try_reserve(0).unwrap();
+        assert!(fast.grow_to(2 * CHUNK_CLASS_BYTES, 1000));
+        assert!(held[1].share.evicted.load(Ordering::Acquire));
+        assert!(
+            !held[1].grow_to(5 * CHUNK_CLASS_BYTES, 1000),
+            "evicted stays out"
+        );
+        assert_eq!(budget.in_flight(), 10 * CHUNK_CLASS_BYTES);
+        drop(held);
+        drop(fast);
         assert_eq!(budget.in_flight(), 0);
     }
 }

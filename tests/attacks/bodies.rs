@@ -542,6 +542,15 @@ fn keeping_uploads_alive_with_empty_patches_does_not_lock_out_witnesses() {
     assert_eq!(review_ids(&server.url, &team.reviewer_key).len(), 1);
 }
 
+/// `tip_only` (a bundle of the tip alone) with `envelope` appended as an inline part.
+fn with_inline_part(tip_only: &[u8], envelope: &[u8]) -> Vec<u8> {
+    let mut bundle = tip_only.to_vec();
+    bundle[5] += 1;
+    bundle.extend_from_slice(&(envelope.len() as u32).to_be_bytes());
+    bundle.extend_from_slice(envelope);
+    bundle
+}
+
 #[test]
 fn four_slow_big_bodies_holding_the_body_budget_do_not_stop_an_attachment() {
     let team = setup_team();
@@ -560,23 +569,29 @@ fn four_slow_big_bodies_holding_the_body_budget_do_not_stop_an_attachment() {
     ]);
     let (tip_only, envelope) =
         sealed_tip_and_upload(&server, &a_tip(), "photo.jpg", &random_bytes(1_500_000));
-    // Seven connections each send 4 MiB of an 8 MiB tip at once, then hold it open with
-    // 4 KiB every half second (above the minimum rate): four of them fill the budget.
-    let attackers: Vec<_> = (0..7)
+    let inline = with_inline_part(&tip_only, &envelope);
+    // Five connections, one after another, each send just under 4 MiB of an 8 MiB tip at
+    // once, then hold it open with 1.5 KiB every half second (above the minimum rate).
+    // Four of them fill the 16 MiB budget to within 400 KiB (before the fix), or three
+    // fill the three quarters that bodies over 1 MiB may use to within 300 KiB.
+    let attackers: Vec<_> = (0..5)
         .map(|_| {
-            attacker(
+            let a = attacker(
                 server.addr,
                 head("/api/v1/tips", "application/octet-stream", 8 * MIB),
-                4 * MIB,
-                4096,
+                4 * MIB - 68 * 1024,
+                1536,
                 Duration::from_millis(500),
                 Duration::from_secs(20),
-            )
+            );
+            // Each burst is in before the next starts, so no two race for the last bytes.
+            std::thread::sleep(Duration::from_millis(700));
+            a
         })
         .collect();
-    std::thread::sleep(Duration::from_secs(4));
+    std::thread::sleep(Duration::from_secs(2));
     reset_peak_rss(&server);
-    // While they hold it: a witness uploads a photo in 1 MiB chunks, then sends the tip.
+    // While they hold it: a witness uploads a photo in 1 MiB chunks, then sends the tip…
     let start = Instant::now();
     let created = create_upload(&server, envelope.len());
     assert_eq!(created.status, 201);
@@ -595,12 +610,18 @@ fn four_slow_big_bodies_holding_the_body_budget_do_not_stop_an_attachment() {
     }
     let stored = post_tip_with_uploads(&server, &tip_only, &[&id]);
     let took = start.elapsed();
+    // …and another sends the same photo inline, a 2 MiB body (as the no-JavaScript form
+    // would): it is faster than the held bodies, so the slowest of them makes room.
+    let start = Instant::now();
+    let inline_resp = raw_http(server.addr, None, &post_tip_request(&inline, None));
+    let inline_took = start.elapsed();
     let outcomes: Vec<Outcome> = attackers.into_iter().map(|h| h.join().unwrap()).collect();
     let held = outcomes.iter().filter(|o| o.status.is_none()).count();
+    let evicted = outcomes.iter().filter(|o| o.status == Some(503)).count();
     let peak = peak_rss_mib(&server);
     eprintln!(
-        "{held} of 7 slow 8 MiB bodies held the budget to the end; witness: {refused} chunks refused, tip {} after {took:?}; peak RSS {peak} MiB",
-        stored.status
+        "{held} of 5 slow 8 MiB bodies held to the end, {evicted} got 503; witness: {refused} chunks refused, tip {} after {took:?}; inline 2 MiB tip {} after {inline_took:?}; peak RSS {peak} MiB",
+        stored.status, inline_resp.status
     );
     assert_eq!(refused, 0, "every 1 MiB upload chunk got through");
     assert_eq!(
@@ -609,13 +630,19 @@ fn four_slow_big_bodies_holding_the_body_budget_do_not_stop_an_attachment() {
         "{}",
         String::from_utf8_lossy(&stored.body)
     );
+    assert_eq!(
+        inline_resp.status,
+        201,
+        "a tip with an inline photo: {}",
+        String::from_utf8_lossy(&inline_resp.body)
+    );
     assert!(held >= 2, "the attack held big bodies ({held})");
     assert!(took < Duration::from_secs(10), "the witness took {took:?}");
     assert!(
         peak < 300,
         "the server's peak RSS was {peak} MiB; bound: 300 MiB"
     );
-    assert_eq!(review_ids(&server.url, &team.reviewer_key).len(), 1);
+    assert_eq!(review_ids(&server.url, &team.reviewer_key).len(), 2);
 }
 
 #[test]
