@@ -14,8 +14,10 @@
 //!   keyring never waits behind large bodies; what they can hold is bounded by the
 //!   connection cap instead. A body charged more than [`CHUNK_CLASS_BYTES`] (anything
 //!   bigger than an upload chunk) may only grow while a quarter of the budget stays
-//!   free: a few slow big bodies cannot keep upload chunks out. The reservation is
-//!   released when the caller drops it, after the bytes are gone.
+//!   free: a few slow big bodies cannot keep upload chunks out. A big body that cannot
+//!   grow evicts the held big body with the slowest recent rate, if that one is slower
+//!   (it gets 503): holding the share costs sending faster than the witnesses kept out.
+//!   The reservation is released when the caller drops it, after the bytes are gone.
 //!
 //! It must never hold a scarce slot while bytes trickle in: callers take intake slots
 //! only once the body is read.

@@ -591,7 +591,13 @@ fn four_slow_big_bodies_holding_the_body_budget_do_not_stop_an_attachment() {
         .collect();
     std::thread::sleep(Duration::from_secs(2));
     reset_peak_rss(&server);
-    // While they hold it: a witness uploads a photo in 1 MiB chunks, then sends the tip…
+    // While they hold it: a witness sends a photo inline, a 2 MiB body (as the
+    // no-JavaScript form would). The big-body share is full, but this body is faster than
+    // the held ones, so the slowest of them makes room.
+    let start = Instant::now();
+    let inline_resp = raw_http(server.addr, None, &post_tip_request(&inline, None));
+    let inline_took = start.elapsed();
+    // Another witness uploads the photo in 1 MiB chunks, then sends the tip.
     let start = Instant::now();
     let created = create_upload(&server, envelope.len());
     assert_eq!(created.status, 201);
@@ -610,11 +616,6 @@ fn four_slow_big_bodies_holding_the_body_budget_do_not_stop_an_attachment() {
     }
     let stored = post_tip_with_uploads(&server, &tip_only, &[&id]);
     let took = start.elapsed();
-    // …and another sends the same photo inline, a 2 MiB body (as the no-JavaScript form
-    // would): it is faster than the held bodies, so the slowest of them makes room.
-    let start = Instant::now();
-    let inline_resp = raw_http(server.addr, None, &post_tip_request(&inline, None));
-    let inline_took = start.elapsed();
     let outcomes: Vec<Outcome> = attackers.into_iter().map(|h| h.join().unwrap()).collect();
     let held = outcomes.iter().filter(|o| o.status.is_none()).count();
     let evicted = outcomes.iter().filter(|o| o.status == Some(503)).count();
