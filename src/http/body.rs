@@ -205,7 +205,10 @@ impl Reservation {
         }
         let big = total > CHUNK_CLASS_BYTES;
         if big && held <= CHUNK_CLASS_BYTES {
-            self.budget.big_bodies().push(Arc::downgrade(share));
+            let mut list = self.budget.big_bodies();
+            // Bodies gone since: without this the list would grow with every big body.
+            list.retain(|w| w.strong_count() > 0);
+            list.push(Arc::downgrade(share));
         }
         let more = total - held;
         for _ in 0..=MAX_EVICTIONS {
@@ -588,5 +591,12 @@ mod tests {
         drop(held);
         drop(fast);
         assert_eq!(budget.in_flight(), 0);
+        let mut next = budget.try_reserve(0).unwrap();
+        assert!(next.grow_to(2 * CHUNK_CLASS_BYTES, 1));
+        assert_eq!(
+            budget.big_bodies().len(),
+            1,
+            "gone bodies are dropped from the list"
+        );
     }
 }
