@@ -53,9 +53,14 @@ pub struct Args {
     /// Retry-After).
     #[arg(long, default_value_t = crate::http::DEFAULT_UPLOAD_BUDGET_BYTES)]
     upload_budget_bytes: u64,
-    /// Seconds after which an unfinished upload nobody added to is freed.
+    /// Seconds after which an upload whose bytes have not grown is freed (requests that
+    /// add no bytes do not count).
     #[arg(long, default_value_t = crate::http::DEFAULT_UPLOAD_IDLE.as_secs())]
     upload_idle_secs: u64,
+    /// Bytes per second of its age an unfinished upload must have received once its
+    /// grace (10 minutes, at most --upload-idle-secs) is over, or it is freed (0: none).
+    #[arg(long, default_value_t = crate::http::DEFAULT_UPLOAD_MIN_BYTES_PER_SEC)]
+    upload_min_rate: u64,
     /// Largest accepted tip bundle in bytes (larger get 413).
     #[arg(long, default_value_t = DEFAULT_MAX_BODY_BYTES)]
     max_body_bytes: usize,
@@ -114,6 +119,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
     settings.max_tip_bytes = a.max_tip_bytes;
     settings.upload_budget_bytes = a.upload_budget_bytes;
     settings.upload_idle = Duration::from_secs(a.upload_idle_secs.max(1));
+    settings.upload_min_bytes_per_sec = a.upload_min_rate;
     settings.workers = a.workers;
     settings.min_free_bytes = a.min_free_bytes;
     settings.log_witness_requests = a.log_witness_requests;

@@ -12,8 +12,12 @@
 //!   header): a body that cannot grow within it gets 503 with Retry-After. The first
 //!   [`SMALL_BODY_BYTES`] of every body are not charged, so a text-only tip, a login or a
 //!   keyring never waits behind large bodies; what they can hold is bounded by the
-//!   connection cap instead. The reservation is released when the caller drops it,
-//!   after the bytes are gone.
+//!   connection cap instead. A body charged more than [`CHUNK_CLASS_BYTES`] (anything
+//!   bigger than an upload chunk) may only grow while a quarter of the budget stays
+//!   free: a few slow big bodies cannot keep upload chunks out. A big body that cannot
+//!   grow evicts the held big body with the slowest recent rate, if that one is slower
+//!   (it gets 503): holding the share costs sending faster than the witnesses kept out.
+//!   The reservation is released when the caller drops it, after the bytes are gone.
 //!
 //! It must never hold a scarce slot while bytes trickle in: callers take intake slots
 //! only once the body is read.
@@ -22,8 +26,8 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -31,6 +35,7 @@ use actix_web::error::PayloadError;
 use actix_web::web::{self, Bytes};
 use actix_web::{dev, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
+use futures_util::task::AtomicWaker;
 use futures_util::{Stream, StreamExt};
 use tokio::time::{Instant, Sleep};
 
@@ -41,6 +46,12 @@ use super::AppState;
 /// 16 KiB-bucket envelope is 16 552 bytes), any login or keyring body under it. At most
 /// connections × this, i.e. 64 MiB for two workers of 1024 connections.
 pub const SMALL_BODY_BYTES: usize = 32 * 1024;
+
+/// Bodies charged at most this much (an upload chunk: 1 MiB) may use the whole
+/// [`BodyBudget`]; a body charged more may only grow while the budget keeps a quarter
+/// free for them. Without it, four trickling 32 MiB bodies fill a 128 MiB budget for the
+/// 30-minute body deadline and every upload chunk gets 503.
+pub const CHUNK_CLASS_BYTES: usize = 1024 * 1024;
 
 /// The body length the client declared, if it sent a well-formed `Content-Length`.
 pub(crate) fn declared_length(req: &HttpRequest) -> Option<u64> {
@@ -69,11 +80,30 @@ impl BodyRules {
     }
 }
 
+/// Bodies one growing body may evict before it gives up (503).
+const MAX_EVICTIONS: usize = 4;
+
+/// One body's share of the budget, where the budget can see it to evict the slowest.
+#[derive(Debug)]
+struct Share {
+    /// Bytes charged. The only record: whoever swaps it to 0 gives them back.
+    bytes: AtomicUsize,
+    /// Bytes per second over the body's last full rate window; `usize::MAX` until one
+    /// closed and once the body is complete (neither may be evicted).
+    rate: AtomicUsize,
+    /// Set when a faster body took this one's bytes: it must stop with 503.
+    evicted: AtomicBool,
+    /// Wakes the evicted body's reader so it stops (and frees its bytes) at once.
+    waker: AtomicWaker,
+}
+
 /// The global budget of request-body bytes held in memory at once.
 #[derive(Debug)]
 pub struct BodyBudget {
     limit: usize,
     in_flight: AtomicUsize,
+    /// Bodies charged over [`CHUNK_CLASS_BYTES`]: the candidates for eviction.
+    big: Mutex<Vec<Weak<Share>>>,
 }
 
 impl BodyBudget {
@@ -82,7 +112,36 @@ impl BodyBudget {
         Arc::new(Self {
             limit,
             in_flight: AtomicUsize::new(0),
+            big: Mutex::new(Vec::new()),
         })
+    }
+
+    fn big_bodies(&self) -> std::sync::MutexGuard<'_, Vec<Weak<Share>>> {
+        self.big.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Evicts the big body with the slowest recent rate, if it is slower than `rate`
+    /// (the grower's own average): its bytes go back to the budget now and its reader
+    /// stops with 503. A slow sender can then hold the big-body share only against
+    /// senders slower than itself. False when there is none to evict.
+    fn evict_slower_than(&self, rate: usize, me: &Arc<Share>) -> bool {
+        let mut big = self.big_bodies();
+        big.retain(|w| w.strong_count() > 0);
+        let victim = big
+            .iter()
+            .filter_map(Weak::upgrade)
+            .filter(|s| !Arc::ptr_eq(s, me) && !s.evicted.load(Ordering::Acquire))
+            .filter(|s| s.bytes.load(Ordering::Acquire) > CHUNK_CLASS_BYTES)
+            .min_by_key(|s| s.rate.load(Ordering::Acquire))
+            .filter(|s| s.rate.load(Ordering::Acquire) < rate);
+        let Some(victim) = victim else {
+            return false;
+        };
+        victim.evicted.store(true, Ordering::Release);
+        let freed = victim.bytes.swap(0, Ordering::AcqRel);
+        self.in_flight.fetch_sub(freed, Ordering::AcqRel);
+        victim.waker.wake();
+        true
     }
 
     /// Bytes reserved right now.
@@ -90,19 +149,36 @@ impl BodyBudget {
         self.in_flight.load(Ordering::Relaxed)
     }
 
-    fn take(&self, n: usize) -> bool {
+    /// What bodies charged more than [`CHUNK_CLASS_BYTES`] may fill: three quarters.
+    fn large_limit(&self) -> usize {
+        self.limit - self.limit / 4
+    }
+
+    /// Takes `n` more bytes for a reservation that will then hold `after` bytes.
+    fn take(&self, n: usize, after: usize) -> bool {
+        let limit = if after > CHUNK_CLASS_BYTES {
+            self.large_limit()
+        } else {
+            self.limit
+        };
         self.in_flight
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
-                used.checked_add(n).filter(|&total| total <= self.limit)
+                used.checked_add(n).filter(|&total| total <= limit)
             })
             .is_ok()
     }
 
-    /// Reserves `n` bytes, or `None` when that would pass the budget.
+    /// Reserves `n` bytes from the whole budget (bytes read back from storage, which no
+    /// slow client holds), or `None` when that would pass it.
     pub fn try_reserve(self: &Arc<Self>, n: usize) -> Option<Reservation> {
-        self.take(n).then(|| Reservation {
+        self.take(n, 0).then(|| Reservation {
             budget: self.clone(),
-            bytes: n,
+            share: Arc::new(Share {
+                bytes: AtomicUsize::new(n),
+                rate: AtomicUsize::new(usize::MAX),
+                evicted: AtomicBool::new(false),
+                waker: AtomicWaker::new(),
+            }),
         })
     }
 }
@@ -111,30 +187,54 @@ impl BodyBudget {
 #[derive(Debug)]
 pub struct Reservation {
     budget: Arc<BodyBudget>,
-    bytes: usize,
+    share: Arc<Share>,
 }
 
 impl Reservation {
-    /// Grows the reservation to at least `total` bytes; false when the budget is full.
-    fn grow_to(&mut self, total: usize) -> bool {
-        if total <= self.bytes {
+    /// Grows the reservation to at least `total` bytes; false when the budget is full
+    /// (after evicting up to [`MAX_EVICTIONS`] big bodies slower than `rate`, this
+    /// body's average in bytes per second) or this body was evicted.
+    fn grow_to(&mut self, total: usize, rate: usize) -> bool {
+        let share = &self.share;
+        let held = share.bytes.load(Ordering::Acquire);
+        if share.evicted.load(Ordering::Acquire) {
+            return false;
+        }
+        if total <= held {
             return true;
         }
-        let more = total - self.bytes;
-        if self.budget.take(more) {
-            self.bytes = total;
-            true
-        } else {
-            false
+        let big = total > CHUNK_CLASS_BYTES;
+        if big && held <= CHUNK_CLASS_BYTES {
+            let mut list = self.budget.big_bodies();
+            // Bodies gone since: without this the list would grow with every big body.
+            list.retain(|w| w.strong_count() > 0);
+            list.push(Arc::downgrade(share));
         }
+        let more = total - held;
+        for _ in 0..=MAX_EVICTIONS {
+            if self.budget.take(more, total) {
+                share.bytes.fetch_add(more, Ordering::AcqRel);
+                // Evicted meanwhile: these bytes are given back on drop like the rest.
+                return !share.evicted.load(Ordering::Acquire);
+            }
+            if !big || !self.budget.evict_slower_than(rate, share) {
+                return false;
+            }
+        }
+        false
+    }
+
+    /// Records the body's rate over its last window (bytes per second).
+    #[cfg(test)]
+    fn set_rate(&self, rate: usize) {
+        self.share.rate.store(rate, Ordering::Release);
     }
 }
 
 impl Drop for Reservation {
     fn drop(&mut self) {
-        self.budget
-            .in_flight
-            .fetch_sub(self.bytes, Ordering::AcqRel);
+        let bytes = self.share.bytes.swap(0, Ordering::AcqRel);
+        self.budget.in_flight.fetch_sub(bytes, Ordering::AcqRel);
     }
 }
 
@@ -189,6 +289,8 @@ impl BodyHandle {
 pub(crate) struct GuardedBody<S> {
     payload: S,
     shared: Rc<Shared>,
+    /// This body's share of the budget (to notice eviction and record its rate).
+    share: Arc<Share>,
     cap: usize,
     rules: BodyRules,
     started: Instant,
@@ -216,6 +318,7 @@ where
             return Err(ApiError::TooLarge);
         }
         let reservation = state.body_budget.try_reserve(0).ok_or(ApiError::Busy)?;
+        let share = reservation.share.clone();
         let shared = Rc::new(Shared {
             failure: Cell::new(None),
             reservation: RefCell::new(Some(reservation)),
@@ -225,6 +328,7 @@ where
         let body = Self {
             payload,
             shared: shared.clone(),
+            share,
             cap,
             rules,
             started,
@@ -257,6 +361,12 @@ where
                 if self.window_bytes < self.rules.min_bytes_per_window() {
                     return Err(BodyFailure::Timeout);
                 }
+                let ms = now.saturating_duration_since(w).as_millis().max(1);
+                let rate = self.window_bytes as u128 * 1000 / ms;
+                self.share.rate.store(
+                    usize::try_from(rate).unwrap_or(usize::MAX),
+                    Ordering::Release,
+                );
                 self.window_start = Some(now);
                 self.window_bytes = 0;
                 Ok(())
@@ -277,8 +387,14 @@ where
         if self.received > self.cap {
             return Err(BodyFailure::TooLarge);
         }
+        let elapsed = now
+            .saturating_duration_since(self.window_start.unwrap_or(now))
+            .as_millis()
+            .max(1000);
+        let average = self.received as u128 * 1000 / elapsed;
+        let average = usize::try_from(average).unwrap_or(usize::MAX);
         let grown = match self.shared.reservation.borrow_mut().as_mut() {
-            Some(r) => r.grow_to(self.received.saturating_sub(SMALL_BODY_BYTES)),
+            Some(r) => r.grow_to(self.received.saturating_sub(SMALL_BODY_BYTES), average),
             None => false,
         };
         if !grown {
@@ -307,6 +423,9 @@ where
             if this.done {
                 return Poll::Ready(None);
             }
+            if this.share.evicted.load(Ordering::Acquire) {
+                return this.fail(BodyFailure::Busy);
+            }
             match Pin::new(&mut this.payload).poll_next(cx) {
                 Poll::Ready(Some(Ok(chunk))) => {
                     return match this.accept(&chunk) {
@@ -317,9 +436,15 @@ where
                 Poll::Ready(Some(Err(_))) => return this.fail(BodyFailure::Incomplete),
                 Poll::Ready(None) => {
                     this.done = true;
+                    // Complete: its bytes are being used, not held; never evicted.
+                    this.share.rate.store(usize::MAX, Ordering::Release);
                     return Poll::Ready(None);
                 }
                 Poll::Pending => {
+                    this.share.waker.register(cx.waker());
+                    if this.share.evicted.load(Ordering::Acquire) {
+                        return this.fail(BodyFailure::Busy);
+                    }
                     if this.timer.as_mut().poll(cx).is_pending() {
                         return Poll::Pending;
                     }
@@ -418,5 +543,60 @@ impl<T: serde::de::DeserializeOwned + 'static> FromRequest for Json<T> {
                 .map(Json)
                 .map_err(|_| bad)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn big_bodies_leave_a_quarter_of_the_budget_to_upload_chunks() {
+        let budget = BodyBudget::new(16 * CHUNK_CLASS_BYTES);
+        let mut big: Vec<Reservation> = (0..4).map(|_| budget.try_reserve(0).unwrap()).collect();
+        let grown = big
+            .iter_mut()
+            .filter_map(|r| r.grow_to(4 * CHUNK_CLASS_BYTES, 0).then_some(()))
+            .count();
+        assert_eq!(grown, 3, "bodies over 1 MiB fill three quarters");
+        let mut chunks: Vec<Reservation> = (0..4).map(|_| budget.try_reserve(0).unwrap()).collect();
+        assert!(chunks.iter_mut().all(|r| r.grow_to(CHUNK_CLASS_BYTES, 0)));
+        assert_eq!(budget.in_flight(), 16 * CHUNK_CLASS_BYTES);
+        drop(chunks);
+        drop(big);
+        assert_eq!(budget.in_flight(), 0);
+    }
+
+    #[test]
+    fn a_faster_big_body_evicts_the_slowest_held_one() {
+        let budget = BodyBudget::new(16 * CHUNK_CLASS_BYTES);
+        let mut held: Vec<Reservation> = (0..3).map(|_| budget.try_reserve(0).unwrap()).collect();
+        for (r, rate) in held.iter_mut().zip([300, 100, 200]) {
+            assert!(r.grow_to(4 * CHUNK_CLASS_BYTES, usize::MAX));
+            r.set_rate(rate);
+        }
+        // The big-body share is full; a body slower than all of them evicts none.
+        let mut slow = budget.try_reserve(0).unwrap();
+        assert!(!slow.grow_to(2 * CHUNK_CLASS_BYTES, 50));
+        drop(slow);
+        // A faster one evicts the slowest (rate 100) and takes its place.
+        let mut fast = budget.try_reserve(0).unwrap();
+        assert!(fast.grow_to(2 * CHUNK_CLASS_BYTES, 1000));
+        assert!(held[1].share.evicted.load(Ordering::Acquire));
+        assert!(
+            !held[1].grow_to(5 * CHUNK_CLASS_BYTES, 1000),
+            "evicted stays out"
+        );
+        assert_eq!(budget.in_flight(), 10 * CHUNK_CLASS_BYTES);
+        drop(held);
+        drop(fast);
+        assert_eq!(budget.in_flight(), 0);
+        let mut next = budget.try_reserve(0).unwrap();
+        assert!(next.grow_to(2 * CHUNK_CLASS_BYTES, 1));
+        assert_eq!(
+            budget.big_bodies().len(),
+            1,
+            "gone bodies are dropped from the list"
+        );
     }
 }

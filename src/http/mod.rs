@@ -55,13 +55,25 @@ pub const DEFAULT_BODY_STALL: Duration = Duration::from_secs(10);
 pub const DEFAULT_BODY_MIN_BYTES_PER_SEC: usize = 2048;
 /// Request-body bytes held in memory at once, across every route and connection (plus
 /// the uploads a submission reads back): a full budget answers 503 with Retry-After.
-/// Four of the largest bodies fit; it bounds memory under a flood of held bodies
+/// Three of the largest bodies fit in the three quarters bodies over 1 MiB may use; the
+/// last quarter is kept for upload chunks and small bodies. It bounds memory under a
+/// flood of held bodies
 /// (a multipart form costs up to ~3× its bytes while parsed: `docs/limits.md`).
 pub const DEFAULT_BODY_BUDGET_BYTES: usize = 128 * 1024 * 1024;
 /// Declared bytes all unfinished uploads may reserve on disk: 4 GiB.
 pub const DEFAULT_UPLOAD_BUDGET_BYTES: u64 = 4 * 1024 * 1024 * 1024;
-/// An unfinished upload idle this long is freed (the sweep runs on a timer).
+/// An upload whose bytes have not grown for this long is freed (the sweep runs on a
+/// timer). Requests that add no bytes (empty, wrong offset, past the end) do not count.
 pub const DEFAULT_UPLOAD_IDLE: Duration = Duration::from_secs(3600);
+/// After [`UPLOAD_GRACE`], an unfinished upload must have received 1 KiB per second of its
+/// age, or it is freed: the largest (32 MiB) must then be done within ~9 h 20 min, where a
+/// slow Tor circuit (~20 kB/s) needs half an hour. A byte now and then no longer keeps an
+/// upload (and its share of the upload budget) for ever.
+pub const DEFAULT_UPLOAD_MIN_BYTES_PER_SEC: u64 = 1024;
+/// How long an upload may sit before [`DEFAULT_UPLOAD_MIN_BYTES_PER_SEC`] applies (at most
+/// the idle time): a witness who creates an upload and loses the connection has this long
+/// to start sending.
+pub const UPLOAD_GRACE: Duration = Duration::from_secs(600);
 /// Days an `Idempotency-Key` answers a retry with the first submission's id. A client
 /// retries a lost answer within minutes or hours (a Tor circuit that dropped, a phone that
 /// slept); a week covers a witness who comes back days later to resend, and then the key
@@ -98,8 +110,11 @@ pub struct ServerSettings {
     pub max_tip_bytes: usize,
     /// Declared bytes all unfinished uploads may reserve.
     pub upload_budget_bytes: u64,
-    /// An unfinished upload idle this long is freed.
+    /// An upload whose bytes have not grown for this long is freed.
     pub upload_idle: Duration,
+    /// Bytes per second of its age an unfinished upload must have received after the
+    /// grace, or it is freed (0: no minimum).
+    pub upload_min_bytes_per_sec: u64,
     /// Worker threads (0 = one per core).
     pub workers: usize,
     /// What the witness page shows (onion address, quick-exit URL).
@@ -132,6 +147,7 @@ impl ServerSettings {
             max_tip_bytes: MAX_TIP_BYTES,
             upload_budget_bytes: DEFAULT_UPLOAD_BUDGET_BYTES,
             upload_idle: DEFAULT_UPLOAD_IDLE,
+            upload_min_bytes_per_sec: DEFAULT_UPLOAD_MIN_BYTES_PER_SEC,
             workers: 0,
             web: WebSettings::default(),
             reply_retention: ReplyRetention::Keep,
@@ -217,7 +233,14 @@ impl Application {
                 settings.min_free_bytes,
             )),
         );
-        spawn_upload_sweep(state.clone(), settings.upload_idle);
+        spawn_upload_sweep(
+            state.clone(),
+            crate::storage::UploadSweep {
+                idle: settings.upload_idle,
+                min_bytes_per_sec: settings.upload_min_bytes_per_sec,
+                grace: UPLOAD_GRACE.min(settings.upload_idle),
+            },
+        );
         let listener = TcpListener::bind(&settings.listen)
             .map_err(|e| StartError::Bind(settings.listen.clone(), e))?;
         let port = listener
@@ -360,11 +383,12 @@ fn sweep_uploads(store: &Store) -> Result<(), StartError> {
     }
 }
 
-/// Frees unfinished uploads idle for `idle`, on a timer (not only at creation or
-/// start-up), so abandoned uploads cannot hold the upload budget for long. Runs on the
-/// server's runtime until it stops.
-fn spawn_upload_sweep(state: aweb::Data<AppState>, idle: Duration) {
-    let every = (idle / 4).clamp(Duration::from_secs(1), Duration::from_secs(300));
+/// Frees idle uploads and unfinished ones behind the minimum rate, on a timer (not only
+/// at creation or start-up), so abandoned or barely fed uploads cannot hold the upload
+/// budget for long. Runs on the server's runtime until it stops.
+fn spawn_upload_sweep(state: aweb::Data<AppState>, rules: crate::storage::UploadSweep) {
+    let every =
+        (rules.idle.min(rules.grace) / 4).clamp(Duration::from_secs(1), Duration::from_secs(300));
     actix_web::rt::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -376,7 +400,7 @@ fn spawn_upload_sweep(state: aweb::Data<AppState>, idle: Duration) {
             let yesterday = crate::domain::Day::today().plus_days(-1);
             let sweep = move || {
                 Ok::<_, crate::storage::UploadError>(
-                    store.sweep_idle_uploads(idle, now)? + store.expire_uploads(yesterday)?,
+                    store.sweep_idle_uploads(rules, now)? + store.expire_uploads(yesterday)?,
                 )
             };
             match aweb::block(sweep).await {

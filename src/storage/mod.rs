@@ -38,7 +38,7 @@ pub use tips::{
     Idempotency, InsertOutcome, NewPart, NewTip, StoredPart, StoredTip, SwapError, TipPieces,
     TipSummary,
 };
-pub use uploads::{UploadClaim, UploadError, UploadStatus, MAX_OPEN_UPLOADS};
+pub use uploads::{UploadClaim, UploadError, UploadStatus, UploadSweep, MAX_OPEN_UPLOADS};
 
 use commit::GroupCommit;
 

@@ -8,9 +8,12 @@
 //!
 //! Bytes are sealed envelope bytes the server cannot read; like tip chunks, no value
 //! exceeds [`CHUNK_LEN`]. The only time kept on disk is the UTC day an upload was
-//! created, to expire it. When each upload was last touched is kept in memory only (an
-//! `Instant`, never written): after a restart every unfinished upload starts a fresh
-//! idle clock, so no precise time of a witness's activity is ever on disk. A completed upload is *claimed* (in memory) by the submission that names
+//! created, to expire it. When this process first saw each upload and when its bytes last
+//! grew are kept in memory only (`Instant`s, never written): after a restart every
+//! upload starts fresh clocks, so no precise time of a witness's activity is ever on
+//! disk. Only bytes that grow an upload count as activity, and an unfinished upload must
+//! keep a minimum rate ([`UploadSweep`]): requests that add nothing cannot hold the
+//! upload budget. A completed upload is *claimed* (in memory) by the submission that names
 //! it, and removed only once that tip is stored: a failed insert leaves it usable, and
 //! two submissions can never both use it. Nothing here flushes: await
 //! [`Store::durable`] before acknowledging.
@@ -83,13 +86,58 @@ pub(super) struct UploadTrees {
     memory: Mutex<InMemory>,
 }
 
+/// When this process first saw an upload, and when its bytes last grew (never stored).
+#[derive(Clone, Copy)]
+struct Clock {
+    seen: Instant,
+    grew: Instant,
+}
+
+impl Clock {
+    fn new(now: Instant) -> Self {
+        Self {
+            seen: now,
+            grew: now,
+        }
+    }
+}
+
+/// When an unfinished upload is freed: nothing received for `idle`, or (after a grace)
+/// less received than a minimum rate over its age. Either alone is not enough: the idle
+/// clock is kept going by a byte now and then, and a minimum rate with no idle clock
+/// keeps an upload that is barely started.
+#[derive(Clone, Copy, Debug)]
+pub struct UploadSweep {
+    /// Free an upload whose bytes have not grown for this long.
+    pub idle: Duration,
+    /// After `grace`, an unfinished upload must have received at least this many bytes
+    /// per second of its age (counted from when this process first saw it).
+    pub min_bytes_per_sec: u64,
+    /// How long an upload may go before the minimum rate applies.
+    pub grace: Duration,
+}
+
+impl UploadSweep {
+    fn frees(&self, clock: Clock, meta: &Meta, now: Instant) -> bool {
+        if now.saturating_duration_since(clock.grew) >= self.idle {
+            return true;
+        }
+        let age = now.saturating_duration_since(clock.seen);
+        let Some(late) = age.checked_sub(self.grace) else {
+            return false;
+        };
+        let owed = u128::from(self.min_bytes_per_sec) * late.as_millis() / 1000;
+        meta.received < meta.length && u128::from(meta.received) < owed
+    }
+}
+
 /// What is known about uploads in memory only.
 #[derive(Default)]
 struct InMemory {
     /// Ids claimed by submissions in flight.
     claims: HashSet<UploadId>,
-    /// When each upload was last created or appended to (never stored).
-    last_touched: HashMap<UploadId, Instant>,
+    /// Each upload's clock (never stored).
+    clocks: HashMap<UploadId, Clock>,
     /// Declared bytes and number of the open uploads, counted once from disk and then
     /// kept up to date (so creating an upload does not walk them all).
     reserved: Option<(u64, usize)>,
@@ -234,7 +282,7 @@ impl Store {
                 Some(&meta.encode()[..]),
             )?
             .map_err(|_| StorageError::DuplicateId)?;
-        memory.last_touched.insert(id, Instant::now());
+        memory.clocks.insert(id, Clock::new(Instant::now()));
         let reserved = memory.reserved(&trees.meta)?;
         reserved.0 = reserved.0.saturating_add(length);
         reserved.1 += 1;
@@ -242,7 +290,9 @@ impl Store {
     }
 
     /// Appends `bytes` at `offset`, which must equal the bytes received so far. Returns
-    /// the new offset.
+    /// the new offset: equal to `offset` when nothing was written (empty bytes, or an
+    /// upload claimed right now), and then there is nothing to flush. Only bytes that
+    /// grow the upload restart its idle clock: a refused or empty request is no activity.
     pub fn append_upload(
         &self,
         id: UploadId,
@@ -252,7 +302,6 @@ impl Store {
         let trees = &self.inner.uploads;
         let mut memory = trees.lock();
         let mut meta = load(trees, id)?.ok_or(UploadError::NotFound)?;
-        memory.last_touched.insert(id, Instant::now());
         if offset != meta.received {
             return Err(UploadError::OffsetMismatch {
                 current: meta.received,
@@ -293,6 +342,8 @@ impl Store {
         }
         meta.received = end;
         trees.meta.insert(id.as_bytes(), &meta.encode()[..])?;
+        let now = Instant::now();
+        memory.clocks.entry(id).or_insert(Clock::new(now)).grew = now;
         Ok(end)
     }
 
@@ -363,19 +414,25 @@ impl Store {
         Ok(removed)
     }
 
-    /// Removes uploads (complete or not, unless claimed right now) that nobody created
-    /// or appended to for `idle` up to `now`. An upload this process has not seen touched
-    /// (one left from before a restart) starts its idle clock now. Returns how many were
-    /// removed.
-    pub fn sweep_idle_uploads(&self, idle: Duration, now: Instant) -> Result<usize, UploadError> {
+    /// Removes uploads (unless claimed right now) whose bytes have not grown for
+    /// `rules.idle` up to `now`, and unfinished ones behind the minimum rate (see
+    /// [`UploadSweep`]). An upload this process has not seen (one left from before a
+    /// restart) starts its clocks now. Returns how many were removed.
+    pub fn sweep_idle_uploads(
+        &self,
+        rules: UploadSweep,
+        now: Instant,
+    ) -> Result<usize, UploadError> {
         let trees = &self.inner.uploads;
         let mut memory = trees.lock();
         let mut removed = 0;
-        for k in trees.meta.iter().keys() {
+        for kv in trees.meta.iter() {
+            let (k, v) = kv?;
             let id =
-                UploadId::try_from_slice(&k?).map_err(|_| StorageError::Corrupt("upload key"))?;
-            let last = *memory.last_touched.entry(id).or_insert(now);
-            if now.saturating_duration_since(last) >= idle && !memory.claims.contains(&id) {
+                UploadId::try_from_slice(&k).map_err(|_| StorageError::Corrupt("upload key"))?;
+            let meta = Meta::decode(&v)?;
+            let clock = *memory.clocks.entry(id).or_insert(Clock::new(now));
+            if rules.frees(clock, &meta, now) && !memory.claims.contains(&id) {
                 remove(trees, &mut memory, id)?;
                 removed += 1;
             }
@@ -418,7 +475,7 @@ fn load(trees: &UploadTrees, id: UploadId) -> Result<Option<Meta>, StorageError>
 /// The record first, then the chunks: a crash in between leaves only orphan chunks,
 /// which [`Store::remove_orphan_upload_chunks`] finds. The caller holds the lock.
 fn remove(trees: &UploadTrees, memory: &mut InMemory, id: UploadId) -> Result<(), StorageError> {
-    memory.last_touched.remove(&id);
+    memory.clocks.remove(&id);
     // Counted before the removal, so the running total matches what is on disk.
     memory.reserved(&trees.meta)?;
     if let Some(old) = trees.meta.remove(id.as_bytes())? {
@@ -543,13 +600,59 @@ mod tests {
         store.create_upload(id(9), 2, DAY, u64::MAX).unwrap();
         store.append_upload(id(9), 0, b"ab").unwrap();
         let now = Instant::now();
+        let hour = UploadSweep {
+            idle: hour,
+            min_bytes_per_sec: 0,
+            grace: hour,
+        };
         assert_eq!(store.sweep_idle_uploads(hour, now).unwrap(), 0);
         let claim = store.take_completed(&[id(9)]).unwrap();
-        assert_eq!(store.sweep_idle_uploads(hour, now + hour).unwrap(), 1);
+        assert_eq!(store.sweep_idle_uploads(hour, now + hour.idle).unwrap(), 1);
         assert!(store.upload_status(id(8)).unwrap().is_none());
         assert!(store.upload_status(id(9)).unwrap().is_some());
         drop(claim);
-        assert_eq!(store.sweep_idle_uploads(hour, now + hour).unwrap(), 1);
+        assert_eq!(store.sweep_idle_uploads(hour, now + hour.idle).unwrap(), 1);
         assert!(store.upload_status(id(9)).unwrap().is_none());
+    }
+
+    #[test]
+    fn requests_that_add_no_bytes_do_not_keep_an_upload_alive() {
+        let (_dir, store) = temp_store();
+        let rules = UploadSweep {
+            idle: Duration::from_secs(60),
+            min_bytes_per_sec: 0,
+            grace: Duration::from_secs(60),
+        };
+        store.create_upload(id(10), 10, DAY, u64::MAX).unwrap();
+        let start = Instant::now();
+        std::thread::sleep(Duration::from_millis(20));
+        // Empty, at a wrong offset, past the end: none is progress.
+        assert_eq!(store.append_upload(id(10), 0, b"").unwrap(), 0);
+        assert!(store.append_upload(id(10), 3, b"x").is_err());
+        assert!(store.append_upload(id(10), 0, &[0u8; 11]).is_err());
+        let later = start + Duration::from_secs(60);
+        assert_eq!(store.sweep_idle_uploads(rules, later).unwrap(), 1);
+        assert!(store.upload_status(id(10)).unwrap().is_none());
+    }
+
+    #[test]
+    fn an_upload_that_trickles_a_byte_at_a_time_falls_behind_the_minimum_rate() {
+        let (_dir, store) = temp_store();
+        let rules = UploadSweep {
+            idle: Duration::from_secs(3600),
+            min_bytes_per_sec: 100,
+            grace: Duration::from_secs(10),
+        };
+        store.create_upload(id(11), 100_000, DAY, u64::MAX).unwrap();
+        store.create_upload(id(12), 100_000, DAY, u64::MAX).unwrap();
+        let start = Instant::now();
+        store.append_upload(id(11), 0, b"x").unwrap();
+        store.append_upload(id(12), 0, &[0u8; 5000]).unwrap();
+        // Within the grace, both stay; 20 s in, 1 byte is behind 1000 owed, 5000 is not.
+        assert_eq!(store.sweep_idle_uploads(rules, start).unwrap(), 0);
+        let later = start + Duration::from_secs(20);
+        assert_eq!(store.sweep_idle_uploads(rules, later).unwrap(), 1);
+        assert!(store.upload_status(id(11)).unwrap().is_none());
+        assert!(store.upload_status(id(12)).unwrap().is_some());
     }
 }

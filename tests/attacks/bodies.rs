@@ -434,3 +434,246 @@ fn a_tip_over_the_whole_tip_cap_is_refused_and_the_largest_allowed_tip_opens_for
         whole / MIB
     );
 }
+
+/// The PATCHes an attacker sends to keep an upload alive without sending its bytes: an
+/// empty one, one at a wrong offset, one past the end, and one byte at a time.
+fn keep_alive_ping(addr: SocketAddr, id: &str, kind: usize, sent: &mut usize) {
+    let (offset, bytes) = match kind % 4 {
+        0 => (0, Vec::new()),
+        1 => (*sent + 7, b"x".to_vec()),
+        2 => (*sent, vec![0u8; 20_000]),
+        _ => (*sent, b"x".to_vec()),
+    };
+    let offset = offset.to_string();
+    let path = format!("/api/v1/uploads/{id}");
+    let headers = [
+        ("Content-Type", "application/offset+octet-stream"),
+        ("Upload-Offset", offset.as_str()),
+    ];
+    let Ok(resp) = try_raw_http(addr, None, &request("PATCH", &path, &headers, &bytes)) else {
+        return;
+    };
+    if kind % 4 == 3 && resp.status == 204 {
+        *sent += 1;
+    }
+}
+
+#[test]
+fn keeping_uploads_alive_with_empty_patches_does_not_lock_out_witnesses() {
+    let team = setup_team();
+    // 140 000 declared bytes of uploads; an upload idle for 3 s is freed.
+    let server = team.spawn_server(&[
+        "--upload-budget-bytes",
+        "140000",
+        "--upload-idle-secs",
+        "3",
+        "--rate-intake",
+        "off",
+    ]);
+    let (tip_only, envelope) =
+        sealed_tip_and_upload(&server, &a_tip(), "note.txt", &random_bytes(1000));
+    // The attacker fills the budget with the smallest uploads…
+    let mut ids = Vec::new();
+    loop {
+        let resp = create_upload(&server, 16_553);
+        if resp.status != 201 {
+            assert_eq!(resp.assert_json_error(), "uploads_full");
+            break;
+        }
+        ids.push(resp.json()["id"].as_str().unwrap().to_owned());
+        assert!(ids.len() < 100, "the upload budget never filled");
+    }
+    assert_eq!(ids.len(), 140_000 / 16_553);
+    assert_eq!(create_upload(&server, envelope.len()).status, 503);
+    // …and keeps every one of them "active" without sending its bytes: two pings a
+    // second per upload, for as long as the test runs.
+    let stop = Arc::new(AtomicBool::new(false));
+    let pinger = {
+        let stop = stop.clone();
+        let addr = server.addr;
+        let ids = ids.clone();
+        std::thread::spawn(move || {
+            let mut sent = vec![0usize; ids.len()];
+            let mut pings = 0;
+            while !stop.load(Ordering::SeqCst) {
+                for (i, id) in ids.iter().enumerate() {
+                    keep_alive_ping(addr, id, i, &mut sent[i]);
+                    pings += 1;
+                }
+                std::thread::sleep(Duration::from_millis(500));
+            }
+            pings
+        })
+    };
+    // A witness keeps trying to upload an attachment while the pings go on.
+    let start = Instant::now();
+    let created = loop {
+        let resp = create_upload(&server, envelope.len());
+        if resp.status == 201 || start.elapsed() > Duration::from_secs(20) {
+            break resp;
+        }
+        assert_eq!(resp.status, 503, "a full budget is a clear 503");
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    let waited = start.elapsed();
+    assert_eq!(
+        created.status, 201,
+        "the witness was locked out for {waited:?} by uploads kept alive with empty PATCHes"
+    );
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(patch_upload(&server, &id, 0, &envelope).status, 204);
+    let stored = post_tip_with_uploads(&server, &tip_only, &[&id]);
+    stop.store(true, Ordering::SeqCst);
+    let pings = pinger.join().unwrap();
+    assert_eq!(
+        stored.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&stored.body)
+    );
+    assert!(
+        waited < Duration::from_secs(10),
+        "the witness waited {waited:?} for upload room"
+    );
+    eprintln!(
+        "{} uploads pinged {pings} times (empty, wrong offset, past the end, one byte): witness's upload created after {waited:?}, tip stored",
+        ids.len()
+    );
+    assert_eq!(review_ids(&server.url, &team.reviewer_key).len(), 1);
+}
+
+/// `tip_only` (a bundle of the tip alone) with `envelope` appended as an inline part.
+fn with_inline_part(tip_only: &[u8], envelope: &[u8]) -> Vec<u8> {
+    let mut bundle = tip_only.to_vec();
+    bundle[5] += 1;
+    bundle.extend_from_slice(&(envelope.len() as u32).to_be_bytes());
+    bundle.extend_from_slice(envelope);
+    bundle
+}
+
+#[test]
+fn four_slow_big_bodies_holding_the_body_budget_do_not_stop_an_attachment() {
+    let team = setup_team();
+    // A 16 MiB body budget; bodies of up to 8 MiB; 1 KiB/s per 2 s window is enough.
+    let server = team.spawn_server(&[
+        "--body-stall-secs",
+        "2",
+        "--body-min-rate",
+        "1024",
+        "--body-budget-bytes",
+        "16777216",
+        "--max-body-bytes",
+        "8388608",
+        "--rate-intake",
+        "off",
+    ]);
+    let (tip_only, envelope) =
+        sealed_tip_and_upload(&server, &a_tip(), "photo.jpg", &random_bytes(1_500_000));
+    let inline = with_inline_part(&tip_only, &envelope);
+    // Five connections, one after another, each send just under 4 MiB of an 8 MiB tip at
+    // once, then hold it open with 1.5 KiB every half second (above the minimum rate).
+    // Four of them fill the 16 MiB budget to within 400 KiB (before the fix), or three
+    // fill the three quarters that bodies over 1 MiB may use to within 300 KiB.
+    let attackers: Vec<_> = (0..5)
+        .map(|_| {
+            let a = attacker(
+                server.addr,
+                head("/api/v1/tips", "application/octet-stream", 8 * MIB),
+                4 * MIB - 68 * 1024,
+                1536,
+                Duration::from_millis(500),
+                Duration::from_secs(20),
+            );
+            // Each burst is in before the next starts, so no two race for the last bytes.
+            std::thread::sleep(Duration::from_millis(700));
+            a
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(2));
+    reset_peak_rss(&server);
+    // While they hold it: a witness sends a photo inline, a 2 MiB body (as the
+    // no-JavaScript form would). The big-body share is full, but this body is faster than
+    // the held ones, so the slowest of them makes room.
+    let start = Instant::now();
+    let inline_resp = raw_http(server.addr, None, &post_tip_request(&inline, None));
+    let inline_took = start.elapsed();
+    // Another witness uploads the photo in 1 MiB chunks, then sends the tip.
+    let start = Instant::now();
+    let created = create_upload(&server, envelope.len());
+    assert_eq!(created.status, 201);
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let mut refused = 0;
+    for (i, chunk) in envelope.chunks(MIB).enumerate() {
+        let resp = patch_upload(&server, &id, i * MIB, chunk);
+        if resp.status != 204 {
+            refused += 1;
+            eprintln!(
+                "chunk {i}: {} {}",
+                resp.status,
+                String::from_utf8_lossy(&resp.body)
+            );
+        }
+    }
+    let stored = post_tip_with_uploads(&server, &tip_only, &[&id]);
+    let took = start.elapsed();
+    let outcomes: Vec<Outcome> = attackers.into_iter().map(|h| h.join().unwrap()).collect();
+    let held = outcomes.iter().filter(|o| o.status.is_none()).count();
+    let evicted = outcomes.iter().filter(|o| o.status == Some(503)).count();
+    let peak = peak_rss_mib(&server);
+    eprintln!(
+        "{held} of 5 slow 8 MiB bodies held to the end, {evicted} got 503; witness: {refused} chunks refused, tip {} after {took:?}; inline 2 MiB tip {} after {inline_took:?}; peak RSS {peak} MiB",
+        stored.status, inline_resp.status
+    );
+    assert_eq!(refused, 0, "every 1 MiB upload chunk got through");
+    assert_eq!(
+        stored.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&stored.body)
+    );
+    assert_eq!(
+        inline_resp.status,
+        201,
+        "a tip with an inline photo: {}",
+        String::from_utf8_lossy(&inline_resp.body)
+    );
+    assert!(held >= 2, "the attack held big bodies ({held})");
+    assert!(took < Duration::from_secs(10), "the witness took {took:?}");
+    assert!(
+        peak < 300,
+        "the server's peak RSS was {peak} MiB; bound: 300 MiB"
+    );
+    assert_eq!(review_ids(&server.url, &team.reviewer_key).len(), 2);
+}
+
+#[test]
+fn uploads_under_an_expired_keyring_are_refused_before_their_bytes() {
+    let team = setup_team();
+    let expired = extend_keyring(
+        &std::fs::read(&team.keyring).unwrap(),
+        &team.admin_key,
+        None,
+        100,
+        -10,
+    );
+    std::fs::write(&team.keyring, &expired).unwrap();
+    let server = team.spawn_server(&[]);
+    let created = create_upload(&server, 16_553);
+    assert_eq!(
+        created.status,
+        503,
+        "{}",
+        String::from_utf8_lossy(&created.body)
+    );
+    assert_eq!(created.assert_json_error(), "keyring_expired");
+    assert!(created.header("retry-after").is_some());
+    // A PATCH is refused before its megabyte is read (any id: the check comes first).
+    let patched = patch_upload(&server, &"ab".repeat(16), 0, &vec![0u8; MIB]);
+    assert_eq!(
+        patched.status,
+        503,
+        "{}",
+        String::from_utf8_lossy(&patched.body)
+    );
+    assert_eq!(patched.assert_json_error(), "keyring_expired");
+}

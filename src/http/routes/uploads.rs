@@ -8,7 +8,7 @@
 
 use actix_web::http::header::HeaderValue;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::super::body::{read_body, Json};
@@ -48,10 +48,14 @@ pub(crate) struct CreateRequest {
     ),
 )]
 pub async fn create(
+    req: HttpRequest,
+    payload: web::Payload,
     state: web::Data<AppState>,
-    body: Json<CreateRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    refuse_unless_accepting(&state)?;
     state.disk.check()?;
+    // Read only now: a refused upload costs no bandwidth.
+    let body = Json::<CreateRequest>::from_request(&req, &mut payload.into_inner()).await?;
     let length = body.length;
     let is_envelope_len = BUCKETS
         .iter()
@@ -119,6 +123,7 @@ pub async fn append(
         .ok_or(ApiError::BadRequest(
             "the Upload-Offset header must be a number of bytes",
         ))?;
+    refuse_unless_accepting(&state)?;
     state.disk.check()?;
     let body = read_body(&req, payload, &state, CHUNK_SIZE).await?;
     // The slot only once the bytes are here: a slow body holds none.
@@ -132,7 +137,10 @@ pub async fn append(
     let result = super::blocking(move || Ok(store.append_upload(id, offset, &bytes))).await?;
     match result {
         Ok(new_offset) => {
-            state.store.durable().await?;
+            // Nothing written (an empty PATCH): nothing to flush, so a no-op costs no fsync.
+            if new_offset != offset {
+                state.store.durable().await?;
+            }
             let mut res = HttpResponse::NoContent().finish();
             res.headers_mut().insert(
                 actix_web::http::header::HeaderName::from_static(OFFSET_HEADER),
@@ -189,6 +197,16 @@ pub async fn status(
         })),
         None => not_found(),
     })
+}
+
+/// The refusals a tip would meet (no keyring or no reviewers, an expired keyring), before
+/// any body byte is read: bytes for a tip that cannot be stored are not taken.
+fn refuse_unless_accepting(state: &AppState) -> Result<(), ApiError> {
+    let keyring = state.keyring().ok_or(ApiError::NotAccepting)?;
+    if !keyring.has_reviewers() {
+        return Err(ApiError::NotAccepting);
+    }
+    super::super::intake::refuse_if_expired(&keyring)
 }
 
 /// One answer for unknown, expired and used uploads.
