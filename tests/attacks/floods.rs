@@ -553,6 +553,12 @@ fn a_junk_tip_flood_does_not_lock_no_js_witnesses_out_of_their_replies() {
             ),
         )
     };
+    verdict(&server, "junk tips vs no-JS mailbox", &outcome, || {
+        let r = add("sent after the flood");
+        (r.status == 200)
+            .then_some(())
+            .ok_or(format!("add: {}", r.status))
+    });
     let mut conn = KeepAlive::new(server.addr);
     for _ in 0..100 {
         if conn.send(&junk_tip()).is_some_and(|r| r.status == 429) {
@@ -565,12 +571,6 @@ fn a_junk_tip_flood_does_not_lock_no_js_witnesses_out_of_their_replies() {
         String::from_utf8_lossy(&r.body).contains(&reply),
         "the replies still show"
     );
-    verdict(&server, "junk tips vs no-JS mailbox", &outcome, || {
-        let r = add("sent after the flood");
-        (r.status == 200)
-            .then_some(())
-            .ok_or(format!("add: {}", r.status))
-    });
     assert!(
         outcome.0.get(&429).copied().unwrap_or(0) > 2000,
         "{:?}",
