@@ -503,7 +503,23 @@ fn percent_encoded_tip_and_keyring_floods_pay_their_budgets_not_the_witnesses_re
             Ok(())
         },
     );
-    verdict(&server, "percent-encoded flood", &outcome, || Ok(()));
+    // Right after it, an encoded tip pays intake like any tip: a real one goes in.
+    let bundle = seal_bundle(&server.url, &read_json(&a_sample()));
+    verdict(&server, "percent-encoded flood", &outcome, || {
+        let r = raw_http(
+            server.addr,
+            None,
+            &request(
+                "POST",
+                "/api/v1/%74ips",
+                &[("Content-Type", "application/octet-stream")],
+                &bundle,
+            ),
+        );
+        (r.status == 201)
+            .then_some(())
+            .ok_or(format!("{}", r.status))
+    });
     let refused = outcome.0.get(&429).copied().unwrap_or(0);
     assert!(
         refused > 2000,
