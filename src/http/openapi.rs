@@ -281,7 +281,9 @@ impl Modify for Security {
 }
 
 /// Adds the rate limiter's answer (`src/http/rate.rs`) to every operation it applies to:
-/// all of them but the two challenge routes, which store nothing and pay nothing.
+/// all of them but the two challenge routes, which store nothing and pay nothing, and the
+/// no-JavaScript mailbox page's POST, which pays after proof and shows a spent budget as
+/// its "busy" page (503).
 struct RateLimited;
 
 impl Modify for RateLimited {
@@ -322,6 +324,7 @@ impl Modify for RateLimited {
             ]
             .into_iter()
             .flatten()
+            .filter(|op| op.operation_id.as_deref() != Some("followup_post"))
             {
                 op.responses
                     .responses

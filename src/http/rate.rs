@@ -11,9 +11,18 @@
 //!   not budgeted at all: they store nothing (stateless challenges), and any shared budget
 //!   on them would be one a flooder spends to lock the real user out;
 //! - everything else is anonymous and pays a shared bucket of its class: `intake`
-//!   (tips, uploads, the no-JavaScript form and mailbox page), `publish` (keyring
+//!   (tips, uploads, mailbox messages, the no-JavaScript form), `publish` (keyring
 //!   uploads, which verify signatures over up to 1 MiB) or `reads` (pages, assets,
-//!   keyring, health).
+//!   keyring, health);
+//! - whatever stores a tip or a message pays the shared intake bucket too, whoever asks:
+//!   a reviewer's session or a witness's is no way around it. The no-JavaScript mailbox
+//!   page (`POST /{lang}/followup`) pays after proof like a login, and its handler charges
+//!   intake only when it stores a follow-up (`action=add`): reading replies must not
+//!   depend on a bucket that a junk-tip flood empties.
+//!
+//! Requests are classed on the path **the router matches** (percent-decoded except `%`,
+//! `/` and `+`), never on the raw URI: `/api/v1/%74ips` reaches the tip handler, so it
+//! must pay intake like `/api/v1/tips`.
 //!
 //! Over budget → 429 `rate_limited` with `Retry-After` (for pages: the localised "busy"
 //! page, also 429 with `Retry-After`). Keyed buckets exist only for
@@ -145,7 +154,8 @@ impl Default for RateSettings {
 /// A shared, anonymous class of requests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Class {
-    /// Tips, uploads, the no-JavaScript form and mailbox page, mailbox messages.
+    /// Tips, uploads, mailbox messages, the no-JavaScript form, and follow-ups the
+    /// no-JavaScript mailbox page stores.
     Intake,
     /// Pages, assets, the keyring, health, anything not otherwise classed.
     Reads,
@@ -269,15 +279,21 @@ fn class_of(method: &Method, path: &str) -> Payer {
         p if method == Method::PATCH && p.starts_with("/api/v1/uploads/") => {
             Payer::Anonymous(Class::Intake)
         }
-        // The no-JavaScript form and mailbox page: `/{lang}/submit`, `/{lang}/followup`.
-        p if post
-            && !p.starts_with("/api/")
-            && (p.ends_with("/submit") || p.ends_with("/followup")) =>
-        {
+        // The no-JavaScript form: `/{lang}/submit`.
+        p if post && !p.starts_with("/api/") && p.ends_with("/submit") => {
             Payer::Anonymous(Class::Intake)
         }
+        // The no-JavaScript mailbox page logs in with the words in its body; it pays the
+        // mailbox bucket once they verify, and intake only if it stores (its handler).
+        p if post && !p.starts_with("/api/") && p.ends_with("/followup") => Payer::AfterProof,
         _ => Payer::Anonymous(Class::Reads),
     }
+}
+
+/// The path the router will match: the middleware runs before routing, and the raw
+/// `req.path()` still has the percent-encoding the router decodes.
+fn routed_path(req: &ServiceRequest) -> &str {
+    req.match_info().as_str()
 }
 
 fn payer(req: &ServiceRequest, state: &AppState) -> Payer {
@@ -289,7 +305,15 @@ fn payer(req: &ServiceRequest, state: &AppState) -> Payer {
             return Payer::Mailbox(tip);
         }
     }
-    class_of(req.method(), req.path())
+    class_of(req.method(), routed_path(req))
+}
+
+/// What a session's request pays besides its own bucket: intake, if it stores.
+fn stores_too(rate: &RateLimits, req: &ServiceRequest) -> Result<(), ApiError> {
+    match class_of(req.method(), routed_path(req)) {
+        Payer::Anonymous(Class::Intake) => rate.charge(Class::Intake),
+        _ => Ok(()),
+    }
 }
 
 /// The middleware: charges the payer, or answers 429 without running the handler.
@@ -301,15 +325,12 @@ pub async fn limit(
         Some(state) => {
             let rate = &state.rate;
             match payer(&req, state) {
-                Payer::Staff(key) => rate.charge_staff(key),
-                Payer::Mailbox(tip) => rate.charge_mailbox(tip).and_then(|()| {
-                    // What is stored (a message) also pays the shared intake: a session
-                    // is no way around it.
-                    match class_of(req.method(), req.path()) {
-                        Payer::Anonymous(Class::Intake) => rate.charge(Class::Intake),
-                        _ => Ok(()),
-                    }
-                }),
+                // What is stored (a tip, an upload, a message) also pays the shared
+                // intake: a session is no way around it.
+                Payer::Staff(key) => rate.charge_staff(key).and_then(|()| stores_too(rate, &req)),
+                Payer::Mailbox(tip) => rate
+                    .charge_mailbox(tip)
+                    .and_then(|()| stores_too(rate, &req)),
                 Payer::Anonymous(class) => rate.charge(class),
                 Payer::AfterProof => Ok(()),
             }
@@ -321,7 +342,9 @@ pub async fn limit(
         Err(e) => {
             // Pages get a page (the no-JavaScript form must not show JSON); the API, JSON.
             let res = match &e {
-                ApiError::RateLimited { retry_after } if !req.path().starts_with("/api/") => {
+                ApiError::RateLimited { retry_after }
+                    if !routed_path(&req).starts_with("/api/") =>
+                {
                     super::web::rate_limited_page(req.request(), retry_after.as_secs())
                 }
                 _ => e.error_response(),
@@ -364,10 +387,7 @@ mod tests {
             c(Method::POST, "/en/submit"),
             Payer::Anonymous(Class::Intake)
         );
-        assert_eq!(
-            c(Method::POST, "/ko/followup"),
-            Payer::Anonymous(Class::Intake)
-        );
+        assert_eq!(c(Method::POST, "/ko/followup"), Payer::AfterProof);
         assert_eq!(
             c(Method::GET, "/ko/followup"),
             Payer::Anonymous(Class::Reads)
@@ -384,6 +404,32 @@ mod tests {
         assert_eq!(
             c(Method::POST, "/api/v1/mailbox/session"),
             Payer::AfterProof
+        );
+    }
+
+    #[test]
+    fn percent_encoded_paths_are_classed_as_the_router_sees_them() {
+        let c = |m: Method, uri: &str| {
+            let req = actix_web::test::TestRequest::with_uri(uri)
+                .method(m.clone())
+                .to_srv_request();
+            class_of(&m, routed_path(&req))
+        };
+        let intake = Payer::Anonymous(Class::Intake);
+        assert_eq!(
+            c(Method::POST, "/api/v1/%6beyring"),
+            Payer::Anonymous(Class::Publish)
+        );
+        assert_eq!(c(Method::POST, "/api/v1/%74ips"), intake);
+        assert_eq!(c(Method::POST, "/%61pi/v1/tips?x=%41"), intake);
+        assert_eq!(c(Method::PATCH, "/api/v1/%75ploads/00"), intake);
+        assert_eq!(c(Method::POST, "/api/v1/%6dailbox/messages"), intake);
+        assert_eq!(c(Method::POST, "/en/%73ubmit"), intake);
+        assert_eq!(c(Method::POST, "/en/%66ollowup"), Payer::AfterProof);
+        // What the router keeps encoded matches no route: no class is skipped by it.
+        assert_eq!(
+            c(Method::POST, "/api/v1%2Ftips"),
+            Payer::Anonymous(Class::Reads)
         );
     }
 

@@ -22,6 +22,16 @@ const PAUSE: Duration = Duration::from_millis(250);
 /// idles at ~15 MiB; the old challenge table alone held ~1 MiB per 10,000 entries).
 const RSS_BOUND_KIB: u64 = 96 * 1024;
 
+/// Anonymous budgets small enough that a few thousand requests exhaust them.
+const SMALL_BUDGETS: [&str; 6] = [
+    "--rate-intake",
+    "5:20",
+    "--rate-reads",
+    "20:60",
+    "--rate-publish",
+    "1:5",
+];
+
 /// Statuses of a flood, by code (0: no answer).
 type Tally = BTreeMap<u16, usize>;
 
@@ -129,6 +139,12 @@ fn expect_200(what: &str, r: &HttpResponse) -> Result<Value, String> {
 
 /// A reviewer's whole visit over HTTP: challenge, signed login, list tips.
 fn reviewer_visit(server: &ServerGuard, me: &StaffSigner) -> Result<(), String> {
+    let token = reviewer_login(server, me)?;
+    expect_200("list", &get_with(server, "/api/v1/tips", &token)).map(|_| ())
+}
+
+/// A reviewer's login over HTTP (challenge, signature); the session token.
+fn reviewer_login(server: &ServerGuard, me: &StaffSigner) -> Result<String, String> {
     let ask = format!(r#"{{"key_id":"{}"}}"#, me.key_id());
     let c = expect_200(
         "challenge",
@@ -136,11 +152,10 @@ fn reviewer_visit(server: &ServerGuard, me: &StaffSigner) -> Result<(), String> 
     )?;
     let challenge = c["challenge"].as_str().ok_or("no challenge")?;
     let login = post_json_to(server, "/api/v1/auth/session", &me.login_body(challenge));
-    let token = expect_200("login", &login)?["token"]
+    Ok(expect_200("login", &login)?["token"]
         .as_str()
         .ok_or("no token")?
-        .to_owned();
-    expect_200("list", &get_with(server, "/api/v1/tips", &token)).map(|_| ())
+        .to_owned())
 }
 
 /// A witness's mailbox login over HTTP; the session token.
@@ -169,9 +184,16 @@ fn witness_visit(server: &ServerGuard, words: &str) -> Result<(), String> {
 
 /// Submits a tip that keeps a mailbox for a fresh receipt; the receipt's words.
 fn witness_with_mailbox(server: &ServerGuard) -> String {
+    witness_with_mailbox_and_id(server).1
+}
+
+/// Submits a tip that keeps a mailbox for a fresh receipt (and can be replied to); the
+/// tip id and the words.
+fn witness_with_mailbox_and_id(server: &ServerGuard) -> (String, String) {
     let words = fresh_receipt_words();
-    let bundle = seal_bundle(&server.url, &read_json(&a_sample()));
-    let pk = mailbox_pk_b64(&words);
+    // The tip carries the receipt's reply key, so reviewers can answer it.
+    let (pk, reply_pk) = receipt_public_keys(&words);
+    let bundle = seal_bundle_replying_to(&server.url, &read_json(&a_sample()), &reply_pk);
     let r = raw_http(
         server.addr,
         None,
@@ -186,7 +208,8 @@ fn witness_with_mailbox(server: &ServerGuard) -> String {
         ),
     );
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-    words
+    let id = r.json()["id"].as_str().expect("the tip id").to_owned();
+    (id, words)
 }
 
 fn json_post(path: &str, body: &str) -> Vec<u8> {
@@ -318,14 +341,7 @@ fn ten_thousand_logins_to_one_mailbox_do_not_lock_out_other_witnesses() {
 #[test]
 fn an_anonymous_flood_does_not_spend_the_reviewers_budget() {
     let team = setup_team();
-    let server = team.spawn_server(&[
-        "--rate-intake",
-        "5:20",
-        "--rate-reads",
-        "20:60",
-        "--rate-publish",
-        "1:5",
-    ]);
+    let server = team.spawn_server(&SMALL_BUDGETS);
     let me = StaffSigner::open(&team.reviewer_key);
     let words = witness_with_mailbox(&server);
     let witness = witness_login(&server, &words).expect("the witness logs in");
@@ -423,4 +439,185 @@ fn an_over_budget_request_gets_429_with_retry_after_and_a_readable_body() {
         "{}",
         server.log_text()
     );
+}
+
+/// Junk that costs the handler as little as possible: it is refused as malformed.
+fn junk_tip() -> Vec<u8> {
+    request_keep_alive(
+        "POST",
+        "/api/v1/tips",
+        &[("Content-Type", "application/octet-stream")],
+        &[0u8; 512],
+    )
+}
+
+#[test]
+fn percent_encoded_tip_and_keyring_floods_pay_their_budgets_not_the_witnesses_reads() {
+    let team = setup_team();
+    let server = team.spawn_server(&SMALL_BUDGETS);
+    // The router decodes these (all but `%`, `/`, `+`): each reaches its handler.
+    let junk = vec![0u8; 512];
+    let outcome = flood_while(
+        &server,
+        |t, conn| {
+            send_each(conn, 300, |i| match (t + i) % 5 {
+                0 => request_keep_alive(
+                    "POST",
+                    "/api/v1/%74ips",
+                    &[("Content-Type", "application/octet-stream")],
+                    &junk,
+                ),
+                1 => request_keep_alive(
+                    "POST",
+                    "/%61pi/v1/tips",
+                    &[("Content-Type", "application/octet-stream")],
+                    &junk,
+                ),
+                2 => request_keep_alive(
+                    "PATCH",
+                    &format!("/api/v1/%75ploads/{}", random_hex(16)),
+                    &[
+                        ("Content-Type", "application/octet-stream"),
+                        ("Upload-Offset", "0"),
+                    ],
+                    &junk,
+                ),
+                3 => request_keep_alive(
+                    "POST",
+                    "/en/%73ubmit",
+                    &[("Content-Type", "application/x-www-form-urlencoded")],
+                    b"what=x",
+                ),
+                _ => json_post("/api/v1/%6beyring", "{}"),
+            })
+        },
+        40,
+        // A witness loading the page, and the keyring a reviewer's client fetches.
+        || {
+            for path in ["/en/", "/api/v1/keyring"] {
+                let r = server.get(path);
+                if r.status != 200 {
+                    return Err(format!("GET {path}: {}", r.status));
+                }
+            }
+            Ok(())
+        },
+    );
+    // Right after it, an encoded tip pays intake like any tip: a real one goes in.
+    let bundle = seal_bundle(&server.url, &read_json(&a_sample()));
+    verdict(&server, "percent-encoded flood", &outcome, || {
+        let r = raw_http(
+            server.addr,
+            None,
+            &request(
+                "POST",
+                "/api/v1/%74ips",
+                &[("Content-Type", "application/octet-stream")],
+                &bundle,
+            ),
+        );
+        (r.status == 201)
+            .then_some(())
+            .ok_or(format!("{}", r.status))
+    });
+    let refused = outcome.0.get(&429).copied().unwrap_or(0);
+    assert!(
+        refused > 2000,
+        "the encoded paths paid intake and publish: {:?}",
+        outcome.0
+    );
+}
+
+#[test]
+fn a_junk_tip_flood_does_not_lock_no_js_witnesses_out_of_their_replies() {
+    let team = setup_team();
+    let server = team.spawn_server(&["--rate-intake", "5:20"]);
+    let (id, words) = witness_with_mailbox_and_id(&server);
+    let reply = format!("which gate? ref-{}", random_hex(6));
+    review_reply(&server.url, &team.reviewer_key, &id, &reply);
+    let open = || {
+        let r = post_form(
+            &server,
+            "/en/followup",
+            &multipart_body(&[("action", "open"), ("words", &words)], &[]),
+        );
+        let page = String::from_utf8_lossy(&r.body);
+        if r.status == 200 && page.contains(&reply) {
+            Ok(())
+        } else {
+            Err(format!(
+                "open: {} (reply shown: {})",
+                r.status,
+                page.contains(&reply)
+            ))
+        }
+    };
+    let outcome = flood_while(
+        &server,
+        |_, conn| send_each(conn, 400, |_| junk_tip()),
+        12,
+        open,
+    );
+    // A follow-up stores, so it waits for intake like a tip; the mailbox still opens.
+    let add = |message: &str| {
+        post_form(
+            &server,
+            "/en/followup",
+            &multipart_body(
+                &[("action", "add"), ("words", &words), ("message", message)],
+                &[],
+            ),
+        )
+    };
+    verdict(&server, "junk tips vs no-JS mailbox", &outcome, || {
+        let r = add("sent after the flood");
+        (r.status == 200)
+            .then_some(())
+            .ok_or(format!("add: {}", r.status))
+    });
+    let mut conn = KeepAlive::new(server.addr);
+    for _ in 0..100 {
+        if conn.send(&junk_tip()).is_some_and(|r| r.status == 429) {
+            break;
+        }
+    }
+    let r = add("sent while intake is spent");
+    assert_eq!(r.status, 503, "a follow-up pays intake");
+    assert!(
+        String::from_utf8_lossy(&r.body).contains(&reply),
+        "the replies still show"
+    );
+    assert!(
+        outcome.0.get(&429).copied().unwrap_or(0) > 2000,
+        "{:?}",
+        outcome.0
+    );
+}
+
+#[test]
+fn a_reviewer_session_does_not_skip_the_intake_budget() {
+    let team = setup_team();
+    let server = team.spawn_server(&["--rate-intake", "1:3"]);
+    let me = StaffSigner::open(&team.reviewer_key);
+    let token = reviewer_login(&server, &me).expect("the reviewer logs in");
+    let auth = format!("Bearer {token}");
+    let mut conn = KeepAlive::new(server.addr);
+    let tally = send_each(&mut conn, 20, |_| {
+        request_keep_alive(
+            "POST",
+            "/api/v1/tips",
+            &[
+                ("Content-Type", "application/octet-stream"),
+                ("Authorization", &auth),
+            ],
+            &[0u8; 64],
+        )
+    });
+    eprintln!("tips with a reviewer's session: {tally:?}");
+    assert!(
+        tally.get(&429).copied().unwrap_or(0) >= 15,
+        "what stores pays intake, session or not: {tally:?}"
+    );
+    // The reviewer's own work is not intake: it goes on.
+    expect_200("list", &get_with(&server, "/api/v1/tips", &token)).expect("the reviewer reads");
 }

@@ -274,3 +274,18 @@ pub fn try_review_rewrap(server_url: &str, key: &Path) -> Output {
         key.as_os_str(),
     ])
 }
+
+/// `tipseal review reply ID --server URL --key KEY --message MESSAGE`, which must succeed.
+pub fn review_reply(server_url: &str, key: &Path, id: &str, message: &str) {
+    tipseal_ok([
+        OsStr::new("review"),
+        OsStr::new("reply"),
+        OsStr::new(id),
+        OsStr::new("--server"),
+        OsStr::new(server_url),
+        OsStr::new("--key"),
+        key.as_os_str(),
+        OsStr::new("--message"),
+        OsStr::new(message),
+    ]);
+}

@@ -308,28 +308,52 @@ export async function uploadEnvelope(fetchFn, env, state, onBytes, { retries = 8
 }
 
 /**
+ * Seconds a 429 asks us to wait: its `Retry-After` (whole seconds), at least 1 and at
+ * most `max`; `fallback` when the header is missing or not a number of seconds.
+ */
+export function retryAfterSeconds(headers, fallback, max) {
+  const raw = headers && typeof headers.get === 'function' ? headers.get('Retry-After') : null;
+  const n = /^\s*\d+\s*$/.test(String(raw ?? '')) ? Number(raw) : fallback;
+  return Math.min(max, Math.max(1, n));
+}
+
+/**
  * POST /api/v1/tips with the inline bundle; retried with the same Idempotency-Key.
  * `mailbox`: base64url of the receipt's mailbox public key (Tipseal-Mailbox header).
+ * A 429 (the server's intake budget is spent, say during a flood) is not final: the tip
+ * is sent again after the `Retry-After` seconds (at most `maxWait` each, `busyRetries`
+ * times), and `onBusy(seconds)` lets the page tell the witness it is waiting.
  */
-export async function postTip(fetchFn, bundle, idempotencyKey, uploadIds, { retries = 4, onRetry, mailbox } = {}) {
+export async function postTip(fetchFn, bundle, idempotencyKey, uploadIds, {
+  retries = 4, busyRetries = 8, maxWait = 30, onRetry, onBusy, mailbox, sleepFn = sleep,
+} = {}) {
   const headers = { 'Content-Type': 'application/octet-stream', 'Idempotency-Key': idempotencyKey };
   if (uploadIds.length) headers['Tipseal-Uploads'] = uploadIds.join(',');
   if (mailbox) headers['Tipseal-Mailbox'] = mailbox;
   let attempt = 0;
+  let busy = 0;
   for (;;) {
+    let res;
     try {
-      const res = await fetchFn('/api/v1/tips', {
+      res = await fetchFn('/api/v1/tips', {
         method: 'POST', headers, body: bundle,
         credentials: 'omit', cache: 'no-store', referrerPolicy: 'no-referrer',
       });
       if (res.status === 201 || res.status === 200) return await res.json();
       throw new HttpError(res.status, await jsonOrNull(res));
     } catch (e) {
+      if (e instanceof HttpError && e.status === 429 && busy < busyRetries) {
+        busy += 1;
+        const secs = retryAfterSeconds(res && res.headers, 2 ** busy, maxWait);
+        if (onBusy) onBusy(secs);
+        await sleepFn(secs * 1000);
+        continue;
+      }
       if (e instanceof HttpError && e.status < 500 && e.status !== 408) throw e;
       attempt += 1;
       if (attempt > retries) throw e;
       if (onRetry) onRetry(attempt);
-      await sleep(Math.min(8000, 500 * 2 ** attempt));
+      await sleepFn(Math.min(8000, 500 * 2 ** attempt));
     }
   }
 }
@@ -688,6 +712,7 @@ async function main() {
       setProgress(t.status_sending, sent / totalUpload);
       const r = await postTip(fetch.bind(window), p.bundle, p.idempotencyKey, ids, {
         onRetry: () => setProgress(t.status_retrying, sent / totalUpload),
+        onBusy: (secs) => setProgress((t.status_busy_wait || t.status_retrying || '').replace('{n}', String(secs)), sent / totalUpload),
         mailbox: p.mailbox,
       });
       setProgress(t.status_sending, 1);

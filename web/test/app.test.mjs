@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { REPO_DIR, loadSodium } from './sodium-node.mjs';
-import { tipFromPairs, hasContent, safeFileName, safeMediaType, planParts, uploadEnvelope, postTip, FieldError, INLINE_LIMIT } from '../static/app.js';
+import { tipFromPairs, hasContent, safeFileName, safeMediaType, planParts, uploadEnvelope, postTip, retryAfterSeconds, FieldError, INLINE_LIMIT } from '../static/app.js';
 import { envelopeLengthFor, withSodium, KIND_ATTACHMENT, parseBundle } from '../static/envelope.js';
 
 // The inverse of the form mapping: a tip document as the form pairs a witness would send.
@@ -199,6 +199,47 @@ test('a refused tip is not retried; a network error is retried with the same Ide
   const refusing = async () => { n++; return { status: 400, ok: false, headers: { get: () => null }, json: async () => ({ error: 'x' }) }; };
   await assert.rejects(postTip(refusing, new Uint8Array(1), 'k', []));
   assert.equal(n, 1);
+});
+
+test('a 429 is waited out for its Retry-After, then the same tip is sent again with the same Idempotency-Key', async () => {
+  const keys = [];
+  const waits = [];
+  const told = [];
+  const busyThenOk = async (_url, init) => {
+    keys.push(init.headers['Idempotency-Key']);
+    if (keys.length <= 2) {
+      return { status: 429, ok: false, headers: { get: (h) => (h === 'Retry-After' ? '3' : null) }, json: async () => ({ code: 'rate_limited' }) };
+    }
+    return { status: 201, ok: true, headers: { get: () => null }, json: async () => ({ id: 'i', received: 'd' }) };
+  };
+  const r = await postTip(busyThenOk, new Uint8Array(1), 'same-key', [], {
+    onBusy: (s) => told.push(s), sleepFn: async (ms) => { waits.push(ms); },
+  });
+  assert.deepEqual(r, { id: 'i', received: 'd' });
+  assert.deepEqual(keys, ['same-key', 'same-key', 'same-key']);
+  assert.deepEqual(waits, [3000, 3000], 'waited what Retry-After said');
+  assert.deepEqual(told, [3, 3], 'the page was told how long, each time');
+
+  // Bounded: a server that keeps refusing is given up on, with the 429.
+  let n = 0;
+  const alwaysBusy = async () => { n++; return { status: 429, ok: false, headers: { get: () => '99999' }, json: async () => null }; };
+  const slept = [];
+  await assert.rejects(
+    postTip(alwaysBusy, new Uint8Array(1), 'k', [], { busyRetries: 3, sleepFn: async (ms) => { slept.push(ms); } }),
+    (e) => e.status === 429,
+  );
+  assert.equal(n, 4, 'three waits, four tries');
+  assert.deepEqual(slept, [30000, 30000, 30000], 'a huge Retry-After is capped');
+});
+
+test('Retry-After is read as whole seconds, bounded, with a fallback', () => {
+  const h = (v) => ({ get: () => v });
+  assert.equal(retryAfterSeconds(h('5'), 2, 30), 5);
+  assert.equal(retryAfterSeconds(h('0'), 2, 30), 1);
+  assert.equal(retryAfterSeconds(h('600'), 2, 30), 30);
+  assert.equal(retryAfterSeconds(h('Wed, 21 Oct 2015 07:28:00 GMT'), 4, 30), 4);
+  assert.equal(retryAfterSeconds(h(null), 4, 30), 4);
+  assert.equal(retryAfterSeconds(undefined, 64, 30), 30);
 });
 
 test('a JS-sealed bundle has the tip first, then attachments, one epoch', async () => {

@@ -1,7 +1,9 @@
 //! `GET /{lang}/followup` (the mailbox page) and `POST /{lang}/followup`, its
 //! no-JavaScript path: the server reads the receipt words from the POST body, derives the
-//! keys, logs in to the mailbox the way the API does, opens the replies, renders them,
-//! and seals a follow-up the witness adds (with the sealed-by-server flag).
+//! keys, logs in to the mailbox the way the API does (paying the mailbox's own budget),
+//! opens the replies, renders them, and seals a follow-up the witness adds (with the
+//! sealed-by-server flag; only that pays the shared intake budget, so a junk-tip flood
+//! never stops a witness reading replies).
 //!
 //! With JavaScript the page never posts here: `followup.js` does all of it in the
 //! browser through the mailbox API. Must never: put the words in a URL, a cookie, a
@@ -20,6 +22,7 @@ use super::render::Page;
 use crate::crypto::receipt::{Receipt, ReceiptError, ReceiptKeys};
 use crate::domain::receipt::WordsError;
 use crate::domain::TipId;
+use crate::http::rate::Class;
 use crate::http::routes::mailbox::{self, ReplyRetention};
 use crate::http::{ApiError, AppState};
 
@@ -149,7 +152,12 @@ async fn open_and_maybe_add(
     let keyring = state.keyring().ok_or(Failure::Busy)?;
     let mut sent = false;
     let mut refused = None;
-    if field(&form, "action") == Some("add") {
+    // Storing pays the shared intake bucket (the login paid the mailbox's own); if it is
+    // spent, the mailbox still opens and says to try the follow-up again later.
+    let add = field(&form, "action") == Some("add");
+    if add && state.rate.charge(Class::Intake).is_err() {
+        refused = Some(Failure::Busy);
+    } else if add {
         let message = Zeroizing::new(field(&form, "message").unwrap_or_default().to_owned());
         let files = std::mem::take(&mut form.files);
         let keyring = keyring.clone();
@@ -213,10 +221,7 @@ fn render_opened(
         })
         .collect();
     let (status, error) = match &opened.refused {
-        Some(f) => (
-            StatusCode::BAD_REQUEST,
-            Value::String(failure_message(lang, f)),
-        ),
+        Some(f) => (status_of(f), Value::String(failure_message(lang, f))),
         None => (StatusCode::OK, Value::Null),
     };
     page.render(
@@ -291,9 +296,9 @@ fn failure_message(lang: &'static Language, f: &Failure) -> String {
     }
 }
 
-/// The words form again, with the error, in the witness's language.
-fn failure_page(page: &Page, lang: &'static Language, f: Failure) -> HttpResponse {
-    let status = match &f {
+/// The status a failure answers with.
+fn status_of(f: &Failure) -> StatusCode {
+    match f {
         Failure::Receipt(_)
         | Failure::Empty
         | Failure::TooLong
@@ -302,10 +307,16 @@ fn failure_page(page: &Page, lang: &'static Language, f: Failure) -> HttpRespons
         Failure::NoMailbox => StatusCode::UNAUTHORIZED,
         Failure::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         Failure::ConversationFull => StatusCode::CONFLICT,
-        Failure::Busy => {
-            crate::http::refusal_log::note("busy");
-            StatusCode::SERVICE_UNAVAILABLE
-        }
+        Failure::Busy => StatusCode::SERVICE_UNAVAILABLE,
+        Failure::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The words form again, with the error, in the witness's language.
+fn failure_page(page: &Page, lang: &'static Language, f: Failure) -> HttpResponse {
+    let status = status_of(&f);
+    match &f {
+        Failure::Busy => crate::http::refusal_log::note("busy"),
         Failure::Internal(e) => {
             if e.is_fault() {
                 tracing::error!(code = e.code(), cause = ?e, "a no-JavaScript mailbox request failed");
@@ -313,9 +324,9 @@ fn failure_page(page: &Page, lang: &'static Language, f: Failure) -> HttpRespons
                 // Not a fault (say, a conflict): summarised, not a line per witness.
                 crate::http::refusal_log::note(e.code());
             }
-            StatusCode::INTERNAL_SERVER_ERROR
         }
-    };
+        _ => {}
+    }
     let error = failure_message(lang, &f);
     page.render(status, "followup.html", &[("error", Value::String(error))])
 }
