@@ -6,7 +6,6 @@
 //! consume the uploads → wait for the flush. Only sealed bytes arrive here; nothing about the sender is recorded.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use actix_web::web::Bytes;
 use actix_web::HttpRequest;
@@ -242,33 +241,14 @@ pub(crate) async fn store_bundle(state: &AppState, sub: Submission) -> Result<St
     })
 }
 
-/// Seconds between two of the admin's "keyring expired" log lines.
-const EXPIRY_LOG_EVERY_SECS: u64 = 60;
-/// When the last such line was written (Unix seconds; 0: never).
-static LAST_EXPIRY_LOG: AtomicU64 = AtomicU64::new(0);
-
-/// No tip is sealed to an expired epoch: 503 with Retry-After, and a loud log line for the
-/// admin at most once a minute (it names the epoch and day, never the request).
+/// No tip is sealed to an expired epoch: 503 with Retry-After. Logs nothing: the
+/// admin's "keyring expired" line comes from the notice timer (`watch`), so no log line
+/// marks a witness's attempt.
 pub(crate) fn refuse_if_expired(keyring: &VerifiedKeyring) -> Result<(), ApiError> {
-    if !keyring.is_expired(Day::today()) {
-        return Ok(());
+    if keyring.is_expired(Day::today()) {
+        return Err(ApiError::KeyringExpired);
     }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let last = LAST_EXPIRY_LOG.load(Ordering::Relaxed);
-    if now.saturating_sub(last) >= EXPIRY_LOG_EVERY_SECS
-        && LAST_EXPIRY_LOG
-            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-            .is_ok()
-    {
-        tracing::error!(
-            epoch = keyring.epoch().get(),
-            expired_after = %keyring.current().expires,
-            "KEYRING EXPIRED: tips are being refused; renew it with `tipseal admin renew` and `tipseal admin publish`"
-        );
-    }
-    Err(ApiError::KeyringExpired)
+    Ok(())
 }
 
 /// Unknown, expired, claimed and incomplete uploads look the same to the client.

@@ -378,3 +378,104 @@ fn a_truncated_jpeg_with_gps_is_refused_not_stored() {
     assert_eq!(kept.status, 200);
     assert_eq!(review_ids(&server.url, &team.reviewer_key).len(), 2);
 }
+
+// ---------------------------------------------------------------------------------------
+// Second round (S2): no log line may be written from inside a witness's request.
+
+/// The operator notices (ERROR and WARN lines) the server has written so far.
+fn notices(server: &ServerGuard) -> Vec<String> {
+    server
+        .log_text()
+        .lines()
+        .filter(|l| l.contains("ERROR") || l.contains("WARN"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Waits (at most `within`) for the next tick's "KEYRING EXPIRED" notice after the
+/// `seen` notices, then a moment more so the tick's whole batch is in.
+fn next_tick(server: &ServerGuard, seen: usize, within: Duration) -> Option<Vec<String>> {
+    let until = Instant::now() + within;
+    while Instant::now() < until {
+        let now = notices(server);
+        if now[seen.min(now.len())..]
+            .iter()
+            .any(|l| l.contains("KEYRING EXPIRED"))
+        {
+            std::thread::sleep(Duration::from_millis(100));
+            return Some(notices(server));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+#[test]
+fn refusals_under_an_expired_keyring_leave_no_log_line_that_times_a_witness() {
+    let team = setup_team();
+    let expired = extend_keyring(
+        &std::fs::read(&team.keyring).unwrap(),
+        &team.admin_key,
+        None,
+        100,
+        -10,
+    );
+    std::fs::write(&team.keyring, &expired).unwrap();
+    let tick = Duration::from_secs(2);
+    let server = team.spawn_server(&["--notice-interval-secs", "2"]);
+    let tip = read_json(&a_sample());
+    let bundles = seal_bundles_with_keyring(&expired, &tip, 3);
+
+    // Align on a tick (the timer says the keyring expired at every one), then refuse
+    // witnesses right after it: nothing may be written until the next tick.
+    let start_up = notices(&server).len();
+    let synced = next_tick(&server, start_up, 2 * tick)
+        .expect("a tick writes the expiry notice")
+        .len();
+    let synced_at = Instant::now();
+    // Mid-interval: a ticker started by the refusal would be off the start-up grid.
+    std::thread::sleep(tick * 2 / 5);
+    let refused_at = Instant::now();
+    for b in &bundles {
+        let r = raw_http(server.addr, None, &post_tip_request(b, None));
+        assert_eq!(r.status, 503, "{}", r.assert_json_error());
+    }
+    let form = multipart_body(&[("narrative", "sent without JavaScript")], &[]);
+    assert_eq!(post_form(&server, "/en/submit", &form).status, 503);
+    std::thread::sleep(Duration::from_millis(300));
+    let after = notices(&server);
+    assert!(
+        synced_at.elapsed() < tick - Duration::from_millis(300),
+        "the machine is too slow for this tick ({:?}); the check below would be unsound",
+        synced_at.elapsed()
+    );
+    assert_eq!(
+        after[synced..].to_vec(),
+        Vec::<String>::new(),
+        "a witness's refused request wrote a log line (its journald time would time it)"
+    );
+
+    // The next tick — on the grid from start-up, not a fixed time after the first
+    // refusal — writes the expiry notice and the refusal counts together.
+    let batch = next_tick(&server, synced, 2 * tick).expect("the next tick");
+    let waited = refused_at.elapsed();
+    let on_grid = synced_at.elapsed().as_millis() % tick.as_millis();
+    let new = batch[synced..].join("\n");
+    eprintln!(
+        "refusal summary {waited:?} after the refusals ({on_grid} ms off the tick grid):\n{new}"
+    );
+    assert!(
+        new.contains("KEYRING EXPIRED")
+            && new.contains("code=\"keyring_expired\" refused=3")
+            && new.contains("code=\"busy\" refused=1"),
+        "the tick's batch has the expiry notice and the counts of refusals:\n{new}"
+    );
+    assert!(
+        waited < tick && !(400..1600).contains(&on_grid),
+        "the summary came {waited:?} after the refusals, {on_grid} ms off the start-up \
+         grid: a ticker started by the first refusal puts it at refusal + interval"
+    );
+    // A reviewer keeps working meanwhile.
+    assert!(review_ids(&server.url, &team.reviewer_key).is_empty());
+    assert!(!new.contains("127.0.0.1") && !new.contains("/api/v1/tips"));
+}
