@@ -479,3 +479,77 @@ fn refusals_under_an_expired_keyring_leave_no_log_line_that_times_a_witness() {
     assert!(review_ids(&server.url, &team.reviewer_key).is_empty());
     assert!(!new.contains("127.0.0.1") && !new.contains("/api/v1/tips"));
 }
+
+// ---------------------------------------------------------------------------------------
+// Second round (S3): a refusal by design is never a 500 page on the no-JavaScript path.
+
+/// A sentence of `web/i18n/<lang>.json`.
+fn i18n_text(lang: &str, key: &str) -> String {
+    let path = format!("{}/web/i18n/{lang}.json", env!("CARGO_MANIFEST_DIR"));
+    read_json(std::path::Path::new(&path))[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{lang} has {key}"))
+        .to_owned()
+}
+
+#[test]
+fn a_full_conversation_is_a_409_page_in_the_witness_language_not_a_500() {
+    let team = setup_team();
+    let data = tempfile::TempDir::new().unwrap();
+    let dir = data.path().join("data");
+    let args = [OsStr::new("--keyring"), team.keyring.as_os_str()];
+    let mut server = spawn_server_in(&dir, &args);
+    let receipt = data.path().join("receipt.txt");
+    let out = tipseal_ok([
+        OsStr::new("submit"),
+        OsStr::new("--server"),
+        OsStr::new(&server.url),
+        OsStr::new("--tip"),
+        a_sample().as_os_str(),
+        OsStr::new("--receipt-out"),
+        receipt.as_os_str(),
+        OsStr::new("--json"),
+    ]);
+    let id = json_stdout(&out)["id"].as_str().unwrap().to_owned();
+    let words = std::fs::read_to_string(&receipt).unwrap();
+    let words = words.trim();
+    let add = |server: &ServerGuard, lang: &str| {
+        let form = multipart_body(
+            &[
+                ("words", words),
+                ("action", "add"),
+                ("message", "one more thing"),
+            ],
+            &[],
+        );
+        post_form(server, &format!("/{lang}/followup"), &form)
+    };
+    assert_eq!(add(&server, "en").status, 200, "a legitimate follow-up");
+
+    // The conversation reaches its limit (10,000 entries), written while stopped.
+    server.stop();
+    fill_conversation(&dir, &id);
+    let server = spawn_server_in(&dir, &args);
+    let started = Instant::now();
+    for lang in ["ru", "ar", "zh", "en"] {
+        let resp = add(&server, lang);
+        let page = String::from_utf8_lossy(&resp.body);
+        assert_eq!(
+            resp.status, 409,
+            "{lang}: a full conversation is a refusal by design, not a 500"
+        );
+        assert!(
+            page.contains(&i18n_text(lang, "err_conversation_full")),
+            "{lang}: the refusal is in the witness's language"
+        );
+    }
+    eprintln!(
+        "4 refusals of a full conversation in {:?}",
+        started.elapsed()
+    );
+    // The witness still reads the mailbox; the reviewer still works; nothing is an ERROR.
+    let form = multipart_body(&[("words", words), ("action", "open")], &[]);
+    assert_eq!(post_form(&server, "/en/followup", &form).status, 200);
+    assert_eq!(review_ids(&server.url, &team.reviewer_key), vec![id]);
+    assert_eq!(error_lines(&server.log_text()), Vec::<&str>::new());
+}

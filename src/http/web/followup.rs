@@ -57,6 +57,10 @@ enum Failure {
     Busy,
     /// A broken request: 400.
     Malformed,
+    /// The conversation holds its maximum of entries (by design): 409.
+    Full,
+    /// The tip is no longer stored: 404.
+    Gone,
     /// Our fault: 500 (the cause is logged, without request data).
     Internal(ApiError),
 }
@@ -72,6 +76,9 @@ impl From<ApiError> for Failure {
             | ApiError::KeyringExpired
             | ApiError::InsufficientStorage
             | ApiError::RateLimited { .. } => Failure::Busy,
+            // Refusals by design, not faults: the witness is told what happened.
+            ApiError::Conflict => Failure::Full,
+            ApiError::NotFound => Failure::Gone,
             other => Failure::Internal(other),
         }
     }
@@ -99,7 +106,8 @@ struct Opened {
         (status = 200, description = "The mailbox: the replies, and the form to add to the tip.", body = String, content_type = "text/html"),
         (status = 400, description = "Malformed receipt words or form: the form again, with the error.", body = String, content_type = "text/html"),
         (status = 401, description = "No mailbox opens with these words.", body = String, content_type = "text/html"),
-        (status = 404, description = "The HTML 404 page (an unknown language).", body = String, content_type = "text/html"),
+        (status = 404, description = "The HTML 404 page (an unknown language), or the tip is no longer stored.", body = String, content_type = "text/html"),
+        (status = 409, description = "The conversation is full: the replies, with the refusal.", body = String, content_type = "text/html"),
         (status = 413, description = "Everything together is too large.", body = String, content_type = "text/html"),
         (status = 503, description = "Busy: try again later.", body = String, content_type = "text/html"),
     ),
@@ -159,8 +167,12 @@ async fn open_and_maybe_add(
                     .intake_slots
                     .try_acquire()
                     .map_err(|_| Failure::Busy)?;
-                mailbox::store_server_followup(state, tip, bundle).await?;
-                sent = true;
+                match mailbox::store_server_followup(state, tip, bundle).await {
+                    Ok(_) => sent = true,
+                    // A full conversation still shows the replies, with the refusal.
+                    Err(ApiError::Conflict) => refused = Some(Failure::Full),
+                    Err(e) => return Err(e.into()),
+                }
             }
             Err(mailbox_view::SealError::Empty) => refused = Some(Failure::Empty),
             Err(mailbox_view::SealError::Refused) => refused = Some(Failure::TooLong),
@@ -211,7 +223,10 @@ fn render_opened(
         .collect();
     let (status, error) = match &opened.refused {
         Some(f) => (
-            StatusCode::BAD_REQUEST,
+            match f {
+                Failure::Full => StatusCode::CONFLICT,
+                _ => StatusCode::BAD_REQUEST,
+            },
             Value::String(failure_message(lang, f)),
         ),
         None => (StatusCode::OK, Value::Null),
@@ -277,6 +292,14 @@ fn failure_message(lang: &'static Language, f: &Failure) -> String {
             "err_busy",
             "The server is busy. Wait a minute, then try again.",
         ),
+        Failure::Full => t(
+            "err_conversation_full",
+            "This conversation is full: no more messages can be added to this report.",
+        ),
+        Failure::Gone => t(
+            "err_tip_gone",
+            "This report is no longer on the server, so nothing can be added to it.",
+        ),
         Failure::Malformed | Failure::Internal(_) => t(
             "err_server",
             "The server refused the request. Try again later.",
@@ -293,6 +316,8 @@ fn failure_page(page: &Page, lang: &'static Language, f: Failure) -> HttpRespons
         | Failure::Metadata
         | Failure::Malformed => StatusCode::BAD_REQUEST,
         Failure::NoMailbox => StatusCode::UNAUTHORIZED,
+        Failure::Full => StatusCode::CONFLICT,
+        Failure::Gone => StatusCode::NOT_FOUND,
         Failure::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         Failure::Busy => {
             crate::http::refusal_log::note("busy");
