@@ -553,3 +553,94 @@ fn a_full_conversation_is_a_409_page_in_the_witness_language_not_a_500() {
     assert_eq!(review_ids(&server.url, &team.reviewer_key), vec![id]);
     assert_eq!(error_lines(&server.log_text()), Vec::<&str>::new());
 }
+
+// ---------------------------------------------------------------------------------------
+// Second round (S1): an idempotent retry racing its first try.
+
+#[test]
+fn retries_racing_their_first_try_get_the_same_tip_never_a_refusal() {
+    let team = setup_team();
+    let server = team.spawn_server(&["--rate-intake", "off"]);
+    let tip = read_json(&a_sample());
+    let tries = 8;
+    let rounds = 3;
+    let (mut answered, mut retryable) = (0, 0);
+    let mut refused = Vec::new();
+    let started = Instant::now();
+    for round in 0..rounds {
+        // A tip with a 3.6 MB uploaded attachment: its insert takes a while.
+        let (bundle, part) =
+            sealed_tip_and_upload(&server, &tip, "video.bin", &random_bytes(3_600_000));
+        let created = create_upload(&server, part.len());
+        assert_eq!(created.status, 201);
+        let id = created.json()["id"].as_str().unwrap().to_owned();
+        for (n, chunk) in part.chunks(256 * 1024).enumerate() {
+            let patched = patch_upload(&server, &id, n * 256 * 1024, chunk);
+            assert_eq!(patched.status, 204, "{}", patched.assert_json_error());
+        }
+        let ids = [id];
+        let key = random_hex(16);
+        let uploads = ids.join(",");
+        let req = request(
+            "POST",
+            "/api/v1/tips",
+            &[
+                ("Content-Type", "application/octet-stream"),
+                ("Idempotency-Key", &key),
+                ("Tipseal-Uploads", &uploads),
+            ],
+            &bundle,
+        );
+        // The first try and its retries (a dropped circuit, a double click) at once.
+        let gate = std::sync::Arc::new(std::sync::Barrier::new(tries));
+        let answers: Vec<HttpResponse> = (0..tries)
+            .map(|_| {
+                let (gate, req, addr) = (gate.clone(), req.clone(), server.addr);
+                std::thread::spawn(move || {
+                    gate.wait();
+                    raw_http(addr, None, &req)
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .collect();
+        let mut tip_ids = std::collections::BTreeSet::new();
+        for a in &answers {
+            match a.status {
+                200 | 201 => {
+                    answered += 1;
+                    tip_ids.insert(a.json()["id"].as_str().unwrap().to_owned());
+                }
+                503 => {
+                    assert!(a.header("retry-after").is_some(), "503 carries Retry-After");
+                    retryable += 1;
+                }
+                other => refused.push(format!(
+                    "round {round}: {other} {}",
+                    String::from_utf8_lossy(&a.body)
+                )),
+            }
+        }
+        let created = answers.iter().filter(|a| a.status == 201).count();
+        assert!(
+            created == 1 && tip_ids.len() <= 1,
+            "round {round}: {created} created, ids {tip_ids:?}"
+        );
+    }
+    eprintln!(
+        "{rounds} rounds of {tries} racing tries in {:?}: {answered} answered with the tip, \
+         {retryable} told to retry, {} refused",
+        started.elapsed(),
+        refused.len()
+    );
+    assert_eq!(
+        refused,
+        Vec::<String>::new(),
+        "retries of a stored tip were refused (the page tells the witness it failed)"
+    );
+    // Exactly one tip per round, and the reviewer opens them.
+    let ids = review_ids(&server.url, &team.reviewer_key);
+    assert_eq!(ids.len(), rounds, "one tip per key: {ids:?}");
+    review_show(&server.url, &team.reviewer_key, &ids[0], None);
+}
