@@ -644,3 +644,30 @@ fn retries_racing_their_first_try_get_the_same_tip_never_a_refusal() {
     assert_eq!(ids.len(), rounds, "one tip per key: {ids:?}");
     review_show(&server.url, &team.reviewer_key, &ids[0], None);
 }
+
+#[test]
+fn a_stored_tips_retry_under_the_disk_floor_gets_its_id_not_a_507() {
+    let team = setup_team();
+    let data = tempfile::TempDir::new().unwrap();
+    let dir = data.path().join("data");
+    let keyring = ["--keyring", team.keyring.to_str().unwrap()];
+    let mut server = spawn_server_in(&dir, &keyring);
+    let bundle = seal_bundle(&server.url, &read_json(&a_sample()));
+    let key = random_hex(16);
+    let first = raw_http(server.addr, None, &post_tip_request(&bundle, Some(&key)));
+    assert_eq!(first.status, 201);
+    // The answer was lost on the way back; meanwhile the disk fell below the floor.
+    server.stop();
+    let full = [&keyring[..], &["--min-free-bytes", "1000000000000000000"]].concat();
+    let server = spawn_server_in(&dir, &full);
+    let retry = raw_http(server.addr, None, &post_tip_request(&bundle, Some(&key)));
+    assert_eq!(
+        (retry.status, retry.json()["id"].clone()),
+        (200, first.json()["id"].clone()),
+        "the stored tip's retry is answered with its id, not refused"
+    );
+    // A new tip is still refused there, and the reviewer still reads.
+    let other = raw_http(server.addr, None, &post_tip_request(&bundle, None));
+    assert_eq!(other.status, 507);
+    assert_eq!(review_ids(&server.url, &team.reviewer_key).len(), 1);
+}
