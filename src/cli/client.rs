@@ -146,7 +146,8 @@ impl Client {
         let file = KeyringFile::from_json(&bytes)?;
         verify_chain(&file, pins).map_err(|e| match e {
             CryptoError::Keyring(KeyringProblem::UnpinnedAdmin) => CliError::Usage(
-                "the server's keyring is not signed by the admin key(s) you pinned: nothing                  was sealed or sent. Check the key id with the team through another channel"
+                "the server's keyring is not signed by the admin key(s) you pinned: nothing \
+                 was sealed or sent. Check the key id with the team through another channel"
                     .into(),
             ),
             other => other.into(),

@@ -24,7 +24,7 @@ use crate::domain::tip::conversation::{Followup, Reply};
 use crate::domain::tip::{AttachmentMeta, LongText};
 use crate::domain::{Epoch, KeyId};
 
-use super::trust::{self, Memory, Use};
+use super::trust::{self, Use};
 use super::{output, read_file, submit, CliError, Client};
 
 /// Files read from disk: their paths and contents (wiped on drop).
@@ -56,6 +56,12 @@ pub struct Args {
     /// Proxy, e.g. socks5://127.0.0.1:9050 to go through Tor.
     #[arg(long)]
     proxy: Option<String>,
+    /// Refuse the keyring unless its first manifest lists exactly these admins and is
+    /// signed by each of them (repeat for every admin the team published; the same pins
+    /// as `tipseal submit`). Without it, and with --no-keyring-memory, nothing anchors
+    /// the keyring: a server could swap in its own reviewers.
+    #[arg(long)]
+    admin_key_id: Vec<KeyId>,
     /// Do not remember this server's newest keyring epoch (see `tipseal submit --help`).
     #[arg(long)]
     no_keyring_memory: bool,
@@ -109,15 +115,15 @@ pub fn run(a: Args) -> Result<(), CliError> {
         .map_err(CliError::Usage)?;
 
     let client = Client::new(&a.server, a.proxy.as_deref())?;
-    let keyring = client.keyring()?;
-    let memory = if a.no_keyring_memory {
-        Memory::Off
-    } else {
-        Memory::for_witness(&a.server)?
-    };
     let sealing = message.is_some() || !files.is_empty();
     let usage = if sealing { Use::Seal } else { Use::Read };
-    trust::accept(&keyring, &memory, usage)?;
+    let keyring = trust::witness_keyring(
+        &client,
+        &a.server,
+        &a.admin_key_id,
+        a.no_keyring_memory,
+        usage,
+    )?;
     let session = client.mailbox_login(&keys).map_err(|e| match e {
         CliError::Server { status: 401, .. } => CliError::Server {
             status: 401,

@@ -87,6 +87,11 @@ pub struct Args {
     /// always logged.
     #[arg(long)]
     log_witness_requests: bool,
+    /// Seconds between operator notices (keyring expiry, counts of refused requests, an
+    /// unreadable disk statistic). They are written on this timer from start-up, never
+    /// from a request, so their times say nothing about when witnesses came.
+    #[arg(long, default_value_t = 60)]
+    notice_interval_secs: u64,
     /// Budget of anonymous submissions (tips, uploads, the no-JavaScript form and mailbox
     /// page), shared by every witness: PER_SECOND:BURST, or `off`. Beyond it: 429.
     #[arg(long, default_value_t = RateSettings::default().intake)]
@@ -123,6 +128,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
     settings.workers = a.workers;
     settings.min_free_bytes = a.min_free_bytes;
     settings.log_witness_requests = a.log_witness_requests;
+    settings.notice_interval = Duration::from_secs(a.notice_interval_secs.max(1));
     settings.rate = RateSettings {
         intake: a.rate_intake,
         reads: a.rate_reads,

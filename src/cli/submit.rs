@@ -16,7 +16,7 @@ use crate::domain::envelope::Flags;
 use crate::domain::receipt::WordList;
 use crate::domain::tip::{AttachmentMeta, FileName, MediaType, ReplyTo, TipDocument};
 
-use super::trust::{self, Memory, Use};
+use super::trust::{self, Use};
 use super::{output, read_file, CliError, Client};
 
 /// Attempts at uploading before giving up (the same idempotency key each time).
@@ -76,14 +76,13 @@ pub fn run(a: Args) -> Result<(), CliError> {
         .collect::<Result<Vec<_>, CliError>>()?;
 
     let client = Client::new(&a.server, a.proxy.as_deref())?;
-    let pins = (!a.admin_key_id.is_empty()).then_some(a.admin_key_id.as_slice());
-    let keyring = client.keyring_pinned(pins)?;
-    let memory = if a.no_keyring_memory {
-        Memory::Off
-    } else {
-        Memory::for_witness(&a.server)?
-    };
-    trust::accept(&keyring, &memory, Use::Seal)?;
+    let keyring = trust::witness_keyring(
+        &client,
+        &a.server,
+        &a.admin_key_id,
+        a.no_keyring_memory,
+        Use::Seal,
+    )?;
     if !keyring.has_reviewers() {
         return Err(CliError::Usage(
             "the server has no reviewers yet; nobody could read your tip".into(),

@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 
 use crate::crypto::keyring::{check_fresh, KeyringMemory, VerifiedKeyring};
 use crate::crypto::{hash32, CryptoError, KeyringProblem};
-use crate::domain::{Day, Epoch};
+use crate::domain::{Day, Epoch, KeyId};
 
-use super::CliError;
+use super::{CliError, Client};
 
 /// Where a client keeps what it remembers of a server's keyring.
 pub enum Memory {
@@ -101,6 +101,26 @@ pub fn accept(keyring: &VerifiedKeyring, memory: &Memory, usage: Use) -> Result<
         remember(path, &KeyringMemory::of(keyring))?;
     }
     Ok(())
+}
+
+/// The witness's keyring for `server` (`submit` and `followup` alike): fetched, its chain
+/// verified against `pins` (the `--admin-key-id` values; none means no anchor), then the
+/// witness's memory (unless `no_memory`) and expiry applied by [`accept`].
+pub fn witness_keyring(
+    client: &Client,
+    server: &str,
+    pins: &[KeyId],
+    no_memory: bool,
+    usage: Use,
+) -> Result<VerifiedKeyring, CliError> {
+    let keyring = client.keyring_pinned((!pins.is_empty()).then_some(pins))?;
+    let memory = if no_memory {
+        Memory::Off
+    } else {
+        Memory::for_witness(server)?
+    };
+    accept(&keyring, &memory, usage)?;
+    Ok(keyring)
 }
 
 /// Prints a warning to stderr when the current manifest expires within `WARN_DAYS`.

@@ -61,7 +61,7 @@ impl DiskFloor {
 
     /// Free bytes available to this (unprivileged) process, from the cache when fresh.
     /// `None` when the reading fails: then submissions go on (an unreadable statistic is
-    /// no reason to turn witnesses away; the failure is logged).
+    /// no reason to turn witnesses away; the notice timer logs the failure).
     fn free_bytes(&self) -> Option<u64> {
         let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((at, free)) = *last {
@@ -69,29 +69,44 @@ impl DiskFloor {
                 return Some(free);
             }
         }
-        let free = read_free_bytes(&self.dir)?;
+        // A failure is not logged here (that would time a witness's request): the
+        // notice timer's `probe` reports it.
+        let free = read_free_bytes(&self.dir).ok()?;
         *last = Some((Instant::now(), free));
         Some(free)
     }
-}
 
-#[cfg(unix)]
-fn read_free_bytes(dir: &std::path::Path) -> Option<u64> {
-    match rustix::fs::statvfs(dir) {
-        // f_bavail: blocks free for unprivileged users (not f_bfree, which counts the
-        // blocks reserved for root), in units of f_frsize.
-        Ok(s) => Some(s.f_bavail.saturating_mul(s.f_frsize)),
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot read the free space of the data directory");
-            None
+    /// Called by the notice timer (`watch`), never by a request: warns when the free
+    /// space cannot be read, so the floor is not being enforced.
+    pub fn probe(&self) {
+        if self.min_free == 0 {
+            return;
+        }
+        if let Err(e) = read_free_bytes(&self.dir) {
+            tracing::warn!(
+                error = %e,
+                "cannot read the free space of the data directory: the disk floor is not enforced"
+            );
         }
     }
 }
 
+#[cfg(unix)]
+fn read_free_bytes(dir: &std::path::Path) -> Result<u64, std::io::Error> {
+    // f_bavail: blocks free for unprivileged users (not f_bfree, which counts the blocks
+    // reserved for root), in units of f_frsize.
+    rustix::fs::statvfs(dir)
+        .map(|s| s.f_bavail.saturating_mul(s.f_frsize))
+        .map_err(std::io::Error::from)
+}
+
 #[cfg(not(unix))]
-fn read_free_bytes(_dir: &std::path::Path) -> Option<u64> {
+fn read_free_bytes(_dir: &std::path::Path) -> Result<u64, std::io::Error> {
     // tipseal's servers run on Linux; elsewhere the floor is not enforced.
-    None
+    Err(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "free space is read on Unix only",
+    ))
 }
 
 #[cfg(test)]

@@ -282,7 +282,7 @@ mod tests {
             for e in errors {
                 let _ = e.error_response();
             }
-            super::super::refusal_log::flush();
+            super::super::refusal_log::flush(std::time::Duration::from_secs(60));
         });
         let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
         text

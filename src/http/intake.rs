@@ -6,11 +6,11 @@
 //! consume the uploads → wait for the flush. Only sealed bytes arrive here; nothing about the sender is recorded.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use actix_web::web::Bytes;
 use actix_web::HttpRequest;
 
+use super::in_flight;
 use super::routes::mailbox;
 use super::{ApiError, AppState};
 use crate::crypto::keyring::VerifiedKeyring;
@@ -112,11 +112,58 @@ pub(crate) async fn uploads_size(state: &AppState, ids: &[UploadId]) -> Result<u
 /// Stores a bundle through the one path every tip takes, and waits until it is durable.
 pub(crate) async fn store_bundle(state: &AppState, sub: Submission) -> Result<Stored, ApiError> {
     let keyring = state.keyring().ok_or(ApiError::NotAccepting)?;
-    refuse_if_expired(&keyring)?;
-    state.disk.check()?;
     let current = keyring.epoch();
     let received = Day::today();
     let store = state.store.clone();
+    // One try per key at a time: a retry racing its first try waits for it (bounded).
+    let key_hash = sub
+        .idempotency
+        .as_ref()
+        .map(|k| keyed_hash32(&store.pepper(), b"tipseal/idempotency/v1", k.as_bytes()));
+    let turn = match key_hash {
+        Some(h) => Some(in_flight::turn(h).await?),
+        None => None,
+    };
+    let (sub, idempotency, answered) = {
+        let store = store.clone();
+        super::routes::blocking(move || {
+            let idempotency = key_hash.map(|key_hash| {
+                let ids: Vec<&[u8]> = sub.uploads.iter().map(|u| &u.as_bytes()[..]).collect();
+                let mut hashed: Vec<&[u8]> = vec![&sub.body];
+                hashed.extend(ids);
+                Idempotency {
+                    key_hash,
+                    body_hash: hash32(b"tipseal/bundle-hash/v1", &hashed),
+                    mailbox: sub
+                        .mailbox
+                        .as_ref()
+                        .map(|pk| pk.peppered_hash(&store.pepper())),
+                }
+            });
+            // A retry is answered first — before the expiry and disk-floor checks, so a
+            // stored tip's retry is never refused: the first try already used its
+            // uploads up (and registered its mailbox), so checking those again would
+            // refuse it. It must carry the first try's mailbox exactly (else 409): a
+            // replayed body and key with another `Tipseal-Mailbox` must not attach the
+            // replayer's mailbox to the tip.
+            let answered = match &idempotency {
+                Some(idem) => store.idempotent_outcome(idem)?,
+                None => None,
+            };
+            if let Some(outcome @ InsertOutcome::Existing(_)) = &answered {
+                // The very mailbox the record holds (or none): a no-op, except after a
+                // crash between the first try's insert and its registration.
+                mailbox::register(&store, outcome, sub.mailbox.as_ref())?;
+            }
+            Ok((sub, idempotency, answered))
+        })
+        .await?
+    };
+    if let Some(outcome) = answered {
+        return acknowledge(state, outcome, received).await;
+    }
+    refuse_if_expired(&keyring)?;
+    state.disk.check()?;
     // The uploads are read into memory below: they count against the body budget too.
     let uploads_size = uploads_size(state, &sub.uploads).await?;
     let max_tip = state.limits.max_tip_bytes;
@@ -128,34 +175,8 @@ pub(crate) async fn store_bundle(state: &AppState, sub: Submission) -> Result<St
         .try_reserve(uploads_size)
         .ok_or(ApiError::Busy)?;
     let outcome = super::routes::blocking(move || {
-        let idempotency = sub.idempotency.map(|k| {
-            let ids: Vec<&[u8]> = sub.uploads.iter().map(|u| &u.as_bytes()[..]).collect();
-            let mut hashed: Vec<&[u8]> = vec![&sub.body];
-            hashed.extend(ids);
-            Idempotency {
-                key_hash: keyed_hash32(&store.pepper(), b"tipseal/idempotency/v1", k.as_bytes()),
-                body_hash: hash32(b"tipseal/bundle-hash/v1", &hashed),
-                mailbox: sub
-                    .mailbox
-                    .as_ref()
-                    .map(|pk| pk.peppered_hash(&store.pepper())),
-            }
-        });
-        // A retry is answered first: the first try already used its uploads up (and
-        // registered its mailbox), so checking those again would refuse it. It must
-        // carry the first try's mailbox exactly (else 409): a replayed body and key with
-        // another `Tipseal-Mailbox` must not attach the replayer's mailbox to the tip.
-        if let Some(outcome) = match &idempotency {
-            Some(idem) => store.idempotent_outcome(idem)?,
-            None => None,
-        } {
-            if matches!(outcome, InsertOutcome::Existing(_)) {
-                // The very mailbox the record holds (or none): a no-op, except after a
-                // crash between the first try's insert and its registration.
-                mailbox::register(&store, &outcome, sub.mailbox.as_ref())?;
-            }
-            return Ok(outcome);
-        }
+        // Held until the insert ends, even if this request is dropped meanwhile.
+        let _turn = turn;
         let parsed = bundle::parse(&sub.body)?;
         if parsed.epoch() != current {
             return Err(ApiError::WrongEpoch {
@@ -228,6 +249,15 @@ pub(crate) async fn store_bundle(state: &AppState, sub: Submission) -> Result<St
         Ok(outcome)
     })
     .await?;
+    acknowledge(state, outcome, received).await
+}
+
+/// The answer to a stored (or found) tip, once it is on disk.
+async fn acknowledge(
+    state: &AppState,
+    outcome: InsertOutcome,
+    received: Day,
+) -> Result<Stored, ApiError> {
     let (id, created) = match outcome {
         InsertOutcome::Created(id) => (id, true),
         InsertOutcome::Existing(id) => (id, false),
@@ -242,33 +272,14 @@ pub(crate) async fn store_bundle(state: &AppState, sub: Submission) -> Result<St
     })
 }
 
-/// Seconds between two of the admin's "keyring expired" log lines.
-const EXPIRY_LOG_EVERY_SECS: u64 = 60;
-/// When the last such line was written (Unix seconds; 0: never).
-static LAST_EXPIRY_LOG: AtomicU64 = AtomicU64::new(0);
-
-/// No tip is sealed to an expired epoch: 503 with Retry-After, and a loud log line for the
-/// admin at most once a minute (it names the epoch and day, never the request).
+/// No tip is sealed to an expired epoch: 503 with Retry-After. Logs nothing: the
+/// admin's "keyring expired" line comes from the notice timer (`watch`), so no log line
+/// marks a witness's attempt.
 pub(crate) fn refuse_if_expired(keyring: &VerifiedKeyring) -> Result<(), ApiError> {
-    if !keyring.is_expired(Day::today()) {
-        return Ok(());
+    if keyring.is_expired(Day::today()) {
+        return Err(ApiError::KeyringExpired);
     }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let last = LAST_EXPIRY_LOG.load(Ordering::Relaxed);
-    if now.saturating_sub(last) >= EXPIRY_LOG_EVERY_SECS
-        && LAST_EXPIRY_LOG
-            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-            .is_ok()
-    {
-        tracing::error!(
-            epoch = keyring.epoch().get(),
-            expired_after = %keyring.current().expires,
-            "KEYRING EXPIRED: tips are being refused; renew it with `tipseal admin renew` and `tipseal admin publish`"
-        );
-    }
-    Err(ApiError::KeyringExpired)
+    Ok(())
 }
 
 /// Unknown, expired, claimed and incomplete uploads look the same to the client.

@@ -9,6 +9,7 @@ pub mod audit_log;
 mod body;
 mod disk;
 mod error;
+mod in_flight;
 mod intake;
 pub mod openapi;
 mod rate;
@@ -16,6 +17,7 @@ mod refusal_log;
 mod routes;
 mod sessions;
 mod state;
+mod watch;
 mod web;
 
 use std::net::TcpListener;
@@ -129,6 +131,9 @@ pub struct ServerSettings {
     pub log_witness_requests: bool,
     /// Token-bucket budgets per endpoint class (429 beyond them).
     pub rate: RateSettings,
+    /// How often operator notices (keyring expiry, refusal counts, disk statistics) are
+    /// written, on a timer from start-up, never from a request.
+    pub notice_interval: Duration,
 }
 
 impl ServerSettings {
@@ -154,6 +159,7 @@ impl ServerSettings {
             min_free_bytes: DEFAULT_MIN_FREE_BYTES,
             log_witness_requests: false,
             rate: RateSettings::default(),
+            notice_interval: watch::DEFAULT_INTERVAL,
         }
     }
 }
@@ -182,6 +188,7 @@ pub enum StartError {
 pub struct Application {
     port: u16,
     server: Server,
+    notice_interval: Duration,
 }
 
 impl Application {
@@ -190,20 +197,6 @@ impl Application {
         crate::crypto::init()?;
         let store = Store::open(&settings.data_dir, crate::crypto::random_bytes())?;
         let keyring = settle_keyring(&store, settings)?;
-        let days_left = keyring.current().expires.days() - crate::domain::Day::today().days();
-        if days_left < 0 {
-            tracing::error!(
-                epoch = keyring.epoch().get(),
-                expired_after = %keyring.current().expires,
-                "KEYRING EXPIRED: no tips will be accepted until an admin publishes a renewal (`tipseal admin renew`)"
-            );
-        } else if days_left <= 14 {
-            tracing::warn!(
-                epoch = keyring.epoch().get(),
-                days_left,
-                "the keyring expires soon: renew it with `tipseal admin renew` and publish it"
-            );
-        }
         sweep_uploads(&store)?;
         sweep_idempotency(&store)?;
         let limits = Limits {
@@ -241,6 +234,7 @@ impl Application {
                 grace: UPLOAD_GRACE.min(settings.upload_idle),
             },
         );
+        watch::spawn(state.clone(), settings.notice_interval);
         let listener = TcpListener::bind(&settings.listen)
             .map_err(|e| StartError::Bind(settings.listen.clone(), e))?;
         let port = listener
@@ -290,7 +284,11 @@ impl Application {
             .listen(listener)
             .map_err(|e| StartError::Bind(settings.listen.clone(), e))?
             .run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            notice_interval: settings.notice_interval,
+        })
     }
 
     /// The bound port (useful with port 0).
@@ -302,7 +300,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         // Refusals since the last summary tick.
-        refusal_log::flush();
+        refusal_log::flush(self.notice_interval);
         result
     }
 }

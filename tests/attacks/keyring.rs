@@ -434,3 +434,91 @@ fn an_expired_keyring_takes_no_tips_and_clients_refuse_it() {
         started.elapsed()
     );
 }
+
+/// `tipseal followup` with the witness's keyring memory in `state`.
+fn witness_followup(state: &Path, server: &str, receipt: &Path, extra: &[&OsStr]) -> Output {
+    let mut args: Vec<&OsStr> = vec![
+        OsStr::new("followup"),
+        OsStr::new("--server"),
+        OsStr::new(server),
+        OsStr::new("--receipt-file"),
+        receipt.as_os_str(),
+        OsStr::new("--json"),
+    ];
+    args.extend_from_slice(extra);
+    common::tipseal_with_state(state, args)
+}
+
+#[test]
+fn a_forged_keyring_is_refused_by_the_pinned_followup_client() {
+    let team = common::setup_team();
+    let admin_pub = common::pub_path(&team.admin_key);
+    let genuine = team.spawn_server(&[]);
+    let state = TempDir::new().unwrap();
+    let admin_id = key_id(&team.admin_key);
+
+    // A witness submits with a receipt, then follows up pinned to the real admin.
+    let receipt = team.dir.path().join("receipt.txt");
+    let tip = common::a_sample();
+    let out = common::tipseal_with_state(
+        state.path(),
+        [
+            OsStr::new("submit"),
+            OsStr::new("--server"),
+            OsStr::new(&genuine.url),
+            OsStr::new("--tip"),
+            tip.as_os_str(),
+            OsStr::new("--receipt-out"),
+            receipt.as_os_str(),
+            OsStr::new("--admin-key-id"),
+            OsStr::new(&admin_id),
+            OsStr::new("--json"),
+        ],
+    );
+    assert!(out.status.success(), "submit: {}", stderr(&out));
+    let id = common::json_stdout(&out)["id"].as_str().unwrap().to_owned();
+    let said = format!("pinned follow-up {}", common::random_hex(8));
+    let pinned_message = [
+        OsStr::new("--admin-key-id"),
+        OsStr::new(&admin_id),
+        OsStr::new("--no-keyring-memory"),
+        OsStr::new("--message"),
+        OsStr::new(&said),
+    ];
+    let out = witness_followup(state.path(), &genuine.url, &receipt, &pinned_message);
+    assert!(
+        out.status.success(),
+        "a pinned follow-up to the genuine server was refused: {}",
+        stderr(&out)
+    );
+
+    // The attacker serves a genesis listing the real admin beside its own, signed by
+    // itself only. With no memory, the pin is the witness's only anchor.
+    let mallory = team.new_identity("mallory");
+    let minder = team.new_identity("minder");
+    let forged = common::forge_keyring_listing(&admin_pub, &mallory, &minder);
+    let forged_path = write(team.dir.path(), "forged.json", &forged);
+    let evil = common::spawn_server(&[OsStr::new("--keyring"), forged_path.as_os_str()]);
+    let started = Instant::now();
+    for extra in [&pinned_message[..], &pinned_message[..3]] {
+        let out = witness_followup(state.path(), &evil.url, &receipt, extra);
+        let err = stderr(&out);
+        assert!(
+            !out.status.success() && err.contains("pinned") && err.contains("nothing was sealed"),
+            "the pinned followup client accepted the forged keyring: exit {:?}: {err}",
+            out.status.code()
+        );
+        assert!(
+            !err.contains("  "),
+            "the refusal is one readable sentence (no run of spaces): {err:?}"
+        );
+    }
+    eprintln!("forged keyring refused twice in {:?}", started.elapsed());
+
+    // The genuine conversation is intact: the reviewer sees the pinned follow-up.
+    let shown = common::review_show(&genuine.url, &team.reviewer_key, &id, None);
+    assert!(
+        shown.to_string().contains(&said),
+        "the reviewer sees the witness's pinned follow-up: {shown}"
+    );
+}

@@ -378,3 +378,296 @@ fn a_truncated_jpeg_with_gps_is_refused_not_stored() {
     assert_eq!(kept.status, 200);
     assert_eq!(review_ids(&server.url, &team.reviewer_key).len(), 2);
 }
+
+// ---------------------------------------------------------------------------------------
+// Second round (S2): no log line may be written from inside a witness's request.
+
+/// The operator notices (ERROR and WARN lines) the server has written so far.
+fn notices(server: &ServerGuard) -> Vec<String> {
+    server
+        .log_text()
+        .lines()
+        .filter(|l| l.contains("ERROR") || l.contains("WARN"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Waits (at most `within`) for the next tick's "KEYRING EXPIRED" notice after the
+/// `seen` notices, then a moment more so the tick's whole batch is in.
+fn next_tick(server: &ServerGuard, seen: usize, within: Duration) -> Option<Vec<String>> {
+    let until = Instant::now() + within;
+    while Instant::now() < until {
+        let now = notices(server);
+        if now[seen.min(now.len())..]
+            .iter()
+            .any(|l| l.contains("KEYRING EXPIRED"))
+        {
+            std::thread::sleep(Duration::from_millis(100));
+            return Some(notices(server));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+#[test]
+fn refusals_under_an_expired_keyring_leave_no_log_line_that_times_a_witness() {
+    let team = setup_team();
+    let expired = extend_keyring(
+        &std::fs::read(&team.keyring).unwrap(),
+        &team.admin_key,
+        None,
+        100,
+        -10,
+    );
+    std::fs::write(&team.keyring, &expired).unwrap();
+    let tick = Duration::from_secs(2);
+    let server = team.spawn_server(&["--notice-interval-secs", "2"]);
+    let tip = read_json(&a_sample());
+    let bundles = seal_bundles_with_keyring(&expired, &tip, 3);
+
+    // Align on a tick (the timer says the keyring expired at every one), then refuse
+    // witnesses right after it: nothing may be written until the next tick.
+    let start_up = notices(&server).len();
+    let synced = next_tick(&server, start_up, 2 * tick)
+        .expect("a tick writes the expiry notice")
+        .len();
+    let synced_at = Instant::now();
+    // Mid-interval: a ticker started by the refusal would be off the start-up grid.
+    std::thread::sleep(tick * 2 / 5);
+    let refused_at = Instant::now();
+    for b in &bundles {
+        let r = raw_http(server.addr, None, &post_tip_request(b, None));
+        assert_eq!(r.status, 503, "{}", r.assert_json_error());
+    }
+    let form = multipart_body(&[("narrative", "sent without JavaScript")], &[]);
+    assert_eq!(post_form(&server, "/en/submit", &form).status, 503);
+    std::thread::sleep(Duration::from_millis(300));
+    let after = notices(&server);
+    assert!(
+        synced_at.elapsed() < tick - Duration::from_millis(300),
+        "the machine is too slow for this tick ({:?}); the check below would be unsound",
+        synced_at.elapsed()
+    );
+    assert_eq!(
+        after[synced..].to_vec(),
+        Vec::<String>::new(),
+        "a witness's refused request wrote a log line (its journald time would time it)"
+    );
+
+    // The next tick — on the grid from start-up, not a fixed time after the first
+    // refusal — writes the expiry notice and the refusal counts together.
+    let batch = next_tick(&server, synced, 2 * tick).expect("the next tick");
+    let waited = refused_at.elapsed();
+    let on_grid = synced_at.elapsed().as_millis() % tick.as_millis();
+    let new = batch[synced..].join("\n");
+    eprintln!(
+        "refusal summary {waited:?} after the refusals ({on_grid} ms off the tick grid):\n{new}"
+    );
+    assert!(
+        new.contains("KEYRING EXPIRED")
+            && new.contains("code=\"keyring_expired\" refused=3")
+            && new.contains("code=\"busy\" refused=1"),
+        "the tick's batch has the expiry notice and the counts of refusals:\n{new}"
+    );
+    assert!(
+        waited < tick && !(400..1600).contains(&on_grid),
+        "the summary came {waited:?} after the refusals, {on_grid} ms off the start-up \
+         grid: a ticker started by the first refusal puts it at refusal + interval"
+    );
+    // A reviewer keeps working meanwhile.
+    assert!(review_ids(&server.url, &team.reviewer_key).is_empty());
+    assert!(!new.contains("127.0.0.1") && !new.contains("/api/v1/tips"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Second round (S3): a refusal by design is never a 500 page on the no-JavaScript path.
+
+/// A sentence of `web/i18n/<lang>.json`.
+fn i18n_text(lang: &str, key: &str) -> String {
+    let path = format!("{}/web/i18n/{lang}.json", env!("CARGO_MANIFEST_DIR"));
+    read_json(std::path::Path::new(&path))[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{lang} has {key}"))
+        .to_owned()
+}
+
+#[test]
+fn a_full_conversation_is_a_409_page_in_the_witness_language_not_a_500() {
+    let team = setup_team();
+    let data = tempfile::TempDir::new().unwrap();
+    let dir = data.path().join("data");
+    let args = [OsStr::new("--keyring"), team.keyring.as_os_str()];
+    let mut server = spawn_server_in(&dir, &args);
+    let receipt = data.path().join("receipt.txt");
+    let out = tipseal_ok([
+        OsStr::new("submit"),
+        OsStr::new("--server"),
+        OsStr::new(&server.url),
+        OsStr::new("--tip"),
+        a_sample().as_os_str(),
+        OsStr::new("--receipt-out"),
+        receipt.as_os_str(),
+        OsStr::new("--json"),
+    ]);
+    let id = json_stdout(&out)["id"].as_str().unwrap().to_owned();
+    let words = std::fs::read_to_string(&receipt).unwrap();
+    let words = words.trim();
+    let add = |server: &ServerGuard, lang: &str| {
+        let form = multipart_body(
+            &[
+                ("words", words),
+                ("action", "add"),
+                ("message", "one more thing"),
+            ],
+            &[],
+        );
+        post_form(server, &format!("/{lang}/followup"), &form)
+    };
+    assert_eq!(add(&server, "en").status, 200, "a legitimate follow-up");
+
+    // The conversation reaches its limit (10,000 entries), written while stopped.
+    server.stop();
+    fill_conversation(&dir, &id);
+    let server = spawn_server_in(&dir, &args);
+    let started = Instant::now();
+    for lang in ["ru", "ar", "zh", "en"] {
+        let resp = add(&server, lang);
+        let page = String::from_utf8_lossy(&resp.body);
+        assert_eq!(
+            resp.status, 409,
+            "{lang}: a full conversation is a refusal by design, not a 500"
+        );
+        assert!(
+            page.contains(&i18n_text(lang, "err_conversation_full")),
+            "{lang}: the refusal is in the witness's language"
+        );
+    }
+    eprintln!(
+        "4 refusals of a full conversation in {:?}",
+        started.elapsed()
+    );
+    // The witness still reads the mailbox; the reviewer still works; nothing is an ERROR.
+    let form = multipart_body(&[("words", words), ("action", "open")], &[]);
+    assert_eq!(post_form(&server, "/en/followup", &form).status, 200);
+    assert_eq!(review_ids(&server.url, &team.reviewer_key), vec![id]);
+    assert_eq!(error_lines(&server.log_text()), Vec::<&str>::new());
+}
+
+// ---------------------------------------------------------------------------------------
+// Second round (S1): an idempotent retry racing its first try.
+
+#[test]
+fn retries_racing_their_first_try_get_the_same_tip_never_a_refusal() {
+    let team = setup_team();
+    let server = team.spawn_server(&["--rate-intake", "off"]);
+    let tip = read_json(&a_sample());
+    let tries = 8;
+    let rounds = 3;
+    let (mut answered, mut retryable) = (0, 0);
+    let mut refused = Vec::new();
+    let started = Instant::now();
+    for round in 0..rounds {
+        // A tip with a 3.6 MB uploaded attachment: its insert takes a while.
+        let (bundle, part) =
+            sealed_tip_and_upload(&server, &tip, "video.bin", &random_bytes(3_600_000));
+        let created = create_upload(&server, part.len());
+        assert_eq!(created.status, 201);
+        let id = created.json()["id"].as_str().unwrap().to_owned();
+        for (n, chunk) in part.chunks(256 * 1024).enumerate() {
+            let patched = patch_upload(&server, &id, n * 256 * 1024, chunk);
+            assert_eq!(patched.status, 204, "{}", patched.assert_json_error());
+        }
+        let ids = [id];
+        let key = random_hex(16);
+        let uploads = ids.join(",");
+        let req = request(
+            "POST",
+            "/api/v1/tips",
+            &[
+                ("Content-Type", "application/octet-stream"),
+                ("Idempotency-Key", &key),
+                ("Tipseal-Uploads", &uploads),
+            ],
+            &bundle,
+        );
+        // The first try and its retries (a dropped circuit, a double click) at once.
+        let gate = std::sync::Arc::new(std::sync::Barrier::new(tries));
+        let answers: Vec<HttpResponse> = (0..tries)
+            .map(|_| {
+                let (gate, req, addr) = (gate.clone(), req.clone(), server.addr);
+                std::thread::spawn(move || {
+                    gate.wait();
+                    raw_http(addr, None, &req)
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .collect();
+        let mut tip_ids = std::collections::BTreeSet::new();
+        for a in &answers {
+            match a.status {
+                200 | 201 => {
+                    answered += 1;
+                    tip_ids.insert(a.json()["id"].as_str().unwrap().to_owned());
+                }
+                503 => {
+                    assert!(a.header("retry-after").is_some(), "503 carries Retry-After");
+                    retryable += 1;
+                }
+                other => refused.push(format!(
+                    "round {round}: {other} {}",
+                    String::from_utf8_lossy(&a.body)
+                )),
+            }
+        }
+        let created = answers.iter().filter(|a| a.status == 201).count();
+        assert!(
+            created == 1 && tip_ids.len() <= 1,
+            "round {round}: {created} created, ids {tip_ids:?}"
+        );
+    }
+    eprintln!(
+        "{rounds} rounds of {tries} racing tries in {:?}: {answered} answered with the tip, \
+         {retryable} told to retry, {} refused",
+        started.elapsed(),
+        refused.len()
+    );
+    assert_eq!(
+        refused,
+        Vec::<String>::new(),
+        "retries of a stored tip were refused (the page tells the witness it failed)"
+    );
+    // Exactly one tip per round, and the reviewer opens them.
+    let ids = review_ids(&server.url, &team.reviewer_key);
+    assert_eq!(ids.len(), rounds, "one tip per key: {ids:?}");
+    review_show(&server.url, &team.reviewer_key, &ids[0], None);
+}
+
+#[test]
+fn a_stored_tips_retry_under_the_disk_floor_gets_its_id_not_a_507() {
+    let team = setup_team();
+    let data = tempfile::TempDir::new().unwrap();
+    let dir = data.path().join("data");
+    let keyring = ["--keyring", team.keyring.to_str().unwrap()];
+    let mut server = spawn_server_in(&dir, &keyring);
+    let bundle = seal_bundle(&server.url, &read_json(&a_sample()));
+    let key = random_hex(16);
+    let first = raw_http(server.addr, None, &post_tip_request(&bundle, Some(&key)));
+    assert_eq!(first.status, 201);
+    // The answer was lost on the way back; meanwhile the disk fell below the floor.
+    server.stop();
+    let full = [&keyring[..], &["--min-free-bytes", "1000000000000000000"]].concat();
+    let server = spawn_server_in(&dir, &full);
+    let retry = raw_http(server.addr, None, &post_tip_request(&bundle, Some(&key)));
+    assert_eq!(
+        (retry.status, retry.json()["id"].clone()),
+        (200, first.json()["id"].clone()),
+        "the stored tip's retry is answered with its id, not refused"
+    );
+    // A new tip is still refused there, and the reviewer still reads.
+    let other = raw_http(server.addr, None, &post_tip_request(&bundle, None));
+    assert_eq!(other.status, 507);
+    assert_eq!(review_ids(&server.url, &team.reviewer_key).len(), 1);
+}

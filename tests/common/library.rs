@@ -485,3 +485,24 @@ pub fn seal_reply_with_keyring(keyring: &[u8], key: &Path, reply_pk_b64: &str) -
     let refs: Vec<&[u8]> = envelopes.iter().map(Vec::as_slice).collect();
     tipseal::domain::bundle::encode(&refs)
 }
+
+/// Fills the conversation of tip `id` in a STOPPED server's `data_dir` up to the
+/// storage's limit (`MAX_THREAD_ENTRIES`) with placeholder follow-ups (reviewers' copies
+/// only), so a test can attack a full conversation without sending 10,000 requests.
+pub fn fill_conversation(data_dir: &Path, id: &str) {
+    use tipseal::domain::{Day, TipId};
+    use tipseal::storage::{Store, ThreadKind};
+    let store = Store::open(data_dir, [7; 32]).expect("open the stopped server's store");
+    let tip = TipId::parse(id).expect("a tip id");
+    while store
+        .append_thread(
+            tip,
+            ThreadKind::Followup,
+            Day::today(),
+            None,
+            b"placeholder",
+        )
+        .is_ok()
+    {}
+    store.durable_blocking().expect("flush");
+}

@@ -48,8 +48,6 @@ pub async fn submit(
     if !keyring.has_reviewers() {
         return Err(ApiError::NotAccepting);
     }
-    // Before reading the body: a refused tip costs no bandwidth.
-    state.disk.check()?;
     let idem = req
         .headers()
         .get("idempotency-key")
@@ -59,6 +57,11 @@ pub async fn submit(
                 .and_then(IdempotencyKey::parse)
         })
         .transpose()?;
+    // Before reading the body: a refused tip costs no bandwidth. A try with a key may be
+    // the retry of a stored tip: `store_bundle` answers it first, then checks the floor.
+    if idem.is_none() {
+        state.disk.check()?;
+    }
     let uploads = intake::uploads_named_in(&req)?;
     let mailbox = super::mailbox::mailbox_header(&req)?;
     let limits = &state.limits;

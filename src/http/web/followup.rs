@@ -56,12 +56,15 @@ enum Failure {
     Metadata,
     /// The body cap: 413.
     TooLarge,
-    /// The conversation is at its size limit (`MAX_THREAD_BYTES`): 409.
-    ConversationFull,
     /// Busy, not accepting, or the body deadline: 503.
     Busy,
     /// A broken request: 400.
     Malformed,
+    /// The conversation holds its maximum of bytes (`MAX_THREAD_BYTES`) or entries, by
+    /// design: 409.
+    Full,
+    /// The tip is no longer stored: 404.
+    Gone,
     /// Our fault: 500 (the cause is logged, without request data).
     Internal(ApiError),
 }
@@ -77,7 +80,9 @@ impl From<ApiError> for Failure {
             | ApiError::KeyringExpired
             | ApiError::InsufficientStorage
             | ApiError::RateLimited { .. } => Failure::Busy,
-            ApiError::ConversationFull => Failure::ConversationFull,
+            // Refusals by design, not faults: the witness is told what happened.
+            ApiError::ConversationFull | ApiError::Conflict => Failure::Full,
+            ApiError::NotFound => Failure::Gone,
             other => Failure::Internal(other),
         }
     }
@@ -105,7 +110,8 @@ struct Opened {
         (status = 200, description = "The mailbox: the replies, and the form to add to the tip.", body = String, content_type = "text/html"),
         (status = 400, description = "Malformed receipt words or form: the form again, with the error.", body = String, content_type = "text/html"),
         (status = 401, description = "No mailbox opens with these words.", body = String, content_type = "text/html"),
-        (status = 404, description = "The HTML 404 page (an unknown language).", body = String, content_type = "text/html"),
+        (status = 404, description = "The HTML 404 page (an unknown language), or the tip is no longer stored.", body = String, content_type = "text/html"),
+        (status = 409, description = "The conversation is full: the replies, with the refusal.", body = String, content_type = "text/html"),
         (status = 413, description = "Everything together is too large.", body = String, content_type = "text/html"),
         (status = 503, description = "Busy: try again later.", body = String, content_type = "text/html"),
     ),
@@ -170,8 +176,14 @@ async fn open_and_maybe_add(
                     .intake_slots
                     .try_acquire()
                     .map_err(|_| Failure::Busy)?;
-                mailbox::store_server_followup(state, tip, bundle).await?;
-                sent = true;
+                match mailbox::store_server_followup(state, tip, bundle).await {
+                    Ok(_) => sent = true,
+                    // A full conversation still shows the replies, with the refusal.
+                    Err(ApiError::Conflict | ApiError::ConversationFull) => {
+                        refused = Some(Failure::Full)
+                    }
+                    Err(e) => return Err(e.into()),
+                }
             }
             Err(mailbox_view::SealError::Empty) => refused = Some(Failure::Empty),
             Err(mailbox_view::SealError::Refused) => refused = Some(Failure::TooLong),
@@ -281,13 +293,17 @@ fn failure_message(lang: &'static Language, f: &Failure) -> String {
             "err_too_large",
             "Everything together is too large for the server.",
         ),
-        Failure::ConversationFull => t(
-            "err_conversation_full",
-            "This conversation has reached the most the server keeps for one tip. Nothing was added: send anything further as a new tip.",
-        ),
         Failure::Busy => t(
             "err_busy",
             "The server is busy. Wait a minute, then try again.",
+        ),
+        Failure::Full => t(
+            "err_conversation_full",
+            "This conversation is full: no more messages can be added to this report.",
+        ),
+        Failure::Gone => t(
+            "err_tip_gone",
+            "This report is no longer on the server, so nothing can be added to it.",
         ),
         Failure::Malformed | Failure::Internal(_) => t(
             "err_server",
@@ -305,8 +321,9 @@ fn status_of(f: &Failure) -> StatusCode {
         | Failure::Metadata
         | Failure::Malformed => StatusCode::BAD_REQUEST,
         Failure::NoMailbox => StatusCode::UNAUTHORIZED,
+        Failure::Full => StatusCode::CONFLICT,
+        Failure::Gone => StatusCode::NOT_FOUND,
         Failure::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        Failure::ConversationFull => StatusCode::CONFLICT,
         Failure::Busy => StatusCode::SERVICE_UNAVAILABLE,
         Failure::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }

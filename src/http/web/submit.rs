@@ -215,8 +215,16 @@ async fn accept(
     let stored = intake::store_bundle(state, submission)
         .await
         .map_err(|e| match e {
-            ApiError::Busy | ApiError::NotAccepting | ApiError::KeyringExpired => Failure::Busy,
+            // Refusals by design: a retry can succeed (the keyring just changed, the rare
+            // mailbox-key collision gets a new receipt on the next try).
+            ApiError::Busy
+            | ApiError::NotAccepting
+            | ApiError::KeyringExpired
+            | ApiError::RateLimited { .. }
+            | ApiError::WrongEpoch { .. }
+            | ApiError::Conflict => Failure::Busy,
             ApiError::InsufficientStorage => Failure::NoSpace,
+            ApiError::TooLarge | ApiError::TipTooLarge => Failure::TooLarge,
             other => Failure::Internal(other),
         })?;
     Ok((stored.id.to_string(), receipt))
