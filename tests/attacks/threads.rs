@@ -145,7 +145,7 @@ fn a_thread_bomb_is_refused_and_reviewers_keep_reading() {
     );
     assert_eq!(page.status, 409, "the page's add past the cap");
     assert!(
-        String::from_utf8_lossy(&page.body).contains("This conversation has reached the most"),
+        String::from_utf8_lossy(&page.body).contains("This conversation is full"),
         "the page names the reason"
     );
     assert!(
