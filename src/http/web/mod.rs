@@ -11,6 +11,8 @@ mod assets;
 mod countries;
 mod followup;
 mod form_data;
+#[cfg(test)]
+mod glossary;
 mod i18n;
 mod mailbox_view;
 mod operator_text;
