@@ -90,7 +90,12 @@ fn holds(hay: &str, needle: &str, how: Match) -> bool {
 }
 
 /// Every way the language's strings and country names break its glossary.
-fn violations(lang: &str, glossary: &Glossary, strings: &Map<String, Value>, countries: &str) -> Vec<String> {
+fn violations(
+    lang: &str,
+    glossary: &Glossary,
+    strings: &Map<String, Value>,
+    countries: &str,
+) -> Vec<String> {
     let mut out = Vec::new();
     let country_names: Vec<String> = serde_json::from_str::<Vec<Map<String, Value>>>(countries)
         .unwrap_or_default()
@@ -131,7 +136,10 @@ fn violations(lang: &str, glossary: &Glossary, strings: &Map<String, Value>, cou
                 .chain(country_names.iter().map(String::as_str))
                 .any(|t| holds(t, &term.preferred, term.how));
             if !used {
-                out.push(format!("{lang}: «{}» ({}) is used nowhere", term.preferred, term.concept));
+                out.push(format!(
+                    "{lang}: «{}» ({}) is used nowhere",
+                    term.preferred, term.concept
+                ));
             }
         }
     }
@@ -145,8 +153,12 @@ mod tests {
     fn parse(lang: &str, glossary: &str, strings: &str) -> (Glossary, Map<String, Value>) {
         let g: Glossary = serde_json::from_str(glossary)
             .unwrap_or_else(|e| panic!("web/i18n/glossary/{lang}.json: {e}"));
-        assert!(!g.register.trim().is_empty(), "{lang}: the glossary names its register");
-        let s = serde_json::from_str(strings).unwrap_or_else(|e| panic!("web/i18n/{lang}.json: {e}"));
+        assert!(
+            !g.register.trim().is_empty(),
+            "{lang}: the glossary names its register"
+        );
+        let s =
+            serde_json::from_str(strings).unwrap_or_else(|e| panic!("web/i18n/{lang}.json: {e}"));
         (g, s)
     }
 
@@ -157,7 +169,10 @@ mod tests {
         for (lang, glossary, strings, countries) in FILES {
             assert!(LANGUAGES.iter().any(|l| l.code == lang));
             let (g, s) = parse(lang, glossary, strings);
-            assert!(g.terms.len() >= 5, "{lang}: a glossary of at least five concepts");
+            assert!(
+                g.terms.len() >= 5,
+                "{lang}: a glossary of at least five concepts"
+            );
             all.extend(violations(lang, &g, &s, countries));
         }
         assert!(all.is_empty(), "glossary violations:\n{}", all.join("\n"));
@@ -171,7 +186,10 @@ mod tests {
             let missing: Vec<&String> = en.keys().filter(|k| !s.contains_key(*k)).collect();
             assert!(missing.is_empty(), "web/i18n/{lang}.json lacks {missing:?}");
             let extra: Vec<&String> = s.keys().filter(|k| !en.contains_key(*k)).collect();
-            assert!(extra.is_empty(), "web/i18n/{lang}.json has keys English lacks: {extra:?}");
+            assert!(
+                extra.is_empty(),
+                "web/i18n/{lang}.json has keys English lacks: {extra:?}"
+            );
         }
     }
 
