@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const WEB = fileURLToPath(new URL('../', import.meta.url));
 const read = (p) => readFileSync(WEB + p, 'utf8');
-const LANGS = { ko: '한국어', ru: 'Русский', zh: '中文', en: 'English', pl: 'Polski', nl: 'Nederlands', ar: 'العربية' };
+const LANGS = { ko: '조선어', ru: 'Русский', zh: '中文', en: 'English', pl: 'Polski', nl: 'Nederlands', ar: 'العربية' };
 const en = JSON.parse(read('i18n/en.json'));
 const PAGES = ['form.html', 'receipt.html', 'error.html', 'followup.html'];
 const TEMPLATES = ['base.html', ...PAGES];
