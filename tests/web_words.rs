@@ -277,6 +277,10 @@ fn the_receipt_page_shows_the_words_as_a_numbered_left_to_right_list() {
             page.contains(&escaped(&i18n(lang, "receipt_reference_explain"))),
             "{lang}: the reference is explained"
         );
+        assert!(
+            page.contains(&escaped(&i18n(lang, "safety_contact_default"))),
+            "{lang}: what to do in danger, after sending too"
+        );
     }
 }
 

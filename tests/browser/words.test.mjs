@@ -95,3 +95,23 @@ test('on /ar/ validation is Arabic, the file button is Arabic, the receipt is a 
     await server.stop();
   }
 });
+
+test('on /ko/followup a mailbox that does not open is headed "could not open", not "not sent"', async () => {
+  const server = await startServer();
+  const b = await launch({ viewport: { width: 360, height: 800 } });
+  try {
+    const page = b.page;
+    const t = strings('ko');
+    await page.goto(`${server.url}/ko/followup`);
+    await page.waitForFunction(() => !document.getElementById('js-status').hidden);
+    await page.fill('#words', '하나 둘 셋');
+    await page.click('#open');
+    await page.waitForSelector('#open-error:not([hidden])');
+    const shown = await page.textContent('#open-error');
+    assert.ok(shown.startsWith(`${t.err_title_mailbox}. `), `headed as what failed: ${shown}`);
+    assert.ok(!shown.includes(t.err_title), 'not "not sent": nothing was being sent');
+  } finally {
+    await b.close();
+    await server.stop();
+  }
+});
