@@ -763,7 +763,7 @@ async function main() {
     if (list) { list.textContent = ''; list.hidden = true; }
     form.hidden = true;
     if (status) status.hidden = true;
-    for (const el of document.querySelectorAll('.safety, .lead, main > h1')) el.hidden = true;
+    for (const el of document.querySelectorAll('.safety, .lead, .org, main > h1')) el.hidden = true;
     receipt.hidden = false;
     receipt.focus();
     window.scrollTo(0, 0);
