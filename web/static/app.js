@@ -510,6 +510,11 @@ async function main() {
       errorBox.focus();
     }
   };
+  // A field to correct: the page's message (dates kept left to right), then its label.
+  const showFieldError = (key, el) => {
+    const label = el && el.id ? document.querySelector(`label[for="${el.id}"]`) : null;
+    showError(`${isolateLtr(t[key] || key)}${label ? ` (${label.textContent.trim()})` : ''}`, el);
+  };
   const clearError = () => {
     errorBox.hidden = true;
     for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
@@ -599,20 +604,14 @@ async function main() {
     // The browser's own check is off (novalidate): its bubble speaks the browser's
     // language. The same constraints, named in the page's language.
     const invalid = firstInvalid(form);
-    if (invalid) {
-      const label = invalid.el.id ? document.querySelector(`label[for="${invalid.el.id}"]`) : null;
-      showError(`${isolateLtr(t[invalid.key] || invalid.key)}${label ? ' (' + label.textContent.trim() + ')' : ''}`, invalid.el);
-      return null;
-    }
+    if (invalid) { showFieldError(invalid.key, invalid.el); return null; }
     try {
       const pairs = [...new FormData(form).entries()].filter(([k]) => k !== 'attachments' && k !== 'keep_metadata' && k !== 'language');
       doc = tipFromPairs(pairs, lang);
     } catch (e) {
       if (e instanceof FieldError) {
         const field = form.elements.namedItem(e.field);
-        const el = field && field.length !== undefined && !field.tagName ? field[0] : field;
-        const label = el && el.id ? document.querySelector(`label[for="${el.id}"]`) : null;
-        showError(`${isolateLtr(t[e.key] || e.key)}${label ? ' (' + label.textContent.trim() + ')' : ''}`, el);
+        showFieldError(e.key, field && field.length !== undefined && !field.tagName ? field[0] : field);
         return null;
       }
       throw e;
