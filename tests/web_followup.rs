@@ -43,11 +43,12 @@ fn submit_without_js(
     let reference = between(&page, "<code id=\"receipt-reference\">", "</code>")
         .expect("the reference")
         .to_owned();
-    let words = between(&page, "<code id=\"receipt-words\">", "</code>")
+    let words = receipt_word_list(&page, "receipt-words")
         .expect("the receipt words are on the receipt page")
-        .to_owned();
-    let english = between(&page, "<code id=\"receipt-words-en\">", "</code>")
-        .map_or_else(|| words.clone(), str::to_owned);
+        .1
+        .join(" ");
+    let english = receipt_word_list(&page, "receipt-words-en")
+        .map_or_else(|| words.clone(), |(_, w)| w.join(" "));
     assert!(
         page.contains(&format!("href=\"/{lang}/followup\"")),
         "a link to the mailbox"

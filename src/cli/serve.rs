@@ -7,7 +7,9 @@ use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
 use crate::crypto::keyfile::read_public;
-use crate::http::{Application, Budget, RateSettings, ServerSettings, DEFAULT_MAX_BODY_BYTES};
+use crate::http::{
+    Application, Budget, OperatorText, RateSettings, ServerSettings, DEFAULT_MAX_BODY_BYTES,
+};
 
 use super::{demo, CliError};
 
@@ -73,6 +75,15 @@ pub struct Args {
     /// Where the page's quick-exit button leaves for (http or https URL).
     #[arg(long, default_value = crate::http::DEFAULT_EXIT_URL)]
     exit_url: String,
+    /// The organisation's name, shown to witnesses (default: "the organisation", in
+    /// the page's language). One line, at most 300 characters.
+    #[arg(long)]
+    org_name: Option<String>,
+    /// What a witness in danger should do or whom to contact, shown on the page as
+    /// written (default: a sentence in the page's language advising local emergency
+    /// services). One line, at most 300 characters.
+    #[arg(long)]
+    safety_contact: Option<String>,
     /// What happens to a reply once its witness has read it: `keep` or
     /// `delete-after-read` (the witness is told which applies).
     #[arg(long, default_value = "keep", value_parser = ["keep", "delete-after-read"])]
@@ -143,6 +154,14 @@ pub fn run(a: Args) -> Result<(), CliError> {
     }
     settings.web.onion = a.onion.clone().filter(|o| !o.trim().is_empty());
     settings.web.exit_url = a.exit_url.clone();
+    let operator_text = |flag, v: &Option<String>| {
+        v.as_deref()
+            .map(|v| OperatorText::parse(flag, v))
+            .transpose()
+            .map_err(|e| CliError::Usage(e.to_string()))
+    };
+    settings.web.org_name = operator_text("--org-name", &a.org_name)?;
+    settings.web.safety_contact = operator_text("--safety-contact", &a.safety_contact)?;
     settings.reply_retention =
         crate::http::ReplyRetention::parse(&a.reply_retention).unwrap_or_default();
     if !a.admin_pub.is_empty() {

@@ -34,7 +34,7 @@ pub use error::ApiError;
 pub use rate::{Budget, RateSettings};
 pub use routes::mailbox::ReplyRetention;
 pub use state::{AppState, Limits};
-pub use web::{WebSettings, DEFAULT_EXIT_URL, PAGE_CSP};
+pub use web::{OperatorText, OperatorTextError, WebSettings, DEFAULT_EXIT_URL, PAGE_CSP};
 
 use crate::crypto::keyring::{check_extends, verify_chain, VerifiedKeyring};
 use crate::domain::keyring::KeyringFile;

@@ -20,8 +20,9 @@ test('a full conversation on the page in Korean', async () => {
     const reference = await submitWithJs(page, server, 'ko', {
       narrative: `반장이 여권을 가지고 있습니다. #${mark}`,
     });
-    const words = (await page.textContent('#receipt-words')).trim();
-    const english = (await page.textContent('#receipt-words-en')).trim();
+    // One <li> a word (the list is numbered by CSS markers).
+    const words = (await page.locator('#receipt-words li').allTextContents()).join(' ');
+    const english = (await page.locator('#receipt-words-en li').allTextContents()).join(' ');
     assert.equal(words.split(/\s+/).length, 12, words);
     assert.match(words, /[\uac00-\ud7a3]/, 'the receipt is shown in Hangul');
     assert.ok(await page.locator('#receipt-words-en').isVisible(), 'and in English words');

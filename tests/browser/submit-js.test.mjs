@@ -53,7 +53,7 @@ for (const [lang, c] of Object.entries(CASES)) {
         'worksite.name': c.text.site,
         'worksite.employer': c.text.employer,
         'worksite.sector': 'construction',
-        'worksite.country': 'ru', // upper-cased by the page
+        'worksite.country': 'RU', // chosen by name; the option's value is the code
         'worksite.city': c.text.city,
         'worksite.observed_from': '2023-04',
         'worksite.observed_to': '2023-09-30',

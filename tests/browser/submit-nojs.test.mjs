@@ -28,7 +28,7 @@ test('no-JS path: plain form post, sealed by the server, decrypts, plaintext now
 
     await fillForm(page, {
       'worksite.name': site,
-      'worksite.country': 'ru',
+      'worksite.country': 'RU',
       'worksite.sector': 'construction',
       'workers.count': '120',
       'workers.passports_held_by_others': 'yes',

@@ -218,3 +218,20 @@ pub fn sealed_tip_and_upload(
     let tip_only = tipseal::domain::bundle::encode(&[parsed.part_bytes(0).unwrap()]);
     (tip_only, parsed.part_bytes(1).unwrap().to_vec())
 }
+
+/// The receipt words a page shows in the list `<ol … id="{id}" …>`: its `<li>` items,
+/// space-separated, or `None` if the page has no such list. The opening tag itself is
+/// returned too, so a test can check its `dir`.
+pub fn receipt_word_list(page: &str, id: &str) -> Option<(String, Vec<String>)> {
+    let marker = format!("id=\"{id}\"");
+    let at = page.find(&marker)?;
+    let open = page[..at].rfind("<ol")?;
+    let tag_end = at + page[at..].find('>')?;
+    let close = tag_end + page[tag_end..].find("</ol>")?;
+    let items = page[tag_end + 1..close]
+        .split("<li>")
+        .skip(1)
+        .map(|li| li.split("</li>").next().unwrap_or("").trim().to_owned())
+        .collect();
+    Some((page[open..=tag_end].to_owned(), items))
+}

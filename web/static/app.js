@@ -9,7 +9,8 @@
 
 import { withSodium, KIND_TIP, KIND_ATTACHMENT, FormatError } from './envelope.js';
 import { stripMetadata } from './exif.js';
-import { withReceipt, loadLists, listForLanguage } from './receipt.js';
+import { withReceipt, loadLists, listForLanguage, showWords } from './receipt.js';
+import { firstInvalid, isolateLtr, localizeFileButton } from './validity.js';
 
 export const MAX_ATTACHMENTS = 32;
 export const INLINE_LIMIT = 1048576; // envelopes above this go through the uploads API
@@ -494,6 +495,7 @@ async function main() {
 
   setupMinders(form, t);
   setupFiles(t);
+  localizeFileButton(document.getElementById('attachments'), document.getElementById('attachments-button'));
 
   const showError = (msg, field) => {
     errorBox.textContent = '';
@@ -507,6 +509,11 @@ async function main() {
     } else {
       errorBox.focus();
     }
+  };
+  // A field to correct: the page's message (dates kept left to right), then its label.
+  const showFieldError = (key, el) => {
+    const label = el && el.id ? document.querySelector(`label[for="${el.id}"]`) : null;
+    showError(`${isolateLtr(t[key] || key)}${label ? ` (${label.textContent.trim()})` : ''}`, el);
   };
   const clearError = () => {
     errorBox.hidden = true;
@@ -594,15 +601,17 @@ async function main() {
   // Builds, strips and seals; returns the state for send(), or null after an error.
   async function prepare() {
     let doc;
+    // The browser's own check is off (novalidate): its bubble speaks the browser's
+    // language. The same constraints, named in the page's language.
+    const invalid = firstInvalid(form);
+    if (invalid) { showFieldError(invalid.key, invalid.el); return null; }
     try {
       const pairs = [...new FormData(form).entries()].filter(([k]) => k !== 'attachments' && k !== 'keep_metadata' && k !== 'language');
       doc = tipFromPairs(pairs, lang);
     } catch (e) {
       if (e instanceof FieldError) {
         const field = form.elements.namedItem(e.field);
-        const el = field && field.length !== undefined && !field.tagName ? field[0] : field;
-        const label = el && el.id ? document.querySelector(`label[for="${el.id}"]`) : null;
-        showError(`${t[e.key] || e.key}${label ? ' (' + label.textContent.trim() + ')' : ''}`, el);
+        showFieldError(e.key, field && field.length !== undefined && !field.tagName ? field[0] : field);
         return null;
       }
       throw e;
@@ -743,9 +752,9 @@ async function main() {
     document.getElementById('receipt-reference').textContent = reference;
     const words = document.getElementById('receipt-words');
     const english = document.getElementById('receipt-words-en');
-    if (words) words.textContent = R.toWords(entropy, lists[ownList], ownList);
+    if (words) showWords(words, R.toWords(entropy, lists[ownList], ownList));
     if (english) {
-      english.textContent = R.toWords(entropy, lists.english, 'english');
+      showWords(english, R.toWords(entropy, lists.english, 'english'));
       english.closest('.words-en').hidden = ownList === 'english';
     }
     form.reset();
@@ -753,7 +762,7 @@ async function main() {
     if (list) { list.textContent = ''; list.hidden = true; }
     form.hidden = true;
     if (status) status.hidden = true;
-    for (const el of document.querySelectorAll('.safety, .lead, main > h1')) el.hidden = true;
+    for (const el of document.querySelectorAll('.safety, .lead, .org, main > h1')) el.hidden = true;
     receipt.hidden = false;
     receipt.focus();
     window.scrollTo(0, 0);

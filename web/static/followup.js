@@ -121,7 +121,9 @@ async function main() {
   const show = (el, msg) => {
     el.textContent = '';
     const strong = document.createElement('strong');
-    strong.textContent = `${t.err_title || ''}. `;
+    // Opening the mailbox sends nothing, so its failure is not headed "Not sent".
+    const title = el === openError ? (t.err_title_mailbox || t.err_title) : t.err_title;
+    strong.textContent = `${title || ''}. `;
     el.append(strong, document.createTextNode(msg));
     el.hidden = false;
     el.focus();

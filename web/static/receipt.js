@@ -202,3 +202,16 @@ export async function loadLists(fetchFn, names) {
   }));
   return out;
 }
+
+/**
+ * Shows receipt words (as `toWords` gives them) in `ol`, one `<li>` a word: the list is
+ * left to right and numbered by its CSS markers, which copying leaves out.
+ */
+export function showWords(ol, text) {
+  ol.textContent = '';
+  for (const w of String(text).split(/[\s\u3000]+/u).filter((s) => s.length > 0)) {
+    const li = ol.ownerDocument.createElement('li');
+    li.textContent = w;
+    ol.append(li);
+  }
+}

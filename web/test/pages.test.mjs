@@ -8,13 +8,19 @@ import { fileURLToPath } from 'node:url';
 
 const WEB = fileURLToPath(new URL('../', import.meta.url));
 const read = (p) => readFileSync(WEB + p, 'utf8');
-const LANGS = { ko: '한국어', ru: 'Русский', zh: '中文', en: 'English', pl: 'Polski', nl: 'Nederlands', ar: 'العربية' };
+const LANGS = { ko: '조선어', ru: 'Русский', zh: '中文', en: 'English', pl: 'Polski', nl: 'Nederlands', ar: 'العربية' };
 const en = JSON.parse(read('i18n/en.json'));
 const PAGES = ['form.html', 'receipt.html', 'error.html', 'followup.html'];
 const TEMPLATES = ['base.html', ...PAGES];
 
 test('there is a strings file for each of the seven languages and nothing else', () => {
-  assert.deepEqual(readdirSync(WEB + 'i18n').sort(), Object.keys(LANGS).map((l) => `${l}.json`).sort());
+  const files = Object.keys(LANGS).map((l) => `${l}.json`).sort();
+  // Beside the strings: the country names and the glossary of each language.
+  assert.deepEqual(readdirSync(WEB + 'i18n').sort(), [...files, 'countries', 'glossary'].sort());
+  for (const dir of ['countries', 'glossary']) {
+    const json = readdirSync(WEB + `i18n/${dir}`).filter((f) => f.endsWith('.json')).sort();
+    assert.deepEqual(json, files, `i18n/${dir}`);
+  }
 });
 
 for (const [lang, name] of Object.entries(LANGS)) {
@@ -97,7 +103,7 @@ test('the form has exactly the fields of docs/web.md, every control has a label'
 });
 
 test('our scripts and styles use no eval, no storage, no cookies and nothing from elsewhere', () => {
-  for (const f of ['app.js', 'envelope.js', 'exif.js', 'receipt.js', 'followup.js']) {
+  for (const f of ['app.js', 'envelope.js', 'exif.js', 'receipt.js', 'followup.js', 'validity.js']) {
     // exif.js recognises XMP by its namespace name, which is not a request
     const src = read(`static/${f}`).replace("'http://ns.adobe.com/'", "''");
     for (const bad of [/\beval\s*\(/, /new Function/, /localStorage/, /sessionStorage/, /indexedDB/, /document\.cookie/, /https?:\/\//, /innerHTML/, /setTimeout\(\s*['"]/]) {

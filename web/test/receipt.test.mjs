@@ -97,3 +97,13 @@ test('the page language picks the witness script', () => {
   assert.equal(listForLanguage('zh'), 'chinese_simplified');
   for (const l of ['en', 'ru', 'pl', 'nl', 'ar']) assert.equal(listForLanguage(l), 'english');
 });
+
+test('showWords puts one list item a word, whatever the separator', async () => {
+  const { showWords } = await import('../static/receipt.js');
+  const made = [];
+  const doc = { createElement: (tag) => { const el = { tag, textContent: '' }; made.push(el); return el; } };
+  const ol = { ownerDocument: doc, textContent: 'old', items: [], append(li) { this.items.push(li); } };
+  showWords(ol, '경력  바닷가\n저렇게\u3000강원도');
+  assert.equal(ol.textContent, '', 'the old words are cleared');
+  assert.deepEqual(ol.items.map((li) => [li.tag, li.textContent]), [['li', '경력'], ['li', '바닷가'], ['li', '저렇게'], ['li', '강원도']]);
+});

@@ -45,6 +45,7 @@ const ASSETS: &[(&str, Asset)] = &[
     js!("envelope.js"),
     js!("exif.js"),
     js!("receipt.js"),
+    js!("validity.js"),
     js!("followup.js"),
     js!("sodium.js"),
     (

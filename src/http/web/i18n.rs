@@ -52,7 +52,7 @@ macro_rules! language {
 
 /// The languages, in the order of the switch.
 pub(super) const LANGUAGES: [Language; 7] = [
-    language!("ko", "한국어", false),
+    language!("ko", "조선어", false),
     language!("ru", "Русский", false),
     language!("zh", "中文", false),
     language!("en", "English", false),

@@ -8,16 +8,21 @@
 //! anywhere, or load anything from another origin.
 
 mod assets;
+mod countries;
 mod followup;
 mod form_data;
+#[cfg(test)]
+mod glossary;
 mod i18n;
 mod mailbox_view;
+mod operator_text;
 mod pages;
 mod render;
 mod submit;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
+pub use operator_text::{OperatorText, OperatorTextError};
 pub(crate) use pages::{not_found_page, rate_limited_page};
 
 /// The page's Content-Security-Policy: nothing from anywhere but this server, no inline
@@ -36,6 +41,12 @@ pub struct WebSettings {
     pub onion: Option<String>,
     /// The quick-exit destination.
     pub exit_url: String,
+    /// The organisation's name, if configured; otherwise the page says "the
+    /// organisation" in the witness's language.
+    pub org_name: Option<OperatorText>,
+    /// Whom to contact in danger, if configured; otherwise a default sentence in the
+    /// witness's language.
+    pub safety_contact: Option<OperatorText>,
 }
 
 impl Default for WebSettings {
@@ -43,6 +54,8 @@ impl Default for WebSettings {
         Self {
             onion: None,
             exit_url: DEFAULT_EXIT_URL.to_owned(),
+            org_name: None,
+            safety_contact: None,
         }
     }
 }

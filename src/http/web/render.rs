@@ -11,6 +11,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use minijinja::Environment;
 use serde_json::{json, Map, Value};
 
+use super::countries;
 use super::i18n::{self, Language, LANGUAGES};
 use super::{WebSettings, PAGE_CSP};
 use crate::domain::Epoch;
@@ -49,6 +50,22 @@ impl Page {
             .iter()
             .map(|l| json!({"code": l.code, "name": l.name(), "current": l.code == lang.code}))
             .collect();
+        // The operator's words, or the page's own default in the witness's language.
+        let org_name = settings.org_name.as_ref().map_or_else(
+            || i18n::text(lang, "org_default", "the organisation"),
+            |o| o.as_str().to_owned(),
+        );
+        let safety_contact = settings.safety_contact.as_ref().map_or_else(
+            || {
+                i18n::text(
+                    lang,
+                    "safety_contact_default",
+                    "If you are in danger now, get to a safe place first and contact local \
+                     emergency services or someone you trust. This page cannot send help.",
+                )
+            },
+            |o| o.as_str().to_owned(),
+        );
         let vars = json!({
             "lang": lang.code,
             "dir": lang.dir(),
@@ -60,6 +77,10 @@ impl Page {
             "max_body_bytes": max_body_bytes,
             "max_tip_bytes": max_tip_bytes,
             "max_file_bytes": max_file_bytes,
+            "org_name": org_name,
+            "org_configured": settings.org_name.is_some(),
+            "safety_contact": safety_contact,
+            "countries": countries::for_language(lang),
             // The form's own values: empty except when it comes back after an error.
             "values": {},
             "checked": [],
@@ -113,32 +134,36 @@ pub(super) fn html(status: StatusCode, body: String) -> HttpResponse {
         .body(body)
 }
 
+/// Every template, by name.
+const TEMPLATES: [(&str, &str); 5] = [
+    (
+        "base.html",
+        include_str!("../../../web/templates/base.html"),
+    ),
+    (
+        "form.html",
+        include_str!("../../../web/templates/form.html"),
+    ),
+    (
+        "receipt.html",
+        include_str!("../../../web/templates/receipt.html"),
+    ),
+    (
+        "error.html",
+        include_str!("../../../web/templates/error.html"),
+    ),
+    (
+        "followup.html",
+        include_str!("../../../web/templates/followup.html"),
+    ),
+];
+
 fn env() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Environment::new();
-        for (name, source) in [
-            (
-                "base.html",
-                include_str!("../../../web/templates/base.html"),
-            ),
-            (
-                "form.html",
-                include_str!("../../../web/templates/form.html"),
-            ),
-            (
-                "receipt.html",
-                include_str!("../../../web/templates/receipt.html"),
-            ),
-            (
-                "error.html",
-                include_str!("../../../web/templates/error.html"),
-            ),
-            (
-                "followup.html",
-                include_str!("../../../web/templates/followup.html"),
-            ),
-        ] {
+        env.add_filter("ltr_runs", ltr_runs);
+        for (name, source) in TEMPLATES {
             if let Err(e) = env.add_template(name, source) {
                 tracing::error!(template = name, error = %e, "a page template does not parse");
             }
@@ -147,19 +172,64 @@ fn env() -> &'static Environment<'static> {
     })
 }
 
+/// The `ltr_runs` filter: `text` escaped, with every run of digits and hyphens (a date
+/// such as 2024-03-15, a code) isolated in `<bdi dir="ltr">`, so that on a right-to-left
+/// page it reads as written instead of reordered.
+fn ltr_runs(text: &str) -> minijinja::Value {
+    let mut out = String::with_capacity(text.len() + 32);
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.is_empty() {
+            return;
+        }
+        // A trailing hyphen belongs to the sentence, not the date.
+        let trimmed = run.trim_end_matches('-');
+        out.push_str("<bdi dir=\"ltr\">");
+        out.push_str(trimmed);
+        out.push_str("</bdi>");
+        out.push_str(&run[trimmed.len()..]);
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() || (c == '-' && !run.is_empty()) {
+            run.push(c);
+            continue;
+        }
+        flush(&mut run, &mut out);
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            c => out.push(c),
+        }
+    }
+    flush(&mut run, &mut out);
+    minijinja::Value::from_safe_string(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
+    fn dates_are_isolated_left_to_right_and_the_rest_is_escaped() {
+        let html = ltr_runs("<b>سنة: 2024، 2024-03 أو 2024-03-15-</b>").to_string();
+        assert_eq!(
+            html,
+            "&lt;b&gt;سنة: <bdi dir=\"ltr\">2024</bdi>، <bdi dir=\"ltr\">2024-03</bdi> أو \
+             <bdi dir=\"ltr\">2024-03-15</bdi>-&lt;/b&gt;"
+        );
+    }
+
+    #[test]
     fn every_template_parses() {
-        for name in [
-            "base.html",
-            "form.html",
-            "receipt.html",
-            "error.html",
-            "followup.html",
-        ] {
+        let mut fresh = Environment::new();
+        for (name, source) in TEMPLATES {
+            if let Err(e) = fresh.add_template(name, source) {
+                panic!("{name}: {e:#}");
+            }
             env().get_template(name).expect(name);
         }
     }
