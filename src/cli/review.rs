@@ -21,7 +21,8 @@ use crate::crypto::keyring::{intake_secret_for, VerifiedKeyring};
 use crate::crypto::{hash32, CryptoError};
 use crate::domain::bundle;
 use crate::domain::envelope::{Flags, Kind};
-use crate::domain::tip::{AttachmentMeta, SealedTip};
+use crate::domain::tip::received::ReceivedTip;
+use crate::domain::tip::AttachmentMeta;
 use crate::domain::{Epoch, TipId};
 
 use super::followup::{self, OpenedEntry};
@@ -101,8 +102,9 @@ pub struct OpenedTip {
     pub id: TipId,
     /// Which path sealed it.
     pub flags: Flags,
-    /// The document and attachment descriptions.
-    pub sealed: SealedTip,
+    /// The document and attachment descriptions, as received: a tip that does not follow
+    /// the schema still opens, with warnings (`domain::tip::received`).
+    pub received: ReceivedTip,
     /// The attachments' plaintexts, in part order.
     pub files: Vec<Zeroizing<Vec<u8>>>,
 }
@@ -143,7 +145,7 @@ pub fn run(c: Command) -> Result<(), CliError> {
             let (client, me, keyring, session) = connect(&conn, Use::Seal)?;
             let bytes = client.fetch(&session, id)?;
             let tip = open_bundle(&keyring, &me, id, &bytes)?;
-            let to = tip.sealed.reply_to.as_ref().ok_or_else(|| {
+            let to = tip.received.reply_to.as_ref().ok_or_else(|| {
                 CliError::Usage(
                     "the witness left no receipt with this tip: there is no way to reply".into(),
                 )
@@ -206,6 +208,23 @@ pub fn open_bundle(
     id: TipId,
     bytes: &[u8],
 ) -> Result<OpenedTip, CliError> {
+    open_bundle_with(id, bytes, |epoch| {
+        intake_secret_for(keyring, epoch, me).map_err(|_| {
+            CliError::Usage(format!(
+                "your key has no grant for key epoch {epoch} of this tip: ask a reviewer \
+                 who has it to run `tipseal review rewrap`"
+            ))
+        })
+    })
+}
+
+/// [`open_bundle`] with the intake secret of each epoch from `key_for`. Only
+/// cryptography refuses: whatever the tip's plaintext says, it is read as received.
+pub fn open_bundle_with(
+    id: TipId,
+    bytes: &[u8],
+    mut key_for: impl FnMut(Epoch) -> Result<IntakeSecretKey, CliError>,
+) -> Result<OpenedTip, CliError> {
     let parsed = bundle::parse(bytes)?;
     let mut keys: HashMap<Epoch, IntakeSecretKey> = HashMap::new();
     let mut opened = Vec::with_capacity(parsed.parts().len());
@@ -213,12 +232,7 @@ pub fn open_bundle(
         let epoch = part.wrap.epoch;
         let sk = match keys.entry(epoch) {
             Entry::Occupied(e) => e.into_mut(),
-            Entry::Vacant(v) => v.insert(intake_secret_for(keyring, epoch, me).map_err(|_| {
-                CliError::Usage(format!(
-                    "your key has no grant for key epoch {epoch} of this tip: ask a reviewer \
-                     who has it to run `tipseal review rewrap`"
-                ))
-            })?),
+            Entry::Vacant(v) => v.insert(key_for(epoch)?),
         };
         opened.push(open(part.bytes, sk)?);
     }
@@ -227,7 +241,7 @@ pub fn open_bundle(
     if first.kind != Kind::Tip {
         return Err(CryptoError::DecryptionFailed.into());
     }
-    let sealed = SealedTip::from_json(&first.plaintext)?;
+    let received = ReceivedTip::from_plaintext(&first.plaintext);
     let files: Vec<Zeroizing<Vec<u8>>> = it
         .map(|o| {
             if o.kind == Kind::Attachment {
@@ -237,11 +251,11 @@ pub fn open_bundle(
             }
         })
         .collect::<Result<_, _>>()?;
-    check_attachments(&sealed.attachments, &files)?;
+    check_attachments(&received.attachments, &files)?;
     Ok(OpenedTip {
         id,
         flags: first.flags,
-        sealed,
+        received,
         files,
     })
 }
@@ -319,7 +333,7 @@ fn open_thread(
 fn save_files(dir: &Path, tip: &OpenedTip) -> Result<Vec<PathBuf>, CliError> {
     std::fs::create_dir_all(dir).map_err(|e| CliError::File(dir.to_owned(), e))?;
     let mut out = Vec::new();
-    for (meta, bytes) in tip.sealed.attachments.iter().zip(&tip.files) {
+    for (meta, bytes) in tip.received.attachments.iter().zip(&tip.files) {
         // FileName is a plain base name by construction; still, never overwrite.
         let mut path = dir.join(meta.name.as_str());
         if path.exists() {
@@ -436,4 +450,65 @@ fn rewrap_all(
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::crypto::envelope::seal;
+    use crate::crypto::intake;
+    use crate::domain::envelope::Flags;
+
+    /// Seals `plaintext` as a tip (and `files` as its attachments) and opens the bundle.
+    fn seal_and_open(plaintext: &[u8], files: &[&[u8]]) -> Result<OpenedTip, CliError> {
+        let (pk, sk) = intake::generate();
+        let epoch = Epoch::new(1).unwrap();
+        let mut parts = vec![seal(plaintext, Kind::Tip, Flags::NONE, epoch, &pk).unwrap()];
+        for f in files {
+            parts.push(seal(f, Kind::Attachment, Flags::NONE, epoch, &pk).unwrap());
+        }
+        let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+        let id = TipId::from_bytes([7; 16]);
+        open_bundle_with(id, &bundle::encode(&refs), |_| {
+            Ok(IntakeSecretKey::from_bytes(&sk.to_bytes()[..]).unwrap())
+        })
+    }
+
+    #[test]
+    fn a_tip_with_null_attachments_and_a_stray_field_opens_with_its_file_list_checked() {
+        crate::crypto::init().unwrap();
+        let doc = br#"{"format":"tipseal/sealed-tip/v1","tip":{"schema":"tipseal/tip/v1","narrative":"x","mood":"calm"},"attachments":null}"#;
+        let t = seal_and_open(doc, &[]).unwrap();
+        assert_eq!(t.received.warnings.len(), 2);
+        // The list cannot vouch for a part it does not name: only that stays an error.
+        assert!(seal_and_open(doc, &[b"a photo"]).is_err());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn any_byte_string_sealed_as_a_tip_opens(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            crate::crypto::init().unwrap();
+            let t = seal_and_open(&bytes, &[]);
+            prop_assert!(t.is_ok(), "{:?}", t.err());
+        }
+
+        #[test]
+        fn any_json_object_sealed_as_a_tip_opens(
+            obj in proptest::collection::btree_map(
+                prop_oneof![Just("tip".to_owned()), Just("format".to_owned()), Just("reply_to".to_owned()), ".{0,8}"],
+                prop_oneof![Just(serde_json::Value::Null), any::<bool>().prop_map(serde_json::Value::from),
+                            any::<i32>().prop_map(serde_json::Value::from), ".{0,30}".prop_map(serde_json::Value::from),
+                            Just(serde_json::json!({"schema": "tipseal/tip/v1", "x": [1, "2"]}))],
+                0..8),
+        ) {
+            crate::crypto::init().unwrap();
+            let bytes = serde_json::to_vec(&obj).unwrap();
+            let t = seal_and_open(&bytes, &[]);
+            prop_assert!(t.is_ok(), "{:?}", t.err());
+        }
+    }
 }
