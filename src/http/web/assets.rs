@@ -46,6 +46,8 @@ const ASSETS: &[(&str, Asset)] = &[
     js!("exif.js"),
     js!("receipt.js"),
     js!("followup.js"),
+    js!("tipcheck.js"),
+    js!("tipschema.js"),
     js!("sodium.js"),
     (
         "style.css",
