@@ -180,3 +180,34 @@ fn a_reply_to_a_tip_whose_witness_registered_no_mailbox_is_refused() {
     let thread = review_show(&server.url, &team.reviewer_key, &id, None);
     assert_eq!(thread["conversation"], json!([]), "nothing was stored");
 }
+
+#[test]
+fn tipseal_submit_carries_a_tip_of_two_largest_files_through_uploads_and_it_opens() {
+    use tipseal::domain::limits::{MAX_FILE_BYTES, MAX_TIP_BYTES};
+    let team = setup_team();
+    let server = team.spawn_server(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    // Two files of the largest size: 64 MiB of attachments, twice the default body cap.
+    let files: Vec<std::path::PathBuf> = (0..2u8)
+        .map(|n| {
+            let path = dir.path().join(format!("video-{n}.mp4"));
+            let bytes: Vec<u8> = (0..MAX_FILE_BYTES).map(|i| (i % 251) as u8 ^ n).collect();
+            std::fs::write(&path, bytes).unwrap();
+            path
+        })
+        .collect();
+    let id = submit(&server.url, &a_sample(), &files);
+    let listed = review_list(&server.url, &team.reviewer_key);
+    let size = listed[0]["size"].as_u64().unwrap();
+    assert!(
+        size > 2 * MAX_FILE_BYTES as u64 && size <= MAX_TIP_BYTES as u64,
+        "{size}"
+    );
+    let save = dir.path().join("saved");
+    let shown = review_show(&server.url, &team.reviewer_key, &id, Some(&save));
+    assert_eq!(shown["follows_schema"], json!(true));
+    for (n, f) in files.iter().enumerate() {
+        let saved = std::fs::read(save.join(f.file_name().unwrap())).unwrap();
+        assert!(saved == std::fs::read(f).unwrap(), "file {n} is identical");
+    }
+}

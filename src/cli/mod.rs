@@ -15,6 +15,7 @@ mod review;
 mod serve;
 mod submit;
 mod trust;
+mod upload;
 
 use std::path::PathBuf;
 

@@ -126,9 +126,11 @@ pub fn run(a: Args) -> Result<(), CliError> {
     let bundle = seal_bundle_with_reply(&keyring, doc, &files, reply_to)?;
     let words = followup.as_ref().map(|r| r.to_words(list));
     let key = b64_encode(&random_bytes::<18>());
+    // Big parts through the uploads API, once: every retry names the same uploads.
+    let sent = super::upload::prepare(&client, &bundle)?;
     let mut last = None;
     for _ in 0..UPLOAD_ATTEMPTS {
-        match client.submit_with_mailbox(&bundle, &key, mailbox_pk.as_deref()) {
+        match client.submit_with_uploads(&sent.body, &key, mailbox_pk.as_deref(), &sent.uploads) {
             Ok(receipt) => {
                 if let (Some(path), Some(w)) = (&a.receipt_out, &words) {
                     write_private(path, w.as_bytes())?;
