@@ -3,8 +3,10 @@
 //! The server never sees these types; the witness's client builds and checks them before
 //! sealing, and the reviewer's client parses them after opening. Every field except the
 //! schema tag is optional ("nothing is required except some content"), but every present
-//! field is parsed into a bounded, typed value. Unknown fields are refused so that no
-//! witness's words are silently dropped.
+//! field is parsed into a bounded, typed value. Sealing clients refuse unknown fields so
+//! that no witness's words are silently dropped; a reviewer's client reads whatever
+//! arrives through [`received`], which never refuses content. The published JSON Schema
+//! ([`schema`], `docs/schema/`) is generated from these types.
 
 pub mod conversation;
 mod form;
