@@ -321,6 +321,14 @@ fn open_thread(
                         ))
                     })?
             }
+            // A follow-up a newer or careless client wrote: shown as received, not refused
+            // (with files, its list must still vouch for them: then the strict path).
+            _ if files.is_empty()
+                && crate::domain::tip::conversation::Followup::from_json(&head.plaintext)
+                    .is_err() =>
+            {
+                followup_as_received(&head.plaintext)
+            }
             _ => followup::followup_entry(&head, files)?,
         };
         entry.seq = row.id;
@@ -328,6 +336,35 @@ fn open_thread(
         out.push(entry);
     }
     Ok(out)
+}
+
+/// A follow-up that does not follow `tipseal/followup/v1`, as text with a warning line:
+/// control characters (but tab and line breaks) become U+FFFD, and it is cut to what a
+/// message holds.
+fn followup_as_received(plaintext: &[u8]) -> OpenedEntry {
+    const WARNING: &str = "[Warning: this follow-up does not follow tipseal/followup/v1; \
+                           shown as received.]\n";
+    let text: String = String::from_utf8_lossy(plaintext)
+        .chars()
+        .map(|c| {
+            if c.is_control() && !matches!(c, '\n' | '\t' | '\r') {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .take(LongText::MAX_CHARS - WARNING.chars().count())
+        .collect();
+    OpenedEntry {
+        seq: 0,
+        kind: Kind::Followup,
+        received: String::new(),
+        message: LongText::parse(format!("{WARNING}{text}"))
+            .expect("no control characters, within the length"),
+        signer: None,
+        attachments: Vec::new(),
+        files: Vec::new(),
+    }
 }
 
 fn save_files(dir: &Path, tip: &OpenedTip) -> Result<Vec<PathBuf>, CliError> {
@@ -484,6 +521,20 @@ mod tests {
         assert_eq!(t.received.warnings.len(), 2);
         // The list cannot vouch for a part it does not name: only that stays an error.
         assert!(seal_and_open(doc, &[b"a photo"]).is_err());
+    }
+
+    #[test]
+    fn a_follow_up_that_does_not_follow_its_format_is_shown_as_text() {
+        let e =
+            followup_as_received(b"{\"format\":\"tipseal/followup/v2\",\"message\":\"hi\\u0007\"}");
+        assert!(e.message.as_str().starts_with("[Warning:"));
+        assert!(e.message.as_str().contains("followup/v2"));
+        let e = followup_as_received(&[0xFF, 0x07, b'x']);
+        assert!(e.message.as_str().ends_with("\u{FFFD}\u{FFFD}x"));
+        let long = vec![b'a'; 200_000];
+        assert!(
+            followup_as_received(&long).message.as_str().chars().count() <= LongText::MAX_CHARS
+        );
     }
 
     proptest! {
