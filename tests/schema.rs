@@ -111,7 +111,27 @@ fn the_five_documents_the_server_once_accepted_fail_the_schema() {
 #[test]
 fn the_schema_and_the_strict_parser_agree() {
     let tip = validator(&tip_schema());
-    let values = [
+    let values = field_values();
+    let mut checked = 0;
+    for (name, doc) in samples() {
+        let mut paths = Vec::new();
+        leaf_paths(&doc, String::new(), &mut paths);
+        for path in &paths {
+            for v in &values {
+                let mut d = doc.clone();
+                *d.pointer_mut(path).unwrap() = v.clone();
+                let strict = TipDocument::from_json(d.to_string().as_bytes()).is_ok();
+                assert_eq!(tip.is_valid(&d), strict, "{name}: {path} = {v}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 1000);
+}
+
+/// Values of every kind, set in turn on every field of every sample.
+fn field_values() -> Vec<Value> {
+    vec![
         json!(null),
         json!(true),
         json!("yes"),
@@ -141,22 +161,91 @@ fn the_schema_and_the_strict_parser_agree() {
         json!({}),
         json!({"lat": 1, "lon": 2}),
         json!({"lat": 91, "lon": 2}),
-    ];
-    let mut checked = 0;
-    for (name, doc) in samples() {
+    ]
+}
+
+/// The sealed-tip wrappers of every sample with one field changed, and whether the strict
+/// parser accepts each.
+fn mutated_sealed_tips() -> Vec<(Value, bool)> {
+    let mut out = Vec::new();
+    for (_, doc) in samples() {
         let mut paths = Vec::new();
         leaf_paths(&doc, String::new(), &mut paths);
         for path in &paths {
-            for v in &values {
+            for v in field_values() {
                 let mut d = doc.clone();
-                *d.pointer_mut(path).unwrap() = v.clone();
-                let strict = TipDocument::from_json(d.to_string().as_bytes()).is_ok();
-                assert_eq!(tip.is_valid(&d), strict, "{name}: {path} = {v}");
-                checked += 1;
+                *d.pointer_mut(path).unwrap() = v;
+                let sealed = json!({"format": "tipseal/sealed-tip/v1", "tip": d});
+                let ok = SealedTip::from_json(sealed.to_string().as_bytes()).is_ok();
+                out.push((sealed, ok));
             }
         }
     }
-    assert!(checked > 1000);
+    let file = json!({"part": 1, "name": "a.jpg", "media_type": "image/jpeg", "size": 1,
+                      "blake2b": "ab".repeat(32)});
+    let base = json!({"schema": "tipseal/tip/v1", "narrative": "x"});
+    for extra in [
+        json!({"attachments": [file.clone()]}),
+        json!({"attachments": [file.clone(), {"part": 3}]}),
+        json!({"attachments": [{"part": 1, "name": "..", "media_type": "image/jpeg", "size": 1, "blake2b": "ab".repeat(32)}]}),
+        json!({"attachments": [{"part": 1, "name": "a.jpg", "media_type": "image", "size": 1, "blake2b": "ab".repeat(32)}]}),
+        json!({"attachments": [{"part": 1, "name": "a.jpg", "media_type": "image/jpeg", "size": 1, "blake2b": "abc"}]}),
+        json!({"attachments": null}),
+        json!({"reply_to": {"box_pk": "A".repeat(43)}}),
+        json!({"reply_to": {"box_pk": "A".repeat(44)}}),
+        json!({"reply_to": null}),
+        json!({"signed": true}),
+    ] {
+        let mut sealed = json!({"format": "tipseal/sealed-tip/v1", "tip": base.clone()});
+        for (k, v) in extra.as_object().unwrap() {
+            sealed[k] = v.clone();
+        }
+        let ok = SealedTip::from_json(sealed.to_string().as_bytes()).is_ok();
+        out.push((sealed, ok));
+    }
+    out
+}
+
+/// The page's check (`web/static/tipcheck.js`, run by node) accepts exactly what the
+/// strict parser accepts, on every mutated sample: one source of truth, two languages.
+#[test]
+fn the_page_s_check_and_the_strict_parser_agree() {
+    let cases = mutated_sealed_tips();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("cases.json");
+    let docs: Vec<&Value> = cases.iter().map(|(d, _)| d).collect();
+    std::fs::write(&input, serde_json::to_vec(&docs).unwrap()).unwrap();
+    let script = "import { readFileSync } from 'node:fs';\n\
+                  import { checkSealedTip } from './web/static/tipcheck.js';\n\
+                  const cases = JSON.parse(readFileSync(process.argv[1], 'utf8'));\n\
+                  console.log(JSON.stringify(cases.map((c) => checkSealedTip(c).length === 0)));";
+    let out = std::process::Command::new("node")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["--input-type=module", "-e", script])
+        .arg(&input)
+        .output()
+        .expect("node runs (Node.js 20 or later, as for tests/js_interop.rs)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page: Vec<bool> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(page.len(), cases.len());
+    let differ: Vec<String> = cases
+        .iter()
+        .zip(&page)
+        .filter(|((_, rust), js)| rust != *js)
+        .map(|((doc, rust), _)| format!("rust {rust}: {doc}"))
+        .collect();
+    assert!(
+        differ.is_empty(),
+        "{} differ, e.g. {:?}",
+        differ.len(),
+        &differ[..differ.len().min(3)]
+    );
+    assert!(cases.iter().filter(|(_, ok)| *ok).count() > 100);
+    assert!(cases.iter().filter(|(_, ok)| !*ok).count() > 100);
 }
 
 fn leaf_paths(v: &Value, at: String, out: &mut Vec<String>) {
