@@ -9,6 +9,7 @@
 //! ([`schema`], `docs/schema/`) is generated from these types.
 
 pub mod conversation;
+mod fields;
 mod form;
 pub mod received;
 pub mod schema;

@@ -2,6 +2,7 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 
 use super::*;
+use crate::domain::tip::fields::Shape;
 use crate::domain::tip::schema::tip_schema;
 use crate::domain::tip::TIP_SCHEMA;
 
