@@ -283,3 +283,65 @@ fn the_date_pattern_is_the_parser_s_rule_for_every_day_of_every_month() {
         assert_eq!(tip.is_valid(&doc), strict, "{date}");
     }
 }
+
+/// `web/static/tipcheck.js` knows a handful of keywords: a schema change that needs
+/// another must teach the page's check too, not be silently ignored by it.
+#[test]
+fn the_schema_uses_only_keywords_the_page_s_check_knows() {
+    const CHECKED: [&str; 16] = [
+        "$ref",
+        "anyOf",
+        "not",
+        "type",
+        "const",
+        "enum",
+        "maxLength",
+        "minLength",
+        "pattern",
+        "minimum",
+        "maximum",
+        "maxItems",
+        "items",
+        "required",
+        "properties",
+        "additionalProperties",
+    ];
+    const ANNOTATIONS: [&str; 7] = [
+        "$schema",
+        "$id",
+        "$defs",
+        "title",
+        "description",
+        "format",
+        "default",
+    ];
+    fn walk(s: &Value, out: &mut Vec<String>) {
+        let Value::Object(map) = s else { return };
+        for (k, v) in map {
+            if !CHECKED.contains(&k.as_str()) && !ANNOTATIONS.contains(&k.as_str()) {
+                out.push(k.clone());
+            }
+            match (k.as_str(), v) {
+                ("properties" | "$defs", Value::Object(named)) => {
+                    named.values().for_each(|x| walk(x, out))
+                }
+                ("anyOf", Value::Array(xs)) => xs.iter().for_each(|x| walk(x, out)),
+                ("items" | "not", x) => walk(x, out),
+                _ => {}
+            }
+        }
+    }
+    let mut unknown = Vec::new();
+    walk(&sealed_tip_schema(), &mut unknown);
+    assert!(
+        unknown.is_empty(),
+        "keywords tipcheck.js does not check: {unknown:?}"
+    );
+    let page = repo("web/static/tipcheck.js");
+    for k in CHECKED {
+        assert!(
+            page.contains(k.trim_start_matches('$')),
+            "tipcheck.js handles {k}"
+        );
+    }
+}
