@@ -13,8 +13,17 @@ use serde_json::{json, Value};
 
 /// Seals `plaintext` as a one-part tip bundle to the server's current epoch.
 fn seal_plaintext(server: &ServerGuard, plaintext: &[u8]) -> Vec<u8> {
+    seal_as(server, plaintext, tipseal::domain::envelope::Kind::Tip)
+}
+
+/// Seals `plaintext` as a one-part bundle of `kind` to the server's current epoch.
+fn seal_as(
+    server: &ServerGuard,
+    plaintext: &[u8],
+    kind: tipseal::domain::envelope::Kind,
+) -> Vec<u8> {
     use tipseal::crypto::envelope::seal;
-    use tipseal::domain::envelope::{Flags, Kind};
+    use tipseal::domain::envelope::Flags;
     tipseal::crypto::init().unwrap();
     let keyring = server.get("/api/v1/keyring");
     assert_eq!(keyring.status, 200);
@@ -22,7 +31,7 @@ fn seal_plaintext(server: &ServerGuard, plaintext: &[u8]) -> Vec<u8> {
     let verified = tipseal::crypto::keyring::verify_chain(&file, None).unwrap();
     let env = seal(
         plaintext,
-        Kind::Tip,
+        kind,
         Flags::NONE,
         verified.epoch(),
         &verified.intake_public_key(),
@@ -210,4 +219,69 @@ fn tipseal_submit_carries_a_tip_of_two_largest_files_through_uploads_and_it_open
         let saved = std::fs::read(save.join(f.file_name().unwrap())).unwrap();
         assert!(saved == std::fs::read(f).unwrap(), "file {n} is identical");
     }
+}
+
+#[test]
+fn a_follow_up_that_does_not_follow_its_format_is_shown_not_refused() {
+    let team = setup_team();
+    let server = team.spawn_server(&[]);
+    let words = fresh_receipt_words();
+    let (mailbox_pk, reply_pk) = receipt_public_keys(&words);
+    let body = seal_bundle_replying_to(&server.url, &read_json(&a_sample()), &reply_pk);
+    let stored = raw_http(
+        server.addr,
+        None,
+        &request(
+            "POST",
+            "/api/v1/tips",
+            &[
+                ("Content-Type", "application/octet-stream"),
+                ("Tipseal-Mailbox", &mailbox_pk),
+            ],
+            &body,
+        ),
+    );
+    assert_eq!(stored.status, 201);
+    let id = stored.json()["id"].as_str().unwrap().to_owned();
+    let challenge = server.post_json("/api/v1/mailbox/challenge", "{}").json()["challenge"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let login = server.post_json(
+        "/api/v1/mailbox/session",
+        &mailbox_login_body(&words, &challenge, false),
+    );
+    assert_eq!(login.status, 200);
+    let auth = format!("Bearer {}", login.json()["token"].as_str().unwrap());
+    // A newer client's follow-up: another format tag and a field this version lacks.
+    let plaintext =
+        br#"{"format":"tipseal/followup/v2","message":"The north gate.","mood":"afraid"}"#;
+    let bundle = seal_as(
+        &server,
+        plaintext,
+        tipseal::domain::envelope::Kind::Followup,
+    );
+    let added = raw_http(
+        server.addr,
+        None,
+        &request(
+            "POST",
+            "/api/v1/mailbox/messages",
+            &[
+                ("Content-Type", "application/octet-stream"),
+                ("Authorization", &auth),
+            ],
+            &bundle,
+        ),
+    );
+    assert_eq!(
+        added.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&added.body)
+    );
+    let shown = review_show(&server.url, &team.reviewer_key, &id, None);
+    let message = shown["conversation"][0]["message"].as_str().unwrap();
+    assert!(message.starts_with("[Warning:"), "{message}");
+    assert!(message.contains("The north gate."), "{message}");
 }
