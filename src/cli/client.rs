@@ -177,6 +177,18 @@ impl Client {
         idempotency_key: &str,
         mailbox_pk: Option<&str>,
     ) -> Result<Receipt, CliError> {
+        self.submit_with_uploads(bundle, idempotency_key, mailbox_pk, &[])
+    }
+
+    /// Uploads a bundle whose last parts were sent through the uploads API (`uploads`,
+    /// appended by the server in this order), registering the mailbox key when given.
+    pub fn submit_with_uploads(
+        &self,
+        bundle: &[u8],
+        idempotency_key: &str,
+        mailbox_pk: Option<&str>,
+        uploads: &[String],
+    ) -> Result<Receipt, CliError> {
         let mut req = self
             .agent
             .post(&self.url("/tips"))
@@ -185,7 +197,46 @@ impl Client {
         if let Some(pk) = mailbox_pk {
             req = req.set("Tipseal-Mailbox", pk);
         }
+        if !uploads.is_empty() {
+            req = req.set("Tipseal-Uploads", &uploads.join(","));
+        }
         parse_json(&self.call(req, Some(bundle))?)
+    }
+
+    /// `POST /api/v1/uploads`: an upload for one envelope of `length` bytes; its id and
+    /// the largest chunk the server takes.
+    pub fn create_upload(&self, length: usize) -> Result<(String, usize), CliError> {
+        let req = self
+            .agent
+            .post(&self.url("/uploads"))
+            .set("Content-Type", "application/json");
+        let body = json!({ "length": length }).to_string();
+        let v: UploadCreated = parse_json(&self.call(req, Some(body.as_bytes()))?)?;
+        Ok((v.id, v.chunk_size))
+    }
+
+    /// `PATCH /api/v1/uploads/{id}`: sends `chunk` at `offset`; the offset the server
+    /// now stands at (after a lost answer, a 409 tells where it already is).
+    pub fn append_upload(&self, id: &str, offset: usize, chunk: &[u8]) -> Result<usize, CliError> {
+        let req = self
+            .agent
+            .request("PATCH", &self.url(&format!("/uploads/{id}")))
+            .set("Content-Type", "application/octet-stream")
+            .set("Upload-Offset", &offset.to_string());
+        let offset_of = |r: ureq::Response| -> Option<usize> {
+            let v: serde_json::Value = serde_json::from_slice(&read_limited(r).ok()?).ok()?;
+            usize::try_from(v["offset"].as_u64()?).ok()
+        };
+        match req.send_bytes(chunk) {
+            Ok(r) => r
+                .header("Upload-Offset")
+                .and_then(|v| v.parse().ok())
+                .ok_or_else(|| CliError::Network("the upload answer has no offset".into())),
+            Err(ureq::Error::Status(409, r)) => offset_of(r)
+                .ok_or_else(|| CliError::Network("the upload answer has no offset".into())),
+            Err(ureq::Error::Status(status, r)) => Err(server_error(status, r)),
+            Err(e) => Err(CliError::Network(e.to_string())),
+        }
     }
 
     /// Posts a reply bundle (pairs of witness and reviewers' copies) to a tip.
@@ -388,21 +439,31 @@ impl Client {
         };
         match res {
             Ok(r) => read_limited(r),
-            Err(ureq::Error::Status(status, r)) => {
-                let bytes = read_limited(r).unwrap_or_default();
-                let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-                Err(CliError::Server {
-                    status,
-                    code: v["code"].as_str().unwrap_or("unknown").to_owned(),
-                    message: v["error"]
-                        .as_str()
-                        .unwrap_or("no explanation given")
-                        .to_owned(),
-                })
-            }
+            Err(ureq::Error::Status(status, r)) => Err(server_error(status, r)),
             Err(e) => Err(CliError::Network(e.to_string())),
         }
     }
+}
+
+/// The server's refusal, with its code and sentence.
+fn server_error(status: u16, r: ureq::Response) -> CliError {
+    let bytes = read_limited(r).unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    CliError::Server {
+        status,
+        code: v["code"].as_str().unwrap_or("unknown").to_owned(),
+        message: v["error"]
+            .as_str()
+            .unwrap_or("no explanation given")
+            .to_owned(),
+    }
+}
+
+/// `POST /api/v1/uploads`'s answer.
+#[derive(Deserialize)]
+struct UploadCreated {
+    id: String,
+    chunk_size: usize,
 }
 
 fn read_limited(r: ureq::Response) -> Result<Vec<u8>, CliError> {

@@ -147,16 +147,15 @@ fn run_flow(d: &Demo, url: &str) -> Result<String, CliError> {
     let fetched = client.fetch(&session, receipt.id)?;
     let keyring = verify_chain(&KeyringFile::from_json(&keyring.to_json())?, None)?;
     let opened = review::open_bundle(&keyring, &reviewer, receipt.id, &fetched)?;
-    let same =
-        opened.sealed.tip == doc && opened.files.first().map(|f| &f[..]) == Some(&attachment.1[..]);
+    let same = opened.received.follows_schema()
+        && opened.received.strict.as_ref().map(|s| &s.tip) == Some(&doc)
+        && opened.files.first().map(|f| &f[..]) == Some(&attachment.1[..]);
     if !same {
         return Err(CliError::Usage(
             "the opened tip differs from the one submitted".into(),
         ));
     }
-    let site = opened
-        .sealed
-        .tip
+    let site = doc
         .worksite
         .as_ref()
         .and_then(|w| w.name.as_ref())

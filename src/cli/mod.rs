@@ -15,6 +15,7 @@ mod review;
 mod serve;
 mod submit;
 mod trust;
+mod upload;
 
 use std::path::PathBuf;
 
@@ -49,6 +50,15 @@ enum Command {
     /// Print the OpenAPI description of the HTTP API (what `docs/openapi.json` holds).
     #[command(hide = true)]
     Openapi,
+    /// Print the tip document's JSON Schema (what `docs/schema/tip-v1.json` holds).
+    Schema {
+        /// The sealed-tip wrapper's schema instead (`docs/schema/sealed-tip-v1.json`).
+        #[arg(long, conflicts_with = "page")]
+        sealed: bool,
+        /// The page's copy instead (`web/static/tipschema.js`).
+        #[arg(long)]
+        page: bool,
+    },
 }
 
 /// Runs a parsed command line.
@@ -63,6 +73,18 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Followup(a) => followup::run(a),
         Command::Openapi => {
             print!("{}", crate::http::openapi::json());
+            Ok(())
+        }
+        Command::Schema { sealed, page } => {
+            use crate::domain::tip::schema;
+            print!(
+                "{}",
+                match (sealed, page) {
+                    (_, true) => schema::page_module(),
+                    (true, _) => schema::to_file(&schema::sealed_tip_schema()),
+                    _ => schema::to_file(&schema::tip_schema()),
+                }
+            );
             Ok(())
         }
     }

@@ -7,6 +7,7 @@ use super::followup::OpenedEntry;
 use super::review::OpenedTip;
 use super::CliError;
 use crate::domain::envelope::Kind;
+use crate::domain::tip::received::{ReceivedTip, Shown};
 
 /// Prints a submission receipt, and the receipt words (shown this once only).
 pub fn receipt(r: &Receipt, words: Option<&str>, json: bool) -> Result<(), CliError> {
@@ -196,9 +197,9 @@ pub fn tip(
     conversation_saved: &[Vec<PathBuf>],
     json: bool,
 ) -> Result<(), CliError> {
+    let r = &t.received;
     if json {
-        let attachments: Vec<serde_json::Value> = t
-            .sealed
+        let attachments: Vec<serde_json::Value> = r
             .attachments
             .iter()
             .enumerate()
@@ -210,14 +211,25 @@ pub fn tip(
                 v
             })
             .collect();
-        let v = serde_json::json!({
+        let mut v = serde_json::json!({
             "id": t.id,
             "sealed_by_server": t.flags.sealed_by_server(),
-            "tip": t.sealed.tip,
+            "follows_schema": r.follows_schema(),
+            "warnings": r.warnings,
             "attachments": attachments,
-            "reply_possible": t.sealed.reply_to.is_some(),
+            "reply_possible": r.reply_to.is_some(),
             "conversation": entries_json(conversation, conversation_saved),
         });
+        match &r.shown {
+            Shown::Document(doc) => v["tip"] = doc.clone(),
+            Shown::Text(text) => {
+                v["tip"] = serde_json::Value::Null;
+                v["tip_text"] = serde_json::json!(text);
+            }
+        }
+        if !r.other_fields.is_empty() {
+            v["other_fields"] = serde_json::Value::Object(r.other_fields.clone());
+        }
         println!(
             "{}",
             serde_json::to_string_pretty(&v).expect("tip serializes")
@@ -234,12 +246,24 @@ pub fn tip(
         }
     );
     println!();
-    let doc = serde_json::to_value(&t.sealed.tip).expect("tip serializes");
-    print_value(&doc, 0);
-    if !t.sealed.attachments.is_empty() {
+    print_warnings(r);
+    match &r.shown {
+        Shown::Document(doc) => print_value(doc, 0),
+        Shown::Text(text) => {
+            for line in text.lines() {
+                println!("  {line}");
+            }
+        }
+    }
+    if !r.other_fields.is_empty() {
+        println!();
+        println!("Other fields (unknown to this client, as received):");
+        print_value(&serde_json::Value::Object(r.other_fields.clone()), 1);
+    }
+    if !r.attachments.is_empty() {
         println!();
         println!("Attachments:");
-        for (i, a) in t.sealed.attachments.iter().enumerate() {
+        for (i, a) in r.attachments.iter().enumerate() {
             let where_ = saved
                 .get(i)
                 .map(|p| format!(" → saved to {}", p.display()))
@@ -254,7 +278,7 @@ pub fn tip(
     if conversation.is_empty() {
         println!(
             "{}",
-            if t.sealed.reply_to.is_some() {
+            if r.reply_to.is_some() {
                 "No conversation yet. Reply with `tipseal review reply ID --message TEXT`."
             } else {
                 "The witness left no way to write back."
@@ -265,6 +289,24 @@ pub fn tip(
         print_entries(conversation, conversation_saved);
     }
     Ok(())
+}
+
+/// A tip that does not follow the schema is shown as received, after saying so: the
+/// reviewer must read its values knowing a client may have meant something else.
+fn print_warnings(r: &ReceivedTip) {
+    if r.warnings.is_empty() {
+        return;
+    }
+    println!("Warning: this tip does not follow the tip schema (docs/schema/). It is shown as");
+    println!("received; values marked below may not mean what this client would expect:");
+    for w in &r.warnings {
+        if w.field.is_empty() {
+            println!("  - {}", w.problem);
+        } else {
+            println!("  - {}: {}", w.field, w.problem);
+        }
+    }
+    println!();
 }
 
 fn print_value(v: &serde_json::Value, indent: usize) {

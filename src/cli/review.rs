@@ -21,7 +21,8 @@ use crate::crypto::keyring::{intake_secret_for, VerifiedKeyring};
 use crate::crypto::{hash32, CryptoError};
 use crate::domain::bundle;
 use crate::domain::envelope::{Flags, Kind};
-use crate::domain::tip::{AttachmentMeta, SealedTip};
+use crate::domain::tip::received::ReceivedTip;
+use crate::domain::tip::AttachmentMeta;
 use crate::domain::{Epoch, TipId};
 
 use super::followup::{self, OpenedEntry};
@@ -101,8 +102,9 @@ pub struct OpenedTip {
     pub id: TipId,
     /// Which path sealed it.
     pub flags: Flags,
-    /// The document and attachment descriptions.
-    pub sealed: SealedTip,
+    /// The document and attachment descriptions, as received: a tip that does not follow
+    /// the schema still opens, with warnings (`domain::tip::received`).
+    pub received: ReceivedTip,
     /// The attachments' plaintexts, in part order.
     pub files: Vec<Zeroizing<Vec<u8>>>,
 }
@@ -143,7 +145,7 @@ pub fn run(c: Command) -> Result<(), CliError> {
             let (client, me, keyring, session) = connect(&conn, Use::Seal)?;
             let bytes = client.fetch(&session, id)?;
             let tip = open_bundle(&keyring, &me, id, &bytes)?;
-            let to = tip.sealed.reply_to.as_ref().ok_or_else(|| {
+            let to = tip.received.reply_to.as_ref().ok_or_else(|| {
                 CliError::Usage(
                     "the witness left no receipt with this tip: there is no way to reply".into(),
                 )
@@ -206,6 +208,23 @@ pub fn open_bundle(
     id: TipId,
     bytes: &[u8],
 ) -> Result<OpenedTip, CliError> {
+    open_bundle_with(id, bytes, |epoch| {
+        intake_secret_for(keyring, epoch, me).map_err(|_| {
+            CliError::Usage(format!(
+                "your key has no grant for key epoch {epoch} of this tip: ask a reviewer \
+                 who has it to run `tipseal review rewrap`"
+            ))
+        })
+    })
+}
+
+/// [`open_bundle`] with the intake secret of each epoch from `key_for`. Only
+/// cryptography refuses: whatever the tip's plaintext says, it is read as received.
+pub fn open_bundle_with(
+    id: TipId,
+    bytes: &[u8],
+    mut key_for: impl FnMut(Epoch) -> Result<IntakeSecretKey, CliError>,
+) -> Result<OpenedTip, CliError> {
     let parsed = bundle::parse(bytes)?;
     let mut keys: HashMap<Epoch, IntakeSecretKey> = HashMap::new();
     let mut opened = Vec::with_capacity(parsed.parts().len());
@@ -213,12 +232,7 @@ pub fn open_bundle(
         let epoch = part.wrap.epoch;
         let sk = match keys.entry(epoch) {
             Entry::Occupied(e) => e.into_mut(),
-            Entry::Vacant(v) => v.insert(intake_secret_for(keyring, epoch, me).map_err(|_| {
-                CliError::Usage(format!(
-                    "your key has no grant for key epoch {epoch} of this tip: ask a reviewer \
-                     who has it to run `tipseal review rewrap`"
-                ))
-            })?),
+            Entry::Vacant(v) => v.insert(key_for(epoch)?),
         };
         opened.push(open(part.bytes, sk)?);
     }
@@ -227,7 +241,7 @@ pub fn open_bundle(
     if first.kind != Kind::Tip {
         return Err(CryptoError::DecryptionFailed.into());
     }
-    let sealed = SealedTip::from_json(&first.plaintext)?;
+    let received = ReceivedTip::from_plaintext(&first.plaintext);
     let files: Vec<Zeroizing<Vec<u8>>> = it
         .map(|o| {
             if o.kind == Kind::Attachment {
@@ -237,11 +251,11 @@ pub fn open_bundle(
             }
         })
         .collect::<Result<_, _>>()?;
-    check_attachments(&sealed.attachments, &files)?;
+    check_attachments(&received.attachments, &files)?;
     Ok(OpenedTip {
         id,
         flags: first.flags,
-        sealed,
+        received,
         files,
     })
 }
@@ -307,6 +321,14 @@ fn open_thread(
                         ))
                     })?
             }
+            // A follow-up a newer or careless client wrote: shown as received, not refused
+            // (with files, its list must still vouch for them: then the strict path).
+            _ if files.is_empty()
+                && crate::domain::tip::conversation::Followup::from_json(&head.plaintext)
+                    .is_err() =>
+            {
+                followup_as_received(&head.plaintext)
+            }
             _ => followup::followup_entry(&head, files)?,
         };
         entry.seq = row.id;
@@ -316,10 +338,39 @@ fn open_thread(
     Ok(out)
 }
 
+/// A follow-up that does not follow `tipseal/followup/v1`, as text with a warning line:
+/// control characters (but tab and line breaks) become U+FFFD, and it is cut to what a
+/// message holds.
+fn followup_as_received(plaintext: &[u8]) -> OpenedEntry {
+    const WARNING: &str = "[Warning: this follow-up does not follow tipseal/followup/v1; \
+                           shown as received.]\n";
+    let text: String = String::from_utf8_lossy(plaintext)
+        .chars()
+        .map(|c| {
+            if c.is_control() && !matches!(c, '\n' | '\t' | '\r') {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .take(LongText::MAX_CHARS - WARNING.chars().count())
+        .collect();
+    OpenedEntry {
+        seq: 0,
+        kind: Kind::Followup,
+        received: String::new(),
+        message: LongText::parse(format!("{WARNING}{text}"))
+            .expect("no control characters, within the length"),
+        signer: None,
+        attachments: Vec::new(),
+        files: Vec::new(),
+    }
+}
+
 fn save_files(dir: &Path, tip: &OpenedTip) -> Result<Vec<PathBuf>, CliError> {
     std::fs::create_dir_all(dir).map_err(|e| CliError::File(dir.to_owned(), e))?;
     let mut out = Vec::new();
-    for (meta, bytes) in tip.sealed.attachments.iter().zip(&tip.files) {
+    for (meta, bytes) in tip.received.attachments.iter().zip(&tip.files) {
         // FileName is a plain base name by construction; still, never overwrite.
         let mut path = dir.join(meta.name.as_str());
         if path.exists() {
@@ -437,3 +488,7 @@ fn rewrap_all(
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "review_tests.rs"]
+mod tests;

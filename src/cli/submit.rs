@@ -19,6 +19,23 @@ use crate::domain::tip::{AttachmentMeta, FileName, MediaType, ReplyTo, TipDocume
 use super::trust::{self, Use};
 use super::{output, read_file, CliError, Client};
 
+/// Why a tip document is refused before anything is sealed or sent: every field that
+/// does not follow the schema (`docs/schema/tip-v1.json`), by name.
+fn refusal(path: &std::path::Path, bytes: &[u8]) -> String {
+    let problems: Vec<String> = crate::domain::tip::received::document_problems(bytes)
+        .into_iter()
+        .map(|w| match w.field.as_str() {
+            "" => w.problem,
+            f => format!("{f}: {}", w.problem),
+        })
+        .collect();
+    format!(
+        "{} does not follow the tip schema (docs/schema/tip-v1.json); nothing was sent. Fix: {}",
+        path.display(),
+        problems.join("; ")
+    )
+}
+
 /// Attempts at uploading before giving up (the same idempotency key each time).
 const UPLOAD_ATTEMPTS: u32 = 3;
 
@@ -68,12 +85,18 @@ pub struct Args {
 pub fn run(a: Args) -> Result<(), CliError> {
     let doc_bytes = Zeroizing::new(read_file(&a.tip)?);
     let doc = TipDocument::from_json(&doc_bytes)
-        .map_err(|e| CliError::Usage(format!("{}: {e}", a.tip.display())))?;
+        .map_err(|_| CliError::Usage(refusal(&a.tip, &doc_bytes)))?;
     let files = a
         .attach
         .iter()
         .map(|p| Ok((p.clone(), Zeroizing::new(read_file(p)?))))
         .collect::<Result<Vec<_>, CliError>>()?;
+    if !doc.has_content() && files.is_empty() {
+        return Err(CliError::Usage(format!(
+            "{}: the report is empty: write something or attach a file (nothing was sent)",
+            a.tip.display()
+        )));
+    }
 
     let client = Client::new(&a.server, a.proxy.as_deref())?;
     let keyring = trust::witness_keyring(
@@ -103,9 +126,11 @@ pub fn run(a: Args) -> Result<(), CliError> {
     let bundle = seal_bundle_with_reply(&keyring, doc, &files, reply_to)?;
     let words = followup.as_ref().map(|r| r.to_words(list));
     let key = b64_encode(&random_bytes::<18>());
+    // Big parts through the uploads API, once: every retry names the same uploads.
+    let sent = super::upload::prepare(&client, &bundle)?;
     let mut last = None;
     for _ in 0..UPLOAD_ATTEMPTS {
-        match client.submit_with_mailbox(&bundle, &key, mailbox_pk.as_deref()) {
+        match client.submit_with_uploads(&sent.body, &key, mailbox_pk.as_deref(), &sent.uploads) {
             Ok(receipt) => {
                 if let (Some(path), Some(w)) = (&a.receipt_out, &words) {
                     write_private(path, w.as_bytes())?;

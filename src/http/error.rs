@@ -61,6 +61,9 @@ pub enum ApiError {
     /// A concurrent change won (e.g. two rewraps of the same tip).
     #[error("the tip was changed concurrently; fetch it again")]
     Conflict,
+    /// A reply to a tip whose witness registered no mailbox: it could never reach them.
+    #[error("the witness registered no mailbox with this tip, so a reply could never reach them; nothing was stored")]
+    NoMailbox,
     /// The tip's conversation is at its size or entry limit (`docs/limits.md`).
     #[error("this tip's conversation has reached the most this server stores for one tip; nothing was added: put anything further in a new tip")]
     ConversationFull,
@@ -136,6 +139,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Conflict => "conflict",
             ApiError::ConversationFull => "conversation_full",
+            ApiError::NoMailbox => "no_mailbox",
             ApiError::NotAccepting => "not_accepting",
             ApiError::KeyringExpired => "keyring_expired",
             ApiError::Busy => "busy",
@@ -167,9 +171,10 @@ impl ResponseError for ApiError {
                 KeyringProblem::StaleEpoch | KeyringProblem::Fork | KeyringProblem::Rollback,
             ) => StatusCode::CONFLICT,
             ApiError::Keyring(_) => StatusCode::BAD_REQUEST,
-            ApiError::IdempotencyConflict | ApiError::Conflict | ApiError::ConversationFull => {
-                StatusCode::CONFLICT
-            }
+            ApiError::IdempotencyConflict
+            | ApiError::Conflict
+            | ApiError::ConversationFull
+            | ApiError::NoMailbox => StatusCode::CONFLICT,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound | ApiError::NoSuchPath => StatusCode::NOT_FOUND,

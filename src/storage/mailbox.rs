@@ -299,6 +299,17 @@ impl Store {
             .transpose()
     }
 
+    /// Whether a mailbox is registered to `tip`. Scans the mailbox tree (one small value
+    /// per tip that has one): only a reviewer's reply asks, never a witness's request.
+    pub fn tip_has_mailbox(&self, tip: TipId) -> Result<bool, StorageError> {
+        for kv in self.tree(TREE_MAILBOXES)?.iter() {
+            if kv?.1.as_ref() == &tip.as_bytes()[..] {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// Appends an entry to a tip's conversation; returns its seq. `witness_copy` is the
     /// witness's copy of a reply (none for a follow-up). Refuses with
     /// [`StorageError::ConversationFull`], storing nothing, once the conversation holds

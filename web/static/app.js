@@ -11,6 +11,7 @@ import { withSodium, KIND_TIP, KIND_ATTACHMENT, FormatError } from './envelope.j
 import { stripMetadata } from './exif.js';
 import { withReceipt, loadLists, listForLanguage, showWords } from './receipt.js';
 import { firstInvalid, isolateLtr, localizeFileButton } from './validity.js';
+import { checkSealedTip } from './tipcheck.js';
 
 export const MAX_ATTACHMENTS = 32;
 export const INLINE_LIMIT = 1048576; // envelopes above this go through the uploads API
@@ -674,6 +675,9 @@ async function main() {
     const mailbox = R.b64(receiptKeys.mailboxPk);
     R.forget(receiptKeys);
     const sealedTip = { format: 'tipseal/sealed-tip/v1', tip: doc, attachments, reply_to: replyTo };
+    // The published schema's check (docs/schema/): nothing a reviewer would warn about is sealed.
+    const problems = checkSealedTip(sealedTip);
+    if (problems.length) { entropy.fill(0); showError(`${t.err_field} (${problems[0].field})`); return null; }
     const tipJson = new TextEncoder().encode(JSON.stringify(sealedTip));
     if (tipJson.length > MAX_TIP_JSON) { showError(t.err_too_long); return null; }
 

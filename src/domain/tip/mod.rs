@@ -3,14 +3,22 @@
 //! The server never sees these types; the witness's client builds and checks them before
 //! sealing, and the reviewer's client parses them after opening. Every field except the
 //! schema tag is optional ("nothing is required except some content"), but every present
-//! field is parsed into a bounded, typed value. Unknown fields are refused so that no
-//! witness's words are silently dropped.
+//! field is parsed into a bounded, typed value. Sealing clients refuse unknown fields so
+//! that no witness's words are silently dropped; a reviewer's client reads whatever
+//! arrives through [`received`], which never refuses content. The published JSON Schema
+//! ([`schema`], `docs/schema/`) is generated from these types.
 
 pub mod conversation;
+mod fields;
 mod form;
+pub mod received;
+pub mod schema;
 mod text;
 mod vocab;
 
+use std::borrow::Cow;
+
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 
 pub use form::{FormProblem, MAX_FORM_FIELDS, MAX_FORM_MINDERS};
@@ -30,10 +38,10 @@ pub const MAX_TIP_JSON: usize = 1024 * 1024;
 pub const MAX_ATTACHMENTS: usize = 32;
 
 /// A witness's report.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TipDocument {
-    /// Must be [`TIP_SCHEMA`].
+    /// Always `tipseal/tip/v1`.
     pub schema: SchemaTag,
     /// The language the witness wrote in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -77,8 +85,20 @@ impl From<SchemaTag> for String {
     }
 }
 
+impl JsonSchema for SchemaTag {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "SchemaTag".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "const": TIP_SCHEMA })
+    }
+}
+
 /// The worksite.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Worksite {
     /// Name or description of the site.
@@ -133,6 +153,24 @@ struct RawCoordinates {
     lon: f64,
 }
 
+impl JsonSchema for Coordinates {
+    fn schema_name() -> Cow<'static, str> {
+        "Coordinates".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "WGS 84 coordinates in degrees.",
+            "type": "object",
+            "properties": {
+                "lat": { "type": "number", "minimum": -90, "maximum": 90 },
+                "lon": { "type": "number", "minimum": -180, "maximum": 180 },
+            },
+            "required": ["lat", "lon"],
+            "additionalProperties": false,
+        })
+    }
+}
+
 impl TryFrom<RawCoordinates> for Coordinates {
     type Error = &'static str;
     fn try_from(r: RawCoordinates) -> Result<Self, Self::Error> {
@@ -148,7 +186,7 @@ impl TryFrom<RawCoordinates> for Coordinates {
 }
 
 /// The workers' conditions.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Workers {
     /// How many workers.
@@ -203,6 +241,18 @@ impl<const MIN: u64, const MAX: u64> TryFrom<u64> for Bounded<MIN, MAX> {
     }
 }
 
+impl<const MIN: u64, const MAX: u64> JsonSchema for Bounded<MIN, MAX> {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        format!("Bounded{MIN}To{MAX}").into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "integer", "minimum": MIN, "maximum": MAX })
+    }
+}
+
 impl<const MIN: u64, const MAX: u64> From<Bounded<MIN, MAX>> for u64 {
     fn from(b: Bounded<MIN, MAX>) -> u64 {
         b.0
@@ -210,7 +260,7 @@ impl<const MIN: u64, const MAX: u64> From<Bounded<MIN, MAX>> for u64 {
 }
 
 /// One minder.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Minder {
     /// Name or alias.
@@ -228,7 +278,7 @@ pub struct Minder {
 }
 
 /// The witness, as they choose to describe themselves.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Witness {
     /// Relation to the worksite.
@@ -269,35 +319,41 @@ impl TipDocument {
 
 /// What the witness's client seals into a tip envelope: the document plus a description
 /// of each attachment, whose hash binds the attachment envelopes to this tip.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SealedTip {
-    /// Must be [`SEALED_TIP_FORMAT`].
+    /// Always `tipseal/sealed-tip/v1`.
+    #[schemars(extend("const" = SEALED_TIP_FORMAT))]
     pub format: String,
     /// The report.
     pub tip: TipDocument,
-    /// Attachments, in bundle order (part 1, 2, …).
+    /// Attachments, in bundle order: entry N describes bundle part N (1, 2, … with no
+    /// gap). Absent means none; `null` is refused.
     #[serde(default)]
+    #[schemars(length(max = 32))]
     pub attachments: Vec<AttachmentMeta>,
     /// Where reviewers may seal replies: the witness's reply key from their receipt
-    /// (`docs/followup.md`). Absent when the witness left no way to write back.
+    /// (`docs/followup.md`). Absent when the witness left no way to write back; present
+    /// only when the submission also carried the receipt's mailbox key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<ReplyTo>,
 }
 
 /// The witness's reply address, known only to reviewers (it travels inside the seal).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplyTo {
     /// Base64url (no padding) of the witness's X25519 reply public key.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_-]{43}$"))]
     pub box_pk: String,
 }
 
 /// Describes one attachment part of a tip bundle.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttachmentMeta {
-    /// Bundle part number, 1-based (part 0 is the tip).
+    /// Bundle part number, 1-based (part 0 is the tip); equal to its position in the list.
+    #[schemars(range(min = 1, max = 32))]
     pub part: u16,
     /// File name (base name only).
     pub name: FileName,
@@ -305,7 +361,8 @@ pub struct AttachmentMeta {
     pub media_type: MediaType,
     /// Size in bytes of the attachment's plaintext.
     pub size: u64,
-    /// Hex BLAKE2b-256 of the attachment's plaintext.
+    /// Hex BLAKE2b-256 (unkeyed, 32-byte output) of the attachment's plaintext.
+    #[schemars(regex(pattern = r"^[0-9a-fA-F]{64}$"))]
     pub blake2b: String,
 }
 

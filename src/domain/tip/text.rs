@@ -1,8 +1,21 @@
 //! Bounded text values of the tip document: free text, codes, dates, file names.
 
+use std::borrow::Cow;
 use std::fmt;
 
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
+
+/// A JSON Schema pattern refusing what `has_bad_control` refuses: Unicode Cc (C0, DEL,
+/// C1), optionally except tab, line feed and carriage return. Written with `\uXXXX`
+/// escapes, which ECMA-262, Python and Rust regular expressions all read alike.
+fn no_control_pattern(allow_newlines: bool) -> &'static str {
+    if allow_newlines {
+        r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+    } else {
+        r"^[^\u0000-\u001f\u007f-\u009f]*$"
+    }
+}
 
 fn has_bad_control(s: &str, allow_newlines: bool) -> bool {
     s.chars()
@@ -28,6 +41,23 @@ macro_rules! string_newtype_impls {
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+/// A `JsonSchema` impl for a string newtype, inlined where it is used.
+macro_rules! string_schema {
+    ($name:ident, $schema:expr) => {
+        impl JsonSchema for $name {
+            fn inline_schema() -> bool {
+                true
+            }
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                $schema
             }
         }
     };
@@ -62,6 +92,11 @@ macro_rules! text_type {
         }
 
         string_newtype_impls!($name);
+        string_schema!($name, json_schema!({
+            "type": "string",
+            "maxLength": $max,
+            "pattern": no_control_pattern($nl),
+        }));
 
         // Tip text is a witness's words: keep it out of debug output and logs.
         impl fmt::Debug for $name {
@@ -82,7 +117,7 @@ text_type!(
 );
 
 macro_rules! code_type {
-    ($(#[$doc:meta])* $name:ident, $check:expr, $err:literal) => {
+    ($(#[$doc:meta])* $name:ident, $check:expr, $err:literal, schema = $schema:expr) => {
         $(#[$doc])*
         #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
@@ -106,6 +141,7 @@ macro_rules! code_type {
         }
 
         string_newtype_impls!($name);
+        string_schema!($name, $schema);
     };
 }
 
@@ -113,7 +149,8 @@ code_type!(
     /// ISO 3166-1 alpha-2 country code, e.g. `KP`.
     CountryCode,
     |s| s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase()),
-    "a country must be a two-letter ISO code in capitals, like \"RU\""
+    "a country must be a two-letter ISO code in capitals, like \"RU\"",
+    schema = json_schema!({"type": "string", "pattern": "^[A-Z]{2}$"})
 );
 code_type!(
     /// A BCP 47 language tag such as `ko`, `zh`, `zh-Hans`, `pt-BR`.
@@ -126,8 +163,23 @@ code_type!(
             && s.len() <= 35
             && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
     },
-    "a language must be a tag like \"ko\" or \"zh-Hans\""
+    "a language must be a tag like \"ko\" or \"zh-Hans\"",
+    schema = json_schema!({
+        "type": "string",
+        "maxLength": 35,
+        "pattern": "^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
+    })
 );
+/// [`PartialDate`]'s rule as a regular expression: years 1900–2200, real calendar days
+/// (Gregorian leap years). Kept equal to the parser by `tests::partial_dates_agree_with_the_schema_pattern`.
+pub(crate) const PARTIAL_DATE_PATTERN: &str = concat!(
+    "^(?:(?:19|20|21)[0-9][0-9]|2200)(?:-(?:0[1-9]|1[0-2]))?$",
+    "|^(?:(?:19|20|21)[0-9][0-9]|2200)-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])",
+    "|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))$",
+    "|^(?:19(?:0[48]|[2468][048]|[13579][26])|20(?:[02468][048]|[13579][26])",
+    "|21(?:0[48]|[2468][048]|[13579][26]))-02-29$",
+);
+
 code_type!(
     /// A date as precise as the witness knows it: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
     PartialDate,
@@ -145,7 +197,8 @@ code_type!(
             _ => false,
         }
     },
-    "a date must look like 2024, 2024-03 or 2024-03-01"
+    "a date must look like 2024, 2024-03 or 2024-03-01",
+    schema = json_schema!({"type": "string", "pattern": PARTIAL_DATE_PATTERN})
 );
 code_type!(
     /// A media type such as `image/jpeg` (no parameters).
@@ -157,7 +210,11 @@ code_type!(
         };
         matches!(s.split_once('/'), Some((t, sub)) if ok(t) && ok(sub))
     },
-    "a media type must look like \"image/jpeg\""
+    "a media type must look like \"image/jpeg\"",
+    schema = json_schema!({
+        "type": "string",
+        "pattern": "^[A-Za-z0-9!#$&^_.+-]{1,100}/[A-Za-z0-9!#$&^_.+-]{1,100}$",
+    })
 );
 code_type!(
     /// A file's base name, safe to join to a directory: no separators, no `..`, no
@@ -171,7 +228,15 @@ code_type!(
             && !s.contains(['/', '\\', '\0'])
             && !s.chars().any(char::is_control)
     },
-    "a file name must be a plain name without slashes"
+    "a file name must be a plain name without slashes",
+    schema = json_schema!({
+        "type": "string",
+        "description": "A base name: no slash, backslash or control character, not `.` or `..`, at most 255 bytes of UTF-8 (the schema can only count 255 characters).",
+        "minLength": 1,
+        "maxLength": 255,
+        "pattern": r"^[^/\\\u0000-\u001f\u007f-\u009f]+$",
+        "not": {"enum": [".", ".."]},
+    })
 );
 
 impl FileName {

@@ -2,10 +2,11 @@
 //!
 //! Each has an `other` member so that a witness is never forced into a wrong box.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Sector of work.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[allow(missing_docs)]
 pub enum Sector {
@@ -23,7 +24,7 @@ pub enum Sector {
 }
 
 /// A minder's role.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[allow(missing_docs)]
 pub enum MinderRole {
@@ -35,7 +36,7 @@ pub enum MinderRole {
 }
 
 /// What a minder does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[allow(missing_docs)]
 pub enum MinderAction {
@@ -47,7 +48,7 @@ pub enum MinderAction {
 }
 
 /// The witness's relation to the worksite.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[allow(missing_docs)]
 pub enum Relation {

@@ -37,7 +37,7 @@ use crate::storage::{Reader, ThreadKind, WrapPatchError};
         (status = 403, description = "The session is not a reviewer's.", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such tip.", body = crate::http::openapi::ErrorBody),
         (status = 408, description = "The body did not arrive in time.", body = crate::http::openapi::ErrorBody),
-        (status = 409, description = "The tip has no mailbox, or its conversation is full (`conversation_full`: the entry count or `MAX_THREAD_BYTES`, docs/limits.md).", body = crate::http::openapi::ErrorBody),
+        (status = 409, description = "The witness registered no mailbox with this tip (`no_mailbox`: a reply could never reach them), or its conversation is full (`conversation_full`: the entry count or `MAX_THREAD_BYTES`, docs/limits.md).", body = crate::http::openapi::ErrorBody),
         (status = 413, description = "The body is larger than allowed.", body = crate::http::openapi::ErrorBody),
         (status = 503, description = "Busy, not accepting (no keyring in force), or the keyring has expired (`keyring_expired`): try again later.", body = crate::http::openapi::ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait before trying again."))),
     ),
@@ -84,6 +84,10 @@ pub async fn post_reply(
                     .collect();
                 bundle::encode(&parts)
             };
+            // A reply the witness can never fetch would be acknowledged and lost.
+            if store.tip_exists(id)? && !store.tip_has_mailbox(id)? {
+                return Err(ApiError::NoMailbox);
+            }
             let seq = store
                 .append_thread(
                     id,

@@ -47,6 +47,8 @@ const ASSETS: &[(&str, Asset)] = &[
     js!("receipt.js"),
     js!("validity.js"),
     js!("followup.js"),
+    js!("tipcheck.js"),
+    js!("tipschema.js"),
     js!("sodium.js"),
     (
         "style.css",
