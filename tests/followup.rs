@@ -402,3 +402,103 @@ fn replies_are_deleted_after_reading_when_the_server_says_so() {
     let shown = review_show(&server.url, &team.reviewer_key, &id, None);
     assert_eq!(shown["conversation"][0]["message"], "read me once");
 }
+
+#[test]
+fn a_witness_sees_their_own_follow_ups_and_the_reply_in_order_and_the_server_cannot_read_them() {
+    let team = setup_team();
+    let server = team.spawn_server(&[]);
+    let dir = TempDir::new().unwrap();
+    let receipt_file = dir.path().join("receipt.txt");
+    let (id, _) = submit_with_receipt(&server.url, &a_sample(), &receipt_file, "english");
+
+    // Two follow-ups (the second with a file), then a reviewer's reply.
+    let first = format!("own-first-{}", random_hex(12));
+    let v = followup_ok(
+        &server.url,
+        &receipt_file,
+        &[OsStr::new("--message"), OsStr::new(&first)],
+    );
+    // The message just sent is already in the conversation shown.
+    let conv = v["conversation"].as_array().expect("a conversation");
+    assert_eq!(conv.len(), 1, "{v}");
+    assert_eq!(conv[0]["kind"], "followup");
+    assert_eq!(conv[0]["message"], first.as_str());
+    assert_eq!(v["sent_copy_kept"], true);
+    let second = format!("own-second-{}", random_hex(12));
+    let file = dir.path().join("map.png");
+    std::fs::write(&file, random_bytes(4_000)).unwrap();
+    followup_ok(
+        &server.url,
+        &receipt_file,
+        &[
+            OsStr::new("--message"),
+            OsStr::new(&second),
+            OsStr::new("--attach"),
+            file.as_os_str(),
+        ],
+    );
+    let answer = format!("reply-after-two-{}", random_hex(12));
+    reply(&server.url, &team.reviewer_key, &id, &answer, &[]);
+
+    // Reading only: all three, in the order they were written.
+    let v = followup_ok(&server.url, &receipt_file, &[]);
+    let conv = v["conversation"].as_array().expect("a conversation");
+    let seen: Vec<(&str, &str)> = conv
+        .iter()
+        .map(|e| (e["kind"].as_str().unwrap(), e["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("followup", first.as_str()),
+            ("followup", second.as_str()),
+            ("reply", answer.as_str())
+        ],
+        "{v}"
+    );
+    let ids: Vec<u64> = conv.iter().map(|e| e["id"].as_u64().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "in order: {ids:?}");
+    assert_eq!(conv[1]["attachments"][0]["name"], "map.png");
+    assert_eq!(conv[1]["attachments"][0]["size"], 4_000);
+    assert_eq!(v["unverified"], 0);
+    // `replies` keeps its old meaning: the reviewers' replies only.
+    assert_eq!(v["replies"].as_array().unwrap().len(), 1);
+
+    // The human output shows the witness's messages too.
+    let plain = tipseal_ok([
+        OsStr::new("followup"),
+        OsStr::new("--server"),
+        OsStr::new(&server.url),
+        OsStr::new("--receipt-file"),
+        receipt_file.as_os_str(),
+    ]);
+    let plain = String::from_utf8_lossy(&plain.stdout).into_owned();
+    let (a, b, c) = (
+        plain.find(&first).expect("first shown"),
+        plain.find(&second).expect("second shown"),
+        plain.find(&answer).expect("reply shown"),
+    );
+    assert!(a < b && b < c, "in order:\n{plain}");
+
+    // Reviewers still see their own copies of all three.
+    let shown = review_show(&server.url, &team.reviewer_key, &id, None);
+    let kinds: Vec<&str> = shown["conversation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["followup", "followup", "reply"], "{shown}");
+
+    // The witness's copies are sealed: no text of theirs is in the data dir or the log.
+    let data_dir = server.data_dir.clone();
+    let log = server.log();
+    drop(server);
+    for needle in [&first, &second, &answer] {
+        assert!(grep_dir(&data_dir, needle.as_bytes()).is_empty(), "{needle} in the data dir");
+        assert!(!contains(&log, needle.as_bytes()), "{needle} in the log");
+    }
+    for prefix in ["own-first-", "own-second-"] {
+        assert!(grep_dir(&data_dir, prefix.as_bytes()).is_empty());
+    }
+}

@@ -85,11 +85,15 @@ struct ThreadList {
 pub struct MailboxView {
     /// Replies, oldest first.
     pub replies: Vec<MailboxReply>,
+    /// The witness's own follow-ups (their copies), oldest first; absent from servers
+    /// older than these copies.
+    #[serde(default)]
+    pub followups: Vec<MailboxReply>,
     /// `keep` or `delete_after_read`.
     pub retention: String,
 }
 
-/// One reply in the mailbox.
+/// One entry in the mailbox: a reply, or the witness's copy of their own follow-up.
 #[derive(Debug, Clone, Deserialize)]
 pub struct MailboxReply {
     /// Position in the conversation.

@@ -42,19 +42,27 @@ pub fn receipt(r: &Receipt, words: Option<&str>, json: bool) -> Result<(), CliEr
 
 /// Prints what a witness's mailbox holds, and whether a message was added.
 pub fn mailbox(
-    replies: &[OpenedEntry],
+    entries: &[OpenedEntry],
     saved: &[Vec<PathBuf>],
     retention: &str,
     unverified: usize,
-    sent: Option<u32>,
+    sent: Option<(u32, bool)>,
     json: bool,
 ) -> Result<(), CliError> {
     if json {
+        let all = entries_json(entries, saved);
+        let only_replies: Vec<serde_json::Value> = all
+            .iter()
+            .filter(|v| v["kind"] == "reply")
+            .cloned()
+            .collect();
         let v = serde_json::json!({
-            "replies": entries_json(replies, saved),
+            "conversation": all,
+            "replies": only_replies,
             "retention": retention,
             "unverified": unverified,
-            "sent": sent,
+            "sent": sent.map(|(id, _)| id),
+            "sent_copy_kept": sent.map(|(_, kept)| kept),
         });
         println!(
             "{}",
@@ -62,28 +70,37 @@ pub fn mailbox(
         );
         return Ok(());
     }
-    if replies.is_empty() {
+    if !entries.iter().any(|e| e.kind == Kind::Reply) {
         println!("No replies yet.");
     }
-    print_entries(replies, saved);
+    // The whole conversation in order: "Witness" entries are your own follow-ups (those
+    // sent with a copy for you), the others the reviewers' replies.
+    print_entries(entries, saved);
     if unverified > 0 {
         println!(
             "{unverified} message(s) in your mailbox could not be verified as coming from a \
-             reviewer and were not shown."
+             reviewer or from you and were not shown."
         );
     }
     println!();
     println!(
         "{}",
         if retention == "delete_after_read" {
-            "On this server replies are deleted from your mailbox once you have read them: \
-             save what you need now."
+            "On this server replies and your copies of your messages are deleted from your \
+             mailbox once you have read them: save what you need now."
         } else {
             "On this server replies stay in your mailbox."
         }
     );
-    if let Some(id) = sent {
+    if let Some((id, kept)) = sent {
         println!("Your message was added to your tip (#{id}). Only the reviewers can read it.");
+        if !kept {
+            println!(
+                "With {} files there was no room for your own copy: this message will not \
+                 show in your mailbox.",
+                crate::domain::tip::MAX_ATTACHMENTS
+            );
+        }
     }
     Ok(())
 }
