@@ -536,6 +536,45 @@ mod tests {
         assert!(authenticate_witness(&store, &w, &rate, &login_body(&other, &c)).is_err());
     }
 
+    #[test]
+    fn a_follow_up_upload_splits_into_the_reviewers_copy_and_the_witnesss_own() {
+        use crate::crypto::envelope::{open, seal};
+        use crate::domain::envelope::Flags;
+        crate::crypto::init().unwrap();
+        let (team_pk, team_sk) = crate::crypto::intake::generate();
+        let (own_pk, own_sk) = crate::crypto::intake::generate();
+        let e = Epoch::FIRST;
+        let f = |to| seal(b"the message", Kind::Followup, Flags::NONE, e, to).unwrap();
+        let a = seal(b"a file", Kind::Attachment, Flags::NONE, e, &team_pk).unwrap();
+        let (head, copy) = (f(&team_pk), f(&own_pk));
+
+        // An older client: no copy, the upload is stored as it is.
+        let old = bundle::encode(&[&head, &a]);
+        assert!(matches!(split_followup(&old, e), Ok((None, None))));
+        let lone = bundle::encode(&[&head]);
+        assert!(matches!(split_followup(&lone, e), Ok((None, None))));
+
+        // With a copy: the reviewers get the follow-up and its file, the witness the copy.
+        let new = bundle::encode(&[&head, &a, &copy]);
+        let (Some(team), Some(own)) = split_followup(&new, e).unwrap() else {
+            panic!("a copy was sent");
+        };
+        assert_eq!(team, old);
+        let own = bundle::parse_with_kinds(&own, |_| Kind::Followup).unwrap();
+        assert_eq!(own.parts().len(), 1);
+        assert_eq!(&open(own.parts()[0].bytes, &own_sk).unwrap().plaintext[..], b"the message");
+        assert!(open(own.parts()[0].bytes, &team_sk).is_err());
+        let just_copy = bundle::encode(&[&head, &copy]);
+        assert!(matches!(split_followup(&just_copy, e), Ok((Some(_), Some(_)))));
+
+        // A copy anywhere but last, or a wrong epoch, is refused.
+        assert!(split_followup(&bundle::encode(&[&head, &copy, &a]), e).is_err());
+        assert!(matches!(
+            split_followup(&new, Epoch::FIRST.next().unwrap()),
+            Err(ApiError::WrongEpoch { .. })
+        ));
+    }
+
     /// Prints the cost of one mailbox login's handler work (challenge, lookup,
     /// verification) in a tight single-threaded loop, where wall time is CPU time. Run
     /// with `--nocapture` to see the figure; `tests/mailbox_timing.rs` measures the whole
