@@ -115,8 +115,10 @@ pub struct Receipt {
 
 impl Client {
     /// A client for `server` (e.g. `http://127.0.0.1:8080`), optionally through a proxy
-    /// such as `socks5://127.0.0.1:9050` for Tor.
+    /// such as `socks5h://127.0.0.1:9050` for Tor (`cli::net`: the proxy is handed the
+    /// server's hostname, never an address resolved here).
     pub fn new(server: &str, proxy: Option<&str>) -> Result<Self, CliError> {
+        let base = super::net::server_base(server)?;
         let mut b = ureq::AgentBuilder::new()
             .timeout_connect(Duration::from_secs(30))
             .timeout(Duration::from_secs(600))
@@ -124,12 +126,10 @@ impl Client {
             // (ureq's default would name its version).
             .user_agent("tipseal");
         if let Some(p) = proxy {
-            let proxy =
-                ureq::Proxy::new(p).map_err(|e| CliError::Usage(format!("bad proxy: {e}")))?;
-            b = b.proxy(proxy);
+            b = b.proxy(super::net::proxy(p)?);
         }
         Ok(Self {
-            base: server.trim_end_matches('/').to_owned(),
+            base,
             agent: b.build(),
         })
     }

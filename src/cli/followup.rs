@@ -53,7 +53,8 @@ pub struct Args {
     /// Print JSON.
     #[arg(long)]
     json: bool,
-    /// Proxy, e.g. socks5://127.0.0.1:9050 to go through Tor.
+    /// Proxy, e.g. socks5h://127.0.0.1:9050 to go through Tor (the proxy resolves the
+    /// server's name, .onion included; socks5:// does the same here).
     #[arg(long)]
     proxy: Option<String>,
     /// Refuse the keyring unless its first manifest lists exactly these admins and is

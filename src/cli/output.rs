@@ -8,12 +8,44 @@ use super::review::OpenedTip;
 use super::CliError;
 use crate::domain::envelope::Kind;
 
+/// A command-line word as it must be typed in a POSIX shell: as is when it holds only
+/// safe characters, else single-quoted. Hints are printed to be pasted.
+pub fn shell_word(s: &str) -> String {
+    let safe = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:@%+=,".contains(c));
+    if safe {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// Where the receipt went, for the receipt message: the server the tip was sent to and
+/// the `--receipt-out` file, if any (so the printed follow-up command works as pasted).
+pub struct ReceiptHint<'a> {
+    /// The `--server` value used.
+    pub server: &'a str,
+    /// The `--proxy` value used, if any.
+    pub proxy: Option<&'a str>,
+    /// The `--receipt-out` file, if the words were saved.
+    pub saved_to: Option<&'a std::path::Path>,
+}
+
 /// Prints a submission receipt, and the receipt words (shown this once only).
-pub fn receipt(r: &Receipt, words: Option<&str>, json: bool) -> Result<(), CliError> {
+pub fn receipt(
+    r: &Receipt,
+    words: Option<&str>,
+    hint: &ReceiptHint<'_>,
+    json: bool,
+) -> Result<(), CliError> {
     if json {
         let mut v = serde_json::json!({ "id": r.id, "received": r.received });
         if let Some(w) = words {
             v["receipt"] = serde_json::json!(w);
+        }
+        if let Some(p) = hint.saved_to {
+            v["receipt_file"] = serde_json::json!(p.display().to_string());
         }
         println!("{v}");
     } else {
@@ -29,7 +61,18 @@ pub fn receipt(r: &Receipt, words: Option<&str>, json: bool) -> Result<(), CliEr
             println!("  {w}");
             println!();
             println!("With these words you can read the reviewers' answers and add to your tip:");
-            println!("  tipseal followup --server URL --receipt-file FILE");
+            let file = hint.saved_to.map_or_else(
+                || "FILE-WITH-THE-WORDS".to_owned(),
+                |p| shell_word(&p.display().to_string()),
+            );
+            let proxy = hint
+                .proxy
+                .map(|p| format!(" --proxy {}", shell_word(p)))
+                .unwrap_or_default();
+            println!(
+                "  tipseal followup --server {}{proxy} --receipt-file {file}",
+                shell_word(hint.server)
+            );
             println!("Write them on paper or keep them where only you can find them. Anyone who");
             println!(
                 "has them can read the answers. Nobody, not even the reviewers, can give them"
@@ -211,6 +254,7 @@ pub fn tip(
     saved: &[PathBuf],
     conversation: &[OpenedEntry],
     conversation_saved: &[Vec<PathBuf>],
+    reply_command: &str,
     json: bool,
 ) -> Result<(), CliError> {
     if json {
@@ -269,14 +313,12 @@ pub fn tip(
     }
     println!();
     if conversation.is_empty() {
-        println!(
-            "{}",
-            if t.sealed.reply_to.is_some() {
-                "No conversation yet. Reply with `tipseal review reply ID --message TEXT`."
-            } else {
-                "The witness left no way to write back."
-            }
-        );
+        if t.sealed.reply_to.is_some() {
+            println!("No conversation yet. Reply with:");
+            println!("  {reply_command}");
+        } else {
+            println!("The witness left no way to write back.");
+        }
     } else {
         println!("Conversation:");
         print_entries(conversation, conversation_saved);
