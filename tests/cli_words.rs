@@ -93,14 +93,16 @@ fn a_receipt_file_in_a_directory_without_write_permission_is_refused_before_send
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o500)).unwrap();
     }
-    // root ignores permissions: then there is nothing to test here.
-    if std::fs::write(locked.join("probe"), b"").is_ok() {
-        eprintln!("running as root: skipped");
-        return;
-    }
-    let out = submit_to(&server.url, &locked.join("receipt.txt"));
+    // root ignores directory permissions; sysfs refuses new files even to root.
+    let target = if std::fs::write(locked.join("probe"), b"").is_ok() {
+        Path::new("/sys/kernel/receipt.txt").to_owned()
+    } else {
+        locked.join("receipt.txt")
+    };
+    let out = submit_to(&server.url, &target);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("no permission"), "{}", stderr(&out));
+    assert!(!target.exists());
     assert!(review_ids(&server.url, &team.reviewer_key).is_empty());
 }
 
