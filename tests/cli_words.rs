@@ -37,7 +37,9 @@ fn submit_to(server: &str, receipt_out: &Path) -> Output {
 /// binary under test), with the test passphrase in the environment.
 fn paste(hint: &str) -> Output {
     let line = hint.trim();
-    let rest = line.strip_prefix("tipseal ").expect("a hint starts with `tipseal`");
+    let rest = line
+        .strip_prefix("tipseal ")
+        .expect("a hint starts with `tipseal`");
     let state = TempDir::new().unwrap();
     Command::new("sh")
         .arg("-c")
@@ -59,9 +61,15 @@ fn a_receipt_file_in_a_missing_directory_is_refused_before_the_tip_is_sent() {
     let out = submit_to(&server.url, &missing);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("no-such-dir") && err.contains("does not exist"), "{err}");
+    assert!(
+        err.contains("no-such-dir") && err.contains("does not exist"),
+        "{err}"
+    );
     assert!(err.contains("nothing was sent"), "{err}");
-    assert!(review_ids(&server.url, &team.reviewer_key).is_empty(), "no tip stored");
+    assert!(
+        review_ids(&server.url, &team.reviewer_key).is_empty(),
+        "no tip stored"
+    );
 }
 
 #[test]
@@ -145,7 +153,10 @@ fn when_saving_the_receipt_fails_after_the_tip_is_stored_the_receipt_is_still_pr
     assert_eq!(words.split_whitespace().count(), 12);
     assert!(v.get("receipt_file").is_none(), "not claimed as saved: {v}");
     let err = stderr(&out);
-    assert!(err.contains("IS stored") && err.contains("do not send the tip again"), "{err}");
+    assert!(
+        err.contains("IS stored") && err.contains("do not send the tip again"),
+        "{err}"
+    );
     assert!(!receipt.exists(), "no half-written receipt file");
     // Exactly one tip, and its mailbox opens with the printed words.
     assert_eq!(review_ids(&server.url, &team.reviewer_key).len(), 1);
@@ -175,7 +186,10 @@ fn the_printed_follow_up_and_reply_commands_work_when_pasted() {
         .lines()
         .find(|l| l.trim_start().starts_with("tipseal followup"))
         .unwrap_or_else(|| panic!("a follow-up hint in:\n{text}"));
-    assert!(hint.contains(&server.url) && hint.contains("my receipt.txt"), "{hint}");
+    assert!(
+        hint.contains(&server.url) && hint.contains("my receipt.txt"),
+        "{hint}"
+    );
     let pasted = paste(hint);
     assert!(pasted.status.success(), "{hint}: {}", stderr(&pasted));
     assert!(stdout(&pasted).contains("No replies yet."));
@@ -196,7 +210,10 @@ fn the_printed_follow_up_and_reply_commands_work_when_pasted() {
         .lines()
         .find(|l| l.trim_start().starts_with("tipseal review reply"))
         .unwrap_or_else(|| panic!("a reply hint in:\n{text}"));
-    assert!(hint.contains(&server.url) && hint.contains("--key"), "{hint}");
+    assert!(
+        hint.contains(&server.url) && hint.contains("--key"),
+        "{hint}"
+    );
     let pasted = paste(hint);
     assert!(pasted.status.success(), "{hint}: {}", stderr(&pasted));
     let shown = review_show(&server.url, &team.reviewer_key, &id, None);
@@ -214,7 +231,10 @@ fn key_file_errors_name_the_file_and_say_what_is_wrong() {
     let out = try_review_list(&server.url, &missing);
     assert!(!out.status.success());
     let err = stderr(&out);
-    assert!(err.contains("alice-laptop.key") && err.contains("No such file"), "{err}");
+    assert!(
+        err.contains("alice-laptop.key") && err.contains("No such file"),
+        "{err}"
+    );
     assert!(!err.contains("key file I/O"), "{err}");
 
     // A public key where the secret one belongs, and the reverse.
@@ -222,7 +242,11 @@ fn key_file_errors_name_the_file_and_say_what_is_wrong() {
     std::fs::copy(format!("{}.pub", team.reviewer_key.display()), &public).unwrap();
     let out = try_review_list(&server.url, &public);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("is a public key file"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is a public key file"),
+        "{}",
+        stderr(&out)
+    );
 
     let bob = team.new_identity("bob");
     let out = tipseal([
@@ -237,7 +261,10 @@ fn key_file_errors_name_the_file_and_say_what_is_wrong() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.contains("is a SECRET key file") && err.contains(".pub"), "{err}");
+    assert!(
+        err.contains("is a SECRET key file") && err.contains(".pub"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -309,7 +336,10 @@ fn help_explains_the_passphrase_variable_and_the_keyring_pin() {
     assert!(keygen.contains("TIPSEAL_PASSPHRASE"), "{keygen}");
     for cmd in [&["review", "--help"][..], &["review", "list", "--help"]] {
         let help = stdout(&tipseal_ok(cmd));
-        assert!(help.contains(".keyring-pin") && help.contains("TIPSEAL_PASSPHRASE"), "{help}");
+        assert!(
+            help.contains(".keyring-pin") && help.contains("TIPSEAL_PASSPHRASE"),
+            "{help}"
+        );
     }
     for cmd in [
         &["submit", "--help"][..],
@@ -319,7 +349,10 @@ fn help_explains_the_passphrase_variable_and_the_keyring_pin() {
         &["admin", "audit", "--help"],
     ] {
         let help = stdout(&tipseal_ok(cmd));
-        assert!(help.contains("--proxy") && help.contains("socks5h://"), "{cmd:?}: {help}");
+        assert!(
+            help.contains("--proxy") && help.contains("socks5h://"),
+            "{cmd:?}: {help}"
+        );
     }
 }
 
@@ -332,7 +365,10 @@ fn the_first_review_command_says_what_the_keyring_pin_file_is() {
     let first = try_review_list(&server.url, &team.reviewer_key);
     assert!(first.status.success());
     let err = stderr(&first);
-    assert!(err.contains(&pin) && err.contains("nothing secret"), "{err}");
+    assert!(
+        err.contains(&pin) && err.contains("nothing secret"),
+        "{err}"
+    );
     let second = try_review_list(&server.url, &team.reviewer_key);
     assert!(!stderr(&second).contains("keyring-pin"), "said once only");
 }

@@ -495,7 +495,10 @@ fn a_witness_sees_their_own_follow_ups_and_the_reply_in_order_and_the_server_can
     let log = server.log();
     drop(server);
     for needle in [&first, &second, &answer] {
-        assert!(grep_dir(&data_dir, needle.as_bytes()).is_empty(), "{needle} in the data dir");
+        assert!(
+            grep_dir(&data_dir, needle.as_bytes()).is_empty(),
+            "{needle} in the data dir"
+        );
         assert!(!contains(&log, needle.as_bytes()), "{needle} in the log");
     }
     for prefix in ["own-first-", "own-second-"] {

@@ -191,9 +191,16 @@ fn every_command_reaches_the_server_by_name_through_the_proxy(host: &str) {
     ]);
 
     let seen = socks.seen();
-    assert!(seen.len() >= 6, "every command went through the proxy: {seen:?}");
+    assert!(
+        seen.len() >= 6,
+        "every command went through the proxy: {seen:?}"
+    );
     for t in &seen {
-        assert_eq!(t, &Target::Name(host.to_owned(), 80), "what the proxy was handed");
+        assert_eq!(
+            t,
+            &Target::Name(host.to_owned(), 80),
+            "what the proxy was handed"
+        );
     }
 }
 
@@ -235,7 +242,10 @@ fn a_proxy_that_would_resolve_names_here_or_a_malformed_one_is_refused_before_an
     let team = setup_team();
     let server = team.spawn_server(&[]);
     for (proxy, says) in [
-        ("socks4://127.0.0.1:9050", "socks4:// looks up the server's name on this machine"),
+        (
+            "socks4://127.0.0.1:9050",
+            "socks4:// looks up the server's name on this machine",
+        ),
         ("127.0.0.1:9050", "is not a proxy address"),
     ] {
         let out = tipseal([
@@ -250,8 +260,14 @@ fn a_proxy_that_would_resolve_names_here_or_a_malformed_one_is_refused_before_an
         ]);
         assert_eq!(out.status.code(), Some(2), "{proxy}");
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains(says) && err.contains("socks5h://"), "{proxy}: {err}");
+        assert!(
+            err.contains(says) && err.contains("socks5h://"),
+            "{proxy}: {err}"
+        );
         assert!(!err.contains("Malformed"), "{err}");
     }
-    assert!(review_ids(&server.url, &team.reviewer_key).is_empty(), "nothing was sent");
+    assert!(
+        review_ids(&server.url, &team.reviewer_key).is_empty(),
+        "nothing was sent"
+    );
 }

@@ -292,7 +292,12 @@ fn without_javascript_the_witness_sees_their_own_messages_and_the_reply_in_order
         (&first, vec![]),
         (
             &second,
-            vec![("attachments", "kaart.bin", "application/octet-stream", &[7u8; 300][..])],
+            vec![(
+                "attachments",
+                "kaart.bin",
+                "application/octet-stream",
+                &[7u8; 300][..],
+            )],
         ),
     ] {
         let resp = mailbox_post(
@@ -315,8 +320,14 @@ fn without_javascript_the_witness_sees_their_own_messages_and_the_reply_in_order
     assert_eq!(resp.status, 200);
     let page = body_text(&resp);
     let list = between(&page, "<ol id=\"replies\"", "</ol>").expect("the conversation list");
-    let at = |needle: &str| list.find(needle).unwrap_or_else(|| panic!("{needle} in {list}"));
-    assert!(at(&first) < at(&second) && at(&second) < at(&answer), "{list}");
+    let at = |needle: &str| {
+        list.find(needle)
+            .unwrap_or_else(|| panic!("{needle} in {list}"))
+    };
+    assert!(
+        at(&first) < at(&second) && at(&second) < at(&answer),
+        "{list}"
+    );
     assert_eq!(list.matches("class=\"reply mine\"").count(), 2, "{list}");
     assert!(list.contains("kaart.bin"), "the file sent is named: {list}");
     let you = i18n("nl", "followup_you");
@@ -327,7 +338,10 @@ fn without_javascript_the_witness_sees_their_own_messages_and_the_reply_in_order
     let log = server.log();
     drop(server);
     for needle in [&first, &second, &answer] {
-        assert!(grep_dir(&data_dir, needle.as_bytes()).is_empty(), "{needle} in the data dir");
+        assert!(
+            grep_dir(&data_dir, needle.as_bytes()).is_empty(),
+            "{needle} in the data dir"
+        );
         assert!(!contains(&log, needle.as_bytes()), "{needle} in the log");
     }
 }

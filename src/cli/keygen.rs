@@ -10,9 +10,11 @@ use super::{passphrase, CliError};
 
 /// Arguments of `tipseal keygen`.
 #[derive(clap::Args, Debug)]
-#[command(after_help = "The passphrase is asked twice on the terminal, or read from the \
+#[command(
+    after_help = "The passphrase is asked twice on the terminal, or read from the \
 TIPSEAL_PASSPHRASE environment variable. A short or repetitive one gets a warning (not a \
-refusal): anyone who copies the key file can guess passphrases offline.")]
+refusal): anyone who copies the key file can guess passphrases offline."
+)]
 pub struct Args {
     /// Secret key file to create (FILE.pub is written beside it).
     #[arg(long)]

@@ -18,9 +18,7 @@ pub fn server_base(server: &str) -> Result<String, CliError> {
         .strip_prefix("http://")
         .or_else(|| lower.strip_prefix("https://"));
     match rest {
-        Some(host) if !host.trim_matches('/').is_empty() => {
-            Ok(s.trim_end_matches('/').to_owned())
-        }
+        Some(host) if !host.trim_matches('/').is_empty() => Ok(s.trim_end_matches('/').to_owned()),
         _ => Err(CliError::Usage(format!(
             "--server {server:?}: write the server address with http:// or https://, e.g. \
              http://abc…xyz.onion or https://tips.example.org"
@@ -74,7 +72,7 @@ mod tests {
             assert!(proxy(ok).is_ok(), "{ok}");
         }
         for bad in ["socks4://127.0.0.1:9050", "127.0.0.1:9050", "ftp://x:1", ""] {
-            let e = proxy(bad).err().expect(bad).to_string();
+            let e = proxy(bad).expect_err(bad).to_string();
             assert!(e.contains("socks5h://"), "{bad}: {e}");
         }
     }
@@ -87,7 +85,7 @@ mod tests {
         );
         assert!(server_base("HTTPS://tips.example.org").is_ok());
         for bad in ["abc.onion", "127.0.0.1:8080", "http://", "ftp://x"] {
-            let e = server_base(bad).err().expect(bad).to_string();
+            let e = server_base(bad).expect_err(bad).to_string();
             assert!(e.contains("http:// or https://"), "{bad}: {e}");
         }
     }

@@ -28,7 +28,10 @@ pub fn read_new(what: &str) -> Result<Passphrase, CliError> {
         .map_err(|e| CliError::Usage(format!("cannot read a passphrase ({e}); set {ENV}")))?;
     let again = rpassword::prompt_password("Repeat it: ")
         .map_err(|e| CliError::Usage(format!("cannot read a passphrase ({e}); set {ENV}")))?;
-    let (first, again) = (zeroize::Zeroizing::new(first), zeroize::Zeroizing::new(again));
+    let (first, again) = (
+        zeroize::Zeroizing::new(first),
+        zeroize::Zeroizing::new(again),
+    );
     if *first != *again {
         return Err(CliError::Usage("the two passphrases differ".into()));
     }

@@ -385,15 +385,13 @@ pub async fn add_message(
     let store = state.store.clone();
     let tip = w.0;
     let seq = super::blocking(move || {
-        let (reviewers, own) = split_followup(&body, current)?;
+        let copies = split_followup(&body, current)?;
+        let (reviewers, own) = match &copies {
+            Some(c) => (&c.reviewers[..], Some(&c.own[..])),
+            None => (&body[..], None),
+        };
         store
-            .append_thread(
-                tip,
-                ThreadKind::Followup,
-                Day::today(),
-                own.as_deref(),
-                reviewers.as_deref().unwrap_or(&body[..]),
-            )
+            .append_thread(tip, ThreadKind::Followup, Day::today(), own, reviewers)
             .map_err(thread_error)
     })
     .await?;
@@ -405,13 +403,12 @@ pub async fn add_message(
 /// the witness's own copy, if any. The upload is a bundle of a follow-up envelope, its
 /// attachments, and optionally, as its last part, a second follow-up envelope: the
 /// witness's copy of the message, sealed to their own reply key (the server cannot open
-/// it, nor tell to what it is sealed). With a copy, the answer is `(Some(reviewers' copy),
-/// Some(witness's copy))`, each a bundle; without (older clients), `(None, None)`: the
-/// upload itself is the reviewers' copy.
+/// it, nor tell to what it is sealed). With a copy, the answer is both copies, each a
+/// bundle; without (older clients), `None`: the upload itself is the reviewers' copy.
 pub(crate) fn split_followup(
     body: &[u8],
     current: crate::domain::Epoch,
-) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>), ApiError> {
+) -> Result<Option<FollowupCopies>, ApiError> {
     // The part count is byte 5 of the bundle framing (docs/envelope.md); parsing checks
     // the framing whole, whichever layout is tried.
     let count = body.get(5).map_or(0, |&c| usize::from(c));
@@ -436,15 +433,23 @@ pub(crate) fn split_followup(
             }
         })?;
         check_sealed_to(&parsed, current)?;
-        return Ok((None, None));
+        return Ok(None);
     };
     check_sealed_to(&parsed, current)?;
     let parts: Vec<&[u8]> = parsed.parts().iter().map(|p| p.bytes).collect();
     let (own, reviewers) = parts.split_last().expect("at least two parts");
-    Ok((
-        Some(bundle::encode(reviewers)),
-        Some(bundle::encode(&[own])),
-    ))
+    Ok(Some(FollowupCopies {
+        reviewers: bundle::encode(reviewers),
+        own: bundle::encode(&[own]),
+    }))
+}
+
+/// The two stored copies of a follow-up sent with the witness's own copy.
+pub(crate) struct FollowupCopies {
+    /// The follow-up and its files, sealed to an epoch.
+    pub reviewers: Vec<u8>,
+    /// The follow-up alone, sealed to the witness's reply key, as a one-part bundle.
+    pub own: Vec<u8>,
 }
 
 /// A conversation bundle must be sealed to the current epoch by a client.
@@ -550,22 +555,26 @@ mod tests {
 
         // An older client: no copy, the upload is stored as it is.
         let old = bundle::encode(&[&head, &a]);
-        assert!(matches!(split_followup(&old, e), Ok((None, None))));
+        assert!(matches!(split_followup(&old, e), Ok(None)));
         let lone = bundle::encode(&[&head]);
-        assert!(matches!(split_followup(&lone, e), Ok((None, None))));
+        assert!(matches!(split_followup(&lone, e), Ok(None)));
 
         // With a copy: the reviewers get the follow-up and its file, the witness the copy.
         let new = bundle::encode(&[&head, &a, &copy]);
-        let (Some(team), Some(own)) = split_followup(&new, e).unwrap() else {
-            panic!("a copy was sent");
-        };
+        let FollowupCopies {
+            reviewers: team,
+            own,
+        } = split_followup(&new, e).unwrap().expect("a copy was sent");
         assert_eq!(team, old);
         let own = bundle::parse_with_kinds(&own, |_| Kind::Followup).unwrap();
         assert_eq!(own.parts().len(), 1);
-        assert_eq!(&open(own.parts()[0].bytes, &own_sk).unwrap().plaintext[..], b"the message");
+        assert_eq!(
+            &open(own.parts()[0].bytes, &own_sk).unwrap().plaintext[..],
+            b"the message"
+        );
         assert!(open(own.parts()[0].bytes, &team_sk).is_err());
         let just_copy = bundle::encode(&[&head, &copy]);
-        assert!(matches!(split_followup(&just_copy, e), Ok((Some(_), Some(_)))));
+        assert!(matches!(split_followup(&just_copy, e), Ok(Some(_))));
 
         // A copy anywhere but last, or a wrong epoch, is refused.
         assert!(split_followup(&bundle::encode(&[&head, &copy, &a]), e).is_err());

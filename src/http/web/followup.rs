@@ -169,11 +169,10 @@ async fn open_and_maybe_add(
         let files = std::mem::take(&mut form.files);
         let keyring = keyring.clone();
         let own_key = mailbox_view::own_key(keys);
-        let sealed = web::block(move || {
-            mailbox_view::seal_followup(&keyring, &own_key, &message, files)
-        })
-        .await
-        .map_err(|_| Failure::Internal(ApiError::Internal("sealing task failed")))?;
+        let sealed =
+            web::block(move || mailbox_view::seal_followup(&keyring, &own_key, &message, files))
+                .await
+                .map_err(|_| Failure::Internal(ApiError::Internal("sealing task failed")))?;
         match sealed {
             Ok(sealed) => {
                 let _slot = state

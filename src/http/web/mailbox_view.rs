@@ -181,7 +181,9 @@ pub(super) fn seal_followup(
     }
     let own_key = own_key
         .as_ref()
-        .ok_or(SealError::Crypto(CryptoError::InvalidKey("the receipt's reply key")))?;
+        .ok_or(SealError::Crypto(CryptoError::InvalidKey(
+            "the receipt's reply key",
+        )))?;
     let own_copy = seal(&json, Kind::Followup, flags, epoch, own_key).map_err(SealError::Crypto)?;
     let refs: Vec<&[u8]> = envelopes.iter().map(Vec::as_slice).collect();
     Ok(SealedFollowup {
