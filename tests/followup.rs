@@ -505,3 +505,71 @@ fn a_witness_sees_their_own_follow_ups_and_the_reply_in_order_and_the_server_can
         assert!(grep_dir(&data_dir, prefix.as_bytes()).is_empty());
     }
 }
+
+#[test]
+fn the_mailbox_api_lists_the_witnesss_own_copies_and_still_takes_uploads_without_one() {
+    let team = setup_team();
+    let server = team.spawn_server(&[]);
+    let dir = TempDir::new().unwrap();
+    let file = dir.path().join("receipt.txt");
+    let (id, words) = submit_with_receipt(&server.url, &a_sample(), &file, "english");
+
+    let challenge = new_challenge(&server);
+    let login = post_json(
+        &server,
+        "/api/v1/mailbox/session",
+        &mailbox_login_body(&words, &challenge, false),
+    );
+    assert_eq!(login.status, 200);
+    let auth = format!("Bearer {}", login.json()["token"].as_str().unwrap());
+    let post = |body: &[u8]| {
+        raw_http(
+            server.addr,
+            None,
+            &request(
+                "POST",
+                "/api/v1/mailbox/messages",
+                &[
+                    ("Authorization", &auth),
+                    ("Content-Type", "application/octet-stream"),
+                ],
+                body,
+            ),
+        )
+    };
+    // An older client's upload (no copy), then one with the witness's own copy.
+    let old = format!("old-client-{}", random_hex(8));
+    let r = post(&seal_followup_upload(&server.url, &old, None));
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let new = format!("with-copy-{}", random_hex(8));
+    let r = post(&seal_followup_upload(&server.url, &new, Some(&words)));
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let new_id = r.json()["id"].as_u64().unwrap();
+
+    let r = raw_http(
+        server.addr,
+        None,
+        &request("GET", "/api/v1/mailbox", &[("Authorization", &auth)], &[]),
+    );
+    assert_eq!(r.status, 200);
+    let v = r.json();
+    assert_eq!(v["replies"].as_array().unwrap().len(), 0, "{v}");
+    let own = v["followups"].as_array().expect("a followups list");
+    assert_eq!(own.len(), 1, "only the upload with a copy is listed: {v}");
+    assert_eq!(own[0]["id"].as_u64(), Some(new_id));
+    let bundle = own[0]["bundle"].as_str().unwrap();
+    assert_eq!(
+        own_followup_message(bundle, &words).as_deref(),
+        Some(new.as_str())
+    );
+    assert_eq!(own_followup_message(bundle, &a_wrong_receipt(&words)), None);
+
+    // The reviewers get both, as before; their copy of the second holds no extra part.
+    let shown = review_show(&server.url, &team.reviewer_key, &id, None);
+    let conv = shown["conversation"].as_array().unwrap();
+    let said: Vec<&str> = conv
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(said, [old.as_str(), new.as_str()], "{shown}");
+}
