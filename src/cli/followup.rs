@@ -148,7 +148,15 @@ pub fn run(a: Args) -> Result<(), CliError> {
     } else {
         None
     };
-    let view = client.mailbox(&session)?;
+    let view = client.mailbox(&session).inspect_err(|_| {
+        if let Some(id) = sent {
+            // Stored is stored: say so before the error, so nobody sends it twice.
+            eprintln!(
+                "Your message was added to your tip (#{id}), but reading your mailbox \
+                 afterwards failed:"
+            );
+        }
+    })?;
     let mut entries = Vec::with_capacity(view.replies.len() + view.followups.len());
     let mut unverified = 0usize;
     for r in &view.replies {
