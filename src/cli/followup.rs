@@ -229,14 +229,9 @@ pub fn seal_followup(
     Ok(bundle::encode(&refs))
 }
 
-/// Opens the witness's copy of their own follow-up (one follow-up envelope sealed to
-/// their reply key). Its files were not copied: the entry lists them, without bytes.
+/// The witness's copy of their own follow-up as an entry (its files listed, not held).
 fn open_own_followup(keys: &ReceiptKeys, bytes: &[u8]) -> Result<OpenedEntry, CliError> {
-    let (head, files) = open_parts(bytes, Kind::Followup, &keys.reply_secret())?;
-    if !files.is_empty() {
-        return Err(CryptoError::DecryptionFailed.into());
-    }
-    let f = Followup::from_json(&head.plaintext)?;
+    let f = crate::crypto::reply::open_own_followup(keys, bytes)?;
     Ok(OpenedEntry {
         seq: 0,
         kind: Kind::Followup,

@@ -89,12 +89,7 @@ pub(super) fn open_reply(
 /// envelope sealed to their reply key), or `None` if it does not open or parse. Its files
 /// were not copied: only their names and sizes are shown.
 pub(super) fn open_own(keys: &ReceiptKeys, bytes: &[u8]) -> Option<ShownReply> {
-    let parsed = bundle::parse_with_kinds(bytes, |_| Kind::Followup).ok()?;
-    let [part] = parsed.parts() else {
-        return None;
-    };
-    let head = open(part.bytes, &keys.reply_secret()).ok()?;
-    let f = Followup::from_json(&head.plaintext).ok()?;
+    let f = crate::crypto::reply::open_own_followup(keys, bytes).ok()?;
     Some(ShownReply {
         date: String::new(),
         mine: true,
