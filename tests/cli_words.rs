@@ -372,3 +372,40 @@ fn the_first_review_command_says_what_the_keyring_pin_file_is() {
     let second = try_review_list(&server.url, &team.reviewer_key);
     assert!(!stderr(&second).contains("keyring-pin"), "said once only");
 }
+
+#[test]
+fn keygen_names_a_missing_directory_and_never_overwrites_a_key() {
+    let dir = TempDir::new().unwrap();
+    let missing = dir.path().join("no-such-dir/anna.key");
+    let out = tipseal([
+        OsStr::new("keygen"),
+        OsStr::new("--kdf"),
+        OsStr::new("interactive"),
+        OsStr::new("--out"),
+        missing.as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("no-such-dir") && err.contains("does not exist"),
+        "{err}"
+    );
+    assert!(!err.contains("key file I/O"), "{err}");
+
+    let key = keygen(dir.path(), "anna");
+    let before = std::fs::read(&key).unwrap();
+    let out = tipseal([
+        OsStr::new("keygen"),
+        OsStr::new("--kdf"),
+        OsStr::new("interactive"),
+        OsStr::new("--out"),
+        key.as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("never overwritten"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(&key).unwrap(), before, "the key is untouched");
+}

@@ -42,6 +42,42 @@ pub fn read_public(path: &Path) -> Result<PublicIdentity, CliError> {
     keyfile::read_public(path).map_err(|e| named(path, e))
 }
 
+/// Before a new key is made (and its passphrase asked for and hashed): its directory
+/// must exist, and neither `path` nor `path.pub` may (a key file is never overwritten).
+pub fn check_new_key_path(path: &Path) -> Result<(), CliError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(CliError::Usage(format!(
+            "--out {}: the directory {} does not exist. Create it or choose another place",
+            path.display(),
+            dir.display()
+        )));
+    }
+    let public = keyfile::public_path(path);
+    for p in [path, public.as_path()] {
+        if p.exists() {
+            return Err(CliError::Usage(format!(
+                "{} already exists, and a key file is never overwritten: choose another --out",
+                p.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Writes a new identity to `path` and `path.pub`; errors name the file.
+pub fn write_new(
+    path: &Path,
+    id: &Identity,
+    pass: &crate::crypto::keyfile::Passphrase,
+    strength: keyfile::KdfStrength,
+) -> Result<(), CliError> {
+    keyfile::write_identity(path, id, pass, strength).map_err(|e| named(path, e))
+}
+
 /// Says whether a new passphrase is easy to guess, and why (`None`: not weak by this
 /// floor). A floor, not an estimate: length and variety only, no dictionary.
 pub fn weakness(pass: &str) -> Option<&'static str> {
