@@ -19,8 +19,10 @@ use super::{CliError, Client};
 
 /// Where a client keeps what it remembers of a server's keyring.
 pub enum Memory {
-    /// A file (created on first use).
+    /// The witness's file (created on first use).
     File(PathBuf),
+    /// A reviewer's `KEY.keyring-pin` beside their key (created on first use, and said so).
+    Pin(PathBuf),
     /// Nothing is remembered (`--no-keyring-memory`): rollbacks go unnoticed.
     Off,
 }
@@ -59,7 +61,14 @@ impl Memory {
     pub fn for_reviewer(key: &Path) -> Self {
         let mut p = key.as_os_str().to_owned();
         p.push(PIN_SUFFIX);
-        Memory::File(PathBuf::from(p))
+        Memory::Pin(PathBuf::from(p))
+    }
+
+    fn path(&self) -> Option<&Path> {
+        match self {
+            Memory::File(p) | Memory::Pin(p) => Some(p),
+            Memory::Off => None,
+        }
     }
 }
 
@@ -76,7 +85,7 @@ pub enum Use {
 /// remembers it. Refusals say what happened and what to do.
 pub fn accept(keyring: &VerifiedKeyring, memory: &Memory, usage: Use) -> Result<(), CliError> {
     let mut first_time = false;
-    if let Memory::File(path) = memory {
+    if let Some(path) = memory.path() {
         match recall(path)? {
             Some(seen) => seen
                 .check(keyring)
@@ -100,9 +109,9 @@ pub fn accept(keyring: &VerifiedKeyring, memory: &Memory, usage: Use) -> Result<
             )))
         }
     }
-    if let Memory::File(path) = memory {
+    if let Some(path) = memory.path() {
         remember(path, &KeyringMemory::of(keyring))?;
-        if first_time && path.to_string_lossy().ends_with(PIN_SUFFIX) {
+        if first_time && matches!(memory, Memory::Pin(_)) {
             eprintln!("{}", pin_created_note(path, keyring.epoch()));
         }
     }
