@@ -573,3 +573,40 @@ fn the_mailbox_api_lists_the_witnesss_own_copies_and_still_takes_uploads_without
         .collect();
     assert_eq!(said, [old.as_str(), new.as_str()], "{shown}");
 }
+
+#[test]
+fn with_the_most_files_a_follow_up_goes_without_the_witnesss_copy_and_says_so() {
+    let team = setup_team();
+    let server = team.spawn_server(&[]);
+    let dir = TempDir::new().unwrap();
+    let receipt = dir.path().join("receipt.txt");
+    submit_with_receipt(&server.url, &a_sample(), &receipt, "english");
+    let files: Vec<PathBuf> = (0..32)
+        .map(|i| {
+            let p = dir.path().join(format!("page-{i}.txt"));
+            std::fs::write(&p, random_bytes(100)).unwrap();
+            p
+        })
+        .collect();
+    let text = format!("thirty-two pages {}", random_hex(6));
+    let mut extra: Vec<&OsStr> = vec![OsStr::new("--message"), OsStr::new(&text)];
+    for f in &files {
+        extra.extend([OsStr::new("--attach"), f.as_os_str()]);
+    }
+    let v = followup_ok(&server.url, &receipt, &extra);
+    assert!(v["sent"].is_u64(), "{v}");
+    assert_eq!(v["sent_copy_kept"], false, "{v}");
+    assert!(v["conversation"].as_array().unwrap().is_empty(), "{v}");
+    // The human output says why the message will not show.
+    let mut args: Vec<&OsStr> = vec![
+        OsStr::new("followup"),
+        OsStr::new("--server"),
+        OsStr::new(&server.url),
+        OsStr::new("--receipt-file"),
+        receipt.as_os_str(),
+    ];
+    args.extend_from_slice(&extra);
+    let plain = tipseal_ok(args);
+    let said = String::from_utf8_lossy(&plain.stdout);
+    assert!(said.contains("no room for your own copy"), "{said}");
+}

@@ -337,11 +337,14 @@ async function main() {
         files.push({ name: safeFileName(f.name), media_type: safeMediaType(f.type), bytes });
       }
       const bundle = sealFollowup(E, keyring, message, files, keys.replyPk);
+      const copyKept = files.length + 2 <= MAX_PARTS; // the follow-up, its files, the copy
       for (const f of files) f.bytes.fill(0);
       if (bundle.length > maxBody) { show(addError, t.err_too_large); return; }
       await authed('/api/v1/mailbox/messages', { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body: bundle });
       addForm.reset();
-      document.getElementById('sent').hidden = false;
+      const sent = document.getElementById('sent');
+      sent.textContent = copyKept ? (t.followup_sent || '') : `${t.followup_sent || ''} ${t.followup_no_own_copy || ''}`;
+      sent.hidden = false;
       // Show the message in its place in the conversation (it is stored: a failure to
       // refresh the list is not a failure to send).
       try { renderReplies(await (await authed('/api/v1/mailbox')).json()); } catch (_) { /* shown next time */ }
