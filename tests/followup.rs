@@ -402,3 +402,211 @@ fn replies_are_deleted_after_reading_when_the_server_says_so() {
     let shown = review_show(&server.url, &team.reviewer_key, &id, None);
     assert_eq!(shown["conversation"][0]["message"], "read me once");
 }
+
+#[test]
+fn a_witness_sees_their_own_follow_ups_and_the_reply_in_order_and_the_server_cannot_read_them() {
+    let team = setup_team();
+    let server = team.spawn_server(&[]);
+    let dir = TempDir::new().unwrap();
+    let receipt_file = dir.path().join("receipt.txt");
+    let (id, _) = submit_with_receipt(&server.url, &a_sample(), &receipt_file, "english");
+
+    // Two follow-ups (the second with a file), then a reviewer's reply.
+    let first = format!("own-first-{}", random_hex(12));
+    let v = followup_ok(
+        &server.url,
+        &receipt_file,
+        &[OsStr::new("--message"), OsStr::new(&first)],
+    );
+    // The message just sent is already in the conversation shown.
+    let conv = v["conversation"].as_array().expect("a conversation");
+    assert_eq!(conv.len(), 1, "{v}");
+    assert_eq!(conv[0]["kind"], "followup");
+    assert_eq!(conv[0]["message"], first.as_str());
+    assert_eq!(v["sent_copy_kept"], true);
+    let second = format!("own-second-{}", random_hex(12));
+    let file = dir.path().join("map.png");
+    std::fs::write(&file, random_bytes(4_000)).unwrap();
+    followup_ok(
+        &server.url,
+        &receipt_file,
+        &[
+            OsStr::new("--message"),
+            OsStr::new(&second),
+            OsStr::new("--attach"),
+            file.as_os_str(),
+        ],
+    );
+    let answer = format!("reply-after-two-{}", random_hex(12));
+    reply(&server.url, &team.reviewer_key, &id, &answer, &[]);
+
+    // Reading only: all three, in the order they were written.
+    let v = followup_ok(&server.url, &receipt_file, &[]);
+    let conv = v["conversation"].as_array().expect("a conversation");
+    let seen: Vec<(&str, &str)> = conv
+        .iter()
+        .map(|e| (e["kind"].as_str().unwrap(), e["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("followup", first.as_str()),
+            ("followup", second.as_str()),
+            ("reply", answer.as_str())
+        ],
+        "{v}"
+    );
+    let ids: Vec<u64> = conv.iter().map(|e| e["id"].as_u64().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "in order: {ids:?}");
+    assert_eq!(conv[1]["attachments"][0]["name"], "map.png");
+    assert_eq!(conv[1]["attachments"][0]["size"], 4_000);
+    assert_eq!(v["unverified"], 0);
+    // `replies` keeps its old meaning: the reviewers' replies only.
+    assert_eq!(v["replies"].as_array().unwrap().len(), 1);
+
+    // The human output shows the witness's messages too.
+    let plain = tipseal_ok([
+        OsStr::new("followup"),
+        OsStr::new("--server"),
+        OsStr::new(&server.url),
+        OsStr::new("--receipt-file"),
+        receipt_file.as_os_str(),
+    ]);
+    let plain = String::from_utf8_lossy(&plain.stdout).into_owned();
+    let (a, b, c) = (
+        plain.find(&first).expect("first shown"),
+        plain.find(&second).expect("second shown"),
+        plain.find(&answer).expect("reply shown"),
+    );
+    assert!(a < b && b < c, "in order:\n{plain}");
+
+    // Reviewers still see their own copies of all three.
+    let shown = review_show(&server.url, &team.reviewer_key, &id, None);
+    let kinds: Vec<&str> = shown["conversation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["followup", "followup", "reply"], "{shown}");
+
+    // The witness's copies are sealed: no text of theirs is in the data dir or the log.
+    let data_dir = server.data_dir.clone();
+    let log = server.log();
+    drop(server);
+    for needle in [&first, &second, &answer] {
+        assert!(
+            grep_dir(&data_dir, needle.as_bytes()).is_empty(),
+            "{needle} in the data dir"
+        );
+        assert!(!contains(&log, needle.as_bytes()), "{needle} in the log");
+    }
+    for prefix in ["own-first-", "own-second-"] {
+        assert!(grep_dir(&data_dir, prefix.as_bytes()).is_empty());
+    }
+}
+
+#[test]
+fn the_mailbox_api_lists_the_witnesss_own_copies_and_still_takes_uploads_without_one() {
+    let team = setup_team();
+    let server = team.spawn_server(&[]);
+    let dir = TempDir::new().unwrap();
+    let file = dir.path().join("receipt.txt");
+    let (id, words) = submit_with_receipt(&server.url, &a_sample(), &file, "english");
+
+    let challenge = new_challenge(&server);
+    let login = post_json(
+        &server,
+        "/api/v1/mailbox/session",
+        &mailbox_login_body(&words, &challenge, false),
+    );
+    assert_eq!(login.status, 200);
+    let auth = format!("Bearer {}", login.json()["token"].as_str().unwrap());
+    let post = |body: &[u8]| {
+        raw_http(
+            server.addr,
+            None,
+            &request(
+                "POST",
+                "/api/v1/mailbox/messages",
+                &[
+                    ("Authorization", &auth),
+                    ("Content-Type", "application/octet-stream"),
+                ],
+                body,
+            ),
+        )
+    };
+    // An older client's upload (no copy), then one with the witness's own copy.
+    let old = format!("old-client-{}", random_hex(8));
+    let r = post(&seal_followup_upload(&server.url, &old, None));
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let new = format!("with-copy-{}", random_hex(8));
+    let r = post(&seal_followup_upload(&server.url, &new, Some(&words)));
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let new_id = r.json()["id"].as_u64().unwrap();
+
+    let r = raw_http(
+        server.addr,
+        None,
+        &request("GET", "/api/v1/mailbox", &[("Authorization", &auth)], &[]),
+    );
+    assert_eq!(r.status, 200);
+    let v = r.json();
+    assert_eq!(v["replies"].as_array().unwrap().len(), 0, "{v}");
+    let own = v["followups"].as_array().expect("a followups list");
+    assert_eq!(own.len(), 1, "only the upload with a copy is listed: {v}");
+    assert_eq!(own[0]["id"].as_u64(), Some(new_id));
+    let bundle = own[0]["bundle"].as_str().unwrap();
+    assert_eq!(
+        own_followup_message(bundle, &words).as_deref(),
+        Some(new.as_str())
+    );
+    assert_eq!(own_followup_message(bundle, &a_wrong_receipt(&words)), None);
+
+    // The reviewers get both, as before; their copy of the second holds no extra part.
+    let shown = review_show(&server.url, &team.reviewer_key, &id, None);
+    let conv = shown["conversation"].as_array().unwrap();
+    let said: Vec<&str> = conv
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(said, [old.as_str(), new.as_str()], "{shown}");
+}
+
+#[test]
+fn with_the_most_files_a_follow_up_goes_without_the_witnesss_copy_and_says_so() {
+    let team = setup_team();
+    let server = team.spawn_server(&[]);
+    let dir = TempDir::new().unwrap();
+    let receipt = dir.path().join("receipt.txt");
+    submit_with_receipt(&server.url, &a_sample(), &receipt, "english");
+    let files: Vec<PathBuf> = (0..32)
+        .map(|i| {
+            let p = dir.path().join(format!("page-{i}.txt"));
+            std::fs::write(&p, random_bytes(100)).unwrap();
+            p
+        })
+        .collect();
+    let text = format!("thirty-two pages {}", random_hex(6));
+    let mut extra: Vec<&OsStr> = vec![OsStr::new("--message"), OsStr::new(&text)];
+    for f in &files {
+        extra.extend([OsStr::new("--attach"), f.as_os_str()]);
+    }
+    let v = followup_ok(&server.url, &receipt, &extra);
+    assert!(v["sent"].is_u64(), "{v}");
+    assert_eq!(v["sent_copy_kept"], false, "{v}");
+    assert!(v["conversation"].as_array().unwrap().is_empty(), "{v}");
+    // The human output says why the message will not show.
+    let mut args: Vec<&OsStr> = vec![
+        OsStr::new("followup"),
+        OsStr::new("--server"),
+        OsStr::new(&server.url),
+        OsStr::new("--receipt-file"),
+        receipt.as_os_str(),
+    ];
+    args.extend_from_slice(&extra);
+    let plain = tipseal_ok(args);
+    let said = String::from_utf8_lossy(&plain.stdout);
+    assert!(said.contains("no room for your own copy"), "{said}");
+}

@@ -281,3 +281,68 @@ fn an_unknown_and_a_wrong_receipt_get_the_same_page() {
     assert_eq!(a.body, b.body);
     assert!(body_text(&a).contains(&i18n("pl", "err_mailbox")));
 }
+
+#[test]
+fn without_javascript_the_witness_sees_their_own_messages_and_the_reply_in_order() {
+    let team = setup_team();
+    let server = team.spawn_server(&[]);
+    let (id, words, _) = submit_without_js(&server, "nl", "Een melding over de noordpoort.");
+    let first = format!("eigen-eerste-{}", random_hex(10));
+    let second = format!("eigen-tweede-{}", random_hex(10));
+    for (text, files) in [
+        (&first, vec![]),
+        (
+            &second,
+            vec![(
+                "attachments",
+                "kaart.bin",
+                "application/octet-stream",
+                &[7u8; 300][..],
+            )],
+        ),
+    ] {
+        let resp = mailbox_post(
+            &server,
+            "nl",
+            &[("action", "add"), ("words", &words), ("message", text)],
+            &files,
+        );
+        assert_eq!(resp.status, 200, "{}", body_text(&resp));
+        // The page after sending already lists the message just sent.
+        let list = between(&body_text(&resp), "<ol id=\"replies\"", "</ol>")
+            .expect("the conversation list")
+            .to_owned();
+        assert!(list.contains(text.as_str()), "{list}");
+    }
+    let answer = format!("antwoord-{}", random_hex(10));
+    reply(&server, &team.reviewer_key, &id, &answer);
+
+    let resp = mailbox_post(&server, "nl", &[("action", "open"), ("words", &words)], &[]);
+    assert_eq!(resp.status, 200);
+    let page = body_text(&resp);
+    let list = between(&page, "<ol id=\"replies\"", "</ol>").expect("the conversation list");
+    let at = |needle: &str| {
+        list.find(needle)
+            .unwrap_or_else(|| panic!("{needle} in {list}"))
+    };
+    assert!(
+        at(&first) < at(&second) && at(&second) < at(&answer),
+        "{list}"
+    );
+    assert_eq!(list.matches("class=\"reply mine\"").count(), 2, "{list}");
+    assert!(list.contains("kaart.bin"), "the file sent is named: {list}");
+    let you = i18n("nl", "followup_you");
+    let you = you.split("{date}").next().unwrap();
+    assert!(list.contains(you), "labelled as the witness's own: {list}");
+
+    let data_dir = server.data_dir.clone();
+    let log = server.log();
+    drop(server);
+    for needle in [&first, &second, &answer] {
+        assert!(
+            grep_dir(&data_dir, needle.as_bytes()).is_empty(),
+            "{needle} in the data dir"
+        );
+        assert!(!contains(&log, needle.as_bytes()), "{needle} in the log");
+    }
+}

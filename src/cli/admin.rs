@@ -8,11 +8,11 @@
 use std::path::{Path, PathBuf};
 
 use crate::crypto::identity::Identity;
-use crate::crypto::keyfile::{read_identity, read_public};
 use crate::crypto::keyring::{self, verify_chain, VerifiedKeyring};
 use crate::domain::keyring::KeyringFile;
 
-use super::{passphrase, read_file, trust, write_atomic, CliError, Client};
+use super::keys::{read_public, unlock};
+use super::{read_file, trust, write_atomic, CliError, Client};
 
 /// How long a manifest is valid before it must be renewed (`admin renew`). Short on
 /// purpose: an expired epoch takes no tips, so a keyring rolled back to an old epoch
@@ -62,7 +62,8 @@ pub enum Command {
         /// The server.
         #[arg(long)]
         server: String,
-        /// Proxy, e.g. socks5://127.0.0.1:9050.
+        /// Proxy, e.g. socks5h://127.0.0.1:9050 to go through Tor (the proxy resolves
+        /// the server's name, .onion included).
         #[arg(long)]
         proxy: Option<String>,
     },
@@ -74,13 +75,18 @@ pub enum Command {
         /// The server.
         #[arg(long)]
         server: String,
+        /// Proxy, e.g. socks5h://127.0.0.1:9050 to go through Tor (the proxy resolves
+        /// the server's name, .onion included).
+        #[arg(long)]
+        proxy: Option<String>,
     },
 }
 
 /// The admin key and the keyring file every change needs.
 #[derive(clap::Args, Debug)]
 pub struct KeyArgs {
-    /// The admin's secret key file.
+    /// The admin's secret key file (its passphrase is asked, or read from
+    /// TIPSEAL_PASSPHRASE).
     #[arg(long)]
     admin_key: PathBuf,
     /// The keyring file to create or extend.
@@ -153,13 +159,12 @@ pub fn run(c: Command) -> Result<(), CliError> {
             println!("The server now uses key epoch {epoch}.");
             Ok(())
         }
-        Command::Audit { admin_key, server } => audit(&admin_key, &server),
+        Command::Audit {
+            admin_key,
+            server,
+            proxy,
+        } => audit(&admin_key, &server, proxy.as_deref()),
     }
-}
-
-fn unlock(path: &Path) -> Result<Identity, CliError> {
-    let pass = passphrase::read(&path.display().to_string())?;
-    Ok(read_identity(path, &pass)?)
 }
 
 fn load(k: &KeyArgs) -> Result<(Identity, VerifiedKeyring), CliError> {
@@ -190,9 +195,9 @@ fn save(path: &Path, file: &KeyringFile, what: &str) -> Result<(), CliError> {
     Ok(())
 }
 
-fn audit(admin_key: &Path, server: &str) -> Result<(), CliError> {
+fn audit(admin_key: &Path, server: &str, proxy: Option<&str>) -> Result<(), CliError> {
+    let client = Client::new(server, proxy)?;
     let admin = unlock(admin_key)?;
-    let client = Client::new(server, None)?;
     let session = client.login(&admin)?;
     let mut raw = Vec::new();
     loop {

@@ -85,11 +85,15 @@ struct ThreadList {
 pub struct MailboxView {
     /// Replies, oldest first.
     pub replies: Vec<MailboxReply>,
+    /// The witness's own follow-ups (their copies), oldest first; absent from servers
+    /// older than these copies.
+    #[serde(default)]
+    pub followups: Vec<MailboxReply>,
     /// `keep` or `delete_after_read`.
     pub retention: String,
 }
 
-/// One reply in the mailbox.
+/// One entry in the mailbox: a reply, or the witness's copy of their own follow-up.
 #[derive(Debug, Clone, Deserialize)]
 pub struct MailboxReply {
     /// Position in the conversation.
@@ -111,21 +115,29 @@ pub struct Receipt {
 
 impl Client {
     /// A client for `server` (e.g. `http://127.0.0.1:8080`), optionally through a proxy
-    /// such as `socks5://127.0.0.1:9050` for Tor.
+    /// such as `socks5h://127.0.0.1:9050` for Tor (`cli::net`: the proxy is handed the
+    /// server's hostname, never an address resolved here).
     pub fn new(server: &str, proxy: Option<&str>) -> Result<Self, CliError> {
+        let base = super::net::server_base(server)?;
+        // One constant User-Agent for every witness: it tells the server nothing (ureq's
+        // default would name its version).
         let mut b = ureq::AgentBuilder::new()
-            .timeout_connect(Duration::from_secs(30))
-            .timeout(Duration::from_secs(600))
-            // One constant User-Agent for every witness: it tells the server nothing
-            // (ureq's default would name its version).
-            .user_agent("tipseal");
-        if let Some(p) = proxy {
-            let proxy =
-                ureq::Proxy::new(p).map_err(|e| CliError::Usage(format!("bad proxy: {e}")))?;
-            b = b.proxy(proxy);
+            .user_agent("tipseal")
+            .timeout(Duration::from_secs(600));
+        match proxy.map(super::net::proxy).transpose()? {
+            // ureq 2 runs a SOCKS handshake that has a connect deadline on a helper thread
+            // and waits on a condvar without checking whether the thread already finished:
+            // a handshake quicker than the wait's start stalls the request for the whole
+            // connect timeout, and the server drops the connection meanwhile (408; seen
+            // in `tests/proxy.rs` under load). A connect timeout too long to become a
+            // deadline (`Instant + Duration::MAX` overflows, ureq then sets none) takes
+            // the plain path. Reads and writes keep the 600 s deadline; Tor itself gives
+            // up on a circuit that never opens.
+            Some(p) => b = b.proxy(p).timeout_connect(Duration::MAX),
+            None => b = b.timeout_connect(Duration::from_secs(30)),
         }
         Ok(Self {
-            base: server.trim_end_matches('/').to_owned(),
+            base,
             agent: b.build(),
         })
     }

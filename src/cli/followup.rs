@@ -16,12 +16,12 @@ use crate::crypto::envelope::{open, seal, Opened};
 use crate::crypto::identity::PublicKeys;
 use crate::crypto::intake::{IntakePublicKey, IntakeSecretKey};
 use crate::crypto::keyring::VerifiedKeyring;
-use crate::crypto::receipt::{Receipt, ReceiptKeys};
+use crate::crypto::receipt::{reply_public_key, Receipt, ReceiptKeys};
 use crate::crypto::{b64_decode, hash32, CryptoError};
 use crate::domain::bundle;
 use crate::domain::envelope::{Flags, Kind};
 use crate::domain::tip::conversation::{Followup, Reply};
-use crate::domain::tip::{AttachmentMeta, LongText};
+use crate::domain::tip::{AttachmentMeta, LongText, MAX_ATTACHMENTS};
 use crate::domain::{Epoch, KeyId};
 
 use super::trust::{self, Use};
@@ -53,7 +53,8 @@ pub struct Args {
     /// Print JSON.
     #[arg(long)]
     json: bool,
-    /// Proxy, e.g. socks5://127.0.0.1:9050 to go through Tor.
+    /// Proxy, e.g. socks5h://127.0.0.1:9050 to go through Tor (the proxy resolves the
+    /// server's name, .onion included; socks5:// does the same here).
     #[arg(long)]
     proxy: Option<String>,
     /// Refuse the keyring unless its first manifest lists exactly these admins and is
@@ -134,8 +135,29 @@ pub fn run(a: Args) -> Result<(), CliError> {
         },
         other => other,
     })?;
-    let view = client.mailbox(&session)?;
-    let mut replies = Vec::with_capacity(view.replies.len());
+    // Send first, then read: the conversation shown includes the message just added.
+    let mut copy_kept = true;
+    let sent = if sealing {
+        let msg =
+            message.unwrap_or_else(|| LongText::parse(String::new()).expect("empty is valid"));
+        let own = reply_public_key(&keys.reply_pk_b64());
+        copy_kept = own.is_some() && files.len() < MAX_ATTACHMENTS;
+        let own = own.filter(|_| copy_kept);
+        let bundle = seal_followup(&keyring, msg, &files, own.as_ref())?;
+        Some(client.post_followup(&session, &bundle)?)
+    } else {
+        None
+    };
+    let view = client.mailbox(&session).inspect_err(|_| {
+        if let Some(id) = sent {
+            // Stored is stored: say so before the error, so nobody sends it twice.
+            eprintln!(
+                "Your message was added to your tip (#{id}), but reading your mailbox \
+                 afterwards failed:"
+            );
+        }
+    })?;
+    let mut entries = Vec::with_capacity(view.replies.len() + view.followups.len());
     let mut unverified = 0usize;
     for r in &view.replies {
         let bytes = b64_decode(&r.bundle)
@@ -144,24 +166,35 @@ pub fn run(a: Args) -> Result<(), CliError> {
             Ok(mut e) => {
                 e.seq = r.id;
                 e.received = r.received.clone();
-                replies.push(e);
+                entries.push(e);
             }
             Err(_) => unverified += 1,
         }
     }
+    for f in &view.followups {
+        let opened = b64_decode(&f.bundle).and_then(|b| open_own_followup(&keys, &b).ok());
+        match opened {
+            Some(mut e) => {
+                e.seq = f.id;
+                e.received = f.received.clone();
+                entries.push(e);
+            }
+            None => unverified += 1,
+        }
+    }
+    entries.sort_by_key(|e| e.seq);
     let saved = match &a.save_attachments {
-        Some(dir) => save_entry_files(dir, &replies)?,
+        Some(dir) => save_entry_files(dir, &entries)?,
         None => Vec::new(),
     };
-    let sent = if sealing {
-        let msg =
-            message.unwrap_or_else(|| LongText::parse(String::new()).expect("empty is valid"));
-        let bundle = seal_followup(&keyring, msg, &files)?;
-        Some(client.post_followup(&session, &bundle)?)
-    } else {
-        None
-    };
-    output::mailbox(&replies, &saved, &view.retention, unverified, sent, a.json)
+    output::mailbox(
+        &entries,
+        &saved,
+        &view.retention,
+        unverified,
+        sent.map(|id| (id, copy_kept)),
+        a.json,
+    )
 }
 
 fn read_files(paths: &[PathBuf]) -> Result<Files, CliError> {
@@ -171,11 +204,15 @@ fn read_files(paths: &[PathBuf]) -> Result<Files, CliError> {
         .collect()
 }
 
-/// Seals a witness's follow-up (kind follow-up, then attachments) to the current epoch.
+/// Seals a witness's follow-up (kind follow-up, then attachments) to the current epoch
+/// and, with `own` (the receipt's reply public key), appends the witness's own copy of
+/// the message: one more follow-up envelope sealed to `own`, which the server stores for
+/// their mailbox and cannot open (`docs/followup.md`). The files are not copied.
 pub fn seal_followup(
     keyring: &VerifiedKeyring,
     message: LongText,
     files: &[(PathBuf, Zeroizing<Vec<u8>>)],
+    own: Option<&IntakePublicKey>,
 ) -> Result<Vec<u8>, CliError> {
     let epoch = keyring.epoch();
     let intake = keyring.intake_public_key();
@@ -185,8 +222,25 @@ pub fn seal_followup(
     for (_, bytes) in files {
         envelopes.push(seal(bytes, Kind::Attachment, Flags::NONE, epoch, &intake)?);
     }
+    if let Some(own) = own {
+        envelopes.push(seal(&json, Kind::Followup, Flags::NONE, epoch, own)?);
+    }
     let refs: Vec<&[u8]> = envelopes.iter().map(Vec::as_slice).collect();
     Ok(bundle::encode(&refs))
+}
+
+/// The witness's copy of their own follow-up as an entry (its files listed, not held).
+fn open_own_followup(keys: &ReceiptKeys, bytes: &[u8]) -> Result<OpenedEntry, CliError> {
+    let f = crate::crypto::reply::open_own_followup(keys, bytes)?;
+    Ok(OpenedEntry {
+        seq: 0,
+        kind: Kind::Followup,
+        received: String::new(),
+        message: f.message,
+        signer: None,
+        attachments: f.attachments,
+        files: Vec::new(),
+    })
 }
 
 /// Seals a signed reply as the reply bundle of pairs: each part sealed to the witness's

@@ -3,13 +3,18 @@
 use std::path::PathBuf;
 
 use crate::crypto::identity::Identity;
-use crate::crypto::keyfile::{write_identity, KdfStrength};
+use crate::crypto::keyfile::KdfStrength;
 use crate::domain::keyring::PersonName;
 
-use super::{passphrase, CliError};
+use super::{keys, passphrase, CliError};
 
 /// Arguments of `tipseal keygen`.
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "The passphrase is asked twice on the terminal, or read from the \
+TIPSEAL_PASSPHRASE environment variable. A short or repetitive one gets a warning (not a \
+refusal): anyone who copies the key file can guess passphrases offline."
+)]
 pub struct Args {
     /// Secret key file to create (FILE.pub is written beside it).
     #[arg(long)]
@@ -51,8 +56,9 @@ pub fn run(a: Args) -> Result<(), CliError> {
             .map_or_else(|| "key".to_owned(), |s| s.to_string_lossy().into_owned())
     });
     let id = Identity::generate(PersonName::parse(&name)?);
+    keys::check_new_key_path(&a.out)?;
     let pass = passphrase::read_new(&a.out.display().to_string())?;
-    write_identity(&a.out, &id, &pass, a.kdf.into())?;
+    keys::write_new(&a.out, &id, &pass, a.kdf.into())?;
     println!(
         "Wrote secret key {} (encrypted, mode 0600)",
         a.out.display()

@@ -9,8 +9,11 @@ mod client;
 mod demo;
 mod followup;
 mod keygen;
+mod keys;
+mod net;
 mod output;
 mod passphrase;
+mod receipt_file;
 mod review;
 mod serve;
 mod submit;
@@ -25,7 +28,17 @@ pub use client::Client;
 
 /// tipseal — sealed, anonymous tip intake.
 #[derive(Parser, Debug)]
-#[command(name = "tipseal", version, about, long_about = None)]
+#[command(
+    name = "tipseal",
+    version,
+    about,
+    long_about = None,
+    after_help = "Environment:\n  TIPSEAL_PASSPHRASE  the passphrase of the key file a command unlocks or \
+                  creates (keygen, admin, review), instead of a prompt. For scripts: anyone \
+                  who can read this process's environment can read it.\n  TIPSEAL_LOG  \
+                  the server's log filter (default info).\n\nThe commands that talk to a \
+                  server take --proxy, e.g. socks5h://127.0.0.1:9050 for Tor."
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -121,14 +134,23 @@ pub enum CliError {
     /// The server could not start.
     #[error(transparent)]
     Start(#[from] crate::http::StartError),
+    /// The tip was stored and its receipt printed, but saving the receipt to the
+    /// `--receipt-out` file failed.
+    #[error(
+        "your tip IS stored and its receipt is printed above, but saving the receipt failed: \
+         {0}. Copy the words from above; do not send the tip again"
+    )]
+    ReceiptNotSaved(Box<CliError>),
 }
 
 impl CliError {
-    /// Process exit code: 2 for usage, 3 for refusals by the server, 1 otherwise.
+    /// Process exit code: 2 for usage, 3 for refusals by the server, 4 for a tip stored
+    /// whose receipt could not be saved to its file, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) => 2,
             CliError::Server { .. } => 3,
+            CliError::ReceiptNotSaved(_) => 4,
             _ => 1,
         }
     }

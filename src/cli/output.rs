@@ -9,12 +9,44 @@ use super::CliError;
 use crate::domain::envelope::Kind;
 use crate::domain::tip::received::{ReceivedTip, Shown};
 
+/// A command-line word as it must be typed in a POSIX shell: as is when it holds only
+/// safe characters, else single-quoted. Hints are printed to be pasted.
+pub fn shell_word(s: &str) -> String {
+    let safe = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:@%+=,".contains(c));
+    if safe {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// Where the receipt went, for the receipt message: the server the tip was sent to and
+/// the `--receipt-out` file, if any (so the printed follow-up command works as pasted).
+pub struct ReceiptHint<'a> {
+    /// The `--server` value used.
+    pub server: &'a str,
+    /// The `--proxy` value used, if any.
+    pub proxy: Option<&'a str>,
+    /// The `--receipt-out` file, if the words were saved.
+    pub saved_to: Option<&'a std::path::Path>,
+}
+
 /// Prints a submission receipt, and the receipt words (shown this once only).
-pub fn receipt(r: &Receipt, words: Option<&str>, json: bool) -> Result<(), CliError> {
+pub fn receipt(
+    r: &Receipt,
+    words: Option<&str>,
+    hint: &ReceiptHint<'_>,
+    json: bool,
+) -> Result<(), CliError> {
     if json {
         let mut v = serde_json::json!({ "id": r.id, "received": r.received });
         if let Some(w) = words {
             v["receipt"] = serde_json::json!(w);
+        }
+        if let Some(p) = hint.saved_to {
+            v["receipt_file"] = serde_json::json!(p.display().to_string());
         }
         println!("{v}");
     } else {
@@ -30,7 +62,18 @@ pub fn receipt(r: &Receipt, words: Option<&str>, json: bool) -> Result<(), CliEr
             println!("  {w}");
             println!();
             println!("With these words you can read the reviewers' answers and add to your tip:");
-            println!("  tipseal followup --server URL --receipt-file FILE");
+            let file = hint.saved_to.map_or_else(
+                || "FILE-WITH-THE-WORDS".to_owned(),
+                |p| shell_word(&p.display().to_string()),
+            );
+            let proxy = hint
+                .proxy
+                .map(|p| format!(" --proxy {}", shell_word(p)))
+                .unwrap_or_default();
+            println!(
+                "  tipseal followup --server {}{proxy} --receipt-file {file}",
+                shell_word(hint.server)
+            );
             println!("Write them on paper or keep them where only you can find them. Anyone who");
             println!(
                 "has them can read the answers. Nobody, not even the reviewers, can give them"
@@ -43,19 +86,27 @@ pub fn receipt(r: &Receipt, words: Option<&str>, json: bool) -> Result<(), CliEr
 
 /// Prints what a witness's mailbox holds, and whether a message was added.
 pub fn mailbox(
-    replies: &[OpenedEntry],
+    entries: &[OpenedEntry],
     saved: &[Vec<PathBuf>],
     retention: &str,
     unverified: usize,
-    sent: Option<u32>,
+    sent: Option<(u32, bool)>,
     json: bool,
 ) -> Result<(), CliError> {
     if json {
+        let all = entries_json(entries, saved);
+        let only_replies: Vec<serde_json::Value> = all
+            .iter()
+            .filter(|v| v["kind"] == "reply")
+            .cloned()
+            .collect();
         let v = serde_json::json!({
-            "replies": entries_json(replies, saved),
+            "conversation": all,
+            "replies": only_replies,
             "retention": retention,
             "unverified": unverified,
-            "sent": sent,
+            "sent": sent.map(|(id, _)| id),
+            "sent_copy_kept": sent.map(|(_, kept)| kept),
         });
         println!(
             "{}",
@@ -63,28 +114,37 @@ pub fn mailbox(
         );
         return Ok(());
     }
-    if replies.is_empty() {
+    if !entries.iter().any(|e| e.kind == Kind::Reply) {
         println!("No replies yet.");
     }
-    print_entries(replies, saved);
+    // The whole conversation in order: "Witness" entries are your own follow-ups (those
+    // sent with a copy for you), the others the reviewers' replies.
+    print_entries(entries, saved);
     if unverified > 0 {
         println!(
             "{unverified} message(s) in your mailbox could not be verified as coming from a \
-             reviewer and were not shown."
+             reviewer or from you and were not shown."
         );
     }
     println!();
     println!(
         "{}",
         if retention == "delete_after_read" {
-            "On this server replies are deleted from your mailbox once you have read them: \
-             save what you need now."
+            "On this server replies and your copies of your messages are deleted from your \
+             mailbox once you have read them: save what you need now."
         } else {
             "On this server replies stay in your mailbox."
         }
     );
-    if let Some(id) = sent {
+    if let Some((id, kept)) = sent {
         println!("Your message was added to your tip (#{id}). Only the reviewers can read it.");
+        if !kept {
+            println!(
+                "With {} files there was no room for your own copy: this message will not \
+                 show in your mailbox.",
+                crate::domain::tip::MAX_ATTACHMENTS
+            );
+        }
     }
     Ok(())
 }
@@ -195,6 +255,7 @@ pub fn tip(
     saved: &[PathBuf],
     conversation: &[OpenedEntry],
     conversation_saved: &[Vec<PathBuf>],
+    reply_command: &str,
     json: bool,
 ) -> Result<(), CliError> {
     let r = &t.received;
@@ -276,14 +337,12 @@ pub fn tip(
     }
     println!();
     if conversation.is_empty() {
-        println!(
-            "{}",
-            if r.reply_to.is_some() {
-                "No conversation yet. Reply with `tipseal review reply ID --message TEXT`."
-            } else {
-                "The witness left no way to write back."
-            }
-        );
+        if r.reply_to.is_some() {
+            println!("No conversation yet. Reply with:");
+            println!("  {reply_command}");
+        } else {
+            println!("The witness left no way to write back.");
+        }
     } else {
         println!("Conversation:");
         print_entries(conversation, conversation_saved);

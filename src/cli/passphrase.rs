@@ -17,17 +17,24 @@ pub fn read(what: &str) -> Result<Passphrase, CliError> {
         .map_err(|e| CliError::Usage(format!("cannot read a passphrase ({e}); set {ENV}")))
 }
 
-/// Reads a new passphrase, asking twice when prompting.
+/// Reads a new passphrase, asking twice when prompting; warns (never refuses) when it is
+/// easy to guess (`keys::weakness`).
 pub fn read_new(what: &str) -> Result<Passphrase, CliError> {
     if let Ok(p) = std::env::var(ENV) {
+        super::keys::warn_if_weak(&p);
         return Ok(Passphrase::from(p));
     }
     let first = rpassword::prompt_password(format!("New passphrase for {what}: "))
         .map_err(|e| CliError::Usage(format!("cannot read a passphrase ({e}); set {ENV}")))?;
     let again = rpassword::prompt_password("Repeat it: ")
         .map_err(|e| CliError::Usage(format!("cannot read a passphrase ({e}); set {ENV}")))?;
-    if first != again {
+    let (first, again) = (
+        zeroize::Zeroizing::new(first),
+        zeroize::Zeroizing::new(again),
+    );
+    if *first != *again {
         return Err(CliError::Usage("the two passphrases differ".into()));
     }
-    Ok(Passphrase::from(first))
+    super::keys::warn_if_weak(&first);
+    Ok(Passphrase::from(String::clone(&first)))
 }

@@ -16,7 +16,6 @@ use zeroize::Zeroizing;
 use crate::crypto::envelope::{open, rewrap};
 use crate::crypto::identity::Identity;
 use crate::crypto::intake::IntakeSecretKey;
-use crate::crypto::keyfile::read_identity;
 use crate::crypto::keyring::{intake_secret_for, VerifiedKeyring};
 use crate::crypto::{hash32, CryptoError};
 use crate::domain::bundle;
@@ -27,15 +26,29 @@ use crate::domain::{Epoch, TipId};
 
 use super::followup::{self, OpenedEntry};
 use super::trust::{self, Memory, Use};
-use super::{output, passphrase, CliError, Client};
+use super::{output, CliError, Client};
 use crate::crypto::receipt::reply_public_key;
 use crate::domain::tip::conversation::Reply as ReplyDoc;
 use crate::domain::tip::LongText;
 
+/// What `tipseal review --help` (and each subcommand's) says after the options.
+pub const AFTER_HELP: &str = "\
+Keyring pin: the first command run with a key writes KEY.keyring-pin beside the key \
+file. It remembers the newest keyring (epoch and hash) this key has accepted from the \
+server; later commands refuse a server that offers an older or a different keyring, \
+which could otherwise have you seal replies or re-wraps to a revoked reviewer's key. \
+It holds nothing secret. Delete it only if the team tells you, through another \
+channel, that they started a new keyring.
+
+Passphrase: asked on the terminal, or read from the TIPSEAL_PASSPHRASE environment \
+variable (for scripts; anyone who can read this process's environment can read it).";
+
 /// `tipseal review` subcommands.
 #[derive(clap::Subcommand, Debug)]
+#[command(after_help = AFTER_HELP)]
 pub enum Command {
     /// List tips (metadata only; nothing is decrypted).
+    #[command(after_help = AFTER_HELP)]
     List {
         #[command(flatten)]
         conn: Conn,
@@ -44,6 +57,7 @@ pub enum Command {
         json: bool,
     },
     /// Open one tip on this machine and print it.
+    #[command(after_help = AFTER_HELP)]
     Show {
         /// The tip's id.
         id: TipId,
@@ -58,6 +72,7 @@ pub enum Command {
     },
     /// Reply to the witness of a tip (only if they left a receipt). The reply is signed
     /// with your key and sealed to the witness's reply key, and a copy to the team.
+    #[command(after_help = AFTER_HELP)]
     Reply {
         /// The tip's id.
         id: TipId,
@@ -76,6 +91,7 @@ pub enum Command {
     /// Re-seal the content keys of tips and of their conversations (follow-ups, the
     /// team's copies of replies) from older epochs to the current epoch, so that current
     /// reviewers (including ones added later) can read them.
+    #[command(after_help = AFTER_HELP)]
     Rewrap {
         #[command(flatten)]
         conn: Conn,
@@ -88,12 +104,30 @@ pub struct Conn {
     /// The server.
     #[arg(long)]
     server: String,
-    /// The reviewer's secret key file.
+    /// The reviewer's secret key file (its passphrase is asked, or read from
+    /// TIPSEAL_PASSPHRASE). KEY.keyring-pin is kept beside it (see `tipseal review
+    /// --help`).
     #[arg(long)]
     key: PathBuf,
-    /// Proxy, e.g. socks5://127.0.0.1:9050.
+    /// Proxy, e.g. socks5h://127.0.0.1:9050 to go through Tor (the proxy resolves the
+    /// server's name, .onion included; socks5:// does the same here).
     #[arg(long)]
     proxy: Option<String>,
+}
+
+impl Conn {
+    /// `--server … --key … [--proxy …]` as given, ready to paste into a printed hint.
+    pub fn hint_args(&self) -> String {
+        let mut s = format!(
+            "--server {} --key {}",
+            output::shell_word(&self.server),
+            output::shell_word(&self.key.display().to_string())
+        );
+        if let Some(p) = &self.proxy {
+            s.push_str(&format!(" --proxy {}", output::shell_word(p)));
+        }
+        s
+    }
 }
 
 /// A tip opened on this machine.
@@ -133,7 +167,18 @@ pub fn run(c: Command) -> Result<(), CliError> {
                 ),
                 None => (Vec::new(), Vec::new()),
             };
-            output::tip(&tip, &saved, &conversation, &conversation_saved, json)
+            let reply_command = format!(
+                "tipseal review reply {id} {} --message TEXT",
+                conn.hint_args()
+            );
+            output::tip(
+                &tip,
+                &saved,
+                &conversation,
+                &conversation_saved,
+                &reply_command,
+                json,
+            )
         }
         Command::Reply {
             id,
@@ -181,7 +226,7 @@ pub fn run(c: Command) -> Result<(), CliError> {
         }
         Command::Rewrap { conn } => {
             let (client, me, keyring, session) = connect(&conn, Use::Seal)?;
-            rewrap_all(&client, &session, &keyring, &me)
+            rewrap_all(&client, &session, &keyring, &me, &conn.hint_args())
         }
     }
 }
@@ -192,8 +237,7 @@ pub fn connect(
     conn: &Conn,
     usage: Use,
 ) -> Result<(Client, Identity, VerifiedKeyring, super::client::Session), CliError> {
-    let pass = passphrase::read(&conn.key.display().to_string())?;
-    let me = read_identity(&conn.key, &pass)?;
+    let me = super::keys::unlock(&conn.key)?;
     let client = Client::new(&conn.server, conn.proxy.as_deref())?;
     let keyring = client.keyring()?;
     trust::accept(&keyring, &Memory::for_reviewer(&conn.key), usage)?;
@@ -392,6 +436,7 @@ fn rewrap_all(
     session: &super::client::Session,
     keyring: &VerifiedKeyring,
     me: &Identity,
+    hint_args: &str,
 ) -> Result<(), CliError> {
     let current = keyring.epoch();
     let intake = keyring.intake_public_key();
@@ -482,7 +527,7 @@ fn rewrap_all(
             eprintln!("Not re-wrapped: {f}");
         }
         return Err(CliError::Usage(format!(
-            "{} tip(s) or conversation entries could not be re-wrapped (listed above); everything else was. Run `tipseal review rewrap` again later, or ask the server's operator about those listed",
+            "{} tip(s) or conversation entries could not be re-wrapped (listed above); everything else was. Run `tipseal review rewrap {hint_args}` again later, or ask the server's operator about those listed",
             failed.len()
         )));
     }

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use tracing_subscriber::EnvFilter;
 
-use crate::crypto::keyfile::read_public;
 use crate::http::{
     Application, Budget, OperatorText, RateSettings, ServerSettings, DEFAULT_MAX_BODY_BYTES,
 };
 
+use super::keys::read_public;
 use super::{demo, CliError};
 
 /// Arguments of `tipseal serve`.
@@ -181,7 +181,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
         None
     };
     actix_web::rt::System::new().block_on(async move {
-        let app = Application::build(&settings)?;
+        let app = Application::build(&settings).map_err(|e| start_error(e, &settings))?;
         let host = settings
             .listen
             .rsplit_once(':')
@@ -197,6 +197,21 @@ pub fn run(a: Args) -> Result<(), CliError> {
             .await
             .map_err(|e| CliError::Usage(format!("server stopped: {e}")))
     })
+}
+
+/// A start failure in words an operator acts on: a data directory another server holds
+/// is said so (sled 0.34 reports a held lock only as I/O text, `storage::open_sled`).
+fn start_error(e: crate::http::StartError, settings: &ServerSettings) -> CliError {
+    match e {
+        crate::http::StartError::Storage(s) if s.to_string().contains("could not acquire lock") => {
+            CliError::Usage(format!(
+                "another tipseal server is using the data directory {}: stop it, or choose \
+                 another directory with --data",
+                settings.data_dir.display()
+            ))
+        }
+        other => other.into(),
+    }
 }
 
 /// Logs go to stderr, without timestamps (the log must not time a witness's request;

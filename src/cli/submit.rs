@@ -17,7 +17,7 @@ use crate::domain::receipt::WordList;
 use crate::domain::tip::{AttachmentMeta, FileName, MediaType, ReplyTo, TipDocument};
 
 use super::trust::{self, Use};
-use super::{output, read_file, CliError, Client};
+use super::{output, read_file, receipt_file, CliError, Client};
 
 /// Why a tip document is refused before anything is sealed or sent: every field that
 /// does not follow the schema (`docs/schema/tip-v1.json`), by name.
@@ -64,7 +64,8 @@ pub struct Args {
     /// machine that tipseal was used. Without it, a rollback goes unnoticed.
     #[arg(long)]
     no_keyring_memory: bool,
-    /// Proxy for the connection, e.g. socks5://127.0.0.1:9050 to go through Tor.
+    /// Proxy, e.g. socks5h://127.0.0.1:9050 to go through Tor (the proxy resolves the
+    /// server's name, .onion included; socks5:// does the same here).
     #[arg(long)]
     proxy: Option<String>,
     /// The word list to show the receipt in: english (default), korean,
@@ -72,9 +73,12 @@ pub struct Args {
     /// czech, portuguese. Every list is accepted when you use it.
     #[arg(long, default_value = "english")]
     receipt_words: String,
-    /// Also save the receipt words to this file (created with mode 0600), for scripts.
-    /// Anyone who reads the file can read the replies to your tip.
-    #[arg(long)]
+    /// Also save the receipt words to this new file (mode 0600), for scripts. It must not
+    /// exist yet and its directory must: both are checked, and the file created, before
+    /// anything is sent. The receipt is printed even if saving it fails (exit status 4:
+    /// the tip IS stored; do not send it again). Anyone who reads the file can read the
+    /// replies to your tip.
+    #[arg(long, conflicts_with = "no_receipt")]
     receipt_out: Option<PathBuf>,
     /// Leave no way for reviewers to write back (no receipt is made).
     #[arg(long)]
@@ -99,6 +103,13 @@ pub fn run(a: Args) -> Result<(), CliError> {
     }
 
     let client = Client::new(&a.server, a.proxy.as_deref())?;
+    // Before anything is sealed or sent: a receipt file that cannot be made must not
+    // cost the witness a stored tip without its receipt (a retry would file it twice).
+    let mut receipt_file = a
+        .receipt_out
+        .as_deref()
+        .map(receipt_file::ReceiptFile::create)
+        .transpose()?;
     let keyring = trust::witness_keyring(
         &client,
         &a.server,
@@ -132,10 +143,21 @@ pub fn run(a: Args) -> Result<(), CliError> {
     for _ in 0..UPLOAD_ATTEMPTS {
         match client.submit_with_uploads(&sent.body, &key, mailbox_pk.as_deref(), &sent.uploads) {
             Ok(receipt) => {
-                if let (Some(path), Some(w)) = (&a.receipt_out, &words) {
-                    write_private(path, w.as_bytes())?;
-                }
-                return output::receipt(&receipt, words.as_ref().map(|w| w.as_str()), a.json);
+                // Saved first, printed always: a failed save still shows the words.
+                let saved = match (receipt_file.take(), &words) {
+                    (Some(file), Some(w)) => file.write(w.as_bytes()).err(),
+                    _ => None,
+                };
+                let hint = output::ReceiptHint {
+                    server: &a.server,
+                    proxy: a.proxy.as_deref(),
+                    saved_to: a.receipt_out.as_deref().filter(|_| saved.is_none()),
+                };
+                output::receipt(&receipt, words.as_ref().map(|w| w.as_str()), &hint, a.json)?;
+                return match saved {
+                    None => Ok(()),
+                    Some(e) => Err(CliError::ReceiptNotSaved(Box::new(e))),
+                };
             }
             Err(CliError::Network(e)) => last = Some(CliError::Network(e)),
             Err(e) => return Err(e),
@@ -183,28 +205,6 @@ fn attachments_of(files: &[(PathBuf, Zeroizing<Vec<u8>>)]) -> Vec<Attachment<'_>
             bytes,
         })
         .collect()
-}
-
-/// Writes a secret file readable by its owner only (mode 0600 from creation).
-fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<(), CliError> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let mut f = opts
-        .open(path)
-        .map_err(|e| CliError::File(path.to_owned(), e))?;
-    // An existing file keeps its mode on open: tighten it before writing the secret.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        f.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| CliError::File(path.to_owned(), e))?;
-    }
-    f.write_all(bytes)
-        .and_then(|()| f.write_all(b"\n"))
-        .map_err(|e| CliError::File(path.to_owned(), e))
 }
 
 /// A media type from the file extension; never from the content (we don't parse it).

@@ -19,8 +19,10 @@ use super::{CliError, Client};
 
 /// Where a client keeps what it remembers of a server's keyring.
 pub enum Memory {
-    /// A file (created on first use).
+    /// The witness's file (created on first use).
     File(PathBuf),
+    /// A reviewer's `KEY.keyring-pin` beside their key (created on first use, and said so).
+    Pin(PathBuf),
     /// Nothing is remembered (`--no-keyring-memory`): rollbacks go unnoticed.
     Off,
 }
@@ -58,8 +60,15 @@ impl Memory {
     /// this memory held only the genesis hash: it is read as epoch 1.
     pub fn for_reviewer(key: &Path) -> Self {
         let mut p = key.as_os_str().to_owned();
-        p.push(".keyring-pin");
-        Memory::File(PathBuf::from(p))
+        p.push(PIN_SUFFIX);
+        Memory::Pin(PathBuf::from(p))
+    }
+
+    fn path(&self) -> Option<&Path> {
+        match self {
+            Memory::File(p) | Memory::Pin(p) => Some(p),
+            Memory::Off => None,
+        }
     }
 }
 
@@ -75,10 +84,13 @@ pub enum Use {
 /// Applies memory and expiry to a keyring whose chain (and pins) already verified, then
 /// remembers it. Refusals say what happened and what to do.
 pub fn accept(keyring: &VerifiedKeyring, memory: &Memory, usage: Use) -> Result<(), CliError> {
-    if let Memory::File(path) = memory {
-        if let Some(seen) = recall(path)? {
-            seen.check(keyring)
-                .map_err(|e| refusal(e, path, &seen, keyring))?;
+    let mut first_time = false;
+    if let Some(path) = memory.path() {
+        match recall(path)? {
+            Some(seen) => seen
+                .check(keyring)
+                .map_err(|e| refusal(e, path, &seen, keyring))?,
+            None => first_time = true,
         }
     }
     match check_fresh(keyring, Day::today()) {
@@ -97,10 +109,29 @@ pub fn accept(keyring: &VerifiedKeyring, memory: &Memory, usage: Use) -> Result<
             )))
         }
     }
-    if let Memory::File(path) = memory {
+    if let Some(path) = memory.path() {
         remember(path, &KeyringMemory::of(keyring))?;
+        if first_time && matches!(memory, Memory::Pin(_)) {
+            eprintln!("{}", pin_created_note(path, keyring.epoch()));
+        }
     }
     Ok(())
+}
+
+/// The suffix of a reviewer's pin file, beside their key file.
+pub const PIN_SUFFIX: &str = ".keyring-pin";
+
+/// What a reviewer is told when their key's pin file is first written (also the gist of
+/// `tipseal review --help`).
+fn pin_created_note(path: &Path, epoch: Epoch) -> String {
+    format!(
+        "note: wrote {}: it remembers this server's keyring (epoch {epoch} and its hash), \
+         so commands with this key will refuse a server that later offers an older or a \
+         different keyring (which could have you seal replies or re-wraps to a revoked \
+         reviewer's key). It holds nothing secret; keep it beside the key. Delete it only \
+         if the team tells you, through another channel, that they started a new keyring.",
+        path.display()
+    )
 }
 
 /// The witness's keyring for `server` (`submit` and `followup` alike): fetched, its chain

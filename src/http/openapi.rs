@@ -191,12 +191,30 @@ pub struct MailboxReply {
     pub bundle: String,
 }
 
+/// One of the witness's own follow-ups, as they see it (their own copy).
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MailboxFollowup {
+    /// Its number in the conversation.
+    pub id: u32,
+    /// The UTC day it was sent.
+    #[schema(format = Date)]
+    pub received: String,
+    /// A bundle of one follow-up envelope sealed to the witness's reply key (the message
+    /// and the list of files sent with it, not the files), base64url without padding.
+    pub bundle: String,
+}
+
 /// `GET /api/v1/mailbox`.
 #[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Mailbox {
-    /// Oldest first.
+    /// Reviewers' replies, oldest first.
     pub replies: Vec<MailboxReply>,
+    /// The witness's own follow-ups, oldest first: the copies sealed to their own reply
+    /// key when they sent them (follow-ups sent without a copy are not listed). Merge
+    /// with `replies` by `id` for the conversation's order.
+    pub followups: Vec<MailboxFollowup>,
     /// `keep`, or `delete_after_read` (each reply is shown once).
     #[schema(pattern = "^(keep|delete_after_read)$")]
     pub retention: String,

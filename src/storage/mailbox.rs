@@ -9,8 +9,10 @@
 //!
 //! Entry record: `1 ‖ kind u8 (1 follow-up, 2 reply) ‖ day i64 ‖ witness copy length u64
 //! (u64::MAX: none, or deleted after reading) ‖ reviewers' copy length u64`. Copy 0 is the
-//! witness's copy of a reply (sealed to their reply key), copy 1 the reviewers' copy (sealed
-//! to an epoch). Both are sealed bundles that storage cannot read. Blob chunks are written
+//! witness's copy (sealed to their reply key): of a reply, or of the witness's own
+//! follow-up (its message, so the witness sees their whole conversation; follow-ups stored
+//! before such copies existed have none). Copy 1 is the reviewers' copy (sealed to an
+//! epoch). Both are sealed bundles that storage cannot read. Blob chunks are written
 //! first and the record last, so a reader sees an entry whole or not at all; chunks of a
 //! write that crashed before its record stay behind as unreadable garbage (see the
 //! follow-up issue list in `docs/followup.md`).
@@ -77,7 +79,8 @@ impl ThreadKind {
 /// Which copy of the entries to load.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reader {
-    /// The witness: replies only, their copies.
+    /// The witness: every entry that has a witness's copy (replies, and the witness's own
+    /// follow-ups that carry one), those copies.
     Witness,
     /// Reviewers: every entry, the reviewers' copies.
     Reviewers,
@@ -217,7 +220,7 @@ impl Record {
     /// Which stored copy `reader` sees, and its length (`None`: none for this reader).
     fn copy_for(&self, reader: Reader) -> Option<(u8, u64)> {
         match reader {
-            Reader::Witness if self.kind == ThreadKind::Reply && self.witness_len != NO_COPY => {
+            Reader::Witness if self.witness_len != NO_COPY => {
                 Some((COPY_WITNESS, self.witness_len))
             }
             Reader::Witness => None,
@@ -311,7 +314,8 @@ impl Store {
     }
 
     /// Appends an entry to a tip's conversation; returns its seq. `witness_copy` is the
-    /// witness's copy of a reply (none for a follow-up). Refuses with
+    /// witness's copy: of a reply, or of their own follow-up (none when an older client
+    /// sent none); it counts towards the byte cap like the reviewers' copy. Refuses with
     /// [`StorageError::ConversationFull`], storing nothing, once the conversation holds
     /// [`MAX_THREAD_ENTRIES`] entries or this entry would take it past [`MAX_THREAD_BYTES`].
     pub fn append_thread(
@@ -476,8 +480,8 @@ impl Store {
             .map_err(tx_error::<WrapPatchError>)
     }
 
-    /// Deletes the witness's copies of these replies (retention `delete-after-read`).
-    /// The reviewers' copies stay.
+    /// Deletes the witness's copies of these entries, replies and their own follow-ups
+    /// alike (retention `delete-after-read`). The reviewers' copies stay.
     pub fn delete_witness_copies(&self, tip: TipId, seqs: &[u32]) -> Result<(), StorageError> {
         let thread = self.tree(TREE_THREAD)?;
         let blobs = self.tree(TREE_THREAD_BLOBS)?;
@@ -658,6 +662,42 @@ mod tests {
         store.delete_witness_copies(tip, &[0]).unwrap();
         assert!(store.load_thread(tip, Reader::Witness).unwrap().is_empty());
         assert_eq!(store.load_thread(tip, Reader::Reviewers).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn the_witness_sees_their_own_follow_ups_that_carry_a_copy_in_order() {
+        let (_d, store) = temp_store();
+        let tip = a_tip(&store);
+        let day = Day::from_days(20_001);
+        // An older follow-up without a copy, one with, then a reply.
+        store
+            .append_thread(tip, ThreadKind::Followup, day, None, b"old")
+            .unwrap();
+        store
+            .append_thread(tip, ThreadKind::Followup, day, Some(b"mine"), b"team-f")
+            .unwrap();
+        store
+            .append_thread(tip, ThreadKind::Reply, day, Some(b"reply"), b"team-r")
+            .unwrap();
+        let w = store.load_thread(tip, Reader::Witness).unwrap();
+        assert_eq!(
+            w.iter()
+                .map(|e| (e.seq, e.kind, e.bundle.as_slice()))
+                .collect::<Vec<_>>(),
+            [
+                (1, ThreadKind::Followup, &b"mine"[..]),
+                (2, ThreadKind::Reply, &b"reply"[..])
+            ]
+        );
+        // Reviewers see every entry, their copies only.
+        let r = store.load_thread(tip, Reader::Reviewers).unwrap();
+        assert_eq!(r.len(), 3);
+        assert_eq!(r[1].bundle, b"team-f");
+        // The copy counts towards the conversation's bytes.
+        let seq_tree = store.tree(TREE_THREAD_SEQ).unwrap();
+        let v = seq_tree.get(tip.as_bytes()).unwrap().unwrap();
+        let bytes = u64::from_be_bytes(v[4..12].try_into().unwrap());
+        assert_eq!(bytes, (3 + 4 + 6 + 5 + 6) as u64);
     }
 
     #[test]

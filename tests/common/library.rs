@@ -506,3 +506,58 @@ pub fn fill_conversation(data_dir: &Path, id: &str) {
     {}
     store.durable_blocking().expect("flush");
 }
+
+/// A follow-up upload for `POST /api/v1/mailbox/messages`, sealed to the server's current
+/// epoch as a client would: the follow-up `message`, then — when `own_copy_for` holds the
+/// receipt words — the witness's own copy sealed to that receipt's reply key, as the
+/// last part (`docs/followup.md`). Without it, the layout older clients send.
+pub fn seal_followup_upload(
+    server_url: &str,
+    message: &str,
+    own_copy_for: Option<&str>,
+) -> Vec<u8> {
+    use tipseal::crypto::envelope::seal;
+    use tipseal::domain::envelope::{Flags, Kind};
+    let keyring = verified_keyring(&served_keyring(server_url));
+    let json = serde_json::json!({
+        "format": "tipseal/followup/v1",
+        "message": message,
+        "attachments": [],
+    })
+    .to_string();
+    let (epoch, intake) = (keyring.epoch(), keyring.intake_public_key());
+    let mut parts = vec![
+        seal(json.as_bytes(), Kind::Followup, Flags::NONE, epoch, &intake)
+            .expect("the follow-up seals"),
+    ];
+    if let Some(words) = own_copy_for {
+        let keys = tipseal::crypto::receipt::Receipt::from_words(words)
+            .expect("a valid receipt")
+            .keys();
+        let own =
+            tipseal::crypto::receipt::reply_public_key(&keys.reply_pk_b64()).expect("a reply key");
+        parts.push(
+            seal(json.as_bytes(), Kind::Followup, Flags::NONE, epoch, &own)
+                .expect("the copy seals"),
+        );
+    }
+    let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+    tipseal::domain::bundle::encode(&refs)
+}
+
+/// The message inside the witness's copy of their own follow-up (base64url, from
+/// `followups` of `GET /api/v1/mailbox`), opened with the reply key of `words`.
+pub fn own_followup_message(bundle_b64: &str, words: &str) -> Option<String> {
+    use tipseal::domain::envelope::Kind;
+    tipseal::crypto::init().expect("libsodium initialises");
+    let keys = tipseal::crypto::receipt::Receipt::from_words(words)
+        .expect("a valid receipt")
+        .keys();
+    let bytes = tipseal::crypto::b64_decode(bundle_b64)?;
+    let parsed = tipseal::domain::bundle::parse_with_kinds(&bytes, |_| Kind::Followup).ok()?;
+    let opened =
+        tipseal::crypto::envelope::open(parsed.parts().first()?.bytes, &keys.reply_secret())
+            .ok()?;
+    let v: Value = serde_json::from_slice(&opened.plaintext).ok()?;
+    v["message"].as_str().map(str::to_owned)
+}

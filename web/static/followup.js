@@ -2,14 +2,15 @@
 // words; this script derives the keys here, logs in to the mailbox by signing a
 // challenge, opens the replies with the reply key (checking that each is addressed to
 // this receipt and signed by a reviewer on the verified keyring), offers their files as
-// downloads, and seals the witness's new message and files to the current epoch.
-// Without JavaScript the same form posts to /{lang}/followup and the server does this.
+// downloads, and seals the witness's new message and files to the current epoch, with a
+// copy of the message sealed to the witness's own reply key so the mailbox shows their
+// whole conversation (their follow-ups and the replies, in order). Without JavaScript the same form posts to /{lang}/followup and the server does this.
 //
 // Must never: put the words, keys or a plaintext in a URL, a cookie, a storage API or
 // the console; send the words anywhere.
 
 import {
-  withSodium, parseBundle, encodeBundle, KIND_FOLLOWUP, KIND_REPLY, KIND_ATTACHMENT,
+  withSodium, parseBundle, encodeBundle, KIND_FOLLOWUP, KIND_REPLY, KIND_ATTACHMENT, MAX_PARTS,
 } from './envelope.js';
 import { withReceipt, loadLists, LISTS, ReceiptError } from './receipt.js';
 import { stripMetadata } from './exif.js';
@@ -88,17 +89,44 @@ export function openReply(sodium, E, reviewers, receiptKeys, bundleBytes) {
   }
 }
 
-/** Seals a follow-up (message + files) to the keyring's current epoch as a bundle;
- * throws KeyringError 'expired' when that epoch has expired. */
-export function sealFollowup(E, keyring, message, files) {
+/**
+ * Opens the witness's copy of one of their own follow-ups (a bundle of one follow-up
+ * envelope sealed to their reply key). Returns { message, files: [{name, size}] } (the
+ * files themselves were not copied) or null when it does not open or parse.
+ */
+export function openOwnFollowup(E, receiptKeys, bundleBytes) {
+  try {
+    const parts = parseBundle(bundleBytes, KIND_FOLLOWUP);
+    if (parts.length !== 1) return null;
+    const opened = E.open(parts[0], receiptKeys.replySk);
+    const f = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(opened.plaintext));
+    opened.plaintext.fill(0);
+    if (!f || f.format !== FOLLOWUP_FORMAT || typeof f.message !== 'string') return null;
+    const files = (Array.isArray(f.attachments) ? f.attachments : [])
+      .map((a) => ({ name: safeFileName(String(a.name)), size: Number(a.size) || 0 }));
+    return { message: f.message, files };
+  } catch (_) {
+    return null;
+  }
+}
+
+/**
+ * Seals a follow-up (message + files) to the keyring's current epoch as a bundle and,
+ * with `ownPk` (the receipt's reply public key), appends the witness's own copy of the
+ * message: one more follow-up envelope sealed to `ownPk` (docs/followup.md). A bundle
+ * holds 33 parts, so with the most files (32) there is no room for the copy.
+ * Throws KeyringError 'expired' when the epoch has expired.
+ */
+export function sealFollowup(E, keyring, message, files, ownPk) {
   E.checkFresh(keyring); // nothing is sealed to an expired epoch (the server refuses it too)
   const attachments = files.map((f, i) => ({
     part: i + 1, name: f.name, media_type: f.media_type, size: f.bytes.length, blake2b: E.blake2bHex(f.bytes),
   }));
   const json = new TextEncoder().encode(JSON.stringify({ format: FOLLOWUP_FORMAT, message, attachments }));
   const envs = [E.seal(json, KIND_FOLLOWUP, 0, keyring.epoch, keyring.intakePk)];
-  json.fill(0);
   for (const f of files) envs.push(E.seal(f.bytes, KIND_ATTACHMENT, 0, keyring.epoch, keyring.intakePk));
+  if (ownPk && envs.length < MAX_PARTS) envs.push(E.seal(json, KIND_FOLLOWUP, 0, keyring.epoch, ownPk));
+  json.fill(0);
   return encodeBundle(envs);
 }
 
@@ -169,11 +197,49 @@ async function main() {
     }
   }
 
+  // One of the witness's own follow-ups, as a list item.
+  function ownItem(entry, opened) {
+    const li = document.createElement('li');
+    li.className = 'reply mine';
+    const from = document.createElement('p');
+    from.className = 'reply-from';
+    from.textContent = (t.followup_you || '{date}').replace('{date}', String(entry.received));
+    const msg = document.createElement('p');
+    msg.className = 'reply-message';
+    msg.textContent = opened.message;
+    li.append(from, msg);
+    if (opened.files.length) {
+      const label = document.createElement('p');
+      label.className = 'hint';
+      label.textContent = t.followup_you_files || '';
+      const ul = document.createElement('ul');
+      ul.className = 'file-list';
+      for (const f of opened.files) {
+        const item = document.createElement('li');
+        item.textContent = `${f.name} (${f.size} B)`;
+        ul.append(item);
+      }
+      li.append(label, ul);
+    }
+    return li;
+  }
+
   function renderReplies(view) {
     list.textContent = '';
     let unverified = 0;
-    for (const r of view.replies || []) {
+    // The whole conversation in order: replies and the witness's own follow-ups share
+    // the conversation's numbering (`id`).
+    const entries = [
+      ...(view.replies || []).map((r) => ({ ...r, mine: false })),
+      ...(view.followups || []).map((r) => ({ ...r, mine: true })),
+    ].sort((a, b) => a.id - b.id);
+    for (const r of entries) {
       const bytes = sodium.from_base64(r.bundle, sodium.base64_variants.URLSAFE_NO_PADDING);
+      if (r.mine) {
+        const own = openOwnFollowup(E, keys, bytes);
+        if (own) list.append(ownItem(r, own)); else unverified++;
+        continue;
+      }
       const opened = openReply(sodium, E, reviewers, keys, bytes);
       if (!opened) { unverified++; continue; }
       const li = document.createElement('li');
@@ -272,12 +338,18 @@ async function main() {
         if (r.changed) { bytes.fill(0); bytes = r.bytes; }
         files.push({ name: safeFileName(f.name), media_type: safeMediaType(f.type), bytes });
       }
-      const bundle = sealFollowup(E, keyring, message, files);
+      const bundle = sealFollowup(E, keyring, message, files, keys.replyPk);
+      const copyKept = files.length + 2 <= MAX_PARTS; // the follow-up, its files, the copy
       for (const f of files) f.bytes.fill(0);
       if (bundle.length > maxBody) { show(addError, t.err_too_large); return; }
       await authed('/api/v1/mailbox/messages', { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body: bundle });
       addForm.reset();
-      document.getElementById('sent').hidden = false;
+      const sent = document.getElementById('sent');
+      sent.textContent = copyKept ? (t.followup_sent || '') : `${t.followup_sent || ''} ${t.followup_no_own_copy || ''}`;
+      sent.hidden = false;
+      // Show the message in its place in the conversation (it is stored: a failure to
+      // refresh the list is not a failure to send).
+      try { renderReplies(await (await authed('/api/v1/mailbox')).json()); } catch (_) { /* shown next time */ }
     } catch (e) {
       const expired = e && e.name === 'KeyringError'; // like the server's 503: try later
       show(addError, expired ? t.err_busy : e instanceof HttpError ? (e.status === 413 ? t.err_too_large : e.status === 409 ? (t.err_conversation_full || t.err_server) : e.status === 503 ? t.err_busy : t.err_server) : t.err_network);

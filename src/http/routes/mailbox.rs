@@ -235,7 +235,9 @@ impl FromRequest for Witness {
 // ---------------------------------------------------------------------------------------
 // Reading and writing.
 
-/// `GET /api/v1/mailbox`: the witness's copies of replies, and the retention in force.
+/// `GET /api/v1/mailbox`: the witness's copies of replies, the copies of their own
+/// follow-ups, and the retention in force. Both lists carry the conversation's seq as
+/// `id`, so a client merges them into the conversation's order.
 #[utoipa::path(
     get,
     path = "/api/v1/mailbox",
@@ -243,31 +245,36 @@ impl FromRequest for Witness {
     tag = "witness",
     security(("witness" = [])),
     responses(
-        (status = 200, description = "The replies, oldest first.", body = crate::http::openapi::Mailbox),
+        (status = 200, description = "The replies and the witness's own follow-ups (those sent with a copy), each oldest first.", body = crate::http::openapi::Mailbox),
         (status = 401, description = "No valid session token.", body = crate::http::openapi::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
     ),
 )]
 pub async fn read(w: Witness, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let retention = state.reply_retention;
     let entries = witness_entries(&state, w.0).await?;
-    let replies: Vec<serde_json::Value> = entries
-        .iter()
-        .map(|e| {
-            serde_json::json!({
-                "id": e.seq,
-                "received": e.received,
-                "bundle": b64_encode(&e.bundle),
+    let of_kind = |kind: ThreadKind| -> Vec<serde_json::Value> {
+        entries
+            .iter()
+            .filter(|e| e.kind == kind)
+            .map(|e| {
+                serde_json::json!({
+                    "id": e.seq,
+                    "received": e.received,
+                    "bundle": b64_encode(&e.bundle),
+                })
             })
-        })
-        .collect();
+            .collect()
+    };
     Ok(HttpResponse::Ok().json(serde_json::json!({
-        "replies": replies,
+        "replies": of_kind(ThreadKind::Reply),
+        "followups": of_kind(ThreadKind::Followup),
         "retention": retention.as_str(),
     })))
 }
 
-/// The witness's copies of the replies to `tip`, applying the retention in force (also
-/// used by the no-JavaScript mailbox page).
+/// The witness's copies of the conversation of `tip` (replies and their own follow-ups,
+/// in order), applying the retention in force (also used by the no-JavaScript mailbox
+/// page).
 pub(crate) async fn witness_entries(
     state: &AppState,
     tip: TipId,
@@ -303,11 +310,14 @@ pub(crate) fn login_with_keys(state: &AppState, keys: &ReceiptKeys) -> Result<Ti
 }
 
 /// Stores a follow-up the server sealed for the no-JavaScript mailbox page (the
-/// sealed-by-server flag set, to the current epoch) and waits until it is durable.
+/// sealed-by-server flag set, to the current epoch), with the witness's own copy of it
+/// (one follow-up envelope sealed to their reply key, same epoch label and flags), and
+/// waits until it is durable.
 pub(crate) async fn store_server_followup(
     state: &AppState,
     tip: TipId,
     body: Vec<u8>,
+    own_copy: Vec<u8>,
 ) -> Result<u32, ApiError> {
     let keyring = state.keyring().ok_or(ApiError::NotAccepting)?;
     crate::http::intake::refuse_if_expired(&keyring)?;
@@ -324,8 +334,9 @@ pub(crate) async fn store_server_followup(
         if parsed.epoch() != current || !parsed.flags().sealed_by_server() {
             return Err(ApiError::Internal("a server-sealed follow-up is malformed"));
         }
+        let own = bundle::encode(&[&own_copy]);
         store
-            .append_thread(tip, ThreadKind::Followup, Day::today(), None, &body)
+            .append_thread(tip, ThreadKind::Followup, Day::today(), Some(&own), &body)
             .map_err(thread_error)
     })
     .await?;
@@ -334,13 +345,14 @@ pub(crate) async fn store_server_followup(
 }
 
 /// `POST /api/v1/mailbox/messages`: a follow-up bundle (kind follow-up, then
-/// attachments), sealed to the current epoch.
+/// attachments), sealed to the current epoch, optionally ending with the witness's own
+/// copy (see [`split_followup`]).
 #[utoipa::path(
     post,
     path = "/api/v1/mailbox/messages",
     tag = "witness",
     security(("witness" = [])),
-    request_body(content = crate::http::openapi::SealedBundle, content_type = "application/octet-stream", description = "A follow-up envelope, then attachments, sealed to the current epoch."),
+    request_body(content = crate::http::openapi::SealedBundle, content_type = "application/octet-stream", description = "A follow-up envelope, then attachments, sealed to the current epoch; optionally a last part of kind follow-up: the witness's own copy of the message, sealed to their reply key (docs/followup.md)."),
     responses(
         (status = 201, description = "Stored and flushed.", body = crate::http::openapi::EntryCreated),
         (status = 400, description = "Not a well-formed follow-up bundle, or a wrong epoch.", body = crate::http::openapi::ErrorBody),
@@ -373,7 +385,47 @@ pub async fn add_message(
     let store = state.store.clone();
     let tip = w.0;
     let seq = super::blocking(move || {
-        let parsed = bundle::parse_with_kinds(&body, |i| {
+        let copies = split_followup(&body, current)?;
+        let (reviewers, own) = match &copies {
+            Some(c) => (&c.reviewers[..], Some(&c.own[..])),
+            None => (&body[..], None),
+        };
+        store
+            .append_thread(tip, ThreadKind::Followup, Day::today(), own, reviewers)
+            .map_err(thread_error)
+    })
+    .await?;
+    state.store.durable().await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({ "id": seq })))
+}
+
+/// A follow-up upload, checked and split into what is stored: the reviewers' copy and
+/// the witness's own copy, if any. The upload is a bundle of a follow-up envelope, its
+/// attachments, and optionally, as its last part, a second follow-up envelope: the
+/// witness's copy of the message, sealed to their own reply key (the server cannot open
+/// it, nor tell to what it is sealed). With a copy, the answer is both copies, each a
+/// bundle; without (older clients), `None`: the upload itself is the reviewers' copy.
+pub(crate) fn split_followup(
+    body: &[u8],
+    current: crate::domain::Epoch,
+) -> Result<Option<FollowupCopies>, ApiError> {
+    // The part count is byte 5 of the bundle framing (docs/envelope.md); parsing checks
+    // the framing whole, whichever layout is tried.
+    let count = body.get(5).map_or(0, |&c| usize::from(c));
+    let with_copy = (count >= 2)
+        .then(|| {
+            bundle::parse_with_kinds(body, |i| {
+                if i == 0 || i + 1 == count {
+                    Kind::Followup
+                } else {
+                    Kind::Attachment
+                }
+            })
+            .ok()
+        })
+        .flatten();
+    let Some(parsed) = with_copy else {
+        let parsed = bundle::parse_with_kinds(body, |i| {
             if i == 0 {
                 Kind::Followup
             } else {
@@ -381,13 +433,23 @@ pub async fn add_message(
             }
         })?;
         check_sealed_to(&parsed, current)?;
-        store
-            .append_thread(tip, ThreadKind::Followup, Day::today(), None, &body)
-            .map_err(thread_error)
-    })
-    .await?;
-    state.store.durable().await?;
-    Ok(HttpResponse::Created().json(serde_json::json!({ "id": seq })))
+        return Ok(None);
+    };
+    check_sealed_to(&parsed, current)?;
+    let parts: Vec<&[u8]> = parsed.parts().iter().map(|p| p.bytes).collect();
+    let (own, reviewers) = parts.split_last().expect("at least two parts");
+    Ok(Some(FollowupCopies {
+        reviewers: bundle::encode(reviewers),
+        own: bundle::encode(&[own]),
+    }))
+}
+
+/// The two stored copies of a follow-up sent with the witness's own copy.
+pub(crate) struct FollowupCopies {
+    /// The follow-up and its files, sealed to an epoch.
+    pub reviewers: Vec<u8>,
+    /// The follow-up alone, sealed to the witness's reply key, as a one-part bundle.
+    pub own: Vec<u8>,
 }
 
 /// A conversation bundle must be sealed to the current epoch by a client.
@@ -477,6 +539,49 @@ mod tests {
         let c = *w.issue_challenge().as_bytes();
         let other = Receipt::generate().keys();
         assert!(authenticate_witness(&store, &w, &rate, &login_body(&other, &c)).is_err());
+    }
+
+    #[test]
+    fn a_follow_up_upload_splits_into_the_reviewers_copy_and_the_witnesss_own() {
+        use crate::crypto::envelope::{open, seal};
+        use crate::domain::envelope::Flags;
+        crate::crypto::init().unwrap();
+        let (team_pk, team_sk) = crate::crypto::intake::generate();
+        let (own_pk, own_sk) = crate::crypto::intake::generate();
+        let e = Epoch::FIRST;
+        let f = |to| seal(b"the message", Kind::Followup, Flags::NONE, e, to).unwrap();
+        let a = seal(b"a file", Kind::Attachment, Flags::NONE, e, &team_pk).unwrap();
+        let (head, copy) = (f(&team_pk), f(&own_pk));
+
+        // An older client: no copy, the upload is stored as it is.
+        let old = bundle::encode(&[&head, &a]);
+        assert!(matches!(split_followup(&old, e), Ok(None)));
+        let lone = bundle::encode(&[&head]);
+        assert!(matches!(split_followup(&lone, e), Ok(None)));
+
+        // With a copy: the reviewers get the follow-up and its file, the witness the copy.
+        let new = bundle::encode(&[&head, &a, &copy]);
+        let FollowupCopies {
+            reviewers: team,
+            own,
+        } = split_followup(&new, e).unwrap().expect("a copy was sent");
+        assert_eq!(team, old);
+        let own = bundle::parse_with_kinds(&own, |_| Kind::Followup).unwrap();
+        assert_eq!(own.parts().len(), 1);
+        assert_eq!(
+            &open(own.parts()[0].bytes, &own_sk).unwrap().plaintext[..],
+            b"the message"
+        );
+        assert!(open(own.parts()[0].bytes, &team_sk).is_err());
+        let just_copy = bundle::encode(&[&head, &copy]);
+        assert!(matches!(split_followup(&just_copy, e), Ok(Some(_))));
+
+        // A copy anywhere but last, or a wrong epoch, is refused.
+        assert!(split_followup(&bundle::encode(&[&head, &copy, &a]), e).is_err());
+        assert!(matches!(
+            split_followup(&new, Epoch::FIRST.next().unwrap()),
+            Err(ApiError::WrongEpoch { .. })
+        ));
     }
 
     /// Prints the cost of one mailbox login's handler work (challenge, lookup,

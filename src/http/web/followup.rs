@@ -25,6 +25,7 @@ use crate::domain::TipId;
 use crate::http::rate::Class;
 use crate::http::routes::mailbox::{self, ReplyRetention};
 use crate::http::{ApiError, AppState};
+use crate::storage::ThreadKind;
 
 /// `GET /{lang}/followup`: the form to type the receipt words.
 #[utoipa::path(
@@ -167,16 +168,20 @@ async fn open_and_maybe_add(
         let message = Zeroizing::new(field(&form, "message").unwrap_or_default().to_owned());
         let files = std::mem::take(&mut form.files);
         let keyring = keyring.clone();
-        let sealed = web::block(move || mailbox_view::seal_followup(&keyring, &message, files))
-            .await
-            .map_err(|_| Failure::Internal(ApiError::Internal("sealing task failed")))?;
+        let own_key = mailbox_view::own_key(keys);
+        let sealed =
+            web::block(move || mailbox_view::seal_followup(&keyring, &own_key, &message, files))
+                .await
+                .map_err(|_| Failure::Internal(ApiError::Internal("sealing task failed")))?;
         match sealed {
-            Ok(bundle) => {
+            Ok(sealed) => {
                 let _slot = state
                     .intake_slots
                     .try_acquire()
                     .map_err(|_| Failure::Busy)?;
-                match mailbox::store_server_followup(state, tip, bundle).await {
+                match mailbox::store_server_followup(state, tip, sealed.bundle, sealed.own_copy)
+                    .await
+                {
                     Ok(_) => sent = true,
                     // A full conversation still shows the replies, with the refusal.
                     Err(ApiError::Conflict | ApiError::ConversationFull) => {
@@ -196,7 +201,11 @@ async fn open_and_maybe_add(
     let mut replies = Vec::with_capacity(entries.len());
     let mut unverified = 0;
     for e in &entries {
-        match mailbox_view::open_reply(&keyring, keys, &e.bundle) {
+        let shown = match e.kind {
+            ThreadKind::Followup => mailbox_view::open_own(keys, &e.bundle),
+            ThreadKind::Reply => mailbox_view::open_reply(&keyring, keys, &e.bundle),
+        };
+        match shown {
             Some(mut r) => {
                 r.date = e.received.to_string();
                 replies.push(r);
@@ -225,6 +234,7 @@ fn render_opened(
         .map(|r| {
             json!({
                 "date": r.date,
+                "mine": r.mine,
                 "from": r.from,
                 "removed": r.removed,
                 "message": r.message.as_str(),
