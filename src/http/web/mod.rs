@@ -8,6 +8,7 @@
 //! anywhere, or load anything from another origin.
 
 mod assets;
+mod encoding;
 mod followup;
 mod form_data;
 mod i18n;
