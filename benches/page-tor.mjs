@@ -13,10 +13,12 @@
 // It exits non-zero only if a page fails to work (no ready signal, no receipt): timings
 // are figures to read against the targets in docs/web.md, never pass/fail.
 //
-//   TIPSEAL_BIN=target/debug/tipseal node benches/page-tor.mjs [--quick] [--langs ko,ar,en] [--runs N]
+//   TIPSEAL_BIN=target/debug/tipseal node benches/page-tor.mjs [--quick] [--langs ko,ar,en] [--runs N] [--gzip-only]
 //
 // --quick: Korean only, one run (what CI runs). Default: ko, ar, en, three runs each
-// (medians reported). Needs tests/browser/node_modules (playwright-core) and /usr/bin/chromium.
+// (medians reported). --gzip-only: the browser offers `Accept-Encoding: gzip, deflate`,
+// as Tor Browser does over plain HTTP to an onion address (no brotli there); Chromium
+// offers br to localhost. Needs tests/browser/node_modules (playwright-core) and /usr/bin/chromium.
 
 import { startServer, launch } from '../tests/browser/harness.mjs';
 
@@ -28,17 +30,18 @@ const PAGE_TIMEOUT_MS = 120_000;
 const IDLE_MS = 1500;
 
 function parseArgs(argv) {
-  const opts = { quick: false, langs: null, runs: null };
+  const opts = { quick: false, langs: null, runs: null, gzipOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') opts.quick = true;
     else if (a === '--langs') opts.langs = argv[++i].split(',').filter(Boolean);
     else if (a === '--runs') opts.runs = Number(argv[++i]);
-    else throw new Error(`unknown argument ${a} (expected --quick, --langs LIST, --runs N)`);
+    else if (a === '--gzip-only') opts.gzipOnly = true;
+    else throw new Error(`unknown argument ${a} (expected --quick, --langs LIST, --runs N, --gzip-only)`);
   }
   const langs = opts.langs || (opts.quick ? ['ko'] : ['ko', 'ar', 'en']);
   const runs = Number.isInteger(opts.runs) && opts.runs > 0 ? opts.runs : opts.quick ? 1 : 3;
-  return { langs, runs };
+  return { langs, runs, gzipOnly: opts.gzipOnly };
 }
 
 const median = (xs) => {
@@ -47,11 +50,14 @@ const median = (xs) => {
 };
 
 /** A fresh browser context with the emulated link and a byte counter. */
+let ACCEPT_ENCODING = null;
+
 async function throttledPage() {
   const b = await launch();
   const cdp = await b.context.newCDPSession(b.page);
   await cdp.send('Network.enable');
   await cdp.send('Network.emulateNetworkConditions', LINK);
+  if (ACCEPT_ENCODING) await cdp.send('Network.setExtraHTTPHeaders', { headers: { 'Accept-Encoding': ACCEPT_ENCODING } });
   const inflight = new Map();
   const counter = { bytes: 0, requests: 0, failed: [], lastActivity: Date.now(), byUrl: new Map() };
   cdp.on('Network.requestWillBeSent', (e) => {
@@ -147,7 +153,8 @@ async function measureMailbox(server, lang) {
 }
 
 async function main() {
-  const { langs, runs } = parseArgs(process.argv.slice(2));
+  const { langs, runs, gzipOnly } = parseArgs(process.argv.slice(2));
+  if (gzipOnly) ACCEPT_ENCODING = 'gzip, deflate';
   const server = await startServer();
   const rows = [];
   let failed = false;
@@ -181,7 +188,7 @@ async function main() {
     await server.stop();
   }
   const pad = (s, n) => String(s).padEnd(n);
-  console.log(`link: ${LINK.latency} ms latency, ${LINK.downloadThroughput} B/s down, ${LINK.uploadThroughput} B/s up; ${runs} run(s), medians`);
+  console.log(`link: ${LINK.latency} ms latency, ${LINK.downloadThroughput} B/s down, ${LINK.uploadThroughput} B/s up; ${runs} run(s), medians; Accept-Encoding: ${ACCEPT_ENCODING || "the browser's own"}`);
   console.log(`${pad('page', 16)}${pad('bytes', 12)}${pad('ready s', 10)}${pad('submit s', 10)}submit bytes`);
   for (const r of rows) {
     console.log(`${pad(r.page, 16)}${pad(r.bytes, 12)}${pad(r.ready_s ?? '-', 10)}${pad(r.submit_s ?? '-', 10)}${r.submit_bytes ?? '-'}`);
@@ -190,7 +197,7 @@ async function main() {
     for (const r of rows) console.log(r.page, JSON.stringify(r.by_url));
   }
   console.log('BENCH ' + JSON.stringify({
-    link: LINK, runs, pages: rows.map(({ by_url: _, ...r }) => r),
+    link: LINK, runs, accept_encoding: ACCEPT_ENCODING, pages: rows.map(({ by_url: _, ...r }) => r),
   }));
   if (failed) {
     console.error('a page failed to work (see above)');
