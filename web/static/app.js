@@ -563,10 +563,18 @@ async function main() {
   let keyringError = null;
   const keyringFile = fetch('/api/v1/keyring', { credentials: 'omit', cache: 'no-store', referrerPolicy: 'no-referrer' })
     .then((res) => { if (!res.ok) throw new Error(`keyring: HTTP ${res.status}`); return res.json(); });
-  // The receipt is shown in the witness's script and in English words: those two lists only.
-  const listsLoaded = loadLists(fetch.bind(window), [...new Set([ownList, 'english'])]);
   keyringFile.catch(() => {});
-  listsLoaded.catch(() => {});
+  // The receipt is shown in the witness's script and in English words: those two lists
+  // only, fetched once libsodium is in (off its critical path: every byte beside it
+  // delays "ready"), awaited before a tip is sealed, fetched again after a failure.
+  let listsLoaded = null;
+  const loadReceiptLists = () => {
+    if (!listsLoaded) {
+      listsLoaded = loadLists(fetch.bind(window), [...new Set([ownList, 'english'])])
+        .then((l) => { lists = l; }, (e) => { listsLoaded = null; throw e; });
+    }
+    return listsLoaded;
+  };
   const ready = (async () => {
     try {
       sodium = await waitForSodium();
@@ -574,6 +582,7 @@ async function main() {
       throw Object.assign(new Error('crypto'), { key: 'err_crypto' });
     }
     E = withSodium(sodium);
+    loadReceiptLists().catch(() => {});
     try {
       keys = E.checkFresh(E.verifyKeyring(await keyringFile, form.dataset.adminKeys || ''));
     } catch (e) {
@@ -581,12 +590,6 @@ async function main() {
       throw Object.assign(new Error('keyring'), { key: 'err_keyring' });
     }
     R = withReceipt(sodium);
-    try {
-      lists = await listsLoaded;
-    } catch (e) {
-      keys = null;
-      throw Object.assign(new Error('word lists'), { key: 'err_keyring' });
-    }
   })();
   ready.then(() => {
     status.textContent = t.js_note || t.status_ready || '';
@@ -621,6 +624,8 @@ async function main() {
       // Send waits for the crypto, then goes on by itself; the witness sees why.
       if (document.documentElement.dataset.crypto === 'loading') setProgress(t.status_send_waiting, null);
       try { await ready; } catch (e) { progressBox.hidden = true; showError(t[e.key] || e.message); return; }
+      // The receipt's word lists must be here before anything is sent.
+      try { await loadReceiptLists(); } catch (_) { progressBox.hidden = true; showError(t.err_network); return; }
       if (!pending) pending = await prepare();
       if (!pending) return;
       await send(pending);
