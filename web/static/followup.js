@@ -130,15 +130,16 @@ async function main() {
   let sodium; let E; let R; let keyring; let reviewers;
   openForm.dataset.crypto = 'loading'; // hold.js stops holding presses of Open
   markCrypto('loading');
-  // The keyring and the likeliest word lists (the page language's script) are fetched at
-  // once, beside libsodium; a receipt in another script loads its lists when opened.
+  // The keyring is fetched at once, beside libsodium; the likeliest word list (the page
+  // language's) once libsodium is in (every byte beside it delays "ready"); a receipt in
+  // another script loads its lists when opened.
   const keyringFile = fetch('/api/v1/keyring', NO_STORE)
     .then((res) => { if (!res.ok) throw new Error('keyring'); return res.json(); });
   const lists = {};
   const lang = document.documentElement.lang || 'en';
-  loadLists(fetch.bind(window), [listForLanguage(lang)], lists).catch(() => {});
   const ready = (async () => {
     sodium = await waitForSodium();
+    loadLists(fetch.bind(window), [listForLanguage(lang)], lists).catch(() => {});
     E = withSodium(sodium);
     R = withReceipt(sodium);
     const file = await keyringFile;

@@ -34,6 +34,15 @@ impl Encoding {
         }
     }
 
+    /// The best encoding the request's `Accept-Encoding` allows ([`Encoding::negotiate`]).
+    pub fn of_request(req: &HttpRequest) -> Self {
+        Self::negotiate(
+            req.headers()
+                .get(header::ACCEPT_ENCODING)
+                .and_then(|v| v.to_str().ok()),
+        )
+    }
+
     /// The best encoding `accept` (an `Accept-Encoding` value, if any) allows: brotli,
     /// then gzip, then identity. A coding counts when named (or matched by `*`) with a
     /// non-zero `q`; an explicit `q=0` for a coding beats `*`.
@@ -83,11 +92,7 @@ const MAX_PAGE_LEN: usize = 256 * 1024;
 /// witness typed: compressing a secret next to text an attacker can influence leaks it
 /// through the length (BREACH). Level 6: a millisecond for a 40 kB page.
 pub(super) fn gzip_public_page(req: &HttpRequest, res: HttpResponse) -> HttpResponse {
-    let accept = req
-        .headers()
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok());
-    if Encoding::negotiate(accept) == Encoding::Identity {
+    if Encoding::of_request(req) == Encoding::Identity {
         return with_vary(res);
     }
     let (head, body) = res.into_parts();

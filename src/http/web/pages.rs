@@ -57,11 +57,7 @@ pub(super) async fn asset(req: HttpRequest, path: web::Path<String>) -> HttpResp
     let Some(a) = assets::find(&path) else {
         return not_found_page(&req);
     };
-    let accept = req
-        .headers()
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok());
-    let encoding = Encoding::negotiate(accept);
+    let encoding = Encoding::of_request(&req);
     let mut res = HttpResponse::Ok();
     res.insert_header((header::CONTENT_TYPE, a.content_type))
         .insert_header((header::CONTENT_SECURITY_POLICY, PAGE_CSP))
