@@ -4,7 +4,7 @@
 // and the receipt then says that the witness chose it (not "JavaScript was off").
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, reviewShow, waitForReceipt } from './harness.mjs';
+import { startServer, launch, reviewShow, reviewList, waitForReceipt } from './harness.mjs';
 import { strings, tag } from './fixtures.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -60,7 +60,7 @@ test('Send pressed before app.js and libsodium have arrived waits, then the brow
   }
 });
 
-test('the explicit server choice while the crypto loads gives a truthful receipt', async () => {
+test('the explicit server choice while the crypto loads gives a truthful receipt, and one tip only', async () => {
   const server = await startServer();
   const b = await launch();
   const t = strings('en');
@@ -73,8 +73,12 @@ test('the explicit server choice while the crypto loads gives a truthful receipt
     assert.equal((await b.page.textContent('#js-status')).trim(), t.status_preparing);
     const mark = tag();
     await b.page.fill('#narrative', `The site manager keeps the passports. ${mark}`);
+    // Send first (it waits for the crypto), then the witness decides not to wait.
+    await b.page.click('#submit');
+    await b.page.waitForSelector('#progress-box:not([hidden])');
     await Promise.all([b.page.waitForURL(`${server.url}/en/submit`), b.page.click('#send-server')]);
     releaseSodium();
+    await sleep(1500);
     const page = await b.page.content();
     assert.ok(page.includes(t.receipt_sealed_server_chosen), 'the receipt says the witness chose the server path');
     assert.ok(!page.includes(t.receipt_sealed_server), 'and not that JavaScript was off');
@@ -82,6 +86,9 @@ test('the explicit server choice while the crypto loads gives a truthful receipt
     const shown = await reviewShow(server, reference);
     assert.equal(shown.sealed_by_server, true);
     assert.ok(JSON.stringify(shown.tip).includes(mark));
+    const all = await reviewList(server);
+    assert.equal(all.length, 1, `one tip stored, not two: ${JSON.stringify(all)}`);
+    assert.equal(all[0].id, reference);
   } finally {
     await b.close();
     await server.stop();

@@ -609,13 +609,15 @@ async function main() {
   // One submission at a time; its ciphertext and upload state survive "Try again"
   // unless the witness changes something, which means sealing again.
   let pending = null;
+  let serverChosen = false;
   const invalidate = () => { if (pending && pending.entropy) pending.entropy.fill(0); pending = null; };
   form.addEventListener('input', invalidate);
   form.addEventListener('change', invalidate);
 
   form.addEventListener('submit', async (ev) => {
-    // The explicit server choice posts the plain form: the server seals it on arrival.
-    if (ev.submitter && ev.submitter === serverChoice) return;
+    // The explicit server choice posts the plain form: the server seals it on arrival,
+    // and a press of Send still waiting for the crypto must not send it a second time.
+    if (ev.submitter && ev.submitter === serverChoice) { serverChosen = true; return; }
     ev.preventDefault();
     if (submit.disabled) return;
     clearError();
@@ -626,6 +628,7 @@ async function main() {
       try { await ready; } catch (e) { progressBox.hidden = true; showError(t[e.key] || e.message); return; }
       // The receipt's word lists must be here before anything is sent.
       try { await loadReceiptLists(); } catch (_) { progressBox.hidden = true; showError(t.err_network); return; }
+      if (serverChosen) return;
       if (!pending) pending = await prepare();
       if (!pending) return;
       await send(pending);

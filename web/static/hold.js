@@ -13,7 +13,10 @@
   if (!form) return;
   form.addEventListener('submit', function (ev) {
     if (form.dataset.crypto) return; // the page's script has taken over
-    if (ev.submitter && ev.submitter.name === 'sealed_by') return;
+    if (ev.submitter && ev.submitter.name === 'sealed_by') {
+      delete form.dataset.held; // the witness chose the server path instead: send once
+      return;
+    }
     ev.preventDefault();
     form.dataset.held = '1'; // the page's script sends it once it is ready
     var ids = ['js-status', 'send-server', 'send-server-hint'];
