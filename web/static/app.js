@@ -551,9 +551,9 @@ async function main() {
   form.dataset.crypto = 'loading'; // hold.js stops holding presses of Send
   markCrypto('loading');
 
-  // Load libsodium and verify the keyring before the witness can press "send". The
-  // keyring and the word lists are fetched at once, in parallel with libsodium: on a
-  // slow link each round trip in a chain costs half a second.
+  // Load libsodium and verify the keyring before anything is sealed. The keyring is
+  // fetched at once, in parallel with libsodium: on a slow link each round trip in a
+  // chain costs half a second.
   let E;
   let R;
   let sodium;
@@ -624,11 +624,13 @@ async function main() {
     submit.disabled = true;
     try {
       // Send waits for the crypto, then goes on by itself; the witness sees why.
-      if (document.documentElement.dataset.crypto === 'loading') setProgress(t.status_send_waiting, null);
+      const waiting = document.documentElement.dataset.crypto === 'loading';
+      if (waiting) setProgress(t.status_send_waiting, null);
       try { await ready; } catch (e) { progressBox.hidden = true; showError(t[e.key] || e.message); return; }
       // The receipt's word lists must be here before anything is sent.
       try { await loadReceiptLists(); } catch (_) { progressBox.hidden = true; showError(t.err_network); return; }
       if (serverChosen) return;
+      if (waiting) progressBox.hidden = true; // prepare() shows its own progress
       if (!pending) pending = await prepare();
       if (!pending) return;
       await send(pending);

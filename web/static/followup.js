@@ -137,9 +137,10 @@ async function main() {
     .then((res) => { if (!res.ok) throw new Error('keyring'); return res.json(); });
   const lists = {};
   const lang = document.documentElement.lang || 'en';
+  let preloaded = Promise.resolve();
   const ready = (async () => {
     sodium = await waitForSodium();
-    loadLists(fetch.bind(window), [listForLanguage(lang)], lists).catch(() => {});
+    preloaded = loadLists(fetch.bind(window), [listForLanguage(lang)], lists).catch(() => {});
     E = withSodium(sodium);
     R = withReceipt(sodium);
     const file = await keyringFile;
@@ -228,6 +229,7 @@ async function main() {
       try { await ready; } catch (_) { show(openError, t.err_keyring); return; }
       let entropy;
       try {
+        await preloaded; // not the same list twice
         await loadLists(fetch.bind(window), listsForWords(wordsInput.value), lists);
       } catch (_) {
         show(openError, t.err_network);
