@@ -69,6 +69,173 @@ fn static_assets_are_embedded_and_served_with_their_content_type_and_no_validato
     }
 }
 
+/// Every file the page loads, with the folder it is embedded from.
+const SERVED_FILES: &[(&str, &str)] = &[
+    ("app.js", "web/static/app.js"),
+    ("envelope.js", "web/static/envelope.js"),
+    ("exif.js", "web/static/exif.js"),
+    ("receipt.js", "web/static/receipt.js"),
+    ("followup.js", "web/static/followup.js"),
+    ("sodium.js", "web/static/sodium.js"),
+    ("style.css", "web/static/style.css"),
+    ("wordlists/korean.txt", "data/wordlists/korean.txt"),
+    ("wordlists/english.txt", "data/wordlists/english.txt"),
+];
+
+fn decode(coding: &str, body: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    match coding {
+        "gzip" => flate2::read::GzDecoder::new(body).read_to_end(&mut out),
+        "br" => brotli::Decompressor::new(body, 1 << 16).read_to_end(&mut out),
+        other => panic!("unexpected Content-Encoding {other}"),
+    }
+    .unwrap_or_else(|e| panic!("{coding} body does not decode: {e}"));
+    out
+}
+
+#[test]
+fn static_files_come_compressed_when_the_browser_accepts_it_and_decode_to_the_embedded_file() {
+    let team = setup_team();
+    let server = team.spawn_server(&[]);
+    for (name, source) in SERVED_FILES {
+        let on_disk = std::fs::read(format!("{}/{source}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        for (accept, coding) in [
+            (Some("gzip, deflate, br, zstd"), Some("br")),
+            (Some("gzip, deflate"), Some("gzip")),
+            (Some("br;q=0, gzip;q=0.5"), Some("gzip")),
+            (Some("identity"), None),
+            (None, None),
+        ] {
+            let headers: Vec<(&str, &str)> = accept
+                .map(|a| vec![("Accept-Encoding", a)])
+                .unwrap_or_default();
+            let resp = raw_http(
+                server.addr,
+                None,
+                &request("GET", &format!("/static/{name}"), &headers, &[]),
+            );
+            let what = format!("{name} with Accept-Encoding {accept:?}");
+            assert_eq!(resp.status, 200, "{what}");
+            assert_eq!(resp.header("content-encoding"), coding, "{what}");
+            assert_eq!(resp.header("vary"), Some("Accept-Encoding"), "{what}");
+            assert_eq!(
+                resp.header("content-length"),
+                Some(resp.body.len().to_string().as_str()),
+                "{what}: Content-Length is the length of the bytes sent"
+            );
+            assert_witness_headers(&resp, &what);
+            let body = match coding {
+                Some(c) => {
+                    assert!(
+                        resp.body.len() < on_disk.len() / 2,
+                        "{what}: not compressed much"
+                    );
+                    decode(c, &resp.body)
+                }
+                None => resp.body.clone(),
+            };
+            assert!(body == on_disk, "{what}: decodes to the file as written");
+        }
+    }
+}
+
+#[test]
+fn the_form_and_mailbox_pages_come_gzipped_when_accepted_and_pages_with_secrets_never_do() {
+    let team = setup_team();
+    let server = team.spawn_server(&[]);
+    let get = |path: &str, accept: &str| {
+        raw_http(
+            server.addr,
+            None,
+            &request("GET", path, &[("Accept-Encoding", accept)], &[]),
+        )
+    };
+    for lang in LANGUAGES {
+        for path in [format!("/{lang}/"), format!("/{lang}/followup")] {
+            let plain = get(&path, "identity");
+            assert_eq!(plain.header("content-encoding"), None, "{path}");
+            assert_eq!(plain.header("vary"), Some("Accept-Encoding"), "{path}");
+            let zipped = get(&path, "gzip, deflate, br");
+            assert_eq!(zipped.status, 200, "{path}");
+            assert_eq!(zipped.header("content-encoding"), Some("gzip"), "{path}");
+            assert_eq!(zipped.header("vary"), Some("Accept-Encoding"), "{path}");
+            assert_eq!(
+                zipped.header("content-length"),
+                Some(zipped.body.len().to_string().as_str()),
+                "{path}"
+            );
+            assert_witness_headers(&zipped, &path);
+            let body = decode("gzip", &zipped.body);
+            assert!(
+                zipped.body.len() * 2 < body.len(),
+                "{path}: gzip at least halves it"
+            );
+            let decoded = HttpResponse {
+                status: zipped.status,
+                headers: zipped.headers.clone(),
+                body,
+            };
+            let dir = if lang == "ar" { "rtl" } else { "ltr" };
+            assert_page_language(&decoded, lang, dir);
+        }
+    }
+    // The no-JavaScript receipt shows the receipt words: never compressed.
+    let body = multipart_body(&[("language", "en"), ("narrative", "gzip check")], &[]);
+    let ctype = format!("multipart/form-data; boundary={BOUNDARY}");
+    let receipt = raw_http(
+        server.addr,
+        None,
+        &request(
+            "POST",
+            "/en/submit",
+            &[("Content-Type", &ctype), ("Accept-Encoding", "gzip, br")],
+            &body,
+        ),
+    );
+    assert_eq!(receipt.status, 200);
+    assert_eq!(receipt.header("content-encoding"), None, "the receipt page");
+    assert!(String::from_utf8_lossy(&receipt.body).contains("receipt-words"));
+}
+
+#[test]
+fn the_receipt_says_the_witness_chose_the_server_path_only_when_they_pressed_that_button() {
+    let team = setup_team();
+    let server = team.spawn_server(&[]);
+    let en: serde_json::Value = serde_json::from_str(include_str!("../web/i18n/en.json")).unwrap();
+    let said = |key: &str| en[key].as_str().unwrap().replace('\'', "&#x27;");
+    for (extra, chosen) in [
+        (None, false),
+        (Some("server"), true),
+        (Some("other"), false),
+    ] {
+        let mut fields = vec![("language", "en"), ("narrative", "a report")];
+        if let Some(v) = extra {
+            fields.push(("sealed_by", v));
+        }
+        let resp = post_form(&server, "/en/submit", &multipart_body(&fields, &[]));
+        assert_eq!(
+            resp.status,
+            200,
+            "{extra:?}: {}",
+            String::from_utf8_lossy(&resp.body)
+        );
+        let page = String::from_utf8_lossy(&resp.body);
+        let (yes, no) = (
+            said("receipt_sealed_server_chosen"),
+            said("receipt_sealed_server"),
+        );
+        assert_eq!(page.contains(&yes), chosen, "{extra:?}");
+        assert_eq!(page.contains(&no), !chosen, "{extra:?}");
+    }
+    let ids = review_ids(&server.url, &team.reviewer_key);
+    assert_eq!(
+        ids.len(),
+        3,
+        "sealed_by is not part of the tip: all three were stored"
+    );
+}
+
 #[test]
 fn an_unknown_language_asset_or_path_is_a_404_page_with_the_same_headers() {
     let team = setup_team();

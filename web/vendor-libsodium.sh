@@ -1,13 +1,17 @@
 #!/bin/sh
-# Vendors libsodium (sumo build, wasm with a pure-JS wasm2js fallback) for the witness page.
+# Vendors libsodium (the standard build, not sumo: wasm with a pure-JS wasm2js fallback) for
+# the witness page. The page calls only functions the standard build has (docs/web.md, "On a
+# slow link": sealed boxes, secretstream, generichash, kdf, sign; SHA-256 for the receipt
+# checksum is in receipt.js); sumo adds argon2/scrypt and others the page never calls, and
+# ~290 kB on the wire.
 #
 #   web/vendor-libsodium.sh            re-fetch the pinned version; fail unless it matches
 #                                      web/static/sodium.js.sha384 byte for byte
 #   web/vendor-libsodium.sh --update   (after changing VERSION) write the new file and hash
 #
 # The npm packages ship no self-contained browser file, so this script makes one:
-# libsodium-sumo's UMD module (which embeds the wasm as base64 and needs no fetch) followed
-# by libsodium-wrappers-sumo's UMD module. Loaded as a classic <script>, they define
+# libsodium's UMD module (which embeds the wasm as base64 and needs no fetch) followed
+# by libsodium-wrappers' UMD module. Loaded as a classic <script>, they define
 # `window.libsodium` and then `window.sodium`. Neither uses eval or new Function: the page
 # works under `script-src 'self' 'wasm-unsafe-eval'`. The check at the end refuses a bundle
 # that grows an eval.
@@ -20,15 +24,15 @@ UPDATE=0
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-(cd "$tmp" && npm pack --silent "libsodium-sumo@$VERSION" "libsodium-wrappers-sumo@$VERSION" >/dev/null)
+(cd "$tmp" && npm pack --silent "libsodium@$VERSION" "libsodium-wrappers@$VERSION" >/dev/null)
 mkdir "$tmp/core" "$tmp/wrappers"
-tar xzf "$tmp/libsodium-sumo-$VERSION.tgz" -C "$tmp/core"
-tar xzf "$tmp/libsodium-wrappers-sumo-$VERSION.tgz" -C "$tmp/wrappers"
-core="$tmp/core/package/dist/modules-sumo/libsodium-sumo.js"
-wrap="$tmp/wrappers/package/dist/modules-sumo/libsodium-wrappers.js"
+tar xzf "$tmp/libsodium-$VERSION.tgz" -C "$tmp/core"
+tar xzf "$tmp/libsodium-wrappers-$VERSION.tgz" -C "$tmp/wrappers"
+core="$tmp/core/package/dist/modules/libsodium.js"
+wrap="$tmp/wrappers/package/dist/modules/libsodium-wrappers.js"
 
 {
-  printf '/* libsodium-sumo %s + libsodium-wrappers-sumo %s (npm), ISC licence: see sodium.js.LICENSE.\n' "$VERSION" "$VERSION"
+  printf '/* libsodium %s + libsodium-wrappers %s (npm), ISC licence: see sodium.js.LICENSE.\n' "$VERSION" "$VERSION"
   printf '   Vendored by web/vendor-libsodium.sh. Defines window.sodium. */\n'
   cat "$core"
   printf '\n'
@@ -42,7 +46,7 @@ if grep -Eq '(^|[^A-Za-z0-9_$.])eval\(|new Function\(' "$tmp/sodium.js"; then
 fi
 
 {
-  printf 'libsodium.js %s (libsodium-sumo and libsodium-wrappers-sumo), from the npm registry.\n\n' "$VERSION"
+  printf 'libsodium.js %s (libsodium and libsodium-wrappers), from the npm registry.\n\n' "$VERSION"
   cat "$tmp/core/package/LICENSE"
 } > "$tmp/sodium.js.LICENSE"
 

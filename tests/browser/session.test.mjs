@@ -108,6 +108,11 @@ test('every witness response carries the security headers; no cookie, ETag or La
       assert.equal(h['set-cookie'], undefined, `Set-Cookie on ${where}`);
       assert.equal(h.etag, undefined, `ETag on ${where}`);
       assert.equal(h['last-modified'], undefined, `Last-Modified on ${where}`);
+      if (path.startsWith('/static/') && r.status === 200) {
+        // Compressed at build time; the answer depends on Accept-Encoding (docs/web.md).
+        assert.equal(h.vary, 'Accept-Encoding', `Vary on ${where}`);
+        assert.ok(['br', 'gzip'].includes(h['content-encoding']), `Content-Encoding on ${where}`);
+      }
       const got = h['content-security-policy'];
       assert.ok(got, `Content-Security-Policy on ${where}`);
       const g = parseCsp(got);

@@ -380,15 +380,33 @@ export function strings() {
   try { return el ? JSON.parse(el.textContent) : {}; } catch (_) { return {}; }
 }
 
+/**
+ * libsodium, once ready. The page loads sodium.js as an async script (id="sodium-js"):
+ * it runs when it lands, before or after this module, so both orders are handled.
+ */
 export function waitForSodium() {
   return new Promise((resolve, reject) => {
     const ready = () => {
       if (window.sodium && window.sodium.ready) window.sodium.ready.then(() => resolve(window.sodium), reject);
       else reject(new Error('libsodium did not load'));
     };
-    if (document.readyState === 'complete' || window.sodium) ready();
-    else window.addEventListener('load', ready, { once: true });
+    const el = document.getElementById('sodium-js');
+    if (window.sodium || document.readyState === 'complete') ready();
+    else if (el) {
+      el.addEventListener('load', ready, { once: true });
+      el.addEventListener('error', () => reject(new Error('libsodium did not load')), { once: true });
+    } else window.addEventListener('load', ready, { once: true });
   });
+}
+
+/**
+ * Marks the page's encryption state on <html data-crypto> (loading | ready | failed) and,
+ * once ready, with the performance mark `tipseal:crypto-ready` that
+ * benches/page-tor.mjs reads. Neither leaves the page.
+ */
+export function markCrypto(state) {
+  document.documentElement.dataset.crypto = state;
+  if (state === 'ready' && typeof performance !== 'undefined' && performance.mark) performance.mark('tipseal:crypto-ready');
 }
 
 function formatBytes(n) {
@@ -528,9 +546,22 @@ async function main() {
   };
 
   status.hidden = false;
-  status.textContent = t.status_keys || '';
+  status.textContent = t.status_preparing || t.status_keys || '';
+  // While the crypto loads, the witness may choose the server path, knowingly: a button
+  // that says what it means (its name/value tells the server, and the receipt says so).
+  const serverChoice = document.getElementById('send-server');
+  const serverHint = document.getElementById('send-server-hint');
+  const offerServer = (on) => {
+    if (serverChoice) serverChoice.hidden = !on;
+    if (serverHint) serverHint.hidden = !on;
+  };
+  offerServer(true);
+  form.dataset.crypto = 'loading'; // hold.js stops holding presses of Send
+  markCrypto('loading');
 
-  // Load libsodium and verify the keyring before the witness can press "send".
+  // Load libsodium and verify the keyring before anything is sealed. The keyring is
+  // fetched at once, in parallel with libsodium: on a slow link each round trip in a
+  // chain costs half a second.
   let E;
   let R;
   let sodium;
@@ -538,6 +569,20 @@ async function main() {
   let lists = null;
   const ownList = listForLanguage(lang);
   let keyringError = null;
+  const keyringFile = fetch('/api/v1/keyring', { credentials: 'omit', cache: 'no-store', referrerPolicy: 'no-referrer' })
+    .then((res) => { if (!res.ok) throw new Error(`keyring: HTTP ${res.status}`); return res.json(); });
+  keyringFile.catch(() => {});
+  // The receipt is shown in the witness's script and in English words: those two lists
+  // only, fetched once libsodium is in (off its critical path: every byte beside it
+  // delays "ready"), awaited before a tip is sealed, fetched again after a failure.
+  let listsLoaded = null;
+  const loadReceiptLists = () => {
+    if (!listsLoaded) {
+      listsLoaded = loadLists(fetch.bind(window), [...new Set([ownList, 'english'])])
+        .then((l) => { lists = l; }, (e) => { listsLoaded = null; throw e; });
+    }
+    return listsLoaded;
+  };
   const ready = (async () => {
     try {
       sodium = await waitForSodium();
@@ -545,29 +590,26 @@ async function main() {
       throw Object.assign(new Error('crypto'), { key: 'err_crypto' });
     }
     E = withSodium(sodium);
+    loadReceiptLists().catch(() => {});
     try {
-      const res = await fetch('/api/v1/keyring', { credentials: 'omit', cache: 'no-store', referrerPolicy: 'no-referrer' });
-      if (!res.ok) throw new Error(`keyring: HTTP ${res.status}`);
-      const file = await res.json();
-      keys = E.checkFresh(E.verifyKeyring(file, form.dataset.adminKeys || ''));
+      keys = E.checkFresh(E.verifyKeyring(await keyringFile, form.dataset.adminKeys || ''));
     } catch (e) {
       keyringError = e;
       throw Object.assign(new Error('keyring'), { key: 'err_keyring' });
     }
-    // The receipt is shown in the witness's script and in English words.
     R = withReceipt(sodium);
-    try {
-      lists = await loadLists(fetch.bind(window), [...new Set([ownList, 'english'])]);
-    } catch (e) {
-      keys = null;
-      throw Object.assign(new Error('word lists'), { key: 'err_keyring' });
-    }
   })();
   ready.then(() => {
     status.textContent = t.js_note || t.status_ready || '';
+    offerServer(false);
+    markCrypto('ready');
   }, (e) => {
     status.hidden = true;
     submit.disabled = e.key === 'err_keyring';
+    // Without the locking tool, the server path stays on offer (said plainly); with a
+    // keyring the browser refused, it does not: the server would seal to the same keys.
+    offerServer(e.key === 'err_crypto');
+    markCrypto('failed');
     showError(t[e.key] || e.message);
     if (keyringError && window.console) console.warn('tipseal: keyring refused:', keyringError.message);
   });
@@ -575,17 +617,28 @@ async function main() {
   // One submission at a time; its ciphertext and upload state survive "Try again"
   // unless the witness changes something, which means sealing again.
   let pending = null;
+  let serverChosen = false;
   const invalidate = () => { if (pending && pending.entropy) pending.entropy.fill(0); pending = null; };
   form.addEventListener('input', invalidate);
   form.addEventListener('change', invalidate);
 
   form.addEventListener('submit', async (ev) => {
+    // The explicit server choice posts the plain form: the server seals it on arrival,
+    // and a press of Send still waiting for the crypto must not send it a second time.
+    if (ev.submitter && ev.submitter === serverChoice) { serverChosen = true; return; }
     ev.preventDefault();
     if (submit.disabled) return;
     clearError();
     submit.disabled = true;
     try {
-      try { await ready; } catch (e) { showError(t[e.key] || e.message); return; }
+      // Send waits for the crypto, then goes on by itself; the witness sees why.
+      const waiting = document.documentElement.dataset.crypto === 'loading';
+      if (waiting) setProgress(t.status_send_waiting, null);
+      try { await ready; } catch (e) { progressBox.hidden = true; showError(t[e.key] || e.message); return; }
+      // The receipt's word lists must be here before anything is sent.
+      try { await loadReceiptLists(); } catch (_) { progressBox.hidden = true; showError(t.err_network); return; }
+      if (serverChosen) return;
+      if (waiting) progressBox.hidden = true; // prepare() shows its own progress
       if (!pending) pending = await prepare();
       if (!pending) return;
       await send(pending);
@@ -598,6 +651,12 @@ async function main() {
       submit.disabled = keys === null;
     }
   });
+
+  // A press of Send that hold.js held before this script ran: send it now (it waits).
+  if (form.dataset.held) {
+    delete form.dataset.held;
+    form.requestSubmit(submit);
+  }
 
   // Builds, strips and seals; returns the state for send(), or null after an error.
   async function prepare() {

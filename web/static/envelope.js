@@ -1,7 +1,7 @@
 // tipseal formats in JavaScript: envelope v1, bundles, keyring chain verification.
 // The one JS implementation of docs/envelope.md and the keyring section of
 // docs/architecture.md. Pure functions over Uint8Array; the caller hands in a ready
-// libsodium-wrappers(-sumo) object, so this module loads unchanged in a browser and in node.
+// libsodium-wrappers object, so this module loads unchanged in a browser and in node.
 //
 // Must never: seal to a key from a keyring whose chain did not verify against the pinned
 // admins; reveal which check failed when opening (after the structure parsed).

@@ -12,9 +12,9 @@
 import {
   withSodium, parseBundle, encodeBundle, KIND_FOLLOWUP, KIND_REPLY, KIND_ATTACHMENT, MAX_PARTS,
 } from './envelope.js';
-import { withReceipt, loadLists, LISTS, ReceiptError } from './receipt.js';
+import { withReceipt, loadLists, listsForWords, listForLanguage, ReceiptError } from './receipt.js';
 import { stripMetadata } from './exif.js';
-import { strings, waitForSodium, safeFileName, safeMediaType, MAX_ATTACHMENTS } from './app.js';
+import { strings, waitForSodium, markCrypto, safeFileName, safeMediaType, MAX_ATTACHMENTS } from './app.js';
 
 const REPLY_FORMAT = 'tipseal/reply/v1';
 const FOLLOWUP_FORMAT = 'tipseal/followup/v1';
@@ -157,19 +157,31 @@ async function main() {
     el.focus();
   };
 
-  let sodium; let E; let R; let keyring; let reviewers; let lists;
+  let sodium; let E; let R; let keyring; let reviewers;
+  openForm.dataset.crypto = 'loading'; // hold.js stops holding presses of Open
+  markCrypto('loading');
+  // The keyring is fetched at once, beside libsodium; the likeliest word list (the page
+  // language's) once libsodium is in (every byte beside it delays "ready"); a receipt in
+  // another script loads its lists when opened.
+  const keyringFile = fetch('/api/v1/keyring', NO_STORE)
+    .then((res) => { if (!res.ok) throw new Error('keyring'); return res.json(); });
+  const lists = {};
+  const lang = document.documentElement.lang || 'en';
+  let preloaded = Promise.resolve();
   const ready = (async () => {
     sodium = await waitForSodium();
+    preloaded = loadLists(fetch.bind(window), [listForLanguage(lang)], lists).catch(() => {});
     E = withSodium(sodium);
     R = withReceipt(sodium);
-    const res = await fetch('/api/v1/keyring', NO_STORE);
-    if (!res.ok) throw new Error('keyring');
-    const file = await res.json();
+    const file = await keyringFile;
     keyring = E.verifyKeyring(file, openForm.dataset.adminKeys || '');
     reviewers = keyringReviewers(sodium, file);
-    lists = await loadLists(fetch.bind(window), LISTS);
   })();
-  ready.catch(() => { openButton.disabled = true; show(openError, t.err_keyring); });
+  ready.then(() => markCrypto('ready'), () => {
+    markCrypto('failed');
+    openButton.disabled = true;
+    show(openError, t.err_keyring);
+  });
 
   // The session: the keys live in this page's memory only, until it is closed.
   let keys = null;
@@ -285,6 +297,13 @@ async function main() {
       try { await ready; } catch (_) { show(openError, t.err_keyring); return; }
       let entropy;
       try {
+        await preloaded; // not the same list twice
+        await loadLists(fetch.bind(window), listsForWords(wordsInput.value), lists);
+      } catch (_) {
+        show(openError, t.err_network);
+        return;
+      }
+      try {
         entropy = R.fromWords(wordsInput.value, lists);
       } catch (e) {
         if (!(e instanceof ReceiptError)) throw e;
@@ -316,6 +335,12 @@ async function main() {
       status.textContent = t.followup_js_note || '';
     }
   });
+
+  // A press of Open that hold.js held before this script ran: go on with it now.
+  if (openForm.dataset.held) {
+    delete openForm.dataset.held;
+    openForm.requestSubmit(openButton);
+  }
 
   addForm.addEventListener('submit', async (ev) => {
     ev.preventDefault();

@@ -102,12 +102,62 @@ export function tokens(text) {
   return t;
 }
 
+const SHA256_K = new Uint32Array([
+  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+]);
+
 /**
- * Binds the receipt functions to a ready libsodium-wrappers(-sumo) object.
+ * SHA-256 (FIPS 180-4) of `bytes`, for the BIP39 checksum only: the page's libsodium is
+ * the standard build, which has no crypto_hash_sha256, and WebCrypto's digest is async
+ * and missing outside secure contexts. Checked against node's crypto in receipt.test.mjs.
+ */
+export function sha256(bytes) {
+  const len = bytes.length;
+  const padded = new Uint8Array(Math.ceil((len + 9) / 64) * 64);
+  padded.set(bytes, 0);
+  padded[len] = 0x80;
+  const view = new DataView(padded.buffer);
+  view.setUint32(padded.length - 8, Math.floor(len / 0x20000000), false);
+  view.setUint32(padded.length - 4, (len * 8) >>> 0, false);
+  const h = new Uint32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
+  const w = new Uint32Array(64);
+  const rotr = (x, n) => (x >>> n) | (x << (32 - n));
+  for (let off = 0; off < padded.length; off += 64) {
+    for (let i = 0; i < 16; i++) w[i] = view.getUint32(off + i * 4, false);
+    for (let i = 16; i < 64; i++) {
+      const s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >>> 3);
+      const s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >>> 10);
+      w[i] = (w[i - 16] + s0 + w[i - 7] + s1) >>> 0;
+    }
+    let [a, b, c, d, e, f, g, k] = h;
+    for (let i = 0; i < 64; i++) {
+      const t1 = (k + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + SHA256_K[i] + w[i]) >>> 0;
+      const t2 = ((rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) >>> 0;
+      k = g; g = f; f = e; e = (d + t1) >>> 0; d = c; c = b; b = a; a = (t1 + t2) >>> 0;
+    }
+    h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += k;
+  }
+  const out = new Uint8Array(32);
+  const ov = new DataView(out.buffer);
+  h.forEach((x, i) => ov.setUint32(i * 4, x, false));
+  padded.fill(0);
+  w.fill(0);
+  return out;
+}
+
+/**
+ * Binds the receipt functions to a ready libsodium-wrappers object.
  * `lists` maps list names to `parseList` results (the ones the caller loaded).
  */
 export function withReceipt(sodium) {
-  const checksumNibble = (entropy) => sodium.crypto_hash_sha256(entropy)[0] & 0xf0;
+  const checksumNibble = (entropy) => sha256(entropy)[0] & 0xf0;
 
   /** 16 fresh random bytes. */
   function generate() {
@@ -192,9 +242,35 @@ export function withReceipt(sodium) {
   return { generate, toWords, fromWords, deriveKeys, forget, signLogin, b64 };
 }
 
-/** Fetches and parses word lists from the server (same origin, never cached). */
-export async function loadLists(fetchFn, names) {
-  const out = {};
+/** The lists whose words are written in each script (every word of a list in one). */
+const SCRIPT_LISTS = [
+  [/[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]/u, ['korean']],
+  [/[\u3040-\u30ff]/u, ['japanese']],
+  [/[\u3400-\u4dbf\u4e00-\u9fff]/u, ['chinese_simplified', 'chinese_traditional']],
+  [/^[a-z]+$/u, ['english', 'spanish', 'french', 'italian', 'czech', 'portuguese']],
+];
+
+/**
+ * The lists typed words could be from, by the script of the first word (in LISTS order):
+ * a list in another script cannot hold any of them, so reading the words under these
+ * lists alone gives what reading them under all ten does. The mailbox page loads only
+ * these. Anything unrecognised gets every list.
+ */
+export function listsForWords(text) {
+  const first = tokens(text)[0];
+  if (first === undefined) return [...LISTS];
+  const w = fold(first);
+  for (const [re, names] of SCRIPT_LISTS) if (re.test(w)) return names;
+  return [...LISTS];
+}
+
+/**
+ * Fetches and parses word lists from the server (same origin, never cached), in
+ * parallel. `into`: lists already loaded, kept and not fetched again.
+ */
+export async function loadLists(fetchFn, names, into = {}) {
+  const out = into;
+  names = names.filter((n) => !out[n]);
   await Promise.all(names.map(async (name) => {
     const res = await fetchFn(`/static/wordlists/${name}.txt`, { credentials: 'omit', cache: 'no-store', referrerPolicy: 'no-referrer' });
     if (!res.ok) throw new Error(`word list ${name}: HTTP ${res.status}`);

@@ -91,7 +91,7 @@ test('the form has exactly the fields of docs/web.md, every control has a label'
     'workers.count', 'workers.nationality', 'workers.hours_per_day', 'workers.rest_days_per_month',
     'workers.passports_held_by_others', 'workers.wages', 'workers.housing', 'workers.movement_restricted',
     'workers.injuries', 'minders.N.name_or_alias', 'minders.N.role', 'minders.N.description', 'minders.N.actions',
-    'witness.relation', 'witness.may_contact', 'narrative', 'attachments', 'keep_all_metadata',
+    'witness.relation', 'witness.may_contact', 'narrative', 'attachments', 'keep_all_metadata', 'sealed_by',
   ];
   assert.deepEqual([...names].sort(), expected.sort());
   assert.match(src, /<form [^>]*method="post" action="\/\{\{ lang \}\}\/submit" enctype="multipart\/form-data"/);
@@ -103,7 +103,7 @@ test('the form has exactly the fields of docs/web.md, every control has a label'
 });
 
 test('our scripts and styles use no eval, no storage, no cookies and nothing from elsewhere', () => {
-  for (const f of ['app.js', 'envelope.js', 'exif.js', 'receipt.js', 'followup.js', 'validity.js']) {
+  for (const f of ['app.js', 'envelope.js', 'exif.js', 'receipt.js', 'followup.js', 'validity.js', 'hold.js', 'tipcheck.js']) {
     // exif.js recognises XMP by its namespace name, which is not a request
     const src = read(`static/${f}`).replace("'http://ns.adobe.com/'", "''");
     for (const bad of [/\beval\s*\(/, /new Function/, /localStorage/, /sessionStorage/, /indexedDB/, /document\.cookie/, /https?:\/\//, /innerHTML/, /setTimeout\(\s*['"]/]) {

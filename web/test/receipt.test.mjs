@@ -3,9 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
 import { loadSodium, REPO_DIR } from './sodium-node.mjs';
 import {
-  withReceipt, parseList, LISTS, ReceiptError, listForLanguage, pack, unpack, fold,
+  withReceipt, parseList, LISTS, ReceiptError, listForLanguage, pack, unpack, fold, sha256, listsForWords,
 } from '../static/receipt.js';
 
 const { sodium } = await loadSodium();
@@ -106,4 +107,33 @@ test('showWords puts one list item a word, whatever the separator', async () => 
   showWords(ol, '경력  바닷가\n저렇게\u3000강원도');
   assert.equal(ol.textContent, '', 'the old words are cleared');
   assert.deepEqual(ol.items.map((li) => [li.tag, li.textContent]), [['li', '경력'], ['li', '바닷가'], ['li', '저렇게'], ['li', '강원도']]);
+});
+
+test('the checksum hash is SHA-256: FIPS vectors and node\'s crypto agree at every length around a block', () => {
+  const h = (b) => Buffer.from(sha256(b)).toString('hex');
+  assert.equal(h(new Uint8Array(0)), 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+  assert.equal(h(new TextEncoder().encode('abc')), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  for (let n = 0; n < 200; n++) {
+    const b = randomBytes(n);
+    assert.equal(h(new Uint8Array(b)), createHash('sha256').update(b).digest('hex'), `length ${n}`);
+  }
+});
+
+test('the script of the first word picks the lists to load, and they read a receipt as all ten do', () => {
+  for (const name of LISTS) {
+    for (const w of lists[name].words) {
+      assert.ok(listsForWords(w).includes(name), `${name}: ${w} → ${listsForWords(w)}`);
+    }
+  }
+  const subset = (names) => Object.fromEntries(names.map((n) => [n, lists[n]]));
+  for (let i = 0; i < 10; i++) {
+    const e = R.generate();
+    for (const name of LISTS) {
+      const words = R.toWords(e, lists[name], name);
+      assert.equal(hex(R.fromWords(words, subset(listsForWords(words)))), hex(R.fromWords(words, lists)), name);
+    }
+  }
+  assert.deepEqual(listsForWords(''), LISTS);
+  assert.deepEqual(listsForWords('!!! ???'), LISTS);
+  assert.deepEqual(listsForWords('  Abandon ability'), ['english', 'spanish', 'french', 'italian', 'czech', 'portuguese']);
 });

@@ -38,7 +38,10 @@ use crate::storage::ThreadKind;
 )]
 pub(super) async fn page(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     match i18n::find(&path) {
-        Some(lang) => Page::new(&req, lang).render(StatusCode::OK, "followup.html", &[]),
+        Some(lang) => {
+            let page = Page::new(&req, lang).render(StatusCode::OK, "followup.html", &[]);
+            super::encoding::gzip_public_page(&req, page)
+        }
         None => super::not_found_page(&req),
     }
 }

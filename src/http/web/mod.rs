@@ -9,6 +9,7 @@
 
 mod assets;
 mod countries;
+mod encoding;
 mod followup;
 mod form_data;
 #[cfg(test)]

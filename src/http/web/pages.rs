@@ -4,6 +4,7 @@ use actix_web::http::header;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use super::encoding::{gzip_public_page, Encoding};
 use super::render::Page;
 use super::{assets, i18n, PAGE_CSP};
 
@@ -16,7 +17,8 @@ use super::{assets, i18n, PAGE_CSP};
     responses((status = 200, description = "The witness form in English.", body = String, content_type = "text/html")),
 )]
 pub(super) async fn index(req: HttpRequest) -> HttpResponse {
-    Page::new(&req, i18n::english()).render(StatusCode::OK, "form.html", &[])
+    let page = Page::new(&req, i18n::english()).render(StatusCode::OK, "form.html", &[]);
+    gzip_public_page(&req, page)
 }
 
 /// `GET /{lang}/`: the form in `lang`, or the 404 page.
@@ -30,13 +32,17 @@ pub(super) async fn index(req: HttpRequest) -> HttpResponse {
 )]
 pub(super) async fn form(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     match i18n::find(&path) {
-        Some(lang) => Page::new(&req, lang).render(StatusCode::OK, "form.html", &[]),
+        Some(lang) => {
+            let page = Page::new(&req, lang).render(StatusCode::OK, "form.html", &[]);
+            gzip_public_page(&req, page)
+        }
         None => not_found_page(&req),
     }
 }
 
 /// `GET /static/{name}`: an embedded file, without validators (no `ETag`,
 /// `Last-Modified`): nothing is cached anyway, and validators can fingerprint a visit.
+/// Compressed (brotli or gzip, made at build time) when `Accept-Encoding` allows.
 #[utoipa::path(
     get,
     path = "/static/{name}",
@@ -48,13 +54,20 @@ pub(super) async fn form(req: HttpRequest, path: web::Path<String>) -> HttpRespo
     ),
 )]
 pub(super) async fn asset(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
-    match assets::find(&path) {
-        Some(a) => HttpResponse::Ok()
-            .insert_header((header::CONTENT_TYPE, a.content_type))
-            .insert_header((header::CONTENT_SECURITY_POLICY, PAGE_CSP))
-            .body(a.bytes),
-        None => not_found_page(&req),
+    let Some(a) = assets::find(&path) else {
+        return not_found_page(&req);
+    };
+    let encoding = Encoding::of_request(&req);
+    let mut res = HttpResponse::Ok();
+    res.insert_header((header::CONTENT_TYPE, a.content_type))
+        .insert_header((header::CONTENT_SECURITY_POLICY, PAGE_CSP))
+        // Every answer depends on Accept-Encoding, the uncompressed ones too.
+        .insert_header((header::VARY, "Accept-Encoding"));
+    if let Some(coding) = encoding.header() {
+        res.insert_header((header::CONTENT_ENCODING, coding));
     }
+    // A fixed-size body: actix sends its exact Content-Length.
+    res.body(a.encoded(encoding))
 }
 
 /// The HTML 404 page, in English (an unknown URL names no language we know).

@@ -105,7 +105,7 @@ pub(super) async fn submit(
     };
     let page = Page::new(&req, lang);
     match accept(&req, payload, &state).await {
-        Ok((reference, receipt)) => {
+        Ok((reference, receipt, chose_server)) => {
             // The words exist in this response only: shown once, then forgotten (the
             // `Receipt` wipes itself; the rendered page is the one copy we cannot wipe).
             let list = WordList::for_language(lang.code);
@@ -122,6 +122,7 @@ pub(super) async fn submit(
                         "receipt_words_en",
                         english.map_or(Value::Null, |w| Value::String(w.to_string())),
                     ),
+                    ("chose_server", Value::Bool(chose_server)),
                 ],
             )
         }
@@ -129,13 +130,14 @@ pub(super) async fn submit(
     }
 }
 
-/// Reads, seals and stores the form; returns the tip's reference and the receipt made
-/// for it (its reply key sealed inside the tip, its mailbox registered with it).
+/// Reads, seals and stores the form; returns the tip's reference, the receipt made for it
+/// (its reply key sealed inside the tip, its mailbox registered with it), and whether the
+/// witness chose the server path with JavaScript on ([`SERVER_CHOICE_FIELD`]).
 async fn accept(
     req: &HttpRequest,
     payload: web::Payload,
     state: &AppState,
-) -> Result<(String, Receipt), Failure> {
+) -> Result<(String, Receipt, bool), Failure> {
     let keyring = state
         .keyring()
         .filter(|k| k.has_reviewers())
@@ -149,6 +151,7 @@ async fn accept(
             ReadError::TooManyFiles => Failure::TooManyFiles,
             ReadError::Malformed => Failure::Malformed,
         })?;
+    let chose_server = take_server_choice(&mut form.fields.0);
     // The slot only once the form is in: a slow body holds none.
     let _slot = state
         .intake_slots
@@ -227,7 +230,23 @@ async fn accept(
             ApiError::TooLarge | ApiError::TipTooLarge => Failure::TooLarge,
             other => Failure::Internal(other),
         })?;
-    Ok((stored.id.to_string(), receipt))
+    Ok((stored.id.to_string(), receipt, chose_server))
+}
+
+/// The field the page's "let the server lock it" button sends (`sealed_by=server`), shown
+/// by JavaScript only while the page's crypto loads: the receipt then says the witness
+/// chose the server path, not that JavaScript was off. Not part of the tip document.
+const SERVER_CHOICE_FIELD: &str = "sealed_by";
+
+/// Removes [`SERVER_CHOICE_FIELD`] from the fields; true if it said `server`.
+fn take_server_choice(fields: &mut Vec<(String, String)>) -> bool {
+    let mut chose = false;
+    fields.retain(|(name, value)| {
+        let ours = name == SERVER_CHOICE_FIELD;
+        chose |= ours && value == "server";
+        !ours
+    });
+    chose
 }
 
 fn failure_page(page: &Page, lang: &'static Language, f: Failure) -> HttpResponse {
