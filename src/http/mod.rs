@@ -9,6 +9,7 @@ pub mod audit_log;
 mod body;
 mod disk;
 mod error;
+mod form_tokens;
 mod in_flight;
 mod intake;
 pub mod openapi;

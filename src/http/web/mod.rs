@@ -12,6 +12,7 @@ mod followup;
 mod form_data;
 mod i18n;
 mod mailbox_view;
+mod page_session;
 mod pages;
 mod render;
 mod submit;

@@ -14,6 +14,7 @@ use serde_json::{json, Map, Value};
 use super::i18n::{self, Language, LANGUAGES};
 use super::{WebSettings, PAGE_CSP};
 use crate::domain::Epoch;
+use crate::http::form_tokens::FormKind;
 use crate::http::AppState;
 
 /// Everything every template gets.
@@ -45,6 +46,8 @@ impl Page {
         // The page's limits come from here, never from numbers copied into its script.
         let max_tip_bytes = state.map_or(0, |s| s.limits.max_tip_bytes);
         let max_file_bytes = crate::domain::limits::MAX_FILE_BYTES;
+        // Each form's single-use token (`http::form_tokens`): a re-post does nothing twice.
+        let token = |kind| state.map_or(String::new(), |s| s.form_tokens.issue(kind));
         let languages: Vec<Value> = LANGUAGES
             .iter()
             .map(|l| json!({"code": l.code, "name": l.name(), "current": l.code == lang.code}))
@@ -60,6 +63,9 @@ impl Page {
             "max_body_bytes": max_body_bytes,
             "max_tip_bytes": max_tip_bytes,
             "max_file_bytes": max_file_bytes,
+            "form_token": token(FormKind::Tip),
+            "open_token": token(FormKind::MailboxOpen),
+            "add_token": token(FormKind::MailboxAdd),
             // The form's own values: empty except when it comes back after an error.
             "values": {},
             "checked": [],
