@@ -35,6 +35,44 @@ pub(super) async fn form(req: HttpRequest, path: web::Path<String>) -> HttpRespo
     }
 }
 
+/// `GET /favicon.ico`: nothing (204), so a browser that asks for it anyway — for a
+/// page shown without ours, like an image opened on its own — gets no 404. The pages
+/// name an empty `data:` icon, so they never ask.
+#[utoipa::path(
+    get,
+    path = "/favicon.ico",
+    tag = "pages",
+    responses((status = 204, description = "No icon, on purpose: nothing to fetch, nothing to 404.")),
+)]
+pub(super) async fn favicon() -> HttpResponse {
+    HttpResponse::NoContent()
+        .insert_header((header::CONTENT_SECURITY_POLICY, PAGE_CSP))
+        .finish()
+}
+
+/// `GET /{lang}`: a permanent redirect to `/{lang}/` for a language we have (a typed
+/// address without its slash), else the 404 page.
+#[utoipa::path(
+    get,
+    path = "/{lang}",
+    operation_id = "language_root",
+    tag = "pages",
+    params(("lang" = String, Path, description = "A language code (`en`, `ar`, `ko`, `nl`, `pl`, `ru`, `zh`); any other gets the 404 page.")),
+    responses(
+        (status = 308, description = "To `/{lang}/`, the form in that language."),
+        (status = 404, description = "The HTML 404 page (an unknown language or path).", body = String, content_type = "text/html"),
+    ),
+)]
+pub(super) async fn language_root(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    match i18n::find(&path) {
+        Some(lang) => HttpResponse::PermanentRedirect()
+            .insert_header((header::LOCATION, format!("/{}/", lang.code)))
+            .insert_header((header::CONTENT_SECURITY_POLICY, PAGE_CSP))
+            .finish(),
+        None => not_found_page(&req),
+    }
+}
+
 /// `GET /static/{name}`: an embedded file, without validators (no `ETag`,
 /// `Last-Modified`): nothing is cached anyway, and validators can fingerprint a visit.
 #[utoipa::path(

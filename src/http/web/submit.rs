@@ -361,6 +361,9 @@ fn failure_page(page: &Page, lang: &'static Language, f: Failure) -> HttpRespons
         }
     };
     let mut extra = vec![("error", error)];
+    if matches!(f, Failure::AlreadyReceived) {
+        extra.push(("heading", t("already_received_title", "Already received")));
+    }
     if let Failure::Field(_, refill) | Failure::Metadata(refill) | Failure::Expired(refill) = &f {
         // The witness corrects one field, not the whole report.
         extra.push(("values", Value::Object(refill.values.clone())));
