@@ -6,16 +6,7 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::*;
-use serde_json::Value;
-
-fn i18n(lang: &str, key: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("web/i18n/{lang}.json"));
-    let v: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    v[key].as_str().unwrap().to_owned()
-}
 
 fn text(resp: &HttpResponse) -> String {
     String::from_utf8_lossy(&resp.body).into_owned()
@@ -60,7 +51,7 @@ fn back_then_forward_re_posts_the_tip_form_and_gets_already_received_not_a_secon
         assert_witness_headers(&again, "the already-received page");
         assert_page_language(&again, "ru", "ltr");
         let page = text(&again);
-        assert!(page.contains(&i18n("ru", "err_already_received")));
+        assert!(page.contains(&page_string("ru", "err_already_received")));
         assert!(receipt_words(&page).is_none(), "no second receipt");
         assert!(!page.contains(&words), "nor the first one's words");
     }
@@ -131,7 +122,7 @@ fn a_form_without_a_token_or_with_a_forged_one_comes_back_with_what_was_typed() 
         let resp = post_form_exactly(&server, "/zh/submit", &multipart_body(&fields, &[]));
         assert_eq!(resp.status, 400, "{token:?}");
         let page = text(&resp);
-        assert!(page.contains(&i18n("zh", "err_form_expired")));
+        assert!(page.contains(&page_string("zh", "err_form_expired")));
         assert!(
             page.contains("工地上没有休息日</textarea>"),
             "the text comes back"
@@ -192,7 +183,7 @@ fn the_no_js_mailbox_never_puts_the_words_in_a_page_and_a_re_post_does_nothing_t
     let again = post_form_exactly(&server, "/en/followup", &login);
     assert_eq!(again.status, 409);
     assert!(!text(&again).contains(&reply), "the re-post shows no reply");
-    assert!(text(&again).contains(&i18n("en", "err_already_sent_mailbox")));
+    assert!(text(&again).contains(&page_string("en", "err_already_sent_mailbox")));
     assert!(hidden_fields(&text(&again), "session").is_empty());
     no_words(&again, "the re-posted login");
 
@@ -210,7 +201,7 @@ fn the_no_js_mailbox_never_puts_the_words_in_a_page_and_a_re_post_does_nothing_t
     );
     let sent = post_form_exactly(&server, "/en/followup", &add);
     assert_eq!(sent.status, 200, "{}", text(&sent));
-    assert!(text(&sent).contains(&i18n("en", "followup_sent")));
+    assert!(text(&sent).contains(&page_string("en", "followup_sent")));
     no_words(&sent, "the page after sending");
     let resent = post_form_exactly(&server, "/en/followup", &add);
     assert_eq!(resent.status, 409);
@@ -242,7 +233,7 @@ fn the_no_js_mailbox_never_puts_the_words_in_a_page_and_a_re_post_does_nothing_t
             ),
         );
         assert_eq!(resp.status, 400, "{handle}");
-        assert!(text(&resp).contains(&i18n("en", "err_page_expired_mailbox")));
+        assert!(text(&resp).contains(&page_string("en", "err_page_expired_mailbox")));
     }
 }
 
@@ -299,8 +290,8 @@ fn a_language_without_its_slash_redirects_and_no_page_asks_for_a_missing_favicon
         for path in [format!("/{lang}/"), format!("/{lang}/followup")] {
             let page = text(&server.get(&path));
             assert!(
-                page.contains(r#"<link rel="icon" href="data:,">"#),
-                "{path} names an empty icon (allowed by the CSP's img-src data:)"
+                page.contains(r#"<link rel="icon" href="/favicon.ico">"#),
+                "{path} names the served icon (the CSP's img-src 'self')"
             );
         }
     }
@@ -308,4 +299,9 @@ fn a_language_without_its_slash_redirects_and_no_page_asks_for_a_missing_favicon
     let icon = server.get("/favicon.ico");
     assert_eq!(icon.status, 204);
     assert!(icon.body.is_empty());
+    assert_eq!(
+        icon.header("cache-control"),
+        Some("no-store"),
+        "no-store: what keeps the pages out of Chromium's back/forward cache"
+    );
 }

@@ -284,3 +284,11 @@ pub fn mailbox_session(server: &ServerGuard, lang: &str, words: &str) -> String 
         .next()
         .expect("the opened page carries a session handle")
 }
+
+/// The page's text for `key` in `lang` (`web/i18n/{lang}.json`).
+pub fn page_string(lang: &str, key: &str) -> String {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("web/i18n/{lang}.json"));
+    let v: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    v[key].as_str().unwrap().to_owned()
+}

@@ -35,9 +35,11 @@ pub(super) async fn form(req: HttpRequest, path: web::Path<String>) -> HttpRespo
     }
 }
 
-/// `GET /favicon.ico`: nothing (204), so a browser that asks for it anyway — for a
-/// page shown without ours, like an image opened on its own — gets no 404. The pages
-/// name an empty `data:` icon, so they never ask.
+/// `GET /favicon.ico`: nothing (204), never a 404. Every page names it as its icon on
+/// purpose: the browser fetches it for the page, and its `Cache-Control: no-store` (the
+/// app-wide default) keeps the page out of Chromium's back/forward cache, which otherwise
+/// restores a no-JavaScript form with what was typed and the chosen files when the
+/// witness comes Back (measured, `docs/web.md`; no page without script can do more).
 #[utoipa::path(
     get,
     path = "/favicon.ico",
