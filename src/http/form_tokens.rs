@@ -11,9 +11,12 @@
 //! once the post succeeded, marks it used, so a failed post can be retried.
 //!
 //! The used set holds a keyed hash (the database pepper) of each spent token's nonce and
-//! the coarse day bucket after which the token is past its expiry anyway: at most a day
-//! or two of entries, nothing that says who or when. Memory only: a restart changes the
-//! key, so every older token is refused as expired (the page then asks to send again).
+//! the day (on the process's clock) in which the token expires; on the first use of the
+//! set each new day, every entry whose day has passed is dropped — the token's tag
+//! refuses it anyway. So an entry lives at most until the end of the day after the form
+//! was loaded (under 48 hours), and says nothing finer about when. Memory only: a restart
+//! changes the key, so every older token is refused as expired (the page then asks to
+//! send again).
 //! Must never: store a token, a time finer than a day bucket, or anything about a sender.
 
 use std::collections::HashMap;
@@ -76,8 +79,26 @@ pub enum FormTokenError {
 pub struct FormTokens {
     key: ChallengeKey,
     started: Instant,
-    /// Keyed hash of a spent token's nonce → day bucket after which it has expired.
-    spent: Mutex<HashMap<[u8; 32], u32>>,
+    spent: Mutex<Spent>,
+}
+
+/// The used set.
+#[derive(Default)]
+struct Spent {
+    /// Keyed hash of a spent token's nonce → the day its token expires in.
+    by_hash: HashMap<[u8; 32], u32>,
+    /// The day of the last sweep.
+    swept: u32,
+}
+
+impl Spent {
+    /// Drops the entries of tokens expired before `today`, once a day.
+    fn sweep(&mut self, today: u32) {
+        if today != self.swept {
+            self.by_hash.retain(|_, day| *day >= today);
+            self.swept = today;
+        }
+    }
 }
 
 impl Default for FormTokens {
@@ -85,7 +106,7 @@ impl Default for FormTokens {
         Self {
             key: ChallengeKey::default(),
             started: Instant::now(),
-            spent: Mutex::new(HashMap::new()),
+            spent: Mutex::new(Spent::default()),
         }
     }
 }
@@ -94,6 +115,8 @@ impl FormTokens {
     /// A fresh token for a page's `kind` form, as the text of its hidden field.
     pub fn issue(&self, kind: FormKind) -> String {
         let ttl = u32::try_from(FORM_TOKEN_TTL.as_secs()).unwrap_or(u32::MAX);
+        // Page loads are frequent: they keep the used set swept when nobody posts.
+        self.lock().sweep(self.today());
         self.key
             .issue(kind.audience(), self.now().saturating_add(ttl))
             .to_b64()
@@ -118,13 +141,13 @@ impl FormTokens {
         let turn = in_flight::turn(hash)
             .await
             .map_err(|_| FormTokenError::Busy)?;
-        if self.lock().contains_key(&hash) {
+        if self.lock().by_hash.contains_key(&hash) {
             return Err(FormTokenError::Used);
         }
         Ok(Claim {
             tokens: self,
             hash,
-            bucket: expiry / DAY + 1,
+            expiry_day: expiry / DAY,
             _turn: turn,
         })
     }
@@ -133,14 +156,18 @@ impl FormTokens {
         u32::try_from(self.started.elapsed().as_secs()).unwrap_or(u32::MAX)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], u32>> {
+    fn today(&self) -> u32 {
+        self.now() / DAY
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Spent> {
         // The map stays consistent through a panic elsewhere: keep going.
         self.spent.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     #[cfg(test)]
     fn spent_len(&self) -> usize {
-        self.lock().len()
+        self.lock().by_hash.len()
     }
 }
 
@@ -149,7 +176,7 @@ impl FormTokens {
 pub struct Claim<'a> {
     tokens: &'a FormTokens,
     hash: [u8; 32],
-    bucket: u32,
+    expiry_day: u32,
     /// Held until the token is spent or given back: a concurrent post of it waits.
     _turn: Turn,
 }
@@ -159,23 +186,15 @@ impl Claim<'_> {
     /// before doing the post's work, so a full set refuses before anything is stored.
     pub fn has_room(&self) -> bool {
         let mut spent = self.tokens.lock();
-        if spent.len() < MAX_SPENT {
-            return true;
-        }
-        let today = self.tokens.now() / DAY;
-        spent.retain(|_, bucket| *bucket >= today);
-        spent.len() < MAX_SPENT
+        spent.sweep(self.tokens.today());
+        spent.by_hash.len() < MAX_SPENT
     }
 
     /// Marks the token used (its post succeeded): every later post of it is `Used`.
     pub fn spend(self) {
-        let today = self.tokens.now() / DAY;
         let mut spent = self.tokens.lock();
-        // Sweep now and then: amortised O(1); an expired token is refused by its tag.
-        if spent.len() >= 1024 && spent.len().is_power_of_two() {
-            spent.retain(|_, bucket| *bucket >= today);
-        }
-        spent.insert(self.hash, self.bucket);
+        spent.sweep(self.tokens.today());
+        spent.by_hash.insert(self.hash, self.expiry_day);
     }
 }
 
@@ -234,6 +253,24 @@ mod tests {
             Some(FormTokenError::Invalid),
             "a restart forgets the key"
         );
+    }
+
+    #[test]
+    fn a_days_sweep_drops_only_tokens_expired_before_it() {
+        let mut s = Spent::default();
+        s.by_hash.insert([1; 32], 0);
+        s.by_hash.insert([2; 32], 1);
+        s.sweep(0);
+        assert_eq!(s.by_hash.len(), 2, "day 0: nothing has expired yet");
+        s.sweep(1);
+        assert_eq!(
+            s.by_hash.len(),
+            1,
+            "day 1: the token that expired on day 0 goes"
+        );
+        assert!(s.by_hash.contains_key(&[2; 32]));
+        s.sweep(2);
+        assert!(s.by_hash.is_empty());
     }
 
     #[tokio::test]
