@@ -26,6 +26,8 @@ if ! command -v cc >/dev/null 2>&1 || ! command -v make >/dev/null 2>&1; then
   pkgs+=(build-essential pkg-config)          # libsodium-sys builds libsodium from source
 fi
 [ -x /usr/bin/chromium ] || pkgs+=(chromium)
+# Firefox ESR (what Tor Browser is built on): tests/browser/shared-phone.test.mjs.
+[ -x /usr/bin/firefox-esr ] || pkgs+=(firefox-esr)
 for p in fonts-noto-cjk fonts-noto-core; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || pkgs+=("$p")
 done

@@ -32,14 +32,24 @@ pub enum Audience {
     Staff(KeyId),
     /// A witness logging in to a mailbox (which one is not known yet).
     Mailbox,
+    /// A no-JavaScript page's single-use form token (`http::form_tokens`), of this form
+    /// kind: a token for one form never passes for another's.
+    Form(u8),
 }
 
 impl Audience {
     fn bytes(self) -> [u8; 1 + KeyId::LEN] {
         let mut out = [0u8; 1 + KeyId::LEN];
-        if let Audience::Staff(id) = self {
-            out[0] = 1;
-            out[1..].copy_from_slice(id.as_bytes());
+        match self {
+            Audience::Staff(id) => {
+                out[0] = 1;
+                out[1..].copy_from_slice(id.as_bytes());
+            }
+            Audience::Form(kind) => {
+                out[0] = 2;
+                out[1] = kind;
+            }
+            Audience::Mailbox => {}
         }
         out
     }
@@ -132,6 +142,10 @@ mod tests {
         );
         let m = k.issue(Audience::Mailbox, 100);
         assert!(k.check(m.as_bytes(), Audience::Mailbox, 0).is_some());
+        let f = k.issue(Audience::Form(1), 100);
+        assert!(k.check(f.as_bytes(), Audience::Form(1), 0).is_some());
+        assert!(k.check(f.as_bytes(), Audience::Form(2), 0).is_none());
+        assert!(k.check(f.as_bytes(), Audience::Mailbox, 0).is_none());
     }
 
     #[test]

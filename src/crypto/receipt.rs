@@ -64,6 +64,18 @@ impl Receipt {
         }
     }
 
+    /// Rebuilds a receipt from [`Receipt::danger_entropy`]'s bytes (the no-JavaScript
+    /// mailbox page's session, `http::web::page_session`).
+    pub(crate) fn danger_from_entropy(entropy: Zeroizing<[u8; ENTROPY_LEN]>) -> Self {
+        Self { entropy }
+    }
+
+    /// The receipt's secret bytes, as secret as its words: only to be masked into a
+    /// no-JavaScript page session, never stored or shown as they are.
+    pub(crate) fn danger_entropy(&self) -> &[u8; ENTROPY_LEN] {
+        &self.entropy
+    }
+
     /// Reads typed words from any supported list (the first list under which all
     /// twelve words are known and the checksum holds).
     pub fn from_words(text: &str) -> Result<Self, ReceiptError> {

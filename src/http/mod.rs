@@ -9,6 +9,7 @@ pub mod audit_log;
 mod body;
 mod disk;
 mod error;
+mod form_tokens;
 mod in_flight;
 mod intake;
 pub mod openapi;
@@ -266,6 +267,7 @@ impl Application {
                 }))
                 .wrap(security_headers())
                 .wrap(from_fn(access_log::log_request))
+                .wrap(from_fn(web::head_as_get))
                 .app_data(access_log.clone())
                 .app_data(web_settings.clone())
                 .configure(routes::configure)

@@ -36,6 +36,14 @@ pub const WITNESS_IDLE: Duration = Duration::from_secs(5 * 60);
 /// Live sessions per mailbox: a witness with a phone and a laptop. A new login beyond
 /// this ends the mailbox's oldest session (and nobody else's).
 pub const SESSIONS_PER_MAILBOX: usize = 3;
+/// How long the no-JavaScript mailbox page's session lives without use: long enough to
+/// read the replies and write a message without JavaScript's help, short enough that a
+/// page left in a shared phone's history opens nothing for long (`docs/web.md`).
+pub const WITNESS_PAGE_IDLE: Duration = Duration::from_secs(30 * 60);
+/// What a no-JavaScript mailbox session holds besides its tip: the receipt's entropy
+/// masked with a pad only the session handle derives (`http::web::page_session`), so
+/// this table alone opens nothing.
+pub type MaskedReceipt = [u8; crate::domain::receipt::ENTROPY_LEN];
 
 /// A coarse monotonic clock: whole seconds since the process started. Challenges carry
 /// their expiry on it; it tells nothing about the wall time.
@@ -274,6 +282,9 @@ impl Sessions {
 pub struct WitnessSessions {
     challenges: Challenges,
     table: Table<TipId, ()>,
+    /// The no-JavaScript mailbox page's sessions: a table apart, so an API token is never
+    /// a page handle (and the reverse).
+    pages: Table<TipId, MaskedReceipt>,
 }
 
 impl Default for WitnessSessions {
@@ -281,6 +292,7 @@ impl Default for WitnessSessions {
         Self {
             challenges: Challenges::default(),
             table: Table::new(WITNESS_IDLE, SESSIONS_PER_MAILBOX),
+            pages: Table::new(WITNESS_PAGE_IDLE, SESSIONS_PER_MAILBOX),
         }
     }
 }
@@ -320,6 +332,17 @@ impl WitnessSessions {
     /// Ends a session.
     pub fn end(&self, token: &TokenHash) {
         self.table.end(token);
+    }
+
+    /// Starts a no-JavaScript page session on a tip's mailbox (ending its oldest beyond
+    /// [`SESSIONS_PER_MAILBOX`]), idle for at most [`WITNESS_PAGE_IDLE`].
+    pub fn start_page(&self, handle: TokenHash, tip: TipId, masked: MaskedReceipt) {
+        self.pages.start(handle, tip, masked);
+    }
+
+    /// The tip and masked receipt of a live page session, refreshing its idle timer.
+    pub fn touch_page(&self, handle: &TokenHash) -> Option<(TipId, MaskedReceipt)> {
+        self.pages.get(handle, true)
     }
 }
 

@@ -6,6 +6,7 @@ use tokio::sync::Semaphore;
 
 use super::body::{BodyBudget, BodyRules};
 use super::disk::DiskFloor;
+use super::form_tokens::FormTokens;
 use super::rate::RateLimits;
 use super::routes::mailbox::ReplyRetention;
 use super::sessions::{Sessions, WitnessSessions};
@@ -39,6 +40,8 @@ pub struct AppState {
     pub sessions: Sessions,
     /// Witnesses' mailbox challenges and sessions (a separate table).
     pub witnesses: WitnessSessions,
+    /// The no-JavaScript pages' single-use form tokens.
+    pub form_tokens: FormTokens,
     /// What happens to a reply once its witness has read it.
     pub reply_retention: ReplyRetention,
     /// Limits.
@@ -72,6 +75,7 @@ impl AppState {
             pinned_admins,
             sessions: Sessions::default(),
             witnesses: WitnessSessions::default(),
+            form_tokens: FormTokens::default(),
             reply_retention: ReplyRetention::Keep,
             limits,
             intake_slots: Semaphore::new(intake_slots),

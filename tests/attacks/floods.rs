@@ -564,7 +564,11 @@ fn a_junk_tip_flood_does_not_lock_no_js_witnesses_out_of_their_replies() {
             &server,
             "/en/followup",
             &multipart_body(
-                &[("action", "add"), ("words", &words), ("message", message)],
+                &[
+                    ("action", "add"),
+                    ("session", &mailbox_session(&server, "en", &words)),
+                    ("message", message),
+                ],
                 &[],
             ),
         )

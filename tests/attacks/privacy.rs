@@ -514,9 +514,10 @@ fn a_full_conversation_is_a_409_page_in_the_witness_language_not_a_500() {
     let words = std::fs::read_to_string(&receipt).unwrap();
     let words = words.trim();
     let add = |server: &ServerGuard, lang: &str| {
+        let session = mailbox_session(server, lang, words);
         let form = multipart_body(
             &[
-                ("words", words),
+                ("session", &session),
                 ("action", "add"),
                 ("message", "one more thing"),
             ],

@@ -82,7 +82,7 @@ fn a_thread_bomb_is_refused_and_reviewers_keep_reading() {
     let form = multipart_body(
         &[
             ("action", "add"),
-            ("words", words.trim()),
+            ("session", &mailbox_session(&server, "en", words.trim())),
             ("message", "and one more"),
         ],
         &[("attachments", "more.bin", "application/octet-stream", &file)],

@@ -86,14 +86,54 @@ pub fn multipart_body(fields: &[(&str, &str)], files: &[(&str, &str, &str, &[u8]
     out
 }
 
-/// `POST path` with a multipart body built by [`multipart_body`].
+/// `POST path` with a multipart body built by [`multipart_body`], as a browser that
+/// loaded the form first sends it: without a `form_token` field of its own, the body gets
+/// a fresh one from the page the form is on (`GET /{lang}/` for `…/submit`, the mailbox
+/// page for `…/followup`: its login form's token, or its message form's for
+/// `action=add`). [`post_form_exactly`] sends a body as it is (a replay).
 pub fn post_form(server: &ServerGuard, path: &str, body: &[u8]) -> HttpResponse {
+    let text = String::from_utf8_lossy(body);
+    if text.contains("name=\"form_token\"") {
+        return post_form_exactly(server, path, body);
+    }
+    let (page_path, nth) = match path.strip_suffix("/submit") {
+        Some(lang) => (format!("{lang}/"), 0),
+        None => {
+            let add = text.contains("name=\"action\"\r\n\r\nadd\r\n");
+            (path.to_owned(), usize::from(add))
+        }
+    };
+    let page = server.get(&page_path);
+    let token = hidden_fields(&String::from_utf8_lossy(&page.body), "form_token")
+        .into_iter()
+        .nth(nth)
+        .unwrap_or_default();
+    let mut with = multipart_body(&[("form_token", &token)], &[]);
+    // Drop the closing boundary of the one-field body, then append the original.
+    with.truncate(with.len() - format!("--{BOUNDARY}--\r\n").len());
+    with.extend_from_slice(body);
+    post_form_exactly(server, path, &with)
+}
+
+/// `POST path` with exactly this multipart body (no token added).
+pub fn post_form_exactly(server: &ServerGuard, path: &str, body: &[u8]) -> HttpResponse {
     let ctype = format!("multipart/form-data; boundary={BOUNDARY}");
     raw_http(
         server.addr,
         None,
         &request("POST", path, &[("Content-Type", &ctype)], body),
     )
+}
+
+/// The values of every `<input type="hidden" name="NAME" value="…">` in a page, in order.
+pub fn hidden_fields(page: &str, name: &str) -> Vec<String> {
+    let needle = format!("name=\"{name}\" value=\"");
+    page.match_indices(&needle)
+        .filter_map(|(i, _)| {
+            let rest = &page[i + needle.len()..];
+            rest.find('"').map(|end| rest[..end].to_owned())
+        })
+        .collect()
 }
 
 fn jpeg_segment(marker: u8, payload: &[u8]) -> Vec<u8> {
@@ -234,4 +274,38 @@ pub fn receipt_word_list(page: &str, id: &str) -> Option<(String, Vec<String>)> 
         .map(|li| li.split("</li>").next().unwrap_or("").trim().to_owned())
         .collect();
     Some((page[open..=tag_end].to_owned(), items))
+}
+
+/// A page's text with its single-use form tokens blanked, to compare two pages that
+/// must be the same apart from them.
+pub fn without_tokens(page: &[u8]) -> String {
+    let mut page = String::from_utf8_lossy(page).into_owned();
+    for token in hidden_fields(&page.clone(), "form_token") {
+        page = page.replace(&token, "");
+    }
+    page
+}
+
+/// Opens a mailbox on the no-JavaScript page with its receipt words and returns the
+/// session handle the opened page carries instead of the words.
+pub fn mailbox_session(server: &ServerGuard, lang: &str, words: &str) -> String {
+    let resp = post_form(
+        server,
+        &format!("/{lang}/followup"),
+        &multipart_body(&[("action", "open"), ("words", words)], &[]),
+    );
+    let page = String::from_utf8_lossy(&resp.body);
+    assert_eq!(resp.status, 200, "the mailbox opens: {page}");
+    hidden_fields(&page, "session")
+        .into_iter()
+        .next()
+        .expect("the opened page carries a session handle")
+}
+
+/// The page's text for `key` in `lang` (`web/i18n/{lang}.json`).
+pub fn page_string(lang: &str, key: &str) -> String {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("web/i18n/{lang}.json"));
+    let v: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    v[key].as_str().unwrap().to_owned()
 }

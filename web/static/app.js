@@ -364,15 +364,78 @@ export async function postTip(fetchFn, bundle, idempotencyKey, uploadIds, {
 // The page.
 // ---------------------------------------------------------------------------------
 
+/** How close together two presses of Escape must be to leave (the quick-exit shortcut). */
+export const EXIT_KEY_WINDOW_MS = 1500;
+
+/**
+ * Empties every form on the page, including what the server put back after an error
+ * (an element's default value) and chosen files: nothing for Back, a restored page or
+ * the browser's form memory to show again.
+ */
+export function clearForms(doc = document) {
+  for (const form of doc.querySelectorAll('form')) {
+    for (const el of form.elements) {
+      if (el.type === 'hidden' || el.type === 'submit' || el.tagName === 'BUTTON') continue;
+      if (el.type === 'checkbox' || el.type === 'radio') {
+        el.defaultChecked = false;
+        el.checked = false;
+      } else if (el.tagName === 'SELECT') {
+        for (const o of el.options) o.defaultSelected = false;
+        el.selectedIndex = 0;
+      } else if (el.tagName === 'TEXTAREA') {
+        el.defaultValue = '';
+        el.value = '';
+      } else if (el.type === 'file') {
+        el.value = '';
+      } else {
+        el.defaultValue = '';
+        el.value = '';
+      }
+    }
+  }
+}
+
+/**
+ * Quick exit (`docs/web.md`, "The shared phone"): empties the forms and the page, then
+ * replaces this history entry with the exit site, so Back from there does not come back
+ * here (earlier entries of this site stay: no page can remove them).
+ */
+function leave(href) {
+  try {
+    clearForms();
+    document.title = '';
+    // A copy kept for Back (the back/forward cache) shows an empty page.
+    document.body.replaceChildren();
+  } finally {
+    window.location.replace(href);
+  }
+}
+
 function quickExit() {
   const a = document.getElementById('quick-exit');
   if (!a) return;
-  const go = (ev) => {
-    if (ev) ev.preventDefault();
-    // Replace this history entry so Back does not return here.
-    window.location.replace(a.href);
-  };
-  a.addEventListener('click', go);
+  const href = a.href;
+  a.addEventListener('click', (ev) => {
+    ev.preventDefault();
+    leave(href);
+  });
+  // The shortcut: Escape twice, from anywhere on the page.
+  let last = -Infinity;
+  document.addEventListener('keydown', (ev) => {
+    if (ev.key !== 'Escape') return;
+    const now = performance.now();
+    if (now - last <= EXIT_KEY_WINDOW_MS) {
+      ev.preventDefault();
+      leave(href);
+    }
+    last = now;
+  }, true);
+  const keys = document.getElementById('quick-exit-keys');
+  if (keys) keys.hidden = false;
+  // A page shown again from the back/forward cache comes back empty.
+  window.addEventListener('pageshow', (ev) => {
+    if (ev.persisted) clearForms();
+  });
 }
 
 export function strings() {
@@ -666,7 +729,7 @@ async function main() {
     const invalid = firstInvalid(form);
     if (invalid) { showFieldError(invalid.key, invalid.el); return null; }
     try {
-      const pairs = [...new FormData(form).entries()].filter(([k]) => k !== 'attachments' && k !== 'keep_metadata' && k !== 'language');
+      const pairs = [...new FormData(form).entries()].filter(([k]) => k !== 'attachments' && k !== 'keep_metadata' && k !== 'language' && k !== 'form_token');
       doc = tipFromPairs(pairs, lang);
     } catch (e) {
       if (e instanceof FieldError) {

@@ -92,6 +92,8 @@ test('the form has exactly the fields of docs/web.md, every control has a label'
     'workers.passports_held_by_others', 'workers.wages', 'workers.housing', 'workers.movement_restricted',
     'workers.injuries', 'minders.N.name_or_alias', 'minders.N.role', 'minders.N.description', 'minders.N.actions',
     'witness.relation', 'witness.may_contact', 'narrative', 'attachments', 'keep_all_metadata', 'sealed_by',
+    // Transport, not tip content: the no-JavaScript post's single-use token (docs/web.md).
+    'form_token',
   ];
   assert.deepEqual([...names].sort(), expected.sort());
   assert.match(src, /<form [^>]*method="post" action="\/\{\{ lang \}\}\/submit" enctype="multipart\/form-data"/);

@@ -5,10 +5,15 @@
 //! sealed-by-server flag; only that pays the shared intake budget, so a junk-tip flood
 //! never stops a witness reading replies).
 //!
+//! The words are posted once: the opened page carries a session handle instead
+//! (`page_session`), never the words. Each form carries a single-use token
+//! (`http::form_tokens`): Back then Forward re-posts nothing twice — a second login post
+//! does not open the mailbox again, a second message post does not add it twice.
+//!
 //! With JavaScript the page never posts here: `followup.js` does all of it in the
 //! browser through the mailbox API. Must never: put the words in a URL, a cookie, a
-//! header or a log; keep the words, the keys or a plaintext after the response is built;
-//! tell an unknown receipt from a wrong one.
+//! header, a page or a log; keep the words, the keys or a plaintext after the response is
+//! built; tell an unknown receipt from a wrong one.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -18,10 +23,12 @@ use zeroize::Zeroizing;
 use super::form_data::{self, Form, ReadError};
 use super::i18n::{self, Language};
 use super::mailbox_view::{self, ShownReply};
+use super::page_session;
 use super::render::Page;
 use crate::crypto::receipt::{Receipt, ReceiptError, ReceiptKeys};
 use crate::domain::receipt::WordsError;
 use crate::domain::TipId;
+use crate::http::form_tokens::{FormKind, FormTokenError};
 use crate::http::rate::Class;
 use crate::http::routes::mailbox::{self, ReplyRetention};
 use crate::http::{ApiError, AppState};
@@ -69,6 +76,12 @@ enum Failure {
     Full,
     /// The tip is no longer stored: 404.
     Gone,
+    /// The form's token was already spent (Back then Forward, a reload): 409, nothing
+    /// done twice.
+    AlreadySent,
+    /// The page is too old (its token expired, or the server restarted) or its mailbox
+    /// session ended: 400, type the words again.
+    Expired,
     /// Our fault: 500 (the cause is logged, without request data).
     Internal(ApiError),
 }
@@ -109,13 +122,13 @@ struct Opened {
     operation_id = "followup_post",
     tag = "pages",
     params(("lang" = String, Path, description = "A language code (`en`, `ar`, `ko`, `nl`, `pl`, `ru`, `zh`); any other gets the 404 page.")),
-    request_body(content = Object, content_type = "application/x-www-form-urlencoded", description = "`words` (the receipt), `action` (`open` or `add`) and, to add, `message`; `multipart/form-data` with files is accepted too."),
+    request_body(content = Object, content_type = "application/x-www-form-urlencoded", description = "`form_token` (the page's single-use token), `action` (`open` with `words`, the receipt, posted only here; or `add` with `session`, the handle the opened page carries, and `message`); `multipart/form-data` with files is accepted too."),
     responses(
         (status = 200, description = "The mailbox: the replies, and the form to add to the tip.", body = String, content_type = "text/html"),
-        (status = 400, description = "Malformed receipt words or form: the form again, with the error.", body = String, content_type = "text/html"),
+        (status = 400, description = "Malformed receipt words or form, or a page too old (its token or session expired): the form again, with the error.", body = String, content_type = "text/html"),
         (status = 401, description = "No mailbox opens with these words.", body = String, content_type = "text/html"),
         (status = 404, description = "The HTML 404 page (an unknown language), or the tip is no longer stored.", body = String, content_type = "text/html"),
-        (status = 409, description = "The conversation is full: the replies, with the refusal.", body = String, content_type = "text/html"),
+        (status = 409, description = "The conversation is full (the replies, with the refusal), or this form was already sent once (its single-use token): nothing done twice.", body = String, content_type = "text/html"),
         (status = 413, description = "Everything together is too large.", body = String, content_type = "text/html"),
         (status = 503, description = "Busy: try again later.", body = String, content_type = "text/html"),
     ),
@@ -141,13 +154,52 @@ pub(super) async fn post(
             return failure_page(&page, lang, f);
         }
     };
-    let words = Zeroizing::new(field(&form, "words").unwrap_or_default().to_owned());
-    let keys = match Receipt::from_words(&words) {
-        Ok(receipt) => receipt.keys(),
-        Err(e) => return failure_page(&page, lang, Failure::Receipt(e)),
+    let kind = match field(&form, "action") {
+        Some("add") => FormKind::MailboxAdd,
+        _ => FormKind::MailboxOpen,
     };
+    let pepper = state.store.pepper();
+    let claim = match state
+        .form_tokens
+        .claim(&pepper, field(&form, "form_token"), kind)
+        .await
+    {
+        Ok(c) if c.has_room() => c,
+        Ok(_) | Err(FormTokenError::Busy) => return failure_page(&page, lang, Failure::Busy),
+        Err(FormTokenError::Invalid) => return failure_page(&page, lang, Failure::Expired),
+        Err(FormTokenError::Used) => return failure_page(&page, lang, Failure::AlreadySent),
+    };
+    // The words come once, to open; a message comes with the session handle instead.
+    let (receipt, handle) = if kind == FormKind::MailboxOpen {
+        let words = Zeroizing::new(field(&form, "words").unwrap_or_default().to_owned());
+        match Receipt::from_words(&words) {
+            Ok(r) => (r, None),
+            Err(e) => return failure_page(&page, lang, Failure::Receipt(e)),
+        }
+    } else {
+        let handle = field(&form, "session").unwrap_or_default();
+        match page_session::resume(&state, handle) {
+            Some((_, r)) => (r, Some(Zeroizing::new(handle.to_owned()))),
+            None => return failure_page(&page, lang, Failure::Expired),
+        }
+    };
+    let keys = receipt.keys();
     match open_and_maybe_add(&state, &keys, form).await {
-        Ok(opened) => render_opened(&page, lang, &state, &words, opened),
+        Ok((tip, opened)) => {
+            // Spent only by what succeeded: a refused message may be sent again.
+            if kind == FormKind::MailboxOpen || opened.sent {
+                claim.spend();
+            }
+            let handle = match handle {
+                Some(h) => h,
+                None => Zeroizing::new(
+                    page_session::start(&state, tip, &receipt)
+                        .expose_secret()
+                        .to_owned(),
+                ),
+            };
+            render_opened(&page, lang, &state, &handle, opened)
+        }
         Err(f) => failure_page(&page, lang, f),
     }
 }
@@ -157,7 +209,7 @@ async fn open_and_maybe_add(
     state: &AppState,
     keys: &ReceiptKeys,
     mut form: Form,
-) -> Result<Opened, Failure> {
+) -> Result<(TipId, Opened), Failure> {
     let tip: TipId = mailbox::login_with_keys(state, keys)?;
     let keyring = state.keyring().ok_or(Failure::Busy)?;
     let mut sent = false;
@@ -216,19 +268,22 @@ async fn open_and_maybe_add(
             None => unverified += 1,
         }
     }
-    Ok(Opened {
-        replies,
-        unverified,
-        sent,
-        refused,
-    })
+    Ok((
+        tip,
+        Opened {
+            replies,
+            unverified,
+            sent,
+            refused,
+        },
+    ))
 }
 
 fn render_opened(
     page: &Page,
     lang: &'static Language,
     state: &AppState,
-    words: &str,
+    handle: &str,
     opened: Opened,
 ) -> HttpResponse {
     let replies: Vec<Value> = opened
@@ -255,8 +310,8 @@ fn render_opened(
         &[
             ("opened", Value::Bool(true)),
             ("error", error),
-            // For the add-message form's hidden field: see the template.
-            ("words", Value::String(words.to_owned())),
+            // For the add-message form's hidden fields: see the template.
+            ("session", Value::String(handle.to_owned())),
             ("replies", Value::Array(replies)),
             ("unverified", json!(opened.unverified)),
             ("sent", Value::Bool(opened.sent)),
@@ -318,6 +373,14 @@ fn failure_message(lang: &'static Language, f: &Failure) -> String {
             "err_tip_gone",
             "This report is no longer on the server, so nothing can be added to it.",
         ),
+        Failure::AlreadySent => t(
+            "err_already_sent_mailbox",
+            "This was already sent once, so nothing was sent again. To open your mailbox again, type your receipt words.",
+        ),
+        Failure::Expired => t(
+            "err_page_expired_mailbox",
+            "This page has expired. Type your receipt words again.",
+        ),
         Failure::Malformed | Failure::Internal(_) => t(
             "err_server",
             "The server refused the request. Try again later.",
@@ -332,7 +395,9 @@ fn status_of(f: &Failure) -> StatusCode {
         | Failure::Empty
         | Failure::TooLong
         | Failure::Metadata
-        | Failure::Malformed => StatusCode::BAD_REQUEST,
+        | Failure::Malformed
+        | Failure::Expired => StatusCode::BAD_REQUEST,
+        Failure::AlreadySent => StatusCode::CONFLICT,
         Failure::NoMailbox => StatusCode::UNAUTHORIZED,
         Failure::Full => StatusCode::CONFLICT,
         Failure::Gone => StatusCode::NOT_FOUND,

@@ -14,9 +14,11 @@ mod followup;
 mod form_data;
 #[cfg(test)]
 mod glossary;
+mod head;
 mod i18n;
 mod mailbox_view;
 mod operator_text;
+mod page_session;
 mod pages;
 mod render;
 mod submit;
@@ -24,6 +26,7 @@ mod submit;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 pub use operator_text::{OperatorText, OperatorTextError};
+pub(crate) use head::head_as_get;
 pub(crate) use pages::{not_found_page, rate_limited_page};
 
 /// The page's Content-Security-Policy: nothing from anywhere but this server, no inline
@@ -65,7 +68,9 @@ impl Default for WebSettings {
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(
     pages::index,
+    pages::favicon,
     pages::form,
+    pages::language_root,
     pages::asset,
     submit::submit,
     followup::page,
@@ -73,10 +78,13 @@ impl Default for WebSettings {
 ))]
 pub(crate) struct PagesApi;
 
-/// Registers the page routes (after the API's, so `/api/…` is never a language).
+/// Registers the page routes (after the API's, so `/api/…` is never a language). `HEAD`
+/// on any of the `GET` routes is answered by them ([`head_as_get`]).
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(pages::index))
+        .route("/favicon.ico", web::get().to(pages::favicon))
         .route("/static/{name:.+}", web::get().to(pages::asset))
+        .route("/{lang}", web::get().to(pages::language_root))
         .route("/{lang}/", web::get().to(pages::form))
         .route("/{lang}/submit", web::post().to(submit::submit))
         .route("/{lang}/followup", web::get().to(followup::page))

@@ -40,6 +40,46 @@ pub(super) async fn form(req: HttpRequest, path: web::Path<String>) -> HttpRespo
     }
 }
 
+/// `GET /favicon.ico`: nothing (204), never a 404. Every page names it as its icon on
+/// purpose: the browser fetches it for the page, and its `Cache-Control: no-store` (the
+/// app-wide default) keeps the page out of Chromium's back/forward cache, which otherwise
+/// restores a no-JavaScript form with what was typed and the chosen files when the
+/// witness comes Back (measured, `docs/web.md`; no page without script can do more).
+#[utoipa::path(
+    get,
+    path = "/favicon.ico",
+    tag = "pages",
+    responses((status = 204, description = "No icon, on purpose: nothing to fetch, nothing to 404.")),
+)]
+pub(super) async fn favicon() -> HttpResponse {
+    HttpResponse::NoContent()
+        .insert_header((header::CONTENT_SECURITY_POLICY, PAGE_CSP))
+        .finish()
+}
+
+/// `GET /{lang}`: a permanent redirect to `/{lang}/` for a language we have (a typed
+/// address without its slash), else the 404 page.
+#[utoipa::path(
+    get,
+    path = "/{lang}",
+    operation_id = "language_root",
+    tag = "pages",
+    params(("lang" = String, Path, description = "A language code (`en`, `ar`, `ko`, `nl`, `pl`, `ru`, `zh`); any other gets the 404 page.")),
+    responses(
+        (status = 308, description = "To `/{lang}/`, the form in that language."),
+        (status = 404, description = "The HTML 404 page (an unknown language or path).", body = String, content_type = "text/html"),
+    ),
+)]
+pub(super) async fn language_root(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    match i18n::find(&path) {
+        Some(lang) => HttpResponse::PermanentRedirect()
+            .insert_header((header::LOCATION, format!("/{}/", lang.code)))
+            .insert_header((header::CONTENT_SECURITY_POLICY, PAGE_CSP))
+            .finish(),
+        None => not_found_page(&req),
+    }
+}
+
 /// `GET /static/{name}`: an embedded file, without validators (no `ETag`,
 /// `Last-Modified`): nothing is cached anyway, and validators can fingerprint a visit.
 /// Compressed (brotli or gzip, made at build time) when `Accept-Encoding` allows.

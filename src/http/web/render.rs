@@ -15,6 +15,7 @@ use super::countries;
 use super::i18n::{self, Language, LANGUAGES};
 use super::{WebSettings, PAGE_CSP};
 use crate::domain::Epoch;
+use crate::http::form_tokens::FormKind;
 use crate::http::AppState;
 
 /// Everything every template gets.
@@ -46,6 +47,8 @@ impl Page {
         // The page's limits come from here, never from numbers copied into its script.
         let max_tip_bytes = state.map_or(0, |s| s.limits.max_tip_bytes);
         let max_file_bytes = crate::domain::limits::MAX_FILE_BYTES;
+        // Each form's single-use token (`http::form_tokens`): a re-post does nothing twice.
+        let token = |kind| state.map_or(String::new(), |s| s.form_tokens.issue(kind));
         let languages: Vec<Value> = LANGUAGES
             .iter()
             .map(|l| json!({"code": l.code, "name": l.name(), "current": l.code == lang.code}))
@@ -81,6 +84,9 @@ impl Page {
             "org_configured": settings.org_name.is_some(),
             "safety_contact": safety_contact,
             "countries": countries::for_language(lang),
+            "form_token": token(FormKind::Tip),
+            "open_token": token(FormKind::MailboxOpen),
+            "add_token": token(FormKind::MailboxAdd),
             // The form's own values: empty except when it comes back after an error.
             "values": {},
             "checked": [],

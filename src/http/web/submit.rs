@@ -6,6 +6,11 @@
 //! reply key in the tip it seals, registers the mailbox key with the tip, shows the words
 //! once on the receipt page and forgets them.
 //!
+//! The form carries a single-use token (`http::form_tokens`), spent only once the tip is
+//! stored: Back then Forward, or a reload, posts it again and gets the "already
+//! received" page (409) — never a second tip or a second receipt — and two concurrent
+//! posts of one token store one tip.
+//!
 //! Errors become a page in the witness's language: the form again (400) for what the
 //! witness can fix, an error page otherwise. Nothing the witness sent is logged.
 
@@ -13,6 +18,7 @@ use actix_web::http::header;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::Value;
+use zeroize::Zeroizing;
 
 use super::form_data::{self, File, ReadError};
 use super::i18n::{self, Language};
@@ -23,6 +29,7 @@ use crate::domain::envelope::Flags;
 use crate::domain::receipt::WordList;
 use crate::domain::tip::{FormProblem, ReplyTo, TipDocument};
 use crate::domain::DomainError;
+use crate::http::form_tokens::{FormKind, FormTokenError};
 use crate::http::intake::{self, Sealer, Submission};
 use crate::http::{ApiError, AppState};
 
@@ -62,6 +69,12 @@ enum Failure {
     Metadata(Refill),
     /// More than 32 files: the form again.
     TooManyFiles,
+    /// The form's token was spent by an earlier post that stored the tip: 409, the
+    /// "already received" page, nothing stored.
+    AlreadyReceived,
+    /// The page is too old (its token expired, or the server restarted since): the form
+    /// again with what was typed (files cannot be given back), nothing stored.
+    Expired(Refill),
     /// The body cap: 413.
     TooLarge,
     /// The body deadline: 408.
@@ -89,6 +102,7 @@ enum Failure {
         (status = 400, description = "A field is invalid, the report is empty, or the form is malformed: the form again, with the error.", body = String, content_type = "text/html"),
         (status = 404, description = "The HTML 404 page (an unknown language).", body = String, content_type = "text/html"),
         (status = 408, description = "The form did not arrive in time.", body = String, content_type = "text/html"),
+        (status = 409, description = "This form (its single-use token) was already sent and stored: the \"already received\" page; nothing stored again.", body = String, content_type = "text/html"),
         (status = 413, description = "Everything together is too large.", body = String, content_type = "text/html"),
         (status = 503, description = "Busy, or not accepting: try again later.", body = String, content_type = "text/html"),
         (status = 507, description = "The server is low on disk space: nothing was stored.", body = String, content_type = "text/html"),
@@ -152,6 +166,19 @@ async fn accept(
             ReadError::Malformed => Failure::Malformed,
         })?;
     let chose_server = take_server_choice(&mut form.fields.0);
+    // The token is transport, not part of the tip: taken out before the form is parsed.
+    let token = take_field(&mut form.fields.0, "form_token");
+    let pepper = state.store.pepper();
+    let claim = match state
+        .form_tokens
+        .claim(&pepper, token.as_deref().map(String::as_str), FormKind::Tip)
+        .await
+    {
+        Ok(c) if c.has_room() => c,
+        Ok(_) | Err(FormTokenError::Busy) => return Err(Failure::Busy),
+        Err(FormTokenError::Used) => return Err(Failure::AlreadyReceived),
+        Err(FormTokenError::Invalid) => return Err(Failure::Expired(Refill::of(&form.fields.0))),
+    };
     // The slot only once the form is in: a slow body holds none.
     let _slot = state
         .intake_slots
@@ -230,6 +257,7 @@ async fn accept(
             ApiError::TooLarge | ApiError::TipTooLarge => Failure::TooLarge,
             other => Failure::Internal(other),
         })?;
+    claim.spend();
     Ok((stored.id.to_string(), receipt, chose_server))
 }
 
@@ -247,6 +275,12 @@ fn take_server_choice(fields: &mut Vec<(String, String)>) -> bool {
         !ours
     });
     chose
+}
+
+/// Removes a single field from the form and returns its value (wiped when dropped).
+fn take_field(fields: &mut Vec<(String, String)>, name: &str) -> Option<Zeroizing<String>> {
+    let i = fields.iter().position(|(n, _)| n == name)?;
+    Some(Zeroizing::new(fields.remove(i).1))
 }
 
 fn failure_page(page: &Page, lang: &'static Language, f: Failure) -> HttpResponse {
@@ -274,6 +308,22 @@ fn failure_page(page: &Page, lang: &'static Language, f: Failure) -> HttpRespons
             StatusCode::BAD_REQUEST,
             "form.html",
             t("err_too_many_files", "Too many files: at most 32."),
+        ),
+        Failure::AlreadyReceived => (
+            StatusCode::CONFLICT,
+            "error.html",
+            t(
+                "err_already_received",
+                "This report was already received when you first sent it, so it was not stored again. Its receipt was shown only once, then.",
+            ),
+        ),
+        Failure::Expired(_) => (
+            StatusCode::BAD_REQUEST,
+            "form.html",
+            t(
+                "err_form_expired",
+                "This form was open too long to send (more than a day, or the server restarted). Check your answers, attach any files again, then send.",
+            ),
         ),
         Failure::TooLarge => (
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -330,7 +380,10 @@ fn failure_page(page: &Page, lang: &'static Language, f: Failure) -> HttpRespons
         }
     };
     let mut extra = vec![("error", error)];
-    if let Failure::Field(_, refill) | Failure::Metadata(refill) = &f {
+    if matches!(f, Failure::AlreadyReceived) {
+        extra.push(("heading", t("already_received_title", "Already received")));
+    }
+    if let Failure::Field(_, refill) | Failure::Metadata(refill) | Failure::Expired(refill) = &f {
         // The witness corrects one field, not the whole report.
         extra.push(("values", Value::Object(refill.values.clone())));
         extra.push(("checked", Value::from(refill.checked.clone())));
