@@ -25,8 +25,8 @@ mod submit;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-pub use operator_text::{OperatorText, OperatorTextError};
 pub(crate) use head::head_as_get;
+pub use operator_text::{OperatorText, OperatorTextError};
 pub(crate) use pages::{not_found_page, rate_limited_page};
 
 /// The page's Content-Security-Policy: nothing from anywhere but this server, no inline
