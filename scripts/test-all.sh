@@ -47,11 +47,16 @@ if [ "$node_major" -lt 20 ]; then
   exit 1
 fi
 
-# --- playwright-core (pinned) ---------------------------------------------------------
-want=$(node -p 'require("./tests/browser/package-lock.json").packages["node_modules/playwright-core"].version')
-have=$(node -p 'try { require("./tests/browser/node_modules/playwright-core/package.json").version } catch (_) { "" }')
-if [ "$want" != "$have" ]; then
-  say "installing playwright-core $want (npm ci --prefix tests/browser)"
+# --- playwright-core and puppeteer-core (pinned) -------------------------------------
+# npm ci when either is missing or not at the version the lock pins.
+stale=()
+for pkg in playwright-core puppeteer-core; do
+  want=$(node -p "require('./tests/browser/package-lock.json').packages['node_modules/$pkg'].version")
+  have=$(node -p "try { require('./tests/browser/node_modules/$pkg/package.json').version } catch (_) { '' }")
+  [ "$want" = "$have" ] || stale+=("$pkg $want")
+done
+if [ "${#stale[@]}" -gt 0 ]; then
+  say "installing ${stale[*]} (npm ci --prefix tests/browser)"
   npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error >/dev/null
 fi
 

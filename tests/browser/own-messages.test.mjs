@@ -18,7 +18,7 @@ test('the witness sees their two follow-ups and the reply, in order', async () =
     const t = strings('en');
     const mark = tag();
     const reference = await submitWithJs(page, server, 'en', { narrative: `The north gate. #${mark}` });
-    const words = (await page.textContent('#receipt-words')).trim();
+    const words = (await page.locator('#receipt-words li').allTextContents()).map((w) => w.trim()).join(' ');
 
     await page.goto(`${server.url}/en/followup`);
     await page.fill('#words', words);
