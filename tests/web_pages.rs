@@ -181,7 +181,20 @@ fn the_form_and_mailbox_pages_come_gzipped_when_accepted_and_pages_with_secrets_
         }
     }
     // The no-JavaScript receipt shows the receipt words: never compressed.
-    let body = multipart_body(&[("language", "en"), ("narrative", "gzip check")], &[]);
+    // A real form's single-use token, as a browser would post it.
+    let token = hidden_fields(
+        &String::from_utf8_lossy(&server.get("/en/").body),
+        "form_token",
+    )
+    .remove(0);
+    let body = multipart_body(
+        &[
+            ("form_token", &token),
+            ("language", "en"),
+            ("narrative", "gzip check"),
+        ],
+        &[],
+    );
     let ctype = format!("multipart/form-data; boundary={BOUNDARY}");
     let receipt = raw_http(
         server.addr,

@@ -31,9 +31,8 @@ fn tip_form_from_page(server: &ServerGuard, lang: &str, narrative: &str) -> Vec<
 }
 
 fn receipt_words(page: &str) -> Option<String> {
-    let start = page.find("<code id=\"receipt-words\">")? + "<code id=\"receipt-words\">".len();
-    let end = page[start..].find("</code>")? + start;
-    Some(page[start..end].to_owned())
+    // The receipt is a numbered list, one item a word.
+    receipt_word_list(page, "receipt-words").map(|(_, words)| words.join(" "))
 }
 
 #[test]
