@@ -54,6 +54,9 @@ pub struct TipRow {
     pub size: u64,
     /// Envelopes: the tip plus attachments.
     pub parts: u16,
+    /// Entries in the tip's conversation (0 from a server older than this field).
+    #[serde(default)]
+    pub entries: u32,
 }
 
 /// A witness's mailbox session. The token is wiped on drop.

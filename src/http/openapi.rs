@@ -75,6 +75,9 @@ pub struct TipSummary {
     pub size: u64,
     /// Envelopes in the bundle (the tip and its attachments).
     pub parts: u16,
+    /// Entries in the tip's conversation (follow-ups and replies): a reviewer's sync
+    /// fetches the conversation only when this grew.
+    pub entries: u32,
 }
 
 /// A single-use login challenge.

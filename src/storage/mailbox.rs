@@ -352,6 +352,22 @@ impl Store {
         Ok(seq)
     }
 
+    /// Every conversation's length (entries in the reviewers' index), keyed by tip: one
+    /// pass over the small index records, no bundle read. Tips without a conversation are
+    /// absent. The listing carries it so a reviewer's sync fetches only grown threads.
+    pub fn thread_lengths(&self) -> Result<std::collections::HashMap<TipId, u32>, StorageError> {
+        let mut out = std::collections::HashMap::new();
+        for k in self.tree(TREE_THREAD)?.iter().keys() {
+            let k = k?;
+            let tip = k
+                .get(..16)
+                .and_then(|b| TipId::try_from_slice(b).ok())
+                .ok_or(StorageError::Corrupt("thread key"))?;
+            *out.entry(tip).or_insert(0u32) += 1;
+        }
+        Ok(out)
+    }
+
     /// A tip's conversation in order, as `reader` sees it: the entries' records only (no
     /// bundle is read), so listing a full conversation costs a few bytes per entry.
     pub fn thread_index(
@@ -614,7 +630,11 @@ mod tests {
     use crate::storage::{NewPart, NewTip};
 
     fn a_tip(store: &Store) -> TipId {
-        let id = TipId::from_bytes([3; 16]);
+        a_tip_numbered(store, 3)
+    }
+
+    fn a_tip_numbered(store: &Store, n: u8) -> TipId {
+        let id = TipId::from_bytes([n; 16]);
         let header = [0u8; 68];
         let wrap = [0u8; 84];
         store
@@ -775,6 +795,22 @@ mod tests {
             reserve(&tree, many, 0, 100),
             Err(StorageError::ConversationFull)
         ));
+    }
+
+    #[test]
+    fn thread_lengths_count_each_tips_entries_and_skip_quiet_tips() {
+        let (_d, store) = temp_store();
+        let talkative = a_tip(&store);
+        let quiet = a_tip_numbered(&store, 4);
+        let day = Day::from_days(20_001);
+        for _ in 0..3 {
+            store
+                .append_thread(talkative, ThreadKind::Followup, day, None, b"x")
+                .unwrap();
+        }
+        let lengths = store.thread_lengths().unwrap();
+        assert_eq!(lengths.get(&talkative), Some(&3));
+        assert_eq!(lengths.get(&quiet), None);
     }
 
     #[test]

@@ -116,7 +116,8 @@ pub async fn submit(
 )]
 pub async fn list(_r: Reviewer, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let store = state.store.clone();
-    let tips = super::blocking(move || Ok(store.list_tips()?)).await?;
+    let (tips, lengths) =
+        super::blocking(move || Ok((store.list_tips()?, store.thread_lengths()?))).await?;
     let out: Vec<serde_json::Value> = tips
         .iter()
         .map(|t| {
@@ -127,6 +128,7 @@ pub async fn list(_r: Reviewer, state: web::Data<AppState>) -> Result<HttpRespon
                 "sealed_by_server": t.flags & 1 == 1,
                 "size": t.size,
                 "parts": t.parts,
+                "entries": lengths.get(&t.id).copied().unwrap_or(0),
             })
         })
         .collect();
