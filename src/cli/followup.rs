@@ -24,8 +24,8 @@ use crate::domain::tip::conversation::{Followup, Reply};
 use crate::domain::tip::{AttachmentMeta, LongText, MAX_ATTACHMENTS};
 use crate::domain::{Epoch, KeyId};
 
-use super::trust::{self, Use};
 use super::{output, read_file, submit, CliError, Client};
+use crate::client::trust::{self, Use};
 
 /// Files read from disk: their paths and contents (wiped on drop).
 pub type Files = Vec<(PathBuf, Zeroizing<Vec<u8>>)>;

@@ -5,26 +5,22 @@
 //! send a secret key or a plaintext anywhere, or write a secret to disk unencrypted.
 
 mod admin;
-mod client;
 mod demo;
 mod followup;
 mod keygen;
 mod keys;
-mod net;
 mod output;
 mod passphrase;
 mod receipt_file;
 mod review;
 mod serve;
 mod submit;
-mod trust;
-mod upload;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-pub use client::Client;
+pub use crate::client::Client;
 
 /// tipseal — sealed, anonymous tip intake.
 #[derive(Parser, Debug)]

@@ -15,7 +15,8 @@ use crate::crypto::keyring::{check_fresh, KeyringMemory, VerifiedKeyring};
 use crate::crypto::{hash32, CryptoError, KeyringProblem};
 use crate::domain::{Day, Epoch, KeyId};
 
-use super::{CliError, Client};
+use super::Client;
+use crate::cli::CliError;
 
 /// Where a client keeps what it remembers of a server's keyring.
 pub enum Memory {

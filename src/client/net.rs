@@ -8,7 +8,7 @@
 //! resolves names on this machine (`socks4://`), which would leak the server's name to
 //! the local DNS resolver and fail for `.onion` names anyway.
 
-use super::CliError;
+use crate::cli::CliError;
 
 /// The server's base URL, without a trailing slash.
 pub fn server_base(server: &str) -> Result<String, CliError> {

@@ -9,7 +9,8 @@
 
 use crate::domain::bundle;
 
-use super::{CliError, Client};
+use super::Client;
+use crate::cli::CliError;
 
 /// Envelopes above this go through the uploads API (the page's `INLINE_LIMIT`).
 const INLINE_LIMIT: usize = 1024 * 1024;

@@ -17,7 +17,7 @@ use crate::crypto::{CryptoError, KeyringProblem};
 use crate::domain::keyring::KeyringFile;
 use crate::domain::{Epoch, KeyId, TipId};
 
-use super::CliError;
+use crate::cli::CliError;
 
 /// Largest response a client reads: the whole-tip cap the server enforces, so every
 /// stored tip can be fetched (`docs/limits.md`).
