@@ -139,6 +139,30 @@ pub enum CliError {
     ReceiptNotSaved(Box<CliError>),
 }
 
+/// The transport's failures keep the words and exit codes they always had: a refusal is
+/// a usage error (2), the server's refusal 3.
+impl From<crate::client::Error> for CliError {
+    fn from(e: crate::client::Error) -> Self {
+        use crate::client::Error as E;
+        match e {
+            E::Refused(s) => CliError::Usage(s),
+            E::File(p, e) => CliError::File(p, e),
+            E::Crypto(e) => CliError::Crypto(e),
+            E::Domain(e) => CliError::Domain(e),
+            E::Server {
+                status,
+                code,
+                message,
+            } => CliError::Server {
+                status,
+                code,
+                message,
+            },
+            E::Network(s) => CliError::Network(s),
+        }
+    }
+}
+
 impl CliError {
     /// Process exit code: 2 for usage, 3 for refusals by the server, 4 for a tip stored
     /// whose receipt could not be saved to its file, 1 otherwise.

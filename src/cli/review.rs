@@ -471,10 +471,11 @@ fn rewrap_all(
                 .or_insert_with(|| intake_secret_for(keyring, from, me).ok())
             {
                 Some(sk) => {
-                    let done = client.fetch(session, row.id).and_then(|bytes| {
+                    let done = (|| -> Result<(), CliError> {
+                        let bytes = client.fetch(session, row.id)?;
                         let wraps = rewrap_parts(&bytes, sk, Kind::Tip)?;
-                        client.swap_wraps(session, row.id, from, &wraps)
-                    });
+                        Ok(client.swap_wraps(session, row.id, from, &wraps)?)
+                    })();
                     match done {
                         Ok(()) => tips_done += 1,
                         Err(e) => failed.push(format!("tip {}: {e}", row.id)),

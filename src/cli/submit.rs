@@ -159,8 +159,8 @@ pub fn run(a: Args) -> Result<(), CliError> {
                     Some(e) => Err(CliError::ReceiptNotSaved(Box::new(e))),
                 };
             }
-            Err(CliError::Network(e)) => last = Some(CliError::Network(e)),
-            Err(e) => return Err(e),
+            Err(crate::client::Error::Network(e)) => last = Some(CliError::Network(e)),
+            Err(e) => return Err(e.into()),
         }
         std::thread::sleep(std::time::Duration::from_secs(2));
     }

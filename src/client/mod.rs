@@ -6,8 +6,10 @@
 //! print to a terminal, or know about command-line arguments.
 
 pub mod api;
+mod error;
 pub mod net;
 pub mod trust;
 pub mod upload;
 
 pub use api::Client;
+pub use error::Error;
