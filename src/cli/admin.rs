@@ -12,7 +12,8 @@ use crate::crypto::keyring::{self, verify_chain, VerifiedKeyring};
 use crate::domain::keyring::KeyringFile;
 
 use super::keys::{read_public, unlock};
-use super::{read_file, trust, write_atomic, CliError, Client};
+use super::{read_file, write_atomic, CliError, Client};
+use crate::client::trust;
 
 /// How long a manifest is valid before it must be renewed (`admin renew`). Short on
 /// purpose: an expired epoch takes no tips, so a keyring rolled back to an old epoch

@@ -24,8 +24,9 @@ use crate::domain::tip::conversation::{Followup, Reply};
 use crate::domain::tip::{AttachmentMeta, LongText, MAX_ATTACHMENTS};
 use crate::domain::{Epoch, KeyId};
 
-use super::trust::{self, Use};
 use super::{output, read_file, submit, CliError, Client};
+use crate::client::trust::{self, Use};
+use crate::client::Error as ClientError;
 
 /// Files read from disk: their paths and contents (wiped on drop).
 pub type Files = Vec<(PathBuf, Zeroizing<Vec<u8>>)>;
@@ -126,7 +127,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
         usage,
     )?;
     let session = client.mailbox_login(&keys).map_err(|e| match e {
-        CliError::Server { status: 401, .. } => CliError::Server {
+        ClientError::Server { status: 401, .. } => ClientError::Server {
             status: 401,
             code: "unauthorized".into(),
             message: "no mailbox opens with this receipt on this server: check the words \

@@ -5,26 +5,22 @@
 //! send a secret key or a plaintext anywhere, or write a secret to disk unencrypted.
 
 mod admin;
-mod client;
 mod demo;
 mod followup;
 mod keygen;
 mod keys;
-mod net;
 mod output;
 mod passphrase;
 mod receipt_file;
 mod review;
 mod serve;
 mod submit;
-mod trust;
-mod upload;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-pub use client::Client;
+pub use crate::client::Client;
 
 /// tipseal — sealed, anonymous tip intake.
 #[derive(Parser, Debug)]
@@ -141,6 +137,30 @@ pub enum CliError {
          {0}. Copy the words from above; do not send the tip again"
     )]
     ReceiptNotSaved(Box<CliError>),
+}
+
+/// The transport's failures keep the words and exit codes they always had: a refusal is
+/// a usage error (2), the server's refusal 3.
+impl From<crate::client::Error> for CliError {
+    fn from(e: crate::client::Error) -> Self {
+        use crate::client::Error as E;
+        match e {
+            E::Refused(s) => CliError::Usage(s),
+            E::File(p, e) => CliError::File(p, e),
+            E::Crypto(e) => CliError::Crypto(e),
+            E::Domain(e) => CliError::Domain(e),
+            E::Server {
+                status,
+                code,
+                message,
+            } => CliError::Server {
+                status,
+                code,
+                message,
+            },
+            E::Network(s) => CliError::Network(s),
+        }
+    }
 }
 
 impl CliError {

@@ -2,10 +2,10 @@
 
 use std::path::PathBuf;
 
-use super::client::{Receipt, TipRow};
 use super::followup::OpenedEntry;
 use super::review::OpenedTip;
 use super::CliError;
+use crate::client::api::{Receipt, TipRow};
 use crate::domain::envelope::Kind;
 use crate::domain::tip::received::{ReceivedTip, Shown};
 

@@ -25,8 +25,8 @@ use crate::domain::tip::AttachmentMeta;
 use crate::domain::{Epoch, TipId};
 
 use super::followup::{self, OpenedEntry};
-use super::trust::{self, Memory, Use};
 use super::{output, CliError, Client};
+use crate::client::trust::{self, Memory, Use};
 use crate::crypto::receipt::reply_public_key;
 use crate::domain::tip::conversation::Reply as ReplyDoc;
 use crate::domain::tip::LongText;
@@ -236,7 +236,15 @@ pub fn run(c: Command) -> Result<(), CliError> {
 pub fn connect(
     conn: &Conn,
     usage: Use,
-) -> Result<(Client, Identity, VerifiedKeyring, super::client::Session), CliError> {
+) -> Result<
+    (
+        Client,
+        Identity,
+        VerifiedKeyring,
+        crate::client::api::Session,
+    ),
+    CliError,
+> {
     let me = super::keys::unlock(&conn.key)?;
     let client = Client::new(&conn.server, conn.proxy.as_deref())?;
     let keyring = client.keyring()?;
@@ -331,7 +339,7 @@ fn check_attachments(
 /// Fetches and opens a tip's conversation with this reviewer's grants.
 fn open_thread(
     client: &Client,
-    session: &super::client::Session,
+    session: &crate::client::api::Session,
     keyring: &VerifiedKeyring,
     me: &Identity,
     id: TipId,
@@ -433,7 +441,7 @@ fn save_files(dir: &Path, tip: &OpenedTip) -> Result<Vec<PathBuf>, CliError> {
 /// grant for are counted and left for another reviewer.
 fn rewrap_all(
     client: &Client,
-    session: &super::client::Session,
+    session: &crate::client::api::Session,
     keyring: &VerifiedKeyring,
     me: &Identity,
     hint_args: &str,
@@ -463,10 +471,11 @@ fn rewrap_all(
                 .or_insert_with(|| intake_secret_for(keyring, from, me).ok())
             {
                 Some(sk) => {
-                    let done = client.fetch(session, row.id).and_then(|bytes| {
+                    let done = (|| -> Result<(), CliError> {
+                        let bytes = client.fetch(session, row.id)?;
                         let wraps = rewrap_parts(&bytes, sk, Kind::Tip)?;
-                        client.swap_wraps(session, row.id, from, &wraps)
-                    });
+                        Ok(client.swap_wraps(session, row.id, from, &wraps)?)
+                    })();
                     match done {
                         Ok(()) => tips_done += 1,
                         Err(e) => failed.push(format!("tip {}: {e}", row.id)),

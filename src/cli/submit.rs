@@ -16,8 +16,8 @@ use crate::domain::envelope::Flags;
 use crate::domain::receipt::WordList;
 use crate::domain::tip::{AttachmentMeta, FileName, MediaType, ReplyTo, TipDocument};
 
-use super::trust::{self, Use};
 use super::{output, read_file, receipt_file, CliError, Client};
+use crate::client::trust::{self, Use};
 
 /// Why a tip document is refused before anything is sealed or sent: every field that
 /// does not follow the schema (`docs/schema/tip-v1.json`), by name.
@@ -138,7 +138,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
     let words = followup.as_ref().map(|r| r.to_words(list));
     let key = b64_encode(&random_bytes::<18>());
     // Big parts through the uploads API, once: every retry names the same uploads.
-    let sent = super::upload::prepare(&client, &bundle)?;
+    let sent = crate::client::upload::prepare(&client, &bundle)?;
     let mut last = None;
     for _ in 0..UPLOAD_ATTEMPTS {
         match client.submit_with_uploads(&sent.body, &key, mailbox_pk.as_deref(), &sent.uploads) {
@@ -159,8 +159,8 @@ pub fn run(a: Args) -> Result<(), CliError> {
                     Some(e) => Err(CliError::ReceiptNotSaved(Box::new(e))),
                 };
             }
-            Err(CliError::Network(e)) => last = Some(CliError::Network(e)),
-            Err(e) => return Err(e),
+            Err(crate::client::Error::Network(e)) => last = Some(CliError::Network(e)),
+            Err(e) => return Err(e.into()),
         }
         std::thread::sleep(std::time::Duration::from_secs(2));
     }

@@ -15,7 +15,8 @@ use crate::crypto::keyring::{check_fresh, KeyringMemory, VerifiedKeyring};
 use crate::crypto::{hash32, CryptoError, KeyringProblem};
 use crate::domain::{Day, Epoch, KeyId};
 
-use super::{CliError, Client};
+use super::Client;
+use super::Error;
 
 /// Where a client keeps what it remembers of a server's keyring.
 pub enum Memory {
@@ -31,7 +32,7 @@ impl Memory {
     /// The witness's memory of `server`:
     /// `$XDG_STATE_HOME/tipseal/keyrings/<hash of the URL>.json`, else
     /// `$HOME/.local/state/tipseal/keyrings/…`. Errors when neither is set.
-    pub fn for_witness(server: &str) -> Result<Self, CliError> {
+    pub fn for_witness(server: &str) -> Result<Self, Error> {
         let base = std::env::var_os("XDG_STATE_HOME")
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
@@ -41,7 +42,7 @@ impl Memory {
                     .map(|h| PathBuf::from(h).join(".local/state"))
             })
             .ok_or_else(|| {
-                CliError::Usage(
+                Error::Refused(
                     "neither XDG_STATE_HOME nor HOME is set, so the keyring cannot be \
                      remembered: set one, or pass --no-keyring-memory"
                         .into(),
@@ -83,7 +84,7 @@ pub enum Use {
 
 /// Applies memory and expiry to a keyring whose chain (and pins) already verified, then
 /// remembers it. Refusals say what happened and what to do.
-pub fn accept(keyring: &VerifiedKeyring, memory: &Memory, usage: Use) -> Result<(), CliError> {
+pub fn accept(keyring: &VerifiedKeyring, memory: &Memory, usage: Use) -> Result<(), Error> {
     let mut first_time = false;
     if let Some(path) = memory.path() {
         match recall(path)? {
@@ -101,7 +102,7 @@ pub fn accept(keyring: &VerifiedKeyring, memory: &Memory, usage: Use) -> Result<
             keyring.current().expires
         ),
         Err(_) => {
-            return Err(CliError::Usage(format!(
+            return Err(Error::Refused(format!(
                 "this server's keyring (epoch {}) expired after {}: nothing was sealed or sent. \
                  Its admin must renew it (`tipseal admin renew`, then publish); try again later.",
                 keyring.epoch(),
@@ -143,7 +144,7 @@ pub fn witness_keyring(
     pins: &[KeyId],
     no_memory: bool,
     usage: Use,
-) -> Result<VerifiedKeyring, CliError> {
+) -> Result<VerifiedKeyring, Error> {
     let keyring = client.keyring_pinned((!pins.is_empty()).then_some(pins))?;
     let memory = if no_memory {
         Memory::Off
@@ -170,7 +171,7 @@ pub fn warn_if_expiring(keyring: &VerifiedKeyring) {
 /// Days before expiry from which commands warn.
 pub const WARN_DAYS: i64 = 14;
 
-fn refusal(e: CryptoError, path: &Path, seen: &KeyringMemory, now: &VerifiedKeyring) -> CliError {
+fn refusal(e: CryptoError, path: &Path, seen: &KeyringMemory, now: &VerifiedKeyring) -> Error {
     let what = match e {
         CryptoError::Keyring(KeyringProblem::Rollback) => format!(
             "the server now offers key epoch {}, older than epoch {} this client already saw \
@@ -185,18 +186,18 @@ fn refusal(e: CryptoError, path: &Path, seen: &KeyringMemory, now: &VerifiedKeyr
         ),
         other => other.to_string(),
     };
-    CliError::Usage(format!(
+    Error::Refused(format!(
         "{what}. Nothing was sealed or sent. Check with the team through another channel; \
          only if they really started a new keyring, delete {}",
         path.display()
     ))
 }
 
-fn recall(path: &Path) -> Result<Option<KeyringMemory>, CliError> {
+fn recall(path: &Path) -> Result<Option<KeyringMemory>, Error> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(CliError::File(path.to_owned(), e)),
+        Err(e) => return Err(Error::File(path.to_owned(), e)),
     };
     let t = text.trim();
     // The older pin file: the genesis hash alone, which is epoch 1's manifest hash.
@@ -207,16 +208,16 @@ fn recall(path: &Path) -> Result<Option<KeyringMemory>, CliError> {
         }));
     }
     serde_json::from_str(t).map(Some).map_err(|_| {
-        CliError::Usage(format!(
+        Error::Refused(format!(
             "{} is not a keyring memory file; move it away only if you know why it changed",
             path.display()
         ))
     })
 }
 
-fn remember(path: &Path, m: &KeyringMemory) -> Result<(), CliError> {
+fn remember(path: &Path, m: &KeyringMemory) -> Result<(), Error> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| CliError::File(dir.to_owned(), e))?;
+        std::fs::create_dir_all(dir).map_err(|e| Error::File(dir.to_owned(), e))?;
     }
     let mut bytes = serde_json::to_vec(m).expect("a keyring memory serializes");
     bytes.push(b'\n');
@@ -225,8 +226,8 @@ fn remember(path: &Path, m: &KeyringMemory) -> Result<(), CliError> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(format!(".{}.tmp", std::process::id()));
     let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, &bytes).map_err(|e| CliError::File(tmp.clone(), e))?;
-    std::fs::rename(&tmp, path).map_err(|e| CliError::File(path.to_owned(), e))
+    std::fs::write(&tmp, &bytes).map_err(|e| Error::File(tmp.clone(), e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::File(path.to_owned(), e))
 }
 
 #[cfg(test)]

@@ -8,10 +8,10 @@
 //! resolves names on this machine (`socks4://`), which would leak the server's name to
 //! the local DNS resolver and fail for `.onion` names anyway.
 
-use super::CliError;
+use super::Error;
 
 /// The server's base URL, without a trailing slash.
-pub fn server_base(server: &str) -> Result<String, CliError> {
+pub fn server_base(server: &str) -> Result<String, Error> {
     let s = server.trim();
     let lower = s.to_ascii_lowercase();
     let rest = lower
@@ -19,7 +19,7 @@ pub fn server_base(server: &str) -> Result<String, CliError> {
         .or_else(|| lower.strip_prefix("https://"));
     match rest {
         Some(host) if !host.trim_matches('/').is_empty() => Ok(s.trim_end_matches('/').to_owned()),
-        _ => Err(CliError::Usage(format!(
+        _ => Err(Error::Refused(format!(
             "--server {server:?}: write the server address with http:// or https://, e.g. \
              http://abc…xyz.onion or https://tips.example.org"
         ))),
@@ -28,7 +28,7 @@ pub fn server_base(server: &str) -> Result<String, CliError> {
 
 /// The proxy for ureq. Accepts `socks5h://`, `socks5://` and `socks://` (all three hand
 /// the hostname to the proxy, see the module doc), `socks4a://` and `http://`.
-pub fn proxy(p: &str) -> Result<ureq::Proxy, CliError> {
+pub fn proxy(p: &str) -> Result<ureq::Proxy, Error> {
     let (scheme, rest) = p.trim().split_once("://").ok_or_else(|| bad_proxy(p))?;
     let normalised = match scheme.to_ascii_lowercase().as_str() {
         // ureq names SOCKS5-with-remote-names `socks5`.
@@ -36,7 +36,7 @@ pub fn proxy(p: &str) -> Result<ureq::Proxy, CliError> {
         "socks4a" => format!("socks4a://{rest}"),
         "http" => format!("http://{rest}"),
         "socks4" => {
-            return Err(CliError::Usage(format!(
+            return Err(Error::Refused(format!(
                 "--proxy {p:?}: socks4:// looks up the server's name on this machine, which \
                  leaks it and cannot reach .onion addresses; use socks5h://HOST:PORT (Tor: \
                  socks5h://127.0.0.1:9050)"
@@ -47,8 +47,8 @@ pub fn proxy(p: &str) -> Result<ureq::Proxy, CliError> {
     ureq::Proxy::new(&normalised).map_err(|_| bad_proxy(p))
 }
 
-fn bad_proxy(p: &str) -> CliError {
-    CliError::Usage(format!(
+fn bad_proxy(p: &str) -> Error {
+    Error::Refused(format!(
         "--proxy {p:?} is not a proxy address: write socks5h://HOST:PORT (Tor: \
          socks5h://127.0.0.1:9050), socks5://…, socks4a://… or http://HOST:PORT"
     ))

@@ -9,7 +9,8 @@
 
 use crate::domain::bundle;
 
-use super::{CliError, Client};
+use super::Client;
+use super::Error;
 
 /// Envelopes above this go through the uploads API (the page's `INLINE_LIMIT`).
 const INLINE_LIMIT: usize = 1024 * 1024;
@@ -30,7 +31,7 @@ pub struct Prepared {
 
 /// Splits `sealed` (a whole bundle) and uploads its big parts. Done once per tip: a
 /// retried `POST` must name the same uploads (else 409 `idempotency_conflict`).
-pub fn prepare(client: &Client, sealed: &[u8]) -> Result<Prepared, CliError> {
+pub fn prepare(client: &Client, sealed: &[u8]) -> Result<Prepared, Error> {
     let parsed = bundle::parse(sealed)?;
     let parts: Vec<&[u8]> = parsed.parts().iter().map(|p| p.bytes).collect();
     let mut inline = 1;
@@ -59,7 +60,7 @@ pub fn prepare(client: &Client, sealed: &[u8]) -> Result<Prepared, CliError> {
 }
 
 /// Uploads one envelope; its upload id.
-fn upload(client: &Client, envelope: &[u8]) -> Result<String, CliError> {
+fn upload(client: &Client, envelope: &[u8]) -> Result<String, Error> {
     let (id, chunk) = client.create_upload(envelope.len())?;
     let chunk = chunk.clamp(1, INLINE_LIMIT);
     let mut offset = 0;
@@ -68,8 +69,8 @@ fn upload(client: &Client, envelope: &[u8]) -> Result<String, CliError> {
         let end = (offset + chunk).min(envelope.len());
         match client.append_upload(&id, offset, &envelope[offset..end]) {
             Ok(next) if next > offset && next <= envelope.len() => offset = next,
-            Ok(_) => return Err(CliError::Network("the upload did not advance".into())),
-            Err(CliError::Network(_)) if failures + 1 < CHUNK_ATTEMPTS => {
+            Ok(_) => return Err(Error::Network("the upload did not advance".into())),
+            Err(Error::Network(_)) if failures + 1 < CHUNK_ATTEMPTS => {
                 // Dropped before the answer: the same offset again; a 409 then tells
                 // where the server already stands.
                 failures += 1;

@@ -17,7 +17,7 @@ use crate::crypto::{CryptoError, KeyringProblem};
 use crate::domain::keyring::KeyringFile;
 use crate::domain::{Epoch, KeyId, TipId};
 
-use super::CliError;
+use super::Error;
 
 /// Largest response a client reads: the whole-tip cap the server enforces, so every
 /// stored tip can be fetched (`docs/limits.md`).
@@ -120,7 +120,7 @@ impl Client {
     /// A client for `server` (e.g. `http://127.0.0.1:8080`), optionally through a proxy
     /// such as `socks5h://127.0.0.1:9050` for Tor (`cli::net`: the proxy is handed the
     /// server's hostname, never an address resolved here).
-    pub fn new(server: &str, proxy: Option<&str>) -> Result<Self, CliError> {
+    pub fn new(server: &str, proxy: Option<&str>) -> Result<Self, Error> {
         let base = super::net::server_base(server)?;
         // One constant User-Agent for every witness: it tells the server nothing (ureq's
         // default would name its version).
@@ -150,17 +150,17 @@ impl Client {
     }
 
     /// Fetches and verifies the keyring chain.
-    pub fn keyring(&self) -> Result<VerifiedKeyring, CliError> {
+    pub fn keyring(&self) -> Result<VerifiedKeyring, Error> {
         self.keyring_pinned(None)
     }
 
     /// Fetches and verifies the keyring chain; with `pins`, its genesis must be signed
     /// by exactly those admins (`crypto::keyring::verify_chain`).
-    pub fn keyring_pinned(&self, pins: Option<&[KeyId]>) -> Result<VerifiedKeyring, CliError> {
+    pub fn keyring_pinned(&self, pins: Option<&[KeyId]>) -> Result<VerifiedKeyring, Error> {
         let bytes = self.call(self.agent.get(&self.url("/keyring")), None)?;
         let file = KeyringFile::from_json(&bytes)?;
         verify_chain(&file, pins).map_err(|e| match e {
-            CryptoError::Keyring(KeyringProblem::UnpinnedAdmin) => CliError::Usage(
+            CryptoError::Keyring(KeyringProblem::UnpinnedAdmin) => Error::Refused(
                 "the server's keyring is not signed by the admin key(s) you pinned: nothing \
                  was sealed or sent. Check the key id with the team through another channel"
                     .into(),
@@ -170,7 +170,7 @@ impl Client {
     }
 
     /// Publishes a keyring file.
-    pub fn publish_keyring(&self, json: &[u8]) -> Result<u32, CliError> {
+    pub fn publish_keyring(&self, json: &[u8]) -> Result<u32, Error> {
         let req = self
             .agent
             .post(&self.url("/keyring"))
@@ -181,7 +181,7 @@ impl Client {
     }
 
     /// Uploads a bundle with an idempotency key.
-    pub fn submit(&self, bundle: &[u8], idempotency_key: &str) -> Result<Receipt, CliError> {
+    pub fn submit(&self, bundle: &[u8], idempotency_key: &str) -> Result<Receipt, Error> {
         self.submit_with_mailbox(bundle, idempotency_key, None)
     }
 
@@ -191,7 +191,7 @@ impl Client {
         bundle: &[u8],
         idempotency_key: &str,
         mailbox_pk: Option<&str>,
-    ) -> Result<Receipt, CliError> {
+    ) -> Result<Receipt, Error> {
         self.submit_with_uploads(bundle, idempotency_key, mailbox_pk, &[])
     }
 
@@ -203,7 +203,7 @@ impl Client {
         idempotency_key: &str,
         mailbox_pk: Option<&str>,
         uploads: &[String],
-    ) -> Result<Receipt, CliError> {
+    ) -> Result<Receipt, Error> {
         let mut req = self
             .agent
             .post(&self.url("/tips"))
@@ -220,7 +220,7 @@ impl Client {
 
     /// `POST /api/v1/uploads`: an upload for one envelope of `length` bytes; its id and
     /// the largest chunk the server takes.
-    pub fn create_upload(&self, length: usize) -> Result<(String, usize), CliError> {
+    pub fn create_upload(&self, length: usize) -> Result<(String, usize), Error> {
         let req = self
             .agent
             .post(&self.url("/uploads"))
@@ -232,7 +232,7 @@ impl Client {
 
     /// `PATCH /api/v1/uploads/{id}`: sends `chunk` at `offset`; the offset the server
     /// now stands at (after a lost answer, a 409 tells where it already is).
-    pub fn append_upload(&self, id: &str, offset: usize, chunk: &[u8]) -> Result<usize, CliError> {
+    pub fn append_upload(&self, id: &str, offset: usize, chunk: &[u8]) -> Result<usize, Error> {
         let req = self
             .agent
             .request("PATCH", &self.url(&format!("/uploads/{id}")))
@@ -246,16 +246,17 @@ impl Client {
             Ok(r) => r
                 .header("Upload-Offset")
                 .and_then(|v| v.parse().ok())
-                .ok_or_else(|| CliError::Network("the upload answer has no offset".into())),
-            Err(ureq::Error::Status(409, r)) => offset_of(r)
-                .ok_or_else(|| CliError::Network("the upload answer has no offset".into())),
+                .ok_or_else(|| Error::Network("the upload answer has no offset".into())),
+            Err(ureq::Error::Status(409, r)) => {
+                offset_of(r).ok_or_else(|| Error::Network("the upload answer has no offset".into()))
+            }
             Err(ureq::Error::Status(status, r)) => Err(server_error(status, r)),
-            Err(e) => Err(CliError::Network(e.to_string())),
+            Err(e) => Err(Error::Network(e.to_string())),
         }
     }
 
     /// Posts a reply bundle (pairs of witness and reviewers' copies) to a tip.
-    pub fn post_reply(&self, s: &Session, id: TipId, bundle: &[u8]) -> Result<u32, CliError> {
+    pub fn post_reply(&self, s: &Session, id: TipId, bundle: &[u8]) -> Result<u32, Error> {
         let req = self
             .authed(
                 self.agent.post(&self.url(&format!("/tips/{id}/replies"))),
@@ -267,7 +268,7 @@ impl Client {
     }
 
     /// The sealed bundle (reviewers' copy) of one conversation entry.
-    pub fn thread_entry(&self, s: &Session, id: TipId, seq: u32) -> Result<Vec<u8>, CliError> {
+    pub fn thread_entry(&self, s: &Session, id: TipId, seq: u32) -> Result<Vec<u8>, Error> {
         let req = self.authed(
             self.agent
                 .get(&self.url(&format!("/tips/{id}/thread/{seq}"))),
@@ -278,14 +279,14 @@ impl Client {
 
     /// A tip's conversation, metadata only: follow-ups and the reviewers' copies of
     /// replies, each to fetch with [`Client::thread_entry`].
-    pub fn thread(&self, s: &Session, id: TipId) -> Result<Vec<ThreadRow>, CliError> {
+    pub fn thread(&self, s: &Session, id: TipId) -> Result<Vec<ThreadRow>, Error> {
         let req = self.authed(self.agent.get(&self.url(&format!("/tips/{id}/thread"))), s);
         let v: ThreadList = parse_json(&self.call(req, None)?)?;
         Ok(v.entries)
     }
 
     /// Logs in to a mailbox with the key derived from a receipt.
-    pub fn mailbox_login(&self, keys: &ReceiptKeys) -> Result<WitnessSession, CliError> {
+    pub fn mailbox_login(&self, keys: &ReceiptKeys) -> Result<WitnessSession, Error> {
         let token = self.challenge_login("/mailbox", json!({}), |challenge| {
             json!({
                 "mailbox_pk": keys.mailbox_pk_b64(),
@@ -299,7 +300,7 @@ impl Client {
     }
 
     /// The witness's mailbox: replies (sealed to the receipt's reply key) and retention.
-    pub fn mailbox(&self, s: &WitnessSession) -> Result<MailboxView, CliError> {
+    pub fn mailbox(&self, s: &WitnessSession) -> Result<MailboxView, Error> {
         let req = self
             .agent
             .get(&self.url("/mailbox"))
@@ -308,7 +309,7 @@ impl Client {
     }
 
     /// Adds a follow-up bundle to the witness's tip.
-    pub fn post_followup(&self, s: &WitnessSession, bundle: &[u8]) -> Result<u32, CliError> {
+    pub fn post_followup(&self, s: &WitnessSession, bundle: &[u8]) -> Result<u32, Error> {
         let req = self
             .agent
             .post(&self.url("/mailbox/messages"))
@@ -319,7 +320,7 @@ impl Client {
     }
 
     /// Logs in with an identity: challenge, signature, token.
-    pub fn login(&self, me: &Identity) -> Result<Session, CliError> {
+    pub fn login(&self, me: &Identity) -> Result<Session, Error> {
         let token =
             self.challenge_login("/auth", json!({ "key_id": me.key_id() }), |challenge| {
                 json!({
@@ -338,25 +339,21 @@ impl Client {
         prefix: &str,
         ask: serde_json::Value,
         answer: impl FnOnce(&[u8; 32]) -> serde_json::Value,
-    ) -> Result<String, CliError> {
+    ) -> Result<String, Error> {
         let v = self.post_json(&format!("{prefix}/challenge"), &ask)?;
         let challenge = v["challenge"]
             .as_str()
             .and_then(crate::crypto::b64_decode)
             .and_then(|c| <[u8; 32]>::try_from(c).ok())
-            .ok_or_else(|| CliError::Network("the server sent a malformed challenge".into()))?;
+            .ok_or_else(|| Error::Network("the server sent a malformed challenge".into()))?;
         let v = self.post_json(&format!("{prefix}/session"), &answer(&challenge))?;
         v["token"]
             .as_str()
             .map(str::to_owned)
-            .ok_or_else(|| CliError::Network("the server sent no token".into()))
+            .ok_or_else(|| Error::Network("the server sent no token".into()))
     }
 
-    fn post_json(
-        &self,
-        path: &str,
-        body: &serde_json::Value,
-    ) -> Result<serde_json::Value, CliError> {
+    fn post_json(&self, path: &str, body: &serde_json::Value) -> Result<serde_json::Value, Error> {
         let req = self
             .agent
             .post(&self.url(path))
@@ -369,13 +366,13 @@ impl Client {
     }
 
     /// Lists tips.
-    pub fn list(&self, s: &Session) -> Result<Vec<TipRow>, CliError> {
+    pub fn list(&self, s: &Session) -> Result<Vec<TipRow>, Error> {
         let req = self.authed(self.agent.get(&self.url("/tips")), s);
         parse_json(&self.call(req, None)?)
     }
 
     /// Fetches a tip's bundle.
-    pub fn fetch(&self, s: &Session, id: TipId) -> Result<Vec<u8>, CliError> {
+    pub fn fetch(&self, s: &Session, id: TipId) -> Result<Vec<u8>, Error> {
         let req = self.authed(self.agent.get(&self.url(&format!("/tips/{id}"))), s);
         self.call(req, None)
     }
@@ -387,7 +384,7 @@ impl Client {
         id: TipId,
         from: Epoch,
         wraps: &[[u8; 84]],
-    ) -> Result<(), CliError> {
+    ) -> Result<(), Error> {
         self.put_wraps(s, &format!("/tips/{id}/wraps"), from, wraps)
     }
 
@@ -399,7 +396,7 @@ impl Client {
         seq: u32,
         from: Epoch,
         wraps: &[[u8; 84]],
-    ) -> Result<(), CliError> {
+    ) -> Result<(), Error> {
         self.put_wraps(s, &format!("/tips/{id}/thread/{seq}/wraps"), from, wraps)
     }
 
@@ -409,7 +406,7 @@ impl Client {
         path: &str,
         from: Epoch,
         wraps: &[[u8; 84]],
-    ) -> Result<(), CliError> {
+    ) -> Result<(), Error> {
         let body = json!({
             "from_epoch": from.get(),
             "wraps": wraps.iter().map(|w| crate::crypto::b64_encode(w)).collect::<Vec<_>>(),
@@ -422,7 +419,7 @@ impl Client {
     }
 
     /// Reads the audit chain (admins).
-    pub fn audit(&self, s: &Session, after: u64) -> Result<Vec<serde_json::Value>, CliError> {
+    pub fn audit(&self, s: &Session, after: u64) -> Result<Vec<serde_json::Value>, Error> {
         let req = self.authed(
             self.agent.get(&self.url(&format!("/audit?after={after}"))),
             s,
@@ -430,7 +427,7 @@ impl Client {
         parse_json(&self.call(req, None)?)
     }
 
-    fn call(&self, req: ureq::Request, body: Option<&[u8]>) -> Result<Vec<u8>, CliError> {
+    fn call(&self, req: ureq::Request, body: Option<&[u8]>) -> Result<Vec<u8>, Error> {
         let mut retries = 0;
         let res = loop {
             let res = match body {
@@ -455,16 +452,16 @@ impl Client {
         match res {
             Ok(r) => read_limited(r),
             Err(ureq::Error::Status(status, r)) => Err(server_error(status, r)),
-            Err(e) => Err(CliError::Network(e.to_string())),
+            Err(e) => Err(Error::Network(e.to_string())),
         }
     }
 }
 
 /// The server's refusal, with its code and sentence.
-fn server_error(status: u16, r: ureq::Response) -> CliError {
+fn server_error(status: u16, r: ureq::Response) -> Error {
     let bytes = read_limited(r).unwrap_or_default();
     let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-    CliError::Server {
+    Error::Server {
         status,
         code: v["code"].as_str().unwrap_or("unknown").to_owned(),
         message: v["error"]
@@ -481,15 +478,15 @@ struct UploadCreated {
     chunk_size: usize,
 }
 
-fn read_limited(r: ureq::Response) -> Result<Vec<u8>, CliError> {
+fn read_limited(r: ureq::Response) -> Result<Vec<u8>, Error> {
     let mut out = Vec::new();
     r.into_reader()
         .take(MAX_RESPONSE + 1)
         .read_to_end(&mut out)
-        .map_err(|e| CliError::Network(e.to_string()))?;
+        .map_err(|e| Error::Network(e.to_string()))?;
     // Say so rather than hand a cut-off bundle to the parser ("malformed bundle").
     if out.len() as u64 > MAX_RESPONSE {
-        return Err(CliError::Network(
+        return Err(Error::Network(
             "the server's answer is larger than the largest tip a client reads (docs/limits.md)"
                 .into(),
         ));
@@ -497,7 +494,7 @@ fn read_limited(r: ureq::Response) -> Result<Vec<u8>, CliError> {
     Ok(out)
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, CliError> {
+fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     serde_json::from_slice(bytes)
-        .map_err(|_| CliError::Network("the server sent an unexpected answer".into()))
+        .map_err(|_| Error::Network("the server sent an unexpected answer".into()))
 }
