@@ -7,6 +7,7 @@
 //!   files, keyring signatures, login signatures, token hashing.
 //! - [`storage`]: sled — tips, wraps, keyring, idempotency keys, audit chain; group commit.
 //! - [`http`]: the actix-web server — routes, auth, limits, the access log, error mapping.
+//! - [`reviewer`]: the reviewer's machine — local encrypted store, search and filters.
 //! - [`cli`]: the `tipseal` command line — keygen, admin, serve, submit, review.
 //!
 //! Dependencies point inwards: `cli` → `http` → `storage`/`crypto` → `domain`.
@@ -19,4 +20,5 @@ pub mod client;
 pub mod crypto;
 pub mod domain;
 pub mod http;
+pub mod reviewer;
 pub mod storage;

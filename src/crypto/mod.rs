@@ -17,6 +17,7 @@ pub mod identity;
 pub mod intake;
 pub mod keyfile;
 pub mod keyring;
+pub mod local_store;
 pub mod receipt;
 pub mod reply;
 
