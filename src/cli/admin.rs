@@ -155,7 +155,9 @@ pub fn run(c: Command) -> Result<(), CliError> {
                     verified.current().expires
                 );
             }
-            trust::warn_if_expiring(&verified);
+            if let Some(warning) = trust::warn_if_expiring(&verified) {
+                eprintln!("{warning}");
+            }
             let epoch = Client::new(&server, proxy.as_deref())?.publish_keyring(&bytes)?;
             println!("The server now uses key epoch {epoch}.");
             Ok(())

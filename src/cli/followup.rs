@@ -119,13 +119,17 @@ pub fn run(a: Args) -> Result<(), CliError> {
     let client = Client::new(&a.server, a.proxy.as_deref())?;
     let sealing = message.is_some() || !files.is_empty();
     let usage = if sealing { Use::Seal } else { Use::Read };
+    let mut notes = Vec::new();
     let keyring = trust::witness_keyring(
         &client,
         &a.server,
         &a.admin_key_id,
         a.no_keyring_memory,
         usage,
-    )?;
+        &mut notes,
+    );
+    output::notes(&notes);
+    let keyring = keyring?;
     let session = client.mailbox_login(&keys).map_err(|e| match e {
         ClientError::Server { status: 401, .. } => ClientError::Server {
             status: 401,

@@ -10,6 +10,14 @@ use crate::domain::envelope::Kind;
 use crate::domain::tip::received::{ReceivedTip, Shown};
 
 /// A command-line word as it must be typed in a POSIX shell: as is when it holds only
+/// Shows the notes a library call gathered (warnings, a file written), one a line on
+/// stderr.
+pub fn notes(notes: &[String]) {
+    for n in notes {
+        eprintln!("{n}");
+    }
+}
+
 /// safe characters, else single-quoted. Hints are printed to be pasted.
 pub fn shell_word(s: &str) -> String {
     let safe = !s.is_empty()

@@ -248,7 +248,15 @@ pub fn connect(
     let me = super::keys::unlock(&conn.key)?;
     let client = Client::new(&conn.server, conn.proxy.as_deref())?;
     let keyring = client.keyring()?;
-    trust::accept(&keyring, &Memory::for_reviewer(&conn.key), usage)?;
+    let mut notes = Vec::new();
+    let accepted = trust::accept(
+        &keyring,
+        &Memory::for_reviewer(&conn.key),
+        usage,
+        &mut notes,
+    );
+    output::notes(&notes);
+    accepted?;
     let session = client.login(&me)?;
     Ok((client, me, keyring, session))
 }

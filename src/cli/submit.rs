@@ -110,13 +110,17 @@ pub fn run(a: Args) -> Result<(), CliError> {
         .as_deref()
         .map(receipt_file::ReceiptFile::create)
         .transpose()?;
+    let mut notes = Vec::new();
     let keyring = trust::witness_keyring(
         &client,
         &a.server,
         &a.admin_key_id,
         a.no_keyring_memory,
         Use::Seal,
-    )?;
+        &mut notes,
+    );
+    output::notes(&notes);
+    let keyring = keyring?;
     if !keyring.has_reviewers() {
         return Err(CliError::Usage(
             "the server has no reviewers yet; nobody could read your tip".into(),

@@ -1,4 +1,5 @@
-//! A small blocking HTTP client for the tipseal API, shared by every command.
+//! A small blocking HTTP client for the tipseal API, shared by every face (witness,
+//! reviewer, admin).
 //!
 //! It only ever sends sealed bytes, signatures and public data. Errors from the server
 //! are surfaced with their JSON sentence.
@@ -118,7 +119,7 @@ pub struct Receipt {
 
 impl Client {
     /// A client for `server` (e.g. `http://127.0.0.1:8080`), optionally through a proxy
-    /// such as `socks5h://127.0.0.1:9050` for Tor (`cli::net`: the proxy is handed the
+    /// such as `socks5h://127.0.0.1:9050` for Tor (`client::net`: the proxy is handed the
     /// server's hostname, never an address resolved here).
     pub fn new(server: &str, proxy: Option<&str>) -> Result<Self, Error> {
         let base = super::net::server_base(server)?;

@@ -4,7 +4,8 @@
 //!
 //! The rules themselves live in `crypto::keyring` (`verify_chain` with pins,
 //! `KeyringMemory::check`, `check_fresh`); this module only decides where the memory is
-//! kept and words the refusals. The memory holds the highest epoch and its manifest hash,
+//! kept and words the refusals and warnings, which it returns for the face to show (it
+//! prints nothing). The memory holds the highest epoch and its manifest hash,
 //! nothing else: never the server's address in clear, a time, or anything about a tip.
 //! It must never let a client seal to a keyring older than, or forked from, one it has
 //! already accepted, nor to an expired one.
@@ -83,8 +84,15 @@ pub enum Use {
 }
 
 /// Applies memory and expiry to a keyring whose chain (and pins) already verified, then
-/// remembers it. Refusals say what happened and what to do.
-pub fn accept(keyring: &VerifiedKeyring, memory: &Memory, usage: Use) -> Result<(), Error> {
+/// remembers it. Refusals say what happened and what to do. What the user should be told
+/// besides (warnings, the pin file written) is pushed onto `notes`, in order, even when
+/// this then fails: the caller shows them.
+pub fn accept(
+    keyring: &VerifiedKeyring,
+    memory: &Memory,
+    usage: Use,
+    notes: &mut Vec<String>,
+) -> Result<(), Error> {
     let mut first_time = false;
     if let Some(path) = memory.path() {
         match recall(path)? {
@@ -95,12 +103,12 @@ pub fn accept(keyring: &VerifiedKeyring, memory: &Memory, usage: Use) -> Result<
         }
     }
     match check_fresh(keyring, Day::today()) {
-        Ok(()) => warn_if_expiring(keyring),
-        Err(_) if usage == Use::Read => eprintln!(
+        Ok(()) => notes.extend(warn_if_expiring(keyring)),
+        Err(_) if usage == Use::Read => notes.push(format!(
             "warning: this server's keyring expired after {}; reading only. Ask an admin to \
              run `tipseal admin renew`.",
             keyring.current().expires
-        ),
+        )),
         Err(_) => {
             return Err(Error::Refused(format!(
                 "this server's keyring (epoch {}) expired after {}: nothing was sealed or sent. \
@@ -113,7 +121,7 @@ pub fn accept(keyring: &VerifiedKeyring, memory: &Memory, usage: Use) -> Result<
     if let Some(path) = memory.path() {
         remember(path, &KeyringMemory::of(keyring))?;
         if first_time && matches!(memory, Memory::Pin(_)) {
-            eprintln!("{}", pin_created_note(path, keyring.epoch()));
+            notes.push(pin_created_note(path, keyring.epoch()));
         }
     }
     Ok(())
@@ -137,13 +145,15 @@ fn pin_created_note(path: &Path, epoch: Epoch) -> String {
 
 /// The witness's keyring for `server` (`submit` and `followup` alike): fetched, its chain
 /// verified against `pins` (the `--admin-key-id` values; none means no anchor), then the
-/// witness's memory (unless `no_memory`) and expiry applied by [`accept`].
+/// witness's memory (unless `no_memory`) and expiry applied by [`accept`] (which pushes
+/// onto `notes`).
 pub fn witness_keyring(
     client: &Client,
     server: &str,
     pins: &[KeyId],
     no_memory: bool,
     usage: Use,
+    notes: &mut Vec<String>,
 ) -> Result<VerifiedKeyring, Error> {
     let keyring = client.keyring_pinned((!pins.is_empty()).then_some(pins))?;
     let memory = if no_memory {
@@ -151,21 +161,21 @@ pub fn witness_keyring(
     } else {
         Memory::for_witness(server)?
     };
-    accept(&keyring, &memory, usage)?;
+    accept(&keyring, &memory, usage, notes)?;
     Ok(keyring)
 }
 
-/// Prints a warning to stderr when the current manifest expires within `WARN_DAYS`.
-pub fn warn_if_expiring(keyring: &VerifiedKeyring) {
+/// The warning to show when the current manifest expires within `WARN_DAYS`.
+pub fn warn_if_expiring(keyring: &VerifiedKeyring) -> Option<String> {
     let expires = keyring.current().expires;
     let left = expires.days() - Day::today().days();
-    if (0..=WARN_DAYS).contains(&left) {
-        eprintln!(
+    (0..=WARN_DAYS).contains(&left).then(|| {
+        format!(
             "warning: the keyring (epoch {}) expires after {expires} ({left} day(s) left): \
              an admin should run `tipseal admin renew` and publish it",
             keyring.epoch()
-        );
-    }
+        )
+    })
 }
 
 /// Days before expiry from which commands warn.
