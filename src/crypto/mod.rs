@@ -19,6 +19,7 @@ pub mod keyfile;
 pub mod keyring;
 pub mod receipt;
 pub mod reply;
+pub mod triage;
 
 use std::sync::OnceLock;
 
