@@ -32,6 +32,8 @@ pub(crate) enum SignatureDomain {
     Auth,
     /// Replies to witnesses: `"tipseal/reply/v1\0" || canonical reply JSON`.
     Reply,
+    /// Triage events: `"tipseal/triage-event/v1\0" || event body JSON`.
+    TriageEvent,
 }
 
 impl SignatureDomain {
@@ -40,6 +42,7 @@ impl SignatureDomain {
             Self::Keyring => b"tipseal/keyring/v1\0",
             Self::Auth => b"tipseal/auth/v1\0",
             Self::Reply => b"tipseal/reply/v1\0",
+            Self::TriageEvent => b"tipseal/triage-event/v1\0",
         }
     }
 

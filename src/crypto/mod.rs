@@ -20,6 +20,7 @@ pub mod keyring;
 pub mod local_store;
 pub mod receipt;
 pub mod reply;
+pub mod triage;
 
 use std::sync::OnceLock;
 

@@ -75,6 +75,8 @@ pub enum Kind {
     Followup,
     /// A reviewer's reply to a witness (UTF-8 JSON, see `domain::tip::conversation`).
     Reply,
+    /// A signed triage event (see `domain::triage`), sealed to the team.
+    Event,
 }
 
 impl Kind {
@@ -85,16 +87,18 @@ impl Kind {
             Kind::Attachment => 0x02,
             Kind::Followup => 0x03,
             Kind::Reply => 0x04,
+            Kind::Event => 0x05,
         }
     }
 
-    /// Parses the kind byte; anything but 0x01 to 0x04 is refused.
+    /// Parses the kind byte; anything but 0x01 to 0x05 is refused.
     pub fn from_byte(b: u8) -> Result<Self, DomainError> {
         match b {
             0x01 => Ok(Kind::Tip),
             0x02 => Ok(Kind::Attachment),
             0x03 => Ok(Kind::Followup),
             0x04 => Ok(Kind::Reply),
+            0x05 => Ok(Kind::Event),
             _ => Err(DomainError::Envelope("unknown kind")),
         }
     }

@@ -13,6 +13,7 @@ pub mod limits;
 pub mod metadata;
 pub mod receipt;
 pub mod tip;
+pub mod triage;
 
 pub use ids::{Day, Epoch, IdempotencyKey, KeyId, TipId, UploadId};
 
@@ -52,4 +53,7 @@ pub enum DomainError {
     /// removed; the text says what is wrong.
     #[error("the image's hidden metadata cannot be removed: {0}")]
     Metadata(&'static str),
+    /// A triage event or one of its values that does not parse; the text says what.
+    #[error("the triage event is not valid: {0}")]
+    Triage(&'static str),
 }
