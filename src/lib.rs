@@ -19,4 +19,6 @@ pub mod client;
 pub mod crypto;
 pub mod domain;
 pub mod http;
+pub mod reviewer;
 pub mod storage;
+pub mod witness;
