@@ -22,3 +22,4 @@ pub mod domain;
 pub mod http;
 pub mod reviewer;
 pub mod storage;
+pub mod witness;

@@ -16,7 +16,8 @@ use crate::domain::keyring::{KeyringFile, PersonName};
 use crate::domain::tip::TipDocument;
 use crate::http::ServerSettings;
 
-use super::{read_file, review, submit, write_atomic, CliError, Client};
+use super::{read_file, submit, write_atomic, CliError, Client};
+use crate::reviewer::open::open_bundle;
 
 /// Where the demo keeps everything.
 pub const DEMO_DIR: &str = "tipseal-demo";
@@ -146,7 +147,7 @@ fn run_flow(d: &Demo, url: &str) -> Result<String, CliError> {
     let session = client.login(&reviewer)?;
     let fetched = client.fetch(&session, receipt.id)?;
     let keyring = verify_chain(&KeyringFile::from_json(&keyring.to_json())?, None)?;
-    let opened = review::open_bundle(&keyring, &reviewer, receipt.id, &fetched)?;
+    let opened = open_bundle(&keyring, &reviewer, receipt.id, &fetched)?;
     let same = opened.received.follows_schema()
         && opened.received.strict.as_ref().map(|s| &s.tip) == Some(&doc)
         && opened.files.first().map(|f| &f[..]) == Some(&attachment.1[..]);

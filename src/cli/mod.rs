@@ -13,6 +13,7 @@ mod output;
 mod passphrase;
 mod receipt_file;
 mod review;
+mod save;
 mod serve;
 mod submit;
 
@@ -159,6 +160,19 @@ impl From<crate::client::Error> for CliError {
                 message,
             },
             E::Network(s) => CliError::Network(s),
+        }
+    }
+}
+
+/// The reviewer layer's failures keep their words and exit codes too.
+impl From<crate::reviewer::Error> for CliError {
+    fn from(e: crate::reviewer::Error) -> Self {
+        use crate::reviewer::Error as E;
+        match e {
+            E::Client(e) => e.into(),
+            E::Refused(s) => CliError::Usage(s),
+            E::Crypto(e) => CliError::Crypto(e),
+            E::Domain(e) => CliError::Domain(e),
         }
     }
 }

@@ -2,12 +2,12 @@
 
 use std::path::PathBuf;
 
-use super::followup::OpenedEntry;
-use super::review::OpenedTip;
 use super::CliError;
 use crate::client::api::{Receipt, TipRow};
 use crate::domain::envelope::Kind;
 use crate::domain::tip::received::{ReceivedTip, Shown};
+use crate::reviewer::open::{OpenedEntry, OpenedTip};
+use crate::reviewer::rewrap::RewrapReport;
 
 /// A command-line word as it must be typed in a POSIX shell: as is when it holds only
 /// Shows the notes a library call gathered (warnings, a file written), one a line on
@@ -354,6 +354,33 @@ pub fn tip(
     } else {
         println!("Conversation:");
         print_entries(conversation, conversation_saved);
+    }
+    Ok(())
+}
+
+/// What `tipseal review rewrap` did: counts on stdout, each failure on stderr, and an
+/// error naming how many failed (everything else was re-wrapped) with the command to run
+/// again.
+pub fn rewrap(report: &RewrapReport, hint_args: &str) -> Result<(), CliError> {
+    let (tips, entries, current) = (report.tips, report.entries, report.epoch);
+    println!(
+        "Re-wrapped {tips} tip(s) and {entries} conversation entr{} to key epoch {current}.",
+        if entries == 1 { "y" } else { "ies" }
+    );
+    if report.skipped > 0 {
+        println!(
+            "{} tip(s) or conversation entries are sealed to epochs your key has no grant for; another reviewer must re-wrap them.",
+            report.skipped
+        );
+    }
+    if !report.failed.is_empty() {
+        for f in &report.failed {
+            eprintln!("Not re-wrapped: {f}");
+        }
+        return Err(CliError::Usage(format!(
+            "{} tip(s) or conversation entries could not be re-wrapped (listed above); everything else was. Run `tipseal review rewrap {hint_args}` again later, or ask the server's operator about those listed",
+            report.failed.len()
+        )));
     }
     Ok(())
 }

@@ -14,7 +14,7 @@ use crate::crypto::receipt::Receipt;
 use crate::crypto::{b64_encode, random_bytes, CryptoError};
 use crate::domain::envelope::Flags;
 use crate::domain::receipt::WordList;
-use crate::domain::tip::{AttachmentMeta, FileName, MediaType, ReplyTo, TipDocument};
+use crate::domain::tip::{FileName, MediaType, ReplyTo, TipDocument};
 
 use super::{output, read_file, receipt_file, CliError, Client};
 use crate::client::trust::{self, Use};
@@ -195,12 +195,8 @@ pub fn seal_bundle_with_reply(
     )
 }
 
-/// Descriptions of files to attach, numbered from part 1.
-pub fn attachment_metas(files: &[(PathBuf, Zeroizing<Vec<u8>>)]) -> Vec<AttachmentMeta> {
-    bundle_seal::attachment_metas(&attachments_of(files))
-}
-
-fn attachments_of(files: &[(PathBuf, Zeroizing<Vec<u8>>)]) -> Vec<Attachment<'_>> {
+/// The files as attachments to seal: base name and media type from the path.
+pub(super) fn attachments_of(files: &[(PathBuf, Zeroizing<Vec<u8>>)]) -> Vec<Attachment<'_>> {
     files
         .iter()
         .map(|(path, bytes)| Attachment {

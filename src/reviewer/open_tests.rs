@@ -6,7 +6,7 @@ use crate::crypto::intake;
 use crate::domain::envelope::Flags;
 
 /// Seals `plaintext` as a tip (and `files` as its attachments) and opens the bundle.
-fn seal_and_open(plaintext: &[u8], files: &[&[u8]]) -> Result<OpenedTip, CliError> {
+fn seal_and_open(plaintext: &[u8], files: &[&[u8]]) -> Result<OpenedTip, Error> {
     let (pk, sk) = intake::generate();
     let epoch = Epoch::new(1).unwrap();
     let mut parts = vec![seal(plaintext, Kind::Tip, Flags::NONE, epoch, &pk).unwrap()];
