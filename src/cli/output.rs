@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::CliError;
-use crate::client::api::{Receipt, TipRow};
+use crate::client::api::Receipt;
 use crate::domain::envelope::Kind;
 use crate::domain::tip::received::{ReceivedTip, Shown};
 use crate::reviewer::open::{OpenedEntry, OpenedTip};
@@ -220,41 +220,6 @@ fn print_entries(entries: &[OpenedEntry], saved: &[Vec<PathBuf>]) {
             );
         }
     }
-}
-
-/// Prints the tip list.
-pub fn tip_list(rows: &[TipRow], json: bool) -> Result<(), CliError> {
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(rows).expect("rows serialize")
-        );
-        return Ok(());
-    }
-    if rows.is_empty() {
-        println!("No tips.");
-        return Ok(());
-    }
-    println!(
-        "{:<32}  {:<10}  {:>5}  {:>5}  {:>10}  path",
-        "id", "received", "epoch", "parts", "bytes"
-    );
-    for r in rows {
-        println!(
-            "{:<32}  {:<10}  {:>5}  {:>5}  {:>10}  {}",
-            r.id,
-            r.received,
-            r.epoch,
-            r.parts,
-            r.size,
-            if r.sealed_by_server {
-                "sealed by server"
-            } else {
-                "sealed by witness"
-            }
-        );
-    }
-    Ok(())
 }
 
 /// Prints an opened tip and its conversation.

@@ -19,7 +19,7 @@ use crate::reviewer::reply;
 use crate::reviewer::rewrap::rewrap_all;
 use crate::reviewer::session::{self, ReviewerSession, Target};
 
-use super::{output, save, submit, CliError};
+use super::{casework, output, save, submit, CliError};
 
 /// What `tipseal review --help` (and each subcommand's) says after the options.
 pub const AFTER_HELP: &str = "\
@@ -37,11 +37,76 @@ variable (for scripts; anyone who can read this process's environment can read i
 #[derive(clap::Subcommand, Debug)]
 #[command(after_help = AFTER_HELP)]
 pub enum Command {
-    /// List tips (metadata only; nothing is decrypted).
+    /// List tips with their triage (status, labels, assignee, star …), filtered and
+    /// searched on this machine. Syncs first (new tips are fetched and opened here, into
+    /// the local encrypted store); with --offline, lists what the store holds.
     #[command(after_help = AFTER_HELP)]
     List {
         #[command(flatten)]
         conn: Conn,
+        #[command(flatten)]
+        store: casework::StoreArg,
+        #[command(flatten)]
+        filters: casework::Filters,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Bring the local encrypted store up to date: new tips, new conversation entries,
+    /// the team's triage events; then send changes made offline. Safe to interrupt and
+    /// run again.
+    #[command(after_help = AFTER_HELP)]
+    Sync {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(flatten)]
+        store: casework::StoreArg,
+        /// Print a JSON summary.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a tip's triage: status, labels, assignee, note, star, reminder, grade. The
+    /// change is signed with your key and sealed to the team; the server cannot read it.
+    #[command(after_help = AFTER_HELP)]
+    Triage {
+        /// The tip's id.
+        id: TipId,
+        #[command(flatten)]
+        conn: Conn,
+        #[command(flatten)]
+        store: casework::StoreArg,
+        #[command(flatten)]
+        changes: casework::TriageArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Who changed what of a tip's triage, and when, each event's signature verified.
+    #[command(after_help = AFTER_HELP)]
+    History {
+        /// The tip's id.
+        id: TipId,
+        #[command(flatten)]
+        conn: Conn,
+        #[command(flatten)]
+        store: casework::StoreArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a tip's content from the server, recording who decided it and why in its
+    /// sealed triage log (which stays).
+    #[command(after_help = AFTER_HELP)]
+    Delete {
+        /// The tip's id.
+        id: TipId,
+        #[command(flatten)]
+        conn: Conn,
+        #[command(flatten)]
+        store: casework::StoreArg,
+        /// Why (kept, sealed, in the tip's triage log).
+        #[arg(long)]
+        reason: String,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -93,16 +158,16 @@ pub enum Command {
 pub struct Conn {
     /// The server.
     #[arg(long)]
-    server: String,
+    pub(super) server: String,
     /// The reviewer's secret key file (its passphrase is asked, or read from
     /// TIPSEAL_PASSPHRASE). KEY.keyring-pin is kept beside it (see `tipseal review
     /// --help`).
     #[arg(long)]
-    key: PathBuf,
+    pub(super) key: PathBuf,
     /// Proxy, e.g. socks5h://127.0.0.1:9050 to go through Tor (the proxy resolves the
     /// server's name, .onion included; socks5:// does the same here).
     #[arg(long)]
-    proxy: Option<String>,
+    pub(super) proxy: Option<String>,
 }
 
 impl Conn {
@@ -123,10 +188,33 @@ impl Conn {
 /// Runs a `tipseal review` subcommand.
 pub fn run(c: Command) -> Result<(), CliError> {
     match c {
-        Command::List { conn, json } => {
-            let r = connect(&conn, Use::Read)?;
-            output::tip_list(&r.client.list(&r.session)?, json)
-        }
+        Command::List {
+            conn,
+            store,
+            filters,
+            json,
+        } => casework::list(&conn, &store, &filters, json),
+        Command::Sync { conn, store, json } => casework::sync(&conn, &store, json),
+        Command::Triage {
+            id,
+            conn,
+            store,
+            changes,
+            json,
+        } => casework::triage(&conn, &store, id, &changes, json),
+        Command::History {
+            id,
+            conn,
+            store,
+            json,
+        } => casework::history(&conn, &store, id, json),
+        Command::Delete {
+            id,
+            conn,
+            store,
+            reason,
+            json,
+        } => casework::delete(&conn, &store, id, &reason, json),
         Command::Show {
             id,
             conn,
@@ -199,7 +287,7 @@ pub fn run(c: Command) -> Result<(), CliError> {
 /// Unlocks the key (it may ask for the passphrase), then connects as that reviewer
 /// (`reviewer::session`): the keyring checked against the one remembered beside the key
 /// (no rollback, no fork) and its expiry (refused when `usage` seals), logged in.
-fn connect(conn: &Conn, usage: Use) -> Result<ReviewerSession, CliError> {
+pub(super) fn connect(conn: &Conn, usage: Use) -> Result<ReviewerSession, CliError> {
     let me = super::keys::unlock(&conn.key)?;
     let memory = Memory::for_reviewer(&conn.key);
     let target = Target {

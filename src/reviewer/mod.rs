@@ -12,11 +12,17 @@
 //! tip anywhere but inside the encrypted store and in memory.
 
 mod error;
+pub mod listing;
+pub mod local;
 pub mod open;
+mod remote;
 pub mod reply;
 pub mod rewrap;
 pub mod search;
 pub mod session;
 pub mod store;
+pub mod sync;
+pub mod triage;
+pub mod workspace;
 
 pub use error::Error;

@@ -42,6 +42,9 @@ pub struct OpenedTip {
     pub received: ReceivedTip,
     /// The attachments' plaintexts, in part order.
     pub files: Vec<Zeroizing<Vec<u8>>>,
+    /// The tip's plaintext exactly as opened (the workspace keeps it in its encrypted
+    /// store and reads it again with `ReceivedTip::from_plaintext`).
+    pub plaintext: Zeroizing<Vec<u8>>,
 }
 
 /// Who signed a reply, as the keyring says.
@@ -154,6 +157,7 @@ pub fn open_bundle_with(
         id,
         flags: first.flags,
         received,
+        plaintext: first.plaintext,
         files,
     })
 }

@@ -1,0 +1,251 @@
+//! Bringing the local store up to date with the server: new tips (fetched and opened on
+//! this machine), conversations that grew, triage events after the feed cursor, then the
+//! outbox of changes made offline.
+//!
+//! Crash safety: every store batch holds whole things only (a tip with its files; a
+//! conversation's new entries with the tip's new entry count; an event with the cursor it
+//! moves), and what is already stored is skipped on the next run. So a sync killed at any
+//! point and run again ends with every tip, entry and event exactly once.
+//!
+//! Must never: write a plaintext anywhere but into the encrypted store, or store an event
+//! that did not verify as anything but a refusal.
+
+use std::collections::HashMap;
+
+use crate::client::api::TipRow;
+use crate::domain::envelope::Kind;
+use crate::domain::TipId;
+
+use super::local::{self, LocalEntry, LocalSigner, LocalTip, FILE_BASE};
+use super::open::{open_bundle, open_thread, OpenedEntry};
+use super::store::{table, Table};
+use super::workspace::{Workspace, WorkspaceError};
+
+/// Tips opened before one store commit: each commit fsyncs, so one per tip would cost
+/// more than the decryption; a batch holds whole tips only.
+const TIPS_PER_BATCH: usize = 32;
+
+/// Where a sync is, for a progress bar or a log line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// The listing came: `new` tips to fetch, `grown` conversations to update.
+    Listed {
+        /// Tips not yet in the store.
+        new: usize,
+        /// Conversations with entries not yet in the store.
+        grown: usize,
+    },
+    /// `done` of `total` new tips are stored.
+    Tips {
+        /// Stored so far.
+        done: usize,
+        /// To store in this run.
+        total: usize,
+    },
+    /// `done` of `total` grown conversations are stored.
+    Conversations {
+        /// Stored so far.
+        done: usize,
+        /// To store in this run.
+        total: usize,
+    },
+    /// Triage events of `logs` logs were fetched and verified.
+    Events {
+        /// Events stored.
+        stored: usize,
+    },
+}
+
+/// What a sync did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SyncReport {
+    /// Tips on the server.
+    pub tips_on_server: usize,
+    /// Tips fetched and opened in this run.
+    pub tips_new: usize,
+    /// Conversation entries stored in this run.
+    pub entries_new: usize,
+    /// Triage events stored in this run (verified or refused).
+    pub events_new: usize,
+    /// Of those, events refused by verification (kept with the reason, never applied).
+    pub events_refused: usize,
+    /// Offline changes sent.
+    pub outbox_sent: usize,
+    /// Offline changes that could not be applied any more (each with its reason).
+    pub outbox_refused: Vec<String>,
+}
+
+impl Workspace {
+    /// Syncs the store with the server (see the module doc); `progress` hears each step.
+    pub fn sync(
+        &mut self,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<SyncReport, WorkspaceError> {
+        let rows = {
+            let c = self.online()?;
+            c.client.list(&c.session)?
+        };
+        let mut report = SyncReport {
+            tips_on_server: rows.len(),
+            ..SyncReport::default()
+        };
+        let new: Vec<&TipRow> = rows
+            .iter()
+            .filter(|r| !self.tips.contains_key(&r.id))
+            .collect();
+        let grown_count = rows
+            .iter()
+            .filter(|r| r.entries > self.tips.get(&r.id).map_or(0, |t| t.entries))
+            .count();
+        progress(Progress::Listed {
+            new: new.len(),
+            grown: grown_count,
+        });
+        self.sync_tips(&new, &mut report, progress)?;
+        let grown: Vec<&TipRow> = rows
+            .iter()
+            .filter(|r| self.tips.get(&r.id).is_some_and(|t| r.entries > t.entries))
+            .collect();
+        self.sync_conversations(&grown, &mut report, progress)?;
+        self.sync_events(&mut report, progress)?;
+        self.send_outbox(&mut report)?;
+        Ok(report)
+    }
+
+    fn sync_tips(
+        &mut self,
+        new: &[&TipRow],
+        report: &mut SyncReport,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(), WorkspaceError> {
+        let total = new.len();
+        for chunk in new.chunks(TIPS_PER_BATCH) {
+            let mut opened = Vec::with_capacity(chunk.len());
+            {
+                let c = self.online()?;
+                for row in chunk {
+                    let bytes = c.client.fetch(&c.session, row.id)?;
+                    let tip = open_bundle(&c.keyring, &self.me, row.id, &bytes)?;
+                    let record = LocalTip {
+                        id: row.id,
+                        received: row.received.clone(),
+                        epoch: row.epoch,
+                        sealed_by_server: row.sealed_by_server,
+                        files: tip.files.len() as u16,
+                        entries: 0,
+                        plaintext: LocalTip::encode(&tip.plaintext),
+                        unread: true,
+                    };
+                    opened.push((record, tip.files));
+                }
+            }
+            self.store.batch(|b| {
+                for (record, files) in &opened {
+                    b.put(
+                        Table::Tips,
+                        &table::tip(&record.id),
+                        &local::to_json(record),
+                    )?;
+                    for (i, f) in files.iter().enumerate() {
+                        b.put(
+                            Table::Entries,
+                            &table::entry(&record.id, FILE_BASE + i as u64),
+                            f,
+                        )?;
+                    }
+                }
+                Ok::<_, WorkspaceError>(())
+            })?;
+            for (record, _) in opened {
+                self.index_tip(&record);
+                self.tips.insert(record.id, record);
+                report.tips_new += 1;
+            }
+            progress(Progress::Tips {
+                done: report.tips_new,
+                total,
+            });
+        }
+        Ok(())
+    }
+
+    /// Fetches each grown conversation whole (they are short) and stores the entries not
+    /// stored yet, with the tip's new count, in one batch per conversation.
+    fn sync_conversations(
+        &mut self,
+        grown: &[&TipRow],
+        report: &mut SyncReport,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(), WorkspaceError> {
+        for (done, row) in grown.iter().enumerate() {
+            let entries = {
+                let c = self.online()?;
+                open_thread(&c.client, &c.session, &c.keyring, &self.me, row.id)?
+            };
+            let mut record = self.tips[&row.id].clone();
+            let known = self.stored_entry_seqs(row.id)?;
+            let fresh: Vec<LocalEntry> = entries
+                .iter()
+                .filter(|e| !known.contains_key(&e.seq))
+                .map(local_entry)
+                .collect();
+            record.entries = entries.len() as u32;
+            if !fresh.is_empty() {
+                record.unread = true;
+            }
+            self.store.batch(|b| {
+                for e in &fresh {
+                    b.put(
+                        Table::Entries,
+                        &table::entry(&row.id, u64::from(e.seq)),
+                        &local::to_json(e),
+                    )?;
+                }
+                b.put(Table::Tips, &table::tip(&row.id), &local::to_json(&record))?;
+                Ok::<_, WorkspaceError>(())
+            })?;
+            report.entries_new += fresh.len();
+            self.tips.insert(row.id, record);
+            progress(Progress::Conversations {
+                done: done + 1,
+                total: grown.len(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The conversation seqs stored for `id` (files excluded).
+    fn stored_entry_seqs(&self, id: TipId) -> Result<HashMap<u32, ()>, WorkspaceError> {
+        Ok(self
+            .store
+            .scan_prefix(Table::Entries, &table::tip(&id))?
+            .into_iter()
+            .filter_map(|(k, _)| table::seq_of(&k))
+            .filter(|s| *s < FILE_BASE)
+            .map(|s| (s as u32, ()))
+            .collect())
+    }
+}
+
+fn local_entry(e: &OpenedEntry) -> LocalEntry {
+    LocalEntry {
+        seq: e.seq,
+        kind: if e.kind == Kind::Reply {
+            "reply"
+        } else {
+            "followup"
+        }
+        .into(),
+        received: e.received.clone(),
+        message: e.message.as_str().to_owned(),
+        signer: e.signer.as_ref().map(|s| LocalSigner {
+            id: s.id.to_string(),
+            name: s.name.clone(),
+        }),
+        attachments: e
+            .attachments
+            .iter()
+            .map(|a| format!("{} ({})", a.name, a.media_type))
+            .collect(),
+    }
+}
