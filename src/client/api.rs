@@ -499,3 +499,131 @@ fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> 
     serde_json::from_slice(bytes)
         .map_err(|_| Error::Network("the server sent an unexpected answer".into()))
 }
+
+/// Triage events (`docs/architecture.md`, "Triage events"): raw transport only; signing,
+/// sealing, verifying and merging live with the reviewer's library.
+impl Client {
+    fn event_log_path(log: crate::domain::triage::LogRef) -> String {
+        match log {
+            crate::domain::triage::LogRef::Tip(id) => format!("/tips/{id}/events"),
+            crate::domain::triage::LogRef::Team => "/team/events".to_owned(),
+        }
+    }
+
+    /// Appends a sealed event at `seq`; `Ok(Err(current))` when someone appended first
+    /// (fetch from `current`'s predecessors, merge, rebuild at `current`, retry).
+    pub fn append_event(
+        &self,
+        s: &Session,
+        log: crate::domain::triage::LogRef,
+        seq: u32,
+        deletes_tip: bool,
+        sealed: &[u8],
+    ) -> Result<Result<EventAppended, u32>, CliError> {
+        let marks = if deletes_tip { "&marks=delete_tip" } else { "" };
+        let path = format!("{}?seq={seq}{marks}", Self::event_log_path(log));
+        let req = self
+            .authed(self.agent.post(&self.url(&path)), s)
+            .set("Content-Type", "application/octet-stream");
+        match self.call(req, Some(sealed)) {
+            Ok(bytes) => Ok(Ok(parse_json(&bytes)?)),
+            Err(CliError::Server { code, .. }) if code == "seq_conflict" => {
+                Ok(Err(self.events(s, log, seq)?.next))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Up to 64 stored events of `log` from `from` on, and the log's next seq.
+    pub fn events(
+        &self,
+        s: &Session,
+        log: crate::domain::triage::LogRef,
+        from: u32,
+    ) -> Result<EventPage, CliError> {
+        let path = format!("{}?from={from}", Self::event_log_path(log));
+        let req = self.authed(self.agent.get(&self.url(&path)), s);
+        parse_json(&self.call(req, None)?)
+    }
+
+    /// What was appended to any log after `cursor` (at most `limit`, ≤ 1000).
+    pub fn event_feed(&self, s: &Session, after: u64, limit: usize) -> Result<EventFeed, CliError> {
+        let path = format!("/events?after={after}&limit={limit}");
+        let req = self.authed(self.agent.get(&self.url(&path)), s);
+        parse_json(&self.call(req, None)?)
+    }
+
+    /// Re-wraps one stored event from `from` to the current epoch.
+    pub fn swap_event_wrap(
+        &self,
+        s: &Session,
+        log: crate::domain::triage::LogRef,
+        seq: u32,
+        from: Epoch,
+        wrap: &[u8; 84],
+    ) -> Result<(), CliError> {
+        let path = format!("{}/{seq}/wraps", Self::event_log_path(log));
+        self.put_wraps(s, &path, from, std::slice::from_ref(wrap))
+    }
+
+    /// Deletes a tip's content (its log must hold an event marked as the deletion).
+    pub fn delete_tip(&self, s: &Session, id: TipId) -> Result<(), CliError> {
+        let req = self.authed(self.agent.delete(&self.url(&format!("/tips/{id}"))), s);
+        self.call(req, None).map(|_| ())
+    }
+}
+
+/// `201` of an event append.
+#[derive(Debug, Deserialize)]
+pub struct EventAppended {
+    /// The event's seq.
+    pub seq: u32,
+    /// Its feed cursor.
+    pub cursor: u64,
+}
+
+/// A page of stored events.
+#[derive(Debug, Deserialize)]
+pub struct EventPage {
+    /// The events, in seq order.
+    pub events: Vec<StoredEventRow>,
+    /// The log's next seq.
+    pub next: u32,
+}
+
+/// One stored event as listed.
+#[derive(Debug, Deserialize)]
+pub struct StoredEventRow {
+    /// Its seq.
+    pub seq: u32,
+    /// The UTC day it was appended.
+    pub day: String,
+    /// The epoch in force then.
+    pub epoch: u32,
+    /// Its feed cursor.
+    pub cursor: u64,
+    /// Declared as recording the tip's deletion.
+    pub deletes_tip: bool,
+    /// The sealed event, base64url.
+    pub event: String,
+}
+
+/// A page of the feed.
+#[derive(Debug, Deserialize)]
+pub struct EventFeed {
+    /// `(cursor, log, seq)` items, oldest first.
+    pub items: Vec<EventFeedItem>,
+    /// The cursor to ask after next.
+    pub next: u64,
+}
+
+/// One feed item.
+#[derive(Debug, Deserialize)]
+pub struct EventFeedItem {
+    /// Its cursor.
+    pub cursor: u64,
+    /// The log.
+    pub log: crate::domain::triage::LogRef,
+    /// The seq.
+    pub seq: u32,
+}

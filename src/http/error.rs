@@ -61,6 +61,18 @@ pub enum ApiError {
     /// A concurrent change won (e.g. two rewraps of the same tip).
     #[error("the tip was changed concurrently; fetch it again")]
     Conflict,
+    /// A triage event built on an old view of its log: someone appended first.
+    #[error("someone else changed this tip: fetch the new events, merge your change onto them, and retry at event {current}")]
+    SeqConflict {
+        /// The log's next seq now.
+        current: u32,
+    },
+    /// The triage log holds the most events the server keeps for one log.
+    #[error("this log holds the most triage events this server keeps for one log (docs/limits.md); nothing was added")]
+    EventLogFull,
+    /// A tip deletion without a recorded decision.
+    #[error("record the decision first: append a delete_tip triage event to this tip's log, then delete it")]
+    NoDeleteEvent,
     /// A reply to a tip whose witness registered no mailbox: it could never reach them.
     #[error("the witness registered no mailbox with this tip, so a reply could never reach them; nothing was stored")]
     NoMailbox,
@@ -138,6 +150,9 @@ impl ApiError {
             ApiError::NotFound | ApiError::NoSuchPath => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Conflict => "conflict",
+            ApiError::SeqConflict { .. } => "seq_conflict",
+            ApiError::EventLogFull => "event_log_full",
+            ApiError::NoDeleteEvent => "no_delete_event",
             ApiError::ConversationFull => "conversation_full",
             ApiError::NoMailbox => "no_mailbox",
             ApiError::NotAccepting => "not_accepting",
@@ -173,6 +188,9 @@ impl ResponseError for ApiError {
             ApiError::Keyring(_) => StatusCode::BAD_REQUEST,
             ApiError::IdempotencyConflict
             | ApiError::Conflict
+            | ApiError::SeqConflict { .. }
+            | ApiError::EventLogFull
+            | ApiError::NoDeleteEvent
             | ApiError::ConversationFull
             | ApiError::NoMailbox => StatusCode::CONFLICT,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
@@ -221,6 +239,11 @@ impl ResponseError for ApiError {
             ApiError::BodyTimeout | ApiError::TooLarge | ApiError::TipTooLarge
         ) {
             res.insert_header((header::CONNECTION, "close"));
+        }
+        if let ApiError::SeqConflict { current } = self {
+            return res.json(serde_json::json!({
+                "error": self.to_string(), "code": self.code(), "current": current,
+            }));
         }
         res.json(serde_json::json!({ "error": self.to_string(), "code": self.code() }))
     }

@@ -17,7 +17,7 @@ use serde::Serialize;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::routes::{audit, auth, health, keyring, mailbox, replies, tips, uploads};
+use super::routes::{audit, auth, events, health, keyring, mailbox, replies, tips, uploads};
 
 /// `{"error": "<sentence>", "code": "<snake_case>"}`: every JSON error.
 #[derive(Serialize, ToSchema)]
@@ -379,6 +379,14 @@ Every JSON error is `{\"error\": \"<sentence>\", \"code\": \"<snake_case>\"}`.",
         replies::thread,
         replies::entry,
         replies::swap_entry_wraps,
+        events::append_tip_event,
+        events::list_tip_events,
+        events::swap_tip_event_wrap,
+        events::append_team_event,
+        events::list_team_events,
+        events::swap_team_event_wrap,
+        events::feed::feed,
+        events::feed::delete_tip,
         auth::challenge,
         auth::login,
         auth::logout,

@@ -522,6 +522,28 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Removes a tip's whole conversation (both copies of every entry, the counters) and
+    /// its mailbox link, for `Store::delete_tip`.
+    pub(super) fn delete_conversation(&self, tip: TipId) -> Result<(), StorageError> {
+        for name in [TREE_THREAD, TREE_THREAD_BLOBS] {
+            let tree = self.tree(name)?;
+            for k in tree.scan_prefix(tip.as_bytes()).keys() {
+                tree.remove(k?)?;
+            }
+        }
+        self.tree(TREE_THREAD_SEQ)?.remove(tip.as_bytes())?;
+        let mailboxes = self.tree(TREE_MAILBOXES)?;
+        for kv in mailboxes.iter() {
+            let (k, v) = kv?;
+            if v.as_ref() == &tip.as_bytes()[..] {
+                mailboxes.remove(k)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Why [`Store::swap_thread_wraps`] changed nothing.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum WrapPatchError {

@@ -16,6 +16,7 @@
 
 mod audit;
 mod commit;
+mod events;
 mod keyring;
 mod layout;
 mod mailbox;
@@ -29,6 +30,10 @@ use std::time::{Duration, Instant};
 
 use zeroize::Zeroizing;
 
+pub use events::{
+    AppendError, Appended, EventMarks, FeedItem, NewEvent, StoredEvent, MAX_EVENTS_PER_LOG,
+    MAX_EVENT_BYTES,
+};
 pub use layout::{CHUNK_LEN, HEADER_LEN, MAX_PARTS, WRAP_LEN};
 pub use mailbox::{
     Reader, ThreadEntry, ThreadEntryPieces, ThreadIndexEntry, ThreadKind, WrapPatchError,

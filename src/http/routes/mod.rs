@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod events;
 pub mod health;
 pub mod keyring;
 pub mod mailbox;
@@ -24,6 +25,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/tips", web::post().to(tips::submit))
             .route("/tips", web::get().to(tips::list))
             .route("/tips/{id}", web::get().to(tips::fetch))
+            .route("/tips/{id}", web::delete().to(events::delete_tip))
+            .route("/tips/{id}/events", web::post().to(events::append_tip_event))
+            .route("/tips/{id}/events", web::get().to(events::list_tip_events))
+            .route(
+                "/tips/{id}/events/{seq}/wraps",
+                web::put().to(events::swap_tip_event_wrap),
+            )
+            .route("/team/events", web::post().to(events::append_team_event))
+            .route("/team/events", web::get().to(events::list_team_events))
+            .route(
+                "/team/events/{seq}/wraps",
+                web::put().to(events::swap_team_event_wrap),
+            )
+            .route("/events", web::get().to(events::feed))
             .route("/tips/{id}/wraps", web::put().to(tips::swap_wraps))
             .route("/tips/{id}/replies", web::post().to(replies::post_reply))
             .route("/tips/{id}/thread", web::get().to(replies::thread))

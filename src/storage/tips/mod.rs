@@ -7,6 +7,7 @@
 //! mark; a reader finds the record only once all of it is there. Chunks of an insert that
 //! crashed before its transaction are found through the mark and removed at the next open.
 
+mod delete;
 mod insert;
 mod read;
 mod rewrap;
