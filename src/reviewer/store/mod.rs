@@ -19,7 +19,7 @@
 //! # Encryption at rest
 //! The store key is random; the file keeps it only sealed to the reviewer's box key
 //! (`crypto::local_store`). Every value is AEAD-sealed with associated data = table name
-//! + key, so values cannot be swapped between rows or tables. Keys stay in clear (see
+//! and key, so values cannot be swapped between rows or tables. Keys stay in clear (see
 //! [`table`]): tip ids, sequence numbers and cursor names are what the server already
 //! lists. Values are opaque bytes here; callers serialize them (JSON).
 //!
