@@ -159,6 +159,21 @@ fn one_character_queries_find_han_and_hangul() {
     assert_eq!(hits(&index, "김"), [ids["ko"]]);
 }
 
+#[test]
+fn japanese_kana_and_han_runs_are_searchable() {
+    let mut index = Index::new();
+    let (a, b) = (TipId::from_bytes([1; 16]), TipId::from_bytes([2; 16]));
+    index.upsert(
+        a,
+        &[(Weight::NORMAL, "監督が労働者のパスポートを取り上げた")],
+    );
+    index.upsert(b, &[(Weight::NORMAL, "労働時間はとても長い")]);
+    assert_eq!(hits(&index, "パスポート"), [a]);
+    assert_eq!(hits(&index, "労働者"), [a]);
+    assert_eq!(hits(&index, "労働").len(), 2);
+    assert!(hits(&index, "パスワード").is_empty());
+}
+
 proptest! {
     #[test]
     fn tokenizer_never_panics_and_makes_no_empty_terms(s in any::<String>()) {
