@@ -19,7 +19,7 @@
 //! # Encryption at rest
 //! The store key is random; the file keeps it only sealed to the reviewer's box key
 //! (`crypto::local_store`). Every value is AEAD-sealed with associated data = table name
-//! + key, so values cannot be swapped between rows or tables. Keys stay in clear (see
+//! and key, so values cannot be swapped between rows or tables. Keys stay in clear (see
 //! [`table`]): tip ids, sequence numbers and cursor names are what the server already
 //! lists. Values are opaque bytes here; callers serialize them (JSON).
 //!
@@ -78,6 +78,10 @@ impl Store {
     pub fn open(path: impl AsRef<Path>, identity: &Identity) -> Result<Self, StoreError> {
         crate::crypto::init()?;
         let path = path.as_ref().to_path_buf();
+        create_private(&path).map_err(|e| StoreError::Db {
+            path: path.clone(),
+            source: e.into(),
+        })?;
         let db = Database::create(&path).map_err(|e| match e {
             redb::DatabaseError::DatabaseAlreadyOpen => StoreError::InUse { path: path.clone() },
             other => StoreError::Db {
@@ -227,6 +231,20 @@ impl Batch<'_> {
         sealed
             .map(|v| self.store.open_value(table, key, v.value()))
             .transpose()
+    }
+}
+
+/// Creates the file readable by its owner only, if it does not exist yet: its values are
+/// sealed, but which tips the reviewer holds is nobody else's business either.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    match opts.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
     }
 }
 

@@ -21,7 +21,7 @@ pub enum Table {
     Events,
     /// Sync cursors and settings: key = a cursor name.
     Meta,
-    /// Changes made offline, waiting to be sent: key [`entry`]-like (queue ‖ seq).
+    /// Changes made offline, waiting to be sent: key [`outbox`] (seq).
     Outbox,
 }
 
@@ -74,6 +74,11 @@ pub fn event(log: &str, seq: u64) -> Vec<u8> {
     let mut k = event_log(log);
     k.extend_from_slice(&seq.to_be_bytes());
     k
+}
+
+/// Key of queued change `seq` in [`Table::Outbox`]: sent in this order.
+pub fn outbox(seq: u64) -> Vec<u8> {
+    seq.to_be_bytes().to_vec()
 }
 
 /// The sequence number at the end of an [`entry`] or [`event`] key.

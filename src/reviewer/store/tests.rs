@@ -94,6 +94,28 @@ fn a_second_identity_cannot_open_it_and_is_told_what_to_do() {
     Store::open(&path, &alice).unwrap();
 }
 
+#[cfg(unix)]
+#[test]
+fn a_new_store_file_is_private_to_its_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let me = person("alice");
+    let (dir, _store) = temp_store(&me);
+    let meta = std::fs::metadata(dir.path().join("review.redb")).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+}
+
+#[test]
+fn a_missing_directory_is_named_in_the_error() {
+    let me = person("alice");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("no-such-dir").join("review.redb");
+    let err = Store::open(&path, &me).unwrap_err();
+    assert!(
+        err.to_string().contains(&path.display().to_string()),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_store_open_elsewhere_is_refused_clearly() {
     let me = person("alice");
