@@ -74,7 +74,13 @@ fn append(server: &ServerGuard, r: &Rev, log: LogRef, seq: u32, blob: &[u8]) -> 
 fn fetch_log(server: &ServerGuard, r: &Rev, log: LogRef) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     loop {
-        let res = call(server, "GET", &format!("{}?from={}", log_path(log), out.len()), &r.token, b"");
+        let res = call(
+            server,
+            "GET",
+            &format!("{}?from={}", log_path(log), out.len()),
+            &r.token,
+            b"",
+        );
         assert_eq!(res.status, 200);
         let v = res.json();
         let page = v["events"].as_array().unwrap();
@@ -87,7 +93,11 @@ fn fetch_log(server: &ServerGuard, r: &Rev, log: LogRef) -> Vec<Vec<u8>> {
     }
 }
 
-fn verified(server: &ServerGuard, r: &Rev, log: LogRef) -> Vec<Result<VerifiedEvent, EventRefusal>> {
+fn verified(
+    server: &ServerGuard,
+    r: &Rev,
+    log: LogRef,
+) -> Vec<Result<VerifiedEvent, EventRefusal>> {
     let blobs = fetch_log(server, r, log);
     let refs: Vec<&[u8]> = blobs.iter().map(Vec::as_slice).collect();
     verify_log(log, &refs, &keyring(server), &r.me)
@@ -150,7 +160,8 @@ fn team_with_tip(extra: &[&str]) -> (Team, ServerGuard, Rev, Rev, TipId) {
 }
 
 #[test]
-fn two_reviewers_appending_at_the_same_seq_get_one_201_one_409_and_after_a_merge_both_changes_are_kept() {
+fn two_reviewers_appending_at_the_same_seq_get_one_201_one_409_and_after_a_merge_both_changes_are_kept(
+) {
     let (_team, server, alice, bob, id) = team_with_tip(&[]);
     let log = LogRef::Tip(id);
     let (seq_a, blob_a) = next_event(&server, &alice, log, vec![status(Status::InReview)]);
@@ -172,7 +183,10 @@ fn two_reviewers_appending_at_the_same_seq_get_one_201_one_409_and_after_a_merge
     assert_eq!(conflict.assert_json_error(), "seq_conflict");
     let v = conflict.json();
     assert_eq!(v["current"], 1);
-    assert!(v["error"].as_str().unwrap().contains("someone else changed this tip"));
+    assert!(v["error"]
+        .as_str()
+        .unwrap()
+        .contains("someone else changed this tip"));
 
     // Fetch, merge (rebuild on the new head), retry.
     let (seq, blob) = next_event(&server, loser, log, vec![lost_change]);
@@ -202,11 +216,18 @@ fn events_smuggled_into_a_log_are_refused_by_verify_log_with_the_reason() {
         json.replace("needs_information", "dismissed").into_bytes(),
     );
     let blob = seal_signed(&forged, k.epoch(), &k.intake_public_key()).unwrap();
-    assert_eq!(append(&server, &bob, log, 1, &blob).status, 201, "the server cannot tell");
+    assert_eq!(
+        append(&server, &bob, log, 1, &blob).status,
+        201,
+        "the server cannot tell"
+    );
 
     // Replayed: alice's event 0 of this tip, posted into another tip's log.
     let other = TipId::parse(&submit(&server.url, &a_sample(), &[])).unwrap();
-    assert_eq!(append(&server, &bob, LogRef::Tip(other), 0, &e0).status, 201);
+    assert_eq!(
+        append(&server, &bob, LogRef::Tip(other), 0, &e0).status,
+        201
+    );
 
     let got = verified(&server, &bob, log);
     assert!(got[0].is_ok());
@@ -228,12 +249,31 @@ fn events_smuggled_into_a_log_are_refused_by_verify_log_with_the_reason() {
     team.revoke("bob");
     team.publish(&server.url);
     let k2 = keyring(&server);
-    let head = chain_hash(&SignedEventBytes::parse(&tipseal_open(&alice, &k2, &fetch_log(&server, &alice, log)[1])).unwrap());
-    let revoked = seal_event(&bob.me, &k2, body(log, 2, head, vec![Change::Star { on: true }])).unwrap();
-    assert_eq!(append(&server, &bob, log, 2, &revoked).status, 401, "a revoked reviewer's session is gone");
+    let head = chain_hash(
+        &SignedEventBytes::parse(&tipseal_open(
+            &alice,
+            &k2,
+            &fetch_log(&server, &alice, log)[1],
+        ))
+        .unwrap(),
+    );
+    let revoked = seal_event(
+        &bob.me,
+        &k2,
+        body(log, 2, head, vec![Change::Star { on: true }]),
+    )
+    .unwrap();
+    assert_eq!(
+        append(&server, &bob, log, 2, &revoked).status,
+        401,
+        "a revoked reviewer's session is gone"
+    );
     assert_eq!(append(&server, &alice, log, 2, &revoked).status, 201);
     let got = verified(&server, &alice, log);
-    assert_eq!(got[2].as_ref().unwrap_err(), &EventRefusal::NotAMember(k2.epoch()));
+    assert_eq!(
+        got[2].as_ref().unwrap_err(),
+        &EventRefusal::NotAMember(k2.epoch())
+    );
     assert!(got[2].as_ref().unwrap_err().to_string().contains("revoked"));
 }
 
@@ -294,7 +334,11 @@ fn a_tip_is_deleted_only_after_a_recorded_decision_and_its_event_log_stays() {
     let refused = call(&server, "DELETE", &del, &alice.token, b"");
     assert_eq!(refused.status, 409);
     assert_eq!(refused.assert_json_error(), "no_delete_event");
-    assert_eq!(call(&server, "GET", &del, &alice.token, b"").status, 200, "still there");
+    assert_eq!(
+        call(&server, "GET", &del, &alice.token, b"").status,
+        200,
+        "still there"
+    );
 
     let (seq, blob) = next_event(
         &server,
@@ -305,12 +349,18 @@ fn a_tip_is_deleted_only_after_a_recorded_decision_and_its_event_log_stays() {
         }],
     );
     let path = format!("{}?seq={seq}&marks=delete_tip", log_path(log));
-    assert_eq!(call(&server, "POST", &path, &alice.token, &blob).status, 201);
+    assert_eq!(
+        call(&server, "POST", &path, &alice.token, &blob).status,
+        201
+    );
     assert_eq!(call(&server, "DELETE", &del, &alice.token, b"").status, 200);
     assert_eq!(call(&server, "GET", &del, &alice.token, b"").status, 404);
     assert_eq!(call(&server, "DELETE", &del, &alice.token, b"").status, 404);
     let listed = call(&server, "GET", "/api/v1/tips", &alice.token, b"").json();
-    assert!(!listed.to_string().contains(&id.to_string()), "gone from the list");
+    assert!(
+        !listed.to_string().contains(&id.to_string()),
+        "gone from the list"
+    );
 
     let st = fold(&verified(&server, &alice, log));
     assert!(st.deleted.is_some(), "the log still tells why");
@@ -321,16 +371,31 @@ fn a_tip_is_deleted_only_after_a_recorded_decision_and_its_event_log_stays() {
         .unwrap()
         .iter()
         .find(|e| e.to_string().contains("delete") && e.to_string().contains(&id.to_string()));
-    assert!(entry.is_some(), "an audit entry names the deletion: {audit}");
+    assert!(
+        entry.is_some(),
+        "an audit entry names the deletion: {audit}"
+    );
 }
 
 #[test]
 fn an_event_larger_than_64_kib_is_refused_with_413() {
     let (_team, server, alice, _bob, id) = team_with_tip(&[]);
-    let res = append(&server, &alice, LogRef::Tip(id), 0, &vec![0u8; 64 * 1024 + 1]);
+    let res = append(
+        &server,
+        &alice,
+        LogRef::Tip(id),
+        0,
+        &vec![0u8; 64 * 1024 + 1],
+    );
     assert_eq!(res.status, 413);
     assert_eq!(res.assert_json_error(), "too_large");
-    let res = append(&server, &alice, LogRef::Tip(id), 0, b"not an envelope at all");
+    let res = append(
+        &server,
+        &alice,
+        LogRef::Tip(id),
+        0,
+        b"not an envelope at all",
+    );
     assert_eq!(res.status, 400);
 }
 
@@ -345,7 +410,10 @@ fn a_reviewer_flooding_appends_is_capped_and_witnesses_still_submit() {
             .entry(append(&server, &alice, log, 0, &blob).status)
             .or_insert(0) += 1;
     }
-    assert!(by_status.get(&429).copied().unwrap_or(0) >= 20, "{by_status:?}");
+    assert!(
+        by_status.get(&429).copied().unwrap_or(0) >= 20,
+        "{by_status:?}"
+    );
     assert_eq!(by_status.get(&201), Some(&1), "{by_status:?}");
     // The flood spent alice's own budget, not the witnesses'.
     for _ in 0..3 {

@@ -40,7 +40,9 @@ pub fn sign_event(me: &Identity, mut body: EventBody) -> Result<SignedEventBytes
     let sig = me.sign(SignatureDomain::TriageEvent, &json);
     let signed = SignedEventBytes::new(sig, json);
     if signed.to_bytes().len() > MAX_EVENT_PLAINTEXT {
-        return Err(DomainError::Triage("the event is larger than 16 KiB: split its changes").into());
+        return Err(
+            DomainError::Triage("the event is larger than 16 KiB: split its changes").into(),
+        );
     }
     Ok(signed)
 }
@@ -141,7 +143,9 @@ pub enum EventRefusal {
     #[error("its signature does not verify with its author's key: forged or altered")]
     BadSignature,
     /// It claims an older epoch than the event before it.
-    #[error("claims key epoch {epoch}, older than epoch {previous} of the event before it: backdated")]
+    #[error(
+        "claims key epoch {epoch}, older than epoch {previous} of the event before it: backdated"
+    )]
     Backdated {
         /// The epoch it claims.
         epoch: Epoch,

@@ -54,7 +54,12 @@ fn event(who: &Identity, k: &VerifiedKeyring, b: EventBody) -> (Vec<u8>, [u8; 32
     (blob, chain_hash(&signed))
 }
 
-fn refusals(log: LogRef, blobs: &[Vec<u8>], k: &VerifiedKeyring, me: &Identity) -> Vec<Option<EventRefusal>> {
+fn refusals(
+    log: LogRef,
+    blobs: &[Vec<u8>],
+    k: &VerifiedKeyring,
+    me: &Identity,
+) -> Vec<Option<EventRefusal>> {
     let refs: Vec<&[u8]> = blobs.iter().map(Vec::as_slice).collect();
     verify_log(log, &refs, k, me)
         .into_iter()
@@ -70,7 +75,11 @@ fn an_honest_chain_by_two_reviewers_verifies_and_every_event_is_the_same_size() 
         text: crate::domain::triage::NoteText::parse(&"n".repeat(8 * 1024)).unwrap(),
     };
     let (e1, _) = event(&bob, &k, body(TIP, 1, h0, note));
-    assert_eq!(e0.len(), e1.len(), "a long note does not change the sealed size");
+    assert_eq!(
+        e0.len(),
+        e1.len(),
+        "a long note does not change the sealed size"
+    );
     assert_eq!(refusals(TIP, &[e0, e1], &k, &bob), vec![None, None]);
 }
 
@@ -86,7 +95,10 @@ fn a_forged_signature_or_a_wrong_signer_is_refused() {
     json[at..at + 9].copy_from_slice(b"dismissed");
     let forged = SignedEventBytes::new(*signed.signature(), json);
     let blob = seal_signed(&forged, k.epoch(), &k.intake_public_key()).unwrap();
-    assert_eq!(refusals(TIP, &[blob], &k, &bob), vec![Some(EventRefusal::BadSignature)]);
+    assert_eq!(
+        refusals(TIP, &[blob], &k, &bob),
+        vec![Some(EventRefusal::BadSignature)]
+    );
 
     // Bob signs, but the body names Alice as the author.
     let mut b = body(TIP, 0, [0; 32], in_review());
@@ -94,9 +106,16 @@ fn a_forged_signature_or_a_wrong_signer_is_refused() {
     b.author = alice.key_id();
     let json = b.to_json();
     let sig = bob.sign(SignatureDomain::TriageEvent, &json);
-    let blob = seal_signed(&SignedEventBytes::new(sig, json), k.epoch(), &k.intake_public_key())
-        .unwrap();
-    assert_eq!(refusals(TIP, &[blob], &k, &bob), vec![Some(EventRefusal::BadSignature)]);
+    let blob = seal_signed(
+        &SignedEventBytes::new(sig, json),
+        k.epoch(),
+        &k.intake_public_key(),
+    )
+    .unwrap();
+    assert_eq!(
+        refusals(TIP, &[blob], &k, &bob),
+        vec![Some(EventRefusal::BadSignature)]
+    );
 }
 
 #[test]
@@ -107,9 +126,16 @@ fn a_reply_signature_cannot_pass_as_an_event_signature() {
     b.author = alice.key_id();
     let json = b.to_json();
     let sig = alice.sign(SignatureDomain::Reply, &json);
-    let blob = seal_signed(&SignedEventBytes::new(sig, json), k.epoch(), &k.intake_public_key())
-        .unwrap();
-    assert_eq!(refusals(TIP, &[blob], &k, &bob), vec![Some(EventRefusal::BadSignature)]);
+    let blob = seal_signed(
+        &SignedEventBytes::new(sig, json),
+        k.epoch(),
+        &k.intake_public_key(),
+    )
+    .unwrap();
+    assert_eq!(
+        refusals(TIP, &[blob], &k, &bob),
+        vec![Some(EventRefusal::BadSignature)]
+    );
 }
 
 #[test]
@@ -125,7 +151,10 @@ fn a_revoked_reviewer_can_neither_sign_now_nor_backdate() {
     let revoked_now = seal_signed(&signed, k4.epoch(), &k4.intake_public_key()).unwrap();
     let (backdated, _) = event(&alice, &k3, body(TIP, 2, h1, Change::Star { on: false }));
     let got = refusals(TIP, &[e0.clone(), e1.clone(), revoked_now], &k4, &bob);
-    assert_eq!(got, vec![None, None, Some(EventRefusal::NotAMember(k4.epoch()))]);
+    assert_eq!(
+        got,
+        vec![None, None, Some(EventRefusal::NotAMember(k4.epoch()))]
+    );
     let got = refusals(TIP, &[e0, e1, backdated], &k4, &bob);
     assert_eq!(
         got[2],
@@ -151,7 +180,7 @@ fn reordered_replayed_and_unchained_events_are_refused() {
     );
     let other = LogRef::Tip(TipId::from_bytes([6; 16]));
     assert!(matches!(
-        refusals(other, &[e0.clone()], &k, &bob)[0],
+        refusals(other, std::slice::from_ref(&e0), &k, &bob)[0],
         Some(EventRefusal::WrongLog { .. })
     ));
     let (unchained, _) = event(&alice, &k, body(TIP, 1, [9; 32], Change::Star { on: true }));
@@ -167,7 +196,8 @@ fn a_rotation_rewrap_keeps_an_event_valid() {
     let (e0, _) = event(&alice, &k3, body(TIP, 0, [0; 32], in_review()));
     let k4 = verified(&rotate(&k3, &admin, 30).unwrap());
     let old = intake_secret_for(&k4, k3.epoch(), &bob).unwrap();
-    let wrap = super::super::envelope::rewrap(&e0, &old, k4.epoch(), &k4.intake_public_key()).unwrap();
+    let wrap =
+        super::super::envelope::rewrap(&e0, &old, k4.epoch(), &k4.intake_public_key()).unwrap();
     let mut moved = e0.clone();
     moved[envelope::HEADER_LEN..envelope::PREFIX_LEN].copy_from_slice(&wrap.encode());
     assert_eq!(refusals(TIP, &[moved], &k4, &bob), vec![None]);

@@ -186,7 +186,10 @@ impl<'de> Deserialize<'de> for Change {
 impl Change {
     /// Whether this change belongs in the team log (vocabulary) rather than a tip's.
     pub fn is_vocabulary(&self) -> bool {
-        matches!(self, Change::DefineLabel { .. } | Change::RetireLabel { .. })
+        matches!(
+            self,
+            Change::DefineLabel { .. } | Change::RetireLabel { .. }
+        )
     }
 }
 

@@ -26,7 +26,12 @@ fn an_illegal_transition_is_reported_and_changes_nothing() {
     assert_eq!(refused.len(), 1);
     assert!(refused[0].reason.contains("new to closed"), "{refused:?}");
     assert_eq!(st.status, Status::New);
-    assert!(st.apply(&body(vec![status(Status::InReview), status(Status::Dismissed)])).is_empty());
+    assert!(st
+        .apply(&body(vec![
+            status(Status::InReview),
+            status(Status::Dismissed)
+        ]))
+        .is_empty());
     assert_eq!(st.status, Status::Dismissed);
     assert!(st.apply(&body(vec![status(Status::InReview)])).is_empty());
 }
@@ -95,8 +100,9 @@ fn any_tip_change() -> impl Strategy<Value = Change> {
         label.clone().prop_map(|label| Change::AddLabel { label }),
         label.prop_map(|label| Change::RemoveLabel { label }),
         any::<bool>().prop_map(|on| Change::Star { on }),
-        proptest::option::of(any::<[u8; 16]>())
-            .prop_map(|to| Change::Assign { to: to.map(KeyId::from_bytes) }),
+        proptest::option::of(any::<[u8; 16]>()).prop_map(|to| Change::Assign {
+            to: to.map(KeyId::from_bytes)
+        }),
         text.clone().prop_map(|text| Change::Note { text }),
         proptest::option::of(0i64..100_000).prop_map(|d| Change::Remind {
             on: d.map(Day::from_days)

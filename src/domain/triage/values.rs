@@ -93,7 +93,9 @@ impl Label {
             return Err(DomainError::Triage("a label is 1 to 48 characters"));
         }
         if t.chars().any(char::is_control) {
-            return Err(DomainError::Triage("a label may not hold control characters"));
+            return Err(DomainError::Triage(
+                "a label may not hold control characters",
+            ));
         }
         Ok(Label(t.to_owned()))
     }
@@ -289,7 +291,10 @@ mod tests {
     #[test]
     fn labels_are_trimmed_bounded_and_compared_without_case() {
         assert_eq!(Label::parse("  Water ").unwrap().as_str(), "Water");
-        assert_eq!(Label::parse("water").unwrap(), Label::parse("WATER").unwrap());
+        assert_eq!(
+            Label::parse("water").unwrap(),
+            Label::parse("WATER").unwrap()
+        );
         assert!(Label::parse("   ").is_err());
         assert!(Label::parse(&"x".repeat(49)).is_err());
         assert!(Label::parse(&"가".repeat(48)).is_ok());
@@ -309,6 +314,9 @@ mod tests {
         assert!(NoteText::parse(&"n".repeat(MAX_NOTE_BYTES)).is_ok());
         assert!(NoteText::parse(&"n".repeat(MAX_NOTE_BYTES + 1)).is_err());
         assert!(NoteText::parse(" \n").is_err());
-        assert_eq!(format!("{:?}", NoteText::parse("secret").unwrap()), "NoteText(<6 bytes>)");
+        assert_eq!(
+            format!("{:?}", NoteText::parse("secret").unwrap()),
+            "NoteText(<6 bytes>)"
+        );
     }
 }

@@ -3,7 +3,7 @@
 //! written, so a reader never re-serializes before verifying. Parsing is total: any
 //! byte string gives a value or an error, never a panic.
 
-use super::{EventBody, DomainError};
+use super::{DomainError, EventBody};
 
 /// The first plaintext byte.
 pub const EVENT_FORMAT: u8 = 1;
@@ -35,7 +35,9 @@ impl SignedEventBytes {
             return Err(DomainError::Triage("unknown event format"));
         }
         if rest.len() <= SIGNATURE_LEN {
-            return Err(DomainError::Triage("an event is too short for its signature"));
+            return Err(DomainError::Triage(
+                "an event is too short for its signature",
+            ));
         }
         let (sig, body) = rest.split_at(SIGNATURE_LEN);
         let mut signature = [0u8; SIGNATURE_LEN];
