@@ -420,3 +420,85 @@ fn a_reviewer_flooding_appends_is_capped_and_witnesses_still_submit() {
         submit(&server.url, &a_sample(), &[]);
     }
 }
+
+#[test]
+fn the_feed_lists_new_events_and_a_rotation_rewrap_keeps_the_log_verifiable() {
+    let (team, server, alice, bob, id) = team_with_tip(&[]);
+    let log = LogRef::Tip(id);
+    for change in [status(Status::InReview), label("water")] {
+        let (seq, blob) = next_event(&server, &alice, log, vec![change]);
+        assert_eq!(append(&server, &alice, log, seq, &blob).status, 201);
+    }
+    let team_log = LogRef::Team;
+    let define = Change::DefineLabel {
+        label: Label::parse("water").unwrap(),
+    };
+    let (seq, blob) = next_event(&server, &bob, team_log, vec![define]);
+    assert_eq!(append(&server, &bob, team_log, seq, &blob).status, 201);
+
+    let feed = call(
+        &server,
+        "GET",
+        "/api/v1/events?after=0&limit=10",
+        &bob.token,
+        b"",
+    )
+    .json();
+    let items = feed["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3, "{feed}");
+    assert_eq!(items[0]["log"]["tip"], id.to_string());
+    assert_eq!(items[2]["log"], "team");
+    let after_first = items[0]["cursor"].as_u64().unwrap();
+    let rest = call(
+        &server,
+        "GET",
+        &format!("/api/v1/events?after={after_first}"),
+        &bob.token,
+        b"",
+    )
+    .json();
+    assert_eq!(rest["items"].as_array().unwrap().len(), 2);
+    assert_eq!(rest["next"], feed["next"]);
+
+    // Rotate, then move every event's wrap to the new epoch over HTTP.
+    let old = keyring(&server).epoch();
+    team.rotate();
+    team.publish(&server.url);
+    let k = keyring(&server);
+    let old_sk = tipseal::crypto::keyring::intake_secret_for(&k, old, &alice.me).unwrap();
+    for (seq, blob) in fetch_log(&server, &alice, log).iter().enumerate() {
+        let wrap =
+            tipseal::crypto::envelope::rewrap(blob, &old_sk, k.epoch(), &k.intake_public_key())
+                .unwrap();
+        let body = serde_json::json!({
+            "from_epoch": old.get(),
+            "wraps": [tipseal::crypto::b64_encode(&wrap.encode())],
+        })
+        .to_string();
+        let auth = format!("Bearer {}", alice.token);
+        let path = format!("{}/{seq}/wraps", log_path(log));
+        let headers = [
+            ("Authorization", auth.as_str()),
+            ("Content-Type", "application/json"),
+        ];
+        let res = raw_http(
+            server.addr,
+            None,
+            &request("PUT", &path, &headers, body.as_bytes()),
+        );
+        assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+        // A second, stale rewrap of the same event is a conflict, not a silent overwrite.
+        let again = raw_http(
+            server.addr,
+            None,
+            &request("PUT", &path, &headers, body.as_bytes()),
+        );
+        assert_eq!(again.status, 409);
+    }
+    for blob in fetch_log(&server, &bob, log) {
+        let env = tipseal::domain::envelope::parse(&blob).unwrap();
+        assert_eq!(env.wrap.epoch, k.epoch());
+    }
+    let st = fold(&verified(&server, &bob, log));
+    assert_eq!((st.status, st.labels.len()), (Status::InReview, 1));
+}
