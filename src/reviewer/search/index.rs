@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use super::tokenize::{doc_terms, query_words};
+use super::tokenize::{for_each_doc_term, query_words, WordCache};
 use crate::domain::TipId;
 
 /// How much a field counts: a title or a name more than the body. Finite, above zero.
@@ -92,11 +92,17 @@ impl Index {
         self.remove(&tip);
         let mut tf: HashMap<String, f32> = HashMap::new();
         let mut len = 0f32;
+        let mut cache = WordCache::new();
         for (w, text) in fields {
-            for t in doc_terms(text) {
-                *tf.entry(t).or_default() += w.get();
+            for_each_doc_term(text, &mut cache, |t| {
+                match tf.get_mut(t) {
+                    Some(f) => *f += w.get(),
+                    None => {
+                        tf.insert(t.to_string(), w.get());
+                    }
+                }
                 len += w.get();
-            }
+            });
         }
         let slot = match self.free.pop() {
             Some(s) => s,
