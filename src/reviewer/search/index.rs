@@ -18,8 +18,12 @@ use crate::domain::TipId;
 pub struct Weight(f32);
 
 impl Weight {
-    /// The weight of an ordinary field.
+    /// The weight of an ordinary field (free text).
     pub const NORMAL: Weight = Weight(1.0);
+    /// A place: city, address.
+    pub const PLACE: Weight = Weight(1.5);
+    /// A name: worksite, employer, agency, minder.
+    pub const NAME: Weight = Weight(2.0);
 
     /// A weight; anything not finite or not above zero becomes [`Weight::NORMAL`].
     pub fn new(w: f32) -> Self {
