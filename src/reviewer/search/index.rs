@@ -57,7 +57,9 @@ struct Doc {
 /// An in-memory search index of tips.
 #[derive(Default)]
 pub struct Index {
-    postings: HashMap<String, HashMap<Slot, f32>>,
+    /// Term → (slot, weighted term frequency). A vector: searching walks it far more
+    /// often than removing a tip edits it.
+    postings: HashMap<String, Vec<(Slot, f32)>>,
     docs: Vec<Option<Doc>>,
     slots: HashMap<TipId, Slot>,
     free: Vec<Slot>,
@@ -117,7 +119,7 @@ impl Index {
         };
         let mut terms = Vec::with_capacity(tf.len());
         for (t, f) in tf {
-            self.postings.entry(t.clone()).or_default().insert(slot, f);
+            self.postings.entry(t.clone()).or_default().push((slot, f));
             terms.push(t);
         }
         self.docs[slot as usize] = Some(Doc { tip, len, terms });
@@ -133,7 +135,7 @@ impl Index {
         if let Some(doc) = self.docs[slot as usize].take() {
             for t in &doc.terms {
                 if let Some(p) = self.postings.get_mut(t) {
-                    p.remove(&slot);
+                    p.retain(|(s, _)| *s != slot);
                     if p.is_empty() {
                         self.postings.remove(t);
                     }
@@ -160,6 +162,12 @@ impl Index {
         let mut total = vec![0f32; slots];
         let mut count = vec![0u32; slots];
         let mut score = vec![0f32; slots];
+        // BM25's length normalisation, once per tip rather than once per posting.
+        let norm: Vec<f32> = self
+            .docs
+            .iter()
+            .map(|d| K1 * (1.0 - B + B * d.as_ref().map_or(avg_len, |d| d.len) / avg_len))
+            .collect();
         for w in &words {
             count.fill(0);
             score.fill(0.0);
@@ -169,14 +177,13 @@ impl Index {
                 };
                 let df = p.len() as f32;
                 let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
-                for (&slot, &tf) in p {
+                for &(slot, tf) in p {
                     let i = slot as usize;
                     if !alive[i] {
                         continue;
                     }
-                    let len = self.docs[i].as_ref().map_or(avg_len, |d| d.len);
                     count[i] += 1;
-                    score[i] += idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / avg_len));
+                    score[i] += idf * tf * (K1 + 1.0) / (tf + norm[i]);
                 }
             }
             let mut any = false;
