@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 
 use super::tokenize::{for_each_doc_term, query_words, WordCache};
+use super::{Facets, Filter};
 use crate::domain::TipId;
 
 /// How much a field counts: a title or a name more than the body. Finite, above zero.
@@ -145,6 +146,19 @@ impl Index {
         }
         self.free.push(slot);
         true
+    }
+
+    /// [`Index::search`], keeping only the tips whose facets pass `filter`; a tip
+    /// `facets` knows nothing about is left out.
+    pub fn search_filtered<'f>(
+        &self,
+        query: &str,
+        filter: &Filter,
+        facets: impl Fn(&TipId) -> Option<&'f Facets>,
+    ) -> Vec<(TipId, f32)> {
+        let mut hits = self.search(query);
+        hits.retain(|(tip, _)| facets(tip).is_some_and(|f| filter.matches(f)));
+        hits
     }
 
     /// The tips matching every word of `query`, best first (ties by tip id). An empty

@@ -205,6 +205,45 @@ fn names_outrank_passing_mentions() {
     assert_eq!(hits(&index, "dongbang"), [b, a]);
 }
 
+#[test]
+fn search_can_be_narrowed_by_facets() {
+    let (index, ids) = sample_index();
+    let mut facets = HashMap::new();
+    for (lang, id) in &ids {
+        let unread = lang == "ko" || lang == "ru";
+        facets.insert(
+            *id,
+            Facets {
+                unread,
+                status: "new".into(),
+                ..Default::default()
+            },
+        );
+    }
+    // "рабочих" finds the Russian tip; the filter then keeps or drops it.
+    let unread = Filter {
+        unread: Some(true),
+        ..Default::default()
+    };
+    let kept: Vec<_> = index
+        .search_filtered("рабочих", &unread, |t| facets.get(t))
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(kept, [ids["ru"]]);
+    let read = Filter {
+        unread: Some(false),
+        ..Default::default()
+    };
+    assert!(index
+        .search_filtered("рабочих", &read, |t| facets.get(t))
+        .is_empty());
+    // A tip without facets is not shown.
+    assert!(index
+        .search_filtered("рабочих", &Filter::default(), |_| None)
+        .is_empty());
+}
+
 proptest! {
     #[test]
     fn tokenizer_never_panics_and_makes_no_empty_terms(s in any::<String>()) {
