@@ -115,19 +115,10 @@ pub enum CliError {
     /// Input did not parse.
     #[error(transparent)]
     Domain(#[from] crate::domain::DomainError),
-    /// The server answered with an error.
-    #[error("the server refused ({status}, {code}): {message}")]
-    Server {
-        /// HTTP status.
-        status: u16,
-        /// The error code from the JSON body.
-        code: String,
-        /// The error sentence from the JSON body.
-        message: String,
-    },
-    /// The server could not be reached.
-    #[error("cannot reach the server: {0}")]
-    Network(String),
+    /// The transport failed: the server refused (exit 3), could not be reached, or its
+    /// keyring was refused (a usage error, exit 2).
+    #[error(transparent)]
+    Client(#[from] crate::client::Error),
     /// The server could not start.
     #[error(transparent)]
     Start(#[from] crate::http::StartError),
@@ -140,36 +131,12 @@ pub enum CliError {
     ReceiptNotSaved(Box<CliError>),
 }
 
-/// The transport's failures keep the words and exit codes they always had: a refusal is
-/// a usage error (2), the server's refusal 3.
-impl From<crate::client::Error> for CliError {
-    fn from(e: crate::client::Error) -> Self {
-        use crate::client::Error as E;
-        match e {
-            E::Refused(s) => CliError::Usage(s),
-            E::File(p, e) => CliError::File(p, e),
-            E::Crypto(e) => CliError::Crypto(e),
-            E::Domain(e) => CliError::Domain(e),
-            E::Server {
-                status,
-                code,
-                message,
-            } => CliError::Server {
-                status,
-                code,
-                message,
-            },
-            E::Network(s) => CliError::Network(s),
-        }
-    }
-}
-
 /// The reviewer layer's failures keep their words and exit codes too.
 impl From<crate::reviewer::Error> for CliError {
     fn from(e: crate::reviewer::Error) -> Self {
         use crate::reviewer::Error as E;
         match e {
-            E::Client(e) => e.into(),
+            E::Client(e) => CliError::Client(e),
             E::Refused(s) => CliError::Usage(s),
             E::Crypto(e) => CliError::Crypto(e),
             E::Domain(e) => CliError::Domain(e),
@@ -182,8 +149,8 @@ impl CliError {
     /// whose receipt could not be saved to its file, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Usage(_) => 2,
-            CliError::Server { .. } => 3,
+            CliError::Usage(_) | CliError::Client(crate::client::Error::Refused(_)) => 2,
+            CliError::Client(crate::client::Error::Server { .. }) => 3,
             CliError::ReceiptNotSaved(_) => 4,
             _ => 1,
         }

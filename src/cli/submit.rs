@@ -163,12 +163,14 @@ pub fn run(a: Args) -> Result<(), CliError> {
                     Some(e) => Err(CliError::ReceiptNotSaved(Box::new(e))),
                 };
             }
-            Err(crate::client::Error::Network(e)) => last = Some(CliError::Network(e)),
+            Err(e @ crate::client::Error::Network(_)) => last = Some(e),
             Err(e) => return Err(e.into()),
         }
         std::thread::sleep(std::time::Duration::from_secs(2));
     }
-    Err(last.unwrap_or_else(|| CliError::Network("upload failed".into())))
+    Err(last
+        .unwrap_or_else(|| crate::client::Error::Network("upload failed".into()))
+        .into())
 }
 
 /// Seals a document and its attachments into one bundle for the keyring's current epoch.
