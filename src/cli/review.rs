@@ -1,8 +1,9 @@
-//! `tipseal review …`: the reviewer's client. Logs in, fetches sealed tips, and opens
-//! them on this machine with the reviewer's grants from the keyring.
+//! `tipseal review …`: the reviewer's command line. Logs in, fetches sealed tips, and
+//! opens them on this machine with the reviewer's grants from the keyring. The work is
+//! `reviewer`'s; this module holds the arguments, unlocks the key and prints.
 //!
 //! The newest keyring a reviewer's client has accepted is remembered beside the key file
-//! (`KEY.keyring-pin`: epoch and manifest hash, see `trust`): a server that later serves a
+//! (`KEY.keyring-pin`: epoch and manifest hash, see `client::trust`): a server that later serves a
 //! different chain, or the genuine one cut back to an older epoch — which could trick
 //! `rewrap` or `reply` into sealing to a key a revoked reviewer or the server's operator
 //! holds — is refused, and so is an expired keyring for anything that seals.
