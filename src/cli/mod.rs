@@ -168,3 +168,42 @@ fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), CliError> {
     std::fs::write(&tmp, bytes).map_err(|e| CliError::File(tmp.clone(), e))?;
     std::fs::rename(&tmp, path).map_err(|e| CliError::File(path.to_owned(), e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::Error as ClientError;
+
+    #[test]
+    fn transport_and_reviewer_failures_keep_their_words_and_exit_codes() {
+        let server = CliError::from(ClientError::Server {
+            status: 401,
+            code: "unauthorized".into(),
+            message: "log in again".into(),
+        });
+        assert_eq!(server.exit_code(), 3);
+        assert_eq!(
+            server.to_string(),
+            "the server refused (401, unauthorized): log in again"
+        );
+        let refused = CliError::from(ClientError::Refused("use socks5h://".into()));
+        assert_eq!(
+            (refused.exit_code(), refused.to_string().as_str()),
+            (2, "use socks5h://")
+        );
+        let network = CliError::from(ClientError::Network("timed out".into()));
+        assert_eq!(network.exit_code(), 1);
+        assert_eq!(network.to_string(), "cannot reach the server: timed out");
+        let no_grant = CliError::from(crate::reviewer::Error::Refused("no grant".into()));
+        assert_eq!(
+            (no_grant.exit_code(), no_grant.to_string().as_str()),
+            (2, "no grant")
+        );
+        let via_reviewer = CliError::from(crate::reviewer::Error::Client(ClientError::Server {
+            status: 404,
+            code: "not_found".into(),
+            message: "no such tip".into(),
+        }));
+        assert_eq!(via_reviewer.exit_code(), 3);
+    }
+}
