@@ -161,6 +161,17 @@ fn read_file(path: &std::path::Path) -> Result<Vec<u8>, CliError> {
     std::fs::read(path).map_err(|e| CliError::File(path.to_owned(), e))
 }
 
+/// Files the user named to attach: their paths and contents (wiped on drop), in order.
+type Files = Vec<(PathBuf, zeroize::Zeroizing<Vec<u8>>)>;
+
+/// Reads every file the user named to attach; the first that cannot be read is named.
+fn read_files(paths: &[PathBuf]) -> Result<Files, CliError> {
+    paths
+        .iter()
+        .map(|p| Ok((p.clone(), zeroize::Zeroizing::new(read_file(p)?))))
+        .collect()
+}
+
 /// Writes `bytes` to `path` atomically (temporary file + rename), so a crash never
 /// leaves a half-written keyring.
 fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), CliError> {

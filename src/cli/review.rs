@@ -10,8 +10,6 @@
 
 use std::path::PathBuf;
 
-use zeroize::Zeroizing;
-
 use crate::client::trust::{Memory, Use};
 use crate::domain::tip::LongText;
 use crate::domain::TipId;
@@ -169,10 +167,7 @@ pub fn run(c: Command) -> Result<(), CliError> {
             let bytes = r.client.fetch(&r.session, id)?;
             let tip = open_bundle(&r.keyring, &r.me, id, &bytes)?;
             let to = reply::reply_address(&tip)?;
-            let files = attach
-                .iter()
-                .map(|p| Ok((p.clone(), Zeroizing::new(super::read_file(p)?))))
-                .collect::<Result<Vec<_>, CliError>>()?;
+            let files = super::read_files(&attach)?;
             let message = LongText::parse(message.unwrap_or_default()).map_err(CliError::Usage)?;
             let bundle = reply::seal_reply(
                 &r.me,

@@ -90,11 +90,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
     let doc_bytes = Zeroizing::new(read_file(&a.tip)?);
     let doc = TipDocument::from_json(&doc_bytes)
         .map_err(|_| CliError::Usage(refusal(&a.tip, &doc_bytes)))?;
-    let files = a
-        .attach
-        .iter()
-        .map(|p| Ok((p.clone(), Zeroizing::new(read_file(p)?))))
-        .collect::<Result<Vec<_>, CliError>>()?;
+    let files = super::read_files(&a.attach)?;
     if !doc.has_content() && files.is_empty() {
         return Err(CliError::Usage(format!(
             "{}: the report is empty: write something or attach a file (nothing was sent)",
