@@ -7,6 +7,7 @@
 //!   files, keyring signatures, login signatures, token hashing.
 //! - [`storage`]: sled — tips, wraps, keyring, idempotency keys, audit chain; group commit.
 //! - [`http`]: the actix-web server — routes, auth, limits, the access log, error mapping.
+//! - [`desk`]: the reviewer's local web UI on 127.0.0.1, over a `DeskBackend`.
 //! - [`cli`]: the `tipseal` command line — keygen, admin, serve, submit, review.
 //!
 //! Dependencies point inwards: `cli` → `http` → `storage`/`crypto` → `domain`.
@@ -16,6 +17,7 @@
 
 pub mod cli;
 pub mod crypto;
+pub mod desk;
 pub mod domain;
 pub mod http;
 pub mod storage;
