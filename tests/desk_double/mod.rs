@@ -183,7 +183,8 @@ fn matches(t: &Tip, q: &InboxQuery) -> bool {
         s.is_empty() || t.narrative.to_lowercase().contains(&s.to_lowercase())
     }) && eq(&q.status, &t.triage.status)
         && q.label.as_deref().is_none_or(|l| l.is_empty() || t.triage.labels.iter().any(|x| x == l))
-        && eq(&q.assignee, t.triage.assignee.as_deref().unwrap_or(""))
+        // The empty string asks for the unassigned tips.
+        && q.assignee.as_deref().is_none_or(|a| a == t.triage.assignee.as_deref().unwrap_or(""))
         && q.starred.is_none_or(|s| s == t.triage.starred)
         && eq(&q.sector, &t.sector)
         && eq(&q.country, &t.country)
