@@ -68,9 +68,12 @@ async function reload() {
   try {
     const t0 = performance.now();
     const rows = await get(`/api/inbox${qs}`);
+    const t1 = performance.now();
     inbox.set(rows);
     $('inbox-count').textContent = t('inbox_count', { n: rows.length });
-    document.body.dataset.inboxMs = String(Math.round(performance.now() - t0));
+    // Measured for the browser test: the fetch (server + JSON) and the render apart.
+    document.body.dataset.inboxFetchMs = String(Math.round(t1 - t0));
+    document.body.dataset.inboxRenderMs = String(Math.round(performance.now() - t1));
   } catch (e) {
     say(t('error', { message: e.message }), true);
   }
