@@ -31,7 +31,9 @@ fn start() -> Running {
             let _ = desk.server.await;
         });
     });
-    let (addr, url) = rx.recv_timeout(Duration::from_secs(30)).expect("the desk started");
+    let (addr, url) = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the desk started");
     Running { addr, url }
 }
 
@@ -67,12 +69,23 @@ fn raw(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], bod
     let text = String::from_utf8_lossy(&buf).to_string();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let mut lines = head.lines();
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
         .collect();
-    Answer { status, headers, body: body.to_string() }
+    Answer {
+        status,
+        headers,
+        body: body.to_string(),
+    }
 }
 
 impl Running {
@@ -100,7 +113,10 @@ impl Running {
     fn sign_in(&self) -> String {
         let a = self.get(&self.open_path(), &[]);
         assert_eq!(a.status, 303, "the token is traded for a session");
-        let set = a.header("Set-Cookie").expect("a session cookie").to_string();
+        let set = a
+            .header("Set-Cookie")
+            .expect("a session cookie")
+            .to_string();
         set.split(';').next().unwrap().to_string()
     }
 }
@@ -111,7 +127,9 @@ fn the_printed_url_is_on_127_0_0_1_and_carries_a_long_token() {
     assert_eq!(d.addr.ip().to_string(), "127.0.0.1");
     let token = d.url.split_once("?t=").unwrap().1;
     assert!(token.len() >= 43, "32 random bytes in base64url");
-    assert!(d.url.starts_with(&format!("http://127.0.0.1:{}/open?t=", d.addr.port())));
+    assert!(d
+        .url
+        .starts_with(&format!("http://127.0.0.1:{}/open?t=", d.addr.port())));
 }
 
 #[test]
@@ -140,14 +158,26 @@ fn the_token_works_once_and_then_the_cookie_opens_the_desk() {
     let d = start();
     let a = d.get(&d.open_path(), &[]);
     assert_eq!(a.status, 303);
-    assert_eq!(a.header("Location"), Some("/"), "the token leaves the address bar");
-    let cookie = a.header("Set-Cookie").unwrap().split(';').next().unwrap().to_string();
+    assert_eq!(
+        a.header("Location"),
+        Some("/"),
+        "the token leaves the address bar"
+    );
+    let cookie = a
+        .header("Set-Cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
     let again = d.get(&d.open_path(), &[]);
     assert_eq!(again.status, 403, "a spent token opens nothing");
     assert!(again.header("Set-Cookie").is_none());
     let page = d.get("/", &[("Cookie", &cookie)]);
     assert_eq!(page.status, 200);
-    assert!(page.body.contains("<script type=\"module\" src=\"/js/main.js\">"));
+    assert!(page
+        .body
+        .contains("<script type=\"module\" src=\"/js/main.js\">"));
     let me = d.get("/api/me", &[("Cookie", &cookie)]);
     assert_eq!(me.status, 200, "{}", me.body);
     let forged = d.get("/api/me", &[("Cookie", "tipseal_desk=forged")]);
@@ -163,8 +193,11 @@ fn the_session_cookie_is_http_only_same_site_strict_for_the_whole_desk() {
     assert!(attrs.contains(&"HttpOnly"), "{set}");
     assert!(attrs.contains(&"SameSite=Strict"), "{set}");
     assert!(attrs.contains(&"Path=/"), "{set}");
-    assert!(!set.to_ascii_lowercase().contains("max-age") && !set.to_ascii_lowercase().contains("expires"),
-        "a browser-session cookie, never stored: {set}");
+    assert!(
+        !set.to_ascii_lowercase().contains("max-age")
+            && !set.to_ascii_lowercase().contains("expires"),
+        "a browser-session cookie, never stored: {set}"
+    );
     let value = attrs[0].split_once('=').unwrap().1;
     assert!(value.len() >= 43, "a 32-byte random session id");
     assert!(!d.url.contains(value), "the session is not the token");
@@ -181,17 +214,39 @@ fn a_foreign_host_is_refused_even_with_a_valid_session() {
         "127.0.0.1".to_string(),
         format!("127.0.0.1:{}", port.wrapping_add(1)),
     ] {
-        let a = raw(d.addr, "GET", "/api/inbox", &[("Host", &host), ("Cookie", &cookie)], "");
+        let a = raw(
+            d.addr,
+            "GET",
+            "/api/inbox",
+            &[("Host", &host), ("Cookie", &cookie)],
+            "",
+        );
         assert_eq!(a.status, 421, "Host {host}");
         assert!(!a.body.contains("reviewer"), "nothing of the data leaks");
     }
     let no_host = raw(d.addr, "GET", "/api/me", &[("Cookie", &cookie)], "");
-    assert!(no_host.status == 421 || no_host.status == 400, "no Host: {}", no_host.status);
+    assert!(
+        no_host.status == 421 || no_host.status == 400,
+        "no Host: {}",
+        no_host.status
+    );
     // The token exchange is behind the Host check too: a rebinding page cannot spend it.
-    let open = raw(d.addr, "GET", &d.open_path(), &[("Host", "attacker.example")], "");
+    let open = raw(
+        d.addr,
+        "GET",
+        &d.open_path(),
+        &[("Host", "attacker.example")],
+        "",
+    );
     assert_eq!(open.status, 421);
     let localhost = format!("localhost:{port}");
-    let ok = raw(d.addr, "GET", "/api/me", &[("Host", &localhost), ("Cookie", &cookie)], "");
+    let ok = raw(
+        d.addr,
+        "GET",
+        "/api/me",
+        &[("Host", &localhost), ("Cookie", &cookie)],
+        "",
+    );
     assert_eq!(ok.status, 200, "localhost:PORT is the desk too");
 }
 
@@ -209,18 +264,39 @@ fn changes_need_the_desks_own_origin_and_a_json_body() {
     };
     let none = post(&[("Content-Type", "application/json")], body);
     assert_eq!(none.status, 403, "no Origin");
-    let foreign = post(&[("Content-Type", "application/json"), ("Origin", "http://attacker.example")], body);
+    let foreign = post(
+        &[
+            ("Content-Type", "application/json"),
+            ("Origin", "http://attacker.example"),
+        ],
+        body,
+    );
     assert_eq!(foreign.status, 403, "foreign Origin");
-    let null = post(&[("Content-Type", "application/json"), ("Origin", "null")], body);
+    let null = post(
+        &[("Content-Type", "application/json"), ("Origin", "null")],
+        body,
+    );
     assert_eq!(null.status, 403, "opaque Origin");
     let form = post(&[("Content-Type", "text/plain"), ("Origin", &origin)], body);
     assert_eq!(form.status, 415, "a simple (form-like) content type");
-    let ok = post(&[("Content-Type", "application/json"), ("Origin", &origin)], body);
+    let ok = post(
+        &[("Content-Type", "application/json"), ("Origin", &origin)],
+        body,
+    );
     assert_eq!(ok.status, 200, "{}", ok.body);
     assert!(ok.body.contains("\"ok\":true"), "{}", ok.body);
     // Without a session, a same-origin JSON change is still refused.
-    let anon = raw(d.addr, "POST", "/api/triage",
-        &[("Host", &host), ("Origin", &origin), ("Content-Type", "application/json")], body);
+    let anon = raw(
+        d.addr,
+        "POST",
+        "/api/triage",
+        &[
+            ("Host", &host),
+            ("Origin", &origin),
+            ("Content-Type", "application/json"),
+        ],
+        body,
+    );
     assert_eq!(anon.status, 403);
 }
 
@@ -239,16 +315,45 @@ fn every_answer_carries_the_csp_and_the_other_headers() {
         raw(d.addr, "GET", "/", &[("Host", "attacker.example")], ""),
     ];
     for a in answers {
-        assert_eq!(a.header("Content-Security-Policy").map(|c| c == CSP || c.contains("sandbox")), Some(true),
-            "CSP on a {} answer", a.status);
-        assert_eq!(a.header("X-Content-Type-Options"), Some("nosniff"), "{}", a.status);
-        assert_eq!(a.header("Referrer-Policy"), Some("no-referrer"), "{}", a.status);
+        assert_eq!(
+            a.header("Content-Security-Policy")
+                .map(|c| c == CSP || c.contains("sandbox")),
+            Some(true),
+            "CSP on a {} answer",
+            a.status
+        );
+        assert_eq!(
+            a.header("X-Content-Type-Options"),
+            Some("nosniff"),
+            "{}",
+            a.status
+        );
+        assert_eq!(
+            a.header("Referrer-Policy"),
+            Some("no-referrer"),
+            "{}",
+            a.status
+        );
         assert_eq!(a.header("Cache-Control"), Some("no-store"), "{}", a.status);
-        assert_eq!(a.header("Cross-Origin-Opener-Policy"), Some("same-origin"), "{}", a.status);
-        assert_eq!(a.header("Cross-Origin-Resource-Policy"), Some("same-origin"), "{}", a.status);
+        assert_eq!(
+            a.header("Cross-Origin-Opener-Policy"),
+            Some("same-origin"),
+            "{}",
+            a.status
+        );
+        assert_eq!(
+            a.header("Cross-Origin-Resource-Policy"),
+            Some("same-origin"),
+            "{}",
+            a.status
+        );
     }
-    assert!(CSP.contains("default-src 'none'") && CSP.contains("script-src 'self'")
-        && CSP.contains("frame-ancestors 'none'") && !CSP.contains("unsafe"));
+    assert!(
+        CSP.contains("default-src 'none'")
+            && CSP.contains("script-src 'self'")
+            && CSP.contains("frame-ancestors 'none'")
+            && !CSP.contains("unsafe")
+    );
 }
 
 #[test]
@@ -256,18 +361,40 @@ fn attachments_preview_only_raster_images_and_never_svg_inline() {
     let d = start();
     let cookie = d.sign_in();
     let id = "00000000000000000000000000000001";
-    let png = d.get(&format!("/api/tips/{id}/attachments/0"), &[("Cookie", &cookie)]);
+    let png = d.get(
+        &format!("/api/tips/{id}/attachments/0"),
+        &[("Cookie", &cookie)],
+    );
     assert_eq!(png.status, 200);
     assert_eq!(png.header("Content-Type"), Some("image/png"));
-    assert!(png.header("Content-Disposition").unwrap().starts_with("inline"));
-    let svg = d.get(&format!("/api/tips/{id}/attachments/1"), &[("Cookie", &cookie)]);
+    assert!(png
+        .header("Content-Disposition")
+        .unwrap()
+        .starts_with("inline"));
+    let svg = d.get(
+        &format!("/api/tips/{id}/attachments/1"),
+        &[("Cookie", &cookie)],
+    );
     assert_eq!(svg.status, 200);
     assert_eq!(svg.header("Content-Type"), Some("application/octet-stream"));
-    assert!(svg.header("Content-Disposition").unwrap().starts_with("attachment"));
-    assert!(svg.header("Content-Security-Policy").unwrap().contains("sandbox"));
-    let missing = d.get(&format!("/api/tips/{id}/attachments/9"), &[("Cookie", &cookie)]);
+    assert!(svg
+        .header("Content-Disposition")
+        .unwrap()
+        .starts_with("attachment"));
+    assert!(svg
+        .header("Content-Security-Policy")
+        .unwrap()
+        .contains("sandbox"));
+    let missing = d.get(
+        &format!("/api/tips/{id}/attachments/9"),
+        &[("Cookie", &cookie)],
+    );
     assert_eq!(missing.status, 404);
-    assert!(missing.body.contains("\"code\":\"not_found\""), "{}", missing.body);
+    assert!(
+        missing.body.contains("\"code\":\"not_found\""),
+        "{}",
+        missing.body
+    );
 }
 
 #[test]
@@ -282,9 +409,18 @@ fn bad_input_gets_a_clear_json_error() {
     assert!(b.body.contains("YYYY-MM-DD"), "{}", b.body);
     let host = d.host();
     let origin = d.origin();
-    let c = raw(d.addr, "POST", "/api/triage",
-        &[("Host", &host), ("Cookie", &cookie), ("Origin", &origin), ("Content-Type", "application/json")],
-        r#"{"ids":["00000000000000000000000000000001"],"request":{"grade":"Z9"}}"#);
+    let c = raw(
+        d.addr,
+        "POST",
+        "/api/triage",
+        &[
+            ("Host", &host),
+            ("Cookie", &cookie),
+            ("Origin", &origin),
+            ("Content-Type", "application/json"),
+        ],
+        r#"{"ids":["00000000000000000000000000000001"],"request":{"grade":"Z9"}}"#,
+    );
     assert_eq!(c.status, 400);
     assert!(c.body.contains("A–F"), "{}", c.body);
 }

@@ -72,10 +72,7 @@ async fn sync(backend: Backend) -> Result<HttpResponse, DeskError> {
     blocking(backend, |b| b.sync()).await
 }
 
-async fn inbox(
-    backend: Backend,
-    query: web::Query<InboxQuery>,
-) -> Result<HttpResponse, DeskError> {
+async fn inbox(backend: Backend, query: web::Query<InboxQuery>) -> Result<HttpResponse, DeskError> {
     let query = query.into_inner();
     for (name, date) in [("from", &query.from), ("to", &query.to)] {
         if let Some(d) = date {
@@ -111,10 +108,7 @@ struct TriageBody {
     request: TriageRequest,
 }
 
-async fn triage(
-    backend: Backend,
-    body: web::Json<TriageBody>,
-) -> Result<HttpResponse, DeskError> {
+async fn triage(backend: Backend, body: web::Json<TriageBody>) -> Result<HttpResponse, DeskError> {
     let TriageBody { ids, request } = body.into_inner();
     if ids.is_empty() || ids.len() > MAX_BULK {
         return Err(DeskError::Invalid(format!(
@@ -123,7 +117,9 @@ async fn triage(
         )));
     }
     if request.is_empty() {
-        return Err(DeskError::Invalid("the triage request changes nothing".into()));
+        return Err(DeskError::Invalid(
+            "the triage request changes nothing".into(),
+        ));
     }
     if let Some(grade) = &request.grade {
         check_grade(grade)?;
@@ -164,14 +160,18 @@ async fn reply(
     let id = tip_id(&path)?;
     let ReplyBody { text, files } = body.into_inner();
     if text.trim().is_empty() && files.is_empty() {
-        return Err(DeskError::Invalid("the reply is empty: write something".into()));
+        return Err(DeskError::Invalid(
+            "the reply is empty: write something".into(),
+        ));
     }
     let files = files
         .into_iter()
         .map(|f| {
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(f.data.as_bytes())
-                .map_err(|_| DeskError::Invalid(format!("file {:?} is not valid base64", f.name)))?;
+                .map_err(|_| {
+                    DeskError::Invalid(format!("file {:?} is not valid base64", f.name))
+                })?;
             Ok(ReplyFile {
                 name: f.name,
                 mime: f.mime,
@@ -224,8 +224,7 @@ fn check_date(field: &str, d: &str) -> Result<(), DeskError> {
     let shape = b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
-        && b
-            .iter()
+        && b.iter()
             .enumerate()
             .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
     if shape {

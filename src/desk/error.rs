@@ -12,7 +12,9 @@ use actix_web::{HttpResponse, ResponseError};
 #[derive(Debug, thiserror::Error)]
 pub enum DeskError {
     /// `--listen` named an address other than 127.0.0.1.
-    #[error("the desk listens on 127.0.0.1 only, not {0}: leave out --listen, or give 127.0.0.1:PORT")]
+    #[error(
+        "the desk listens on 127.0.0.1 only, not {0}: leave out --listen, or give 127.0.0.1:PORT"
+    )]
     NotLoopback(SocketAddr),
     /// The port could not be bound.
     #[error("cannot listen on {addr}: {source}; choose another port with --listen 127.0.0.1:PORT")]

@@ -107,7 +107,9 @@ pub async fn gate(
 
 fn check(req: &ServiceRequest) -> Result<(), Refusal> {
     // Without the gate's data nothing is let through (a wiring mistake must fail closed).
-    let gate = req.app_data::<web::Data<Gate>>().ok_or(Refusal::NoSession)?;
+    let gate = req
+        .app_data::<web::Data<Gate>>()
+        .ok_or(Refusal::NoSession)?;
     let host = req
         .headers()
         .get(header::HOST)

@@ -43,7 +43,8 @@ pub fn serve(backend: Arc<dyn DeskBackend>, listen: Option<SocketAddr>) -> Resul
     if want.ip() != Ipv4Addr::LOCALHOST {
         return Err(DeskError::NotLoopback(want));
     }
-    let listener = TcpListener::bind(want).map_err(|source| DeskError::Bind { addr: want, source })?;
+    let listener =
+        TcpListener::bind(want).map_err(|source| DeskError::Bind { addr: want, source })?;
     let addr = listener
         .local_addr()
         .map_err(|source| DeskError::Bind { addr: want, source })?;
@@ -59,37 +60,40 @@ pub fn serve(backend: Arc<dyn DeskBackend>, listen: Option<SocketAddr>) -> Resul
     });
     let backend = web::Data::new(backend);
 
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(gate.clone())
-            .app_data(backend.clone())
-            .app_data(
-                web::JsonConfig::default()
-                    .limit(MAX_JSON_BYTES)
-                    .error_handler(|e, _| {
-                        DeskError::Invalid(format!("the JSON body is not what this route takes: {e}"))
+    let server =
+        HttpServer::new(move || {
+            App::new()
+                .app_data(gate.clone())
+                .app_data(backend.clone())
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(MAX_JSON_BYTES)
+                        .error_handler(|e, _| {
+                            DeskError::Invalid(format!(
+                                "the JSON body is not what this route takes: {e}"
+                            ))
                             .into()
-                    }),
-            )
-            .app_data(web::QueryConfig::default().error_handler(|e, _| {
-                DeskError::Invalid(format!("the query string is malformed: {e}")).into()
-            }))
-            .app_data(web::PathConfig::default().error_handler(|_, _| {
-                DeskError::Invalid("the path is malformed".into()).into()
-            }))
-            .wrap(from_fn(guard::gate))
-            // Outermost: the gate's refusals get these headers too.
-            .wrap(security_headers())
-            .route("/open", web::get().to(guard::open))
-            .configure(api::configure)
-            .configure(assets::configure)
-    })
-    .workers(2)
-    .keep_alive(Duration::from_secs(30))
-    .shutdown_timeout(2)
-    .listen(listener)
-    .map_err(|source| DeskError::Bind { addr, source })?
-    .run();
+                        }),
+                )
+                .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                    DeskError::Invalid(format!("the query string is malformed: {e}")).into()
+                }))
+                .app_data(web::PathConfig::default().error_handler(|_, _| {
+                    DeskError::Invalid("the path is malformed".into()).into()
+                }))
+                .wrap(from_fn(guard::gate))
+                // Outermost: the gate's refusals get these headers too.
+                .wrap(security_headers())
+                .route("/open", web::get().to(guard::open))
+                .configure(api::configure)
+                .configure(assets::configure)
+        })
+        .workers(2)
+        .keep_alive(Duration::from_secs(30))
+        .shutdown_timeout(2)
+        .listen(listener)
+        .map_err(|source| DeskError::Bind { addr, source })?
+        .run();
     Ok(Desk { addr, url, server })
 }
 

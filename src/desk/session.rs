@@ -87,7 +87,10 @@ mod tests {
         let session = door.exchange(&token).unwrap();
         assert!(door.admits(&session));
         assert!(!door.admits("nope"));
-        assert!(door.exchange(&token).is_none(), "a spent token opens nothing");
+        assert!(
+            door.exchange(&token).is_none(),
+            "a spent token opens nothing"
+        );
         assert!(door.token().is_none());
     }
 }

@@ -9,25 +9,23 @@
 use std::sync::Mutex;
 
 use tipseal::desk::model::{
-    AttachmentBytes, AttachmentInfo, ConversationEntry, HistoryRow, InboxQuery, InboxRow, Me,
-    Note, ReplyFile, ReportField, SyncReport, TipView, TriageOutcome, TriageRequest,
-    TriageState,
+    AttachmentBytes, AttachmentInfo, ConversationEntry, HistoryRow, InboxQuery, InboxRow, Me, Note,
+    ReplyFile, ReportField, SyncReport, TipView, TriageOutcome, TriageRequest, TriageState,
 };
 use tipseal::desk::{DeskBackend, DeskError};
 use tipseal::domain::TipId;
 
 /// A 1×1 PNG (a red pixel).
 pub const PNG: &[u8] = &[
-    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44,
-    0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x02, 0x00, 0x00, 0x00, 0x90,
-    0x77, 0x53, 0xde, 0x00, 0x00, 0x00, 0x0c, 0x49, 0x44, 0x41, 0x54, 0x08, 0xd7, 0x63, 0xf8,
-    0xcf, 0xc0, 0x00, 0x00, 0x03, 0x01, 0x01, 0x00, 0x18, 0xdd, 0x8d, 0xb0, 0x00, 0x00, 0x00,
-    0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x02, 0x00, 0x00, 0x00, 0x90, 0x77, 0x53,
+    0xde, 0x00, 0x00, 0x00, 0x0c, 0x49, 0x44, 0x41, 0x54, 0x08, 0xd7, 0x63, 0xf8, 0xcf, 0xc0, 0x00,
+    0x00, 0x03, 0x01, 0x01, 0x00, 0x18, 0xdd, 0x8d, 0xb0, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e,
+    0x44, 0xae, 0x42, 0x60, 0x82,
 ];
 
 /// An SVG that would run script if it were shown as a page.
-pub const SVG: &[u8] =
-    b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>";
+pub const SVG: &[u8] = b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>";
 
 /// The legal next statuses (a small workflow, as wave 2's domain will define its own).
 pub fn next_statuses(status: &str) -> &'static [&'static str] {
@@ -68,7 +66,13 @@ pub struct FixedDesk {
     log: Box<dyn Fn(&str) + Send + Sync>,
 }
 
-const SECTORS: &[&str] = &["construction", "fishing", "agriculture", "factory", "domestic"];
+const SECTORS: &[&str] = &[
+    "construction",
+    "fishing",
+    "agriculture",
+    "factory",
+    "domestic",
+];
 const PLACES: &[(&str, &str)] = &[
     ("RU", "Vladivostok"),
     ("CN", "Dandong"),
@@ -93,18 +97,35 @@ impl FixedDesk {
             };
             let attachments = if i == 0 {
                 vec![
-                    ("site.png".to_string(), "image/png".to_string(), PNG.to_vec()),
-                    ("plan.svg".to_string(), "image/svg+xml".to_string(), SVG.to_vec()),
+                    (
+                        "site.png".to_string(),
+                        "image/png".to_string(),
+                        PNG.to_vec(),
+                    ),
+                    (
+                        "plan.svg".to_string(),
+                        "image/svg+xml".to_string(),
+                        SVG.to_vec(),
+                    ),
                 ]
             } else if i % 7 == 0 {
-                vec![("photo.png".to_string(), "image/png".to_string(), PNG.to_vec())]
+                vec![(
+                    "photo.png".to_string(),
+                    "image/png".to_string(),
+                    PNG.to_vec(),
+                )]
             } else {
                 Vec::new()
             };
             let status = ["new", "in_review", "needs_info", "verified"][(i / 3) % 4];
             tips.push(Tip {
                 id: TipId::from_bytes(id),
-                received: format!("2026-11-{:02}T{:02}:{:02}:00Z", 28 - (i / 500) % 28, (i / 60) % 24, i % 60),
+                received: format!(
+                    "2026-11-{:02}T{:02}:{:02}:00Z",
+                    28 - (i / 500) % 28,
+                    (i / 60) % 24,
+                    i % 60
+                ),
                 language: language.to_string(),
                 sector: SECTORS[i % SECTORS.len()].to_string(),
                 country: country.to_string(),
@@ -122,8 +143,16 @@ impl FixedDesk {
                 },
                 triage: TriageState {
                     status: status.to_string(),
-                    labels: if i % 5 == 0 { vec!["wages".to_string()] } else { Vec::new() },
-                    assignee: if i % 4 == 1 { Some("min-ji".to_string()) } else { None },
+                    labels: if i % 5 == 0 {
+                        vec!["wages".to_string()]
+                    } else {
+                        Vec::new()
+                    },
+                    assignee: if i % 4 == 1 {
+                        Some("min-ji".to_string())
+                    } else {
+                        None
+                    },
                     starred: i % 11 == 0,
                     reminder: None,
                     grade: None,
@@ -153,7 +182,7 @@ impl FixedDesk {
     }
 }
 
-fn find<'a>(tips: &'a mut [Tip], id: TipId) -> Result<&'a mut Tip, DeskError> {
+fn find(tips: &mut [Tip], id: TipId) -> Result<&mut Tip, DeskError> {
     tips.iter_mut()
         .find(|t| t.id == id)
         .ok_or_else(|| DeskError::NotFound(format!("tip {id}")))
@@ -178,7 +207,9 @@ fn row(t: &Tip) -> InboxRow {
 }
 
 fn matches(t: &Tip, q: &InboxQuery) -> bool {
-    let eq = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w.is_empty() || w == have);
+    let eq = |want: &Option<String>, have: &str| {
+        want.as_deref().is_none_or(|w| w.is_empty() || w == have)
+    };
     q.text.as_deref().is_none_or(|s| {
         s.is_empty() || t.narrative.to_lowercase().contains(&s.to_lowercase())
     }) && eq(&q.status, &t.triage.status)
@@ -191,22 +222,34 @@ fn matches(t: &Tip, q: &InboxQuery) -> bool {
         && eq(&q.city, &t.city)
         && q.from.as_deref().is_none_or(|d| t.received.as_str() >= d)
         && q.to.as_deref().is_none_or(|d| t.received[..10] <= *d)
-        && q.has_attachments.is_none_or(|a| a == !t.attachments.is_empty())
+        && q.has_attachments.is_none_or(|a| a != t.attachments.is_empty())
         && q.unread.is_none_or(|u| u == t.unread)
         && q.reminder_due.is_none_or(|r| !r || t.triage.reminder.as_deref().is_some_and(|d| d <= "2026-11-29"))
 }
 
 impl DeskBackend for FixedDesk {
     fn me(&self) -> Result<Me, DeskError> {
-        Ok(Me { name: "reviewer".into(), key_id: "00".repeat(16) })
+        Ok(Me {
+            name: "reviewer".into(),
+            key_id: "00".repeat(16),
+        })
     }
 
     fn sync(&self) -> Result<SyncReport, DeskError> {
-        Ok(SyncReport { finished_at: "2026-11-29T12:00:00Z".into(), ..SyncReport::default() })
+        Ok(SyncReport {
+            finished_at: "2026-11-29T12:00:00Z".into(),
+            ..SyncReport::default()
+        })
     }
 
     fn inbox(&self, query: &InboxQuery) -> Result<Vec<InboxRow>, DeskError> {
-        Ok(self.lock().tips.iter().filter(|t| matches(t, query)).map(row).collect())
+        Ok(self
+            .lock()
+            .tips
+            .iter()
+            .filter(|t| matches(t, query))
+            .map(row)
+            .collect())
     }
 
     fn tip(&self, id: TipId) -> Result<TipView, DeskError> {
@@ -218,10 +261,22 @@ impl DeskBackend for FixedDesk {
             received: t.received.clone(),
             language: Some(t.language.clone()),
             report: vec![
-                ReportField { key: "sector".into(), value: t.sector.clone() },
-                ReportField { key: "location.country".into(), value: t.country.clone() },
-                ReportField { key: "location.city".into(), value: t.city.clone() },
-                ReportField { key: "workers.count".into(), value: "40".into() },
+                ReportField {
+                    key: "sector".into(),
+                    value: t.sector.clone(),
+                },
+                ReportField {
+                    key: "location.country".into(),
+                    value: t.country.clone(),
+                },
+                ReportField {
+                    key: "location.city".into(),
+                    value: t.city.clone(),
+                },
+                ReportField {
+                    key: "workers.count".into(),
+                    value: "40".into(),
+                },
             ],
             narrative: t.narrative.clone(),
             warnings: Vec::new(),
@@ -238,7 +293,10 @@ impl DeskBackend for FixedDesk {
                 .collect(),
             conversation: t.conversation.clone(),
             triage: t.triage.clone(),
-            next_statuses: next_statuses(&t.triage.status).iter().map(|s| s.to_string()).collect(),
+            next_statuses: next_statuses(&t.triage.status)
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             history: t.history.clone(),
         })
     }
@@ -250,7 +308,11 @@ impl DeskBackend for FixedDesk {
             .attachments
             .get(index as usize)
             .ok_or_else(|| DeskError::NotFound(format!("attachment {index} of tip {id}")))?;
-        Ok(AttachmentBytes { mime: mime.clone(), name: name.clone(), bytes: bytes.clone() })
+        Ok(AttachmentBytes {
+            mime: mime.clone(),
+            name: name.clone(),
+            bytes: bytes.clone(),
+        })
     }
 
     fn triage(&self, ids: &[TipId], r: &TriageRequest) -> Result<Vec<TriageOutcome>, DeskError> {
@@ -260,7 +322,11 @@ impl DeskBackend for FixedDesk {
             let t = match find(&mut st.tips, *id) {
                 Ok(t) => t,
                 Err(e) => {
-                    out.push(TriageOutcome { id: id.to_string(), ok: false, refusal: Some(e.to_string()) });
+                    out.push(TriageOutcome {
+                        id: id.to_string(),
+                        ok: false,
+                        refusal: Some(e.to_string()),
+                    });
                     continue;
                 }
             };
@@ -269,7 +335,10 @@ impl DeskBackend for FixedDesk {
                     out.push(TriageOutcome {
                         id: id.to_string(),
                         ok: false,
-                        refusal: Some(format!("{} → {s} is not a legal transition", t.triage.status)),
+                        refusal: Some(format!(
+                            "{} → {s} is not a legal transition",
+                            t.triage.status
+                        )),
                     });
                     continue;
                 }
@@ -292,7 +361,11 @@ impl DeskBackend for FixedDesk {
                 t.triage.assignee = (!a.is_empty()).then(|| a.clone());
             }
             if let Some(n) = &r.note {
-                t.triage.notes.push(Note { who: "reviewer".into(), when: "2026-11-29T12:00:00Z".into(), text: n.clone() });
+                t.triage.notes.push(Note {
+                    who: "reviewer".into(),
+                    when: "2026-11-29T12:00:00Z".into(),
+                    text: n.clone(),
+                });
             }
             if let Some(s) = r.star {
                 t.triage.starred = s;
@@ -303,8 +376,15 @@ impl DeskBackend for FixedDesk {
             if let Some(g) = &r.grade {
                 t.triage.grade = Some(g.clone());
             }
-            (self.log)(&format!("triage {id} {}", serde_json::to_string(r).unwrap_or_default()));
-            out.push(TriageOutcome { id: id.to_string(), ok: true, refusal: None });
+            (self.log)(&format!(
+                "triage {id} {}",
+                serde_json::to_string(r).unwrap_or_default()
+            ));
+            out.push(TriageOutcome {
+                id: id.to_string(),
+                ok: true,
+                refusal: None,
+            });
         }
         for l in &r.add_labels {
             if !st.vocabulary.contains(l) {
@@ -317,8 +397,13 @@ impl DeskBackend for FixedDesk {
     fn reply(&self, id: TipId, text: &str, files: Vec<ReplyFile>) -> Result<(), DeskError> {
         let mut st = self.lock();
         let t = find(&mut st.tips, id)?;
-        t.conversation.push(ConversationEntry { who: "reviewer".into(), when: "2026-11-29T12:00:00Z".into(), text: text.to_string() });
-        st.replies.push((id.to_string(), text.to_string(), files.len()));
+        t.conversation.push(ConversationEntry {
+            who: "reviewer".into(),
+            when: "2026-11-29T12:00:00Z".into(),
+            text: text.to_string(),
+        });
+        st.replies
+            .push((id.to_string(), text.to_string(), files.len()));
         (self.log)(&format!("reply {id} {} file(s)", files.len()));
         Ok(())
     }

@@ -149,7 +149,8 @@ export class Inbox {
     if (r.unread) when.prepend(el('span', 'dot', '●'));
     const summary = el('span', 'summary', r.summary);
     summary.dir = 'auto';
-    if (r.attachments) summary.prepend(el('span', 'clip', `📎${r.attachments} `));
+    // Words, not an emoji: the desk loads no font, and not every system has the glyph.
+    if (r.attachments) summary.prepend(el('span', 'chip files', t('n_files', { n: r.attachments })));
     const status = el('span', `status s-${r.status}`, statusName(r.status));
     status.dataset.status = r.status;
     const labels = el('span', 'labels');
