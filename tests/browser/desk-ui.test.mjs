@@ -2,7 +2,8 @@
 // `tests/desk_double/`: 10,000 generated tips in memory). The double stands in for the
 // reviewer's data, which wave 2 wires in; what is tested here is the desk itself: the
 // one-time URL, the inbox (rendered fast), filters, search, a tip, triage and bulk changes
-// that reach the backend (it prints one line per change it receives), the keyboard, the
+// that reach the backend (it prints one line per change it receives), a refusal shown with
+// its reason, sync, the keyboard, the
 // Korean UI, and that nothing leaves 127.0.0.1 or trips the CSP.
 //
 // Run: cargo build --example desk_demo && node --test tests/browser/desk-ui.test.mjs
@@ -66,6 +67,8 @@ test('desk: one-time URL, inbox, filter, tip, triage, bulk, keyboard, Korean, no
     document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
   });
   const page = b.page;
+  // After a change the tip view redraws from the backend's answer; wait for that before the next.
+  const settled = () => page.waitForSelector('#tip-pane[aria-busy="false"]');
   try {
     // The printed URL trades its token for a cookie and lands on / without it.
     const t0 = Date.now();
@@ -113,20 +116,26 @@ test('desk: one-time URL, inbox, filter, tip, triage, bulk, keyboard, Korean, no
     assert.deepEqual(offered, ['new', 'in_review', 'rejected']);
     await page.selectOption('#t-status', 'in_review');
     await desk.waitFor(/^triage 0+1 .*"status":"in_review"/);
-    await page.waitForFunction(() => document.getElementById('t-status')?.value === 'in_review');
+    await settled();
+    assert.equal(await page.inputValue('#t-status'), 'in_review');
+    assert.deepEqual(await page.$$eval('#t-status option', (os) => os.map((o) => o.value)), ['in_review', 'needs_info', 'verified', 'rejected']);
     assert.match(await page.textContent('#history'), /status: new → in_review/);
     assert.match(await page.textContent('#history'), /✓ verified/);
     await page.fill('#t-label', 'passports');
     await page.click('#triage form.inline button[type=submit]');
     await desk.waitFor(/^triage 0+1 .*"add_labels":\["passports"\]/);
+    await settled();
     await page.selectOption('#t-assignee', 'omar');
     await desk.waitFor(/^triage 0+1 .*"assign":"omar"/);
+    await settled();
     await page.fill('#t-note', 'Called the contact.');
     await page.click('form.note button');
     await desk.waitFor(/^triage 0+1 .*"note":"Called the contact\."/);
+    await settled();
     await page.fill('#reply-text', '잘 받았습니다.');
     await page.click('#reply-form button[type=submit]');
     await desk.waitFor(/^reply 0+1 0 file/);
+    await settled();
     await shot(page, 'desk-tip');
 
     // Keyboard + bulk: clear the search, j/x/j/x selects two rows, a bulk label reaches both.
@@ -145,6 +154,18 @@ test('desk: one-time URL, inbox, filter, tip, triage, bulk, keyboard, Korean, no
     await desk.waitFor(/^triage 0+2 .*"add_labels":\["urgent"\]/);
     await desk.waitFor(/^triage 0+3 .*"add_labels":\["urgent"\]/);
     await page.waitForSelector('#status:text("Changed 2 tips.")');
+    // A bulk change the backend refuses (new → archived is not a legal transition): the
+    // refusal and its reason are shown, not swallowed.
+    await page.selectOption('#bulk-status', 'archived');
+    await page.waitForSelector('#status.bad:text("Refused for 2 tip(s)")');
+    assert.match(await page.textContent('#status'), /new → archived is not a legal transition/);
+    // Sync reports what it brought.
+    await page.click('#sync');
+    await page.waitForSelector('#status:text("Synced: 0 new tips")');
+    // o opens the tip under the cursor.
+    await page.focus('#inbox');
+    await page.keyboard.press('o');
+    await page.waitForFunction(() => document.querySelector('#tip-pane h2')?.title === '00000000000000000000000000000003');
     await page.keyboard.press('?');
     assert.equal(await page.evaluate(() => document.getElementById('help').open), true);
     await page.keyboard.press('Escape');

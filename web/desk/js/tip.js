@@ -64,11 +64,17 @@ export class TipView {
 
   async change(request) {
     if (!this.tip) return;
-    const [outcome] = await triage([this.tip.id], request);
-    if (outcome.ok) this.say(t('outcome_ok'));
-    else this.say(t('outcome_refused', { n: 1, reasons: outcome.refusal }), true);
-    await this.open(this.tip.id);
-    await this.onChanged([this.tip.id]);
+    // Busy until the view is redrawn from the backend's answer (tests wait on it too).
+    this.pane.setAttribute('aria-busy', 'true');
+    try {
+      const [outcome] = await triage([this.tip.id], request);
+      if (outcome.ok) this.say(t('outcome_ok'));
+      else this.say(t('outcome_refused', { n: 1, reasons: outcome.refusal }), true);
+      await this.open(this.tip.id);
+      await this.onChanged([this.tip.id]);
+    } finally {
+      this.pane.setAttribute('aria-busy', 'false');
+    }
   }
 
   render(tip) {
@@ -148,11 +154,16 @@ export class TipView {
         for (let i = 0; i < buf.length; i += 0x8000) bin += String.fromCharCode(...buf.subarray(i, i + 0x8000));
         payload.push({ name: f.name, mime: f.type || 'application/octet-stream', data: btoa(bin) });
       }
+      this.pane.setAttribute('aria-busy', 'true');
       try {
         await post(`${tipPath(tip.id)}/reply`, { text: text.value, files: payload });
         this.say(t('reply_sent'));
         await this.open(tip.id);
-      } catch (e) { this.say(t('error', { message: e.message }), true); }
+      } catch (e) {
+        this.say(t('error', { message: e.message }), true);
+      } finally {
+        this.pane.setAttribute('aria-busy', 'false');
+      }
     });
     s.append(form);
     return s;
