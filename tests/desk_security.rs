@@ -1,5 +1,6 @@
 //! The desk's HTTP security, attacked from outside: no token, a wrong token, a token
-//! reused, a foreign `Host` (DNS rebinding), cross-site changes (no `Origin`, a foreign
+//! reused, a foreign `Host` (DNS rebinding), requests from other sites and local ports
+//! (`Sec-Fetch-Site`), cross-site changes (no `Origin`, a foreign
 //! `Origin`, a form content type), the headers on every answer, the session cookie's
 //! attributes, and the refusal to listen beyond 127.0.0.1.
 //!
@@ -298,6 +299,25 @@ fn changes_need_the_desks_own_origin_and_a_json_body() {
         body,
     );
     assert_eq!(anon.status, 403);
+}
+
+#[test]
+fn requests_a_browser_marks_as_from_another_site_or_port_are_refused() {
+    let d = start();
+    let cookie = d.sign_in();
+    // A page on another 127.0.0.1 port is "same-site": cookies do not keep ports apart.
+    for site in ["cross-site", "same-site"] {
+        let a = d.get(
+            "/api/inbox",
+            &[("Cookie", &cookie), ("Sec-Fetch-Site", site)],
+        );
+        assert_eq!(a.status, 403, "Sec-Fetch-Site: {site}");
+        assert!(!a.body.contains("Report"), "nothing of the data");
+    }
+    for site in ["same-origin", "none"] {
+        let a = d.get("/api/me", &[("Cookie", &cookie), ("Sec-Fetch-Site", site)]);
+        assert_eq!(a.status, 200, "Sec-Fetch-Site: {site}");
+    }
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! The desk's gate, run before every route: the `Host` check (DNS rebinding), the session
+//! The desk's gate, run before every route: the `Host` check (DNS rebinding), the
+//! browser's `Sec-Fetch-Site` (other sites and other local ports), the session
 //! cookie (other local users and processes, other sites), and for anything that changes
 //! state a same-origin `Origin` and a JSON body (CSRF). `/open` alone is reachable without
 //! a session: it is where the one-time token is traded for one.
@@ -51,6 +52,7 @@ impl Gate {
 /// Why a request was turned away.
 enum Refusal {
     Host,
+    Site,
     NoSession,
     Origin,
     ContentType,
@@ -64,6 +66,9 @@ impl Refusal {
                 .content_type("text/plain; charset=utf-8")
                 .body("This desk answers only at 127.0.0.1 or localhost on its own port.\n"),
             Self::NoSession => no_session_page(),
+            Self::Site => HttpResponse::Forbidden()
+                .content_type("text/plain; charset=utf-8")
+                .body("The desk answers only its own pages.\n"),
             Self::Origin => HttpResponse::Forbidden().json(serde_json::json!({
                 "error": "a change must come from the desk's own page (same Origin)",
                 "code": "origin",
@@ -117,6 +122,18 @@ fn check(req: &ServiceRequest) -> Result<(), Refusal> {
         .ok_or(Refusal::Host)?;
     if !gate.host_ok(host) {
         return Err(Refusal::Host);
+    }
+    // Browsers say where a request comes from. Cookies are not kept apart by port, so a
+    // page on another 127.0.0.1 port is "same-site" and its requests carry the session:
+    // only the desk's own pages (`same-origin`) and the reviewer's own typing or clicking
+    // in the terminal (`none`) may reach it. A client that sends no such header is not a
+    // browser page and still needs the session below.
+    let site = req
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|h| h.to_str().ok());
+    if site.is_some_and(|s| s != "same-origin" && s != "none") {
+        return Err(Refusal::Site);
     }
     if req.path() == "/open" && req.method() == Method::GET {
         return Ok(());
