@@ -112,6 +112,12 @@ test('desk: one-time URL, inbox, filter, tip, triage, bulk, keyboard, Korean, no
     const domRows = await page.locator('#inbox-spacer > .row').count();
     assert.ok(domRows > 5 && domRows < 120, `virtualised: ${domRows} rows in the DOM`);
     assert.equal(await page.locator('#inbox-spacer > .row.unread').first().isVisible(), true, 'unread marker');
+    // Scrolled to the end, the last row is drawn (and the DOM stays small).
+    await page.evaluate(() => { const c = document.getElementById('inbox'); c.scrollTop = c.scrollHeight; });
+    await page.waitForSelector(`#inbox-spacer > .row[data-index="${TIPS - 1}"]`);
+    assert.ok(await page.locator('#inbox-spacer > .row').count() < 120);
+    await page.evaluate(() => { document.getElementById('inbox').scrollTop = 0; });
+    await page.waitForSelector('#inbox-spacer > .row[data-index="0"]');
 
     // A second use of the URL is refused.
     const again = await b.context.request.get(desk.url, { maxRedirects: 0 });
@@ -123,6 +129,17 @@ test('desk: one-time URL, inbox, filter, tip, triage, bulk, keyboard, Korean, no
     await page.uncheck('#f-attachments');
     await page.fill('#q', '16시간');
     await page.waitForFunction(() => document.getElementById('inbox-count').textContent === '1 tips');
+
+    // An Arabic narrative reads right to left (dir=auto picks it up).
+    await page.fill('#q', 'الميناء');
+    await page.waitForFunction(() => document.getElementById('inbox-count').textContent === '1 tips'
+      && document.querySelector('#inbox-spacer > .row[data-index="0"]')?.textContent.includes('الميناء'));
+    await page.click('#inbox-spacer > .row[data-index="0"] .summary');
+    await page.waitForFunction(() => document.getElementById('narrative')?.lang === 'ar');
+    assert.equal(await page.$eval('#narrative', (n) => getComputedStyle(n).direction), 'rtl');
+    await page.fill('#q', '16시간');
+    await page.waitForFunction(() => document.getElementById('inbox-count').textContent === '1 tips'
+      && document.querySelector('#inbox-spacer > .row[data-index="0"]')?.textContent.includes('16시간'));
 
     // Open the Korean tip: report, narrative (dir=auto, lang), image preview from a blob URL.
     await page.click('#inbox-spacer > .row[data-index="0"] .summary');

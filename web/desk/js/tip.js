@@ -57,8 +57,11 @@ export class TipView {
 
   async open(id) {
     const tip = await get(tipPath(id));
+    const another = !this.tip || this.tip.id !== id;
     this.render(tip);
     this.pane.hidden = false;
+    // A new tip starts at its top; a redraw after a change keeps the reviewer's place.
+    if (another) this.pane.scrollTop = 0;
     return tip;
   }
 
