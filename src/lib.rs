@@ -15,6 +15,7 @@
 //!   no arguments, no server.
 //! - [`witness`]: the witness's side of a conversation — seal a follow-up, open the
 //!   mailbox with the receipt's keys.
+//! - [`desk`]: the reviewer's local web UI on 127.0.0.1, over a `DeskBackend`.
 //! - [`cli`]: the `tipseal` command line — arguments, prompts, printing and the files the
 //!   user names; keygen, admin, serve, submit, review, followup.
 //!
@@ -28,6 +29,7 @@
 pub mod cli;
 pub mod client;
 pub mod crypto;
+pub mod desk;
 pub mod domain;
 pub mod http;
 pub mod reviewer;
