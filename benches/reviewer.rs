@@ -15,6 +15,7 @@
 //! - `REVIEWER_BENCH_QUICK=1` — 300 tips (CI; well under a minute). Also the default when
 //!   run without `--bench` (as `cargo test --all-targets` does).
 //! - `REVIEWER_BENCH_FULL=1` — also 100,000 tips after the 10,000.
+//! - `REVIEWER_BENCH_TIPS=N` — exactly N tips (one run).
 //! - `REVIEWER_BENCH_DIR` — parent of the temporary directories (default: system temp).
 
 use std::path::{Path, PathBuf};
@@ -79,7 +80,12 @@ fn main() {
     let bench = std::env::args().any(|a| a == "--bench");
     let quick = !bench || std::env::var("REVIEWER_BENCH_QUICK").is_ok_and(|v| v == "1");
     let full = std::env::var("REVIEWER_BENCH_FULL").is_ok_and(|v| v == "1");
-    let sizes: Vec<usize> = if quick {
+    let sizes: Vec<usize> = if let Some(n) = std::env::var("REVIEWER_BENCH_TIPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        vec![n]
+    } else if quick {
         vec![300]
     } else if full {
         vec![10_000, 100_000]
