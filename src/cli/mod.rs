@@ -7,6 +7,7 @@
 mod admin;
 mod casework;
 mod demo;
+mod desk;
 mod followup;
 mod keygen;
 mod keys;
@@ -56,6 +57,9 @@ enum Command {
     /// Read tips: log in, fetch sealed data, decrypt on this machine.
     #[command(subcommand)]
     Review(review::Command),
+    /// The reviewer's desk: sync, then serve a web UI on 127.0.0.1 only, and print its
+    /// one-time URL.
+    Desk(desk::Args),
     /// As a witness: read the reviewers' replies with your receipt, and add to your tip.
     Followup(followup::Args),
     /// Print the OpenAPI description of the HTTP API (what `docs/openapi.json` holds).
@@ -81,6 +85,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve(a) => serve::run(a),
         Command::Submit(a) => submit::run(a),
         Command::Review(c) => review::run(c),
+        Command::Desk(a) => desk::run(a),
         Command::Followup(a) => followup::run(a),
         Command::Openapi => {
             print!("{}", crate::http::openapi::json());

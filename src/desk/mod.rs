@@ -17,10 +17,12 @@ mod assets;
 pub mod backend;
 pub mod error;
 mod guard;
+pub mod live;
 pub mod model;
 pub mod server;
 mod session;
 
 pub use backend::DeskBackend;
 pub use error::DeskError;
+pub use live::LiveDesk;
 pub use server::{serve, Desk, CSP};
