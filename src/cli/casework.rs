@@ -403,13 +403,7 @@ fn print_history(rows: &[HistoryRow], json: bool) {
         return;
     }
     for r in rows {
-        let secs = r.at.rem_euclid(86_400);
-        let when = format!(
-            "{} {:02}:{:02} UTC",
-            Day::from_days(r.at.div_euclid(86_400)),
-            secs / 3600,
-            secs % 3600 / 60
-        );
+        let when = triage::utc_minute(r.at);
         let mark = if r.verified { "verified" } else { "REFUSED" };
         println!(
             "#{:<3} {when}  {:<16} {mark}: {}",

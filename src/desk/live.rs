@@ -48,13 +48,7 @@ fn err(e: WorkspaceError) -> DeskError {
 }
 
 fn when(at: i64) -> String {
-    let secs = at.rem_euclid(86_400);
-    format!(
-        "{} {:02}:{:02} UTC",
-        Day::from_days(at.div_euclid(86_400)),
-        secs / 3600,
-        secs % 3600 / 60
-    )
+    crate::reviewer::triage::utc_minute(at)
 }
 
 /// Every scalar of the report but the narrative, as `path: value`.

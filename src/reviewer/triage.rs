@@ -113,6 +113,17 @@ pub fn parse_status(s: &str) -> Result<crate::domain::triage::Status, String> {
     })
 }
 
+/// UTC seconds as `YYYY-MM-DD HH:MM UTC` (how faces show an event's time).
+pub fn utc_minute(at: i64) -> String {
+    let secs = at.rem_euclid(86_400);
+    format!(
+        "{} {:02}:{:02} UTC",
+        crate::domain::Day::from_days(at.div_euclid(86_400)),
+        secs / 3600,
+        secs % 3600 / 60
+    )
+}
+
 /// A change queued offline.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct Queued {
