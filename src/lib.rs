@@ -8,6 +8,7 @@
 //! - [`storage`]: sled — tips, wraps, keyring, idempotency keys, audit chain; group commit.
 //! - [`http`]: the actix-web server — routes, auth, limits, the access log, error mapping.
 //! - [`reviewer`]: the reviewer's machine — local encrypted store, search and filters.
+//! - [`desk`]: the reviewer's local web UI on 127.0.0.1, over a `DeskBackend`.
 //! - [`cli`]: the `tipseal` command line — keygen, admin, serve, submit, review.
 //!
 //! Dependencies point inwards: `cli` → `http` → `storage`/`crypto` → `domain`.
@@ -18,6 +19,7 @@
 pub mod cli;
 pub mod client;
 pub mod crypto;
+pub mod desk;
 pub mod domain;
 pub mod http;
 pub mod reviewer;
