@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use crate::client::trust::Use;
 use crate::domain::triage::{Change, Grade, Label, NoteText, Status};
 use crate::domain::{Day, TipId};
-use crate::reviewer::listing::{ListQuery, Row};
+use crate::reviewer::listing::Row;
+use crate::reviewer::search::{Assignee, Filter};
 use crate::reviewer::sync::{Progress, SyncReport};
 use crate::reviewer::triage::{HistoryRow, Outcome};
 use crate::reviewer::workspace::{default_store_path, Workspace, WorkspaceError};
@@ -225,36 +226,57 @@ pub fn list(conn: &Conn, store: &StoreArg, f: &Filters, json: bool) -> Result<()
             eprintln!("Not applied (made offline): {why}");
         }
     }
-    let q = query(f)?;
-    let rows = ws.list(&q);
+    let filter = filter(&ws, f)?;
+    let rows = ws.list(&filter, f.search.as_deref());
     print_rows(&rows, json);
     Ok(())
 }
 
-fn query(f: &Filters) -> Result<ListQuery, CliError> {
-    let day = |s: &Option<String>, flag: &str| -> Result<Option<String>, CliError> {
+fn filter(ws: &Workspace, f: &Filters) -> Result<Filter, CliError> {
+    let day = |s: &Option<String>, flag: &str| -> Result<Option<Day>, CliError> {
         s.as_ref()
             .map(|d| {
-                Day::parse(d).map(|d| d.to_string()).map_err(|_| {
+                Day::parse(d).map_err(|_| {
                     CliError::Usage(format!("--{flag} takes a day as YYYY-MM-DD, not {d:?}"))
                 })
             })
             .transpose()
     };
-    Ok(ListQuery {
-        status: f.status.as_deref().map(parse_status).transpose()?,
-        label: f.label.clone(),
-        assignee: f.assignee.clone(),
-        starred: f.starred,
+    let assignee = match f.assignee.as_deref() {
+        None => None,
+        Some("") => Some(Assignee::Nobody),
+        Some(name) => Some(Assignee::Person(
+            ws.reviewer_named(name)
+                .map_err(CliError::Usage)?
+                .to_string(),
+        )),
+    };
+    let label = f
+        .label
+        .as_deref()
+        .map(|l| {
+            Label::parse(l)
+                .map(|l| l.key())
+                .map_err(|e| CliError::Usage(format!("the label {l:?} is refused: {e}")))
+        })
+        .transpose()?;
+    Ok(Filter {
+        status: f
+            .status
+            .as_deref()
+            .map(|s| parse_status(s).map(|s| s.as_str().to_owned()))
+            .transpose()?,
+        label,
+        assignee,
+        starred: f.starred.then_some(true),
         sector: f.sector.clone(),
         country: f.country.clone(),
         city: f.city.clone(),
-        since: day(&f.since, "since")?,
-        until: day(&f.until, "until")?,
-        attachments: f.attachments,
-        unread: f.unread,
-        reminder_due: f.reminder_due.then(|| Day::today().to_string()),
-        search: f.search.clone(),
+        received_from: day(&f.since, "since")?,
+        received_to: day(&f.until, "until")?,
+        has_attachments: f.attachments.then_some(true),
+        unread: f.unread.then_some(true),
+        reminder_due: f.reminder_due.then(Day::today),
     })
 }
 

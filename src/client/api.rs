@@ -519,7 +519,7 @@ impl Client {
         seq: u32,
         deletes_tip: bool,
         sealed: &[u8],
-    ) -> Result<Result<EventAppended, u32>, CliError> {
+    ) -> Result<Result<EventAppended, u32>, Error> {
         let marks = if deletes_tip { "&marks=delete_tip" } else { "" };
         let path = format!("{}?seq={seq}{marks}", Self::event_log_path(log));
         let req = self
@@ -527,7 +527,7 @@ impl Client {
             .set("Content-Type", "application/octet-stream");
         match self.call(req, Some(sealed)) {
             Ok(bytes) => Ok(Ok(parse_json(&bytes)?)),
-            Err(CliError::Server { code, .. }) if code == "seq_conflict" => {
+            Err(Error::Server { code, .. }) if code == "seq_conflict" => {
                 Ok(Err(self.events(s, log, seq)?.next))
             }
             Err(e) => Err(e),
@@ -540,14 +540,14 @@ impl Client {
         s: &Session,
         log: crate::domain::triage::LogRef,
         from: u32,
-    ) -> Result<EventPage, CliError> {
+    ) -> Result<EventPage, Error> {
         let path = format!("{}?from={from}", Self::event_log_path(log));
         let req = self.authed(self.agent.get(&self.url(&path)), s);
         parse_json(&self.call(req, None)?)
     }
 
     /// What was appended to any log after `cursor` (at most `limit`, ≤ 1000).
-    pub fn event_feed(&self, s: &Session, after: u64, limit: usize) -> Result<EventFeed, CliError> {
+    pub fn event_feed(&self, s: &Session, after: u64, limit: usize) -> Result<EventFeed, Error> {
         let path = format!("/events?after={after}&limit={limit}");
         let req = self.authed(self.agent.get(&self.url(&path)), s);
         parse_json(&self.call(req, None)?)
@@ -561,13 +561,13 @@ impl Client {
         seq: u32,
         from: Epoch,
         wrap: &[u8; 84],
-    ) -> Result<(), CliError> {
+    ) -> Result<(), Error> {
         let path = format!("{}/{seq}/wraps", Self::event_log_path(log));
         self.put_wraps(s, &path, from, std::slice::from_ref(wrap))
     }
 
     /// Deletes a tip's content (its log must hold an event marked as the deletion).
-    pub fn delete_tip(&self, s: &Session, id: TipId) -> Result<(), CliError> {
+    pub fn delete_tip(&self, s: &Session, id: TipId) -> Result<(), Error> {
         let req = self.authed(self.agent.delete(&self.url(&format!("/tips/{id}"))), s);
         self.call(req, None).map(|_| ())
     }

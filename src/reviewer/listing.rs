@@ -6,43 +6,12 @@
 
 use serde::Serialize;
 
-use crate::domain::triage::Status;
-use crate::domain::TipId;
+use crate::domain::{Day, TipId};
 
 use super::local;
+use super::search::{Facets, Filter};
 use super::store::{table, Table};
 use super::workspace::{Workspace, WorkspaceError};
-
-/// What to list: each criterion given narrows the rows (all must hold).
-#[derive(Clone, Debug, Default)]
-pub struct ListQuery {
-    /// This status.
-    pub status: Option<Status>,
-    /// Carrying this label (case-insensitive).
-    pub label: Option<String>,
-    /// Assigned to this reviewer (name on the keyring, or key id); `""`: to nobody.
-    pub assignee: Option<String>,
-    /// Starred.
-    pub starred: bool,
-    /// This sector (as the tip names it).
-    pub sector: Option<String>,
-    /// This country code.
-    pub country: Option<String>,
-    /// This city (case-insensitive).
-    pub city: Option<String>,
-    /// Received on or after this day (`YYYY-MM-DD`).
-    pub since: Option<String>,
-    /// Received on or before this day.
-    pub until: Option<String>,
-    /// Having attachments.
-    pub attachments: bool,
-    /// Unread on this machine.
-    pub unread: bool,
-    /// With a reminder on or before this day (`YYYY-MM-DD`, usually today).
-    pub reminder_due: Option<String>,
-    /// Words that must all occur in the tip.
-    pub search: Option<String>,
-}
 
 /// One inbox row.
 #[derive(Clone, Debug, Serialize)]
@@ -84,22 +53,49 @@ pub struct Row {
 }
 
 impl Workspace {
-    /// The rows `q` selects, newest day first.
-    pub fn list(&self, q: &ListQuery) -> Vec<Row> {
-        let words: Vec<String> = q
-            .search
-            .as_deref()
-            .map(|s| s.split_whitespace().map(str::to_lowercase).collect())
-            .unwrap_or_default();
-        let mut rows: Vec<Row> = self
-            .tips
-            .values()
-            .map(|t| self.row(t.id))
-            .filter(|r| self.matches(r, q))
-            .filter(|r| words.is_empty() || self.finds(r.id, &words))
-            .collect();
-        rows.sort_by(|a, b| b.received.cmp(&a.received).then(a.id.cmp(&b.id)));
-        rows
+    /// The rows `filter` selects, newest day first; with `search`, only tips holding
+    /// every word of it (any of the seven languages: `search::tokenize`), best first.
+    pub fn list(&self, filter: &Filter, search: Option<&str>) -> Vec<Row> {
+        let passes = |id: &TipId| filter.matches(&self.facets_of(*id));
+        match search.map(str::trim).filter(|s| !s.is_empty()) {
+            Some(q) => self
+                .index
+                .search(q)
+                .into_iter()
+                .filter(|(id, _)| self.tips.contains_key(id) && passes(id))
+                .map(|(id, _)| self.row(id))
+                .collect(),
+            None => {
+                let mut rows: Vec<Row> = self
+                    .tips
+                    .keys()
+                    .filter(|id| passes(id))
+                    .map(|id| self.row(*id))
+                    .collect();
+                rows.sort_by(|a, b| b.received.cmp(&a.received).then(a.id.cmp(&b.id)));
+                rows
+            }
+        }
+    }
+
+    /// What the filters look at for tip `id`.
+    pub fn facets_of(&self, id: TipId) -> Facets {
+        let t = self.tips.get(&id);
+        let facts = self.facets.get(&id);
+        let st = self.state(id);
+        Facets {
+            status: st.status.as_str().into(),
+            labels: st.labels.iter().map(|l| l.key()).collect(),
+            assignee: st.assignee.map(|k| k.to_string()),
+            starred: st.star,
+            sector: facts.and_then(|f| f.sector.clone()),
+            country: facts.and_then(|f| f.country.clone()),
+            city: facts.and_then(|f| f.city.clone()),
+            received: t.and_then(|t| Day::parse(&t.received).ok()),
+            attachments: t.map_or(0, |t| u32::from(t.files)),
+            unread: t.is_some_and(|t| t.unread),
+            reminder: st.reminder,
+        }
     }
 
     /// One tip's row (a tip not in the store gives an empty row).
@@ -128,44 +124,6 @@ impl Workspace {
         }
     }
 
-    fn matches(&self, r: &Row, q: &ListQuery) -> bool {
-        let eq = |a: &Option<String>, b: &Option<String>| {
-            b.as_ref().is_none_or(|b| {
-                a.as_ref()
-                    .is_some_and(|a| a.to_lowercase() == b.to_lowercase())
-            })
-        };
-        q.status.is_none_or(|s| r.status == s.as_str())
-            && q.label.as_ref().is_none_or(|l| {
-                r.labels
-                    .iter()
-                    .any(|x| x.to_lowercase() == l.trim().to_lowercase())
-            })
-            && q.assignee.as_ref().is_none_or(|a| match a.as_str() {
-                "" => r.assignee.is_none(),
-                a => r.assignee.as_deref() == Some(a),
-            })
-            && (!q.starred || r.star)
-            && eq(&r.sector, &q.sector)
-            && eq(&r.country, &q.country)
-            && eq(&r.city, &q.city)
-            && q.since.as_ref().is_none_or(|d| r.received >= *d)
-            && q.until.as_ref().is_none_or(|d| r.received <= *d)
-            && (!q.attachments || r.attachments > 0)
-            && (!q.unread || r.unread)
-            && q.reminder_due
-                .as_ref()
-                .is_none_or(|d| r.reminder.as_ref().is_some_and(|x| x <= d))
-    }
-
-    fn finds(&self, id: TipId, words: &[String]) -> bool {
-        let Some(f) = self.facets.get(&id) else {
-            return false;
-        };
-        let hay: Vec<String> = f.text.iter().map(|t| t.to_lowercase()).collect();
-        words.iter().all(|w| hay.iter().any(|h| h.contains(w)))
-    }
-
     /// Drops tip `id`'s content from the store and memory (after its deletion on the
     /// server); its triage log stays.
     pub(super) fn forget_tip(&mut self, id: TipId) -> Result<(), WorkspaceError> {
@@ -179,6 +137,7 @@ impl Workspace {
         })?;
         self.tips.remove(&id);
         self.facets.remove(&id);
+        self.index.remove(&id);
         Ok(())
     }
 

@@ -101,6 +101,17 @@ impl Workspace {
             new: new.len(),
             grown: grown_count,
         });
+        // Tips deleted on the server (a recorded decision) leave the store too.
+        let on_server: std::collections::HashSet<TipId> = rows.iter().map(|r| r.id).collect();
+        let gone: Vec<TipId> = self
+            .tips
+            .keys()
+            .filter(|id| !on_server.contains(id))
+            .copied()
+            .collect();
+        for id in gone {
+            self.forget_tip(id)?;
+        }
         self.sync_tips(&new, &mut report, progress)?;
         let grown: Vec<&TipRow> = rows
             .iter()

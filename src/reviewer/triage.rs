@@ -241,7 +241,7 @@ impl Workspace {
             return self.queue(id, changes);
         }
         match self.append_checked(id, changes.clone()) {
-            Err(WorkspaceError::Offline) => self.queue(id, changes),
+            Err(e) if e.is_unreachable() => self.queue(id, changes),
             other => other,
         }
     }
@@ -273,7 +273,11 @@ impl Workspace {
     pub(super) fn send_outbox(&mut self, report: &mut SyncReport) -> Result<(), WorkspaceError> {
         for (k, v) in self.store.scan_prefix(Table::Outbox, b"")? {
             let q: Queued = serde_json::from_slice(&v).map_err(|_| self.bad_row(&k))?;
-            match self.append_checked(q.tip, q.changes)? {
+            let outcome = match self.append_checked(q.tip, q.changes) {
+                Err(e) if e.is_unreachable() => return Ok(()),
+                other => other?,
+            };
+            match outcome {
                 Outcome::Applied { .. } => report.outbox_sent += 1,
                 Outcome::Refused { reason } => report
                     .outbox_refused
@@ -355,7 +359,10 @@ impl Workspace {
             let signed = sign_event(&self.me, ev)?;
             let c = self.online()?;
             let sealed = seal_signed(&signed, epoch, &c.keyring.intake_public_key())?;
-            match c.append(log, seq, &sealed)? {
+            let deletes = changes
+                .iter()
+                .any(|c| matches!(c, Change::DeleteTip { .. }));
+            match c.append(log, seq, deletes, &sealed)? {
                 AppendResult::Appended => {
                     let row = LocalEvent {
                         seq,

@@ -23,6 +23,7 @@ use crate::domain::triage::{TeamVocabulary, TriageState};
 
 use super::local::LocalTip;
 pub use super::remote::AppendResult;
+use super::search::{Index, Weight};
 use super::session::ReviewerSession;
 use super::store::{Store, StoreError, Table};
 
@@ -60,6 +61,17 @@ pub enum WorkspaceError {
     Refused(String),
 }
 
+impl WorkspaceError {
+    /// Whether this is the server being out of reach (a change can then be queued).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(
+            self,
+            WorkspaceError::Offline
+                | WorkspaceError::Reviewer(super::Error::Client(crate::client::Error::Network(_)))
+        )
+    }
+}
+
 impl From<crate::crypto::CryptoError> for WorkspaceError {
     fn from(e: crate::crypto::CryptoError) -> Self {
         WorkspaceError::Reviewer(e.into())
@@ -91,6 +103,8 @@ pub struct Workspace {
     pub(super) tips: BTreeMap<TipId, LocalTip>,
     /// What each tip's plaintext says that the filters need.
     pub(super) facets: HashMap<TipId, TipFacts>,
+    /// The search index over the tips' words (memory only).
+    pub(super) index: Index,
     /// Each tip's folded triage log (absent: nobody triaged it).
     pub(super) states: HashMap<TipId, TriageState>,
     /// The team's labels.
@@ -114,6 +128,9 @@ pub struct TipFacts {
     pub text: Vec<String>,
 }
 
+/// [`Table::Meta`] key of the keyring accepted when last online.
+const KEYRING: &[u8] = b"keyring";
+
 /// The default store beside a key file: `KEY.store`.
 pub fn default_store_path(key: &Path) -> PathBuf {
     let mut s = key.as_os_str().to_owned();
@@ -131,6 +148,8 @@ impl Workspace {
             session,
         } = session;
         let mut ws = Self::open_offline(me, store_path)?;
+        // Kept for offline use (names, assignments); the store seals and authenticates it.
+        ws.store.put(Table::Meta, KEYRING, &keyring.to_json())?;
         ws.keyring = Some(keyring.clone());
         ws.online = Some(Online {
             client,
@@ -150,6 +169,7 @@ impl Workspace {
             store,
             tips: BTreeMap::new(),
             facets: HashMap::new(),
+            index: Index::new(),
             states: HashMap::new(),
             vocabulary: TeamVocabulary::default(),
             keyring: None,
@@ -159,8 +179,19 @@ impl Workspace {
             ws.index_tip(&tip);
             ws.tips.insert(tip.id, tip);
         }
+        ws.keyring = ws.stored_keyring()?;
         ws.fold_all()?;
         Ok(ws)
+    }
+
+    /// The keyring accepted when last online, verified again.
+    fn stored_keyring(&self) -> Result<Option<VerifiedKeyring>, WorkspaceError> {
+        let Some(json) = self.store.get(Table::Meta, KEYRING)? else {
+            return Ok(None);
+        };
+        let file = crate::domain::keyring::KeyringFile::from_json(&json)
+            .map_err(|_| self.bad_row(KEYRING))?;
+        Ok(Some(crate::crypto::keyring::verify_chain(&file, None)?))
     }
 
     /// The store file.
@@ -224,6 +255,12 @@ impl Workspace {
     /// Reads what the filters and search need from a tip's plaintext (kept in memory only).
     pub(super) fn index_tip(&mut self, tip: &LocalTip) {
         let facts = tip_facts(&tip.plaintext());
+        let fields: Vec<(Weight, &str)> = facts
+            .text
+            .iter()
+            .map(|t| (Weight::NORMAL, t.as_str()))
+            .collect();
+        self.index.upsert(tip.id, &fields);
         self.facets.insert(tip.id, facts);
     }
 }

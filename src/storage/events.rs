@@ -166,14 +166,15 @@ fn event_key(log: LogRef, seq: u32) -> [u8; 21] {
 
 fn be_u32(b: &[u8]) -> Result<u32, StorageError> {
     Ok(u32::from_be_bytes(
-        b.try_into().map_err(|_| StorageError::Corrupt("event counter"))?,
+        b.try_into()
+            .map_err(|_| StorageError::Corrupt("event counter"))?,
     ))
 }
 
 fn be_u64(b: &[u8]) -> Result<u64, StorageError> {
-    Ok(u64::from_be_bytes(
-        b.try_into().map_err(|_| StorageError::Corrupt("event feed counter"))?,
-    ))
+    Ok(u64::from_be_bytes(b.try_into().map_err(|_| {
+        StorageError::Corrupt("event feed counter")
+    })?))
 }
 
 fn encode_meta(day: Day, epoch: Epoch, cursor: u64, marks: EventMarks) -> [u8; META_LEN] {
@@ -212,7 +213,8 @@ impl Store {
         let next = heads
             .get(log_key(new.log))
             .map_err(StorageError::from)?
-            .map(|v| be_u32(&v)).transpose()?;
+            .map(|v| be_u32(&v))
+            .transpose()?;
         // A tip's log starts only while the tip exists; once started it outlives the tip.
         if let (LogRef::Tip(id), None) = (new.log, next) {
             if !self.tip_exists(id)? {
@@ -268,7 +270,11 @@ impl Store {
             return Ok(Vec::new());
         };
         let mut out = Vec::new();
-        for kv in self.ev_tree(TREE_FEED)?.range(start.to_be_bytes()..).take(limit) {
+        for kv in self
+            .ev_tree(TREE_FEED)?
+            .range(start.to_be_bytes()..)
+            .take(limit)
+        {
             let (k, v) = kv?;
             if v.len() != 21 {
                 return Err(StorageError::Corrupt("event feed item"));
@@ -284,7 +290,10 @@ impl Store {
 
     /// Whether any event of the tip's log was declared to record its deletion.
     pub fn has_delete_mark(&self, tip: TipId) -> Result<bool, StorageError> {
-        for kv in self.ev_tree(TREE_META)?.scan_prefix(log_key(LogRef::Tip(tip))) {
+        for kv in self
+            .ev_tree(TREE_META)?
+            .scan_prefix(log_key(LogRef::Tip(tip)))
+        {
             if decode_meta(&kv?.1)?.3.deletes_tip() {
                 return Ok(true);
             }
@@ -347,7 +356,10 @@ fn append_in_tx(
     };
     let key = event_key(new.log, current);
     events.insert(&key, new.blob)?;
-    meta.insert(&key, &encode_meta(new.day, new.epoch, cursor, new.marks)[..])?;
+    meta.insert(
+        &key,
+        &encode_meta(new.day, new.epoch, cursor, new.marks)[..],
+    )?;
     heads.insert(&head_key, &(current + 1).to_be_bytes())?;
     heads.insert(FEED_COUNTER, &(cursor + 1).to_be_bytes())?;
     feed.insert(&cursor.to_be_bytes(), &key[..])?;

@@ -26,7 +26,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/tips", web::get().to(tips::list))
             .route("/tips/{id}", web::get().to(tips::fetch))
             .route("/tips/{id}", web::delete().to(events::delete_tip))
-            .route("/tips/{id}/events", web::post().to(events::append_tip_event))
+            .route(
+                "/tips/{id}/events",
+                web::post().to(events::append_tip_event),
+            )
             .route("/tips/{id}/events", web::get().to(events::list_tip_events))
             .route(
                 "/tips/{id}/events/{seq}/wraps",

@@ -24,7 +24,10 @@ fn appends_go_in_order_and_a_stale_seq_is_a_conflict_that_stores_nothing() {
         other => panic!("{other:?}"),
     }
     let got = store.events(TEAM, 0, 100).unwrap();
-    assert_eq!(got.iter().map(|e| e.blob.clone()).collect::<Vec<_>>(), vec![b"a".to_vec(), b"b".to_vec()]);
+    assert_eq!(
+        got.iter().map(|e| e.blob.clone()).collect::<Vec<_>>(),
+        vec![b"a".to_vec(), b"b".to_vec()]
+    );
     assert_eq!(store.events(TEAM, 1, 100).unwrap().len(), 1);
     assert_eq!(store.event_head(TEAM).unwrap(), 2);
 }
@@ -34,7 +37,10 @@ fn the_feed_lists_every_log_in_commit_order_after_a_cursor() {
     let (_d, store) = temp_store();
     let tip = LogRef::Tip(TipId::from_bytes([1; 16]));
     // A tip log cannot start for a tip that is not stored.
-    assert!(matches!(store.append_event(new(tip, 0, b"x")), Err(AppendError::NoSuchTip)));
+    assert!(matches!(
+        store.append_event(new(tip, 0, b"x")),
+        Err(AppendError::NoSuchTip)
+    ));
     let a = store.append_event(new(TEAM, 0, b"a")).unwrap();
     let b = store.append_event(new(TEAM, 1, b"b")).unwrap();
     assert!(b.cursor > a.cursor);
@@ -49,7 +55,10 @@ fn the_feed_lists_every_log_in_commit_order_after_a_cursor() {
 fn oversized_events_are_refused() {
     let (_d, store) = temp_store();
     let big = vec![0u8; MAX_EVENT_BYTES + 1];
-    assert!(matches!(store.append_event(new(TEAM, 0, &big)), Err(AppendError::TooLarge)));
+    assert!(matches!(
+        store.append_event(new(TEAM, 0, &big)),
+        Err(AppendError::TooLarge)
+    ));
     assert_eq!(store.event_head(TEAM).unwrap(), 0);
 }
 
@@ -62,7 +71,12 @@ fn concurrent_appends_at_the_same_seq_store_exactly_one() {
             std::thread::spawn(move || s.append_event(new(TEAM, 0, &[i])).is_ok())
         })
         .collect();
-    let won = threads.into_iter().filter(|_| true).map(|t| t.join().unwrap()).filter(|&ok| ok).count();
+    let won = threads
+        .into_iter()
+        .filter(|_| true)
+        .map(|t| t.join().unwrap())
+        .filter(|&ok| ok)
+        .count();
     assert_eq!(won, 1);
     assert_eq!(store.events(TEAM, 0, 10).unwrap().len(), 1);
 }
@@ -74,10 +88,16 @@ fn a_wrap_swap_needs_the_old_wrap_and_changes_only_the_wrap() {
     blob[HEADER_LEN..HEADER_LEN + WRAP_LEN].fill(1);
     store.append_event(new(TEAM, 0, &blob)).unwrap();
     let (old, newer) = ([1u8; WRAP_LEN], [2u8; WRAP_LEN]);
-    assert!(matches!(store.swap_event_wrap(TEAM, 0, &newer, &old), Err(WrapPatchError::Changed)));
+    assert!(matches!(
+        store.swap_event_wrap(TEAM, 0, &newer, &old),
+        Err(WrapPatchError::Changed)
+    ));
     store.swap_event_wrap(TEAM, 0, &old, &newer).unwrap();
     let got = &store.events(TEAM, 0, 1).unwrap()[0].blob;
     assert_eq!(&got[HEADER_LEN..HEADER_LEN + WRAP_LEN], &newer[..]);
     assert_eq!(&got[..HEADER_LEN], &blob[..HEADER_LEN]);
-    assert!(matches!(store.swap_event_wrap(TEAM, 5, &old, &newer), Err(WrapPatchError::NotFound)));
+    assert!(matches!(
+        store.swap_event_wrap(TEAM, 5, &old, &newer),
+        Err(WrapPatchError::NotFound)
+    ));
 }

@@ -127,7 +127,9 @@ async fn append(
         Some(_) => return Err(ApiError::BadRequest("marks is either absent or delete_tip")),
     };
     if marks.deletes_tip() && log == LogRef::Team {
-        return Err(ApiError::BadRequest("only a tip's log can record a deletion"));
+        return Err(ApiError::BadRequest(
+            "only a tip's log can record a deletion",
+        ));
     }
     let keyring = state.keyring().ok_or(ApiError::NotAccepting)?;
     let current = keyring.epoch();
@@ -135,7 +137,9 @@ async fn append(
     let (body, _held) = (read.bytes, read.held);
     let env = envelope::parse(&body)?;
     if env.header.kind != Kind::Event {
-        return Err(ApiError::BadRequest("the body is not a triage event envelope (kind 05)"));
+        return Err(ApiError::BadRequest(
+            "the body is not a triage event envelope (kind 05)",
+        ));
     }
     if env.wrap.epoch != current {
         return Err(ApiError::WrongEpoch {
@@ -213,10 +217,17 @@ pub async fn list_team_events(
     list(state, LogRef::Team, q.from.unwrap_or(0)).await
 }
 
-async fn list(state: web::Data<AppState>, log: LogRef, from: u32) -> Result<HttpResponse, ApiError> {
+async fn list(
+    state: web::Data<AppState>,
+    log: LogRef,
+    from: u32,
+) -> Result<HttpResponse, ApiError> {
     let store = state.store.clone();
     let (events, next) = super::blocking(move || {
-        Ok((store.events(log, from, EVENTS_PAGE)?, store.event_head(log)?))
+        Ok((
+            store.events(log, from, EVENTS_PAGE)?,
+            store.event_head(log)?,
+        ))
     })
     .await?;
     let out: Vec<serde_json::Value> = events
@@ -313,7 +324,9 @@ async fn swap(
             .blob
             .get(HEADER_LEN..PREFIX_LEN)
             .and_then(|w| w.try_into().ok())
-            .ok_or(ApiError::Internal("a stored event is shorter than its wrap"))?;
+            .ok_or(ApiError::Internal(
+                "a stored event is shorter than its wrap",
+            ))?;
         let old_epoch = envelope::WrapSection::parse(&old)
             .map_err(|_| ApiError::Internal("a stored event's wrap does not parse"))?
             .epoch;
