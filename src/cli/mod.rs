@@ -7,6 +7,7 @@
 mod admin;
 mod casework;
 mod demo;
+mod desk;
 mod followup;
 mod keygen;
 mod keys;
@@ -58,6 +59,8 @@ enum Command {
     Review(review::Command),
     /// As a witness: read the reviewers' replies with your receipt, and add to your tip.
     Followup(followup::Args),
+    /// Sync, then serve the reviewer's desk on 127.0.0.1 to this machine's browser.
+    Desk(desk::Args),
     /// Print the OpenAPI description of the HTTP API (what `docs/openapi.json` holds).
     #[command(hide = true)]
     Openapi,
@@ -82,6 +85,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Submit(a) => submit::run(a),
         Command::Review(c) => review::run(c),
         Command::Followup(a) => followup::run(a),
+        Command::Desk(a) => desk::run(a),
         Command::Openapi => {
             print!("{}", crate::http::openapi::json());
             Ok(())

@@ -12,6 +12,7 @@
 //! tip anywhere but inside the encrypted store and in memory.
 
 mod error;
+pub mod desk_support;
 pub mod listing;
 pub mod local;
 pub mod open;
