@@ -7,11 +7,22 @@
 //!   files, keyring signatures, login signatures, token hashing.
 //! - [`storage`]: sled — tips, wraps, keyring, idempotency keys, audit chain; group commit.
 //! - [`http`]: the actix-web server — routes, auth, limits, the access log, error mapping.
-//! - [`reviewer`]: the reviewer's machine — local encrypted store, search and filters.
-//! - [`desk`]: the reviewer's local web UI on 127.0.0.1, over a `DeskBackend`.
-//! - [`cli`]: the `tipseal` command line — keygen, admin, serve, submit, review.
+//! - [`client`]: the HTTP transport every face shares — the API client, server address
+//!   and proxy, keyring trust memory (pins, rollback, expiry), resumable uploads.
+//! - [`reviewer`]: the reviewer's side as a library — connect, open tips and
+//!   conversations, seal replies, re-wrap, and the workspace (local encrypted store,
+//!   sync, search and filters, triage events) — for the CLI and the desk. No terminal,
+//!   no arguments, no server.
+//! - [`witness`]: the witness's side of a conversation — seal a follow-up, open the
+//!   mailbox with the receipt's keys.
+//! - [`desk`]: the reviewer's local web UI on 127.0.0.1, over a `DeskBackend` (the real
+//!   one: `desk::workspace_backend`, over the reviewer's workspace).
+//! - [`cli`]: the `tipseal` command line — arguments, prompts, printing and the files the
+//!   user names; keygen, admin, serve, submit, review, followup.
 //!
-//! Dependencies point inwards: `cli` → `http` → `storage`/`crypto` → `domain`.
+//! Dependencies point inwards: `cli` → `desk` → `reviewer`/`witness` → `client` →
+//! `crypto` → `domain`; `cli` → `http` → `storage`/`crypto` → `domain`. The server
+//! (`http`) never imports `client`, `reviewer` or `witness`.
 //! See `docs/architecture.md` for the formats and the API.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]

@@ -199,14 +199,22 @@ fn list_json_carries_triage_fields_and_filters_and_search_work_after_a_sync() {
     }
     assert!(ids(&["--status", "closed"]).is_empty());
     assert_eq!(ids(&["--unread"]).len(), subs.len());
-    // A word of the Chinese sample's narrative (two characters).
-    let zh = id_of("zh-");
-    let zh_doc = read_json(&subs.iter().find(|s| s.id == zh).unwrap().tip_path);
-    let narrative = zh_doc["narrative"].as_str().expect("a narrative");
-    let word: String = narrative
-        .chars()
-        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
-        .take(2)
-        .collect();
-    assert_eq!(ids(&["--search", &word]), vec![zh.clone()], "{word}");
+    // Search in the samples' own languages: a Korean name with a particle attached, a
+    // Chinese two-character word inside unbroken text, Russian and Polish inflected forms.
+    for (prefix, query) in [
+        ("ko-", "김반장이"),
+        ("ko-", "숙소를"),
+        ("zh-", "经理"),
+        ("ru-", "лесовозы"),
+        ("ru-", "больнице"),
+        ("pl-", "spawaczami"),
+    ] {
+        assert_eq!(
+            ids(&["--search", query]),
+            vec![id_of(prefix)],
+            "--search {query:?} finds only the {prefix} sample"
+        );
+    }
+    // Search and filters together.
+    assert!(ids(&["--search", "经理", "--status", "closed"]).is_empty());
 }

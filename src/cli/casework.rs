@@ -137,7 +137,7 @@ fn open_offline(conn: &Conn, store: &StoreArg) -> Result<Workspace, CliError> {
 /// notice on stderr.
 fn open_or_offline(conn: &Conn, store: &StoreArg, usage: Use) -> Result<Workspace, CliError> {
     match open(conn, store, usage) {
-        Err(CliError::Network(why)) => {
+        Err(CliError::Client(crate::client::Error::Network(why))) => {
             eprintln!("The server cannot be reached ({why}): working from the local store.");
             open_offline(conn, store)
         }

@@ -47,7 +47,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
         .unwrap_or_else(|| default_store_path(&a.conn.key));
     let mut ws = match connect(&a.conn, Use::Seal) {
         Ok(session) => Workspace::open(session, &path)?,
-        Err(CliError::Network(why)) => {
+        Err(CliError::Client(crate::client::Error::Network(why))) => {
             eprintln!(
                 "The server cannot be reached ({why}): the desk shows the local store; \
                  changes are queued until a sync reaches the server."

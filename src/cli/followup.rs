@@ -19,10 +19,7 @@ use crate::domain::tip::{LongText, MAX_ATTACHMENTS};
 use crate::domain::KeyId;
 use crate::witness::{open_mailbox, seal_followup};
 
-use super::{output, read_file, save, submit, CliError, Client};
-
-/// Files read from disk: their paths and contents (wiped on drop).
-type Files = Vec<(PathBuf, Zeroizing<Vec<u8>>)>;
+use super::{output, read_files, save, submit, CliError, Client};
 
 /// Arguments of `tipseal followup`.
 #[derive(clap::Args, Debug)]
@@ -137,11 +134,4 @@ pub fn run(a: Args) -> Result<(), CliError> {
         sent.map(|id| (id, copy_kept)),
         a.json,
     )
-}
-
-fn read_files(paths: &[PathBuf]) -> Result<Files, CliError> {
-    paths
-        .iter()
-        .map(|p| Ok((p.clone(), Zeroizing::new(read_file(p)?))))
-        .collect()
 }

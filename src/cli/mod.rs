@@ -120,19 +120,10 @@ pub enum CliError {
     /// Input did not parse.
     #[error(transparent)]
     Domain(#[from] crate::domain::DomainError),
-    /// The server answered with an error.
-    #[error("the server refused ({status}, {code}): {message}")]
-    Server {
-        /// HTTP status.
-        status: u16,
-        /// The error code from the JSON body.
-        code: String,
-        /// The error sentence from the JSON body.
-        message: String,
-    },
-    /// The server could not be reached.
-    #[error("cannot reach the server: {0}")]
-    Network(String),
+    /// The transport failed: the server refused (exit 3), could not be reached, or its
+    /// keyring was refused (a usage error, exit 2).
+    #[error(transparent)]
+    Client(#[from] crate::client::Error),
     /// The server could not start.
     #[error(transparent)]
     Start(#[from] crate::http::StartError),
@@ -145,36 +136,12 @@ pub enum CliError {
     ReceiptNotSaved(Box<CliError>),
 }
 
-/// The transport's failures keep the words and exit codes they always had: a refusal is
-/// a usage error (2), the server's refusal 3.
-impl From<crate::client::Error> for CliError {
-    fn from(e: crate::client::Error) -> Self {
-        use crate::client::Error as E;
-        match e {
-            E::Refused(s) => CliError::Usage(s),
-            E::File(p, e) => CliError::File(p, e),
-            E::Crypto(e) => CliError::Crypto(e),
-            E::Domain(e) => CliError::Domain(e),
-            E::Server {
-                status,
-                code,
-                message,
-            } => CliError::Server {
-                status,
-                code,
-                message,
-            },
-            E::Network(s) => CliError::Network(s),
-        }
-    }
-}
-
 /// The reviewer layer's failures keep their words and exit codes too.
 impl From<crate::reviewer::Error> for CliError {
     fn from(e: crate::reviewer::Error) -> Self {
         use crate::reviewer::Error as E;
         match e {
-            E::Client(e) => e.into(),
+            E::Client(e) => CliError::Client(e),
             E::Refused(s) => CliError::Usage(s),
             E::Crypto(e) => CliError::Crypto(e),
             E::Domain(e) => CliError::Domain(e),
@@ -187,8 +154,8 @@ impl CliError {
     /// whose receipt could not be saved to its file, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Usage(_) => 2,
-            CliError::Server { .. } => 3,
+            CliError::Usage(_) | CliError::Client(crate::client::Error::Refused(_)) => 2,
+            CliError::Client(crate::client::Error::Server { .. }) => 3,
             CliError::ReceiptNotSaved(_) => 4,
             _ => 1,
         }
@@ -199,10 +166,60 @@ fn read_file(path: &std::path::Path) -> Result<Vec<u8>, CliError> {
     std::fs::read(path).map_err(|e| CliError::File(path.to_owned(), e))
 }
 
+/// Files the user named to attach: their paths and contents (wiped on drop), in order.
+type Files = Vec<(PathBuf, zeroize::Zeroizing<Vec<u8>>)>;
+
+/// Reads every file the user named to attach; the first that cannot be read is named.
+fn read_files(paths: &[PathBuf]) -> Result<Files, CliError> {
+    paths
+        .iter()
+        .map(|p| Ok((p.clone(), zeroize::Zeroizing::new(read_file(p)?))))
+        .collect()
+}
+
 /// Writes `bytes` to `path` atomically (temporary file + rename), so a crash never
 /// leaves a half-written keyring.
 fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), CliError> {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, bytes).map_err(|e| CliError::File(tmp.clone(), e))?;
     std::fs::rename(&tmp, path).map_err(|e| CliError::File(path.to_owned(), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::Error as ClientError;
+
+    #[test]
+    fn transport_and_reviewer_failures_keep_their_words_and_exit_codes() {
+        let server = CliError::from(ClientError::Server {
+            status: 401,
+            code: "unauthorized".into(),
+            message: "log in again".into(),
+        });
+        assert_eq!(server.exit_code(), 3);
+        assert_eq!(
+            server.to_string(),
+            "the server refused (401, unauthorized): log in again"
+        );
+        let refused = CliError::from(ClientError::Refused("use socks5h://".into()));
+        assert_eq!(
+            (refused.exit_code(), refused.to_string().as_str()),
+            (2, "use socks5h://")
+        );
+        let network = CliError::from(ClientError::Network("timed out".into()));
+        assert_eq!(network.exit_code(), 1);
+        assert_eq!(network.to_string(), "cannot reach the server: timed out");
+        let no_grant = CliError::from(crate::reviewer::Error::Refused("no grant".into()));
+        assert_eq!(
+            (no_grant.exit_code(), no_grant.to_string().as_str()),
+            (2, "no grant")
+        );
+        let via_reviewer = CliError::from(crate::reviewer::Error::Client(ClientError::Server {
+            status: 404,
+            code: "not_found".into(),
+            message: "no such tip".into(),
+        }));
+        assert_eq!(via_reviewer.exit_code(), 3);
+    }
 }

@@ -1,15 +1,14 @@
-//! `tipseal review …`: the reviewer's client. Logs in, fetches sealed tips, and opens
-//! them on this machine with the reviewer's grants from the keyring.
+//! `tipseal review …`: the reviewer's command line. Logs in, fetches sealed tips, and
+//! opens them on this machine with the reviewer's grants from the keyring. The work is
+//! `reviewer`'s; this module holds the arguments, unlocks the key and prints.
 //!
 //! The newest keyring a reviewer's client has accepted is remembered beside the key file
-//! (`KEY.keyring-pin`: epoch and manifest hash, see `trust`): a server that later serves a
+//! (`KEY.keyring-pin`: epoch and manifest hash, see `client::trust`): a server that later serves a
 //! different chain, or the genuine one cut back to an older epoch — which could trick
 //! `rewrap` or `reply` into sealing to a key a revoked reviewer or the server's operator
 //! holds — is refused, and so is an expired keyring for anything that seals.
 
 use std::path::PathBuf;
-
-use zeroize::Zeroizing;
 
 use crate::client::trust::{Memory, Use};
 use crate::domain::tip::LongText;
@@ -256,10 +255,7 @@ pub fn run(c: Command) -> Result<(), CliError> {
             let bytes = r.client.fetch(&r.session, id)?;
             let tip = open_bundle(&r.keyring, &r.me, id, &bytes)?;
             let to = reply::reply_address(&tip)?;
-            let files = attach
-                .iter()
-                .map(|p| Ok((p.clone(), Zeroizing::new(super::read_file(p)?))))
-                .collect::<Result<Vec<_>, CliError>>()?;
+            let files = super::read_files(&attach)?;
             let message = LongText::parse(message.unwrap_or_default()).map_err(CliError::Usage)?;
             let bundle = reply::seal_reply(
                 &r.me,

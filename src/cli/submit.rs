@@ -90,11 +90,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
     let doc_bytes = Zeroizing::new(read_file(&a.tip)?);
     let doc = TipDocument::from_json(&doc_bytes)
         .map_err(|_| CliError::Usage(refusal(&a.tip, &doc_bytes)))?;
-    let files = a
-        .attach
-        .iter()
-        .map(|p| Ok((p.clone(), Zeroizing::new(read_file(p)?))))
-        .collect::<Result<Vec<_>, CliError>>()?;
+    let files = super::read_files(&a.attach)?;
     if !doc.has_content() && files.is_empty() {
         return Err(CliError::Usage(format!(
             "{}: the report is empty: write something or attach a file (nothing was sent)",
@@ -163,12 +159,14 @@ pub fn run(a: Args) -> Result<(), CliError> {
                     Some(e) => Err(CliError::ReceiptNotSaved(Box::new(e))),
                 };
             }
-            Err(crate::client::Error::Network(e)) => last = Some(CliError::Network(e)),
+            Err(e @ crate::client::Error::Network(_)) => last = Some(e),
             Err(e) => return Err(e.into()),
         }
         std::thread::sleep(std::time::Duration::from_secs(2));
     }
-    Err(last.unwrap_or_else(|| CliError::Network("upload failed".into())))
+    Err(last
+        .unwrap_or_else(|| crate::client::Error::Network("upload failed".into()))
+        .into())
 }
 
 /// Seals a document and its attachments into one bundle for the keyring's current epoch.

@@ -262,4 +262,30 @@ mod tests {
         std::fs::write(&path, "not a memory").unwrap();
         assert!(recall(&path).is_err());
     }
+
+    fn keyring_valid_for(days: u32) -> VerifiedKeyring {
+        crate::crypto::init().unwrap();
+        let admin = crate::crypto::identity::Identity::generate(
+            crate::domain::keyring::PersonName::parse("ada").unwrap(),
+        );
+        let file = crate::crypto::keyring::genesis(&admin, days).unwrap();
+        crate::crypto::keyring::verify_chain(&file, None).unwrap()
+    }
+
+    #[test]
+    fn accepting_a_keyring_returns_what_to_say_instead_of_printing_it() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let memory = Memory::for_reviewer(&dir.path().join("bo.key"));
+        let keyring = keyring_valid_for(5);
+        let mut notes = Vec::new();
+        accept(&keyring, &memory, Use::Seal, &mut notes).unwrap();
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[0].starts_with("warning: the keyring (epoch 1) expires after"));
+        assert!(notes[1].starts_with("note: wrote ") && notes[1].contains("bo.key.keyring-pin"));
+        // The second time: the pin is there, only the expiry warning is left to say.
+        let mut again = Vec::new();
+        accept(&keyring, &memory, Use::Read, &mut again).unwrap();
+        assert_eq!(again, notes[..1]);
+        assert_eq!(warn_if_expiring(&keyring_valid_for(365)), None);
+    }
 }

@@ -116,7 +116,10 @@ impl DeskBackend for WorkspaceDesk {
             .map(|r| InboxRow {
                 id: r.id.to_string(),
                 received: r.received,
-                summary: r.title,
+                summary: match &r.unreadable {
+                    Some(why) => format!("(not opened on this machine: {why})"),
+                    None => r.title,
+                },
                 status: r.status,
                 labels: r.labels,
                 assignee: r.assignee,
@@ -137,6 +140,7 @@ impl DeskBackend for WorkspaceDesk {
         let t = ws.stored_tip(id)?;
         let st = ws.state(id);
         let (language, report, narrative) = match &t.received.shown {
+            _ if t.record.unreadable.is_some() => (None, Vec::new(), String::new()),
             Shown::Document(doc) => {
                 let mut report = Vec::new();
                 flatten("", doc, &mut report);
@@ -156,11 +160,19 @@ impl DeskBackend for WorkspaceDesk {
             .received
             .warnings
             .iter()
+            // An unopened tip has no plaintext to warn about.
+            .filter(|_| t.record.unreadable.is_none())
             .map(|w| match w.field.as_str() {
                 "" => w.problem.clone(),
                 f => format!("{f}: {}", w.problem),
             })
             .collect();
+        if let Some(why) = &t.record.unreadable {
+            warnings.insert(
+                0,
+                format!("your key could not open this tip here ({why}); each sync tries again"),
+            );
+        }
         if t.record.sealed_by_server {
             warnings.push(
                 "sealed by the server (sent without JavaScript): the server saw this tip's \

@@ -50,6 +50,12 @@ pub struct Row {
     pub attachments: u16,
     /// Conversation entries.
     pub entries: u32,
+    /// Stored bytes on the server.
+    pub size: u64,
+    /// Envelopes in the bundle (the tip and its attachments).
+    pub parts: u16,
+    /// Why this key could not open it (it is listed without content).
+    pub unreadable: Option<String>,
 }
 
 impl Workspace {
@@ -121,6 +127,9 @@ impl Workspace {
             city: facts.city,
             attachments: t.map_or(0, |t| t.files),
             entries: t.map_or(0, |t| t.entries),
+            size: t.map_or(0, |t| t.size),
+            parts: t.map_or(0, |t| t.parts),
+            unreadable: t.and_then(|t| t.unreadable.clone()),
         }
     }
 

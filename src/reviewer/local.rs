@@ -40,6 +40,16 @@ pub struct LocalTip {
     pub plaintext: String,
     /// Not yet opened by this reviewer on this machine.
     pub unread: bool,
+    /// Stored bytes on the server (the listing's `size`).
+    #[serde(default)]
+    pub size: u64,
+    /// Envelopes in the bundle (the listing's `parts`).
+    #[serde(default)]
+    pub parts: u16,
+    /// Why it could not be opened here (e.g. no grant for its epoch yet): kept as a row
+    /// without content and tried again by every sync.
+    #[serde(default)]
+    pub unreadable: Option<String>,
 }
 
 impl LocalTip {

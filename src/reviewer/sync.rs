@@ -63,6 +63,8 @@ pub struct SyncReport {
     pub tips_on_server: usize,
     /// Tips fetched and opened in this run.
     pub tips_new: usize,
+    /// Tips this key could not open (listed without content; tried again next time).
+    pub tips_unreadable: usize,
     /// Conversation entries stored in this run.
     pub entries_new: usize,
     /// Triage events stored in this run (verified or refused).
@@ -89,10 +91,12 @@ impl Workspace {
             tips_on_server: rows.len(),
             ..SyncReport::default()
         };
+        // New tips, and tips that could not be opened before (a grant may have come since).
         let new: Vec<&TipRow> = rows
             .iter()
-            .filter(|r| !self.tips.contains_key(&r.id))
+            .filter(|r| self.tips.get(&r.id).is_none_or(|t| t.unreadable.is_some()))
             .collect();
+        self.refresh_metadata(&rows)?;
         let grown_count = rows
             .iter()
             .filter(|r| r.entries > self.tips.get(&r.id).map_or(0, |t| t.entries))
@@ -136,18 +140,34 @@ impl Workspace {
                 let c = self.online()?;
                 for row in chunk {
                     let bytes = c.client.fetch(&c.session, row.id)?;
-                    let tip = open_bundle(&c.keyring, &self.me, row.id, &bytes)?;
-                    let record = LocalTip {
+                    let mut record = LocalTip {
                         id: row.id,
                         received: row.received.clone(),
                         epoch: row.epoch,
                         sealed_by_server: row.sealed_by_server,
-                        files: tip.files.len() as u16,
+                        files: 0,
                         entries: 0,
-                        plaintext: LocalTip::encode(&tip.plaintext),
+                        plaintext: String::new(),
                         unread: true,
+                        size: row.size,
+                        parts: row.parts,
+                        unreadable: None,
                     };
-                    opened.push((record, tip.files));
+                    match open_bundle(&c.keyring, &self.me, row.id, &bytes) {
+                        Ok(tip) => {
+                            record.files = tip.files.len() as u16;
+                            record.plaintext = LocalTip::encode(&tip.plaintext);
+                            opened.push((record, tip.files));
+                        }
+                        // The transport failing stops the sync; a tip this key cannot
+                        // open (yet) is kept as a row without content, tried again later.
+                        Err(e @ super::Error::Client(_)) => return Err(e.into()),
+                        Err(e) => {
+                            record.unreadable = Some(e.to_string());
+                            report.tips_unreadable += 1;
+                            opened.push((record, Vec::new()));
+                        }
+                    }
                 }
             }
             self.store.batch(|b| {
@@ -169,11 +189,13 @@ impl Workspace {
             })?;
             for (record, _) in opened {
                 self.index_tip(&record);
+                if record.unreadable.is_none() {
+                    report.tips_new += 1;
+                }
                 self.tips.insert(record.id, record);
-                report.tips_new += 1;
             }
             progress(Progress::Tips {
-                done: report.tips_new,
+                done: report.tips_new + report.tips_unreadable,
                 total,
             });
         }
@@ -221,6 +243,35 @@ impl Workspace {
                 done: done + 1,
                 total: grown.len(),
             });
+        }
+        Ok(())
+    }
+
+    /// Keeps each stored tip's server facts (epoch after a rewrap, size, parts) as listed,
+    /// in one batch.
+    fn refresh_metadata(&mut self, rows: &[TipRow]) -> Result<(), WorkspaceError> {
+        let changed: Vec<LocalTip> = rows
+            .iter()
+            .filter_map(|r| {
+                let t = self.tips.get(&r.id)?;
+                (t.epoch != r.epoch || t.size != r.size || t.parts != r.parts).then(|| {
+                    let mut t = t.clone();
+                    (t.epoch, t.size, t.parts) = (r.epoch, r.size, r.parts);
+                    t
+                })
+            })
+            .collect();
+        if changed.is_empty() {
+            return Ok(());
+        }
+        self.store.batch(|b| {
+            for t in &changed {
+                b.put(Table::Tips, &table::tip(&t.id), &local::to_json(t))?;
+            }
+            Ok::<_, WorkspaceError>(())
+        })?;
+        for t in changed {
+            self.tips.insert(t.id, t);
         }
         Ok(())
     }

@@ -254,6 +254,14 @@ impl Workspace {
 
     /// Reads what the filters and search need from a tip's plaintext (kept in memory only).
     pub(super) fn index_tip(&mut self, tip: &LocalTip) {
+        if let Some(why) = &tip.unreadable {
+            let facts = TipFacts {
+                title: format!("(not opened: {why})").chars().take(60).collect(),
+                ..TipFacts::default()
+            };
+            self.facets.insert(tip.id, facts);
+            return;
+        }
         let facts = tip_facts(&tip.plaintext());
         let fields: Vec<(Weight, &str)> = facts
             .text

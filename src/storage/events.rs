@@ -197,19 +197,14 @@ fn decode_meta(m: &[u8]) -> Result<(Day, Epoch, u64, EventMarks), StorageError> 
 }
 
 impl Store {
-    fn ev_tree(&self, name: &str) -> Result<sled::Tree, StorageError> {
-        // sled caches open trees: after the first call this is a map lookup.
-        Ok(self.inner.db.open_tree(name)?)
-    }
-
     /// Appends `new.blob` as event `new.expected_seq` of its log, atomically, or stores
     /// nothing and says why ([`AppendError::Conflict`] names the log's next seq).
     pub fn append_event(&self, new: NewEvent<'_>) -> Result<Appended, AppendError> {
         if new.blob.len() > MAX_EVENT_BYTES {
             return Err(AppendError::TooLarge);
         }
-        let (events, meta) = (self.ev_tree(TREE_EVENTS)?, self.ev_tree(TREE_META)?);
-        let (heads, feed) = (self.ev_tree(TREE_HEADS)?, self.ev_tree(TREE_FEED)?);
+        let (events, meta) = (self.tree(TREE_EVENTS)?, self.tree(TREE_META)?);
+        let (heads, feed) = (self.tree(TREE_HEADS)?, self.tree(TREE_FEED)?);
         let next = heads
             .get(log_key(new.log))
             .map_err(StorageError::from)?
@@ -230,7 +225,7 @@ impl Store {
 
     /// The next seq of `log` (0 for a log with no events).
     pub fn event_head(&self, log: LogRef) -> Result<u32, StorageError> {
-        let v = self.ev_tree(TREE_HEADS)?.get(log_key(log))?;
+        let v = self.tree(TREE_HEADS)?.get(log_key(log))?;
         v.map(|v| be_u32(&v)).transpose().map(|n| n.unwrap_or(0))
     }
 
@@ -241,8 +236,8 @@ impl Store {
         from: u32,
         limit: usize,
     ) -> Result<Vec<StoredEvent>, StorageError> {
-        let events = self.ev_tree(TREE_EVENTS)?;
-        let meta = self.ev_tree(TREE_META)?;
+        let events = self.tree(TREE_EVENTS)?;
+        let meta = self.tree(TREE_META)?;
         let end = event_key(log, u32::MAX);
         let mut out = Vec::new();
         for kv in meta.range(event_key(log, from)..=end).take(limit) {
@@ -271,7 +266,7 @@ impl Store {
         };
         let mut out = Vec::new();
         for kv in self
-            .ev_tree(TREE_FEED)?
+            .tree(TREE_FEED)?
             .range(start.to_be_bytes()..)
             .take(limit)
         {
@@ -290,10 +285,7 @@ impl Store {
 
     /// Whether any event of the tip's log was declared to record its deletion.
     pub fn has_delete_mark(&self, tip: TipId) -> Result<bool, StorageError> {
-        for kv in self
-            .ev_tree(TREE_META)?
-            .scan_prefix(log_key(LogRef::Tip(tip)))
-        {
+        for kv in self.tree(TREE_META)?.scan_prefix(log_key(LogRef::Tip(tip))) {
             if decode_meta(&kv?.1)?.3.deletes_tip() {
                 return Ok(true);
             }
@@ -311,7 +303,7 @@ impl Store {
         old: &[u8; WRAP_LEN],
         new: &[u8; WRAP_LEN],
     ) -> Result<(), WrapPatchError> {
-        let events = self.ev_tree(TREE_EVENTS)?;
+        let events = self.tree(TREE_EVENTS)?;
         let key = event_key(log, seq);
         events
             .transaction(|tx| {

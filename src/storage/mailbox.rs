@@ -268,7 +268,7 @@ fn blob_key(tip: TipId, seq: u32, copy: u8, chunk: u32) -> [u8; 25] {
 }
 
 impl Store {
-    fn tree(&self, name: &str) -> Result<sled::Tree, StorageError> {
+    pub(super) fn tree(&self, name: &str) -> Result<sled::Tree, StorageError> {
         // sled caches open trees: after the first call this is a map lookup.
         Ok(self.inner.db.open_tree(name)?)
     }

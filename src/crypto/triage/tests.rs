@@ -180,7 +180,7 @@ fn reordered_replayed_and_unchained_events_are_refused() {
     );
     let other = LogRef::Tip(TipId::from_bytes([6; 16]));
     assert!(matches!(
-        refusals(other, &[e0.clone()], &k, &bob)[0],
+        refusals(other, std::slice::from_ref(&e0), &k, &bob)[0],
         Some(EventRefusal::WrongLog { .. })
     ));
     let (unchained, _) = event(&alice, &k, body(TIP, 1, [9; 32], Change::Star { on: true }));

@@ -10,7 +10,8 @@
 
 use std::collections::HashMap;
 
-use super::tokenize::{doc_terms, query_words};
+use super::tokenize::{for_each_doc_term, query_words, WordCache};
+use super::{Facets, Filter};
 use crate::domain::TipId;
 
 /// How much a field counts: a title or a name more than the body. Finite, above zero.
@@ -18,8 +19,12 @@ use crate::domain::TipId;
 pub struct Weight(f32);
 
 impl Weight {
-    /// The weight of an ordinary field.
+    /// The weight of an ordinary field (free text).
     pub const NORMAL: Weight = Weight(1.0);
+    /// A place: city, address.
+    pub const PLACE: Weight = Weight(1.5);
+    /// A name: worksite, employer, agency, minder.
+    pub const NAME: Weight = Weight(2.0);
 
     /// A weight; anything not finite or not above zero becomes [`Weight::NORMAL`].
     pub fn new(w: f32) -> Self {
@@ -53,7 +58,9 @@ struct Doc {
 /// An in-memory search index of tips.
 #[derive(Default)]
 pub struct Index {
-    postings: HashMap<String, HashMap<Slot, f32>>,
+    /// Term → (slot, weighted term frequency). A vector: searching walks it far more
+    /// often than removing a tip edits it.
+    postings: HashMap<String, Vec<(Slot, f32)>>,
     docs: Vec<Option<Doc>>,
     slots: HashMap<TipId, Slot>,
     free: Vec<Slot>,
@@ -92,11 +99,17 @@ impl Index {
         self.remove(&tip);
         let mut tf: HashMap<String, f32> = HashMap::new();
         let mut len = 0f32;
+        let mut cache = WordCache::new();
         for (w, text) in fields {
-            for t in doc_terms(text) {
-                *tf.entry(t).or_default() += w.get();
+            for_each_doc_term(text, &mut cache, |t| {
+                match tf.get_mut(t) {
+                    Some(f) => *f += w.get(),
+                    None => {
+                        tf.insert(t.to_string(), w.get());
+                    }
+                }
                 len += w.get();
-            }
+            });
         }
         let slot = match self.free.pop() {
             Some(s) => s,
@@ -107,7 +120,7 @@ impl Index {
         };
         let mut terms = Vec::with_capacity(tf.len());
         for (t, f) in tf {
-            self.postings.entry(t.clone()).or_default().insert(slot, f);
+            self.postings.entry(t.clone()).or_default().push((slot, f));
             terms.push(t);
         }
         self.docs[slot as usize] = Some(Doc { tip, len, terms });
@@ -123,7 +136,7 @@ impl Index {
         if let Some(doc) = self.docs[slot as usize].take() {
             for t in &doc.terms {
                 if let Some(p) = self.postings.get_mut(t) {
-                    p.remove(&slot);
+                    p.retain(|(s, _)| *s != slot);
                     if p.is_empty() {
                         self.postings.remove(t);
                     }
@@ -133,6 +146,19 @@ impl Index {
         }
         self.free.push(slot);
         true
+    }
+
+    /// [`Index::search`], keeping only the tips whose facets pass `filter`; a tip
+    /// `facets` knows nothing about is left out.
+    pub fn search_filtered<'f>(
+        &self,
+        query: &str,
+        filter: &Filter,
+        facets: impl Fn(&TipId) -> Option<&'f Facets>,
+    ) -> Vec<(TipId, f32)> {
+        let mut hits = self.search(query);
+        hits.retain(|(tip, _)| facets(tip).is_some_and(|f| filter.matches(f)));
+        hits
     }
 
     /// The tips matching every word of `query`, best first (ties by tip id). An empty
@@ -150,6 +176,12 @@ impl Index {
         let mut total = vec![0f32; slots];
         let mut count = vec![0u32; slots];
         let mut score = vec![0f32; slots];
+        // BM25's length normalisation, once per tip rather than once per posting.
+        let norm: Vec<f32> = self
+            .docs
+            .iter()
+            .map(|d| K1 * (1.0 - B + B * d.as_ref().map_or(avg_len, |d| d.len) / avg_len))
+            .collect();
         for w in &words {
             count.fill(0);
             score.fill(0.0);
@@ -159,14 +191,13 @@ impl Index {
                 };
                 let df = p.len() as f32;
                 let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
-                for (&slot, &tf) in p {
+                for &(slot, tf) in p {
                     let i = slot as usize;
                     if !alive[i] {
                         continue;
                     }
-                    let len = self.docs[i].as_ref().map_or(avg_len, |d| d.len);
                     count[i] += 1;
-                    score[i] += idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / avg_len));
+                    score[i] += idf * tf * (K1 + 1.0) / (tf + norm[i]);
                 }
             }
             let mut any = false;

@@ -8,11 +8,13 @@
 //!
 //! Must never: persist the index or a query, or do I/O of any kind.
 
+mod fields;
 mod filter;
 mod index;
 pub mod lang;
 pub mod tokenize;
 
+pub use fields::{followup_fields, tip_fields, worksite_facets};
 pub use filter::{Assignee, Facets, Filter};
 pub use index::{Index, Weight};
 

@@ -7,19 +7,11 @@ use proptest::prelude::*;
 
 use super::tokenize::{doc_terms, query_words};
 use super::*;
+use crate::domain::tip::TipDocument;
 use crate::domain::TipId;
 
-/// Every string of a JSON document, as one field.
-fn strings(v: &serde_json::Value, out: &mut Vec<String>) {
-    match v {
-        serde_json::Value::String(s) => out.push(s.clone()),
-        serde_json::Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
-        serde_json::Value::Object(o) => o.values().for_each(|x| strings(x, out)),
-        _ => {}
-    }
-}
-
-/// The samples in `tests/samples/`, indexed: name (e.g. "ko") → tip id.
+/// The samples in `tests/samples/`, parsed as tip documents and indexed through
+/// [`tip_fields`]: language (e.g. "ko") → tip id.
 fn sample_index() -> (Index, HashMap<String, TipId>) {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/samples");
     let mut index = Index::new();
@@ -31,15 +23,13 @@ fn sample_index() -> (Index, HashMap<String, TipId>) {
     files.sort();
     assert_eq!(files.len(), 7, "expected the seven samples in {dir}");
     for (i, path) in files.iter().enumerate() {
-        let doc: serde_json::Value =
+        let doc: TipDocument =
             serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let mut texts = Vec::new();
-        strings(&doc, &mut texts);
-        let fields: Vec<(Weight, &str)> =
-            texts.iter().map(|t| (Weight::NORMAL, t.as_str())).collect();
+        let fields = tip_fields(&doc);
+        let fields: Vec<(Weight, &str)> = fields.iter().map(|(w, t)| (*w, t.as_str())).collect();
         let id = TipId::from_bytes([i as u8 + 1; 16]);
         index.upsert(id, &fields);
-        let lang = doc["language"].as_str().unwrap().to_string();
+        let lang = path.file_name().unwrap().to_str().unwrap()[..2].to_string();
         ids.insert(lang, id);
     }
     (index, ids)
@@ -172,6 +162,86 @@ fn japanese_kana_and_han_runs_are_searchable() {
     assert_eq!(hits(&index, "労働者"), [a]);
     assert_eq!(hits(&index, "労働").len(), 2);
     assert!(hits(&index, "パスワード").is_empty());
+}
+
+#[test]
+fn vocabulary_codes_are_facets_not_words() {
+    let (index, _) = sample_index();
+    // Every sample has actions like "confiscates_passports": not words of the witness.
+    assert!(hits(&index, "confiscates").is_empty());
+    let doc: TipDocument = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/samples/ko-construction-vladivostok.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let mut f = Facets::default();
+    worksite_facets(&doc, &mut f);
+    assert_eq!(f.sector.as_deref(), Some("construction"));
+    assert_eq!(f.country.as_deref(), Some("RU"));
+    assert_eq!(f.city.as_deref(), Some("블라디보스토크"));
+}
+
+#[test]
+fn names_outrank_passing_mentions() {
+    let mut index = Index::new();
+    let (a, b) = (TipId::from_bytes([1; 16]), TipId::from_bytes([2; 16]));
+    index.upsert(
+        a,
+        &[(
+            Weight::NORMAL,
+            "we heard Dongbang mentioned once at the port",
+        )],
+    );
+    index.upsert(
+        b,
+        &[
+            (Weight::NAME, "Dongbang"),
+            (Weight::NORMAL, "the crew sleeps on site"),
+        ],
+    );
+    assert_eq!(hits(&index, "dongbang"), [b, a]);
+}
+
+#[test]
+fn search_can_be_narrowed_by_facets() {
+    let (index, ids) = sample_index();
+    let mut facets = HashMap::new();
+    for (lang, id) in &ids {
+        let unread = lang == "ko" || lang == "ru";
+        facets.insert(
+            *id,
+            Facets {
+                unread,
+                status: "new".into(),
+                ..Default::default()
+            },
+        );
+    }
+    // "рабочих" finds the Russian tip; the filter then keeps or drops it.
+    let unread = Filter {
+        unread: Some(true),
+        ..Default::default()
+    };
+    let kept: Vec<_> = index
+        .search_filtered("рабочих", &unread, |t| facets.get(t))
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(kept, [ids["ru"]]);
+    let read = Filter {
+        unread: Some(false),
+        ..Default::default()
+    };
+    assert!(index
+        .search_filtered("рабочих", &read, |t| facets.get(t))
+        .is_empty());
+    // A tip without facets is not shown.
+    assert!(index
+        .search_filtered("рабочих", &Filter::default(), |_| None)
+        .is_empty());
 }
 
 proptest! {

@@ -16,6 +16,8 @@
 //!
 //! Must never: panic on any string, or produce an empty term.
 
+use std::collections::HashMap;
+
 use unicode_normalization::UnicodeNormalization;
 
 use super::lang;
@@ -87,22 +89,38 @@ fn words(text: &str) -> Vec<(Script, String)> {
 /// Every index term of `text` (with repeats: the count is the term frequency).
 pub fn doc_terms(text: &str) -> Vec<String> {
     let mut out = Vec::new();
+    for_each_doc_term(text, &mut WordCache::new(), |t| out.push(t.to_string()));
+    out
+}
+
+/// The terms of words already seen in the same document: stemming a word three ways
+/// costs more than looking it up. Lives for one document only, so it never keeps the
+/// words of a tip taken out of the index.
+pub(super) type WordCache = HashMap<String, Vec<String>>;
+
+/// Calls `f` with every index term of `text`, repeats included.
+pub(super) fn for_each_doc_term(text: &str, cache: &mut WordCache, mut f: impl FnMut(&str)) {
     for (s, w) in words(text) {
         match s {
             Script::Hangul | Script::Han | Script::Kana => {
                 let chars: Vec<char> = w.chars().collect();
                 let tag = cjk_tag(s);
                 for c in &chars {
-                    out.push(format!("{tag}1:{c}"));
+                    f(&format!("{tag}1:{c}"));
                 }
                 for pair in chars.windows(2) {
-                    out.push(format!("{tag}2:{}{}", pair[0], pair[1]));
+                    f(&format!("{tag}2:{}{}", pair[0], pair[1]));
                 }
             }
-            _ => out.extend(word_variants(s, &w)),
+            _ => {
+                if !cache.contains_key(&w) {
+                    let v = word_variants(s, &w);
+                    cache.insert(w.clone(), v);
+                }
+                cache[&w].iter().for_each(|t| f(t));
+            }
         }
     }
-    out
 }
 
 /// One word of a query: it matches a document that holds at least `need` of `terms`.

@@ -101,3 +101,54 @@ fn a_wrap_swap_needs_the_old_wrap_and_changes_only_the_wrap() {
         Err(WrapPatchError::NotFound)
     ));
 }
+
+#[test]
+fn deleting_a_tip_removes_its_content_conversation_and_mailbox_but_keeps_its_event_log() {
+    use crate::storage::testutil::all_values;
+    use crate::storage::{NewPart, NewTip, Reader, ThreadKind};
+    let (_d, store) = temp_store();
+    let id = TipId::from_bytes([4; 16]);
+    let (header, wrap) = ([0u8; HEADER_LEN], [0u8; WRAP_LEN]);
+    store
+        .insert_tip(NewTip {
+            id,
+            received: Day::from_days(20_000),
+            epoch: Epoch::FIRST,
+            flags: 0,
+            parts: vec![NewPart {
+                header: &header,
+                wrap: &wrap,
+                body: b"body",
+            }],
+            idempotency: None,
+        })
+        .unwrap();
+    assert!(store.register_mailbox(&[9; 32], id).unwrap());
+    let day = Day::from_days(20_000);
+    store
+        .append_thread(id, ThreadKind::Followup, day, Some(b"w"), b"r")
+        .unwrap();
+    let log = LogRef::Tip(id);
+    let mut mark = new(log, 0, b"sealed decision");
+    mark.marks = EventMarks::DELETE_TIP;
+    assert!(!store.has_delete_mark(id).unwrap());
+    store.append_event(mark).unwrap();
+    assert!(store.has_delete_mark(id).unwrap());
+
+    assert!(store.delete_tip(id).unwrap());
+    assert!(!store.tip_exists(id).unwrap());
+    assert_eq!(store.mailbox_tip(&[9; 32]).unwrap(), None);
+    assert!(store.load_thread(id, Reader::Reviewers).unwrap().is_empty());
+    assert_eq!(store.events(log, 0, 10).unwrap().len(), 1, "the log stays");
+    let left: Vec<_> = all_values(&store)
+        .into_iter()
+        .filter(|(tree, k, _)| {
+            !tree.starts_with("event") && k.windows(16).any(|w| w == id.as_bytes())
+        })
+        .collect();
+    assert!(
+        left.is_empty(),
+        "nothing keyed by the tip is left: {left:?}"
+    );
+    assert!(!store.delete_tip(id).unwrap());
+}
