@@ -34,7 +34,9 @@ fn main() {
         std::process::exit(2);
     };
     let n: usize = n.parse().expect("N is a number");
-    let threads: usize = args.next().map_or(4, |t| t.parse().expect("THREADS is a number"));
+    let threads: usize = args
+        .next()
+        .map_or(4, |t| t.parse().expect("THREADS is a number"));
     tipseal::crypto::init().expect("libsodium starts");
     let keyring = Client::new(&url, None)
         .and_then(|c| c.keyring())

@@ -82,8 +82,8 @@ pub fn run(a: Args) -> Result<(), CliError> {
     }
     let backend = Arc::new(WorkspaceDesk::new(ws));
     actix_web::rt::System::new().block_on(async move {
-        let desk = crate::desk::serve(backend, a.listen)
-            .map_err(|e| CliError::Usage(e.to_string()))?;
+        let desk =
+            crate::desk::serve(backend, a.listen).map_err(|e| CliError::Usage(e.to_string()))?;
         println!("{}", desk.url);
         // The one line a script waits for: out now, not when the buffer fills.
         let _ = std::io::stdout().flush();

@@ -17,9 +17,8 @@ use serde_json::Value;
 use super::backend::DeskBackend;
 use super::error::DeskError;
 use super::model::{
-    AttachmentBytes, AttachmentInfo, ConversationEntry, HistoryRow, InboxQuery, InboxRow, Me,
-    Note, ReplyFile, ReportField, SyncReport, TipView, TriageOutcome, TriageRequest,
-    TriageState,
+    AttachmentBytes, AttachmentInfo, ConversationEntry, HistoryRow, InboxQuery, InboxRow, Me, Note,
+    ReplyFile, ReportField, SyncReport, TipView, TriageOutcome, TriageRequest, TriageState,
 };
 use crate::domain::tip::received::Shown;
 use crate::domain::TipId;
@@ -146,7 +145,9 @@ impl DeskBackend for WorkspaceDesk {
                 flatten("", doc, &mut report);
                 report.retain(|f| f.key != "narrative" && f.key != "schema");
                 (
-                    doc.get("language").and_then(Value::as_str).map(str::to_owned),
+                    doc.get("language")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
                     report,
                     doc.get("narrative")
                         .and_then(Value::as_str)
@@ -248,7 +249,9 @@ impl DeskBackend for WorkspaceDesk {
         let mut t = ws.stored_tip(id)?;
         let i = index as usize;
         let (Some(meta), true) = (t.received.attachments.get(i), i < t.files.len()) else {
-            return Err(DeskError::NotFound(format!("attachment {index} of tip {id}")));
+            return Err(DeskError::NotFound(format!(
+                "attachment {index} of tip {id}"
+            )));
         };
         Ok(AttachmentBytes {
             mime: meta.media_type.as_str().to_owned(),
@@ -257,11 +260,7 @@ impl DeskBackend for WorkspaceDesk {
         })
     }
 
-    fn triage(
-        &self,
-        ids: &[TipId],
-        req: &TriageRequest,
-    ) -> Result<Vec<TriageOutcome>, DeskError> {
+    fn triage(&self, ids: &[TipId], req: &TriageRequest) -> Result<Vec<TriageOutcome>, DeskError> {
         let mut ws = self.lock()?;
         let changes = ws.changes_from_words(&ChangeWords {
             status: req.status.clone(),
@@ -293,8 +292,10 @@ impl DeskBackend for WorkspaceDesk {
 
     fn reply(&self, id: TipId, text: &str, files: Vec<ReplyFile>) -> Result<(), DeskError> {
         let mut ws = self.lock()?;
-        let files: Vec<(String, String, Vec<u8>)> =
-            files.into_iter().map(|f| (f.name, f.mime, f.bytes)).collect();
+        let files: Vec<(String, String, Vec<u8>)> = files
+            .into_iter()
+            .map(|f| (f.name, f.mime, f.bytes))
+            .collect();
         ws.reply(id, text, &files)?;
         Ok(())
     }

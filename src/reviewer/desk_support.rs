@@ -211,9 +211,7 @@ impl Workspace {
             sector: nonempty(&w.sector),
             country: nonempty(&w.country),
             city: nonempty(&w.city),
-            received_from: nonempty(&w.from)
-                .map(|d| day(&d, "from"))
-                .transpose()?,
+            received_from: nonempty(&w.from).map(|d| day(&d, "from")).transpose()?,
             received_to: nonempty(&w.to).map(|d| day(&d, "to")).transpose()?,
             has_attachments: w.has_attachments,
             unread: w.unread,

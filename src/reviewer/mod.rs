@@ -11,8 +11,8 @@
 //! serve HTTP, send a plaintext or a secret key anywhere, or keep a plaintext copy of a
 //! tip anywhere but inside the encrypted store and in memory.
 
-mod error;
 pub mod desk_support;
+mod error;
 pub mod listing;
 pub mod local;
 pub mod open;
