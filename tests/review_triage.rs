@@ -268,3 +268,42 @@ fn delete_records_the_reason_in_the_log_then_the_server_deletes_the_tip() {
         .to_string()
         .contains("deleted: spam from a bot"));
 }
+
+#[test]
+fn a_reviewer_added_later_reads_the_tips_and_triage_after_a_rewrap_which_covers_events() {
+    let team = setup_team();
+    let server = team.spawn_server(&[]);
+    let me = team.reviewer_key.clone();
+    let id = submit(&server.url, &a_sample(), &[]);
+    ok(review(&["sync"], &server.url, &me));
+    ok(review(
+        &["triage", &id, "--status", "in_review", "--note", "seen"],
+        &server.url,
+        &me,
+    ));
+
+    let bob = team.new_identity("bob");
+    team.add_reviewer(&bob);
+    team.rotate();
+    team.publish(&server.url);
+    // Before the rewrap bob lists the tip without content and cannot open its history.
+    let r = row(&server.url, &bob, &id);
+    assert!(r["unreadable"].is_string(), "{r}");
+    let h = history(&server.url, &bob, &id);
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0]["verified"], false, "{h:?}");
+
+    let out = ok(review(&["rewrap"], &server.url, &me));
+    assert!(
+        text(&out.stdout).contains("Re-wrapped 1 triage event(s)"),
+        "{}",
+        text(&out.stdout)
+    );
+    let r = row(&server.url, &bob, &id);
+    assert!(r["unreadable"].is_null(), "{r}");
+    assert_eq!(r["status"], "in_review", "{r}");
+    let h = history(&server.url, &bob, &id);
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0]["verified"], true, "{h:?}");
+    assert_eq!(h[0]["who"], "alice");
+}

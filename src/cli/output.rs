@@ -332,6 +332,12 @@ pub fn rewrap(report: &RewrapReport, hint_args: &str) -> Result<(), CliError> {
         "Re-wrapped {tips} tip(s) and {entries} conversation entr{} to key epoch {current}.",
         if entries == 1 { "y" } else { "ies" }
     );
+    if report.events > 0 {
+        println!(
+            "Re-wrapped {} triage event(s) to key epoch {current}.",
+            report.events
+        );
+    }
     if report.skipped > 0 {
         println!(
             "{} tip(s) or conversation entries are sealed to epochs your key has no grant for; another reviewer must re-wrap them.",

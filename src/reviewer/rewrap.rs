@@ -1,6 +1,6 @@
 //! Re-wrapping: moves everything a reviewer can read to the current epoch — every tip's
-//! parts, and the reviewers' copies of its conversation (follow-ups and the team's copies
-//! of replies). Afterwards a reviewer added since can read it all, and an old epoch's key
+//! parts, the reviewers' copies of its conversation (follow-ups and the team's copies
+//! of replies), and the triage events of every tip's log and the team's. Afterwards a reviewer added since can read it all, and an old epoch's key
 //! can be destroyed without shredding anything. Only the wraps change: the content key is
 //! re-sealed, the content is never decrypted.
 //!
@@ -16,7 +16,9 @@ use crate::crypto::identity::Identity;
 use crate::crypto::intake::IntakeSecretKey;
 use crate::crypto::keyring::{intake_secret_for, VerifiedKeyring};
 use crate::domain::bundle;
+use crate::domain::envelope;
 use crate::domain::envelope::Kind;
+use crate::domain::triage::LogRef;
 use crate::domain::Epoch;
 
 use super::open::bundle_epoch;
@@ -30,6 +32,8 @@ pub struct RewrapReport {
     pub tips: usize,
     /// Conversation entries re-wrapped.
     pub entries: usize,
+    /// Triage events re-wrapped (every tip's log and the team's).
+    pub events: usize,
     /// Tips or entries sealed to epochs this key has no grant for: left for another
     /// reviewer.
     pub skipped: usize,
@@ -63,7 +67,59 @@ pub fn rewrap_all(
     // One tip or entry that cannot be fetched, opened or swapped is reported and skipped:
     // it must never stop the rest of the team's data from moving to the current epoch.
     let mut failed: Vec<String> = Vec::new();
-    for row in client.list(session)? {
+    let rows = client.list(session)?;
+    let mut events_done = 0usize;
+    // Triage events: each is one envelope; only its wrap moves.
+    let logs = rows
+        .iter()
+        .map(|r| LogRef::Tip(r.id))
+        .chain(std::iter::once(LogRef::Team));
+    for log in logs {
+        let mut from_seq = 0u32;
+        loop {
+            let page = match client.events(session, log, from_seq) {
+                Ok(p) => p,
+                Err(e) => {
+                    failed.push(format!("the triage events of {log}: {e}"));
+                    break;
+                }
+            };
+            if page.events.is_empty() {
+                break;
+            }
+            for ev in &page.events {
+                from_seq = ev.seq + 1;
+                let mut one = || -> Result<Option<bool>, Error> {
+                    let blob = crate::crypto::b64_decode(&ev.event).ok_or_else(|| {
+                        Error::Refused("the server sent an event that does not decode".into())
+                    })?;
+                    let from = envelope::parse(&blob)?.wrap.epoch;
+                    if from == current {
+                        return Ok(None);
+                    }
+                    let Some(sk) = keys
+                        .entry(from)
+                        .or_insert_with(|| intake_secret_for(keyring, from, me).ok())
+                    else {
+                        return Ok(Some(false));
+                    };
+                    let wrap = rewrap(&blob, sk, current, &intake)?.encode();
+                    client.swap_event_wrap(session, log, ev.seq, from, &wrap)?;
+                    Ok(Some(true))
+                };
+                match one() {
+                    Ok(Some(true)) => events_done += 1,
+                    Ok(Some(false)) => skipped += 1,
+                    Ok(None) => {}
+                    Err(e) => failed.push(format!("{log} event {}: {e}", ev.seq)),
+                }
+            }
+            if from_seq >= page.next {
+                break;
+            }
+        }
+    }
+    for row in rows {
         let from = Epoch::new(row.epoch)?;
         if from != current {
             match keys
@@ -126,6 +182,7 @@ pub fn rewrap_all(
         epoch: current,
         tips: tips_done,
         entries: entries_done,
+        events: events_done,
         skipped,
         failed,
     })

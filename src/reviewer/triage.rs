@@ -122,6 +122,11 @@ impl Workspace {
     /// Folds `log` from the store into memory.
     pub(super) fn fold(&mut self, log: LogRef) -> Result<(), WorkspaceError> {
         let events = self.stored_events(log)?;
+        if events.iter().any(|e| e.signed.is_empty()) {
+            self.unopened_logs.insert(log);
+        } else {
+            self.unopened_logs.remove(&log);
+        }
         let bodies = events
             .iter()
             .filter(|e| e.refused.is_none())
@@ -152,7 +157,12 @@ impl Workspace {
         log: LogRef,
         report: &mut SyncReport,
     ) -> Result<usize, WorkspaceError> {
-        let stored = self.stored_events(log)?;
+        let mut stored = self.stored_events(log)?;
+        // Events this key could not open (no grant for their epoch then) are fetched
+        // again: a re-wrap may have moved them to an epoch it holds.
+        if let Some(first) = stored.iter().position(|e| e.signed.is_empty()) {
+            stored.truncate(first);
+        }
         let from = stored.len() as u32;
         let blobs = {
             let c = self.online()?;
@@ -207,7 +217,7 @@ impl Workspace {
                 .map_or(0, u64::from_be_bytes);
             let (logs, next) = self.online()?.feed(after)?;
             if logs.is_empty() {
-                return Ok(());
+                return self.retry_unopened(report);
             }
             let mut seen = Vec::new();
             for log in logs {
@@ -222,6 +232,16 @@ impl Workspace {
                 stored: report.events_new,
             });
         }
+    }
+
+    /// Pulls again the logs holding events this key could not open (a re-wrap does not
+    /// show in the feed).
+    fn retry_unopened(&mut self, report: &mut SyncReport) -> Result<(), WorkspaceError> {
+        let logs: Vec<LogRef> = self.unopened_logs.iter().copied().collect();
+        for log in logs {
+            self.pull_log(log, report)?;
+        }
+        Ok(())
     }
 
     /// Applies `changes` to tip `id` as one event (see the module doc). Labels new to

@@ -109,6 +109,8 @@ pub struct Workspace {
     pub(super) states: HashMap<TipId, TriageState>,
     /// The team's labels.
     pub(super) vocabulary: TeamVocabulary,
+    /// Logs holding events this key could not open yet.
+    pub(super) unopened_logs: std::collections::HashSet<crate::domain::triage::LogRef>,
     /// The keyring last verified (from the connection, or the store when offline).
     pub(super) keyring: Option<VerifiedKeyring>,
 }
@@ -172,6 +174,7 @@ impl Workspace {
             index: Index::new(),
             states: HashMap::new(),
             vocabulary: TeamVocabulary::default(),
+            unopened_logs: std::collections::HashSet::new(),
             keyring: None,
         };
         for (k, v) in ws.store.scan_prefix(Table::Tips, b"")? {
