@@ -362,8 +362,13 @@ fn a_tip_is_deleted_only_after_a_recorded_decision_and_its_event_log_stays() {
         "gone from the list"
     );
 
-    let st = fold(&verified(&server, &alice, log));
+    let events = verified(&server, &alice, log);
+    let st = fold(&events);
     assert!(st.deleted.is_some(), "the log still tells why");
+    // The server's mark matches what the opened event holds.
+    let listed = call(&server, "GET", &log_path(log), &alice.token, b"").json();
+    assert_eq!(listed["events"][0]["deletes_tip"], true);
+    assert!(events[0].as_ref().unwrap().body.records_deletion());
     let admin = staff_token(&server.url, &team.admin_key);
     let audit = call(&server, "GET", "/api/v1/audit", &admin, b"").json();
     let entry = audit

@@ -235,6 +235,14 @@ impl EventBody {
         Ok(body)
     }
 
+    /// Whether the event holds a `delete_tip` change: what its stored `deletes_tip` mark
+    /// must say. A reader treats a mismatch as a false declaration by the appender.
+    pub fn records_deletion(&self) -> bool {
+        self.changes
+            .iter()
+            .any(|c| matches!(c, Change::DeleteTip { .. }))
+    }
+
     /// The structural rules `from_json` enforces, also checked before signing.
     pub fn check(&self) -> Result<(), DomainError> {
         if self.v != EVENT_VERSION {

@@ -64,6 +64,17 @@ fn vocabulary_changes_are_refused_in_a_tips_log() {
 }
 
 #[test]
+fn an_event_says_whether_it_records_a_deletion() {
+    assert!(!body(vec![status(Status::InReview)]).records_deletion());
+    let reason = NoteText::parse("duplicate").unwrap();
+    assert!(body(vec![
+        Change::Star { on: true },
+        Change::DeleteTip { reason }
+    ])
+    .records_deletion());
+}
+
+#[test]
 fn labels_added_twice_in_other_case_are_one_label() {
     let mut st = TriageState::default();
     st.apply(&body(vec![
