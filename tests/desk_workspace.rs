@@ -139,6 +139,15 @@ fn the_desk_backend_over_a_real_workspace_answers_from_the_synced_store() {
         )
         .unwrap();
     assert!(moved.iter().all(|o| o.ok), "{moved:?}");
+    // The label is new to the team: the first tip's outcome says it joined the vocabulary.
+    assert!(
+        moved[0]
+            .notices
+            .iter()
+            .any(|n| n.contains("\"gate-code\" is new to the team's labels")),
+        "{moved:?}"
+    );
+    assert!(moved[1].notices.is_empty(), "{moved:?}");
     let refused = desk
         .triage(
             &[id(&ru)],

@@ -274,17 +274,25 @@ impl DeskBackend for WorkspaceDesk {
         })?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            let refusal = match ws.triage(*id, changes.clone()) {
-                Ok(Outcome::Applied { .. }) => None,
+            let (refusal, notices) = match ws.triage(*id, changes.clone()) {
+                Ok(Outcome::Applied { notices, .. }) => (None, notices),
                 // Kept in the store's outbox; the next sync sends it (and re-checks it).
-                Ok(Outcome::Queued { .. }) => None,
-                Ok(Outcome::Refused { reason }) => Some(reason),
-                Err(e) => Some(DeskError::from(e).to_string()),
+                Ok(Outcome::Queued { .. }) => (
+                    None,
+                    vec![
+                        "the server cannot be reached: the change is kept on this machine \
+                         and sent by the next Sync"
+                            .into(),
+                    ],
+                ),
+                Ok(Outcome::Refused { reason }) => (Some(reason), Vec::new()),
+                Err(e) => (Some(DeskError::from(e).to_string()), Vec::new()),
             };
             out.push(TriageOutcome {
                 id: id.to_string(),
                 ok: refusal.is_none(),
                 refusal,
+                notices,
             });
         }
         Ok(out)

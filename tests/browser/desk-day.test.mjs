@@ -156,6 +156,7 @@ test('desk: a reviewer\'s day over a real server, a real store and a colleague',
     await page.click('#triage form.inline button[type=submit]');
     await settled();
     await page.waitForSelector('#t-labels .chip:has-text("passports-held")');
+    assert.match(await page.textContent('#status'), /"passports-held" is new to the team's labels: added to the vocabulary/);
     // Assign to bora (the names come from the keyring).
     assert.deepEqual((await page.$$eval('#t-assignee option', (os) => os.map((o) => o.value))).filter(Boolean).sort(), ['bora', 'reviewer']);
     await page.selectOption('#t-assignee', 'bora');

@@ -71,7 +71,9 @@ export class TipView {
     this.pane.setAttribute('aria-busy', 'true');
     try {
       const [outcome] = await triage([this.tip.id], request);
-      if (outcome.ok) this.say(t('outcome_ok'));
+      // The backend's notices (a label new to the team's vocabulary, a change queued
+      // offline) are shown as it words them.
+      if (outcome.ok) this.say([t('outcome_ok'), ...(outcome.notices || [])].join(' '));
       else this.say(t('outcome_refused', { n: 1, reasons: outcome.refusal }), true);
       await this.open(this.tip.id);
       await this.onChanged([this.tip.id]);
