@@ -11,7 +11,7 @@
 //! serve HTTP, send a plaintext or a secret key anywhere, or keep a plaintext copy of a
 //! tip anywhere but inside the encrypted store and in memory.
 
-pub mod desk_support;
+pub mod conversation;
 mod error;
 pub mod listing;
 pub mod local;

@@ -83,6 +83,38 @@ pub struct HistoryRow {
     pub refusal: Option<String>,
 }
 
+/// A triage request as a face receives it (strings, as typed): every field optional;
+/// [`Workspace::changes`] checks and turns it into changes.
+#[derive(Clone, Debug, Default)]
+pub struct ChangeRequest {
+    /// A new status (`in_review` …).
+    pub status: Option<String>,
+    /// Labels to add.
+    pub add_labels: Vec<String>,
+    /// Labels to remove.
+    pub remove_labels: Vec<String>,
+    /// A reviewer's name (or key id) on the keyring; `""` unassigns.
+    pub assign: Option<String>,
+    /// A note.
+    pub note: Option<String>,
+    /// Star or unstar.
+    pub star: Option<bool>,
+    /// A reminder day `YYYY-MM-DD`; `""` clears it.
+    pub remind: Option<String>,
+    /// A grade (`A2`); `""` clears it.
+    pub grade: Option<String>,
+}
+
+/// Parses a status name, or says which there are.
+pub fn parse_status(s: &str) -> Result<crate::domain::triage::Status, String> {
+    serde_json::from_value(serde_json::Value::String(s.trim().to_lowercase())).map_err(|_| {
+        format!(
+            "no status {s:?}: use new, in_review, needs_information, corroborated, referred, \
+             closed or dismissed"
+        )
+    })
+}
+
 /// A change queued offline.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct Queued {
@@ -428,6 +460,59 @@ impl Workspace {
             self.forget_tip(id)?;
         }
         Ok(outcome)
+    }
+
+    /// The changes `r` asks for, each checked (a name on the keyring, a day, a grade …);
+    /// the first problem is returned in words.
+    pub fn changes(&self, r: &ChangeRequest) -> Result<Vec<Change>, String> {
+        use crate::domain::triage::{Grade, Label, NoteText};
+        use crate::domain::Day;
+        let mut out = Vec::new();
+        if let Some(s) = &r.status {
+            out.push(Change::SetStatus {
+                status: parse_status(s)?,
+            });
+        }
+        let label =
+            |s: &str| Label::parse(s).map_err(|e| format!("the label {s:?} is refused: {e}"));
+        for l in &r.add_labels {
+            out.push(Change::AddLabel { label: label(l)? });
+        }
+        for l in &r.remove_labels {
+            out.push(Change::RemoveLabel { label: label(l)? });
+        }
+        if let Some(name) = &r.assign {
+            let to = match name.trim() {
+                "" => None,
+                name => Some(self.reviewer_named(name)?),
+            };
+            out.push(Change::Assign { to });
+        }
+        if let Some(n) = &r.note {
+            let text = NoteText::parse(n).map_err(|e| format!("the note is refused: {e}"))?;
+            out.push(Change::Note { text });
+        }
+        if let Some(on) = r.star {
+            out.push(Change::Star { on });
+        }
+        if let Some(d) = &r.remind {
+            let on = match d.trim() {
+                "" => None,
+                d => Some(
+                    Day::parse(d)
+                        .map_err(|_| format!("a reminder is a day as YYYY-MM-DD, not {d:?}"))?,
+                ),
+            };
+            out.push(Change::Remind { on });
+        }
+        if let Some(g) = &r.grade {
+            let grade = match g.trim() {
+                "" => None,
+                g => Some(Grade::parse(g).map_err(|e| format!("the grade is refused: {e}"))?),
+            };
+            out.push(Change::Grade { grade });
+        }
+        Ok(out)
     }
 
     /// Tip `id`'s history, oldest first.
