@@ -140,6 +140,9 @@ test('desk: a reviewer\'s day over a real server, a real store and a colleague',
     assert.match(await page.textContent('#narrative'), /사상 교육을 받는다/);
     assert.equal(await page.getAttribute('#narrative', 'dir'), 'auto');
     assert.match(await page.textContent('#tip-pane .report'), /블라디보스토크/);
+    // The report's fields carry the witness page's own words for them.
+    assert.match(await page.textContent('#tip-pane .report'), /City or region/);
+    assert.match(await page.textContent('#tip-pane .report'), /Name or nickname \(1\)/);
     await page.waitForSelector('img.preview');
     assert.match(await page.getAttribute('img.preview', 'src'), /^blob:/);
     const koId = await page.getAttribute('#tip-pane h2', 'title');

@@ -264,15 +264,15 @@ impl DeskBackend for FixedDesk {
             language: Some(t.language.clone()),
             report: vec![
                 ReportField {
-                    key: "sector".into(),
+                    key: "worksite.sector".into(),
                     value: t.sector.clone(),
                 },
                 ReportField {
-                    key: "location.country".into(),
+                    key: "worksite.country".into(),
                     value: t.country.clone(),
                 },
                 ReportField {
-                    key: "location.city".into(),
+                    key: "worksite.city".into(),
                     value: t.city.clone(),
                 },
                 ReportField {

@@ -97,7 +97,11 @@ export class TipView {
     p.append(this.triageSection(tip));
     const report = el('dl', { class: 'report' });
     for (const f of tip.report) {
-      report.append(el('dt', { text: has(`field_${f.key}`) ? t(`field_${f.key}`) : f.key }), el('dd', { text: f.value, dir: 'auto' }));
+      // `minders[1].role` is labelled as `minders.role`, numbered from 1.
+      const key = `field_${f.key.replace(/\[\d+\]/g, '')}`;
+      const n = /\[(\d+)\]/.exec(f.key);
+      const label = has(key) ? `${t(key)}${n ? ` (${Number(n[1]) + 1})` : ''}` : f.key;
+      report.append(el('dt', { text: label }), el('dd', { text: f.value, dir: 'auto' }));
     }
     p.append(el('section', { class: 'box' }, el('h3', { i18n: 'report' }), report));
     const narrative = el('p', { class: 'narrative', id: 'narrative', dir: 'auto', text: tip.narrative });
