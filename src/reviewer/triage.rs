@@ -11,8 +11,6 @@
 //! Must never: store an event that did not verify except as a refusal with its reason,
 //! fold a refused event, or send a change the fold refuses.
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::triage::{chain_hash, seal_signed, sign_event, verify_opened, OpenedEvent};
@@ -154,6 +152,11 @@ impl Workspace {
     /// Folds `log` from the store into memory.
     pub(super) fn fold(&mut self, log: LogRef) -> Result<(), WorkspaceError> {
         let events = self.stored_events(log)?;
+        self.fold_events(log, &events);
+        Ok(())
+    }
+
+    fn fold_events(&mut self, log: LogRef, events: &[LocalEvent]) {
         if events.iter().any(|e| e.signed.is_empty()) {
             self.unopened_logs.insert(log);
         } else {
@@ -179,7 +182,6 @@ impl Workspace {
                 self.vocabulary = v;
             }
         }
-        Ok(())
     }
 
     /// Fetches the events of `log` after the stored ones, verifies them with the stored
@@ -590,15 +592,31 @@ impl Workspace {
 
     /// Folds every stored log (at open).
     pub(super) fn fold_all(&mut self) -> Result<(), WorkspaceError> {
-        let mut logs: HashMap<String, LogRef> = HashMap::new();
-        for id in self.tips.keys() {
-            logs.insert(log_name(LogRef::Tip(*id)), LogRef::Tip(*id));
+        // One pass over the whole table (not one scan per tip): rows of a log are
+        // adjacent, keyed length ‖ name ‖ seq.
+        let mut logs: Vec<(LogRef, Vec<LocalEvent>)> = Vec::new();
+        for (k, v) in self.store.scan_prefix(Table::Events, b"")? {
+            let log = log_of_key(&k).ok_or_else(|| self.bad_row(&k))?;
+            let e: LocalEvent = serde_json::from_slice(&v).map_err(|_| self.bad_row(&k))?;
+            match logs.last_mut() {
+                Some((l, events)) if *l == log => events.push(e),
+                _ => logs.push((log, vec![e])),
+            }
         }
-        logs.insert("team".into(), LogRef::Team);
-        for log in logs.into_values() {
-            self.fold(log)?;
+        for (log, events) in logs {
+            self.fold_events(log, &events);
         }
         Ok(())
+    }
+}
+
+/// The log an [`table::event`] key belongs to.
+fn log_of_key(k: &[u8]) -> Option<LogRef> {
+    let len = u32::from_be_bytes(k.get(..4)?.try_into().ok()?) as usize;
+    let name = std::str::from_utf8(k.get(4..4 + len)?).ok()?;
+    match name {
+        "team" => Some(LogRef::Team),
+        id => TipId::parse(id).ok().map(LogRef::Tip),
     }
 }
 
