@@ -15,11 +15,12 @@
 //!   no arguments, no server.
 //! - [`witness`]: the witness's side of a conversation — seal a follow-up, open the
 //!   mailbox with the receipt's keys.
-//! - [`desk`]: the reviewer's local web UI on 127.0.0.1, over a `DeskBackend`.
+//! - [`desk`]: the reviewer's local web UI on 127.0.0.1, over a `DeskBackend` (the real
+//!   one: `desk::LiveDesk`, over the reviewer's workspace).
 //! - [`cli`]: the `tipseal` command line — arguments, prompts, printing and the files the
 //!   user names; keygen, admin, serve, submit, review, followup.
 //!
-//! Dependencies point inwards: `cli` → `reviewer`/`witness` → `client` →
+//! Dependencies point inwards: `cli` → `desk` → `reviewer`/`witness` → `client` →
 //! `crypto` → `domain`; `cli` → `http` → `storage`/`crypto` → `domain`. The server
 //! (`http`) never imports `client`, `reviewer` or `witness`.
 //! See `docs/architecture.md` for the formats and the API.

@@ -100,10 +100,11 @@ fn every_key_the_page_uses_is_translated() {
     for status in [
         "new",
         "in_review",
-        "needs_info",
-        "verified",
-        "rejected",
-        "archived",
+        "needs_information",
+        "corroborated",
+        "referred",
+        "closed",
+        "dismissed",
     ] {
         used.insert(format!("status_{status}"));
     }

@@ -241,6 +241,11 @@ impl DeskBackend for LiveDesk {
                     "" => w.problem.clone(),
                     f => format!("{f}: {}", w.problem),
                 })
+                .chain(record.sealed_by_server.then(|| {
+                    "sealed by the server (sent without JavaScript): the server saw this \
+                     tip's text as it arrived"
+                        .to_owned()
+                }))
                 .collect(),
             attachments: received
                 .attachments
@@ -318,16 +323,27 @@ impl DeskBackend for LiveDesk {
         let changes = ws.changes(&request).map_err(DeskError::Invalid)?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            let (ok, refusal) = match ws.triage(*id, changes.clone()) {
-                Ok(Outcome::Applied { .. }) => (true, None),
-                Ok(Outcome::Queued { notices }) => (true, Some(notices.join("; "))),
-                Ok(Outcome::Refused { reason }) => (false, Some(reason)),
-                Err(e) => (false, Some(e.to_string())),
+            let (ok, refusal, notices) = match ws.triage(*id, changes.clone()) {
+                // A label new to the team's vocabulary says so.
+                Ok(Outcome::Applied { notices, .. }) => (true, None, notices),
+                // Kept in the store's outbox; the next sync sends it (and re-checks it).
+                Ok(Outcome::Queued { .. }) => (
+                    true,
+                    None,
+                    vec![
+                        "the server cannot be reached: the change is kept on this machine \
+                         and sent by the next Sync"
+                            .into(),
+                    ],
+                ),
+                Ok(Outcome::Refused { reason }) => (false, Some(reason), Vec::new()),
+                Err(e) => (false, Some(e.to_string()), Vec::new()),
             };
             out.push(TriageOutcome {
                 id: id.to_string(),
                 ok,
                 refusal,
+                notices,
             });
         }
         Ok(out)

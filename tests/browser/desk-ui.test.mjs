@@ -153,12 +153,12 @@ test('desk: one-time URL, inbox, filter, tip, triage, bulk, keyboard, Korean, no
 
     // Triage: only the legal next statuses are offered; a change reaches the backend.
     const offered = await page.$$eval('#t-status option', (os) => os.map((o) => o.value));
-    assert.deepEqual(offered, ['new', 'in_review', 'rejected']);
+    assert.deepEqual(offered, ['new', 'in_review', 'dismissed']);
     await page.selectOption('#t-status', 'in_review');
     await desk.waitFor(/^triage 0+1 .*"status":"in_review"/);
     await settled();
     assert.equal(await page.inputValue('#t-status'), 'in_review');
-    assert.deepEqual(await page.$$eval('#t-status option', (os) => os.map((o) => o.value)), ['in_review', 'needs_info', 'verified', 'rejected']);
+    assert.deepEqual(await page.$$eval('#t-status option', (os) => os.map((o) => o.value)), ['in_review', 'needs_information', 'dismissed']);
     assert.match(await page.textContent('#history'), /status: new → in_review/);
     assert.match(await page.textContent('#history'), /✓ verified/);
     await page.fill('#t-label', 'passports');
@@ -194,11 +194,11 @@ test('desk: one-time URL, inbox, filter, tip, triage, bulk, keyboard, Korean, no
     await desk.waitFor(/^triage 0+2 .*"add_labels":\["urgent"\]/);
     await desk.waitFor(/^triage 0+3 .*"add_labels":\["urgent"\]/);
     await page.waitForSelector('#status:text("Changed 2 tips.")');
-    // A bulk change the backend refuses (new → archived is not a legal transition): the
+    // A bulk change the backend refuses (new → closed is not a legal transition): the
     // refusal and its reason are shown, not swallowed.
-    await page.selectOption('#bulk-status', 'archived');
+    await page.selectOption('#bulk-status', 'closed');
     await page.waitForSelector('#status.bad:text("Refused for 2 tip(s)")');
-    assert.match(await page.textContent('#status'), /new → archived is not a legal transition/);
+    assert.match(await page.textContent('#status'), /new → closed is not a legal transition/);
     // Sync reports what it brought.
     await page.click('#sync');
     await page.waitForSelector('#status:text("Synced: 0 new tips")');

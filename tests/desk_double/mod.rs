@@ -27,14 +27,16 @@ pub const PNG: &[u8] = &[
 /// An SVG that would run script if it were shown as a page.
 pub const SVG: &[u8] = b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>";
 
-/// The legal next statuses (a small workflow, as wave 2's domain will define its own).
+/// The legal next statuses: the domain's table (`domain::triage::Status::may_become`),
+/// copied as strings so that the double stays a double.
 pub fn next_statuses(status: &str) -> &'static [&'static str] {
     match status {
-        "new" => &["in_review", "rejected"],
-        "in_review" => &["needs_info", "verified", "rejected"],
-        "needs_info" => &["in_review", "rejected"],
-        "verified" => &["archived"],
-        "rejected" => &["in_review", "archived"],
+        "new" => &["in_review", "dismissed"],
+        "in_review" => &["needs_information", "dismissed"],
+        "needs_information" => &["corroborated", "dismissed"],
+        "corroborated" => &["referred", "dismissed"],
+        "referred" => &["closed", "dismissed"],
+        "closed" | "dismissed" => &["in_review"],
         _ => &[],
     }
 }
@@ -117,7 +119,7 @@ impl FixedDesk {
             } else {
                 Vec::new()
             };
-            let status = ["new", "in_review", "needs_info", "verified"][(i / 3) % 4];
+            let status = ["new", "in_review", "needs_information", "corroborated"][(i / 3) % 4];
             tips.push(Tip {
                 id: TipId::from_bytes(id),
                 received: format!(
@@ -262,15 +264,15 @@ impl DeskBackend for FixedDesk {
             language: Some(t.language.clone()),
             report: vec![
                 ReportField {
-                    key: "sector".into(),
+                    key: "worksite.sector".into(),
                     value: t.sector.clone(),
                 },
                 ReportField {
-                    key: "location.country".into(),
+                    key: "worksite.country".into(),
                     value: t.country.clone(),
                 },
                 ReportField {
-                    key: "location.city".into(),
+                    key: "worksite.city".into(),
                     value: t.city.clone(),
                 },
                 ReportField {
@@ -326,6 +328,7 @@ impl DeskBackend for FixedDesk {
                         id: id.to_string(),
                         ok: false,
                         refusal: Some(e.to_string()),
+                        notices: Vec::new(),
                     });
                     continue;
                 }
@@ -335,6 +338,7 @@ impl DeskBackend for FixedDesk {
                     out.push(TriageOutcome {
                         id: id.to_string(),
                         ok: false,
+                        notices: Vec::new(),
                         refusal: Some(format!(
                             "{} → {s} is not a legal transition",
                             t.triage.status
@@ -384,6 +388,7 @@ impl DeskBackend for FixedDesk {
                 id: id.to_string(),
                 ok: true,
                 refusal: None,
+                notices: Vec::new(),
             });
         }
         for l in &r.add_labels {

@@ -6,7 +6,9 @@ import { use, pick, t, statusName, apply } from './i18n.js';
 import { Inbox } from './inbox.js';
 import { TipView } from './tip.js';
 
-const STATUSES = ['new', 'in_review', 'needs_info', 'verified', 'rejected', 'archived'];
+// The domain's statuses (`domain::triage::Status`); which moves are legal is the backend's
+// answer (`next_statuses`), never decided here.
+const STATUSES = ['new', 'in_review', 'needs_information', 'corroborated', 'referred', 'closed', 'dismissed'];
 const $ = (id) => document.getElementById(id);
 /** The select value for "unassigned" (the API's empty assignee). */
 const NONE = '-none-';
@@ -95,7 +97,7 @@ async function bulk(request) {
     if (refused.length) {
       say(t('outcome_refused', { n: refused.length, reasons: [...new Set(refused.map((o) => o.refusal))].join('; ') }), true);
     } else {
-      say(t('bulk_done', { n: outcomes.length }));
+      say([t('bulk_done', { n: outcomes.length }), ...new Set(outcomes.flatMap((o) => o.notices || []))].join(' '));
     }
     await refreshRows(ids);
     if (view.tip && ids.includes(view.tip.id)) await view.open(view.tip.id);
