@@ -8,6 +8,7 @@
 //! - [`storage`]: sled — tips, wraps, keyring, idempotency keys, audit chain; group commit.
 //! - [`http`]: the actix-web server — routes, auth, limits, the access log, error mapping.
 //! - [`cli`]: the `tipseal` command line — keygen, admin, serve, submit, review.
+//! - [`loadgen`]: `tipseal bench`, the load generator: a server process, clients, figures.
 //!
 //! Dependencies point inwards: `cli` → `http` → `storage`/`crypto` → `domain`.
 //! See `docs/architecture.md` for the formats and the API.
@@ -18,4 +19,5 @@ pub mod cli;
 pub mod crypto;
 pub mod domain;
 pub mod http;
+pub mod loadgen;
 pub mod storage;

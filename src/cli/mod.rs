@@ -5,6 +5,7 @@
 //! send a secret key or a plaintext anywhere, or write a secret to disk unencrypted.
 
 mod admin;
+mod bench;
 mod client;
 mod demo;
 mod followup;
@@ -16,9 +17,9 @@ mod passphrase;
 mod receipt_file;
 mod review;
 mod serve;
-mod submit;
+pub(crate) mod submit;
 mod trust;
-mod upload;
+pub(crate) mod upload;
 
 use std::path::PathBuf;
 
@@ -60,6 +61,9 @@ enum Command {
     Review(review::Command),
     /// As a witness: read the reviewers' replies with your receipt, and add to your tip.
     Followup(followup::Args),
+    /// Measure intake against a real server process: tips/s, latency, memory, disk,
+    /// and the disk's own fdatasync limit (see BENCHMARKS.md).
+    Bench(bench::Args),
     /// Print the OpenAPI description of the HTTP API (what `docs/openapi.json` holds).
     #[command(hide = true)]
     Openapi,
@@ -84,6 +88,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Submit(a) => submit::run(a),
         Command::Review(c) => review::run(c),
         Command::Followup(a) => followup::run(a),
+        Command::Bench(a) => bench::run(a),
         Command::Openapi => {
             print!("{}", crate::http::openapi::json());
             Ok(())
@@ -141,6 +146,9 @@ pub enum CliError {
          {0}. Copy the words from above; do not send the tip again"
     )]
     ReceiptNotSaved(Box<CliError>),
+    /// A `tipseal bench` run failed.
+    #[error("the benchmark failed: {0}")]
+    Bench(Box<crate::loadgen::LoadgenError>),
 }
 
 impl CliError {

@@ -1,0 +1,120 @@
+//! The load: N client threads, each with its own keep-alive connection (a `ureq` agent),
+//! POST pre-sealed bundles for a bounded time. Only a `201` counts — the server sends it
+//! after the group-commit flush, so it is a durable acknowledgement.
+//!
+//! Per request the client does one key format, one POST of bytes already in memory and
+//! one histogram increment; it must never seal, hash or allocate bundles on the clock.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::histogram::Histogram;
+
+/// Longest a single request may take before it counts as a transport error.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// What one load phase produced.
+pub struct LoadResult {
+    /// Latencies of the acknowledged (201) requests.
+    pub latencies: Histogram,
+    /// Failed requests by cause: the HTTP status, or `transport`.
+    pub errors: BTreeMap<String, u64>,
+    /// Wall time from the first request to the last answer.
+    pub elapsed: Duration,
+}
+
+impl LoadResult {
+    /// Durably acknowledged tips.
+    pub fn acked(&self) -> u64 {
+        self.latencies.count()
+    }
+
+    /// Acknowledged tips per second of wall time.
+    pub fn tips_per_s(&self) -> f64 {
+        self.acked() as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// `clients` threads POST `pool`'s bundles to `base/api/v1/tips` for `run_for`, each
+/// with a fresh `Idempotency-Key` starting with `key_prefix`.
+pub fn run(
+    base: &str,
+    pool: &Arc<Vec<Vec<u8>>>,
+    clients: usize,
+    run_for: Duration,
+    key_prefix: &str,
+) -> LoadResult {
+    let url = format!("{base}/api/v1/tips");
+    let seq = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let threads: Vec<_> = (0..clients)
+        .map(|c| {
+            let (pool, seq, url) = (Arc::clone(pool), Arc::clone(&seq), url.clone());
+            let prefix = key_prefix.to_owned();
+            std::thread::spawn(move || {
+                client(&url, &pool, c, clients, start + run_for, &seq, &prefix)
+            })
+        })
+        .collect();
+    let mut result = LoadResult {
+        latencies: Histogram::default(),
+        errors: BTreeMap::new(),
+        elapsed: Duration::ZERO,
+    };
+    for t in threads {
+        // A panicking client thread is a bug in this module; its requests are lost to
+        // the figures, which the error count then shows.
+        match t.join() {
+            Ok((h, errors)) => {
+                result.latencies.merge(&h);
+                for (k, v) in errors {
+                    *result.errors.entry(k).or_default() += v;
+                }
+            }
+            Err(_) => *result.errors.entry("client panic".into()).or_default() += 1,
+        }
+    }
+    result.elapsed = start.elapsed();
+    result
+}
+
+fn client(
+    url: &str,
+    pool: &[Vec<u8>],
+    first: usize,
+    stride: usize,
+    deadline: Instant,
+    seq: &AtomicU64,
+    prefix: &str,
+) -> (Histogram, BTreeMap<String, u64>) {
+    let agent = ureq::AgentBuilder::new()
+        .user_agent("tipseal")
+        .timeout(REQUEST_TIMEOUT)
+        .build();
+    let mut latencies = Histogram::default();
+    let mut errors: BTreeMap<String, u64> = BTreeMap::new();
+    let mut i = first;
+    while Instant::now() < deadline {
+        let key = format!("{prefix}-{:012}", seq.fetch_add(1, Ordering::Relaxed));
+        let t = Instant::now();
+        let answer = agent
+            .post(url)
+            .set("Content-Type", "application/octet-stream")
+            .set("Idempotency-Key", &key)
+            .send_bytes(&pool[i % pool.len()]);
+        match answer {
+            Ok(r) if r.status() == 201 => {
+                // Read the receipt so the connection can be reused.
+                let _ = r.into_string();
+                latencies.record(t.elapsed());
+            }
+            Ok(r) => *errors.entry(r.status().to_string()).or_default() += 1,
+            Err(ureq::Error::Status(s, _)) => *errors.entry(s.to_string()).or_default() += 1,
+            Err(ureq::Error::Transport(_)) => *errors.entry("transport".into()).or_default() += 1,
+        }
+        i += stride;
+    }
+    (latencies, errors)
+}
