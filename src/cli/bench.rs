@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::loadgen::{self, Mode, Options};
+use crate::loadgen::{self, LoadgenError, Mode, Options};
 
 use super::CliError;
 
@@ -51,7 +51,10 @@ pub fn run(a: Args) -> Result<(), CliError> {
         data: a.data,
         stored: a.stored,
     };
-    let report = loadgen::run(&opts).map_err(|e| CliError::Bench(Box::new(e)))?;
+    let report = loadgen::run(&opts).map_err(|e| match e {
+        LoadgenError::Usage(m) => CliError::Usage(m),
+        other => CliError::Bench(Box::new(other)),
+    })?;
     if a.json {
         println!("{}", report.to_json_line());
     } else {

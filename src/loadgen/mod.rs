@@ -43,7 +43,7 @@ const PROBE: Duration = Duration::from_secs(2);
 pub enum Mode {
     /// Text tips (~16.5 KB bundles) from N clients.
     Text,
-    /// One 64 MiB attachment through the uploads API.
+    /// 64 MiB of attachments (two files of the largest size) through the uploads API.
     Attachment,
     /// Text tips with `--stored` tips already stored.
     Stored,

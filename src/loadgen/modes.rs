@@ -12,11 +12,14 @@ use zeroize::Zeroizing;
 use crate::cli::{upload, Client};
 use crate::crypto::identity::Identity;
 use crate::crypto::keyring::VerifiedKeyring;
+use crate::domain::limits::MAX_FILE_BYTES;
 
 use super::{fixture, LoadgenError};
 
-/// The attachment the issue names: 64 MiB.
-pub const ATTACHMENT_BYTES: usize = 64 * 1024 * 1024;
+/// Files making up the issue's 64 MiB attachment: one file is at most
+/// [`MAX_FILE_BYTES`] (32 MiB − 1 byte), so 64 MiB travel as two files of that size, each
+/// through its own upload — within the whole-tip cap of 72 MiB.
+const ATTACHMENT_FILES: usize = 2;
 /// Tips fetched to time a fetch (the median is reported).
 const FETCHES: usize = 50;
 
@@ -28,7 +31,7 @@ pub struct Attachment {
     pub elapsed: Duration,
 }
 
-/// Seals a sample tip with a 64 MiB attachment (before the clock), then sends it as the
+/// Seals a sample tip with 64 MiB of attachments (before the clock), then sends it as the
 /// `submit` command does: the attachment through the uploads API, then the tip.
 pub fn attachment(
     base: &str,
@@ -37,10 +40,17 @@ pub fn attachment(
 ) -> Result<Attachment, LoadgenError> {
     let client = Client::new(base, None)?;
     // Incompressible-looking content; the cipher's speed does not depend on it.
-    let content: Vec<u8> = (0..ATTACHMENT_BYTES)
-        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[3])
+    let files: Vec<_> = (0..ATTACHMENT_FILES)
+        .map(|f| {
+            let content: Vec<u8> = (0..MAX_FILE_BYTES)
+                .map(|i| ((i + f) as u32).wrapping_mul(2_654_435_761).to_le_bytes()[3])
+                .collect();
+            (
+                PathBuf::from(format!("site-video-{f}.mp4")),
+                Zeroizing::new(content),
+            )
+        })
         .collect();
-    let files = [(PathBuf::from("site-video.mp4"), Zeroizing::new(content))];
     let sealed = crate::cli::submit::seal_bundle(keyring, fixture::sample_doc()?, &files)?;
     let started = Instant::now();
     let prepared = upload::prepare(&client, &sealed)?;
