@@ -33,6 +33,8 @@ const FIELDS: &[&str] = &[
     "disk_limit_records_per_s",
     "disk_single_fdatasync_per_s",
     "ratio_to_disk_limit",
+    "client_cpu_ms_per_tip",
+    "server_cpu_ms_per_tip",
     "cores",
     "preload_s",
     "startup_ms",

@@ -13,6 +13,7 @@
 //! It must never assert a performance target (figures are read, not gated), never run
 //! on a data directory it did not create, and never leave its server process behind.
 
+mod cpu;
 mod disk;
 mod fixture;
 mod histogram;
@@ -180,7 +181,18 @@ pub fn run(opts: &Options) -> Result<Report, LoadgenError> {
     match opts.mode {
         Mode::Text | Mode::Stored => {
             let run_for = Duration::from_secs_f64(opts.seconds.max(0.1));
+            let cpu_before = (
+                cpu::cpu_time(None),
+                pid.and_then(|p| cpu::cpu_time(Some(p))),
+            );
             let result = load::run(&base, &pool, opts.clients.max(1), run_for, &key_prefix);
+            let per_tip = |before: Option<Duration>, after: Option<Duration>| {
+                let spent = after?.checked_sub(before?)?;
+                (result.acked() > 0).then(|| spent.as_secs_f64() * 1e3 / result.acked() as f64)
+            };
+            report.client_cpu_ms_per_tip = per_tip(cpu_before.0, cpu::cpu_time(None));
+            report.server_cpu_ms_per_tip =
+                per_tip(cpu_before.1, pid.and_then(|p| cpu::cpu_time(Some(p))));
             report.tips = result.acked();
             report.tips_per_s = Some(result.tips_per_s());
             report.p50_ms = Some(result.latencies.quantile_ms(0.50));

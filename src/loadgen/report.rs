@@ -51,6 +51,11 @@ pub struct Report {
     pub disk_single_fdatasync_per_s: f64,
     /// `tips_per_s` / `disk_limit_records_per_s`.
     pub ratio_to_disk_limit: Option<f64>,
+    /// CPU time (user + system) the load generator spent per acknowledged tip: if it
+    /// nears the server's, the client is part of what is measured.
+    pub client_cpu_ms_per_tip: Option<f64>,
+    /// CPU time the server process spent per acknowledged tip (own server only).
+    pub server_cpu_ms_per_tip: Option<f64>,
     /// CPU cores this machine offers (client and server share them).
     pub cores: usize,
     /// Seconds spent storing `stored_tips` before the server started.
