@@ -9,6 +9,8 @@
 //! - [`http`]: the actix-web server — routes, auth, limits, the access log, error mapping.
 //! - [`cli`]: the `tipseal` command line — keygen, admin, serve, submit, review.
 //! - [`loadgen`]: `tipseal bench`, the load generator: a server process, clients, figures.
+//!   It sits beside `cli` (uses its HTTP client and sealing, and `storage` to preload);
+//!   only `cli::bench` calls it, and nothing else may depend on it.
 //!
 //! Dependencies point inwards: `cli` → `http` → `storage`/`crypto` → `domain`.
 //! See `docs/architecture.md` for the formats and the API.

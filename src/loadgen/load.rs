@@ -19,7 +19,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 pub struct LoadResult {
     /// Latencies of the acknowledged (201) requests.
     pub latencies: Histogram,
-    /// Failed requests by cause: the HTTP status, or `transport`.
+    /// Failed requests by cause: the HTTP status and the error body's code (`503 busy`),
+    /// or `transport`.
     pub errors: BTreeMap<String, u64>,
     /// Wall time from the first request to the last answer.
     pub elapsed: Duration,
@@ -110,11 +111,27 @@ fn client(
                 let _ = r.into_string();
                 latencies.record(t.elapsed());
             }
-            Ok(r) => *errors.entry(r.status().to_string()).or_default() += 1,
-            Err(ureq::Error::Status(s, _)) => *errors.entry(s.to_string()).or_default() += 1,
+            Ok(r) | Err(ureq::Error::Status(_, r)) => {
+                *errors.entry(refusal(r)).or_default() += 1;
+            }
             Err(ureq::Error::Transport(_)) => *errors.entry("transport".into()).or_default() += 1,
         }
         i += stride;
     }
     (latencies, errors)
+}
+
+/// The key under which a refusal is counted: its status and the `code` of the server's
+/// fixed JSON error body (`503 busy`), or the status alone when the body has none.
+fn refusal(r: ureq::Response) -> String {
+    let status = r.status();
+    let code = r
+        .into_string()
+        .ok()
+        .and_then(|b| serde_json::from_str::<serde_json::Value>(&b).ok())
+        .and_then(|v| v["code"].as_str().map(str::to_owned));
+    match code {
+        Some(c) => format!("{status} {c}"),
+        None => status.to_string(),
+    }
 }

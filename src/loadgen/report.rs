@@ -31,7 +31,7 @@ pub struct Report {
     pub p99_ms: Option<f64>,
     /// Slowest acknowledged tip.
     pub max_ms: Option<f64>,
-    /// Failed requests by HTTP status (or `transport`).
+    /// Failed requests by HTTP status and error code (`503 busy`), or `transport`.
     pub errors: BTreeMap<String, u64>,
     /// Tips the reviewers' listing shows after the load (text mode, own server).
     pub tips_listed: Option<u64>,

@@ -34,8 +34,16 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Spawns `serve` on `data_dir` with `keyring`, and waits for its health check.
     pub fn start(data_dir: &Path, keyring: &Path, log: PathBuf) -> Result<Self, LoadgenError> {
-        let exe = std::env::current_exe()
-            .map_err(|e| LoadgenError::Io("this executable", PathBuf::new(), e))?;
+        // `/proc/self/exe` still runs this very build after `cargo build` replaced the
+        // file on disk (a long run outlives a rebuild); `current_exe()` names the path,
+        // which then holds another build or nothing.
+        let proc_exe = Path::new("/proc/self/exe");
+        let exe = if proc_exe.exists() {
+            proc_exe.to_path_buf()
+        } else {
+            std::env::current_exe()
+                .map_err(|e| LoadgenError::Io("this executable", PathBuf::new(), e))?
+        };
         // A free port: bind port 0, note it, let it go. Another process could take it in
         // between; the start then fails with a clear message rather than measuring it.
         let port = TcpListener::bind("127.0.0.1:0")
