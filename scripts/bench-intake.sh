@@ -41,7 +41,7 @@ run() {
 import json, sys
 check, line = sys.argv[1], sys.argv[2]
 r = json.loads(line)
-fields = """mode clients seconds bundle_bytes stored_tips tips tips_per_s p50_ms p99_ms max_ms
+fields = """mode clients seconds http bundle_bytes stored_tips tips tips_per_s p50_ms p99_ms max_ms
 errors tips_listed server_idle_rss_kib server_peak_rss_kib server_final_rss_kib
 disk_bytes_per_tip disk_ratio_to_bundle disk_limit_records_per_s
 disk_single_fdatasync_per_s ratio_to_disk_limit client_cpu_ms_per_tip

@@ -16,6 +16,7 @@ const FIELDS: &[&str] = &[
     "mode",
     "clients",
     "seconds",
+    "http",
     "bundle_bytes",
     "stored_tips",
     "tips",
@@ -73,6 +74,7 @@ fn num(v: &Value, field: &str) -> f64 {
 fn a_one_second_run_reports_every_figure_and_the_reviewers_list_shows_each_acknowledged_tip() {
     let v = bench_json(&["--seconds", "1", "--clients", "2"]);
     assert_eq!(v["mode"], "text");
+    assert_eq!(v["http"], "raw");
     assert_eq!(v["target"], "own server");
     assert!(num(&v, "tips_per_s") > 0.0, "{v}");
     assert_eq!(v["errors"], serde_json::json!({}), "no failed request: {v}");
@@ -121,8 +123,19 @@ fn the_generator_drives_a_server_it_did_not_start_whose_reviewer_then_sees_every
 {
     let team = setup_team();
     let server = team.spawn_server(&["--rate-intake", "off"]);
-    let v = bench_json(&["--server", &server.url, "--seconds", "1", "--clients", "2"]);
+    // Through ureq here; the other runs use the default minimal client.
+    let v = bench_json(&[
+        "--server",
+        &server.url,
+        "--seconds",
+        "1",
+        "--clients",
+        "2",
+        "--http",
+        "ureq",
+    ]);
     assert_eq!(v["target"], server.url.as_str());
+    assert_eq!(v["http"], "ureq");
     assert_eq!(v["errors"], serde_json::json!({}), "{v}");
     let tips = v["tips"].as_u64().expect("tips");
     assert!(tips > 0 && num(&v, "tips_per_s") > 0.0, "{v}");

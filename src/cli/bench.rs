@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::loadgen::{self, LoadgenError, Mode, Options};
+use crate::loadgen::{self, Http, LoadgenError, Mode, Options};
 
 use super::CliError;
 
@@ -31,6 +31,10 @@ pub struct Args {
     /// Tips stored before the server starts (modes stored, startup, listing).
     #[arg(long, default_value_t = 1_000_000)]
     stored: u64,
+    /// The clients' HTTP library: `raw`, a minimal HTTP/1.1 client (measured at ~2.6×
+    /// less CPU per request than ureq: BENCHMARKS.md), or `ureq`, as the commands use.
+    #[arg(long, value_enum, default_value_t = Http::Raw)]
+    http: Http,
     /// Print exactly one line of JSON.
     #[arg(long)]
     json: bool,
@@ -50,6 +54,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
         server: a.server,
         data: a.data,
         stored: a.stored,
+        http: a.http,
     };
     let report = loadgen::run(&opts).map_err(|e| match e {
         LoadgenError::Usage(m) => CliError::Usage(m),

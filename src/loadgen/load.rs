@@ -1,5 +1,6 @@
-//! The load: N client threads, each with its own keep-alive connection (a `ureq` agent),
-//! POST pre-sealed bundles for a bounded time. Only a `201` counts — the server sends it
+//! The load: N client threads, each with its own keep-alive connection (a `ureq` agent,
+//! or with `--http raw` the minimal client of `rawhttp`), POST pre-sealed bundles for a
+//! bounded time. Only a `201` counts — the server sends it
 //! after the group-commit flush, so it is a durable acknowledgement.
 //!
 //! Per request the client does one key format, one POST of bytes already in memory and
@@ -11,6 +12,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::histogram::Histogram;
+use super::rawhttp::RawClient;
+use super::Http;
 
 /// Longest a single request may take before it counts as a transport error.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
@@ -46,6 +49,7 @@ pub fn run(
     clients: usize,
     run_for: Duration,
     key_prefix: &str,
+    http: Http,
 ) -> LoadResult {
     let url = format!("{base}/api/v1/tips");
     let seq = Arc::new(AtomicU64::new(0));
@@ -55,7 +59,16 @@ pub fn run(
             let (pool, seq, url) = (Arc::clone(pool), Arc::clone(&seq), url.clone());
             let prefix = key_prefix.to_owned();
             std::thread::spawn(move || {
-                client(&url, &pool, c, clients, start + run_for, &seq, &prefix)
+                client(
+                    &url,
+                    http,
+                    &pool,
+                    c,
+                    clients,
+                    start + run_for,
+                    &seq,
+                    &prefix,
+                )
             })
         })
         .collect();
@@ -83,6 +96,7 @@ pub fn run(
 
 fn client(
     url: &str,
+    http: Http,
     pool: &[Vec<u8>],
     first: usize,
     stride: usize,
@@ -90,44 +104,78 @@ fn client(
     seq: &AtomicU64,
     prefix: &str,
 ) -> (Histogram, BTreeMap<String, u64>) {
-    let agent = ureq::AgentBuilder::new()
-        .user_agent("tipseal")
-        .timeout(REQUEST_TIMEOUT)
-        .build();
+    let mut conn = Conn::new(http, url);
     let mut latencies = Histogram::default();
     let mut errors: BTreeMap<String, u64> = BTreeMap::new();
     let mut i = first;
     while Instant::now() < deadline {
         let key = format!("{prefix}-{:012}", seq.fetch_add(1, Ordering::Relaxed));
         let t = Instant::now();
-        let answer = agent
-            .post(url)
-            .set("Content-Type", "application/octet-stream")
-            .set("Idempotency-Key", &key)
-            .send_bytes(&pool[i % pool.len()]);
-        match answer {
-            Ok(r) if r.status() == 201 => {
-                // Read the receipt so the connection can be reused.
-                let _ = r.into_string();
-                latencies.record(t.elapsed());
-            }
-            Ok(r) | Err(ureq::Error::Status(_, r)) => {
-                *errors.entry(refusal(r)).or_default() += 1;
-            }
-            Err(ureq::Error::Transport(_)) => *errors.entry("transport".into()).or_default() += 1,
+        match conn.post(&pool[i % pool.len()], &key) {
+            Ok(()) => latencies.record(t.elapsed()),
+            Err(cause) => *errors.entry(cause).or_default() += 1,
         }
         i += stride;
     }
     (latencies, errors)
 }
 
+/// One client's connection, through the chosen HTTP client.
+enum Conn {
+    Ureq(ureq::Agent, String),
+    Raw(Option<RawClient>),
+}
+
+impl Conn {
+    fn new(http: Http, url: &str) -> Self {
+        match http {
+            Http::Ureq => Conn::Ureq(
+                ureq::AgentBuilder::new()
+                    .user_agent("tipseal")
+                    .timeout(REQUEST_TIMEOUT)
+                    .build(),
+                url.to_owned(),
+            ),
+            Http::Raw => Conn::Raw(RawClient::new(url, REQUEST_TIMEOUT)),
+        }
+    }
+
+    /// POSTs one bundle: `Ok` on 201, else the cause to count it under.
+    fn post(&mut self, body: &[u8], key: &str) -> Result<(), String> {
+        match self {
+            Conn::Ureq(agent, url) => {
+                let answer = agent
+                    .post(url)
+                    .set("Content-Type", "application/octet-stream")
+                    .set("Idempotency-Key", key)
+                    .send_bytes(body);
+                match answer {
+                    Ok(r) if r.status() == 201 => {
+                        // Read the receipt so the connection can be reused.
+                        let _ = r.into_string();
+                        Ok(())
+                    }
+                    Ok(r) | Err(ureq::Error::Status(_, r)) => {
+                        let status = r.status();
+                        Err(refusal(status, r.into_string().ok()))
+                    }
+                    Err(ureq::Error::Transport(_)) => Err("transport".into()),
+                }
+            }
+            Conn::Raw(None) => Err("transport (not an http:// URL)".into()),
+            Conn::Raw(Some(raw)) => match raw.post(body, key) {
+                Ok((201, _)) => Ok(()),
+                Ok((status, answer)) => Err(refusal(status, String::from_utf8(answer).ok())),
+                Err(_) => Err("transport".into()),
+            },
+        }
+    }
+}
+
 /// The key under which a refusal is counted: its status and the `code` of the server's
 /// fixed JSON error body (`503 busy`), or the status alone when the body has none.
-fn refusal(r: ureq::Response) -> String {
-    let status = r.status();
-    let code = r
-        .into_string()
-        .ok()
+fn refusal(status: u16, body: Option<String>) -> String {
+    let code = body
         .and_then(|b| serde_json::from_str::<serde_json::Value>(&b).ok())
         .and_then(|v| v["code"].as_str().map(str::to_owned));
     match code {

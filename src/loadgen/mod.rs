@@ -20,6 +20,7 @@ mod histogram;
 mod load;
 mod modes;
 mod preload;
+mod rawhttp;
 mod report;
 mod rundir;
 mod server;
@@ -70,6 +71,16 @@ impl Mode {
     }
 }
 
+/// Which HTTP client the load's threads use. `Raw` spent ~0.09 ms of CPU per request
+/// where `ureq` spent ~0.25 (debug builds, BENCHMARKS.md), so it is the default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Http {
+    /// `ureq` agents, as the `tipseal` commands use.
+    Ureq,
+    /// A minimal HTTP/1.1 client over `TcpStream`, to see what `ureq` costs.
+    Raw,
+}
+
 /// A run's settings, as `tipseal bench` parsed them.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -85,6 +96,8 @@ pub struct Options {
     pub data: Option<PathBuf>,
     /// Tips to store before the server starts (stored, startup, listing).
     pub stored: u64,
+    /// The load's HTTP client.
+    pub http: Http,
 }
 
 /// Why a run failed. Each names what it was doing.
@@ -128,12 +141,29 @@ pub fn run(opts: &Options) -> Result<Report, LoadgenError> {
                 .into(),
         ));
     }
+    if opts.http == Http::Raw
+        && opts
+            .server
+            .as_ref()
+            .is_some_and(|u| !u.starts_with("http://"))
+    {
+        return Err(LoadgenError::Usage(
+            "--http raw speaks plain http:// only: give an http:// --server URL or use \
+             --http ureq"
+                .into(),
+        ));
+    }
     let parent = opts.data.clone().unwrap_or_else(std::env::temp_dir);
     let run_dir = rundir::RunDir::create(&parent)?;
     let mut report = Report {
         mode: opts.mode.name().into(),
         clients: opts.clients,
         seconds: opts.seconds,
+        http: match opts.http {
+            Http::Ureq => "ureq",
+            Http::Raw => "raw",
+        }
+        .into(),
         cores: std::thread::available_parallelism().map_or(0, |n| n.get()),
         ..Report::default()
     };
@@ -185,7 +215,14 @@ pub fn run(opts: &Options) -> Result<Report, LoadgenError> {
                 cpu::cpu_time(None),
                 pid.and_then(|p| cpu::cpu_time(Some(p))),
             );
-            let result = load::run(&base, &pool, opts.clients.max(1), run_for, &key_prefix);
+            let result = load::run(
+                &base,
+                &pool,
+                opts.clients.max(1),
+                run_for,
+                &key_prefix,
+                opts.http,
+            );
             let per_tip = |before: Option<Duration>, after: Option<Duration>| {
                 let spent = after?.checked_sub(before?)?;
                 (result.acked() > 0).then(|| spent.as_secs_f64() * 1e3 / result.acked() as f64)

@@ -17,6 +17,8 @@ pub struct Report {
     pub clients: usize,
     /// Seconds the load phase was asked to run.
     pub seconds: f64,
+    /// The load's HTTP client: `ureq` or `raw`.
+    pub http: String,
     /// Bytes of one pre-sealed bundle on the wire.
     pub bundle_bytes: usize,
     /// Tips stored through the storage layer before the server started.
