@@ -51,25 +51,20 @@ pub fn run(
     key_prefix: &str,
     http: Http,
 ) -> LoadResult {
-    let url = format!("{base}/api/v1/tips");
-    let seq = Arc::new(AtomicU64::new(0));
+    let plan = Arc::new(Plan {
+        url: format!("{base}/api/v1/tips"),
+        http,
+        pool: Arc::clone(pool),
+        stride: clients,
+        deadline: Instant::now() + run_for,
+        seq: AtomicU64::new(0),
+        prefix: key_prefix.to_owned(),
+    });
     let start = Instant::now();
     let threads: Vec<_> = (0..clients)
         .map(|c| {
-            let (pool, seq, url) = (Arc::clone(pool), Arc::clone(&seq), url.clone());
-            let prefix = key_prefix.to_owned();
-            std::thread::spawn(move || {
-                client(
-                    &url,
-                    http,
-                    &pool,
-                    c,
-                    clients,
-                    start + run_for,
-                    &seq,
-                    &prefix,
-                )
-            })
+            let plan = Arc::clone(&plan);
+            std::thread::spawn(move || client(&plan, c))
         })
         .collect();
     let mut result = LoadResult {
@@ -94,28 +89,34 @@ pub fn run(
     result
 }
 
-fn client(
-    url: &str,
+/// What every client thread shares.
+struct Plan {
+    url: String,
     http: Http,
-    pool: &[Vec<u8>],
-    first: usize,
+    pool: Arc<Vec<Vec<u8>>>,
+    /// Client `c` sends bundles `c`, `c + stride`, … of the pool.
     stride: usize,
     deadline: Instant,
-    seq: &AtomicU64,
-    prefix: &str,
-) -> (Histogram, BTreeMap<String, u64>) {
-    let mut conn = Conn::new(http, url);
+    /// The next idempotency key's number, across threads.
+    seq: AtomicU64,
+    prefix: String,
+}
+
+fn client(plan: &Plan, first: usize) -> (Histogram, BTreeMap<String, u64>) {
+    let pool = &plan.pool;
+    let mut conn = Conn::new(plan.http, &plan.url);
     let mut latencies = Histogram::default();
     let mut errors: BTreeMap<String, u64> = BTreeMap::new();
     let mut i = first;
-    while Instant::now() < deadline {
-        let key = format!("{prefix}-{:012}", seq.fetch_add(1, Ordering::Relaxed));
+    while Instant::now() < plan.deadline {
+        let n = plan.seq.fetch_add(1, Ordering::Relaxed);
+        let key = format!("{}-{n:012}", plan.prefix);
         let t = Instant::now();
         match conn.post(&pool[i % pool.len()], &key) {
             Ok(()) => latencies.record(t.elapsed()),
             Err(cause) => *errors.entry(cause).or_default() += 1,
         }
-        i += stride;
+        i += plan.stride;
     }
     (latencies, errors)
 }
