@@ -7,8 +7,9 @@
 #                                     (which also times the start-up). Checks that each
 #                                     JSON line has every field and no request failed;
 #                                     asserts no timing. Under a minute.
-#   scripts/bench-intake.sh           the figures of BENCHMARKS.md (release build; the
-#                                     1,000,000-tip runs need ~30 GB free under --data)
+#   scripts/bench-intake.sh           the figures of BENCHMARKS.md (release build; each of
+#                                     the three 1,000,000-tip runs preloads its own data
+#                                     and needs ~30 GB free under --data)
 #
 # TIPSEAL_BIN overrides the binary. TIPSEAL_BENCH_DATA names the directory on the disk to
 # measure (default: the system's temporary directory).

@@ -131,6 +131,8 @@ impl Conn {
     fn new(http: Http, url: &str) -> Self {
         match http {
             Http::Ureq => Conn::Ureq(
+                // Sends the one constant client name the `tipseal` commands send (the
+                // server never reads it); ureq's default would name its version.
                 ureq::AgentBuilder::new()
                     .user_agent("tipseal")
                     .timeout(REQUEST_TIMEOUT)

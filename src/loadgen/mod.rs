@@ -259,7 +259,10 @@ pub fn run(opts: &Options) -> Result<Report, LoadgenError> {
         }
         Mode::Startup => {}
         Mode::Listing => {
-            let team = team.as_ref().ok_or(LoadgenError::Preload("no reviewer"))?;
+            // `--server` was refused above for this mode, so the run has its own team.
+            let team = team.as_ref().ok_or_else(|| {
+                LoadgenError::Usage("the listing mode needs a server of its own".into())
+            })?;
             let l = modes::listing(&base, &team.reviewer)?;
             report.listing_ms = Some(l.listing.as_secs_f64() * 1e3);
             report.listing_rows = Some(l.rows);

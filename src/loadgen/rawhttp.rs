@@ -57,6 +57,7 @@ impl RawClient {
             self.conn = Some(BufReader::new(s));
         }
         let conn = self.conn.as_mut().expect("connected above");
+        // The constant client name the `tipseal` commands send; the server never reads it.
         let head = format!(
             "POST {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: tipseal\r\n\
              Content-Type: application/octet-stream\r\nIdempotency-Key: {key}\r\n\
