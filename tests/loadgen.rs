@@ -171,7 +171,10 @@ fn preloaded_tips_are_served_to_the_runs_reviewer_in_the_listing_mode() {
     // Tips stored straight through the storage layer are whole tips the server lists
     // and serves, not rows the figures merely assume.
     assert_eq!(v["listing_rows"].as_u64(), Some(30), "{v}");
-    assert!(num(&v, "listing_ms") > 0.0 && num(&v, "fetch_p50_ms") > 0.0, "{v}");
+    assert!(
+        num(&v, "listing_ms") > 0.0 && num(&v, "fetch_p50_ms") > 0.0,
+        "{v}"
+    );
     assert!(num(&v, "preload_s") > 0.0);
     assert_eq!(v["errors"], serde_json::json!({}));
 }
