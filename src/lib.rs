@@ -19,6 +19,9 @@
 //!   one: `desk::LiveDesk`, over the reviewer's workspace).
 //! - [`cli`]: the `tipseal` command line — arguments, prompts, printing and the files the
 //!   user names; keygen, admin, serve, submit, review, followup.
+//! - [`loadgen`]: `tipseal bench`, the load generator: a server process, clients, figures.
+//!   It sits beside `cli` (uses its sealing, the `client` transport, and `storage` to
+//!   preload); only `cli::bench` calls it, and nothing else may depend on it.
 //!
 //! Dependencies point inwards: `cli` → `desk` → `reviewer`/`witness` → `client` →
 //! `crypto` → `domain`; `cli` → `http` → `storage`/`crypto` → `domain`. The server
@@ -33,6 +36,7 @@ pub mod crypto;
 pub mod desk;
 pub mod domain;
 pub mod http;
+pub mod loadgen;
 pub mod reviewer;
 pub mod storage;
 pub mod witness;

@@ -5,6 +5,7 @@
 //! send a secret key or a plaintext anywhere, or write a secret to disk unencrypted.
 
 mod admin;
+mod bench;
 mod casework;
 mod demo;
 mod desk;
@@ -17,7 +18,7 @@ mod receipt_file;
 mod review;
 mod save;
 mod serve;
-mod submit;
+pub(crate) mod submit;
 
 use std::path::PathBuf;
 
@@ -62,6 +63,9 @@ enum Command {
     Desk(desk::Args),
     /// As a witness: read the reviewers' replies with your receipt, and add to your tip.
     Followup(followup::Args),
+    /// Measure intake against a real server process: tips/s, latency, memory, disk,
+    /// and the disk's own fdatasync limit (see BENCHMARKS.md).
+    Bench(bench::Args),
     /// Print the OpenAPI description of the HTTP API (what `docs/openapi.json` holds).
     #[command(hide = true)]
     Openapi,
@@ -87,6 +91,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Review(c) => review::run(c),
         Command::Desk(a) => desk::run(a),
         Command::Followup(a) => followup::run(a),
+        Command::Bench(a) => bench::run(a),
         Command::Openapi => {
             print!("{}", crate::http::openapi::json());
             Ok(())
@@ -135,6 +140,9 @@ pub enum CliError {
          {0}. Copy the words from above; do not send the tip again"
     )]
     ReceiptNotSaved(Box<CliError>),
+    /// A `tipseal bench` run failed.
+    #[error("the benchmark failed: {0}")]
+    Bench(Box<crate::loadgen::LoadgenError>),
 }
 
 /// The reviewer layer's failures keep their words and exit codes too.

@@ -1,0 +1,110 @@
+//! The measurements other than text intake: a 64 MiB attachment through the uploads API,
+//! and the reviewers' listing and fetches — each through the same client code the
+//! `tipseal` commands use, so the figures are what a user would see.
+//!
+//! It must never open or print a tip: fetched bytes are only counted.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use zeroize::Zeroizing;
+
+use crate::cli::Client;
+use crate::client::upload;
+use crate::crypto::identity::Identity;
+use crate::crypto::keyring::VerifiedKeyring;
+use crate::domain::limits::MAX_FILE_BYTES;
+
+use super::{fixture, LoadgenError};
+
+/// Files making up the 64 MiB attachment: one file is at most
+/// [`MAX_FILE_BYTES`] (32 MiB − 1 byte), so 64 MiB travel as two files of that size, each
+/// through its own upload — within the whole-tip cap of 72 MiB.
+const ATTACHMENT_FILES: usize = 2;
+/// Tips fetched to time a fetch (the median is reported).
+const FETCHES: usize = 50;
+
+/// One attachment upload.
+pub struct Attachment {
+    /// Sealed bytes sent (tip bundle and the attachment's envelope).
+    pub sealed_bytes: u64,
+    /// From the first upload request to the 201 of the tip.
+    pub elapsed: Duration,
+}
+
+/// Seals a sample tip with 64 MiB of attachments (before the clock), then sends it as the
+/// `submit` command does: the attachment through the uploads API, then the tip.
+pub fn attachment(
+    base: &str,
+    keyring: &VerifiedKeyring,
+    key_prefix: &str,
+) -> Result<Attachment, LoadgenError> {
+    let client = Client::new(base, None)?;
+    // Incompressible-looking content; the cipher's speed does not depend on it.
+    let files: Vec<_> = (0..ATTACHMENT_FILES)
+        .map(|f| {
+            let content: Vec<u8> = (0..MAX_FILE_BYTES)
+                .map(|i| ((i + f) as u32).wrapping_mul(2_654_435_761).to_le_bytes()[3])
+                .collect();
+            (
+                PathBuf::from(format!("site-video-{f}.mp4")),
+                Zeroizing::new(content),
+            )
+        })
+        .collect();
+    let sealed = crate::cli::submit::seal_bundle(keyring, fixture::sample_doc()?, &files)?;
+    let started = Instant::now();
+    let prepared = upload::prepare(&client, &sealed)?;
+    client.submit_with_uploads(
+        &prepared.body,
+        &format!("{key_prefix}-attachment"),
+        None,
+        &prepared.uploads,
+    )?;
+    Ok(Attachment {
+        sealed_bytes: sealed.len() as u64,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// The listing as one reviewer sees it.
+pub struct Listing {
+    /// One `GET /api/v1/tips` (after login).
+    pub listing: Duration,
+    /// Rows it returned.
+    pub rows: u64,
+    /// Median of [`FETCHES`] fetches of listed tips.
+    pub fetch_p50: Duration,
+}
+
+/// Logs in as `reviewer`, lists every tip, fetches some of them.
+pub fn listing(base: &str, reviewer: &Identity) -> Result<Listing, LoadgenError> {
+    let client = Client::new(base, None)?;
+    let session = client.login(reviewer)?;
+    let started = Instant::now();
+    let rows = client.list(&session)?;
+    let listing = started.elapsed();
+    let step = (rows.len() / FETCHES).max(1);
+    let mut fetches: Vec<Duration> = rows
+        .iter()
+        .step_by(step)
+        .take(FETCHES)
+        .map(|row| {
+            let t = Instant::now();
+            client.fetch(&session, row.id).map(|_| t.elapsed())
+        })
+        .collect::<Result<_, _>>()?;
+    fetches.sort();
+    Ok(Listing {
+        listing,
+        rows: rows.len() as u64,
+        fetch_p50: fetches.get(fetches.len() / 2).copied().unwrap_or_default(),
+    })
+}
+
+/// Tips the reviewers' listing shows.
+pub fn count_tips(base: &str, reviewer: &Identity) -> Result<u64, LoadgenError> {
+    let client = Client::new(base, None)?;
+    let session = client.login(reviewer)?;
+    Ok(client.list(&session)?.len() as u64)
+}
