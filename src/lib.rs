@@ -7,6 +7,7 @@
 //!   files, keyring signatures, login signatures, token hashing.
 //! - [`storage`]: sled — tips, wraps, keyring, idempotency keys, audit chain; group commit.
 //! - [`http`]: the actix-web server — routes, auth, limits, the access log, error mapping.
+//! - [`reviewer`]: libraries for the reviewer's machine (cross-script matching); no I/O.
 //! - [`cli`]: the `tipseal` command line — keygen, admin, serve, submit, review.
 //!
 //! Dependencies point inwards: `cli` → `http` → `storage`/`crypto` → `domain`.
@@ -18,4 +19,5 @@ pub mod cli;
 pub mod crypto;
 pub mod domain;
 pub mod http;
+pub mod reviewer;
 pub mod storage;
