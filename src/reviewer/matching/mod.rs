@@ -18,3 +18,25 @@
 //! the reviewer's machine on text it is given.
 
 pub mod romanize;
+pub mod compare;
+pub mod gazetteer;
+pub mod keys;
+pub mod names;
+pub mod pinyin;
+pub mod roles;
+pub mod sectors;
+
+pub use compare::{compare, Match};
+
+/// What can go wrong in the matching library: only its data can be malformed.
+#[derive(Debug, thiserror::Error)]
+pub enum MatchingError {
+    /// A gazetteer file does not follow the format of `places.tsv`.
+    #[error("gazetteer line {line}: {problem}; fix the line (format: id, kind, country, names separated by ';')")]
+    Gazetteer {
+        /// The line number, from 1.
+        line: usize,
+        /// What is wrong with it.
+        problem: String,
+    },
+}

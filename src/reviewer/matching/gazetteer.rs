@@ -1,0 +1,265 @@
+//! The places this work concerns, with their names in the seven page languages and the
+//! variants that occur (North Koreans write 심양 where South Koreans write 선양; Chinese
+//! documents call Vladivostok 海参崴). The data is `places.tsv`, embedded at build time.
+//!
+//! Must never: resolve a name to a place by a guess a reviewer cannot see — fuzzy hits say
+//! so ([`PlaceHit::how`]).
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use super::keys::{fold_latin, keys};
+use super::MatchingError;
+
+/// The embedded gazetteer.
+const PLACES: &str = include_str!("places.tsv");
+
+/// Jaro–Winkler similarity of skeletons above which a misspelt Latin or Cyrillic name
+/// ("Vladivostock") is taken for a place. Measured on the aliases here: the closest two
+/// different places (Tumen/Tynda…) stay below 0.9.
+const FUZZY_FLOOR: f64 = 0.93;
+
+/// What a place is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A city or town.
+    City,
+    /// A province, krai, oblast or wider region.
+    Region,
+    /// A country.
+    Country,
+}
+
+/// One place and all its names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Place {
+    /// A stable id ("vladivostok").
+    pub id: String,
+    /// City, region or country.
+    pub kind: Kind,
+    /// ISO 3166 alpha-2 code of its country.
+    pub country: String,
+    /// Its names, English first.
+    pub names: Vec<String>,
+}
+
+impl Place {
+    /// The English name, shown in reasons.
+    pub fn name(&self) -> &str {
+        &self.names[0]
+    }
+}
+
+/// How a name was found to be a place.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlaceHit<'g> {
+    /// The place.
+    pub place: &'g Place,
+    /// The name as written in the text.
+    pub written: String,
+    /// "gazetteer" for a listed name, or the fuzzy evidence.
+    pub how: String,
+}
+
+/// Places and the index of their folded names.
+#[derive(Debug)]
+pub struct Gazetteer {
+    places: Vec<Place>,
+    by_name: HashMap<String, usize>,
+}
+
+fn fold(name: &str) -> String {
+    fold_latin(name)
+}
+
+impl Gazetteer {
+    /// Reads a gazetteer in the format of `places.tsv`.
+    pub fn parse(text: &str) -> Result<Self, MatchingError> {
+        let mut places = Vec::new();
+        let mut by_name = HashMap::new();
+        for (n, line) in text.lines().enumerate() {
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let bad = |why: &str| MatchingError::Gazetteer { line: n + 1, problem: why.to_string() };
+            let cols: Vec<&str> = line.split('\t').collect();
+            let [id, kind, country, names] = cols[..] else {
+                return Err(bad("expected 4 tab-separated columns: id, kind, country, names"));
+            };
+            let kind = match kind {
+                "city" => Kind::City,
+                "region" => Kind::Region,
+                "country" => Kind::Country,
+                _ => return Err(bad("kind must be city, region or country")),
+            };
+            let names: Vec<String> = names.split(';').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
+            if names.is_empty() {
+                return Err(bad("a place needs at least one name"));
+            }
+            for name in &names {
+                // A name listed twice for one place is harmless; for two places it is ambiguous.
+                if let Some(&other) = by_name.get(&fold(name)) {
+                    if other != places.len() {
+                        return Err(bad(&format!("the name {name:?} is already another place's")));
+                    }
+                }
+                by_name.insert(fold(name), places.len());
+            }
+            places.push(Place { id: id.to_string(), kind, country: country.to_string(), names });
+        }
+        Ok(Self { places, by_name })
+    }
+
+    /// The gazetteer built into tipseal.
+    pub fn builtin() -> &'static Gazetteer {
+        static BUILTIN: OnceLock<Gazetteer> = OnceLock::new();
+        // The embedded file is checked by a test; a broken one cannot ship.
+        BUILTIN.get_or_init(|| Gazetteer::parse(PLACES).expect("places.tsv parses (tested)"))
+    }
+
+    /// Every place.
+    pub fn places(&self) -> &[Place] {
+        &self.places
+    }
+
+    /// The place with this id.
+    pub fn by_id(&self, id: &str) -> Option<&Place> {
+        self.places.iter().find(|p| p.id == id)
+    }
+
+    /// The place a name (a whole field, such as a tip's city) stands for: a listed name, or a
+    /// Latin/Cyrillic spelling close to one.
+    pub fn lookup(&self, name: &str) -> Option<PlaceHit<'_>> {
+        let name = name.trim();
+        if let Some(&i) = self.by_name.get(&fold(name)) {
+            return Some(PlaceHit { place: &self.places[i], written: name.to_string(), how: "gazetteer".into() });
+        }
+        let mine = keys(name);
+        let mut best: Option<(f64, usize, String)> = None;
+        for (i, place) in self.places.iter().enumerate() {
+            for alias in &place.names {
+                if !alias.chars().all(|c| c.is_ascii() || ('\u{400}'..='\u{4FF}').contains(&c) || !c.is_alphabetic() || "ńśźżąęłóćŏŭ".contains(c)) {
+                    continue;
+                }
+                for a in keys(alias) {
+                    for m in &mine {
+                        let jw = strsim::jaro_winkler(&m.key, &a.key);
+                        if jw >= FUZZY_FLOOR && best.as_ref().is_none_or(|b| jw > b.0) {
+                            best = Some((jw, i, alias.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        best.map(|(jw, i, alias)| PlaceHit {
+            place: &self.places[i],
+            written: name.to_string(),
+            how: format!("spelt like {alias} (similarity {jw:.2})"),
+        })
+    }
+
+    /// The places named in running text: listed names only (no fuzzy hits in narrative), not
+    /// inside a longer word on the left; Hangul, Hanzi and Cyrillic names may carry an ending
+    /// (블라디보스토크에서, Владивостоке).
+    pub fn find_in_text(&self, text: &str) -> Vec<PlaceHit<'_>> {
+        let lower = text.to_lowercase();
+        let mut found: Vec<(usize, usize, usize)> = Vec::new();
+        for (i, place) in self.places.iter().enumerate() {
+            for alias in &place.names {
+                let a = alias.to_lowercase();
+                if a.chars().count() < 2 {
+                    continue;
+                }
+                let latin = a.chars().any(|c| c.is_ascii_alphabetic());
+                // Russian declines place names: Находка → в Находке, Москва → из Москвы.
+                let mut forms = vec![a.clone()];
+                if let Some(stem) = a.strip_suffix(['а', 'я', 'ь', 'й']) {
+                    if stem.chars().count() >= 4 {
+                        forms.push(stem.to_string());
+                    }
+                }
+                for (start, m) in forms.iter().flat_map(|f| lower.match_indices(f.as_str())) {
+                    let end = start + m.len();
+                    let before = lower[..start].chars().next_back();
+                    let after = lower[end..].chars().next();
+                    let alnum = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() && !super::names::is_han(c));
+                    if alnum(before) && !super::names::is_han(a.chars().next().unwrap_or(' ')) {
+                        continue;
+                    }
+                    if latin && after.is_some_and(|c| c.is_ascii_alphanumeric()) {
+                        continue;
+                    }
+                    found.push((start, end, i));
+                }
+            }
+        }
+        found.sort_by_key(|&(s, e, _)| (s, std::cmp::Reverse(e)));
+        let mut out: Vec<PlaceHit<'_>> = Vec::new();
+        let mut last_end = 0;
+        for (s, e, i) in found {
+            if s < last_end {
+                continue;
+            }
+            last_end = e;
+            out.push(PlaceHit { place: &self.places[i], written: lower[s..e].to_string(), how: "gazetteer".into() });
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(name: &str) -> String {
+        Gazetteer::builtin().lookup(name).map(|h| h.place.id.clone()).unwrap_or_default()
+    }
+
+    #[test]
+    fn the_builtin_gazetteer_parses() {
+        assert!(Gazetteer::parse(PLACES).unwrap().places().len() > 50);
+    }
+
+    #[test]
+    fn vladivostok_under_all_its_names() {
+        for name in ["블라디보스토크", "블라디보스톡", "Владивосток", "符拉迪沃斯托克", "海参崴", "Władywostok", "فلاديفوستوك", "VLADIVOSTOK", "Vladivostock"] {
+            assert_eq!(id(name), "vladivostok", "{name}");
+        }
+    }
+
+    #[test]
+    fn north_and_south_spellings_meet() {
+        for name in ["심양", "선양", "沈阳", "Shenyang", "Шэньян"] {
+            assert_eq!(id(name), "shenyang", "{name}");
+        }
+        for name in ["단동", "단둥", "丹东", "Даньдун"] {
+            assert_eq!(id(name), "dandong", "{name}");
+        }
+        assert_eq!(id("Gdansk"), "gdansk");
+        assert_eq!(id("Гданьск"), "gdansk");
+        assert_eq!(id("Хабаровский край"), "khabarovsk-krai");
+        assert_eq!(id("Tumen"), "tumen");
+        assert_eq!(id("Tynda"), "tynda");
+        assert_eq!(id("Springfield"), "");
+    }
+
+    #[test]
+    fn places_are_found_in_running_text_with_their_endings() {
+        let g = Gazetteer::builtin();
+        let ids = |t: &str| g.find_in_text(t).into_iter().map(|h| h.place.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids("작년에 블라디보스토크에서 일했다"), ["vladivostok"]);
+        assert_eq!(ids("Работал во Владивостоке и в Находке"), ["vladivostok", "nakhodka"]);
+        assert_eq!(ids("他们从丹东去了沈阳"), ["dandong", "shenyang"]);
+        assert_eq!(ids("the tombs of Gdansk"), ["gdansk"]);
+        assert!(ids("Amsterdamned").is_empty());
+    }
+
+    #[test]
+    fn a_malformed_gazetteer_is_refused_with_its_line() {
+        let e = Gazetteer::parse("# c\nx\tcity\tRU").unwrap_err().to_string();
+        assert!(e.contains("line 2"), "{e}");
+        let e = Gazetteer::parse("a\tcity\tRU\tX\nb\tcity\tRU\tx").unwrap_err().to_string();
+        assert!(e.contains("already another place"), "{e}");
+    }
+}
