@@ -19,6 +19,7 @@
 
 pub mod romanize;
 pub mod compare;
+pub mod entities;
 pub mod gazetteer;
 pub mod keys;
 pub mod names;

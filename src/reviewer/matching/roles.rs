@@ -92,9 +92,9 @@ fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() && !super::names::is_han(c) && !super::romanize::jamo::is_syllable(c)
 }
 
-/// Whether the match `start..end` of `text` stands as a word: Latin, Cyrillic and Arabic
-/// words need a boundary on both sides; Hangul and Hanzi words (which take particles and
-/// run together) do not.
+/// Whether the match `start..end` of `text` stands as a word: Latin and Arabic words need a
+/// boundary on both sides, Cyrillic ones on the left only (Russian declines them:
+/// бригадиром); Hangul words must start a word; Hanzi words need no boundary.
 fn stands_alone(text: &str, start: usize, end: usize, word: &str) -> bool {
     let is_hangul = super::romanize::has_hangul(word);
     if is_hangul {
@@ -116,7 +116,12 @@ fn stands_alone(text: &str, start: usize, end: usize, word: &str) -> bool {
     }
     let before = text[..start].chars().next_back();
     let after = text[end..].chars().next();
-    !before.is_some_and(is_word_char) && !after.is_some_and(is_word_char)
+    let cyrillic = word.chars().any(|c| ('\u{400}'..='\u{4FF}').contains(&c));
+    let declined = cyrillic && after.is_some_and(|c| ('\u{400}'..='\u{4FF}').contains(&c)) && {
+        // At most a case ending (-а, -у, -ом, -ами …), not a longer word.
+        text[end..].chars().take_while(|c| c.is_alphabetic()).count() <= 3
+    };
+    !before.is_some_and(is_word_char) && (declined || !after.is_some_and(is_word_char))
 }
 
 /// A role word found in a text: its role and byte range.
@@ -168,10 +173,11 @@ pub fn split_name(text: &str) -> (String, Vec<Role>) {
         rest.push_str(&lower[at..h.start]);
         rest.push(' ');
         at = h.end;
-        // A particle glued to the role word (반장이, 반장에게) is not part of a name.
+        // A particle or case ending glued to the role word (반장이, бригадиром) is not part
+        // of a name.
         let glued: usize = lower[at..]
             .chars()
-            .take_while(|&c| super::romanize::jamo::is_syllable(c))
+            .take_while(|&c| super::romanize::jamo::is_syllable(c) || ('\u{400}'..='\u{4FF}').contains(&c))
             .map(char::len_utf8)
             .sum();
         if glued <= 6 {
@@ -244,6 +250,7 @@ mod tests {
     fn a_role_word_inside_another_word_is_not_a_role() {
         assert!(find_roles("the tolkien books").is_empty());
         assert!(find_roles("minders").is_empty());
+        assert_eq!(find_roles("с бригадиром Кимом")[0].role, Role::TeamLeader);
         assert_eq!(find_roles("노동자들은 반장에게")[0].role, Role::TeamLeader);
         assert!(find_roles("공사장 안 컨테이너").is_empty(), "공사장 is a building site");
         assert_eq!(split_name("김반장이"), ("김".into(), vec![Role::TeamLeader]));
