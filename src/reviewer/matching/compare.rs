@@ -50,13 +50,20 @@ pub struct Match {
 pub fn compare(a: &str, b: &str) -> Option<Match> {
     let (name_a, roles_a) = split_name(a);
     let (name_b, roles_b) = split_name(b);
-    let common: Vec<Role> = roles_a.iter().filter(|r| roles_b.contains(r)).copied().collect();
+    let common: Vec<Role> = roles_a
+        .iter()
+        .filter(|r| roles_b.contains(r))
+        .copied()
+        .collect();
     let role_note = if !common.is_empty() {
         let labels: Vec<String> = common.iter().map(|r| format!("'{}'", r.label())).collect();
         Some((score::ROLE_AGREES, format!("both {}", labels.join(", "))))
     } else if !roles_a.is_empty() && !roles_b.is_empty() {
         let show = |rs: &[Role]| rs.iter().map(|r| r.label()).collect::<Vec<_>>().join("/");
-        Some((-score::ROLE_DIFFERS, format!("roles differ ({} vs {})", show(&roles_a), show(&roles_b))))
+        Some((
+            -score::ROLE_DIFFERS,
+            format!("roles differ ({} vs {})", show(&roles_a), show(&roles_b)),
+        ))
     } else {
         None
     };
@@ -64,7 +71,10 @@ pub fn compare(a: &str, b: &str) -> Option<Match> {
         if common.is_empty() {
             return None;
         }
-        (score::ROLE_ONLY - score::ROLE_AGREES, "no name on one side".to_string())
+        (
+            score::ROLE_ONLY - score::ROLE_AGREES,
+            "no name on one side".to_string(),
+        )
     } else {
         compare_names(&name_a, &name_b)?
     };
@@ -72,14 +82,19 @@ pub fn compare(a: &str, b: &str) -> Option<Match> {
         score += delta;
         reason = format!("{reason}; {note}");
     }
-    Some(Match { score: score.clamp(0.0, 1.0), reason })
+    Some(Match {
+        score: score.clamp(0.0, 1.0),
+        reason,
+    })
 }
 
 /// A person's name split into surname and given name ("김정철" → 김 + 정철, "Kim Jong Chol"
 /// → Kim + Jong Chol); `None` when the first part is not a known surname.
 fn person(name: &str) -> Option<(&'static Surname, String, String)> {
     let first_word = name.split_whitespace().next()?;
-    let unspaced_cjk = first_word.chars().all(|c| super::romanize::jamo::is_syllable(c) || is_han(c));
+    let unspaced_cjk = first_word
+        .chars()
+        .all(|c| super::romanize::jamo::is_syllable(c) || is_han(c));
     if unspaced_cjk && first_word.chars().count() > 1 && surname(first_word).is_none() {
         let mut chars = name.chars();
         let head = chars.next()?.to_string();
@@ -87,7 +102,11 @@ fn person(name: &str) -> Option<(&'static Surname, String, String)> {
         return Some((s, head, chars.as_str().trim().to_string()));
     }
     let s = surname(first_word)?;
-    Some((s, first_word.to_string(), name[first_word.len()..].trim().to_string()))
+    Some((
+        s,
+        first_word.to_string(),
+        name[first_word.len()..].trim().to_string(),
+    ))
 }
 
 fn share_key(a: &str, b: &str) -> Option<(String, String)> {
@@ -112,10 +131,21 @@ fn compare_names(a: &str, b: &str) -> Option<(f32, String)> {
     let g = Gazetteer::builtin();
     match (g.lookup(a), g.lookup(b)) {
         (Some(pa), Some(pb)) if pa.place.id == pb.place.id => {
-            let how = |h: &super::gazetteer::PlaceHit<'_>| if h.how == "gazetteer" { String::new() } else { format!(", {}", h.how) };
+            let how = |h: &super::gazetteer::PlaceHit<'_>| {
+                if h.how == "gazetteer" {
+                    String::new()
+                } else {
+                    format!(", {}", h.how)
+                }
+            };
             return Some((
                 score::SAME_PLACE,
-                format!("{a} and {b} are both {} (gazetteer{}{})", pa.place.name(), how(&pa), how(&pb)),
+                format!(
+                    "{a} and {b} are both {} (gazetteer{}{})",
+                    pa.place.name(),
+                    how(&pa),
+                    how(&pb)
+                ),
             ));
         }
         (Some(_), Some(_)) => return None,
@@ -128,7 +158,11 @@ fn compare_names(a: &str, b: &str) -> Option<(f32, String)> {
         let forms: Vec<String> = [fa.as_str(), fb.as_str()]
             .iter()
             .filter(|f| **f != sa.hangul_name())
-            .map(|f| sa.explain(f).trim_start_matches(&format!("{} → ", sa.hangul_name())).to_string())
+            .map(|f| {
+                sa.explain(f)
+                    .trim_start_matches(&format!("{} → ", sa.hangul_name()))
+                    .to_string()
+            })
             .collect();
         let surname_reason = if forms.is_empty() {
             format!("both {}", sa.hangul_name())
@@ -136,10 +170,16 @@ fn compare_names(a: &str, b: &str) -> Option<(f32, String)> {
             format!("{} → {}", sa.hangul_name(), forms.join(", "))
         };
         if ga.is_empty() || gb.is_empty() {
-            return Some((score::SURNAME_ONLY, format!("{surname_reason}; surname only")));
+            return Some((
+                score::SURNAME_ONLY,
+                format!("{surname_reason}; surname only"),
+            ));
         }
         let (_, given) = share_key(&ga, &gb)?;
-        return Some((score::FULL_NAME, format!("{surname_reason}; given name {given}")));
+        return Some((
+            score::FULL_NAME,
+            format!("{surname_reason}; given name {given}"),
+        ));
     }
     if let Some((_, why)) = share_key(a, b) {
         return Some((score::SHARED_KEY, why));
@@ -151,7 +191,10 @@ fn compare_names(a: &str, b: &str) -> Option<(f32, String)> {
         }
     }
     (best >= score::FUZZY_FLOOR && !(has_hangul(a) && has_hangul(b))).then(|| {
-        (best as f32 * score::FUZZY_SCALE, format!("{a} ≈ {b}: spelt alike once folded (Jaro–Winkler {best:.2})"))
+        (
+            best as f32 * score::FUZZY_SCALE,
+            format!("{a} ≈ {b}: spelt alike once folded (Jaro–Winkler {best:.2})"),
+        )
     })
 }
 

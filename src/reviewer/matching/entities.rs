@@ -18,9 +18,24 @@ use crate::domain::tip::received::{ReceivedTip, Shown};
 use crate::domain::tip::{MinderRole, Sector};
 
 /// Words that say a minder's name is not known; such a name is no name.
+#[rustfmt::skip]
 const UNKNOWN: &[&str] = &[
-    "unknown", "n/a", "모름", "모른다", "이름 모름", "неизвестен", "неизвестно", "неизвестный",
-    "不知道", "不详", "未知", "nieznany", "nieznana", "onbekend", "غير معروف", "مجهول",
+    "unknown",
+    "n/a",
+    "모름",
+    "모른다",
+    "이름 모름",
+    "неизвестен",
+    "неизвестно",
+    "неизвестный",
+    "不知道",
+    "不详",
+    "未知",
+    "nieznany",
+    "nieznana",
+    "onbekend",
+    "غير معروف",
+    "مجهول",
 ];
 
 /// The worksite as the tip describes it.
@@ -183,7 +198,9 @@ impl TipEntities {
                 employer: text(site, "employer"),
                 agency: text(site, "agency"),
                 place: hit.as_ref().map(|h| h.place.id.clone()),
-                country: text(site, "country").map(|c| c.to_uppercase()).or_else(|| hit.as_ref().map(|h| h.place.country.clone())),
+                country: text(site, "country")
+                    .map(|c| c.to_uppercase())
+                    .or_else(|| hit.as_ref().map(|h| h.place.country.clone())),
                 city,
                 sector: sector_written.as_deref().and_then(normalise_sector),
                 sector_written,
@@ -197,7 +214,9 @@ impl TipEntities {
             observed_from: text(site, "observed_from"),
             observed_to: text(site, "observed_to"),
             conditions: Conditions {
-                workers: number(workers, "count").filter(|n| *n >= 0.0).map(|n| n as u64),
+                workers: number(workers, "count")
+                    .filter(|n| *n >= 0.0)
+                    .map(|n| n as u64),
                 nationality: text(workers, "nationality"),
                 hours_per_day: number(workers, "hours_per_day"),
                 rest_days_per_month: number(workers, "rest_days_per_month"),
@@ -218,7 +237,10 @@ impl TipEntities {
         self.narrative_places = Gazetteer::builtin()
             .find_in_text(narrative)
             .into_iter()
-            .map(|h| PlaceMention { place: h.place.id.clone(), written: h.written })
+            .map(|h| PlaceMention {
+                place: h.place.id.clone(),
+                written: h.written,
+            })
             .collect();
         self.narrative_people = people_in_text(narrative);
     }
@@ -234,7 +256,9 @@ fn read_minder(m: &Value) -> Minder {
         surname(first).or_else(|| {
             // Unspaced Hangul or Hanzi: the first syllable (김정철, 李).
             let head: String = first.chars().take(1).collect();
-            let cjk = head.chars().all(|c| is_han(c) || super::romanize::jamo::is_syllable(c));
+            let cjk = head
+                .chars()
+                .all(|c| is_han(c) || super::romanize::jamo::is_syllable(c));
             cjk.then(|| surname(&head)).flatten()
         })
     });
@@ -257,7 +281,11 @@ fn read_minder(m: &Value) -> Minder {
         actions: m
             .get("actions")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default(),
     }
 }
@@ -279,7 +307,10 @@ pub fn people_in_text(text: &str) -> Vec<PersonMention> {
         let before = text[..hit.start].rsplit(stops).next().unwrap_or("");
         let after = text[hit.end..].split(stops).next().unwrap_or("");
         // Glued: 김반장, 李经理.
-        let glued = before.chars().next_back().filter(|c| is_han(*c) || super::romanize::jamo::is_syllable(*c));
+        let glued = before
+            .chars()
+            .next_back()
+            .filter(|c| is_han(*c) || super::romanize::jamo::is_syllable(*c));
         let candidate = if let Some(c) = glued {
             surname(&c.to_string()).map(|s| (s, c.to_string()))
         } else {
@@ -289,7 +320,9 @@ pub fn people_in_text(text: &str) -> Vec<PersonMention> {
                 .filter(|w| !w.is_empty())
                 .find(|w| !FILLERS.contains(&w.to_lowercase().as_str()));
             let next = after
-                .trim_start_matches(|c: char| c.is_alphabetic() && ('\u{400}'..='\u{4FF}').contains(&c))
+                .trim_start_matches(|c: char| {
+                    c.is_alphabetic() && ('\u{400}'..='\u{4FF}').contains(&c)
+                })
                 .split(|c: char| !c.is_alphanumeric() && c != '\'')
                 .find(|w| !w.is_empty());
             // A Hangul surname with a particle (김이) is not read; a bare one before the role is.
@@ -297,7 +330,11 @@ pub fn people_in_text(text: &str) -> Vec<PersonMention> {
                 .or_else(|| next.and_then(surname_in_sentence))
         };
         if let Some((s, written)) = candidate {
-            out.push(PersonMention { written, surname: s.hangul_name(), role: hit.role });
+            out.push(PersonMention {
+                written,
+                surname: s.hangul_name(),
+                role: hit.role,
+            });
         }
     }
     out

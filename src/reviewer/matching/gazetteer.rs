@@ -82,10 +82,15 @@ impl Gazetteer {
             if line.trim().is_empty() || line.starts_with('#') {
                 continue;
             }
-            let bad = |why: &str| MatchingError::Gazetteer { line: n + 1, problem: why.to_string() };
+            let bad = |why: &str| MatchingError::Gazetteer {
+                line: n + 1,
+                problem: why.to_string(),
+            };
             let cols: Vec<&str> = line.split('\t').collect();
             let [id, kind, country, names] = cols[..] else {
-                return Err(bad("expected 4 tab-separated columns: id, kind, country, names"));
+                return Err(bad(
+                    "expected 4 tab-separated columns: id, kind, country, names",
+                ));
             };
             let kind = match kind {
                 "city" => Kind::City,
@@ -93,7 +98,12 @@ impl Gazetteer {
                 "country" => Kind::Country,
                 _ => return Err(bad("kind must be city, region or country")),
             };
-            let names: Vec<String> = names.split(';').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
+            let names: Vec<String> = names
+                .split(';')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
             if names.is_empty() {
                 return Err(bad("a place needs at least one name"));
             }
@@ -101,12 +111,19 @@ impl Gazetteer {
                 // A name listed twice for one place is harmless; for two places it is ambiguous.
                 if let Some(&other) = by_name.get(&fold(name)) {
                     if other != places.len() {
-                        return Err(bad(&format!("the name {name:?} is already another place's")));
+                        return Err(bad(&format!(
+                            "the name {name:?} is already another place's"
+                        )));
                     }
                 }
                 by_name.insert(fold(name), places.len());
             }
-            places.push(Place { id: id.to_string(), kind, country: country.to_string(), names });
+            places.push(Place {
+                id: id.to_string(),
+                kind,
+                country: country.to_string(),
+                names,
+            });
         }
         Ok(Self { places, by_name })
     }
@@ -133,13 +150,22 @@ impl Gazetteer {
     pub fn lookup(&self, name: &str) -> Option<PlaceHit<'_>> {
         let name = name.trim();
         if let Some(&i) = self.by_name.get(&fold(name)) {
-            return Some(PlaceHit { place: &self.places[i], written: name.to_string(), how: "gazetteer".into() });
+            return Some(PlaceHit {
+                place: &self.places[i],
+                written: name.to_string(),
+                how: "gazetteer".into(),
+            });
         }
         let mine = keys(name);
         let mut best: Option<(f64, usize, String)> = None;
         for (i, place) in self.places.iter().enumerate() {
             for alias in &place.names {
-                if !alias.chars().all(|c| c.is_ascii() || ('\u{400}'..='\u{4FF}').contains(&c) || !c.is_alphabetic() || "ńśźżąęłóćŏŭ".contains(c)) {
+                if !alias.chars().all(|c| {
+                    c.is_ascii()
+                        || ('\u{400}'..='\u{4FF}').contains(&c)
+                        || !c.is_alphabetic()
+                        || "ńśźżąęłóćŏŭ".contains(c)
+                }) {
                     continue;
                 }
                 for a in keys(alias) {
@@ -183,7 +209,9 @@ impl Gazetteer {
                     let end = start + m.len();
                     let before = lower[..start].chars().next_back();
                     let after = lower[end..].chars().next();
-                    let alnum = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() && !super::names::is_han(c));
+                    let alnum = |c: Option<char>| {
+                        c.is_some_and(|c| c.is_alphanumeric() && !super::names::is_han(c))
+                    };
                     if alnum(before) && !super::names::is_han(a.chars().next().unwrap_or(' ')) {
                         continue;
                     }
@@ -202,7 +230,11 @@ impl Gazetteer {
                 continue;
             }
             last_end = e;
-            out.push(PlaceHit { place: &self.places[i], written: lower[s..e].to_string(), how: "gazetteer".into() });
+            out.push(PlaceHit {
+                place: &self.places[i],
+                written: lower[s..e].to_string(),
+                how: "gazetteer".into(),
+            });
         }
         out
     }
@@ -213,7 +245,10 @@ mod tests {
     use super::*;
 
     fn id(name: &str) -> String {
-        Gazetteer::builtin().lookup(name).map(|h| h.place.id.clone()).unwrap_or_default()
+        Gazetteer::builtin()
+            .lookup(name)
+            .map(|h| h.place.id.clone())
+            .unwrap_or_default()
     }
 
     #[test]
@@ -223,7 +258,17 @@ mod tests {
 
     #[test]
     fn vladivostok_under_all_its_names() {
-        for name in ["블라디보스토크", "블라디보스톡", "Владивосток", "符拉迪沃斯托克", "海参崴", "Władywostok", "فلاديفوستوك", "VLADIVOSTOK", "Vladivostock"] {
+        for name in [
+            "블라디보스토크",
+            "블라디보스톡",
+            "Владивосток",
+            "符拉迪沃斯托克",
+            "海参崴",
+            "Władywostok",
+            "فلاديفوستوك",
+            "VLADIVOSTOK",
+            "Vladivostock",
+        ] {
             assert_eq!(id(name), "vladivostok", "{name}");
         }
     }
@@ -247,9 +292,17 @@ mod tests {
     #[test]
     fn places_are_found_in_running_text_with_their_endings() {
         let g = Gazetteer::builtin();
-        let ids = |t: &str| g.find_in_text(t).into_iter().map(|h| h.place.id.clone()).collect::<Vec<_>>();
+        let ids = |t: &str| {
+            g.find_in_text(t)
+                .into_iter()
+                .map(|h| h.place.id.clone())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(ids("작년에 블라디보스토크에서 일했다"), ["vladivostok"]);
-        assert_eq!(ids("Работал во Владивостоке и в Находке"), ["vladivostok", "nakhodka"]);
+        assert_eq!(
+            ids("Работал во Владивостоке и в Находке"),
+            ["vladivostok", "nakhodka"]
+        );
         assert_eq!(ids("他们从丹东去了沈阳"), ["dandong", "shenyang"]);
         assert_eq!(ids("the tombs of Gdansk"), ["gdansk"]);
         assert!(ids("Amsterdamned").is_empty());
@@ -257,9 +310,13 @@ mod tests {
 
     #[test]
     fn a_malformed_gazetteer_is_refused_with_its_line() {
-        let e = Gazetteer::parse("# c\nx\tcity\tRU").unwrap_err().to_string();
+        let e = Gazetteer::parse("# c\nx\tcity\tRU")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line 2"), "{e}");
-        let e = Gazetteer::parse("a\tcity\tRU\tX\nb\tcity\tRU\tx").unwrap_err().to_string();
+        let e = Gazetteer::parse("a\tcity\tRU\tX\nb\tcity\tRU\tx")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("already another place"), "{e}");
     }
 }

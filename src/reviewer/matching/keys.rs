@@ -50,6 +50,7 @@ pub fn fold_latin(text: &str) -> String {
 
 /// Cyrillic → Latin, read back through Kontsevich (чх → ch, кх → k, ы → u) and the common
 /// Russian transliteration for the other letters.
+#[rustfmt::skip]
 pub fn cyrillic_to_latin(text: &str) -> String {
     let lower = text.to_lowercase();
     let lower = lower
@@ -84,9 +85,23 @@ fn is_cyrillic(text: &str) -> bool {
 pub fn skeleton(folded: &str) -> String {
     let mut s = folded.to_string();
     for (from, to) in [
-        ("tch", "c"), ("ch", "c"), ("ts", "c"), ("zh", "c"), ("sh", "s"), ("kh", "k"),
-        ("th", "t"), ("ph", "p"), ("eo", "o"), ("eu", "u"), ("ae", "e"), ("ee", "i"),
-        ("oo", "u"), ("j", "c"), ("z", "c"), ("x", "s"), ("q", "c"),
+        ("tch", "c"),
+        ("ch", "c"),
+        ("ts", "c"),
+        ("zh", "c"),
+        ("sh", "s"),
+        ("kh", "k"),
+        ("th", "t"),
+        ("ph", "p"),
+        ("eo", "o"),
+        ("eu", "u"),
+        ("ae", "e"),
+        ("ee", "i"),
+        ("oo", "u"),
+        ("j", "c"),
+        ("z", "c"),
+        ("x", "s"),
+        ("q", "c"),
     ] {
         s = s.replace(from, to);
     }
@@ -158,7 +173,10 @@ mod tests {
         for form in ["Chong", "Chŏng", "Jeong", "Jong", "Чон"] {
             let ks: Vec<String> = keys(form).into_iter().map(|k| k.key).collect();
             let hangul: Vec<String> = keys("정").into_iter().map(|k| k.key).collect();
-            assert!(ks.iter().any(|k| hangul.contains(k)), "{form}: {ks:?} vs {hangul:?}");
+            assert!(
+                ks.iter().any(|k| hangul.contains(k)),
+                "{form}: {ks:?} vs {hangul:?}"
+            );
         }
         assert_eq!(first("P'yŏngyang"), first("Pyeongyang"));
         assert_eq!(first("Phyŏngyang"), first("Pyongyang"));

@@ -13,18 +13,20 @@
 //! - [`keys`]: comparison keys that merge what romanizations confuse.
 //! - [`compare`]: `compare(a, b)` → a score and a reason.
 //! - [`entities`]: worksites, minders, dates and conditions from a tip document.
+//! - [`link`]: minders of two tips linked on name, role, city, worksite and employer.
 //!
 //! Must never: do I/O, touch the network, the terminal or any key; everything here runs on
 //! the reviewer's machine on text it is given.
 
-pub mod romanize;
 pub mod compare;
 pub mod entities;
 pub mod gazetteer;
 pub mod keys;
+pub mod link;
 pub mod names;
 pub mod pinyin;
 pub mod roles;
+pub mod romanize;
 pub mod sectors;
 
 pub use compare::{compare, Match};

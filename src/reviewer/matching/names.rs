@@ -26,11 +26,18 @@ pub struct Surname {
 
 macro_rules! s {
     ($h:expr, $z:expr, $l:expr, $c:expr, $a:expr) => {
-        Surname { hangul: &$h, hanzi: &$z, latin: &$l, cyrillic: &$c, arabic: &$a }
+        Surname {
+            hangul: &$h,
+            hanzi: &$z,
+            latin: &$l,
+            cyrillic: &$c,
+            arabic: &$a,
+        }
     };
 }
 
 /// The most common surnames (together well over 80 % of Koreans), most common first.
+#[rustfmt::skip]
 pub static SURNAMES: &[Surname] = &[
     s!(["김"], ["金"], ["Kim", "Gim"], ["Ким"], ["كيم"]),
     s!(["이", "리"], ["李"], ["Lee", "Yi", "Ri", "Rhee", "I", "Li", "Rie"], ["Ли", "Ри", "И"], ["لي", "ري"]),
@@ -102,10 +109,12 @@ impl Surname {
         for h in self.hangul {
             for system in System::ALL {
                 let r = romanize(h, system);
-                if r == form || (system != System::Kontsevich && fold_latin(&r) == folded && r.is_ascii() == form.is_ascii()) {
-                    if !systems.contains(&system.name()) {
-                        systems.push(system.name());
-                    }
+                let same = r == form
+                    || (system != System::Kontsevich
+                        && fold_latin(&r) == folded
+                        && r.is_ascii() == form.is_ascii());
+                if same && !systems.contains(&system.name()) {
+                    systems.push(system.name());
                 }
             }
         }
@@ -136,7 +145,9 @@ pub fn surname(word: &str) -> Option<&'static Surname> {
             if f == word {
                 return true;
             }
-            let is_latin = f.chars().all(|c| c.is_alphabetic() && (c.is_ascii() || "ŏŭ".contains(c)) || c == '\'');
+            let is_latin = f
+                .chars()
+                .all(|c| c.is_alphabetic() && (c.is_ascii() || "ŏŭ".contains(c)) || c == '\'');
             is_latin && f.chars().count() > 1 && fold_latin(f) == folded
         })
     })
@@ -180,17 +191,39 @@ mod tests {
     #[test]
     fn every_form_finds_its_surname() {
         for (form, hangul) in [
-            ("Kim", "김"), ("Ким", "김"), ("金", "김"), ("Park", "박"), ("Пак", "박"),
-            ("Bak", "박"), ("Rhee", "이"), ("리", "이"), ("Ли", "이"), ("Цой", "최"),
-            ("Чхве", "최"), ("Ch'oe", "최"), ("CHOE", "최"), ("Chŏng", "정"), ("Чон", "정"),
-            ("Yoon", "윤"), ("Юн", "윤"), ("림", "임"), ("Rim", "임"), ("Ryu", "류"),
-            ("Yoo", "류"), ("Ю", "류"), ("تشوي", "최"), ("李", "이"),
+            ("Kim", "김"),
+            ("Ким", "김"),
+            ("金", "김"),
+            ("Park", "박"),
+            ("Пак", "박"),
+            ("Bak", "박"),
+            ("Rhee", "이"),
+            ("리", "이"),
+            ("Ли", "이"),
+            ("Цой", "최"),
+            ("Чхве", "최"),
+            ("Ch'oe", "최"),
+            ("CHOE", "최"),
+            ("Chŏng", "정"),
+            ("Чон", "정"),
+            ("Yoon", "윤"),
+            ("Юн", "윤"),
+            ("림", "임"),
+            ("Rim", "임"),
+            ("Ryu", "류"),
+            ("Yoo", "류"),
+            ("Ю", "류"),
+            ("تشوي", "최"),
+            ("李", "이"),
         ] {
             let s = surname(form).unwrap_or_else(|| panic!("{form} not found"));
             assert_eq!(s.hangul_name(), hangul, "{form}");
         }
         assert!(surname("Vladivostok").is_none());
-        assert!(surname("i").is_none(), "a lower-case one-letter word is not 이");
+        assert!(
+            surname("i").is_none(),
+            "a lower-case one-letter word is not 이"
+        );
     }
 
     #[test]
@@ -199,16 +232,29 @@ mod tests {
         assert_eq!((s.hangul_name(), stem.as_str()), ("김", "Ким"));
         assert_eq!(surname_in_sentence("Пака").unwrap().0.hangul_name(), "박");
         assert!(surname_in_sentence("Москва").is_none());
-        assert!(surname_in_sentence("I").is_none(), "the English pronoun is not 이");
-        assert_eq!(surname("I").unwrap().hangul_name(), "이", "in a name field it is");
+        assert!(
+            surname_in_sentence("I").is_none(),
+            "the English pronoun is not 이"
+        );
+        assert_eq!(
+            surname("I").unwrap().hangul_name(),
+            "이",
+            "in a name field it is"
+        );
     }
 
     #[test]
     fn reasons_name_the_system_that_gives_a_form() {
         let kim = surname("김").unwrap();
-        assert_eq!(kim.explain("Kim"), "김 → Kim (McCune–Reischauer, McCune–Reischauer, unmarked, DPRK 1992)");
+        assert_eq!(
+            kim.explain("Kim"),
+            "김 → Kim (McCune–Reischauer, McCune–Reischauer, unmarked, DPRK 1992)"
+        );
         assert_eq!(kim.explain("Ким"), "김 → Ким (Kontsevich)");
         assert_eq!(kim.explain("Gim"), "김 → Gim (Revised Romanization)");
-        assert_eq!(surname("박").unwrap().explain("Park"), "박 → Park (spelling in use)");
+        assert_eq!(
+            surname("박").unwrap().explain("Park"),
+            "박 → Park (spelling in use)"
+        );
     }
 }

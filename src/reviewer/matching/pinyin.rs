@@ -37,7 +37,11 @@ fn readings(text: &str, spell: fn(pinyin::Pinyin) -> &'static str, sep: &str) ->
                 if next.len() == MAX_READINGS {
                     break;
                 }
-                let glue = if prefix.is_empty() || multi.is_none() { "" } else { sep };
+                let glue = if prefix.is_empty() || multi.is_none() {
+                    ""
+                } else {
+                    sep
+                };
                 next.push(format!("{prefix}{glue}{o}"));
             }
         }

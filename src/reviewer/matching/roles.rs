@@ -50,6 +50,7 @@ impl Role {
 }
 
 /// Every role word, in ko, ru, zh, en, pl, nl, ar (longer phrases are found first).
+#[rustfmt::skip]
 static WORDS: &[(Role, &[&str])] = &[
     (Role::TeamLeader, &[
         "작업반장", "반장", "조장", "책임자", "бригадир", "старший группы", "старшего группы",
@@ -82,6 +83,7 @@ static WORDS: &[(Role, &[&str])] = &[
 ];
 
 /// Honorifics and forms of address, which say nothing about who someone is.
+#[rustfmt::skip]
 static HONORIFICS: &[&str] = &[
     "선생님", "선생", "동무", "동지", "님", "씨", "先生", "师傅", "同志", "mr.", "mr",
     "mrs.", "mrs", "ms.", "ms", "mister", "comrade", "товарищ", "господин", "г-н", "pan",
@@ -119,7 +121,11 @@ fn stands_alone(text: &str, start: usize, end: usize, word: &str) -> bool {
     let cyrillic = word.chars().any(|c| ('\u{400}'..='\u{4FF}').contains(&c));
     let declined = cyrillic && after.is_some_and(|c| ('\u{400}'..='\u{4FF}').contains(&c)) && {
         // At most a case ending (-а, -у, -ом, -ами …), not a longer word.
-        text[end..].chars().take_while(|c| c.is_alphabetic()).count() <= 3
+        text[end..]
+            .chars()
+            .take_while(|c| c.is_alphabetic())
+            .count()
+            <= 3
     };
     !before.is_some_and(is_word_char) && (declined || !after.is_some_and(is_word_char))
 }
@@ -177,7 +183,9 @@ pub fn split_name(text: &str) -> (String, Vec<Role>) {
         // of a name.
         let glued: usize = lower[at..]
             .chars()
-            .take_while(|&c| super::romanize::jamo::is_syllable(c) || ('\u{400}'..='\u{4FF}').contains(&c))
+            .take_while(|&c| {
+                super::romanize::jamo::is_syllable(c) || ('\u{400}'..='\u{4FF}').contains(&c)
+            })
             .map(char::len_utf8)
             .sum();
         if glued <= 6 {
@@ -189,7 +197,10 @@ pub fn split_name(text: &str) -> (String, Vec<Role>) {
     roles.sort();
     roles.dedup();
     // Keep the original capitalisation of what is left: map back word by word.
-    let originals: Vec<&str> = text.split(|c: char| !is_name_char(c)).filter(|w| !w.is_empty()).collect();
+    let originals: Vec<&str> = text
+        .split(|c: char| !is_name_char(c))
+        .filter(|w| !w.is_empty())
+        .collect();
     let kept: Vec<String> = rest
         .split(|c: char| !is_name_char(c))
         .filter(|w| !w.is_empty())
@@ -212,7 +223,10 @@ fn is_name_char(c: char) -> bool {
 /// Drops an honorific that is the whole word or a suffix of a Hangul/Hanzi word (김씨 → 김).
 fn strip_honorific(word: &str) -> String {
     let w = word.trim_matches(|c| c == '.' || c == '-');
-    if HONORIFICS.iter().any(|h| h.trim_end_matches('.') == w || *h == word) {
+    if HONORIFICS
+        .iter()
+        .any(|h| h.trim_end_matches('.') == w || *h == word)
+    {
         return String::new();
     }
     for h in HONORIFICS {
@@ -235,15 +249,30 @@ mod tests {
     #[test]
     fn names_come_apart_from_their_roles_in_every_language() {
         assert_eq!(split_name("김 반장"), ("김".into(), vec![Role::TeamLeader]));
-        assert_eq!(split_name("Kim, the team leader"), ("Kim".into(), vec![Role::TeamLeader]));
-        assert_eq!(split_name("бригадир Ким"), ("Ким".into(), vec![Role::TeamLeader]));
-        assert_eq!(split_name("Пак (старший группы)"), ("Пак".into(), vec![Role::TeamLeader]));
+        assert_eq!(
+            split_name("Kim, the team leader"),
+            ("Kim".into(), vec![Role::TeamLeader])
+        );
+        assert_eq!(
+            split_name("бригадир Ким"),
+            ("Ким".into(), vec![Role::TeamLeader])
+        );
+        assert_eq!(
+            split_name("Пак (старший группы)"),
+            ("Пак".into(), vec![Role::TeamLeader])
+        );
         assert_eq!(split_name("李经理"), ("李".into(), vec![Role::Manager]));
         assert_eq!(split_name("Mr. Ri"), ("Ri".into(), vec![]));
         assert_eq!(split_name("김씨"), ("김".into(), vec![]));
         assert_eq!(split_name("박 동무"), ("박".into(), vec![]));
-        assert_eq!(split_name("المشرف تشوي"), ("تشوي".into(), vec![Role::Minder]));
-        assert_eq!(split_name("kierownik grupy"), ("".into(), vec![Role::TeamLeader]));
+        assert_eq!(
+            split_name("المشرف تشوي"),
+            ("تشوي".into(), vec![Role::Minder])
+        );
+        assert_eq!(
+            split_name("kierownik grupy"),
+            ("".into(), vec![Role::TeamLeader])
+        );
     }
 
     #[test]
@@ -252,7 +281,13 @@ mod tests {
         assert!(find_roles("minders").is_empty());
         assert_eq!(find_roles("с бригадиром Кимом")[0].role, Role::TeamLeader);
         assert_eq!(find_roles("노동자들은 반장에게")[0].role, Role::TeamLeader);
-        assert!(find_roles("공사장 안 컨테이너").is_empty(), "공사장 is a building site");
-        assert_eq!(split_name("김반장이"), ("김".into(), vec![Role::TeamLeader]));
+        assert!(
+            find_roles("공사장 안 컨테이너").is_empty(),
+            "공사장 is a building site"
+        );
+        assert_eq!(
+            split_name("김반장이"),
+            ("김".into(), vec![Role::TeamLeader])
+        );
     }
 }

@@ -5,6 +5,7 @@
 
 use crate::domain::tip::Sector;
 
+#[rustfmt::skip]
 static WORDS: &[(Sector, &[&str])] = &[
     (Sector::Construction, &["construction", "building", "건설", "건축", "공사", "строительство", "стройка", "строитель", "建筑", "建设", "工地", "budowa", "budownictwo", "bouw", "bouwplaats", "بناء", "إنشاءات", "مقاولات"]),
     (Sector::Logging, &["logging", "forestry", "벌목", "임업", "лесозаготов", "лесоповал", "伐木", "林业", "wyrąb", "tartak", "houtkap", "قطع الأشجار"]),
@@ -26,7 +27,15 @@ pub fn normalise_sector(text: &str) -> Option<Sector> {
     }
     WORDS
         .iter()
-        .find(|(_, words)| words.iter().any(|w| if w.is_ascii() && w.len() <= 3 { t == *w } else { t.contains(w) }))
+        .find(|(_, words)| {
+            words.iter().any(|w| {
+                if w.is_ascii() && w.len() <= 3 {
+                    t == *w
+                } else {
+                    t.contains(w)
+                }
+            })
+        })
         .map(|(s, _)| *s)
 }
 
@@ -37,11 +46,16 @@ mod tests {
     #[test]
     fn sector_words_in_every_language_normalise() {
         for (word, sector) in [
-            ("construction", Sector::Construction), ("건설현장", Sector::Construction),
-            ("стройка", Sector::Construction), ("Budowa", Sector::Construction),
-            ("лесозаготовка", Sector::Logging), ("伐木", Sector::Logging),
-            ("stocznia", Sector::Shipbuilding), ("餐厅", Sector::Restaurant),
-            ("مطعم", Sector::Restaurant), ("IT", Sector::It),
+            ("construction", Sector::Construction),
+            ("건설현장", Sector::Construction),
+            ("стройка", Sector::Construction),
+            ("Budowa", Sector::Construction),
+            ("лесозаготовка", Sector::Logging),
+            ("伐木", Sector::Logging),
+            ("stocznia", Sector::Shipbuilding),
+            ("餐厅", Sector::Restaurant),
+            ("مطعم", Sector::Restaurant),
+            ("IT", Sector::It),
         ] {
             assert_eq!(normalise_sector(word), Some(sector), "{word}");
         }

@@ -13,16 +13,26 @@ fn kim_the_team_leader_in_three_scripts_is_linked_with_a_readable_reason() {
     let ko_en = m("김 반장", "Kim, the team leader");
     assert_eq!(ko_en.reason, "김 → Kim (McCune–Reischauer, McCune–Reischauer, unmarked, DPRK 1992); surname only; both 'team leader'");
     let ko_ru = m("김 반장", "бригадир Ким");
-    assert!(ko_ru.reason.starts_with("김 → Ким (Kontsevich)"), "{}", ko_ru.reason);
+    assert!(
+        ko_ru.reason.starts_with("김 → Ким (Kontsevich)"),
+        "{}",
+        ko_ru.reason
+    );
     let en_ru = m("Kim", "Ким");
     assert_eq!(en_ru.reason, "김 → Kim (McCune–Reischauer, McCune–Reischauer, unmarked, DPRK 1992), Ким (Kontsevich); surname only");
-    assert!(ko_en.score > en_ru.score, "an agreeing role adds to the score");
+    assert!(
+        ko_en.score > en_ru.score,
+        "an agreeing role adds to the score"
+    );
 }
 
 #[test]
 fn different_surnames_and_given_names_are_never_linked() {
     assert!(compare("Kim", "Pak").is_none());
-    assert!(compare("김정철", "Kim Yong Su").is_none(), "same surname, different given name");
+    assert!(
+        compare("김정철", "Kim Yong Su").is_none(),
+        "same surname, different given name"
+    );
     assert!(compare("Vladivostok", "Khabarovsk").is_none());
     assert!(compare("Lee", "Li").is_some(), "both are 이");
 }
@@ -38,7 +48,10 @@ fn full_names_match_across_systems() {
 #[test]
 fn places_match_through_the_gazetteer() {
     let x = m("블라디보스토크", "Vladivostok");
-    assert_eq!(x.reason, "블라디보스토크 and Vladivostok are both Vladivostok (gazetteer)");
+    assert_eq!(
+        x.reason,
+        "블라디보스토크 and Vladivostok are both Vladivostok (gazetteer)"
+    );
     assert!(m("海参崴", "Владивосток").score >= 0.95);
     assert!(compare("심양", "沈阳").is_some());
     assert!(compare("선양", "Shenyang").is_some());

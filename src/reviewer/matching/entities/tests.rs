@@ -27,9 +27,22 @@ fn the_korean_sample_gives_kim_the_team_leader_in_vladivostok() {
     assert_eq!(e.worksite.country.as_deref(), Some("RU"));
     assert_eq!(e.worksite.sector, Some(Sector::Construction));
     assert_eq!(e.worksite.employer.as_deref(), Some("동방건설 합작회사"));
-    assert_eq!(minder(&e, 0), (Some("김"), Some("김"), vec![Role::TeamLeader, Role::SecurityOfficer]));
-    assert_eq!(e.minders[0].actions, ["confiscates_passports", "collects_wages", "escorts_workers"]);
-    assert_eq!((e.observed_from.as_deref(), e.observed_to.as_deref()), (Some("2024-03-01"), Some("2024-06-15")));
+    assert_eq!(
+        minder(&e, 0),
+        (
+            Some("김"),
+            Some("김"),
+            vec![Role::TeamLeader, Role::SecurityOfficer]
+        )
+    );
+    assert_eq!(
+        e.minders[0].actions,
+        ["confiscates_passports", "collects_wages", "escorts_workers"]
+    );
+    assert_eq!(
+        (e.observed_from.as_deref(), e.observed_to.as_deref()),
+        (Some("2024-03-01"), Some("2024-06-15"))
+    );
     assert_eq!(e.conditions.hours_per_day, Some(16.0));
     assert_eq!(e.conditions.passports_held_by_others, Some(true));
     assert_eq!(e.conditions.workers, Some(40));
@@ -41,7 +54,10 @@ fn the_russian_sample_gives_pak_and_an_unnamed_guard_in_khabarovsk_krai() {
     let e = sample("ru");
     assert_eq!(e.worksite.place.as_deref(), Some("khabarovsk-krai"));
     assert_eq!(e.worksite.sector, Some(Sector::Logging));
-    assert_eq!(minder(&e, 0), (Some("Пак"), Some("박"), vec![Role::TeamLeader]));
+    assert_eq!(
+        minder(&e, 0),
+        (Some("Пак"), Some("박"), vec![Role::TeamLeader])
+    );
     assert_eq!(minder(&e, 1), (None, None, vec![Role::SecurityOfficer]));
     assert_eq!(e.conditions.rest_days_per_month, Some(2.0));
 }
@@ -51,14 +67,31 @@ fn the_other_samples_give_their_sites_and_minders() {
     let zh = sample("zh");
     assert_eq!(zh.worksite.place.as_deref(), Some("dandong"));
     assert_eq!(zh.worksite.sector, Some(Sector::Restaurant));
-    assert_eq!(minder(&zh, 0), (Some("李"), Some("이"), vec![Role::PartySecretary, Role::Manager]));
+    assert_eq!(
+        minder(&zh, 0),
+        (
+            Some("李"),
+            Some("이"),
+            vec![Role::PartySecretary, Role::Manager]
+        )
+    );
     let en = sample("en");
     assert_eq!(en.worksite.place.as_deref(), Some("lusail"));
-    assert_eq!(minder(&en, 0), (Some("Ri"), Some("이"), vec![Role::Interpreter]));
-    assert!(en.narrative_people.is_empty(), "'I supervised' names no one: {:?}", en.narrative_people);
+    assert_eq!(
+        minder(&en, 0),
+        (Some("Ri"), Some("이"), vec![Role::Interpreter])
+    );
+    assert!(
+        en.narrative_people.is_empty(),
+        "'I supervised' names no one: {:?}",
+        en.narrative_people
+    );
     let pl = sample("pl");
     assert_eq!(pl.worksite.place.as_deref(), Some("gdansk"));
-    assert_eq!(minder(&pl, 0), (None, None, vec![Role::TeamLeader, Role::SecurityOfficer]));
+    assert_eq!(
+        minder(&pl, 0),
+        (None, None, vec![Role::TeamLeader, Role::SecurityOfficer])
+    );
     let nl = sample("nl");
     assert_eq!(nl.worksite.place.as_deref(), Some("szczecin"));
     assert_eq!(nl.worksite.sector, Some(Sector::Shipbuilding));
@@ -66,22 +99,50 @@ fn the_other_samples_give_their_sites_and_minders() {
     let ar = sample("ar");
     assert_eq!(ar.worksite.place.as_deref(), Some("kuwait-city"));
     assert_eq!(ar.worksite.country.as_deref(), Some("KW"));
-    assert_eq!(minder(&ar, 0), (Some("تشوي"), Some("최"), vec![Role::Minder, Role::SecurityOfficer]));
+    assert_eq!(
+        minder(&ar, 0),
+        (
+            Some("تشوي"),
+            Some("최"),
+            vec![Role::Minder, Role::SecurityOfficer]
+        )
+    );
 }
 
 #[test]
 fn narratives_give_surnames_beside_role_words_and_gazetteer_places() {
-    let people = |t: &str| people_in_text(t).into_iter().map(|p| (p.surname, p.role)).collect::<Vec<_>>();
-    assert_eq!(people("Мы работали с бригадиром Кимом во Владивостоке."), [("김", Role::TeamLeader)]);
-    assert_eq!(people("Kim, the team leader, took our passports."), [("김", Role::TeamLeader)]);
-    assert_eq!(people("김반장이 여권을 가져갔다."), [("김", Role::TeamLeader)]);
+    let people = |t: &str| {
+        people_in_text(t)
+            .into_iter()
+            .map(|p| (p.surname, p.role))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        people("Мы работали с бригадиром Кимом во Владивостоке."),
+        [("김", Role::TeamLeader)]
+    );
+    assert_eq!(
+        people("Kim, the team leader, took our passports."),
+        [("김", Role::TeamLeader)]
+    );
+    assert_eq!(
+        people("김반장이 여권을 가져갔다."),
+        [("김", Role::TeamLeader)]
+    );
     assert_eq!(people("박 지도원은 매일 왔다"), [("박", Role::Minder)]);
     assert_eq!(people("李经理负责看管所有服务员"), [("이", Role::Manager)]);
-    assert!(people("We met Kim. The team leader was absent.").is_empty(), "not across sentences");
+    assert!(
+        people("We met Kim. The team leader was absent.").is_empty(),
+        "not across sentences"
+    );
     assert!(people("The team leader was absent.").is_empty());
     let mut e = TipEntities::default();
     e.read_narrative("Работал во Владивостоке, потом в Находке. 작년에 심양에서");
-    let places: Vec<&str> = e.narrative_places.iter().map(|p| p.place.as_str()).collect();
+    let places: Vec<&str> = e
+        .narrative_places
+        .iter()
+        .map(|p| p.place.as_str())
+        .collect();
     assert_eq!(places, ["vladivostok", "nakhodka", "shenyang"]);
 }
 

@@ -35,7 +35,8 @@ fn vowel(v: V, after_consonant: bool) -> &'static str {
 fn initial(c: C, prev: Option<&Sound>) -> &'static str {
     let voiced = matches!(prev, Some(p) if !matches!(p.coda, Some(Coda::K | Coda::T | Coda::P)));
     let after_l = matches!(prev, Some(p) if p.coda == Some(Coda::L));
-    let pick = |plain: &'static str, voiced_form: &'static str| if voiced { voiced_form } else { plain };
+    let pick =
+        |plain: &'static str, voiced_form: &'static str| if voiced { voiced_form } else { plain };
     match c {
         C::G => pick("к", "г"),
         C::Kk => "кк",

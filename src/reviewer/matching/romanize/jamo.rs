@@ -38,12 +38,14 @@ pub enum C {
 }
 
 /// The 19 initials in Unicode order (ㅇ as an initial is silent: [`C::Ng`]).
+#[rustfmt::skip]
 const INITIALS: [C; 19] = [
     C::G, C::Kk, C::N, C::D, C::Tt, C::R, C::M, C::B, C::Pp, C::S, C::Ss, C::Ng, C::J,
     C::Jj, C::Ch, C::K, C::T, C::P, C::H,
 ];
 
 /// The 27 finals in Unicode order, each as one or two consonants.
+#[rustfmt::skip]
 const FINAL_LETTERS: [&[C]; 27] = [
     &[C::G], &[C::Kk], &[C::G, C::S], &[C::N], &[C::N, C::J], &[C::N, C::H], &[C::D],
     &[C::R], &[C::R, C::G], &[C::R, C::M], &[C::R, C::B], &[C::R, C::S], &[C::R, C::T],
@@ -54,10 +56,12 @@ const FINAL_LETTERS: [&[C]; 27] = [
 /// The 21 medial vowels, in Unicode order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[allow(missing_docs)]
+#[rustfmt::skip]
 pub enum V {
     A, Ae, Ya, Yae, Eo, E, Yeo, Ye, O, Wa, Wae, Oe, Yo, U, Wo, We, Wi, Yu, Eu, Ui, I,
 }
 
+#[rustfmt::skip]
 const VOWELS: [V; 21] = [
     V::A, V::Ae, V::Ya, V::Yae, V::Eo, V::E, V::Yeo, V::Ye, V::O, V::Wa, V::Wae, V::Oe,
     V::Yo, V::U, V::Wo, V::We, V::Wi, V::Yu, V::Eu, V::Ui, V::I,
@@ -104,7 +108,10 @@ mod tests {
     #[test]
     fn syllables_split_into_their_letters() {
         let kim = decompose('김').unwrap();
-        assert_eq!((kim.initial, kim.vowel, kim.finals), (C::G, V::I, vec![C::M]));
+        assert_eq!(
+            (kim.initial, kim.vowel, kim.finals),
+            (C::G, V::I, vec![C::M])
+        );
         let dalk = decompose('닭').unwrap();
         assert_eq!(dalk.finals, vec![C::R, C::G]);
         assert!(decompose('a').is_none());

@@ -78,7 +78,11 @@ fn flush(word: &mut Vec<jamo::Syllable>, system: System, out: &mut String) {
     if word.is_empty() {
         return;
     }
-    let rules = if system == System::Dprk { Rules::dprk() } else { Rules::STANDARD };
+    let rules = if system == System::Dprk {
+        Rules::dprk()
+    } else {
+        Rules::STANDARD
+    };
     let sounds = sound::pronounce(word, rules);
     let spelled = match system {
         System::RevisedRomanization => latin::spell(&sounds, Latin::Rr),

@@ -54,12 +54,18 @@ pub struct Rules {
 
 impl Rules {
     /// RR, MR and Kontsevich.
-    pub const STANDARD: Rules = Rules { lateral: true, r_to_n: true };
+    pub const STANDARD: Rules = Rules {
+        lateral: true,
+        r_to_n: true,
+    };
 
     /// The DPRK's 1992 system: ㄴㄹ is ll only "by longstanding usage" and 압록강 is
     /// Amrokgang, so neither change is written.
     pub fn dprk() -> Rules {
-        Rules { lateral: false, r_to_n: false }
+        Rules {
+            lateral: false,
+            r_to_n: false,
+        }
     }
 }
 
@@ -141,7 +147,8 @@ pub fn pronounce(word: &[Syllable], rules: Rules) -> Vec<Sound> {
                         f.push(C::N);
                     }
                 }
-                let (coda, init) = assimilate(neutral(f), out[i + 1].initial.unwrap_or(init), rules);
+                let (coda, init) =
+                    assimilate(neutral(f), out[i + 1].initial.unwrap_or(init), rules);
                 out[i].coda = coda;
                 out[i + 1].initial = Some(init);
             }
@@ -152,7 +159,9 @@ pub fn pronounce(word: &[Syllable], rules: Rules) -> Vec<Sound> {
 
 /// Nasalisation and the ㄹ rules at one boundary.
 fn assimilate(coda: Option<Coda>, init: C, rules: Rules) -> (Option<Coda>, C) {
-    let Some(coda) = coda else { return (None, init) };
+    let Some(coda) = coda else {
+        return (None, init);
+    };
     let nasal = |c: Coda| match c {
         Coda::K => Coda::Ng,
         Coda::T => Coda::N,

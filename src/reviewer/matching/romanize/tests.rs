@@ -23,7 +23,13 @@ fn surnames_take_their_known_forms() {
 fn pyongyang_in_every_system() {
     assert_eq!(
         all("평양"),
-        ["P'yŏngyang", "Pyongyang", "Pyeongyang", "Phyŏngyang", "Пхёнъян"]
+        [
+            "P'yŏngyang",
+            "Pyongyang",
+            "Pyeongyang",
+            "Phyŏngyang",
+            "Пхёнъян"
+        ]
     );
 }
 
@@ -58,12 +64,18 @@ fn sound_changes_are_written() {
 #[test]
 fn places_in_cyrillic() {
     assert_eq!(romanize("서울", System::Kontsevich), "Соуль");
-    assert_eq!(romanize("블라디보스토크", System::RevisedRomanization), "Beulladiboseuteokeu".replace("teo", "to"));
+    assert_eq!(
+        romanize("블라디보스토크", System::RevisedRomanization),
+        "Beulladiboseuteokeu".replace("teo", "to")
+    );
 }
 
 #[test]
 fn other_text_passes_through_and_each_word_is_capitalised() {
-    assert_eq!(romanize("김 반장 (Ким)", System::RevisedRomanization), "Gim Banjang (Ким)");
+    assert_eq!(
+        romanize("김 반장 (Ким)", System::RevisedRomanization),
+        "Gim Banjang (Ким)"
+    );
 }
 
 proptest! {
