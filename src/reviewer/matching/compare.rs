@@ -7,10 +7,8 @@
 //! spelling after folding. Must never: link two different places, two different surnames
 //! or two different given names, however alike they look; or give a score without a reason.
 
-use strsim::jaro_winkler;
-
 use super::gazetteer::Gazetteer;
-use super::keys::keys;
+use super::keys::{close, keys};
 use super::names::{is_han, surname, Surname};
 use super::roles::{split_name, Role};
 use super::romanize::has_hangul;
@@ -27,8 +25,6 @@ mod score {
     pub const SHARED_KEY: f32 = 0.85;
     /// Similar spelling: the similarity is scaled by this.
     pub const FUZZY_SCALE: f32 = 0.6;
-    /// Jaro–Winkler between keys below which spelling is no evidence.
-    pub const FUZZY_FLOOR: f64 = 0.88;
     /// No name on one side, the same role on both.
     pub const ROLE_ONLY: f32 = 0.3;
     /// Added when both sides name the same role.
@@ -187,10 +183,10 @@ fn compare_names(a: &str, b: &str) -> Option<(f32, String)> {
     let mut best = 0.0f64;
     for x in keys(a) {
         for y in keys(b) {
-            best = best.max(jaro_winkler(&x.key, &y.key));
+            best = best.max(close(&x.key, &y.key).unwrap_or(0.0));
         }
     }
-    (best >= score::FUZZY_FLOOR && !(has_hangul(a) && has_hangul(b))).then(|| {
+    (best > 0.0 && !(has_hangul(a) && has_hangul(b))).then(|| {
         (
             best as f32 * score::FUZZY_SCALE,
             format!("{a} ≈ {b}: spelt alike once folded (Jaro–Winkler {best:.2})"),

@@ -8,16 +8,23 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use super::keys::{fold_latin, keys};
+use super::keys::{close, fold_latin, keys};
 use super::MatchingError;
 
 /// The embedded gazetteer.
 const PLACES: &str = include_str!("places.tsv");
 
-/// Jaro–Winkler similarity of skeletons above which a misspelt Latin or Cyrillic name
-/// ("Vladivostock") is taken for a place. Measured on the aliases here: the closest two
-/// different places (Tumen/Tynda…) stay below 0.9.
-const FUZZY_FLOOR: f64 = 0.93;
+/// Korean particles and Russian and Polish case endings a place name takes in a sentence,
+/// longest first.
+#[rustfmt::skip]
+const ENDINGS: &[&str] = &[
+    "에서는", "에서", "으로", "까지", "부터", "에는", "로", "에", "의", "은", "는", "이", "가", "을", "를", "와", "과", "도",
+    "ом", "ой", "ем", "ию", "ии", "е", "у", "а", "ы", "и",
+    "iem", "ie", "u", "a", "y", "em",
+];
+
+/// Names shorter than this (in letters) are never looked up fuzzily (see [`close`]).
+const FUZZY_MIN_LETTERS: usize = 5;
 
 /// What a place is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -67,6 +74,19 @@ pub struct PlaceHit<'g> {
 pub struct Gazetteer {
     places: Vec<Place>,
     by_name: HashMap<String, usize>,
+    /// Skeleton keys of the Latin and Cyrillic names, for fuzzy lookups: (key, place, name).
+    fuzzy: Vec<(String, usize, String)>,
+}
+
+/// Whether a name is written in Latin (with diacritics) or Cyrillic letters: the names a
+/// misspelling can be measured against.
+fn spellable(name: &str) -> bool {
+    name.chars().all(|c| {
+        c.is_ascii()
+            || ('\u{400}'..='\u{4FF}').contains(&c)
+            || !c.is_alphabetic()
+            || "ńśźżąęłóćŏŭ".contains(c)
+    })
 }
 
 fn fold(name: &str) -> String {
@@ -125,7 +145,17 @@ impl Gazetteer {
                 names,
             });
         }
-        Ok(Self { places, by_name })
+        let fuzzy = places
+            .iter()
+            .enumerate()
+            .flat_map(|(i, p)| p.names.iter().filter(|n| spellable(n)).map(move |n| (i, n)))
+            .flat_map(|(i, n)| keys(n).into_iter().map(move |k| (k.key, i, n.clone())))
+            .collect();
+        Ok(Self {
+            places,
+            by_name,
+            fuzzy,
+        })
     }
 
     /// The gazetteer built into tipseal.
@@ -156,25 +186,23 @@ impl Gazetteer {
                 how: "gazetteer".into(),
             });
         }
+        if let Some(hit) = self.lookup_inflected(name) {
+            return Some(hit);
+        }
+        if !spellable(name)
+            || name.chars().filter(|c| c.is_alphabetic()).count() < FUZZY_MIN_LETTERS
+        {
+            return None;
+        }
         let mine = keys(name);
-        let mut best: Option<(f64, usize, String)> = None;
-        for (i, place) in self.places.iter().enumerate() {
-            for alias in &place.names {
-                if !alias.chars().all(|c| {
-                    c.is_ascii()
-                        || ('\u{400}'..='\u{4FF}').contains(&c)
-                        || !c.is_alphabetic()
-                        || "ńśźżąęłóćŏŭ".contains(c)
-                }) {
+        let mut best: Option<(f64, usize, &str)> = None;
+        for (key, i, alias) in &self.fuzzy {
+            for m in &mine {
+                let Some(jw) = close(&m.key, key) else {
                     continue;
-                }
-                for a in keys(alias) {
-                    for m in &mine {
-                        let jw = strsim::jaro_winkler(&m.key, &a.key);
-                        if jw >= FUZZY_FLOOR && best.as_ref().is_none_or(|b| jw > b.0) {
-                            best = Some((jw, i, alias.clone()));
-                        }
-                    }
+                };
+                if best.is_none_or(|b| jw > b.0) {
+                    best = Some((jw, *i, alias));
                 }
             }
         }
@@ -183,6 +211,45 @@ impl Gazetteer {
             written: name.to_string(),
             how: format!("spelt like {alias} (similarity {jw:.2})"),
         })
+    }
+
+    /// A listed name with a Korean particle (블라디보스토크에서) or a Russian or Polish case
+    /// ending (Владивостоке, Gdańsku, Находке) after it.
+    fn lookup_inflected(&self, name: &str) -> Option<PlaceHit<'_>> {
+        let folded = fold(name);
+        for ending in ENDINGS {
+            let Some(stem) = folded.strip_suffix(ending) else {
+                continue;
+            };
+            // Two Hangul syllables are a name (심양의); two letters are not.
+            let min = if super::romanize::has_hangul(stem) {
+                2
+            } else {
+                3
+            };
+            if stem.chars().count() < min {
+                continue;
+            }
+            // The ending may replace a final vowel (Находка → Находке, Moskwa → Moskwie).
+            let restored = ["", "а", "я", "a"].iter().map(|v| format!("{stem}{v}"));
+            for candidate in restored {
+                if let Some(&i) = self.by_name.get(&candidate) {
+                    return Some(PlaceHit {
+                        place: &self.places[i],
+                        written: name.to_string(),
+                        how: format!(
+                            "{} with the ending -{ending}",
+                            self.places[i]
+                                .names
+                                .iter()
+                                .find(|n| fold(n) == candidate)
+                                .map_or("", |n| n.as_str())
+                        ),
+                    });
+                }
+            }
+        }
+        None
     }
 
     /// The places named in running text: listed names only (no fuzzy hits in narrative), not
@@ -287,6 +354,11 @@ mod tests {
         assert_eq!(id("Tumen"), "tumen");
         assert_eq!(id("Tynda"), "tynda");
         assert_eq!(id("Springfield"), "");
+        assert_eq!(id("Pyeonggang"), "", "평강 is a different town from 평양");
+        assert_eq!(id("블라디보스토크에서"), "vladivostok");
+        assert_eq!(id("Находке"), "nakhodka");
+        assert_eq!(id("Gdańsku"), "gdansk");
+        assert_eq!(id("심양의"), "shenyang");
     }
 
     #[test]

@@ -129,6 +129,19 @@ pub fn skeleton(folded: &str) -> String {
     out
 }
 
+/// Jaro–Winkler similarity of two skeletons from which a spelling counts as close…
+pub const CLOSE_JARO_WINKLER: f64 = 0.9;
+/// …when the normalised edit distance agrees (one edit in ten letters). Jaro–Winkler alone
+/// rewards a shared beginning too much: Pyeonggang (평강, another town) scores 0.98
+/// against Pyongyang. So a name under ten letters must share a key exactly.
+pub const CLOSE_EDITS: f64 = 0.9;
+
+/// The Jaro–Winkler similarity of two skeletons when they are close by both measures.
+pub fn close(a: &str, b: &str) -> Option<f64> {
+    let jw = strsim::jaro_winkler(a, b);
+    (jw >= CLOSE_JARO_WINKLER && strsim::normalized_levenshtein(a, b) >= CLOSE_EDITS).then_some(jw)
+}
+
 /// Every comparison key of `text`, without duplicates.
 pub fn keys(text: &str) -> Vec<Key> {
     let mut out: Vec<Key> = Vec::new();
