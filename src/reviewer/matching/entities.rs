@@ -304,8 +304,13 @@ pub fn people_in_text(text: &str) -> Vec<PersonMention> {
     for hit in find_roles(text) {
         // Only within the sentence: "… Kim. Team leaders …" is not Kim the team leader.
         let stops = ['.', '!', '?', '。', '！', '？', '\n', ';'];
-        let before = text[..hit.start].rsplit(stops).next().unwrap_or("");
-        let after = text[hit.end..].split(stops).next().unwrap_or("");
+        // Equal lengths make these offsets boundaries in practice; `get` keeps a freak text
+        // (one letter longer and one shorter when lower-cased) from panicking.
+        let (Some(before), Some(after)) = (text.get(..hit.start), text.get(hit.end..)) else {
+            continue;
+        };
+        let before = before.rsplit(stops).next().unwrap_or("");
+        let after = after.split(stops).next().unwrap_or("");
         // Glued: 김반장, 李经理.
         let glued = before
             .chars()

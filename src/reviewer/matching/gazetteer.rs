@@ -170,6 +170,13 @@ impl Gazetteer {
         &self.places
     }
 
+    /// The country with this ISO 3166 code ("RU" → Russia), as a place with all its names.
+    pub fn country(&self, code: &str) -> Option<&Place> {
+        self.places
+            .iter()
+            .find(|p| p.kind == Kind::Country && p.country.eq_ignore_ascii_case(code.trim()))
+    }
+
     /// The place with this id.
     pub fn by_id(&self, id: &str) -> Option<&Place> {
         self.places.iter().find(|p| p.id == id)
@@ -320,7 +327,43 @@ mod tests {
 
     #[test]
     fn the_builtin_gazetteer_parses() {
-        assert!(Gazetteer::parse(PLACES).unwrap().places().len() > 50);
+        assert!(Gazetteer::parse(PLACES).unwrap().places().len() >= 53);
+    }
+
+    #[test]
+    fn every_place_has_a_name_in_every_script_of_the_page_languages() {
+        let script = |n: &str, f: fn(char) -> bool| n.chars().any(f);
+        for p in Gazetteer::builtin().places() {
+            let has = |f: fn(char) -> bool| p.names.iter().any(|n| script(n, f));
+            assert!(
+                has(|c| c.is_ascii_alphabetic()),
+                "{} has no Latin name",
+                p.id
+            );
+            assert!(
+                has(|c| ('\u{400}'..='\u{4FF}').contains(&c)),
+                "{} has no Cyrillic name",
+                p.id
+            );
+            assert!(
+                has(crate::reviewer::matching::romanize::jamo::is_syllable),
+                "{} has no Hangul name",
+                p.id
+            );
+            assert!(
+                has(crate::reviewer::matching::names::is_han),
+                "{} has no Chinese name",
+                p.id
+            );
+            assert!(
+                has(|c| ('\u{600}'..='\u{6FF}').contains(&c)),
+                "{} has no Arabic name",
+                p.id
+            );
+        }
+        let g = Gazetteer::builtin();
+        assert_eq!(g.country("ru").map(Place::name), Some("Russia"));
+        assert_eq!(g.country("KP").map(|p| p.id.as_str()), Some("north-korea"));
     }
 
     #[test]

@@ -113,7 +113,11 @@ impl Surname {
                     || (system != System::Kontsevich
                         && fold_latin(&r) == folded
                         && r.is_ascii() == form.is_ascii());
-                if same && !systems.contains(&system.name()) {
+                // "Kim" is MR with or without marks: say McCune–Reischauer once.
+                let said = systems.contains(&system.name())
+                    || (system == System::McCuneReischauerPlain
+                        && systems.contains(&System::McCuneReischauer.name()));
+                if same && !said {
                     systems.push(system.name());
                 }
             }
@@ -248,7 +252,7 @@ mod tests {
         let kim = surname("김").unwrap();
         assert_eq!(
             kim.explain("Kim"),
-            "김 → Kim (McCune–Reischauer, McCune–Reischauer, unmarked, DPRK 1992)"
+            "김 → Kim (McCune–Reischauer, DPRK 1992)"
         );
         assert_eq!(kim.explain("Ким"), "김 → Ким (Kontsevich)");
         assert_eq!(kim.explain("Gim"), "김 → Gim (Revised Romanization)");
