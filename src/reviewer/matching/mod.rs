@@ -14,6 +14,7 @@
 //! - [`compare`]: `compare(a, b)` → a score and a reason.
 //! - [`entities`]: worksites, minders, dates and conditions from a tip document.
 //! - [`link`]: minders of two tips linked on name, role, city, worksite and employer.
+//! - [`sites`]: two tips linked as one worksite (city, sector, time, minder, employer).
 //!
 //! Must never: do I/O, touch the network, the terminal or any key; everything here runs on
 //! the reviewer's machine on text it is given.
@@ -28,6 +29,7 @@ pub mod pinyin;
 pub mod roles;
 pub mod romanize;
 pub mod sectors;
+pub mod sites;
 
 pub use compare::{compare, Match};
 
