@@ -6,6 +6,9 @@
 //! claim two different surnames are one because their romanizations look alike (see
 //! [`super::keys`] for that weaker kind of evidence).
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use super::keys::fold_latin;
 use super::romanize::{romanize, System};
 
@@ -143,17 +146,36 @@ pub fn surname(word: &str) -> Option<&'static Surname> {
     if word.is_empty() {
         return None;
     }
-    let folded = fold_latin(word);
-    SURNAMES.iter().find(|s| {
-        s.forms().any(|f| {
-            if f == word {
-                return true;
+    let (exact, folded) = index();
+    // The first surname in table order that has the form wins (Сон is 송 before 손).
+    let by_exact = exact.get(word).copied();
+    let by_folded = folded.get(&fold_latin(word)).copied();
+    let i = match (by_exact, by_folded) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b)?,
+    };
+    SURNAMES.get(i)
+}
+
+/// Every form → the first surname that has it; and every Latin form of two letters or more,
+/// folded (no case, breves or apostrophes) → the first surname that has it.
+fn index() -> &'static (HashMap<&'static str, usize>, HashMap<String, usize>) {
+    static INDEX: OnceLock<(HashMap<&'static str, usize>, HashMap<String, usize>)> =
+        OnceLock::new();
+    INDEX.get_or_init(|| {
+        let (mut exact, mut folded) = (HashMap::new(), HashMap::new());
+        for (i, s) in SURNAMES.iter().enumerate() {
+            for f in s.forms() {
+                exact.entry(f).or_insert(i);
+                let is_latin = f
+                    .chars()
+                    .all(|c| c.is_alphabetic() && (c.is_ascii() || "ŏŭ".contains(c)) || c == '\'');
+                if is_latin && f.chars().count() > 1 {
+                    folded.entry(fold_latin(f)).or_insert(i);
+                }
             }
-            let is_latin = f
-                .chars()
-                .all(|c| c.is_alphabetic() && (c.is_ascii() || "ŏŭ".contains(c)) || c == '\'');
-            is_latin && f.chars().count() > 1 && fold_latin(f) == folded
-        })
+        }
+        (exact, folded)
     })
 }
 
