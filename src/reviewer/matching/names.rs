@@ -146,7 +146,7 @@ pub fn surname(word: &str) -> Option<&'static Surname> {
     if word.is_empty() {
         return None;
     }
-    let (exact, folded) = index();
+    let SurnameIndex { exact, folded } = index();
     // The first surname in table order that has the form wins (Сон is 송 before 손).
     let by_exact = exact.get(word).copied();
     let by_folded = folded.get(&fold_latin(word)).copied();
@@ -159,9 +159,13 @@ pub fn surname(word: &str) -> Option<&'static Surname> {
 
 /// Every form → the first surname that has it; and every Latin form of two letters or more,
 /// folded (no case, breves or apostrophes) → the first surname that has it.
-fn index() -> &'static (HashMap<&'static str, usize>, HashMap<String, usize>) {
-    static INDEX: OnceLock<(HashMap<&'static str, usize>, HashMap<String, usize>)> =
-        OnceLock::new();
+struct SurnameIndex {
+    exact: HashMap<&'static str, usize>,
+    folded: HashMap<String, usize>,
+}
+
+fn index() -> &'static SurnameIndex {
+    static INDEX: OnceLock<SurnameIndex> = OnceLock::new();
     INDEX.get_or_init(|| {
         let (mut exact, mut folded) = (HashMap::new(), HashMap::new());
         for (i, s) in SURNAMES.iter().enumerate() {
@@ -175,7 +179,7 @@ fn index() -> &'static (HashMap<&'static str, usize>, HashMap<String, usize>) {
                 }
             }
         }
-        (exact, folded)
+        SurnameIndex { exact, folded }
     })
 }
 
