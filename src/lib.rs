@@ -20,7 +20,7 @@
 //! - [`cli`]: the `tipseal` command line — arguments, prompts, printing and the files the
 //!   user names; keygen, admin, serve, submit, review, followup.
 //! - [`loadgen`]: `tipseal bench`, the load generator: a server process, clients, figures.
-//!   It sits beside `cli` (uses its sealing, the `client` transport, and `storage` to
+//!   It sits beside `cli` (uses `crypto`'s sealing, the `client` transport, and `storage` to
 //!   preload); only `cli::bench` calls it, and nothing else may depend on it.
 //!
 //! Dependencies point inwards: `cli` → `desk` → `reviewer`/`witness` → `client` →

@@ -18,7 +18,7 @@ mod receipt_file;
 mod review;
 mod save;
 mod serve;
-pub(crate) mod submit;
+mod submit;
 
 use std::path::PathBuf;
 

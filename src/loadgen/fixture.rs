@@ -63,7 +63,13 @@ pub fn seal_pool(keyring: &VerifiedKeyring, n: usize) -> Result<Vec<Vec<u8>>, Lo
         .map(|i| {
             let doc = TipDocument::from_json(SAMPLES[i % SAMPLES.len()].as_bytes())
                 .map_err(crate::cli::CliError::from)?;
-            Ok(crate::cli::submit::seal_bundle(keyring, doc, &[])?)
+            Ok(crate::crypto::bundle_seal::seal_bundle(
+                keyring,
+                doc,
+                &[],
+                crate::domain::envelope::Flags::NONE,
+                None,
+            )?)
         })
         .collect()
 }

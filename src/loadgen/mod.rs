@@ -32,7 +32,8 @@ use std::time::Duration;
 pub use disk::{probe as probe_disk, DiskLimit};
 pub use report::Report;
 
-use crate::cli::{CliError, Client};
+use crate::cli::CliError;
+use crate::client::Client;
 use server::{RssSampler, ServerProcess};
 
 /// How long the server is left alone after the load before its idle memory is read.

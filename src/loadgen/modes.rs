@@ -9,11 +9,14 @@ use std::time::{Duration, Instant};
 
 use zeroize::Zeroizing;
 
-use crate::cli::Client;
 use crate::client::upload;
+use crate::client::Client;
+use crate::crypto::bundle_seal;
 use crate::crypto::identity::Identity;
 use crate::crypto::keyring::VerifiedKeyring;
+use crate::domain::envelope::Flags;
 use crate::domain::limits::MAX_FILE_BYTES;
+use crate::domain::tip::{FileName, MediaType};
 
 use super::{fixture, LoadgenError};
 
@@ -41,18 +44,26 @@ pub fn attachment(
 ) -> Result<Attachment, LoadgenError> {
     let client = Client::new(base, None)?;
     // Incompressible-looking content; the cipher's speed does not depend on it.
-    let files: Vec<_> = (0..ATTACHMENT_FILES)
+    let contents: Vec<Zeroizing<Vec<u8>>> = (0..ATTACHMENT_FILES)
         .map(|f| {
-            let content: Vec<u8> = (0..MAX_FILE_BYTES)
-                .map(|i| ((i + f) as u32).wrapping_mul(2_654_435_761).to_le_bytes()[3])
-                .collect();
-            (
-                PathBuf::from(format!("site-video-{f}.mp4")),
-                Zeroizing::new(content),
+            Zeroizing::new(
+                (0..MAX_FILE_BYTES)
+                    .map(|i| ((i + f) as u32).wrapping_mul(2_654_435_761).to_le_bytes()[3])
+                    .collect(),
             )
         })
         .collect();
-    let sealed = crate::cli::submit::seal_bundle(keyring, fixture::sample_doc()?, &files)?;
+    let files: Vec<bundle_seal::Attachment<'_>> = contents
+        .iter()
+        .enumerate()
+        .map(|(f, bytes)| bundle_seal::Attachment {
+            name: FileName::from_path_lossy(&PathBuf::from(format!("site-video-{f}.mp4"))),
+            media_type: MediaType::parse("video/mp4".to_owned()).expect("a valid media type"),
+            bytes,
+        })
+        .collect();
+    let sealed =
+        bundle_seal::seal_bundle(keyring, fixture::sample_doc()?, &files, Flags::NONE, None)?;
     let started = Instant::now();
     let prepared = upload::prepare(&client, &sealed)?;
     client.submit_with_uploads(
