@@ -15,6 +15,7 @@ pub mod desk_support;
 mod error;
 pub mod listing;
 pub mod local;
+pub mod matching;
 pub mod open;
 mod remote;
 pub mod reply;
