@@ -5,6 +5,7 @@
 //! send a secret key or a plaintext anywhere, or write a secret to disk unencrypted.
 
 mod admin;
+mod cases;
 mod casework;
 mod demo;
 mod desk;
@@ -59,6 +60,10 @@ enum Command {
     Review(review::Command),
     /// As a witness: read the reviewers' replies with your receipt, and add to your tip.
     Followup(followup::Args),
+    /// Check an export folder: every file against its signed manifest, and the signer
+    /// against the keyring (a reviewer at the manifest's epoch, not revoked by its day).
+    /// Exit 0 when it holds; otherwise the first mismatch is named.
+    VerifyExport(cases::VerifyArgs),
     /// Sync, then serve the reviewer's desk on 127.0.0.1 to this machine's browser.
     Desk(desk::Args),
     /// Print the OpenAPI description of the HTTP API (what `docs/openapi.json` holds).
@@ -86,6 +91,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Review(c) => review::run(c),
         Command::Followup(a) => followup::run(a),
         Command::Desk(a) => desk::run(a),
+        Command::VerifyExport(a) => cases::verify(&a),
         Command::Openapi => {
             print!("{}", crate::http::openapi::json());
             Ok(())

@@ -13,8 +13,10 @@
 
 pub mod desk_support;
 mod error;
+pub mod export;
 pub mod listing;
 pub mod local;
+pub mod cases;
 pub mod matching;
 pub mod open;
 mod remote;
