@@ -19,8 +19,21 @@ use super::casework::{self, Filters, StoreArg};
 use super::review::Conn;
 use super::CliError;
 
+/// Where, as whom, and how to print: every `review case` subcommand takes these.
+#[derive(clap::Args, Debug)]
+pub struct CaseConn {
+    #[command(flatten)]
+    conn: Conn,
+    #[command(flatten)]
+    store: StoreArg,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
 /// `review case` subcommands.
 #[derive(clap::Subcommand, Debug)]
+#[command(after_help = super::review::AFTER_HELP)]
 pub enum CaseCommand {
     /// Confirm a suggested case (all its tips), optionally naming it.
     Confirm {
@@ -29,6 +42,8 @@ pub enum CaseCommand {
         /// A name for it.
         #[arg(long)]
         name: Option<String>,
+        #[command(flatten)]
+        at: CaseConn,
     },
     /// Name a case (a suggested case is confirmed with the name).
     Name {
@@ -36,6 +51,8 @@ pub enum CaseCommand {
         id: String,
         /// The name (1 to 80 characters).
         name: String,
+        #[command(flatten)]
+        at: CaseConn,
     },
     /// Take tips out of a case: what remains on each side (two tips or more) becomes a
     /// confirmed case of its own.
@@ -45,12 +62,16 @@ pub enum CaseCommand {
         /// A tip to take out (repeat for more).
         #[arg(long = "tip", required = true)]
         tips: Vec<TipId>,
+        #[command(flatten)]
+        at: CaseConn,
     },
     /// Merge two cases or more into one confirmed case.
     Merge {
         /// The case ids.
         #[arg(required = true, num_args = 2..)]
         ids: Vec<String>,
+        #[command(flatten)]
+        at: CaseConn,
     },
 }
 
@@ -106,7 +127,12 @@ fn case_id(s: &str) -> Result<CaseId, CliError> {
     })
 }
 
-fn workspace(conn: &Conn, store: &StoreArg, offline: bool, usage: Use) -> Result<Workspace, CliError> {
+fn workspace(
+    conn: &Conn,
+    store: &StoreArg,
+    offline: bool,
+    usage: Use,
+) -> Result<Workspace, CliError> {
     let mut ws = if offline {
         casework::open_offline(conn, store)?
     } else {
@@ -126,7 +152,10 @@ pub fn list(conn: &Conn, store: &StoreArg, offline: bool, json: bool) -> Result<
     let ws = workspace(conn, store, offline, Use::Read)?;
     let cases = ws.cases()?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&cases).expect("cases serialize"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&cases).expect("cases serialize")
+        );
         return Ok(());
     }
     if cases.is_empty() {
@@ -141,10 +170,22 @@ pub fn list(conn: &Conn, store: &StoreArg, offline: bool, json: bool) -> Result<
 fn print_case(c: &Case) {
     let status = match c.status {
         CaseStatus::Suggested => "suggested".to_owned(),
-        CaseStatus::Confirmed => format!("confirmed by {}", c.confirmed_by.as_deref().unwrap_or("?")),
+        CaseStatus::Confirmed => {
+            format!("confirmed by {}", c.confirmed_by.as_deref().unwrap_or("?"))
+        }
     };
-    println!("{}  {}  [{status}]", c.id, c.name.as_deref().unwrap_or(&c.title));
-    println!("  {} tips in {}; received {} to {}", c.tips.len(), c.languages.join(", "), c.received.0, c.received.1);
+    println!(
+        "{}  {}  [{status}]",
+        c.id,
+        c.name.as_deref().unwrap_or(&c.title)
+    );
+    println!(
+        "  {} tips in {}; received {} to {}",
+        c.tips.len(),
+        c.languages.join(", "),
+        c.received.0,
+        c.received.1
+    );
     if let Some((a, b)) = &c.observed {
         println!("  observed {a} to {b}");
     }
@@ -155,7 +196,11 @@ fn print_case(c: &Case) {
         println!("  fact: {} [{}]", f.summary, f.verdict);
     }
     for m in &c.minders {
-        println!("  minder: {} ({} tips)", m.written.join(" / "), m.tips.len());
+        println!(
+            "  minder: {} ({} tips)",
+            m.written.join(" / "),
+            m.tips.len()
+        );
         for a in &m.also_at {
             println!("    also at: {a}");
         }
@@ -167,28 +212,43 @@ fn print_case(c: &Case) {
 }
 
 /// `review case …`.
-pub fn case(conn: &Conn, store: &StoreArg, cmd: CaseCommand, json: bool) -> Result<(), CliError> {
-    let mut ws = workspace(conn, store, false, Use::Seal)?;
+pub fn case(cmd: CaseCommand) -> Result<(), CliError> {
+    let at = match &cmd {
+        CaseCommand::Confirm { at, .. }
+        | CaseCommand::Name { at, .. }
+        | CaseCommand::Split { at, .. }
+        | CaseCommand::Merge { at, .. } => at,
+    };
+    let json = at.json;
+    let mut ws = workspace(&at.conn, &at.store, false, Use::Seal)?;
     if !ws.is_online() {
         return Err(CliError::Usage(
             "case decisions go into the team log on the server, which cannot be reached: run the command again when online".into(),
         ));
     }
-    let name = |s: &str| CaseName::parse(s).map_err(|e| CliError::Usage(format!("the case name is refused: {e}")));
+    let name = |s: &str| {
+        CaseName::parse(s).map_err(|e| CliError::Usage(format!("the case name is refused: {e}")))
+    };
     let outcome = match cmd {
-        CaseCommand::Confirm { id, name: n } => {
+        CaseCommand::Confirm { id, name: n, .. } => {
             let n = n.as_deref().map(name).transpose()?;
             ws.confirm_case(&case_id(&id)?, n)?
         }
-        CaseCommand::Name { id, name: n } => ws.name_case(&case_id(&id)?, name(&n)?)?,
-        CaseCommand::Split { id, tips } => ws.split_case(&case_id(&id)?, &tips)?,
-        CaseCommand::Merge { ids } => {
-            let ids = ids.iter().map(|s| case_id(s)).collect::<Result<Vec<_>, _>>()?;
+        CaseCommand::Name { id, name: n, .. } => ws.name_case(&case_id(&id)?, name(&n)?)?,
+        CaseCommand::Split { id, tips, .. } => ws.split_case(&case_id(&id)?, &tips)?,
+        CaseCommand::Merge { ids, .. } => {
+            let ids = ids
+                .iter()
+                .map(|s| case_id(s))
+                .collect::<Result<Vec<_>, _>>()?;
             ws.merge_cases(&ids)?
         }
     };
     if json {
-        println!("{}", serde_json::to_string(&outcome).expect("outcome serializes"));
+        println!(
+            "{}",
+            serde_json::to_string(&outcome).expect("outcome serializes")
+        );
     }
     match outcome {
         Outcome::Applied { seq, .. } => {
@@ -198,17 +258,28 @@ pub fn case(conn: &Conn, store: &StoreArg, cmd: CaseCommand, json: bool) -> Resu
             Ok(())
         }
         Outcome::Refused { reason } => Err(CliError::Usage(reason)),
-        Outcome::Queued { .. } => Err(CliError::Usage("not recorded: the server could not be reached; run it again when online".into())),
+        Outcome::Queued { .. } => Err(CliError::Usage(
+            "not recorded: the server could not be reached; run it again when online".into(),
+        )),
     }
 }
 
 /// `review export`.
-pub fn export(conn: &Conn, store: &StoreArg, filters: &Filters, a: &ExportArgs) -> Result<(), CliError> {
+pub fn export(
+    conn: &Conn,
+    store: &StoreArg,
+    filters: &Filters,
+    a: &ExportArgs,
+) -> Result<(), CliError> {
     let format = match a.format.as_str() {
         "json" => Format::Json,
         "csv" => Format::Csv,
         "markdown" | "md" => Format::Markdown,
-        other => return Err(CliError::Usage(format!("--format takes json, csv or markdown, not {other:?}"))),
+        other => {
+            return Err(CliError::Usage(format!(
+                "--format takes json, csv or markdown, not {other:?}"
+            )))
+        }
     };
     let ws = workspace(conn, store, filters.offline, Use::Read)?;
     let cases = ws.cases()?;
@@ -216,13 +287,25 @@ pub fn export(conn: &Conn, store: &StoreArg, filters: &Filters, a: &ExportArgs) 
     let (case, tips, filter_words) = match &a.case {
         Some(id) => {
             let c = ws.case(&case_id(id)?)?;
-            let tips: Vec<_> = all.iter().filter(|t| c.tips.contains(&t.id)).cloned().collect();
+            let tips: Vec<_> = all
+                .iter()
+                .filter(|t| c.tips.contains(&t.id))
+                .cloned()
+                .collect();
             (Some(c), tips, json!({ "case": id }))
         }
         None => {
             let f = casework::filter(&ws, filters)?;
-            let ids: Vec<TipId> = ws.list(&f, filters.search.as_deref()).iter().map(|r| r.id).collect();
-            let tips: Vec<_> = all.iter().filter(|t| ids.contains(&t.id)).cloned().collect();
+            let ids: Vec<TipId> = ws
+                .list(&f, filters.search.as_deref())
+                .iter()
+                .map(|r| r.id)
+                .collect();
+            let tips: Vec<_> = all
+                .iter()
+                .filter(|t| ids.contains(&t.id))
+                .cloned()
+                .collect();
             (None, tips, filters_json(filters))
         }
     };
@@ -236,7 +319,11 @@ pub fn export(conn: &Conn, store: &StoreArg, filters: &Filters, a: &ExportArgs) 
         if a.redact { "redacted: no relation, no witness's own words" } else { "not redacted: relations and the witnesses' own words included" }
     );
     if !plan.flags.is_empty() {
-        eprintln!("Re-identification check: {} rare combination{} (also recorded in the manifest):", plan.flags.len(), if plan.flags.len() == 1 { "" } else { "s" });
+        eprintln!(
+            "Re-identification check: {} rare combination{} (also recorded in the manifest):",
+            plan.flags.len(),
+            if plan.flags.len() == 1 { "" } else { "s" }
+        );
         for f in &plan.flags {
             eprintln!("  - {}", f.reason);
         }
@@ -245,17 +332,41 @@ pub fn export(conn: &Conn, store: &StoreArg, filters: &Filters, a: &ExportArgs) 
         }
     }
     if !a.yes && !confirm()? {
-        return Err(CliError::Usage("nothing written: answer yes, or add --yes".into()));
+        return Err(CliError::Usage(
+            "nothing written: answer yes, or add --yes".into(),
+        ));
     }
-    let keyring = ws.keyring().ok_or_else(|| CliError::Usage("the keyring is not known on this machine yet: run `tipseal review sync` online first".into()))?;
+    let keyring = ws.keyring().ok_or_else(|| {
+        CliError::Usage(
+            "the keyring is not known on this machine yet: run `tipseal review sync` online first"
+                .into(),
+        )
+    })?;
     let me = ws.me();
-    let manifest = export::write(&a.out, &plan, me, &ws.reviewer_name(me.key_id()), keyring.epoch())
-        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let manifest = export::write(
+        &a.out,
+        &plan,
+        me,
+        &ws.reviewer_name(me.key_id()),
+        keyring.epoch(),
+    )
+    .map_err(|e| CliError::Usage(e.to_string()))?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&manifest).expect("manifest serializes"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&manifest).expect("manifest serializes")
+        );
     } else {
-        println!("Wrote {} file(s), manifest.json and manifest.sig to {}.", manifest.files.len(), a.out.display());
-        println!("Check it anywhere with: tipseal verify-export {} {}", super::output::shell_word(&a.out.display().to_string()), format_args!("--server {}", super::output::shell_word(&conn.server)));
+        println!(
+            "Wrote {} file(s), manifest.json and manifest.sig to {}.",
+            manifest.files.len(),
+            a.out.display()
+        );
+        println!(
+            "Check it anywhere with: tipseal verify-export {} {}",
+            super::output::shell_word(&a.out.display().to_string()),
+            format_args!("--server {}", super::output::shell_word(&conn.server))
+        );
     }
     Ok(())
 }
@@ -266,7 +377,10 @@ fn confirm() -> Result<bool, CliError> {
     }
     eprint!("Write it? Type yes: ");
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).map_err(|e| CliError::File(PathBuf::from("stdin"), e))?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| CliError::File(PathBuf::from("stdin"), e))?;
     Ok(line.trim().eq_ignore_ascii_case("yes"))
 }
 
@@ -281,13 +395,23 @@ fn filters_json(f: &Filters) -> serde_json::Value {
 /// `tipseal verify-export`.
 pub fn verify(a: &VerifyArgs) -> Result<(), CliError> {
     let keyring = match (&a.server, &a.keyring) {
-        (Some(server), None) => crate::client::Client::new(server, a.proxy.as_deref())?.keyring()?,
+        (Some(server), None) => {
+            crate::client::Client::new(server, a.proxy.as_deref())?.keyring()?
+        }
         (None, Some(file)) => read_keyring(file)?,
-        _ => return Err(CliError::Usage("give the keyring to check against: --server URL or --keyring FILE".into())),
+        _ => {
+            return Err(CliError::Usage(
+                "give the keyring to check against: --server URL or --keyring FILE".into(),
+            ))
+        }
     };
-    let m = export::verify_dir(&a.dir, &keyring).map_err(|e| CliError::Usage(format!("NOT verified: {e}")))?;
+    let m = export::verify_dir(&a.dir, &keyring)
+        .map_err(|e| CliError::Usage(format!("NOT verified: {e}")))?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&m).expect("manifest serializes"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&m).expect("manifest serializes")
+        );
     } else {
         println!(
             "Verified: {} file(s) match the manifest signed by {} ({}), a reviewer at keyring epoch {}, on {}.",

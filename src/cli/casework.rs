@@ -135,7 +135,11 @@ pub(super) fn open_offline(conn: &Conn, store: &StoreArg) -> Result<Workspace, C
 
 /// Opens the workspace online, or — when the server cannot be reached — offline with a
 /// notice on stderr.
-pub(super) fn open_or_offline(conn: &Conn, store: &StoreArg, usage: Use) -> Result<Workspace, CliError> {
+pub(super) fn open_or_offline(
+    conn: &Conn,
+    store: &StoreArg,
+    usage: Use,
+) -> Result<Workspace, CliError> {
     match open(conn, store, usage) {
         Err(CliError::Client(crate::client::Error::Network(why))) => {
             eprintln!("The server cannot be reached ({why}): working from the local store.");

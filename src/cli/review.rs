@@ -161,17 +161,8 @@ pub enum Command {
     },
     /// Confirm, name, split or merge cases: signed, sealed events in the team log.
     #[command(after_help = AFTER_HELP)]
-    Case {
-        #[command(subcommand)]
-        cmd: cases::CaseCommand,
-        #[command(flatten)]
-        conn: Conn,
-        #[command(flatten)]
-        store: casework::StoreArg,
-        /// Print JSON.
-        #[arg(long, global = true)]
-        json: bool,
-    },
+    #[command(subcommand)]
+    Case(cases::CaseCommand),
     /// Write a case, or the tips the filters select, as PLAINTEXT files (json, csv or a
     /// markdown report per worksite) with a manifest signed by your key; warns and asks
     /// first (--yes answers), runs the re-identification check, and --redact leaves out
@@ -323,12 +314,7 @@ pub fn run(c: Command) -> Result<(), CliError> {
             offline,
             json,
         } => cases::list(&conn, &store, offline, json),
-        Command::Case {
-            cmd,
-            conn,
-            store,
-            json,
-        } => cases::case(&conn, &store, cmd, json),
+        Command::Case(cmd) => cases::case(cmd),
         Command::Export {
             conn,
             store,

@@ -60,7 +60,8 @@ pub fn verify_manifest(
     let who = m
         .reviewer(signer)
         .ok_or(ExportSignatureError::NotAReviewer(signer, epoch.get()))?;
-    let pk = PublicKeys::from_identity(who).map_err(|_| ExportSignatureError::BadSignature(signer))?;
+    let pk =
+        PublicKeys::from_identity(who).map_err(|_| ExportSignatureError::BadSignature(signer))?;
     let ok = b64_decode(sig.trim())
         .is_some_and(|s| pk.verify(SignatureDomain::ExportManifest, manifest, &s));
     if !ok {

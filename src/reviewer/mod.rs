@@ -11,12 +11,12 @@
 //! serve HTTP, send a plaintext or a secret key anywhere, or keep a plaintext copy of a
 //! tip anywhere but inside the encrypted store and in memory.
 
+pub mod cases;
 pub mod desk_support;
 mod error;
 pub mod export;
 pub mod listing;
 pub mod local;
-pub mod cases;
 pub mod matching;
 pub mod open;
 mod remote;

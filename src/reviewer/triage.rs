@@ -355,7 +355,11 @@ impl Workspace {
 
     /// Appends one event with `changes` to `log`: pull, fold, check, seal, append at the
     /// next seq; on a conflict, again.
-    pub(super) fn append_log(&mut self, log: LogRef, changes: Vec<Change>) -> Result<Outcome, WorkspaceError> {
+    pub(super) fn append_log(
+        &mut self,
+        log: LogRef,
+        changes: Vec<Change>,
+    ) -> Result<Outcome, WorkspaceError> {
         let mut scratch = SyncReport::default();
         for _ in 0..MAX_ATTEMPTS {
             self.pull_log(log, &mut scratch)?;

@@ -42,7 +42,9 @@ impl CaseId {
             .strip_prefix("case-")
             .is_some_and(|h| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()));
         if !ok {
-            return Err(DomainError::InvalidId("case id (case- and 16 hex characters)"));
+            return Err(DomainError::InvalidId(
+                "case id (case- and 16 hex characters)",
+            ));
         }
         Ok(CaseId(t))
     }

@@ -11,8 +11,8 @@
 pub mod facts;
 pub mod independence;
 pub mod suggest;
-pub mod tip;
 mod team;
+pub mod tip;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -101,7 +101,11 @@ pub fn build(
     let mut cases = Vec::new();
     let mut taken = BTreeSet::new();
     for c in team.cases.values() {
-        let members: Vec<usize> = c.tips.iter().filter_map(|t| index.get(t).copied()).collect();
+        let members: Vec<usize> = c
+            .tips
+            .iter()
+            .filter_map(|t| index.get(t).copied())
+            .collect();
         taken.extend(c.tips.iter().copied());
         let sub: Vec<CaseTip> = members.iter().map(|&i| tips[i].clone()).collect();
         let links = suggest::links(&sub);
@@ -124,7 +128,11 @@ pub fn build(
         case.confirmed_by = Some(name_of(c.confirmed_by));
         cases.push(case);
     }
-    let free: Vec<CaseTip> = tips.iter().filter(|t| !taken.contains(&t.id)).cloned().collect();
+    let free: Vec<CaseTip> = tips
+        .iter()
+        .filter(|t| !taken.contains(&t.id))
+        .cloned()
+        .collect();
     let links = suggest::links(&free);
     for g in suggest::groups(free.len(), links) {
         let reasons = g.links.iter().map(|l| link_line(&free, l)).collect();
@@ -150,12 +158,21 @@ fn link_line(tips: &[CaseTip], l: &suggest::Link) -> String {
 fn make(tips: &[CaseTip], members: Vec<usize>, reasons: Vec<String>) -> Case {
     let ts: Vec<&CaseTip> = members.iter().map(|&i| &tips[i]).collect();
     let ids: Vec<TipId> = ts.iter().map(|t| t.id).collect();
-    let mut languages: Vec<String> = ts.iter().filter_map(|t| t.entities.language.clone()).collect();
+    let mut languages: Vec<String> = ts
+        .iter()
+        .filter_map(|t| t.entities.language.clone())
+        .collect();
     languages.sort();
     languages.dedup();
     let received = (
-        ts.iter().map(|t| t.received.clone()).min().unwrap_or_default(),
-        ts.iter().map(|t| t.received.clone()).max().unwrap_or_default(),
+        ts.iter()
+            .map(|t| t.received.clone())
+            .min()
+            .unwrap_or_default(),
+        ts.iter()
+            .map(|t| t.received.clone())
+            .max()
+            .unwrap_or_default(),
     );
     Case {
         id: case_id_of(&ids),
@@ -176,13 +193,20 @@ fn make(tips: &[CaseTip], members: Vec<usize>, reasons: Vec<String>) -> Case {
 
 /// "Site name / other name — City": the names as written, the city in English.
 fn title(ts: &[&CaseTip]) -> String {
-    let mut names: Vec<&str> = ts.iter().filter_map(|t| t.entities.worksite.name.as_deref()).collect();
+    let mut names: Vec<&str> = ts
+        .iter()
+        .filter_map(|t| t.entities.worksite.name.as_deref())
+        .collect();
     names.dedup();
     let names: Vec<&str> = names.into_iter().take(2).collect();
     let city = ts
         .iter()
         .find_map(|t| t.entities.worksite.place.as_deref())
-        .map(|p| Gazetteer::builtin().by_id(p).map_or(p.to_owned(), |x| x.name().to_owned()))
+        .map(|p| {
+            Gazetteer::builtin()
+                .by_id(p)
+                .map_or(p.to_owned(), |x| x.name().to_owned())
+        })
         .or_else(|| ts.iter().find_map(|t| t.entities.worksite.city.clone()))
         .unwrap_or_else(|| "city unknown".into());
     if names.is_empty() {
@@ -205,12 +229,18 @@ fn widen(d: &str, last: bool) -> Option<String> {
 }
 
 fn observed(ts: &[&CaseTip]) -> Option<(String, String)> {
-    let from = ts.iter().filter_map(|t| widen(t.entities.observed_from.as_deref()?, false)).min()?;
+    let from = ts
+        .iter()
+        .filter_map(|t| widen(t.entities.observed_from.as_deref()?, false))
+        .min()?;
     let to = ts
         .iter()
         .filter_map(|t| {
             let e = &t.entities;
-            widen(e.observed_to.as_deref().or(e.observed_from.as_deref())?, true)
+            widen(
+                e.observed_to.as_deref().or(e.observed_from.as_deref())?,
+                true,
+            )
         })
         .max()?;
     Some((from, to))
@@ -225,8 +255,13 @@ fn minders(ts: &[&CaseTip]) -> Vec<CaseMinder> {
             let same = out.iter_mut().find(|(refs, _)| {
                 refs.iter().any(|&(tj, mj)| {
                     tj != ti
-                        && link_minders(&ts[tj].entities, &ts[tj].entities.minders[mj], &t.entities, m)
-                            .is_some_and(|l| l.score >= 0.5)
+                        && link_minders(
+                            &ts[tj].entities,
+                            &ts[tj].entities.minders[mj],
+                            &t.entities,
+                            m,
+                        )
+                        .is_some_and(|l| l.score >= 0.5)
                 })
             });
             match same {
@@ -276,19 +311,39 @@ fn minders_elsewhere(cases: &mut [Case], tips: &HashMap<TipId, &CaseTip>) {
                     continue;
                 }
                 let (xa, xb) = (&ta.entities.minders[ma], &tb.entities.minders[mb]);
-                let Some(l) = link_minders(&ta.entities, xa, &tb.entities, xb) else { continue };
+                let Some(l) = link_minders(&ta.entities, xa, &tb.entities, xb) else {
+                    continue;
+                };
                 if l.score < 0.6 {
                     continue;
                 }
                 let wa = xa.written.clone().unwrap_or_default();
                 let wb = xb.written.clone().unwrap_or_default();
-                notes.push((ca, wa.clone(), format!("{wb} in case {} ({}), {:.2}: {}", cases[cb].id, cases[cb].title, l.score, l.reason)));
-                notes.push((cb, wb, format!("{wa} in case {} ({}), {:.2}: {}", cases[ca].id, cases[ca].title, l.score, l.reason)));
+                notes.push((
+                    ca,
+                    wa.clone(),
+                    format!(
+                        "{wb} in case {} ({}), {:.2}: {}",
+                        cases[cb].id, cases[cb].title, l.score, l.reason
+                    ),
+                ));
+                notes.push((
+                    cb,
+                    wb,
+                    format!(
+                        "{wa} in case {} ({}), {:.2}: {}",
+                        cases[ca].id, cases[ca].title, l.score, l.reason
+                    ),
+                ));
             }
         }
     }
     for (ci, written, note) in notes {
-        if let Some(m) = cases[ci].minders.iter_mut().find(|m| m.written.contains(&written)) {
+        if let Some(m) = cases[ci]
+            .minders
+            .iter_mut()
+            .find(|m| m.written.contains(&written))
+        {
             if !m.also_at.contains(&note) {
                 m.also_at.push(note);
             }

@@ -39,20 +39,32 @@ impl Workspace {
 
     /// The case with this id (suggested or confirmed), or a refusal that says what to do.
     pub fn case(&self, id: &CaseId) -> Result<Case, WorkspaceError> {
-        self.cases()?.into_iter().find(|c| &c.id == id).ok_or_else(|| {
-            WorkspaceError::Refused(format!(
-                "no case {id} on this machine: run `tipseal review cases` to see the cases"
-            ))
-        })
+        self.cases()?
+            .into_iter()
+            .find(|c| &c.id == id)
+            .ok_or_else(|| {
+                WorkspaceError::Refused(format!(
+                    "no case {id} on this machine: run `tipseal review cases` to see the cases"
+                ))
+            })
     }
 
     /// Confirms a suggested case (with a name, if given).
-    pub fn confirm_case(&mut self, id: &CaseId, name: Option<CaseName>) -> Result<Outcome, WorkspaceError> {
+    pub fn confirm_case(
+        &mut self,
+        id: &CaseId,
+        name: Option<CaseName>,
+    ) -> Result<Outcome, WorkspaceError> {
         let c = self.case(id)?;
         if c.status == CaseStatus::Confirmed {
-            return Err(WorkspaceError::Refused(format!("case {id} is already confirmed")));
+            return Err(WorkspaceError::Refused(format!(
+                "case {id} is already confirmed"
+            )));
         }
-        let mut changes = vec![Change::ConfirmCase { case: c.id.clone(), tips: c.tips }];
+        let mut changes = vec![Change::ConfirmCase {
+            case: c.id.clone(),
+            tips: c.tips,
+        }];
         if let Some(name) = name {
             changes.push(Change::NameCase { case: c.id, name });
         }
@@ -73,9 +85,16 @@ impl Workspace {
     pub fn split_case(&mut self, id: &CaseId, out: &[TipId]) -> Result<Outcome, WorkspaceError> {
         let c = self.case(id)?;
         if let Some(t) = out.iter().find(|t| !c.tips.contains(t)) {
-            return Err(WorkspaceError::Refused(format!("tip {t} is not in case {id}")));
+            return Err(WorkspaceError::Refused(format!(
+                "tip {t} is not in case {id}"
+            )));
         }
-        let rest: Vec<TipId> = c.tips.iter().filter(|t| !out.contains(t)).copied().collect();
+        let rest: Vec<TipId> = c
+            .tips
+            .iter()
+            .filter(|t| !out.contains(t))
+            .copied()
+            .collect();
         if out.is_empty() || rest.is_empty() {
             return Err(WorkspaceError::Refused(
                 "a split leaves at least one tip on each side: name the tips to take out with --tip".into(),
@@ -87,7 +106,10 @@ impl Workspace {
         }
         for side in [rest, out.to_vec()] {
             if side.len() >= 2 {
-                changes.push(Change::ConfirmCase { case: case_id_of(&side), tips: side });
+                changes.push(Change::ConfirmCase {
+                    case: case_id_of(&side),
+                    tips: side,
+                });
             }
         }
         self.append_cases(changes)
@@ -96,7 +118,9 @@ impl Workspace {
     /// Merges cases into one confirmed case (its id from the union of their tips).
     pub fn merge_cases(&mut self, ids: &[CaseId]) -> Result<Outcome, WorkspaceError> {
         if ids.len() < 2 {
-            return Err(WorkspaceError::Refused("merge takes two case ids or more".into()));
+            return Err(WorkspaceError::Refused(
+                "merge takes two case ids or more".into(),
+            ));
         }
         let mut changes = Vec::new();
         let mut tips: Vec<TipId> = Vec::new();
@@ -109,7 +133,10 @@ impl Workspace {
         }
         tips.sort();
         tips.dedup();
-        changes.push(Change::ConfirmCase { case: case_id_of(&tips), tips });
+        changes.push(Change::ConfirmCase {
+            case: case_id_of(&tips),
+            tips,
+        });
         self.append_cases(changes)
     }
 
@@ -129,7 +156,9 @@ impl Workspace {
             changes: changes.clone(),
         };
         if let Some(r) = self.team_cases()?.apply(&probe) {
-            return Ok(Outcome::Refused { reason: format!("not applied: {}", r.reason) });
+            return Ok(Outcome::Refused {
+                reason: format!("not applied: {}", r.reason),
+            });
         }
         self.append_log(LogRef::Team, changes)
     }

@@ -3,14 +3,46 @@ use crate::domain::tip::received::ReceivedTip;
 
 /// The fixture set of tests/cases: (file, worksite label).
 pub(crate) const FIXTURES: [(&str, &str, &str); 8] = [
-    ("harbour-ko", "harbour", include_str!("../../../tests/cases/harbour-ko.json")),
-    ("harbour-ru", "harbour", include_str!("../../../tests/cases/harbour-ru.json")),
-    ("harbour-zh", "harbour", include_str!("../../../tests/cases/harbour-zh.json")),
-    ("harbour-en", "harbour", include_str!("../../../tests/cases/harbour-en.json")),
-    ("island-ru", "island", include_str!("../../../tests/cases/island-ru.json")),
-    ("island-ko", "island", include_str!("../../../tests/cases/island-ko.json")),
-    ("logging-ru", "logging", include_str!("../../../tests/cases/logging-ru.json")),
-    ("logging-en", "logging", include_str!("../../../tests/cases/logging-en.json")),
+    (
+        "harbour-ko",
+        "harbour",
+        include_str!("../../../tests/cases/harbour-ko.json"),
+    ),
+    (
+        "harbour-ru",
+        "harbour",
+        include_str!("../../../tests/cases/harbour-ru.json"),
+    ),
+    (
+        "harbour-zh",
+        "harbour",
+        include_str!("../../../tests/cases/harbour-zh.json"),
+    ),
+    (
+        "harbour-en",
+        "harbour",
+        include_str!("../../../tests/cases/harbour-en.json"),
+    ),
+    (
+        "island-ru",
+        "island",
+        include_str!("../../../tests/cases/island-ru.json"),
+    ),
+    (
+        "island-ko",
+        "island",
+        include_str!("../../../tests/cases/island-ko.json"),
+    ),
+    (
+        "logging-ru",
+        "logging",
+        include_str!("../../../tests/cases/logging-ru.json"),
+    ),
+    (
+        "logging-en",
+        "logging",
+        include_str!("../../../tests/cases/logging-en.json"),
+    ),
 ];
 
 fn tips() -> Vec<CaseTip> {
@@ -48,9 +80,23 @@ fn the_fixture_worksites_become_three_cases_and_nothing_else() {
             g
         })
         .collect();
-    assert!(groups.contains(&vec!["harbour-en", "harbour-ko", "harbour-ru", "harbour-zh"]), "{groups:?}");
-    assert!(groups.contains(&vec!["island-ko", "island-ru"]), "{groups:?}");
-    assert!(groups.contains(&vec!["logging-en", "logging-ru"]), "{groups:?}");
+    assert!(
+        groups.contains(&vec![
+            "harbour-en",
+            "harbour-ko",
+            "harbour-ru",
+            "harbour-zh"
+        ]),
+        "{groups:?}"
+    );
+    assert!(
+        groups.contains(&vec!["island-ko", "island-ru"]),
+        "{groups:?}"
+    );
+    assert!(
+        groups.contains(&vec!["logging-en", "logging-ru"]),
+        "{groups:?}"
+    );
     assert_eq!(groups.len(), 3, "{groups:?}");
 }
 

@@ -26,11 +26,21 @@ pub fn report(case: &Case, tips: &[&CaseTip], redact: bool, flags: &[Flag]) -> S
     };
     let _ = writeln!(s, "Case `{}` — {status}.\n", case.id);
     let _ = writeln!(s, "- Worksite: {}", case.title);
-    let _ = writeln!(s, "- Tips: {} in {} ({})", tips.len(), plural(case.languages.len(), "language"), case.languages.join(", "));
+    let _ = writeln!(
+        s,
+        "- Tips: {} in {} ({})",
+        tips.len(),
+        plural(case.languages.len(), "language"),
+        case.languages.join(", ")
+    );
     if let Some((from, to)) = &case.observed {
         let _ = writeln!(s, "- Observed: {from} to {to}");
     }
-    let _ = writeln!(s, "- Received: {} to {}\n", case.received.0, case.received.1);
+    let _ = writeln!(
+        s,
+        "- Received: {} to {}\n",
+        case.received.0, case.received.1
+    );
 
     let _ = writeln!(s, "## Conditions\n");
     let fs = facts(tips, !redact);
@@ -45,8 +55,16 @@ pub fn report(case: &Case, tips: &[&CaseTip], redact: bool, flags: &[Flag]) -> S
             }
         }
     }
-    let agree: Vec<&str> = fs.iter().filter(|f| f.verdict == "agree").map(|f| f.fact.as_str()).collect();
-    let disagree: Vec<&str> = fs.iter().filter(|f| f.verdict == "disagree").map(|f| f.fact.as_str()).collect();
+    let agree: Vec<&str> = fs
+        .iter()
+        .filter(|f| f.verdict == "agree")
+        .map(|f| f.fact.as_str())
+        .collect();
+    let disagree: Vec<&str> = fs
+        .iter()
+        .filter(|f| f.verdict == "disagree")
+        .map(|f| f.fact.as_str())
+        .collect();
     let _ = writeln!(s, "\nThe tips agree on: {}.", list(&agree));
     let _ = writeln!(s, "They disagree on: {}.\n", list(&disagree));
 
@@ -55,14 +73,22 @@ pub fn report(case: &Case, tips: &[&CaseTip], redact: bool, flags: &[Flag]) -> S
         let _ = writeln!(s, "No minder is named.\n");
     }
     for m in &case.minders {
-        let _ = writeln!(s, "- {} — named in {}", m.written.join(" / "), plural(m.tips.len(), "tip"));
+        let _ = writeln!(
+            s,
+            "- {} — named in {}",
+            m.written.join(" / "),
+            plural(m.tips.len(), "tip")
+        );
         for a in &m.also_at {
             let _ = writeln!(s, "  - also seen at another site: {a}");
         }
     }
 
     let _ = writeln!(s, "\n## Corroboration\n");
-    let _ = writeln!(s, "Why these tips are read as one worksite (score 0–1 and the evidence):\n");
+    let _ = writeln!(
+        s,
+        "Why these tips are read as one worksite (score 0–1 and the evidence):\n"
+    );
     for r in &case.reasons {
         let _ = writeln!(s, "- {r}");
     }
@@ -85,7 +111,11 @@ pub fn report(case: &Case, tips: &[&CaseTip], redact: bool, flags: &[Flag]) -> S
             t.received,
             e.language.as_deref().unwrap_or("?"),
             e.worksite.name.as_deref().unwrap_or("(site not named)"),
-            e.worksite.city.as_deref().map(|c| format!(", {c}")).unwrap_or_default()
+            e.worksite
+                .city
+                .as_deref()
+                .map(|c| format!(", {c}"))
+                .unwrap_or_default()
         );
         if !redact {
             if let Some(r) = &t.relation {
@@ -103,7 +133,10 @@ pub fn report(case: &Case, tips: &[&CaseTip], redact: bool, flags: &[Flag]) -> S
         }
     }
     if redact {
-        let _ = writeln!(s, "\n_Redacted: the witnesses' relation and their own words are left out._");
+        let _ = writeln!(
+            s,
+            "\n_Redacted: the witnesses' relation and their own words are left out._"
+        );
     }
     s
 }

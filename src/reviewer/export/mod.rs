@@ -159,8 +159,16 @@ pub fn plan(
         Some(c) => format!("case {} ({})", c.id, c.title),
         None => format!(
             "{} in {}",
-            t.entities.worksite.name.as_deref().unwrap_or("an unnamed site"),
-            t.entities.worksite.city.as_deref().unwrap_or("an unknown city")
+            t.entities
+                .worksite
+                .name
+                .as_deref()
+                .unwrap_or("an unnamed site"),
+            t.entities
+                .worksite
+                .city
+                .as_deref()
+                .unwrap_or("an unknown city")
         ),
     };
     let flags = reident::check(&refs, &site, redact);
@@ -177,21 +185,45 @@ pub fn plan(
         Format::Markdown => {
             let chosen: Vec<&Case> = match case {
                 Some(c) => vec![c],
-                None => cases.iter().filter(|c| c.tips.iter().any(|id| tips.iter().any(|t| t.id == *id))).collect(),
+                None => cases
+                    .iter()
+                    .filter(|c| c.tips.iter().any(|id| tips.iter().any(|t| t.id == *id)))
+                    .collect(),
             };
             let mut covered = BTreeSet::new();
             for c in chosen {
-                let ts: Vec<&CaseTip> = refs.iter().copied().filter(|t| c.tips.contains(&t.id)).collect();
+                let ts: Vec<&CaseTip> = refs
+                    .iter()
+                    .copied()
+                    .filter(|t| c.tips.contains(&t.id))
+                    .collect();
                 covered.extend(ts.iter().map(|t| t.id));
-                let fl: Vec<Flag> = flags.iter().filter(|f| ts.iter().any(|t| f.tips.contains(&t.short()))).cloned().collect();
-                files.push((format!("report-{}.md", c.id), markdown::report(c, &ts, redact, &fl).into_bytes()));
+                let fl: Vec<Flag> = flags
+                    .iter()
+                    .filter(|f| ts.iter().any(|t| f.tips.contains(&t.short())))
+                    .cloned()
+                    .collect();
+                files.push((
+                    format!("report-{}.md", c.id),
+                    markdown::report(c, &ts, redact, &fl).into_bytes(),
+                ));
             }
-            let rest: Vec<&CaseTip> = refs.iter().copied().filter(|t| !covered.contains(&t.id)).collect();
+            let rest: Vec<&CaseTip> = refs
+                .iter()
+                .copied()
+                .filter(|t| !covered.contains(&t.id))
+                .collect();
             if !rest.is_empty() {
                 let mut s = String::from("# Tips in no case\n\n");
                 for t in rest {
                     let r = records::record(t, redact);
-                    let line: Vec<String> = r.iter().filter(|(_, v)| !v.is_null() && v != &&Value::from("")).map(|(k, v)| format!("{k}: {}", v.as_str().map_or(v.to_string(), str::to_owned))).collect();
+                    let line: Vec<String> = r
+                        .iter()
+                        .filter(|(_, v)| !v.is_null() && v != &&Value::from(""))
+                        .map(|(k, v)| {
+                            format!("{k}: {}", v.as_str().map_or(v.to_string(), str::to_owned))
+                        })
+                        .collect();
                     s.push_str(&format!("- {}\n", line.join("; ").replace('\n', " ")));
                 }
                 files.push(("tips-not-in-a-case.md".into(), s.into_bytes()));
@@ -270,22 +302,34 @@ pub fn write(
             .iter()
             .map(|(name, bytes)| {
                 let (blake2b_256, sha256) = hashes(bytes);
-                FileEntry { name: name.clone(), size: bytes.len() as u64, blake2b_256, sha256 }
+                FileEntry {
+                    name: name.clone(),
+                    size: bytes.len() as u64,
+                    blake2b_256,
+                    sha256,
+                }
             })
             .collect(),
         reidentification: plan.flags.clone(),
     };
     let mbytes = pretty(&manifest);
     let sig = sign_manifest(me, &mbytes);
-    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "export".into());
-    let tmp = dir.with_file_name(format!(".{name}.partial-{}", hex::encode(crate::crypto::random_bytes::<4>())));
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "export".into());
+    let tmp = dir.with_file_name(format!(
+        ".{name}.partial-{}",
+        hex::encode(crate::crypto::random_bytes::<4>())
+    ));
     let result = (|| {
         create_private_dir(&tmp).map_err(io(&tmp))?;
         for (n, bytes) in &plan.files {
             write_private(&tmp.join(n), bytes).map_err(io(&tmp.join(n)))?;
         }
         write_private(&tmp.join(MANIFEST), &mbytes).map_err(io(&tmp.join(MANIFEST)))?;
-        write_private(&tmp.join(SIGNATURE), format!("{sig}\n").as_bytes()).map_err(io(&tmp.join(SIGNATURE)))?;
+        write_private(&tmp.join(SIGNATURE), format!("{sig}\n").as_bytes())
+            .map_err(io(&tmp.join(SIGNATURE)))?;
         if dir.exists() {
             std::fs::remove_dir(dir).map_err(io(dir))?;
         }
@@ -318,33 +362,67 @@ fn write_private(p: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// Checks folder `dir` against `keyring`: the signature and signer first, then every
 /// file; the first mismatch is the error. Returns the manifest.
 pub fn verify_dir(dir: &Path, keyring: &VerifiedKeyring) -> Result<Manifest, ExportError> {
-    let mbytes = std::fs::read(dir.join(MANIFEST)).map_err(|e| ExportError::BadManifest(e.to_string()))?;
+    let mbytes =
+        std::fs::read(dir.join(MANIFEST)).map_err(|e| ExportError::BadManifest(e.to_string()))?;
     let sig = std::fs::read_to_string(dir.join(SIGNATURE)).map_err(|e| ExportError::Mismatch {
         file: SIGNATURE.into(),
         what: format!("cannot be read ({e}): an export without its signature cannot be verified"),
     })?;
-    let m: Manifest = serde_json::from_slice(&mbytes).map_err(|e| ExportError::BadManifest(e.to_string()))?;
+    let m: Manifest =
+        serde_json::from_slice(&mbytes).map_err(|e| ExportError::BadManifest(e.to_string()))?;
     if m.format != MANIFEST_FORMAT {
-        return Err(ExportError::BadManifest(format!("format is not {MANIFEST_FORMAT}")));
+        return Err(ExportError::BadManifest(format!(
+            "format is not {MANIFEST_FORMAT}"
+        )));
     }
-    verify_manifest(keyring, m.signer, m.keyring_epoch, m.created_day, &mbytes, &sig)?;
+    verify_manifest(
+        keyring,
+        m.signer,
+        m.keyring_epoch,
+        m.created_day,
+        &mbytes,
+        &sig,
+    )?;
     let mut listed = BTreeSet::new();
     for f in &m.files {
-        let bad = |what: String| ExportError::Mismatch { file: f.name.clone(), what };
-        if f.name.contains(['/', '\\']) || f.name.starts_with('.') || f.name == MANIFEST || f.name == SIGNATURE {
-            return Err(bad("is not a plain file name: the manifest is malformed".into()));
+        let bad = |what: String| ExportError::Mismatch {
+            file: f.name.clone(),
+            what,
+        };
+        if f.name.contains(['/', '\\'])
+            || f.name.starts_with('.')
+            || f.name == MANIFEST
+            || f.name == SIGNATURE
+        {
+            return Err(bad(
+                "is not a plain file name: the manifest is malformed".into()
+            ));
         }
         listed.insert(f.name.clone());
-        let bytes = std::fs::read(dir.join(&f.name)).map_err(|e| bad(format!("is listed in the signed manifest but cannot be read ({e})")))?;
+        let bytes = std::fs::read(dir.join(&f.name)).map_err(|e| {
+            bad(format!(
+                "is listed in the signed manifest but cannot be read ({e})"
+            ))
+        })?;
         if bytes.len() as u64 != f.size {
-            return Err(bad(format!("is {} bytes, the signed manifest says {}: the file was changed after export", bytes.len(), f.size)));
+            return Err(bad(format!(
+                "is {} bytes, the signed manifest says {}: the file was changed after export",
+                bytes.len(),
+                f.size
+            )));
         }
         let (b2, sha) = hashes(&bytes);
         if sha != f.sha256 {
-            return Err(bad("SHA-256 differs from the signed manifest: the file was changed after export".into()));
+            return Err(bad(
+                "SHA-256 differs from the signed manifest: the file was changed after export"
+                    .into(),
+            ));
         }
         if b2 != f.blake2b_256 {
-            return Err(bad("BLAKE2b-256 differs from the signed manifest: the file was changed after export".into()));
+            return Err(bad(
+                "BLAKE2b-256 differs from the signed manifest: the file was changed after export"
+                    .into(),
+            ));
         }
     }
     let entries = std::fs::read_dir(dir).map_err(|e| ExportError::Io(dir.to_path_buf(), e))?;
@@ -355,7 +433,10 @@ pub fn verify_dir(dir: &Path, keyring: &VerifiedKeyring) -> Result<Manifest, Exp
         .collect();
     extra.sort();
     if let Some(n) = extra.into_iter().next() {
-        return Err(ExportError::Mismatch { file: n, what: "is not in the signed manifest: it was added after export".into() });
+        return Err(ExportError::Mismatch {
+            file: n,
+            what: "is not in the signed manifest: it was added after export".into(),
+        });
     }
     Ok(m)
 }

@@ -52,7 +52,11 @@ pub fn record(t: &CaseTip, redact: bool) -> Map<String, Value> {
             }
         })
         .collect();
-    let mut actions: Vec<&str> = e.minders.iter().flat_map(|m| m.actions.iter().map(String::as_str)).collect();
+    let mut actions: Vec<&str> = e
+        .minders
+        .iter()
+        .flat_map(|m| m.actions.iter().map(String::as_str))
+        .collect();
     actions.sort();
     actions.dedup();
     let all = json!({
@@ -91,7 +95,11 @@ pub fn record(t: &CaseTip, redact: bool) -> Map<String, Value> {
 
 /// A CSV file (RFC 4180: quoted where needed, CRLF lines) of `records`.
 pub fn csv(records: &[Map<String, Value>], redact: bool) -> Vec<u8> {
-    let cols: Vec<&str> = COLUMNS.iter().filter(|(_, s)| !(redact && *s)).map(|(c, _)| *c).collect();
+    let cols: Vec<&str> = COLUMNS
+        .iter()
+        .filter(|(_, s)| !(redact && *s))
+        .map(|(c, _)| *c)
+        .collect();
     let mut out = String::new();
     out.push_str(&cols.iter().map(|c| field(c)).collect::<Vec<_>>().join(","));
     out.push_str("\r\n");
