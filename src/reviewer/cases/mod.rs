@@ -133,8 +133,8 @@ pub fn build(
         .filter(|t| !taken.contains(&t.id))
         .cloned()
         .collect();
-    let links = suggest::links(&free);
-    for g in suggest::groups(free.len(), links) {
+    let (links, apart) = suggest::links_and_apart(&free);
+    for g in suggest::groups(free.len(), links, &apart) {
         let reasons = g.links.iter().map(|l| link_line(&free, l)).collect();
         cases.push(make(&free, g.members, reasons));
     }
