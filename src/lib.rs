@@ -16,7 +16,7 @@
 //! - [`witness`]: the witness's side of a conversation — seal a follow-up, open the
 //!   mailbox with the receipt's keys.
 //! - [`desk`]: the reviewer's local web UI on 127.0.0.1, over a `DeskBackend` (the real
-//!   one: `desk::workspace_backend`, over the reviewer's workspace).
+//!   one: `desk::LiveDesk`, over the reviewer's workspace).
 //! - [`cli`]: the `tipseal` command line — arguments, prompts, printing and the files the
 //!   user names; keygen, admin, serve, submit, review, followup.
 //!

@@ -1,4 +1,4 @@
-//! The desk's backend over the real reviewer workspace (`desk::workspace_backend`), without
+//! The desk's backend over the real reviewer workspace (`desk::LiveDesk`), without
 //! a browser: a real server, tips through `tipseal submit`, a workspace opened and synced
 //! by the library, and every `DeskBackend` method checked against what was sent — the
 //! inbox and its filters and search, a tip's report, narrative and attachment bytes, a bulk
@@ -13,8 +13,7 @@ use common::*;
 use tipseal::client::trust::{Memory, Use};
 use tipseal::crypto::keyfile::{read_identity, Passphrase};
 use tipseal::desk::model::{InboxQuery, TriageRequest};
-use tipseal::desk::workspace_backend::WorkspaceDesk;
-use tipseal::desk::{DeskBackend, DeskError};
+use tipseal::desk::{DeskBackend, DeskError, LiveDesk};
 use tipseal::domain::TipId;
 use tipseal::reviewer::session::{connect, Target};
 use tipseal::reviewer::workspace::Workspace;
@@ -26,7 +25,7 @@ fn sample(prefix: &str) -> std::path::PathBuf {
         .expect("the sample exists")
 }
 
-fn open_desk(server: &str, key: &Path, store: &Path) -> WorkspaceDesk {
+fn open_desk(server: &str, key: &Path, store: &Path) -> LiveDesk {
     tipseal::crypto::init().expect("libsodium");
     let me = read_identity(key, &Passphrase::new(PASSPHRASE.to_owned())).expect("the key opens");
     let memory = Memory::for_reviewer(key);
@@ -37,7 +36,7 @@ fn open_desk(server: &str, key: &Path, store: &Path) -> WorkspaceDesk {
         usage: Use::Seal,
     };
     let session = connect(target, me, &mut Vec::new()).expect("connects");
-    WorkspaceDesk::new(Workspace::open(session, store).expect("the store opens"))
+    LiveDesk::new(Workspace::open(session, store).expect("the store opens"))
 }
 
 fn id(s: &str) -> TipId {
@@ -139,6 +138,15 @@ fn the_desk_backend_over_a_real_workspace_answers_from_the_synced_store() {
         )
         .unwrap();
     assert!(moved.iter().all(|o| o.ok), "{moved:?}");
+    // The label is new to the team: the first tip's outcome says it joined the vocabulary.
+    assert!(
+        moved[0]
+            .notices
+            .iter()
+            .any(|n| n.contains("\"gate-code\" is new to the team's labels")),
+        "{moved:?}"
+    );
+    assert!(moved[1].notices.is_empty(), "{moved:?}");
     let refused = desk
         .triage(
             &[id(&ru)],

@@ -52,10 +52,10 @@ fn a_sync_killed_half_way_and_run_again_has_every_tip_once_and_no_plaintext_on_d
     let team = setup_team();
     let server = team.spawn_server(&[]);
     let marker = "QUOKKAMARKER";
-    let ids = post_tips(&server, marker, 80);
+    let ids = post_tips(&server, marker, 200);
 
     // The first sync prints a line per stored batch (stderr is not a terminal); kill it
-    // right after the first one, long before the 80 tips are in.
+    // right after the first one, long before the 200 tips are in.
     let args = review_args(&["sync"], &server.url, &team.reviewer_key);
     let mut child = Command::new(bin())
         .args(&args)
@@ -78,7 +78,7 @@ fn a_sync_killed_half_way_and_run_again_has_every_tip_once_and_no_plaintext_on_d
     child.wait().expect("reaped");
     let first_batch = first_batch.expect("the sync reported a stored batch before the kill");
     assert!(
-        !first_batch.contains("80/80"),
+        !first_batch.contains("200/200"),
         "killed too late: {first_batch}"
     );
 
@@ -89,10 +89,10 @@ fn a_sync_killed_half_way_and_run_again_has_every_tip_once_and_no_plaintext_on_d
     )));
     let new = again["tips_new"].as_u64().expect("tips_new");
     assert!(
-        new > 0 && new < 80,
+        new > 0 && new < 200,
         "the rerun fetched only what the killed run had not stored: {again}"
     );
-    assert_eq!(again["tips_on_server"], 80);
+    assert_eq!(again["tips_on_server"], 200);
 
     let listed = json_stdout(&tipseal_ok(review_args(
         &["list", "--offline", "--json"],
@@ -127,7 +127,7 @@ fn a_sync_killed_half_way_and_run_again_has_every_tip_once_and_no_plaintext_on_d
         team.reviewer_key.file_name().unwrap().to_string_lossy()
     ));
     let bytes = std::fs::read(&store).expect("the store exists beside the key");
-    assert!(bytes.len() > 80 * 100, "the store holds the tips");
+    assert!(bytes.len() > 200 * 100, "the store holds the tips");
     for needle in [marker.as_bytes(), b"the gate is locked at night"] {
         assert!(
             !contains(&bytes, needle),

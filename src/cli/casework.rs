@@ -6,12 +6,12 @@ use std::io::IsTerminal as _;
 use std::path::PathBuf;
 
 use crate::client::trust::Use;
-use crate::domain::triage::{Change, Grade, Label, NoteText, Status};
+use crate::domain::triage::{Change, Label, NoteText, Status};
 use crate::domain::{Day, TipId};
 use crate::reviewer::listing::Row;
 use crate::reviewer::search::{Assignee, Filter};
 use crate::reviewer::sync::{Progress, SyncReport};
-use crate::reviewer::triage::{HistoryRow, Outcome};
+use crate::reviewer::triage::{self, ChangeRequest, HistoryRow, Outcome};
 use crate::reviewer::workspace::{default_store_path, Workspace, WorkspaceError};
 
 use super::review::{connect, Conn};
@@ -113,6 +113,11 @@ pub struct TriageArgs {
     /// Grade: source reliability A–F and information credibility 1–6, e.g. A2 ("" clears).
     #[arg(long)]
     pub grade: Option<String>,
+}
+
+/// The workspace of `conn`'s key, online, for a face that seals (the desk).
+pub(super) fn open_workspace(conn: &Conn, store: &StoreArg) -> Result<Workspace, CliError> {
+    open(conn, store, Use::Seal)
 }
 
 pub(super) fn open(conn: &Conn, store: &StoreArg, usage: Use) -> Result<Workspace, CliError> {
@@ -316,12 +321,7 @@ fn print_rows(rows: &[Row], json: bool) {
 }
 
 fn parse_status(s: &str) -> Result<Status, CliError> {
-    serde_json::from_value(serde_json::Value::String(s.trim().to_lowercase())).map_err(|_| {
-        CliError::Usage(format!(
-            "no status {s:?}: use new, in_review, needs_information, corroborated, referred, \
-             closed or dismissed"
-        ))
-    })
+    triage::parse_status(s).map_err(CliError::Usage)
 }
 
 /// `review triage ID …`.
@@ -339,53 +339,17 @@ pub fn triage(
 }
 
 fn changes(ws: &Workspace, a: &TriageArgs) -> Result<Vec<Change>, CliError> {
-    let mut out = Vec::new();
-    if let Some(s) = &a.status {
-        out.push(Change::SetStatus {
-            status: parse_status(s)?,
-        });
-    }
-    let label = |s: &str| {
-        Label::parse(s).map_err(|e| CliError::Usage(format!("the label {s:?} is refused: {e}")))
+    let request = ChangeRequest {
+        status: a.status.clone(),
+        add_labels: a.label.clone(),
+        remove_labels: a.unlabel.clone(),
+        assign: a.assign.clone(),
+        note: a.note.clone(),
+        star: (a.star || a.unstar).then_some(a.star),
+        remind: a.remind.clone(),
+        grade: a.grade.clone(),
     };
-    for l in &a.label {
-        out.push(Change::AddLabel { label: label(l)? });
-    }
-    for l in &a.unlabel {
-        out.push(Change::RemoveLabel { label: label(l)? });
-    }
-    if let Some(name) = &a.assign {
-        let to = if name.is_empty() {
-            None
-        } else {
-            Some(ws.reviewer_named(name).map_err(CliError::Usage)?)
-        };
-        out.push(Change::Assign { to });
-    }
-    if let Some(n) = &a.note {
-        let text = NoteText::parse(n).map_err(|e| CliError::Usage(format!("--note: {e}")))?;
-        out.push(Change::Note { text });
-    }
-    if a.star || a.unstar {
-        out.push(Change::Star { on: a.star });
-    }
-    if let Some(d) = &a.remind {
-        let on = match d.as_str() {
-            "" => None,
-            d => Some(Day::parse(d).map_err(|_| {
-                CliError::Usage(format!("--remind takes a day as YYYY-MM-DD, not {d:?}"))
-            })?),
-        };
-        out.push(Change::Remind { on });
-    }
-    if let Some(g) = &a.grade {
-        let grade = match g.as_str() {
-            "" => None,
-            g => Some(Grade::parse(g).map_err(|e| CliError::Usage(format!("--grade: {e}")))?),
-        };
-        out.push(Change::Grade { grade });
-    }
-    Ok(out)
+    ws.changes(&request).map_err(CliError::Usage)
 }
 
 fn print_outcome(id: TipId, o: &Outcome, json: bool) -> Result<(), CliError> {

@@ -9,13 +9,12 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use crate::client::trust::Use;
-use crate::desk::workspace_backend::WorkspaceDesk;
+use crate::desk::LiveDesk;
 use crate::reviewer::sync::Progress;
 use crate::reviewer::workspace::{default_store_path, Workspace};
 
 use super::casework::StoreArg;
-use super::review::{connect, Conn};
+use super::review::Conn;
 use super::CliError;
 
 /// Arguments of `tipseal desk`.
@@ -45,8 +44,8 @@ pub fn run(a: Args) -> Result<(), CliError> {
         .store
         .clone()
         .unwrap_or_else(|| default_store_path(&a.conn.key));
-    let mut ws = match connect(&a.conn, Use::Seal) {
-        Ok(session) => Workspace::open(session, &path)?,
+    let mut ws = match super::casework::open_workspace(&a.conn, &a.store) {
+        Ok(ws) => ws,
         Err(CliError::Client(crate::client::Error::Network(why))) => {
             eprintln!(
                 "The server cannot be reached ({why}): the desk shows the local store; \
@@ -80,7 +79,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
             eprintln!("Not applied (made offline): {why}");
         }
     }
-    let backend = Arc::new(WorkspaceDesk::new(ws));
+    let backend = Arc::new(LiveDesk::new(ws));
     actix_web::rt::System::new().block_on(async move {
         let desk =
             crate::desk::serve(backend, a.listen).map_err(|e| CliError::Usage(e.to_string()))?;

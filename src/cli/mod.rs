@@ -58,14 +58,15 @@ enum Command {
     /// Read tips: log in, fetch sealed data, decrypt on this machine.
     #[command(subcommand)]
     Review(review::Command),
+    /// The reviewer's desk: sync, then serve a web UI on 127.0.0.1 only, and print its
+    /// one-time URL.
+    Desk(desk::Args),
     /// As a witness: read the reviewers' replies with your receipt, and add to your tip.
     Followup(followup::Args),
     /// Check an export folder: every file against its signed manifest, and the signer
     /// against the keyring (a reviewer at the manifest's epoch, not revoked by its day).
     /// Exit 0 when it holds; otherwise the first mismatch is named.
     VerifyExport(cases::VerifyArgs),
-    /// Sync, then serve the reviewer's desk on 127.0.0.1 to this machine's browser.
-    Desk(desk::Args),
     /// Print the OpenAPI description of the HTTP API (what `docs/openapi.json` holds).
     #[command(hide = true)]
     Openapi,
@@ -89,9 +90,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve(a) => serve::run(a),
         Command::Submit(a) => submit::run(a),
         Command::Review(c) => review::run(c),
-        Command::Followup(a) => followup::run(a),
         Command::Desk(a) => desk::run(a),
         Command::VerifyExport(a) => cases::verify(&a),
+        Command::Followup(a) => followup::run(a),
         Command::Openapi => {
             print!("{}", crate::http::openapi::json());
             Ok(())

@@ -8,7 +8,6 @@
 //! - `session`: the token and the in-memory sessions.
 //! - `api`: the `/api/` routes; `assets`: the embedded `web/desk/` files.
 //! - [`error`]: [`DeskError`] and its HTTP answer.
-//! - [`workspace_backend`]: the [`DeskBackend`] over the reviewer's real workspace.
 //!
 //! Must never: listen beyond 127.0.0.1, answer without a session (except the token
 //! exchange), load anything from another origin, or write a tip's plaintext to disk.
@@ -18,11 +17,12 @@ mod assets;
 pub mod backend;
 pub mod error;
 mod guard;
+pub mod live;
 pub mod model;
 pub mod server;
 mod session;
-pub mod workspace_backend;
 
 pub use backend::DeskBackend;
 pub use error::DeskError;
+pub use live::LiveDesk;
 pub use server::{serve, Desk, CSP};

@@ -239,6 +239,10 @@ pub struct TriageOutcome {
     pub ok: bool,
     /// Why it was refused: an illegal transition, a conflict that retries did not settle.
     pub refusal: Option<String>,
+    /// What the reviewer should know about an applied change (a label added to the team's
+    /// vocabulary; a change kept on this machine until the server can be reached).
+    #[serde(default)]
+    pub notices: Vec<String>,
 }
 
 /// A file attached to a reply, held in memory only.

@@ -12,7 +12,7 @@
 //! tip anywhere but inside the encrypted store and in memory.
 
 pub mod cases;
-pub mod desk_support;
+pub mod conversation;
 mod error;
 pub mod export;
 pub mod listing;

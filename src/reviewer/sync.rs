@@ -23,7 +23,78 @@ use super::workspace::{Workspace, WorkspaceError};
 
 /// Tips opened before one store commit: each commit fsyncs, so one per tip would cost
 /// more than the decryption; a batch holds whole tips only.
-const TIPS_PER_BATCH: usize = 32;
+const TIPS_PER_BATCH: usize = 64;
+
+/// Tips fetched and opened at once: a fetch is a round trip that mostly waits, so a few
+/// in flight hide the latency (the server streams each from its own chunks).
+const FETCHERS: usize = 16;
+
+/// Fetches and opens one tip: its row and attachments; a tip this key cannot open (yet)
+/// comes back as a row without content and the reason. Only the transport failing is
+/// an error (it stops the sync).
+fn fetch_and_open(
+    c: &super::workspace::Online,
+    me: &crate::crypto::identity::Identity,
+    row: &TipRow,
+) -> Result<(LocalTip, super::open::Plaintexts), WorkspaceError> {
+    let bytes = c.client.fetch(&c.session, row.id)?;
+    let mut record = LocalTip {
+        id: row.id,
+        received: row.received.clone(),
+        epoch: row.epoch,
+        sealed_by_server: row.sealed_by_server,
+        files: 0,
+        entries: 0,
+        plaintext: String::new(),
+        unread: true,
+        size: row.size,
+        parts: row.parts,
+        unreadable: None,
+    };
+    match open_bundle(&c.keyring, me, row.id, &bytes) {
+        Ok(tip) => {
+            record.files = tip.files.len() as u16;
+            record.plaintext = LocalTip::encode(&tip.plaintext);
+            Ok((record, tip.files))
+        }
+        Err(e @ super::Error::Client(_)) => Err(e.into()),
+        Err(e) => {
+            record.unreadable = Some(e.to_string());
+            Ok((record, Vec::new()))
+        }
+    }
+}
+
+/// `f` over `items` on up to `threads` scoped threads; results in input order.
+fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut out: Vec<(usize, R)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads.min(items.len()))
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else {
+                            return mine;
+                        };
+                        mine.push((i, f(item)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a fetch worker does not panic"))
+            .collect()
+    });
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, r)| r).collect()
+}
 
 /// Where a sync is, for a progress bar or a log line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -135,40 +206,18 @@ impl Workspace {
     ) -> Result<(), WorkspaceError> {
         let total = new.len();
         for chunk in new.chunks(TIPS_PER_BATCH) {
-            let mut opened = Vec::with_capacity(chunk.len());
-            {
+            let fetched = {
                 let c = self.online()?;
-                for row in chunk {
-                    let bytes = c.client.fetch(&c.session, row.id)?;
-                    let mut record = LocalTip {
-                        id: row.id,
-                        received: row.received.clone(),
-                        epoch: row.epoch,
-                        sealed_by_server: row.sealed_by_server,
-                        files: 0,
-                        entries: 0,
-                        plaintext: String::new(),
-                        unread: true,
-                        size: row.size,
-                        parts: row.parts,
-                        unreadable: None,
-                    };
-                    match open_bundle(&c.keyring, &self.me, row.id, &bytes) {
-                        Ok(tip) => {
-                            record.files = tip.files.len() as u16;
-                            record.plaintext = LocalTip::encode(&tip.plaintext);
-                            opened.push((record, tip.files));
-                        }
-                        // The transport failing stops the sync; a tip this key cannot
-                        // open (yet) is kept as a row without content, tried again later.
-                        Err(e @ super::Error::Client(_)) => return Err(e.into()),
-                        Err(e) => {
-                            record.unreadable = Some(e.to_string());
-                            report.tips_unreadable += 1;
-                            opened.push((record, Vec::new()));
-                        }
-                    }
+                let me = &self.me;
+                parallel_map(chunk, FETCHERS, |row| fetch_and_open(c, me, row))
+            };
+            let mut opened = Vec::with_capacity(chunk.len());
+            for r in fetched {
+                let (record, files) = r?;
+                if record.unreadable.is_some() {
+                    report.tips_unreadable += 1;
                 }
+                opened.push((record, files));
             }
             self.store.batch(|b| {
                 for (record, files) in &opened {

@@ -11,8 +11,6 @@
 //! Must never: store an event that did not verify except as a refusal with its reason,
 //! fold a refused event, or send a change the fold refuses.
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::triage::{chain_hash, seal_signed, sign_event, verify_opened, OpenedEvent};
@@ -83,6 +81,38 @@ pub struct HistoryRow {
     pub refusal: Option<String>,
 }
 
+/// A triage request as a face receives it (strings, as typed): every field optional;
+/// [`Workspace::changes`] checks and turns it into changes.
+#[derive(Clone, Debug, Default)]
+pub struct ChangeRequest {
+    /// A new status (`in_review` …).
+    pub status: Option<String>,
+    /// Labels to add.
+    pub add_labels: Vec<String>,
+    /// Labels to remove.
+    pub remove_labels: Vec<String>,
+    /// A reviewer's name (or key id) on the keyring; `""` unassigns.
+    pub assign: Option<String>,
+    /// A note.
+    pub note: Option<String>,
+    /// Star or unstar.
+    pub star: Option<bool>,
+    /// A reminder day `YYYY-MM-DD`; `""` clears it.
+    pub remind: Option<String>,
+    /// A grade (`A2`); `""` clears it.
+    pub grade: Option<String>,
+}
+
+/// Parses a status name, or says which there are.
+pub fn parse_status(s: &str) -> Result<crate::domain::triage::Status, String> {
+    serde_json::from_value(serde_json::Value::String(s.trim().to_lowercase())).map_err(|_| {
+        format!(
+            "no status {s:?}: use new, in_review, needs_information, corroborated, referred, \
+             closed or dismissed"
+        )
+    })
+}
+
 /// A change queued offline.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct Queued {
@@ -122,6 +152,11 @@ impl Workspace {
     /// Folds `log` from the store into memory.
     pub(super) fn fold(&mut self, log: LogRef) -> Result<(), WorkspaceError> {
         let events = self.stored_events(log)?;
+        self.fold_events(log, &events);
+        Ok(())
+    }
+
+    fn fold_events(&mut self, log: LogRef, events: &[LocalEvent]) {
         if events.iter().any(|e| e.signed.is_empty()) {
             self.unopened_logs.insert(log);
         } else {
@@ -147,7 +182,6 @@ impl Workspace {
                 self.vocabulary = v;
             }
         }
-        Ok(())
     }
 
     /// Fetches the events of `log` after the stored ones, verifies them with the stored
@@ -434,6 +468,59 @@ impl Workspace {
         Ok(outcome)
     }
 
+    /// The changes `r` asks for, each checked (a name on the keyring, a day, a grade …);
+    /// the first problem is returned in words.
+    pub fn changes(&self, r: &ChangeRequest) -> Result<Vec<Change>, String> {
+        use crate::domain::triage::{Grade, Label, NoteText};
+        use crate::domain::Day;
+        let mut out = Vec::new();
+        if let Some(s) = &r.status {
+            out.push(Change::SetStatus {
+                status: parse_status(s)?,
+            });
+        }
+        let label =
+            |s: &str| Label::parse(s).map_err(|e| format!("the label {s:?} is refused: {e}"));
+        for l in &r.add_labels {
+            out.push(Change::AddLabel { label: label(l)? });
+        }
+        for l in &r.remove_labels {
+            out.push(Change::RemoveLabel { label: label(l)? });
+        }
+        if let Some(name) = &r.assign {
+            let to = match name.trim() {
+                "" => None,
+                name => Some(self.reviewer_named(name)?),
+            };
+            out.push(Change::Assign { to });
+        }
+        if let Some(n) = &r.note {
+            let text = NoteText::parse(n).map_err(|e| format!("the note is refused: {e}"))?;
+            out.push(Change::Note { text });
+        }
+        if let Some(on) = r.star {
+            out.push(Change::Star { on });
+        }
+        if let Some(d) = &r.remind {
+            let on = match d.trim() {
+                "" => None,
+                d => Some(
+                    Day::parse(d)
+                        .map_err(|_| format!("a reminder is a day as YYYY-MM-DD, not {d:?}"))?,
+                ),
+            };
+            out.push(Change::Remind { on });
+        }
+        if let Some(g) = &r.grade {
+            let grade = match g.trim() {
+                "" => None,
+                g => Some(Grade::parse(g).map_err(|e| format!("the grade is refused: {e}"))?),
+            };
+            out.push(Change::Grade { grade });
+        }
+        Ok(out)
+    }
+
     /// Tip `id`'s history, oldest first.
     pub fn history(&self, id: TipId) -> Result<Vec<HistoryRow>, WorkspaceError> {
         let mut st = TriageState::default();
@@ -514,15 +601,31 @@ impl Workspace {
 
     /// Folds every stored log (at open).
     pub(super) fn fold_all(&mut self) -> Result<(), WorkspaceError> {
-        let mut logs: HashMap<String, LogRef> = HashMap::new();
-        for id in self.tips.keys() {
-            logs.insert(log_name(LogRef::Tip(*id)), LogRef::Tip(*id));
+        // One pass over the whole table (not one scan per tip): rows of a log are
+        // adjacent, keyed length ‖ name ‖ seq.
+        let mut logs: Vec<(LogRef, Vec<LocalEvent>)> = Vec::new();
+        for (k, v) in self.store.scan_prefix(Table::Events, b"")? {
+            let log = log_of_key(&k).ok_or_else(|| self.bad_row(&k))?;
+            let e: LocalEvent = serde_json::from_slice(&v).map_err(|_| self.bad_row(&k))?;
+            match logs.last_mut() {
+                Some((l, events)) if *l == log => events.push(e),
+                _ => logs.push((log, vec![e])),
+            }
         }
-        logs.insert("team".into(), LogRef::Team);
-        for log in logs.into_values() {
-            self.fold(log)?;
+        for (log, events) in logs {
+            self.fold_events(log, &events);
         }
         Ok(())
+    }
+}
+
+/// The log an [`table::event`] key belongs to.
+fn log_of_key(k: &[u8]) -> Option<LogRef> {
+    let len = u32::from_be_bytes(k.get(..4)?.try_into().ok()?) as usize;
+    let name = std::str::from_utf8(k.get(4..4 + len)?).ok()?;
+    match name {
+        "team" => Some(LogRef::Team),
+        id => TipId::parse(id).ok().map(LogRef::Tip),
     }
 }
 

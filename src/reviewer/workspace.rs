@@ -23,9 +23,10 @@ use crate::domain::triage::{TeamVocabulary, TriageState};
 
 use super::local::LocalTip;
 pub use super::remote::AppendResult;
-use super::search::{Index, Weight};
+use super::search::{tip_fields, Index, Weight};
 use super::session::ReviewerSession;
 use super::store::{Store, StoreError, Table};
+use crate::domain::tip::SealedTip;
 
 /// Why a workspace operation failed, each message saying what to do.
 #[derive(Debug, thiserror::Error)]
@@ -265,12 +266,19 @@ impl Workspace {
             self.facets.insert(tip.id, facts);
             return;
         }
-        let facts = tip_facts(&tip.plaintext());
-        let fields: Vec<(Weight, &str)> = facts
-            .text
-            .iter()
-            .map(|t| (Weight::NORMAL, t.as_str()))
-            .collect();
+        let plaintext = tip.plaintext();
+        let facts = tip_facts(&plaintext);
+        // A tip that follows the schema is indexed field by field (names weigh more than
+        // free text, codes are left out: `search::tip_fields`); any other, as its strings.
+        let owned: Vec<(Weight, String)> = match SealedTip::from_json(&plaintext) {
+            Ok(sealed) => tip_fields(&sealed.tip),
+            Err(_) => facts
+                .text
+                .iter()
+                .map(|t| (Weight::NORMAL, t.clone()))
+                .collect(),
+        };
+        let fields: Vec<(Weight, &str)> = owned.iter().map(|(w, t)| (*w, t.as_str())).collect();
         self.index.upsert(tip.id, &fields);
         self.facets.insert(tip.id, facts);
     }

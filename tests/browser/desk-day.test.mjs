@@ -140,6 +140,9 @@ test('desk: a reviewer\'s day over a real server, a real store and a colleague',
     assert.match(await page.textContent('#narrative'), /사상 교육을 받는다/);
     assert.equal(await page.getAttribute('#narrative', 'dir'), 'auto');
     assert.match(await page.textContent('#tip-pane .report'), /블라디보스토크/);
+    // The report's fields carry the witness page's own words for them.
+    assert.match(await page.textContent('#tip-pane .report'), /City or region/);
+    assert.match(await page.textContent('#tip-pane .report'), /Name or nickname \(1\)/);
     await page.waitForSelector('img.preview');
     assert.match(await page.getAttribute('img.preview', 'src'), /^blob:/);
     const koId = await page.getAttribute('#tip-pane h2', 'title');
@@ -156,6 +159,7 @@ test('desk: a reviewer\'s day over a real server, a real store and a colleague',
     await page.click('#triage form.inline button[type=submit]');
     await settled();
     await page.waitForSelector('#t-labels .chip:has-text("passports-held")');
+    assert.match(await page.textContent('#status'), /"passports-held" is new to the team's labels: added to the vocabulary/);
     // Assign to bora (the names come from the keyring).
     assert.deepEqual((await page.$$eval('#t-assignee option', (os) => os.map((o) => o.value))).filter(Boolean).sort(), ['bora', 'reviewer']);
     await page.selectOption('#t-assignee', 'bora');

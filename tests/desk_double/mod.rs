@@ -264,15 +264,15 @@ impl DeskBackend for FixedDesk {
             language: Some(t.language.clone()),
             report: vec![
                 ReportField {
-                    key: "sector".into(),
+                    key: "worksite.sector".into(),
                     value: t.sector.clone(),
                 },
                 ReportField {
-                    key: "location.country".into(),
+                    key: "worksite.country".into(),
                     value: t.country.clone(),
                 },
                 ReportField {
-                    key: "location.city".into(),
+                    key: "worksite.city".into(),
                     value: t.city.clone(),
                 },
                 ReportField {
@@ -328,6 +328,7 @@ impl DeskBackend for FixedDesk {
                         id: id.to_string(),
                         ok: false,
                         refusal: Some(e.to_string()),
+                        notices: Vec::new(),
                     });
                     continue;
                 }
@@ -337,6 +338,7 @@ impl DeskBackend for FixedDesk {
                     out.push(TriageOutcome {
                         id: id.to_string(),
                         ok: false,
+                        notices: Vec::new(),
                         refusal: Some(format!(
                             "{} → {s} is not a legal transition",
                             t.triage.status
@@ -386,6 +388,7 @@ impl DeskBackend for FixedDesk {
                 id: id.to_string(),
                 ok: true,
                 refusal: None,
+                notices: Vec::new(),
             });
         }
         for l in &r.add_labels {

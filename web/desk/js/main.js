@@ -97,7 +97,7 @@ async function bulk(request) {
     if (refused.length) {
       say(t('outcome_refused', { n: refused.length, reasons: [...new Set(refused.map((o) => o.refusal))].join('; ') }), true);
     } else {
-      say(t('bulk_done', { n: outcomes.length }));
+      say([t('bulk_done', { n: outcomes.length }), ...new Set(outcomes.flatMap((o) => o.notices || []))].join(' '));
     }
     await refreshRows(ids);
     if (view.tip && ids.includes(view.tip.id)) await view.open(view.tip.id);

@@ -71,7 +71,9 @@ export class TipView {
     this.pane.setAttribute('aria-busy', 'true');
     try {
       const [outcome] = await triage([this.tip.id], request);
-      if (outcome.ok) this.say(t('outcome_ok'));
+      // The backend's notices (a label new to the team's vocabulary, a change queued
+      // offline) are shown as it words them.
+      if (outcome.ok) this.say([t('outcome_ok'), ...(outcome.notices || [])].join(' '));
       else this.say(t('outcome_refused', { n: 1, reasons: outcome.refusal }), true);
       await this.open(this.tip.id);
       await this.onChanged([this.tip.id]);
@@ -95,7 +97,11 @@ export class TipView {
     p.append(this.triageSection(tip));
     const report = el('dl', { class: 'report' });
     for (const f of tip.report) {
-      report.append(el('dt', { text: has(`field_${f.key}`) ? t(`field_${f.key}`) : f.key }), el('dd', { text: f.value, dir: 'auto' }));
+      // `minders[1].role` is labelled as `minders.role`, numbered from 1.
+      const key = `field_${f.key.replace(/\[\d+\]/g, '')}`;
+      const n = /\[(\d+)\]/.exec(f.key);
+      const label = has(key) ? `${t(key)}${n ? ` (${Number(n[1]) + 1})` : ''}` : f.key;
+      report.append(el('dt', { text: label }), el('dd', { text: f.value, dir: 'auto' }));
     }
     p.append(el('section', { class: 'box' }, el('h3', { i18n: 'report' }), report));
     const narrative = el('p', { class: 'narrative', id: 'narrative', dir: 'auto', text: tip.narrative });
