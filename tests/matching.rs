@@ -22,8 +22,11 @@ fn suggested_links_have_high_precision_and_recall_on_the_labelled_pairs() {
         })
         .collect();
     let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
+    let mut first = std::time::Duration::ZERO;
     for (a, b, same) in &pairs {
+        let t = Instant::now();
         let m = compare(a, b);
+        first += t.elapsed();
         let linked = m.as_ref().is_some_and(|m| m.score >= LINK);
         match (linked, *same) {
             (true, true) => tp += 1,
@@ -56,5 +59,104 @@ fn suggested_links_have_high_precision_and_recall_on_the_labelled_pairs() {
         }
     }
     let per = start.elapsed() / (rounds * pairs.len()) as u32;
-    println!("one comparison: {per:?} on average (debug build)");
+    println!(
+        "one comparison: {:?} the first time, {per:?} when remembered (debug build)",
+        first / pairs.len() as u32
+    );
+}
+
+/// Worksite linking over many tips, bucketed by `blocking_keys`: how long it takes. The
+/// number of tips is `TIPSEAL_MATCHING_TIPS` (2,000 by default, to keep the debug test
+/// short); the figure for 10,000 is in docs/matching.md.
+#[test]
+fn linking_thousands_of_tips_by_bucket_is_fast() {
+    use std::collections::HashMap;
+
+    use tipseal::reviewer::matching::entities::TipEntities;
+    use tipseal::reviewer::matching::sites::{blocking_keys, link_sites, SITE_LINK};
+
+    let n: usize = std::env::var("TIPSEAL_MATCHING_TIPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    let cities = [
+        "Vladivostok",
+        "Владивосток",
+        "블라디보스토크",
+        "海参崴",
+        "Khabarovsk",
+        "Хабаровск",
+        "Nakhodka",
+        "Находка",
+        "Shenyang",
+        "심양",
+        "沈阳",
+        "Dandong",
+        "丹东",
+        "단동",
+        "Gdańsk",
+        "Gdansk",
+        "Doha",
+        "الدوحة",
+        "Dubai",
+        "Ulaanbaatar",
+        "Yakutsk",
+        "Tynda",
+        "Moscow",
+        "Москва",
+    ];
+    let surnames = [
+        "김", "Kim", "Ким", "박", "Pak", "Пак", "Lee", "리", "Ли", "최", "Choi", "Цой", "정",
+        "Чон", "강", "Kang", "윤", "Юн", "한", "Han",
+    ];
+    let roles = ["반장", "бригадир", "team leader", "지도원", "interpreter"];
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = |m: usize| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) as usize % m
+    };
+    let start = Instant::now();
+    let tips: Vec<TipEntities> = (0..n)
+        .map(|_| {
+            let doc = serde_json::json!({
+                "worksite": {"name": format!("Site {}", next(n / 5 + 1)), "city": cities[next(cities.len())], "sector": "construction",
+                             "observed_from": format!("2024-0{}", 1 + next(9))},
+                "minders": [{"name_or_alias": format!("{} {}", surnames[next(surnames.len())], roles[next(roles.len())])}],
+                "narrative": "Workers were watched day and night near the port.",
+            });
+            TipEntities::from_document(&doc)
+        })
+        .collect();
+    let extracted = start.elapsed();
+    let start = Instant::now();
+    let mut buckets: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, t) in tips.iter().enumerate() {
+        for k in blocking_keys(t) {
+            buckets.entry(k).or_default().push(i);
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    let (mut compared, mut linked) = (0usize, 0usize);
+    for members in buckets.values() {
+        for (x, &i) in members.iter().enumerate() {
+            for &j in &members[x + 1..] {
+                if !seen.insert((i.min(j), i.max(j))) {
+                    continue;
+                }
+                compared += 1;
+                if link_sites(&tips[i], &tips[j]).is_some_and(|m| m.score >= SITE_LINK) {
+                    linked += 1;
+                }
+            }
+        }
+    }
+    let linking = start.elapsed();
+    println!(
+        "{n} tips: entities in {extracted:?}; {} buckets, {compared} pairs compared of {} possible, {linked} linked, in {linking:?} (debug build)",
+        buckets.len(),
+        n * (n - 1) / 2
+    );
+    assert!(linked > 0);
 }

@@ -42,8 +42,36 @@ pub struct Match {
     pub reason: String,
 }
 
+/// How many comparisons [`compare`] remembers per thread. Names repeat across tips (one
+/// minder, one city, told many times), so a case over thousands of tips asks the same
+/// question again and again; 65,536 answers of a few hundred bytes stay under ~30 MB. When
+/// full, the memory is emptied and refills.
+const MEMO_ENTRIES: usize = 65_536;
+
+thread_local! {
+    static MEMO: std::cell::RefCell<std::collections::HashMap<(String, String), Option<Match>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
 /// Compares two names (of people, with or without roles and honorifics, or of places).
+/// A pure function: answers are remembered per thread ([`MEMO_ENTRIES`]).
 pub fn compare(a: &str, b: &str) -> Option<Match> {
+    let key = (a.to_string(), b.to_string());
+    if let Some(hit) = MEMO.with(|m| m.borrow().get(&key).cloned()) {
+        return hit;
+    }
+    let answer = compare_uncached(a, b);
+    MEMO.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= MEMO_ENTRIES {
+            m.clear();
+        }
+        m.insert(key, answer.clone());
+    });
+    answer
+}
+
+fn compare_uncached(a: &str, b: &str) -> Option<Match> {
     let (name_a, roles_a) = split_name(a);
     let (name_b, roles_b) = split_name(b);
     let common: Vec<Role> = roles_a

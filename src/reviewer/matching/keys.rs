@@ -138,6 +138,13 @@ pub const CLOSE_EDITS: f64 = 0.9;
 
 /// The Jaro–Winkler similarity of two skeletons when they are close by both measures.
 pub fn close(a: &str, b: &str) -> Option<f64> {
+    // The edit distance is at least the difference in length: skip the measures when that
+    // alone rules the pair out (most pairs, and exactly the ones the floor would refuse).
+    let (la, lb) = (a.chars().count(), b.chars().count());
+    let longest = la.max(lb).max(1) as f64;
+    if 1.0 - la.abs_diff(lb) as f64 / longest < CLOSE_EDITS {
+        return None;
+    }
     let jw = strsim::jaro_winkler(a, b);
     (jw >= CLOSE_JARO_WINKLER && strsim::normalized_levenshtein(a, b) >= CLOSE_EDITS).then_some(jw)
 }

@@ -6,6 +6,9 @@
 //! claim two different surnames are one because their romanizations look alike (see
 //! [`super::keys`] for that weaker kind of evidence).
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use super::keys::fold_latin;
 use super::romanize::{romanize, System};
 
@@ -50,14 +53,14 @@ pub static SURNAMES: &[Surname] = &[
     s!(["장"], ["張", "张", "蔣", "蒋"], ["Jang", "Chang"], ["Чан", "Тян", "Дян"], ["جانغ", "تشانغ"]),
     s!(["임", "림"], ["林", "任"], ["Lim", "Im", "Rim", "Yim", "Leem"], ["Лим", "Им", "Рим"], ["ليم", "ريم"]),
     s!(["한"], ["韓", "韩"], ["Han"], ["Хан"], ["هان"]),
-    s!(["오"], ["吳", "吴"], ["Oh", "O"], ["О", "О"], ["أوه", "أو"]),
+    s!(["오"], ["吳", "吴"], ["Oh", "O"], ["О"], ["أوه", "أو"]),
     s!(["서"], ["徐"], ["Seo", "So", "Sŏ", "Suh"], ["Со", "Сё"], ["سو", "سيو"]),
     s!(["신"], ["申", "辛", "愼"], ["Shin", "Sin"], ["Син", "Шин"], ["شين", "سين"]),
     s!(["권"], ["權", "权"], ["Kwon", "Gwon", "Kwŏn"], ["Квон"], ["كوون", "كوان"]),
     s!(["황"], ["黃", "黄"], ["Hwang"], ["Хван"], ["هوانغ", "هوانج"]),
     s!(["안"], ["安"], ["Ahn", "An"], ["Ан"], ["آن", "أن"]),
     s!(["송"], ["宋"], ["Song"], ["Сон", "Сонг"], ["سونغ"]),
-    s!(["류", "유"], ["柳", "劉", "刘", "兪", "俞"], ["Ryu", "Yoo", "Yu", "Ryoo", "Rew", "You"], ["Рю", "Ю", "Ю"], ["ريو", "يو"]),
+    s!(["류", "유"], ["柳", "劉", "刘", "兪", "俞"], ["Ryu", "Yoo", "Yu", "Ryoo", "Rew", "You"], ["Рю", "Ю"], ["ريو", "يو"]),
     s!(["전"], ["全", "田", "錢"], ["Jeon", "Jun", "Chun", "Chŏn", "Chon", "Jon"], ["Чон", "Тён", "Джон"], ["جيون", "تشون"]),
     s!(["홍"], ["洪"], ["Hong"], ["Хон", "Хонг"], ["هونغ"]),
     s!(["고"], ["高"], ["Ko", "Go", "Koh"], ["Ко", "Го"], ["كو"]),
@@ -143,17 +146,40 @@ pub fn surname(word: &str) -> Option<&'static Surname> {
     if word.is_empty() {
         return None;
     }
-    let folded = fold_latin(word);
-    SURNAMES.iter().find(|s| {
-        s.forms().any(|f| {
-            if f == word {
-                return true;
+    let SurnameIndex { exact, folded } = index();
+    // The first surname in table order that has the form wins (Сон is 송 before 손).
+    let by_exact = exact.get(word).copied();
+    let by_folded = folded.get(&fold_latin(word)).copied();
+    let i = match (by_exact, by_folded) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b)?,
+    };
+    SURNAMES.get(i)
+}
+
+/// Every form → the first surname that has it; and every Latin form of two letters or more,
+/// folded (no case, breves or apostrophes) → the first surname that has it.
+struct SurnameIndex {
+    exact: HashMap<&'static str, usize>,
+    folded: HashMap<String, usize>,
+}
+
+fn index() -> &'static SurnameIndex {
+    static INDEX: OnceLock<SurnameIndex> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let (mut exact, mut folded) = (HashMap::new(), HashMap::new());
+        for (i, s) in SURNAMES.iter().enumerate() {
+            for f in s.forms() {
+                exact.entry(f).or_insert(i);
+                let is_latin = f
+                    .chars()
+                    .all(|c| c.is_alphabetic() && (c.is_ascii() || "ŏŭ".contains(c)) || c == '\'');
+                if is_latin && f.chars().count() > 1 {
+                    folded.entry(fold_latin(f)).or_insert(i);
+                }
             }
-            let is_latin = f
-                .chars()
-                .all(|c| c.is_alphabetic() && (c.is_ascii() || "ŏŭ".contains(c)) || c == '\'');
-            is_latin && f.chars().count() > 1 && fold_latin(f) == folded
-        })
+        }
+        SurnameIndex { exact, folded }
     })
 }
 

@@ -25,6 +25,16 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role.
+    pub const ALL: [Role; 6] = [
+        Role::TeamLeader,
+        Role::Minder,
+        Role::SecurityOfficer,
+        Role::Interpreter,
+        Role::PartySecretary,
+        Role::Manager,
+    ];
+
     /// The role in English, as reasons quote it.
     pub fn label(self) -> &'static str {
         match self {

@@ -10,7 +10,9 @@
 use super::compare::{compare, Match};
 use super::entities::TipEntities;
 use super::gazetteer::Gazetteer;
+use super::keys::keys;
 use super::link::link_minders;
+use super::roles::Role;
 
 /// The score from which two tips are suggested as one worksite.
 pub const SITE_LINK: f32 = 0.5;
@@ -59,6 +61,59 @@ fn period(t: &TipEntities) -> Option<(String, String)> {
         .and_then(span)
         .map_or(from_end, |(_, end)| end);
     Some((from, to))
+}
+
+/// Keys under which to bucket tips before comparing pairs (cases over thousands of tips
+/// cannot compare every pair). Two tips that [`link_sites`] links share at least one
+/// bucket, except through a misspelt employer or site name (fuzzy spelling): every other
+/// path to a link — a minder's surname and role, an employer's or site name's comparison
+/// key — is a bucket here, always within the city, which a link requires.
+pub fn blocking_keys(t: &TipEntities) -> Vec<String> {
+    let Some(place) = t.worksite.place.as_deref() else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = Vec::new();
+    for m in &t.minders {
+        let names: Vec<String> = match (m.surname, &m.name) {
+            (Some(s), _) => vec![format!("surname/{s}")],
+            (None, Some(name)) => keys(name)
+                .into_iter()
+                .map(|k| format!("name/{}", k.key))
+                .collect(),
+            // An unnamed minder links only at a site whose name matches: that bucket is below.
+            (None, None) => Vec::new(),
+        };
+        // A minder link counts only when the roles agree or one side gives none (roles that
+        // differ cost more than a shared city gives): so bucket by role too, and put a minder
+        // without a role in every role's bucket.
+        let roles: Vec<Role> = if m.roles.is_empty() {
+            Role::ALL.to_vec()
+        } else {
+            m.roles.clone()
+        };
+        for n in &names {
+            out.extend(roles.iter().map(|r| format!("{place}/{n}/{}", r.label())));
+        }
+    }
+    for (what, field) in [
+        ("employer", &t.worksite.employer),
+        ("site", &t.worksite.name),
+    ] {
+        if let Some(text) = field {
+            // Whole-field keys (a place, a shared key) and the surname table's path for names.
+            out.extend(
+                keys(text)
+                    .into_iter()
+                    .map(|k| format!("{place}/{what}/{}", k.key)),
+            );
+            if let Some(hit) = Gazetteer::builtin().lookup(text) {
+                out.push(format!("{place}/{what}/place/{}", hit.place.id));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Whether tips `a` and `b` may describe one worksite, and why.

@@ -102,3 +102,22 @@ fn partial_dates_are_read_as_spans() {
     );
     assert_eq!(span("spring"), None);
 }
+
+#[test]
+fn blocking_never_separates_two_tips_that_link() {
+    let mut tips = harbour();
+    tips.push(tip(json!({"worksite": {"name": "Стройка на Русском острове", "sector": "construction", "city": "Владивосток"}, "minders": [{"name_or_alias": "Пак"}]})));
+    tips.push(tip(json!({"worksite": {"name": "Harbour housing estate, plot 3", "city": "Vladivostok"}, "minders": [{"name_or_alias": "nadzorca"}]})));
+    for (i, a) in tips.iter().enumerate() {
+        for b in &tips[i + 1..] {
+            if link_sites(a, b).is_some() {
+                let ka = blocking_keys(a);
+                assert!(
+                    blocking_keys(b).iter().any(|k| ka.contains(k)),
+                    "{a:?} / {b:?}"
+                );
+            }
+        }
+    }
+    assert!(blocking_keys(&tips[0]).contains(&"vladivostok/surname/김/team leader".to_string()));
+}
