@@ -222,3 +222,90 @@ impl Change {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::triage::{LogRef, EVENT_VERSION};
+    use crate::domain::Epoch;
+
+    fn event(changes: Vec<Change>) -> EventBody {
+        EventBody {
+            v: EVENT_VERSION,
+            log: LogRef::Team,
+            seq: 0,
+            prev: [0; 32],
+            author: KeyId::from_bytes([7; 16]),
+            epoch: Epoch::FIRST,
+            at: 0,
+            changes,
+        }
+    }
+
+    fn id(n: u8) -> CaseId {
+        CaseId::from_bytes([n; 8])
+    }
+
+    fn tips(ns: &[u8]) -> Vec<TipId> {
+        ns.iter().map(|n| TipId::from_bytes([*n; 16])).collect()
+    }
+
+    #[test]
+    fn case_changes_round_trip_and_an_older_reader_sees_unknown_kinds() {
+        let c = Change::ConfirmCase {
+            case: id(1),
+            tips: tips(&[1, 2]),
+        };
+        let json = serde_json::to_string(&c).unwrap();
+        assert!(json.contains("\"kind\":\"confirm_case\""), "{json}");
+        assert_eq!(serde_json::from_str::<Change>(&json).unwrap(), c);
+        let e = event(vec![c]);
+        assert!(e.check().is_ok(), "case changes belong in the team log");
+        let mut tip_log = e.clone();
+        tip_log.log = LogRef::Tip(TipId::from_bytes([1; 16]));
+        assert!(tip_log.check().is_err(), "and nowhere else");
+        assert!(CaseId::parse("case-0123").is_err());
+        assert!(CaseName::parse(&"x".repeat(81)).is_err());
+    }
+
+    #[test]
+    fn a_split_is_all_or_nothing_and_a_tip_is_in_one_confirmed_case() {
+        let mut cases = TeamCases::default();
+        assert!(cases
+            .apply(&event(vec![Change::ConfirmCase {
+                case: id(1),
+                tips: tips(&[1, 2, 3])
+            }]))
+            .is_none());
+        // A second case holding tip 3: refused.
+        let r = cases.apply(&event(vec![Change::ConfirmCase {
+            case: id(2),
+            tips: tips(&[3, 4]),
+        }]));
+        assert!(r.unwrap().reason.contains("already in confirmed case"));
+        // A split whose second half fails leaves the first case standing.
+        let bad = event(vec![
+            Change::DissolveCase { case: id(1) },
+            Change::ConfirmCase {
+                case: id(3),
+                tips: tips(&[1, 2]),
+            },
+            Change::NameCase {
+                case: id(9),
+                name: CaseName::parse("x").unwrap(),
+            },
+        ]);
+        assert!(cases.apply(&bad).is_some());
+        assert!(cases.cases.contains_key(&id(1)) && !cases.cases.contains_key(&id(3)));
+        let good = event(vec![
+            Change::DissolveCase { case: id(1) },
+            Change::ConfirmCase {
+                case: id(3),
+                tips: tips(&[1, 2]),
+            },
+        ]);
+        assert!(cases.apply(&good).is_none());
+        assert_eq!(cases.case_of(TipId::from_bytes([1; 16])).unwrap().id, id(3));
+        assert!(cases.case_of(TipId::from_bytes([3; 16])).is_none());
+    }
+}
