@@ -15,6 +15,7 @@
 pub mod markdown;
 pub mod records;
 pub mod reident;
+mod verify;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -22,14 +23,14 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::crypto::export::{sign_manifest, verify_manifest, ExportSignatureError};
+use crate::crypto::export::{sign_manifest, ExportSignatureError};
 use crate::crypto::identity::Identity;
-use crate::crypto::keyring::VerifiedKeyring;
 use crate::domain::triage::CaseId;
 use crate::domain::{Day, Epoch, KeyId};
 
 use super::cases::{Case, CaseTip};
 pub use reident::Flag;
+pub use verify::verify_dir;
 
 /// `format` of every manifest this version writes.
 pub const MANIFEST_FORMAT: &str = "tipseal/export/v1";
@@ -258,7 +259,7 @@ fn pretty<T: Serialize>(v: &T) -> Vec<u8> {
 }
 
 /// BLAKE2b-256 and SHA-256 of `bytes`, hex.
-fn hashes(bytes: &[u8]) -> (String, String) {
+pub(crate) fn hashes(bytes: &[u8]) -> (String, String) {
     let b2 = crate::crypto::hash32(b"", &[bytes]);
     let sha = sodiumoxide::crypto::hash::sha256::hash(bytes);
     (hex::encode(b2), hex::encode(sha.0))
@@ -357,86 +358,4 @@ fn write_private(p: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut f = o.open(p)?;
     f.write_all(bytes)?;
     f.sync_all()
-}
-
-/// Checks folder `dir` against `keyring`: the signature and signer first, then every
-/// file; the first mismatch is the error. Returns the manifest.
-pub fn verify_dir(dir: &Path, keyring: &VerifiedKeyring) -> Result<Manifest, ExportError> {
-    let mbytes =
-        std::fs::read(dir.join(MANIFEST)).map_err(|e| ExportError::BadManifest(e.to_string()))?;
-    let sig = std::fs::read_to_string(dir.join(SIGNATURE)).map_err(|e| ExportError::Mismatch {
-        file: SIGNATURE.into(),
-        what: format!("cannot be read ({e}): an export without its signature cannot be verified"),
-    })?;
-    let m: Manifest =
-        serde_json::from_slice(&mbytes).map_err(|e| ExportError::BadManifest(e.to_string()))?;
-    if m.format != MANIFEST_FORMAT {
-        return Err(ExportError::BadManifest(format!(
-            "format is not {MANIFEST_FORMAT}"
-        )));
-    }
-    verify_manifest(
-        keyring,
-        m.signer,
-        m.keyring_epoch,
-        m.created_day,
-        &mbytes,
-        &sig,
-    )?;
-    let mut listed = BTreeSet::new();
-    for f in &m.files {
-        let bad = |what: String| ExportError::Mismatch {
-            file: f.name.clone(),
-            what,
-        };
-        if f.name.contains(['/', '\\'])
-            || f.name.starts_with('.')
-            || f.name == MANIFEST
-            || f.name == SIGNATURE
-        {
-            return Err(bad(
-                "is not a plain file name: the manifest is malformed".into()
-            ));
-        }
-        listed.insert(f.name.clone());
-        let bytes = std::fs::read(dir.join(&f.name)).map_err(|e| {
-            bad(format!(
-                "is listed in the signed manifest but cannot be read ({e})"
-            ))
-        })?;
-        if bytes.len() as u64 != f.size {
-            return Err(bad(format!(
-                "is {} bytes, the signed manifest says {}: the file was changed after export",
-                bytes.len(),
-                f.size
-            )));
-        }
-        let (b2, sha) = hashes(&bytes);
-        if sha != f.sha256 {
-            return Err(bad(
-                "SHA-256 differs from the signed manifest: the file was changed after export"
-                    .into(),
-            ));
-        }
-        if b2 != f.blake2b_256 {
-            return Err(bad(
-                "BLAKE2b-256 differs from the signed manifest: the file was changed after export"
-                    .into(),
-            ));
-        }
-    }
-    let entries = std::fs::read_dir(dir).map_err(|e| ExportError::Io(dir.to_path_buf(), e))?;
-    let mut extra: Vec<String> = entries
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n != MANIFEST && n != SIGNATURE && !listed.contains(n))
-        .collect();
-    extra.sort();
-    if let Some(n) = extra.into_iter().next() {
-        return Err(ExportError::Mismatch {
-            file: n,
-            what: "is not in the signed manifest: it was added after export".into(),
-        });
-    }
-    Ok(m)
 }
