@@ -120,7 +120,7 @@ pub(super) fn open_workspace(conn: &Conn, store: &StoreArg) -> Result<Workspace,
     open(conn, store, Use::Seal)
 }
 
-fn open(conn: &Conn, store: &StoreArg, usage: Use) -> Result<Workspace, CliError> {
+pub(super) fn open(conn: &Conn, store: &StoreArg, usage: Use) -> Result<Workspace, CliError> {
     let r = connect(conn, usage)?;
     let path = store
         .store
@@ -129,7 +129,7 @@ fn open(conn: &Conn, store: &StoreArg, usage: Use) -> Result<Workspace, CliError
     Ok(Workspace::open(r, &path)?)
 }
 
-fn open_offline(conn: &Conn, store: &StoreArg) -> Result<Workspace, CliError> {
+pub(super) fn open_offline(conn: &Conn, store: &StoreArg) -> Result<Workspace, CliError> {
     let me = super::keys::unlock(&conn.key)?;
     let path = store
         .store
@@ -140,7 +140,11 @@ fn open_offline(conn: &Conn, store: &StoreArg) -> Result<Workspace, CliError> {
 
 /// Opens the workspace online, or — when the server cannot be reached — offline with a
 /// notice on stderr.
-fn open_or_offline(conn: &Conn, store: &StoreArg, usage: Use) -> Result<Workspace, CliError> {
+pub(super) fn open_or_offline(
+    conn: &Conn,
+    store: &StoreArg,
+    usage: Use,
+) -> Result<Workspace, CliError> {
     match open(conn, store, usage) {
         Err(CliError::Client(crate::client::Error::Network(why))) => {
             eprintln!("The server cannot be reached ({why}): working from the local store.");
@@ -166,7 +170,7 @@ pub fn sync(conn: &Conn, store: &StoreArg, json: bool) -> Result<(), CliError> {
 }
 
 /// Syncs with a progress bar on a terminal, plain lines on stderr otherwise.
-fn run_sync(ws: &mut Workspace, quiet: bool) -> Result<SyncReport, CliError> {
+pub(super) fn run_sync(ws: &mut Workspace, quiet: bool) -> Result<SyncReport, CliError> {
     let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
         let b = indicatif::ProgressBar::new(0);
         b.set_style(
@@ -237,7 +241,7 @@ pub fn list(conn: &Conn, store: &StoreArg, f: &Filters, json: bool) -> Result<()
     Ok(())
 }
 
-fn filter(ws: &Workspace, f: &Filters) -> Result<Filter, CliError> {
+pub(super) fn filter(ws: &Workspace, f: &Filters) -> Result<Filter, CliError> {
     let day = |s: &Option<String>, flag: &str| -> Result<Option<Day>, CliError> {
         s.as_ref()
             .map(|d| {

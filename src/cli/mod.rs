@@ -6,6 +6,7 @@
 
 mod admin;
 mod bench;
+mod cases;
 mod casework;
 mod demo;
 mod desk;
@@ -66,6 +67,10 @@ enum Command {
     /// Measure intake against a real server process: tips/s, latency, memory, disk,
     /// and the disk's own fdatasync limit (see BENCHMARKS.md).
     Bench(bench::Args),
+    /// Check an export folder: every file against its signed manifest, and the signer
+    /// against the keyring (a reviewer at the manifest's epoch, not revoked by its day).
+    /// Exit 0 when it holds; otherwise the first mismatch is named.
+    VerifyExport(cases::VerifyArgs),
     /// Print the OpenAPI description of the HTTP API (what `docs/openapi.json` holds).
     #[command(hide = true)]
     Openapi,
@@ -90,6 +95,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Submit(a) => submit::run(a),
         Command::Review(c) => review::run(c),
         Command::Desk(a) => desk::run(a),
+        Command::VerifyExport(a) => cases::verify(&a),
         Command::Followup(a) => followup::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Openapi => {

@@ -18,7 +18,7 @@ use crate::reviewer::reply;
 use crate::reviewer::rewrap::rewrap_all;
 use crate::reviewer::session::{self, ReviewerSession, Target};
 
-use super::{casework, output, save, submit, CliError};
+use super::{cases, casework, output, save, submit, CliError};
 
 /// What `tipseal review --help` (and each subcommand's) says after the options.
 pub const AFTER_HELP: &str = "\
@@ -141,6 +141,42 @@ pub enum Command {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Suggested and confirmed cases: groups of tips about one worksite, employer or
+    /// minder, with the reasons they are linked, the facts they agree and disagree on,
+    /// and the independence check. Syncs first (unless --offline). See docs/cases.md.
+    #[command(after_help = AFTER_HELP)]
+    Cases {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(flatten)]
+        store: casework::StoreArg,
+        /// Work from the local store without contacting the server.
+        #[arg(long)]
+        offline: bool,
+        /// Print JSON: an array of cases, each with id, status (suggested/confirmed),
+        /// tips, reasons, facts, minders, independence.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Confirm, name, split or merge cases: signed, sealed events in the team log.
+    #[command(after_help = AFTER_HELP)]
+    #[command(subcommand)]
+    Case(cases::CaseCommand),
+    /// Write a case, or the tips the filters select, as PLAINTEXT files (json, csv or a
+    /// markdown report per worksite) with a manifest signed by your key; warns and asks
+    /// first (--yes answers), runs the re-identification check, and --redact leaves out
+    /// what could identify a witness. Check the folder with `tipseal verify-export`.
+    #[command(after_help = AFTER_HELP)]
+    Export {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(flatten)]
+        store: casework::StoreArg,
+        #[command(flatten)]
+        filters: casework::Filters,
+        #[command(flatten)]
+        args: cases::ExportArgs,
     },
     /// Re-seal the content keys of tips and of their conversations (follow-ups, the
     /// team's copies of replies) from older epochs to the current epoch, so that current
@@ -272,6 +308,19 @@ pub fn run(c: Command) -> Result<(), CliError> {
             }
             Ok(())
         }
+        Command::Cases {
+            conn,
+            store,
+            offline,
+            json,
+        } => cases::list(&conn, &store, offline, json),
+        Command::Case(cmd) => cases::case(cmd),
+        Command::Export {
+            conn,
+            store,
+            filters,
+            args,
+        } => cases::export(&conn, &store, &filters, &args),
         Command::Rewrap { conn } => {
             let r = connect(&conn, Use::Seal)?;
             let report = rewrap_all(&r.client, &r.session, &r.keyring, &r.me)?;

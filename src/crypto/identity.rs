@@ -34,6 +34,8 @@ pub(crate) enum SignatureDomain {
     Reply,
     /// Triage events: `"tipseal/triage-event/v1\0" || event body JSON`.
     TriageEvent,
+    /// Export manifests: `"tipseal/export-manifest/v1\0" || manifest.json bytes`.
+    ExportManifest,
 }
 
 impl SignatureDomain {
@@ -43,6 +45,7 @@ impl SignatureDomain {
             Self::Auth => b"tipseal/auth/v1\0",
             Self::Reply => b"tipseal/reply/v1\0",
             Self::TriageEvent => b"tipseal/triage-event/v1\0",
+            Self::ExportManifest => b"tipseal/export-manifest/v1\0",
         }
     }
 

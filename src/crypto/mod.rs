@@ -13,6 +13,7 @@ pub mod auth;
 pub mod bundle_seal;
 pub mod challenge;
 pub mod envelope;
+pub mod export;
 pub mod identity;
 pub mod intake;
 pub mod keyfile;

@@ -11,8 +11,10 @@
 //! serve HTTP, send a plaintext or a secret key anywhere, or keep a plaintext copy of a
 //! tip anywhere but inside the encrypted store and in memory.
 
+pub mod cases;
 pub mod conversation;
 mod error;
+pub mod export;
 pub mod listing;
 pub mod local;
 pub mod matching;

@@ -400,7 +400,11 @@ impl Workspace {
 
     /// Appends one event with `changes` to `log`: pull, fold, check, seal, append at the
     /// next seq; on a conflict, again.
-    fn append_log(&mut self, log: LogRef, changes: Vec<Change>) -> Result<Outcome, WorkspaceError> {
+    pub(super) fn append_log(
+        &mut self,
+        log: LogRef,
+        changes: Vec<Change>,
+    ) -> Result<Outcome, WorkspaceError> {
         let mut scratch = SyncReport::default();
         for _ in 0..MAX_ATTEMPTS {
             self.pull_log(log, &mut scratch)?;
@@ -597,6 +601,11 @@ impl Workspace {
             Change::DeleteTip { reason } => format!("deleted: {}", reason.as_str()),
             Change::DefineLabel { label } => format!("vocabulary + {}", label.as_str()),
             Change::RetireLabel { label } => format!("vocabulary − {}", label.as_str()),
+            Change::ConfirmCase { case, tips } => {
+                format!("case {case} confirmed ({} tips)", tips.len())
+            }
+            Change::NameCase { case, name } => format!("case {case} named {:?}", name.as_str()),
+            Change::DissolveCase { case } => format!("case {case} dissolved"),
             Change::Unknown { kind } => format!("({kind}: from a newer tipseal)"),
         }
     }
@@ -647,7 +656,7 @@ fn body(log: LogRef, seq: u32, prev: [u8; 32], epoch: Epoch, changes: Vec<Change
     }
 }
 
-fn signed_of(e: &LocalEvent) -> Option<SignedEventBytes> {
+pub(super) fn signed_of(e: &LocalEvent) -> Option<SignedEventBytes> {
     SignedEventBytes::parse(&local::unb64(&e.signed)?).ok()
 }
 

@@ -12,6 +12,7 @@
 //! Must never: hold anything about a witness, or decide who may sign (that needs the
 //! keyring: `crypto::triage::verify_log`).
 
+mod cases;
 mod state;
 mod values;
 mod wire;
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Day, DomainError, Epoch, KeyId, TipId};
 
+pub use cases::{CaseId, CaseName, ConfirmedCase, TeamCases, MAX_CASE_NAME_CHARS, MAX_CASE_TIPS};
 pub use state::{Refused, TeamVocabulary, TriageState};
 pub use values::{Grade, Label, NoteText, Status, MAX_LABEL_CHARS, MAX_NOTE_BYTES};
 pub use wire::{SignedEventBytes, EVENT_FORMAT, SIGNATURE_LEN};
@@ -105,6 +107,26 @@ pub enum Change {
         /// The label.
         label: Label,
     },
+    /// Confirms that these tips are one case (team log only; see `cases`).
+    ConfirmCase {
+        /// The case's id.
+        case: CaseId,
+        /// Its tips.
+        tips: Vec<TipId>,
+    },
+    /// Names a confirmed case (team log only).
+    NameCase {
+        /// The case.
+        case: CaseId,
+        /// Its name.
+        name: CaseName,
+    },
+    /// A confirmed case no longer stands (team log only; split and merge write one with
+    /// the confirms that replace it).
+    DissolveCase {
+        /// The case.
+        case: CaseId,
+    },
     /// A change of a kind this version does not know, written by a newer client. Shown
     /// by its name; never applied.
     #[serde(skip)]
@@ -115,7 +137,7 @@ pub enum Change {
 }
 
 /// The kinds this version reads; anything else becomes [`Change::Unknown`].
-const KNOWN_KINDS: [&str; 11] = [
+const KNOWN_KINDS: [&str; 14] = [
     "set_status",
     "add_label",
     "remove_label",
@@ -127,6 +149,9 @@ const KNOWN_KINDS: [&str; 11] = [
     "delete_tip",
     "define_label",
     "retire_label",
+    "confirm_case",
+    "name_case",
+    "dissolve_case",
 ];
 
 /// Mirror of [`Change`] without `Unknown`, for derived deserialization of known kinds.
@@ -144,6 +169,9 @@ enum KnownChange {
     DeleteTip { reason: NoteText },
     DefineLabel { label: Label },
     RetireLabel { label: Label },
+    ConfirmCase { case: CaseId, tips: Vec<TipId> },
+    NameCase { case: CaseId, name: CaseName },
+    DissolveCase { case: CaseId },
 }
 
 impl From<KnownChange> for Change {
@@ -160,6 +188,9 @@ impl From<KnownChange> for Change {
             KnownChange::DeleteTip { reason } => Change::DeleteTip { reason },
             KnownChange::DefineLabel { label } => Change::DefineLabel { label },
             KnownChange::RetireLabel { label } => Change::RetireLabel { label },
+            KnownChange::ConfirmCase { case, tips } => Change::ConfirmCase { case, tips },
+            KnownChange::NameCase { case, name } => Change::NameCase { case, name },
+            KnownChange::DissolveCase { case } => Change::DissolveCase { case },
         }
     }
 }
@@ -184,12 +215,13 @@ impl<'de> Deserialize<'de> for Change {
 }
 
 impl Change {
-    /// Whether this change belongs in the team log (vocabulary) rather than a tip's.
+    /// Whether this change belongs in the team log (vocabulary or cases) rather than a
+    /// tip's.
     pub fn is_vocabulary(&self) -> bool {
         matches!(
             self,
             Change::DefineLabel { .. } | Change::RetireLabel { .. }
-        )
+        ) || self.is_case()
     }
 }
 

@@ -113,6 +113,9 @@ impl TriageState {
             Change::DefineLabel { .. } | Change::RetireLabel { .. } => {
                 return Err("label vocabulary changes belong in the team log".into())
             }
+            Change::ConfirmCase { .. } | Change::NameCase { .. } | Change::DissolveCase { .. } => {
+                return Err("case changes belong in the team log".into())
+            }
             Change::Unknown { kind } => {
                 self.unknown.push(kind.clone());
                 return Err(format!(
@@ -152,6 +155,8 @@ impl TeamVocabulary {
                     Ok(())
                 }
                 Change::RetireLabel { .. } => Err("that label is not in the vocabulary".into()),
+                // Cases share the team log; `TeamCases` folds them.
+                c if c.is_case() => Ok(()),
                 Change::Unknown { kind } => Err(format!(
                     "a change of kind {kind:?} comes from a newer version; update tipseal to apply it"
                 )),

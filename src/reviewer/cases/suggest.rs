@@ -1,0 +1,222 @@
+//! Suggested groups: tips linked pairwise as one worksite by `matching::sites` (a score of
+//! at least [`SITE_LINK`]), joined into groups by union; each group keeps the links that
+//! made it, with their scores and reasons.
+//!
+//! Only tips in one city are compared (`link_sites` never links two cities), and within a
+//! city only tips whose minders share a surname, or where one side names no surname — so
+//! the work grows with the tips per city and surname, not with the square of all tips.
+//! (Two tips with different minders' surnames linked only by their employer's name are
+//! missed: a known gap.) Two tips in the same language that name their sites with no word
+//! in common are never joined, even through others (a cannot-link), which keeps chains of
+//! "same city, same team leader Kim" from swallowing every site in town.
+//!
+//! Must never: join two tips without a link that says why.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::reviewer::matching::sites::{link_sites, SITE_LINK};
+
+use super::tip::CaseTip;
+
+/// One pairwise link that joined two tips.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Link {
+    /// Index of one tip in the input.
+    #[serde(skip)]
+    pub a: usize,
+    /// Index of the other.
+    #[serde(skip)]
+    pub b: usize,
+    /// How strong, 0 to 1.
+    pub score: f32,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// A group of linked tips (indices into the input) and the links inside it.
+#[derive(Clone, Debug)]
+pub struct Group {
+    /// Indices, ascending.
+    pub members: Vec<usize>,
+    /// The links between members.
+    pub links: Vec<Link>,
+}
+
+/// The minders' surnames of a tip (Hangul forms); empty when none is known.
+fn surnames(t: &CaseTip) -> Vec<&'static str> {
+    let mut s: Vec<&'static str> = t
+        .entities
+        .minders
+        .iter()
+        .filter_map(|m| m.surname)
+        .collect();
+    s.sort();
+    s.dedup();
+    s
+}
+
+/// Whether two tips in one language name their sites with no word in common.
+fn different_sites(a: &CaseTip, b: &CaseTip) -> bool {
+    let (ea, eb) = (&a.entities, &b.entities);
+    let (Some(la), Some(lb)) = (&ea.language, &eb.language) else {
+        return false;
+    };
+    let (Some(na), Some(nb)) = (&ea.worksite.name, &eb.worksite.name) else {
+        return false;
+    };
+    if la != lb {
+        return false;
+    }
+    let words = |s: &str| -> BTreeSet<String> {
+        s.to_lowercase()
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.chars().count() >= 2 && !w.chars().all(|c| c.is_ascii_digit()))
+            .map(str::to_owned)
+            .collect()
+    };
+    let same_number = |s: &str| -> BTreeSet<String> {
+        s.split(|c: char| !c.is_ascii_digit())
+            .filter(|w| !w.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let (wa, wb) = (words(na), words(nb));
+    let (da, db) = (same_number(na), same_number(nb));
+    let numbers_differ = !da.is_empty() && !db.is_empty() && da.is_disjoint(&db);
+    wa.is_disjoint(&wb) || numbers_differ
+}
+
+/// The links of at least [`SITE_LINK`] between tips of the same city (see the module
+/// doc for which pairs are compared), and the cannot-links.
+pub fn links_and_apart(tips: &[CaseTip]) -> (Vec<Link>, BTreeSet<(usize, usize)>) {
+    // Blocks: (place, surname), and (place, "") for tips naming no surname, which are
+    // compared with every tip of their place.
+    let mut blocks: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    let mut unnamed: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut all: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, t) in tips.iter().enumerate() {
+        let Some(p) = t.entities.worksite.place.as_deref() else {
+            continue;
+        };
+        all.entry(p).or_default().push(i);
+        let s = surnames(t);
+        if s.is_empty() {
+            unnamed.entry(p).or_default().push(i);
+        }
+        for name in s {
+            blocks.entry((p, name)).or_default().push(i);
+        }
+    }
+    let mut pairs = BTreeSet::new();
+    for idx in blocks.values() {
+        for (n, &a) in idx.iter().enumerate() {
+            for &b in &idx[n + 1..] {
+                pairs.insert((a.min(b), a.max(b)));
+            }
+        }
+    }
+    for (p, idx) in &unnamed {
+        for &a in idx {
+            for &b in &all[p] {
+                if a != b {
+                    pairs.insert((a.min(b), a.max(b)));
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut apart = BTreeSet::new();
+    for (a, b) in pairs {
+        if different_sites(&tips[a], &tips[b]) {
+            apart.insert((a, b));
+            continue;
+        }
+        if let Some(m) = link_sites(&tips[a].entities, &tips[b].entities) {
+            if m.score >= SITE_LINK {
+                out.push(Link {
+                    a,
+                    b,
+                    score: m.score,
+                    reason: m.reason,
+                });
+            }
+        }
+    }
+    (out, apart)
+}
+
+/// The links only (see [`links_and_apart`]).
+pub fn links(tips: &[CaseTip]) -> Vec<Link> {
+    links_and_apart(tips).0
+}
+
+/// Groups of two or more tips joined by `links` (strongest first), never joining two
+/// groups across a pair in `apart`; largest first.
+pub fn groups(n: usize, mut links: Vec<Link>, apart: &BTreeSet<(usize, usize)>) -> Vec<Group> {
+    links.sort_by(|x, y| {
+        y.score
+            .total_cmp(&x.score)
+            .then((x.a, x.b).cmp(&(y.a, y.b)))
+    });
+    let mut members: Vec<Vec<usize>> = (0..n).map(|i| vec![i]).collect();
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn root(p: &mut [usize], mut i: usize) -> usize {
+        while p[i] != i {
+            p[i] = p[p[i]];
+            i = p[i];
+        }
+        i
+    }
+    let mut kept = Vec::new();
+    for l in links {
+        let (ra, rb) = (root(&mut parent, l.a), root(&mut parent, l.b));
+        if ra == rb {
+            kept.push(l);
+            continue;
+        }
+        let blocked = !apart.is_empty()
+            && members[ra].iter().any(|&x| {
+                members[rb]
+                    .iter()
+                    .any(|&y| apart.contains(&(x.min(y), x.max(y))))
+            });
+        if blocked {
+            continue;
+        }
+        let (lo, hi) = (ra.min(rb), ra.max(rb));
+        parent[hi] = lo;
+        let moved = std::mem::take(&mut members[hi]);
+        members[lo].extend(moved);
+        kept.push(l);
+    }
+    let links = kept;
+    let mut by_root: HashMap<usize, Group> = HashMap::new();
+    for i in 0..n {
+        let r = root(&mut parent, i);
+        by_root
+            .entry(r)
+            .or_insert_with(|| Group {
+                members: Vec::new(),
+                links: Vec::new(),
+            })
+            .members
+            .push(i);
+    }
+    for l in links {
+        let r = root(&mut parent, l.a);
+        if let Some(g) = by_root.get_mut(&r) {
+            g.links.push(l);
+        }
+    }
+    let mut out: Vec<Group> = by_root
+        .into_values()
+        .filter(|g| g.members.len() >= 2)
+        .collect();
+    out.sort_by(|x, y| {
+        y.members
+            .len()
+            .cmp(&x.members.len())
+            .then(x.members.cmp(&y.members))
+    });
+    out
+}
