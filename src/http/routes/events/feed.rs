@@ -11,13 +11,19 @@ use crate::domain::TipId;
 /// Most feed items one request returns, and the default.
 pub const MAX_FEED_LIMIT: usize = 1000;
 
+/// The largest cursor a client may send: 2^53 − 1, exact in every JSON reader.
+const MAX_CURSOR: u64 = (1 << 53) - 1;
+
 /// `?after=C&limit=L` of the feed.
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FeedQuery {
-    /// The last cursor the client has seen (default 0: from the start).
+    /// The last cursor the client has seen (default 0: from the start). At most 2^53 − 1,
+    /// the largest integer every JSON reader holds exactly (far beyond any real feed).
+    #[param(minimum = 0, maximum = 9007199254740991_u64)]
     pub after: Option<u64>,
     /// How many items at most (1 to 1000, default 1000).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
 }
 
@@ -41,6 +47,11 @@ pub async fn feed(
     q: web::Query<FeedQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let after = q.after.unwrap_or(0);
+    if q.after.is_some_and(|a| a > MAX_CURSOR) {
+        return Err(ApiError::BadRequest(
+            "after is 0 to 9007199254740991 (2^53 - 1)",
+        ));
+    }
     let limit = q.limit.unwrap_or(MAX_FEED_LIMIT);
     if limit == 0 || limit > MAX_FEED_LIMIT {
         return Err(ApiError::BadRequest("limit is 1 to 1000"));

@@ -46,7 +46,8 @@ pub struct AppendQuery {
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FromQuery {
-    /// The first seq wanted (default 0).
+    /// The first seq wanted (default 0; a log holds at most 10,000 events).
+    #[param(minimum = 0, maximum = 10000)]
     pub from: Option<u32>,
 }
 
@@ -222,6 +223,11 @@ async fn list(
     log: LogRef,
     from: u32,
 ) -> Result<HttpResponse, ApiError> {
+    if from > crate::storage::MAX_EVENTS_PER_LOG {
+        return Err(ApiError::BadRequest(
+            "from is 0 to 10000: a log holds at most 10,000 events",
+        ));
+    }
     let store = state.store.clone();
     let (events, next) = super::blocking(move || {
         Ok((
