@@ -179,7 +179,17 @@ pub fn open_thread(
         } else {
             Kind::Followup
         };
-        let epoch = bundle_epoch(&bytes, kind)?;
+        // A transport failure or a missing grant stops here (nothing would be right to
+        // keep); an entry whose bytes do not open or verify is kept as a notice instead,
+        // so that one malformed or forged entry — anyone with a mailbox can add entries —
+        // never stops the reviewer from reading the rest or from syncing.
+        let epoch = match bundle_epoch(&bytes, kind) {
+            Ok(epoch) => epoch,
+            Err(e) => {
+                out.push(unopenable(row.id, kind, row.received, &e));
+                continue;
+            }
+        };
         let sk = match keys.entry(epoch) {
             Entry::Occupied(e) => e.into_mut(),
             Entry::Vacant(v) => v.insert(intake_secret_for(keyring, epoch, me).map_err(|_| {
@@ -188,27 +198,58 @@ pub fn open_thread(
                 ))
             })?),
         };
-        let (head, files) = open_parts(&bytes, kind, sk)?;
-        let mut entry = match kind {
-            Kind::Reply => reply_entry(keyring, Reply::from_json(&head.plaintext)?, files)
-                .map_err(|_| {
-                    Error::Refused(format!(
-                        "reply #{} of this tip is not signed by a reviewer on the keyring",
-                        row.id
-                    ))
-                })?,
-            // A follow-up a newer or careless client wrote: shown as received, not refused
-            // (with files, its list must still vouch for them: then the strict path).
-            _ if files.is_empty() && Followup::from_json(&head.plaintext).is_err() => {
-                followup_as_received(&head.plaintext)
+        let opened = (|| -> Result<OpenedEntry, Error> {
+            let (head, files) = open_parts(&bytes, kind, sk)?;
+            Ok(match kind {
+                Kind::Reply => reply_entry(keyring, Reply::from_json(&head.plaintext)?, files)
+                    .map_err(|_| {
+                        Error::Refused(format!(
+                            "reply #{} of this tip is not signed by a reviewer on the keyring",
+                            row.id
+                        ))
+                    })?,
+                // A follow-up a newer or careless client wrote: shown as received, not
+                // refused (with files, its list must still vouch for them: the strict path).
+                _ if files.is_empty() && Followup::from_json(&head.plaintext).is_err() => {
+                    followup_as_received(&head.plaintext)
+                }
+                _ => followup_entry(&head, files)?,
+            })
+        })();
+        let mut entry = match opened {
+            Ok(entry) => entry,
+            Err(e) => {
+                out.push(unopenable(row.id, kind, row.received, &e));
+                continue;
             }
-            _ => followup_entry(&head, files)?,
         };
         entry.seq = row.id;
         entry.received = row.received;
         out.push(entry);
     }
     Ok(out)
+}
+
+/// An entry that could not be opened or verified, as a notice naming why; nothing of its
+/// content is shown (a forged reply's words must not pass for a reviewer's).
+fn unopenable(seq: u32, kind: Kind, received: String, why: &Error) -> OpenedEntry {
+    let what = if kind == Kind::Reply {
+        "reply"
+    } else {
+        "follow-up"
+    };
+    let text: String =
+        format!("[Warning: {what} #{seq} could not be opened ({why}); nothing of it is shown.]")
+            .chars()
+            .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+            .take(LongText::MAX_CHARS)
+            .collect();
+    let message = LongText::parse(text).expect("no control characters, within the length");
+    let mut entry = OpenedEntry::followup(message, Vec::new(), Vec::new());
+    entry.kind = kind;
+    entry.seq = seq;
+    entry.received = received;
+    entry
 }
 
 /// A follow-up that does not follow `tipseal/followup/v1`, as text with a warning line:

@@ -11,7 +11,10 @@ use serde_json::Value;
 use super::{is_tip_id, is_utc_day, PASSPHRASE};
 
 /// How long a command-line call may take before the test gives up on it.
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(90);
+// Generous: `review list` syncs first, and a conversation filled to its 10,000-entry cap
+// (tests/attacks/privacy.rs) is 10,000 fetches on a reviewer's first sync — seconds in a
+// release build, over a minute in a debug one on a busy 2-core machine.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Path of the `tipseal` binary cargo built for these tests.
 pub fn bin() -> &'static str {
