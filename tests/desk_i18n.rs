@@ -14,6 +14,8 @@ const SOURCES: &[(&str, &str)] = &[
     ("main.js", include_str!("../web/desk/js/main.js")),
     ("inbox.js", include_str!("../web/desk/js/inbox.js")),
     ("tip.js", include_str!("../web/desk/js/tip.js")),
+    ("cases.js", include_str!("../web/desk/js/cases.js")),
+    ("charts.js", include_str!("../web/desk/js/charts.js")),
 ];
 
 fn strings(text: &str) -> Map<String, Value> {
@@ -107,6 +109,24 @@ fn every_key_the_page_uses_is_translated() {
         "dismissed",
     ] {
         used.insert(format!("status_{status}"));
+    }
+    // cases.js: `case_${status}`, `verdict_${verdict}` and the list's column headers.
+    for key in [
+        "case_suggested",
+        "case_confirmed",
+        "verdict_agree",
+        "verdict_disagree",
+        "verdict_partly",
+        "verdict_one_tip",
+        "verdict_as_written",
+        "case_name",
+        "case_tips",
+        "case_languages",
+        "case_dates",
+        "case_status",
+        "case_reasons",
+    ] {
+        used.insert(key.to_string());
     }
     let missing: Vec<_> = used.iter().filter(|k| !en.contains_key(*k)).collect();
     assert!(

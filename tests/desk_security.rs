@@ -136,7 +136,18 @@ fn the_printed_url_is_on_127_0_0_1_and_carries_a_long_token() {
 #[test]
 fn without_a_session_every_path_is_refused_with_a_pointer_to_the_printed_url() {
     let d = start();
-    for path in ["/", "/api/inbox", "/api/me", "/js/main.js", "/nope"] {
+    for path in [
+        "/",
+        "/api/inbox",
+        "/api/me",
+        "/api/cases",
+        "/api/cases/case-0123456789abcdef",
+        "/api/cases/case-0123456789abcdef/export?format=json",
+        "/api/figures",
+        "/js/main.js",
+        "/js/cases.js",
+        "/nope",
+    ] {
         let a = d.get(path, &[]);
         assert_eq!(a.status, 403, "{path}");
         assert!(a.body.contains("tipseal desk"), "{path}: {}", a.body);
@@ -456,5 +467,44 @@ fn a_non_loopback_listen_address_is_refused() {
             .expect("refused");
         assert!(matches!(err, DeskError::NotLoopback(_)), "{addr}: {err}");
         assert!(err.to_string().contains("127.0.0.1 only"), "{err}");
+    }
+}
+
+#[test]
+fn case_decisions_and_exports_need_the_desks_origin_and_json_like_every_change() {
+    let d = start();
+    let cookie = d.sign_in();
+    let host = d.host();
+    let origin = d.origin();
+    let id = "case-0123456789abcdef";
+    let bodies = [
+        (format!("/api/cases/{id}"), r#"{"action":"confirm"}"#),
+        (
+            format!("/api/cases/{id}/export"),
+            r#"{"format":"json","out":"/tmp/x","plaintext_understood":true}"#,
+        ),
+    ];
+    for (path, body) in &bodies {
+        let post = |extra: &[(&str, &str)]| {
+            let mut h = vec![("Host", host.as_str()), ("Cookie", cookie.as_str())];
+            h.extend_from_slice(extra);
+            raw(d.addr, "POST", path, &h, body)
+        };
+        assert_eq!(
+            post(&[("Content-Type", "application/json")]).status,
+            403,
+            "{path}: no Origin"
+        );
+        let foreign = post(&[
+            ("Content-Type", "application/json"),
+            ("Origin", "http://attacker.example"),
+        ]);
+        assert_eq!(foreign.status, 403, "{path}: foreign Origin");
+        let form = post(&[("Content-Type", "text/plain"), ("Origin", &origin)]);
+        assert_eq!(form.status, 415, "{path}: a form's content type");
+        // Through the gate, the test double says plainly that it has no cases.
+        let ok = post(&[("Content-Type", "application/json"), ("Origin", &origin)]);
+        assert_eq!(ok.status, 503, "{path}: {}", ok.body);
+        assert!(ok.body.contains("no cases"), "{}", ok.body);
     }
 }

@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::client::trust::Use;
 use crate::domain::triage::{CaseId, CaseName};
 use crate::domain::TipId;
-use crate::reviewer::cases::{Case, CaseStatus};
+use crate::reviewer::cases::{Case, CaseStatus, Selection};
 use crate::reviewer::export::{self, Format};
 use crate::reviewer::triage::Outcome;
 use crate::reviewer::workspace::Workspace;
@@ -81,7 +81,7 @@ pub struct ExportArgs {
     /// Export this case (suggested or confirmed); without it, the tips the filters select.
     #[arg(long)]
     pub case: Option<String>,
-    /// json (tips.json, case.json), csv (tips.csv) or markdown (a report per worksite).
+    /// json (tips.json, figures.json, case.json), csv (tips.csv) or markdown (a report per worksite).
     #[arg(long)]
     pub format: String,
     /// The folder to write (must not exist, or be empty).
@@ -282,34 +282,9 @@ pub fn export(
         }
     };
     let ws = workspace(conn, store, filters.offline, Use::Read)?;
-    let cases = ws.cases()?;
-    let all = ws.case_tips();
-    let (case, tips, filter_words) = match &a.case {
-        Some(id) => {
-            let c = ws.case(&case_id(id)?)?;
-            let tips: Vec<_> = all
-                .iter()
-                .filter(|t| c.tips.contains(&t.id))
-                .cloned()
-                .collect();
-            (Some(c), tips, json!({ "case": id }))
-        }
-        None => {
-            let f = casework::filter(&ws, filters)?;
-            let ids: Vec<TipId> = ws
-                .list(&f, filters.search.as_deref())
-                .iter()
-                .map(|r| r.id)
-                .collect();
-            let tips: Vec<_> = all
-                .iter()
-                .filter(|t| ids.contains(&t.id))
-                .cloned()
-                .collect();
-            (None, tips, filters_json(filters))
-        }
-    };
-    let plan = export::plan(&tips, case.as_ref(), &cases, filter_words, format, a.redact)
+    let selection = selection(&ws, a.case.as_deref(), filters)?;
+    let plan = ws
+        .plan_export(&selection, format, a.redact)
         .map_err(|e| CliError::Usage(e.to_string()))?;
     eprintln!(
         "This writes {} tip{} in PLAINTEXT to {} on this machine ({}). Anyone who can read that folder — or this disk later — can read them.",
@@ -336,21 +311,9 @@ pub fn export(
             "nothing written: answer yes, or add --yes".into(),
         ));
     }
-    let keyring = ws.keyring().ok_or_else(|| {
-        CliError::Usage(
-            "the keyring is not known on this machine yet: run `tipseal review sync` online first"
-                .into(),
-        )
-    })?;
-    let me = ws.me();
-    let manifest = export::write(
-        &a.out,
-        &plan,
-        me,
-        &ws.reviewer_name(me.key_id()),
-        keyring.epoch(),
-    )
-    .map_err(|e| CliError::Usage(e.to_string()))?;
+    let manifest = ws
+        .write_export(&a.out, &plan)
+        .map_err(|e| CliError::Usage(e.to_string()))?;
     if a.json {
         println!(
             "{}",
@@ -367,6 +330,47 @@ pub fn export(
             super::output::shell_word(&a.out.display().to_string()),
             format_args!("--server {}", super::output::shell_word(&conn.server))
         );
+    }
+    Ok(())
+}
+
+/// The case asked for, or the tips the filters select (with the filters as the manifest
+/// records them).
+fn selection(ws: &Workspace, case: Option<&str>, filters: &Filters) -> Result<Selection, CliError> {
+    Ok(match case {
+        Some(id) => Selection::Case(case_id(id)?),
+        None => {
+            let f = casework::filter(ws, filters)?;
+            let ids: Vec<TipId> = ws
+                .list(&f, filters.search.as_deref())
+                .iter()
+                .map(|r| r.id)
+                .collect();
+            Selection::Tips(ids, filters_json(filters))
+        }
+    })
+}
+
+/// `review figures`.
+pub fn figures(
+    conn: &Conn,
+    store: &StoreArg,
+    filters: &Filters,
+    case: Option<&str>,
+    json: bool,
+) -> Result<(), CliError> {
+    let ws = workspace(conn, store, filters.offline, Use::Read)?;
+    let f = match selection(&ws, case, filters)? {
+        Selection::Case(id) => ws.figures(Some(&id), None)?,
+        Selection::Tips(ids, _) => ws.figures(None, Some(&ids))?,
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&f).expect("figures serialize")
+        );
+    } else {
+        print!("{}", crate::reviewer::figures::markdown(&f));
     }
     Ok(())
 }

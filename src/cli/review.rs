@@ -178,6 +178,24 @@ pub enum Command {
         #[command(flatten)]
         args: cases::ExportArgs,
     },
+    /// Figures for advocacy over one case, or the tips the filters select (all without
+    /// filters): tips per country, sector and site, hours per day (median, range,
+    /// histogram), and the share reporting passports taken and wages withheld.
+    #[command(after_help = AFTER_HELP)]
+    Figures {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(flatten)]
+        store: casework::StoreArg,
+        #[command(flatten)]
+        filters: casework::Filters,
+        /// Only this case (suggested or confirmed).
+        #[arg(long)]
+        case: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Re-seal the content keys of tips and of their conversations (follow-ups, the
     /// team's copies of replies) from older epochs to the current epoch, so that current
     /// reviewers (including ones added later) can read them.
@@ -321,6 +339,13 @@ pub fn run(c: Command) -> Result<(), CliError> {
             filters,
             args,
         } => cases::export(&conn, &store, &filters, &args),
+        Command::Figures {
+            conn,
+            store,
+            filters,
+            case,
+            json,
+        } => cases::figures(&conn, &store, &filters, case.as_deref(), json),
         Command::Rewrap { conn } => {
             let r = connect(&conn, Use::Seal)?;
             let report = rewrap_all(&r.client, &r.session, &r.keyring, &r.me)?;

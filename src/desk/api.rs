@@ -1,5 +1,6 @@
 //! The desk's JSON routes under `/api/`, one per [`DeskBackend`] method. Each parses its
-//! input at the edge (tip ids, grades, base64), then calls the backend in `web::block`.
+//! input at the edge (tip and case ids, grades, base64, export formats and folders), then
+//! calls the backend in `web::block`.
 //!
 //! Must never: serve an attachment with a type the browser would run or render as a page
 //! (only png/jpeg/gif/webp are shown inline; everything else is a download), or write
@@ -12,7 +13,7 @@ use serde::Deserialize;
 
 use super::backend::DeskBackend;
 use super::error::DeskError;
-use super::model::{InboxQuery, ReplyFile, TriageRequest};
+use super::model::{CaseAction, ExportRequest, InboxQuery, ReplyFile, TriageRequest};
 use crate::domain::TipId;
 
 /// The backend, shared by every worker.
@@ -34,7 +35,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/tips/{id}", web::get().to(tip))
             .route("/tips/{id}/history", web::get().to(history))
             .route("/tips/{id}/reply", web::post().to(reply))
-            .route("/tips/{id}/attachments/{index}", web::get().to(attachment)),
+            .route("/tips/{id}/attachments/{index}", web::get().to(attachment))
+            .route("/figures", web::get().to(figures))
+            .route("/cases", web::get().to(cases))
+            .route("/cases/{id}", web::get().to(case))
+            .route("/cases/{id}", web::post().to(case_action))
+            .route("/cases/{id}/export", web::get().to(export_plan))
+            .route("/cases/{id}/export", web::post().to(export)),
     );
 }
 
@@ -181,6 +188,122 @@ async fn reply(
         .collect::<Result<Vec<_>, DeskError>>()?;
     call(backend, move |b| b.reply(id, &text, files)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"ok": true})))
+}
+
+/// A case id's shape (`case-` and 16 hex characters); the backend says whether it exists.
+fn case_id(raw: &str) -> Result<String, DeskError> {
+    crate::domain::triage::CaseId::parse(raw)
+        .map(|c| c.to_string())
+        .map_err(|_| {
+            DeskError::Invalid(format!(
+                "{raw:?} is not a case id (case- and 16 hex characters)"
+            ))
+        })
+}
+
+fn check_format(f: &str) -> Result<(), DeskError> {
+    match f {
+        "json" | "csv" | "markdown" => Ok(()),
+        other => Err(DeskError::Invalid(format!(
+            "format must be json, csv or markdown, not {other:?}"
+        ))),
+    }
+}
+
+async fn figures(
+    backend: Backend,
+    query: web::Query<InboxQuery>,
+) -> Result<HttpResponse, DeskError> {
+    let query = query.into_inner();
+    for (name, date) in [("from", &query.from), ("to", &query.to)] {
+        if let Some(d) = date.as_deref().filter(|d| !d.is_empty()) {
+            check_date(name, d)?;
+        }
+    }
+    blocking(backend, move |b| b.figures(&query)).await
+}
+
+async fn cases(backend: Backend) -> Result<HttpResponse, DeskError> {
+    blocking(backend, |b| b.cases()).await
+}
+
+async fn case(backend: Backend, path: web::Path<String>) -> Result<HttpResponse, DeskError> {
+    let id = case_id(&path)?;
+    blocking(backend, move |b| b.case(&id)).await
+}
+
+async fn case_action(
+    backend: Backend,
+    path: web::Path<String>,
+    body: web::Json<CaseAction>,
+) -> Result<HttpResponse, DeskError> {
+    let id = case_id(&path)?;
+    let action = body.into_inner();
+    match &action {
+        CaseAction::Split { tips } => {
+            if tips.is_empty() {
+                return Err(DeskError::Invalid(
+                    "choose the tips to take out of the case".into(),
+                ));
+            }
+            for t in tips {
+                tip_id(t)?;
+            }
+        }
+        CaseAction::Merge { with } => {
+            if with.is_empty() {
+                return Err(DeskError::Invalid("choose a case to merge with".into()));
+            }
+            for c in with {
+                case_id(c)?;
+            }
+        }
+        CaseAction::Confirm { .. } | CaseAction::Name { .. } => {}
+    }
+    blocking(backend, move |b| b.case_action(&id, &action)).await
+}
+
+/// `GET /api/cases/{id}/export`'s query.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanQuery {
+    format: String,
+    #[serde(default)]
+    redact: bool,
+}
+
+async fn export_plan(
+    backend: Backend,
+    path: web::Path<String>,
+    q: web::Query<PlanQuery>,
+) -> Result<HttpResponse, DeskError> {
+    let id = case_id(&path)?;
+    let PlanQuery { format, redact } = q.into_inner();
+    check_format(&format)?;
+    blocking(backend, move |b| b.export_plan(&id, &format, redact)).await
+}
+
+async fn export(
+    backend: Backend,
+    path: web::Path<String>,
+    body: web::Json<ExportRequest>,
+) -> Result<HttpResponse, DeskError> {
+    let id = case_id(&path)?;
+    let request = body.into_inner();
+    check_format(&request.format)?;
+    if !request.plaintext_understood {
+        return Err(DeskError::Invalid(
+            "nothing written: an export is plaintext on this machine; read the warning and confirm it".into(),
+        ));
+    }
+    // The desk's working directory is nobody's choice: the reviewer names the place.
+    if !std::path::Path::new(&request.out).is_absolute() {
+        return Err(DeskError::Invalid(format!(
+            "{:?} is not an absolute path: type the whole folder path, e.g. /home/you/exports/case-1",
+            request.out
+        )));
+    }
+    blocking(backend, move |b| b.export(&id, &request)).await
 }
 
 /// Image types the browser may show inline: raster formats that cannot carry script.

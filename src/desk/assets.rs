@@ -28,6 +28,8 @@ const FILES: &[(&str, &str, &[u8])] = &[
     file!("js/i18n.js", JS),
     file!("js/inbox.js", JS),
     file!("js/tip.js", JS),
+    file!("js/charts.js", JS),
+    file!("js/cases.js", JS),
     file!("js/main.js", JS),
     file!("i18n/en.json", JSON),
     file!("i18n/ko.json", JSON),

@@ -7,7 +7,8 @@
 
 use super::error::DeskError;
 use super::model::{
-    AttachmentBytes, HistoryRow, InboxQuery, InboxRow, Me, ReplyFile, SyncReport, TipView,
+    AttachmentBytes, CaseAction, CaseOutcome, CaseRow, CaseView, ExportDone, ExportPlanView,
+    ExportRequest, Figures, HistoryRow, InboxQuery, InboxRow, Me, ReplyFile, SyncReport, TipView,
     TriageOutcome, TriageRequest,
 };
 use crate::domain::TipId;
@@ -48,4 +49,48 @@ pub trait DeskBackend: Send + Sync + 'static {
 
     /// The reviewers' names in the keyring (who a tip can be assigned to).
     fn reviewers(&self) -> Result<Vec<String>, DeskError>;
+
+    // Cases and figures (issue 10). A backend without cases (the desk's test double)
+    // answers that it has none; it never pretends.
+
+    /// Every case, confirmed first, then suggested, largest first.
+    fn cases(&self) -> Result<Vec<CaseRow>, DeskError> {
+        Err(no_cases())
+    }
+
+    /// One case (`id` as `case-` and 16 hex characters).
+    fn case(&self, _id: &str) -> Result<CaseView, DeskError> {
+        Err(no_cases())
+    }
+
+    /// Records a decision on a case in the team log.
+    fn case_action(&self, _id: &str, _action: &CaseAction) -> Result<CaseOutcome, DeskError> {
+        Err(no_cases())
+    }
+
+    /// What exporting a case would write, and the re-identification flags; writes nothing.
+    fn export_plan(
+        &self,
+        _id: &str,
+        _format: &str,
+        _redact: bool,
+    ) -> Result<ExportPlanView, DeskError> {
+        Err(no_cases())
+    }
+
+    /// Writes a case's export (the same as `tipseal review export --case ID`).
+    fn export(&self, _id: &str, _request: &ExportRequest) -> Result<ExportDone, DeskError> {
+        Err(no_cases())
+    }
+
+    /// The figures over the tips `query` selects.
+    fn figures(&self, _query: &InboxQuery) -> Result<Figures, DeskError> {
+        Err(no_cases())
+    }
+}
+
+fn no_cases() -> DeskError {
+    DeskError::Unavailable(
+        "this desk has no cases or figures (it is not over a reviewer's store)".into(),
+    )
 }

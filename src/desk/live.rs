@@ -8,8 +8,10 @@
 use std::sync::Mutex;
 
 use super::error::DeskError;
+use super::live_cases;
 use super::model::{
-    AttachmentBytes, AttachmentInfo, ConversationEntry, HistoryRow, InboxQuery, InboxRow, Me, Note,
+    AttachmentBytes, AttachmentInfo, CaseAction, CaseOutcome, CaseRow, CaseView, ConversationEntry,
+    ExportDone, ExportPlanView, ExportRequest, Figures, HistoryRow, InboxQuery, InboxRow, Me, Note,
     ReplyFile, ReportField, SyncReport, TipView, TriageOutcome, TriageRequest, TriageState,
 };
 use super::DeskBackend;
@@ -38,7 +40,7 @@ impl LiveDesk {
     }
 }
 
-fn err(e: WorkspaceError) -> DeskError {
+pub(super) fn err(e: WorkspaceError) -> DeskError {
     match e {
         WorkspaceError::UnknownTip(id) => DeskError::NotFound(format!("tip {id}")),
         WorkspaceError::Refused(s) => DeskError::Invalid(s),
@@ -84,6 +86,49 @@ fn report_fields(v: &serde_json::Value, path: &str, out: &mut Vec<ReportField>) 
     }
 }
 
+/// The workspace's filter for the inbox's query (names, statuses and days checked here).
+fn filter_of(ws: &Workspace, q: &InboxQuery) -> Result<Filter, DeskError> {
+    let day = |s: &Option<String>| -> Result<Option<Day>, DeskError> {
+        s.as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|d| Day::parse(d).map_err(|_| DeskError::Invalid(format!("not a day: {d:?}"))))
+            .transpose()
+    };
+    let assignee = match q.assignee.as_deref() {
+        None => None,
+        Some("") => Some(Assignee::Nobody),
+        Some(n) => Some(Assignee::Person(
+            ws.reviewer_named(n)
+                .map_err(DeskError::Invalid)?
+                .to_string(),
+        )),
+    };
+    Ok(Filter {
+        status: q
+            .status
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|s| parse_status(s).map(|s| s.as_str().to_owned()))
+            .transpose()
+            .map_err(DeskError::Invalid)?,
+        label: q
+            .label
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|l| l.trim().to_lowercase()),
+        assignee,
+        starred: q.starred,
+        sector: q.sector.clone().filter(|s| !s.is_empty()),
+        country: q.country.clone().filter(|s| !s.is_empty()),
+        city: q.city.clone().filter(|s| !s.is_empty()),
+        received_from: day(&q.from)?,
+        received_to: day(&q.to)?,
+        has_attachments: q.has_attachments,
+        unread: q.unread,
+        reminder_due: q.reminder_due.filter(|d| *d).map(|_| Day::today()),
+    })
+}
+
 const ALL_STATUSES: [Status; 7] = [
     Status::New,
     Status::InReview,
@@ -120,45 +165,7 @@ impl DeskBackend for LiveDesk {
 
     fn inbox(&self, q: &InboxQuery) -> Result<Vec<InboxRow>, DeskError> {
         let ws = self.ws()?;
-        let day = |s: &Option<String>| -> Result<Option<Day>, DeskError> {
-            s.as_deref()
-                .filter(|s| !s.is_empty())
-                .map(|d| Day::parse(d).map_err(|_| DeskError::Invalid(format!("not a day: {d:?}"))))
-                .transpose()
-        };
-        let assignee = match q.assignee.as_deref() {
-            None => None,
-            Some("") => Some(Assignee::Nobody),
-            Some(n) => Some(Assignee::Person(
-                ws.reviewer_named(n)
-                    .map_err(DeskError::Invalid)?
-                    .to_string(),
-            )),
-        };
-        let filter = Filter {
-            status: q
-                .status
-                .as_deref()
-                .filter(|s| !s.is_empty())
-                .map(|s| parse_status(s).map(|s| s.as_str().to_owned()))
-                .transpose()
-                .map_err(DeskError::Invalid)?,
-            label: q
-                .label
-                .as_deref()
-                .filter(|s| !s.is_empty())
-                .map(|l| l.trim().to_lowercase()),
-            assignee,
-            starred: q.starred,
-            sector: q.sector.clone().filter(|s| !s.is_empty()),
-            country: q.country.clone().filter(|s| !s.is_empty()),
-            city: q.city.clone().filter(|s| !s.is_empty()),
-            received_from: day(&q.from)?,
-            received_to: day(&q.to)?,
-            has_attachments: q.has_attachments,
-            unread: q.unread,
-            reminder_due: q.reminder_due.filter(|d| *d).map(|_| Day::today()),
-        };
+        let filter = filter_of(&ws, q)?;
         Ok(ws
             .list(&filter, q.text.as_deref())
             .into_iter()
@@ -388,5 +395,41 @@ impl DeskBackend for LiveDesk {
 
     fn reviewers(&self) -> Result<Vec<String>, DeskError> {
         Ok(self.ws()?.reviewers())
+    }
+
+    fn cases(&self) -> Result<Vec<CaseRow>, DeskError> {
+        live_cases::cases(&*self.ws()?)
+    }
+
+    fn case(&self, id: &str) -> Result<CaseView, DeskError> {
+        live_cases::case(&*self.ws()?, id)
+    }
+
+    fn case_action(&self, id: &str, action: &CaseAction) -> Result<CaseOutcome, DeskError> {
+        live_cases::act(&mut *self.ws()?, id, action)
+    }
+
+    fn export_plan(
+        &self,
+        id: &str,
+        format: &str,
+        redact: bool,
+    ) -> Result<ExportPlanView, DeskError> {
+        live_cases::export_plan(&*self.ws()?, id, format, redact)
+    }
+
+    fn export(&self, id: &str, request: &ExportRequest) -> Result<ExportDone, DeskError> {
+        live_cases::export(&*self.ws()?, id, request)
+    }
+
+    fn figures(&self, q: &InboxQuery) -> Result<Figures, DeskError> {
+        let ws = self.ws()?;
+        let filter = filter_of(&ws, q)?;
+        let ids: Vec<TipId> = ws
+            .list(&filter, q.text.as_deref())
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        ws.figures(None, Some(&ids)).map_err(err)
     }
 }

@@ -277,3 +277,170 @@ pub struct AttachmentBytes {
     /// The bytes, in memory only.
     pub bytes: Vec<u8>,
 }
+
+/// The advocacy figures (`reviewer::figures`): plain counts, shown as charts. They are
+/// data only (no domain type inside), so the desk takes them as the library writes them.
+pub use crate::reviewer::figures::Figures;
+
+/// One line of the Cases list.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CaseRow {
+    /// The case id (`case-` and 16 hex characters).
+    pub id: String,
+    /// `suggested` or `confirmed`.
+    pub status: String,
+    /// The team's name for it, once named.
+    pub name: Option<String>,
+    /// The worksite as the tips name it, and its city.
+    pub title: String,
+    /// How many tips.
+    pub tips: usize,
+    /// The languages the tips are written in.
+    pub languages: Vec<String>,
+    /// First and last day observed (YYYY-MM-DD), when the tips say.
+    pub observed: Option<(String, String)>,
+    /// First and last day received.
+    pub received: (String, String),
+    /// Why these tips are together, one line per link or decision.
+    pub reasons: Vec<String>,
+    /// Who confirmed it.
+    pub confirmed_by: Option<String>,
+}
+
+/// A tip of a case, to link to its page.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CaseTipRow {
+    /// The tip id (32 hex characters).
+    pub id: String,
+    /// The short id the case's reasons use.
+    pub short: String,
+    /// Its language.
+    pub language: Option<String>,
+    /// The day it was received.
+    pub received: String,
+    /// The site as it names it.
+    pub site: Option<String>,
+    /// The city as it names it.
+    pub city: Option<String>,
+}
+
+/// What a case's tips say about one condition.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CaseFact {
+    /// What (`hours per day` …).
+    pub fact: String,
+    /// `agree`, `disagree`, `partly`, `one tip` or `as written`.
+    pub verdict: String,
+    /// Each tip's value, by short id.
+    pub values: Vec<(String, String)>,
+    /// One line for a person.
+    pub summary: String,
+}
+
+/// A minder as a case shows them.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CaseMinder {
+    /// The names as the tips write them.
+    pub written: Vec<String>,
+    /// The tips naming them (short ids).
+    pub tips: Vec<String>,
+    /// Other cases where a minder linked to them is seen, with the reason.
+    pub also_at: Vec<String>,
+}
+
+/// Everything a case page shows.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct CaseView {
+    /// The case as the list shows it.
+    pub case: CaseRow,
+    /// Its tips that are on this machine.
+    pub tips: Vec<CaseTipRow>,
+    /// What they agree and disagree on.
+    pub facts: Vec<CaseFact>,
+    /// The minders they name.
+    pub minders: Vec<CaseMinder>,
+    /// Tips that may come from one witness, with the reason.
+    pub independence: Vec<String>,
+    /// The figures over its tips.
+    pub figures: Figures,
+}
+
+/// A reviewer's decision on a case: a signed, sealed team-log event.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum CaseAction {
+    /// Confirm a suggested case, optionally naming it.
+    Confirm {
+        /// A name (1 to 80 characters).
+        #[serde(default)]
+        name: Option<String>,
+    },
+    /// Name a case (a suggested case is confirmed with the name).
+    Name {
+        /// The name.
+        name: String,
+    },
+    /// Take these tips out of the case.
+    Split {
+        /// Tip ids (32 hex characters).
+        tips: Vec<String>,
+    },
+    /// Merge this case with these.
+    Merge {
+        /// Case ids.
+        with: Vec<String>,
+    },
+}
+
+/// What became of a case decision.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CaseOutcome {
+    /// Recorded in the team log.
+    pub ok: bool,
+    /// Why not (a tip already in another case, a colleague's decision first …).
+    pub refusal: Option<String>,
+    /// The team log's event number, when recorded.
+    pub seq: Option<u64>,
+}
+
+/// What an export of a case would write, before anything is written.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ExportPlanView {
+    /// Tips in it.
+    pub tips: usize,
+    /// Whether the witnesses' relation and own words are left out.
+    pub redacted: bool,
+    /// The data files' names.
+    pub files: Vec<String>,
+    /// The re-identification check's warnings: rare combinations that could point at a
+    /// witness, each with its reason.
+    pub flags: Vec<String>,
+}
+
+/// `POST /api/cases/{id}/export`'s body.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ExportRequest {
+    /// `json`, `csv` or `markdown`.
+    pub format: String,
+    /// Leave out the witnesses' relation and own words.
+    #[serde(default)]
+    pub redact: bool,
+    /// The folder to write, an absolute path on this machine (absent or empty).
+    pub out: String,
+    /// The reviewer saw the plaintext warning and the flags and asked to write.
+    pub plaintext_understood: bool,
+}
+
+/// A written export.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ExportDone {
+    /// The folder.
+    pub dir: String,
+    /// The files written, the manifest and its signature included.
+    pub files: Vec<String>,
+    /// The signer's name.
+    pub signer: String,
+    /// The re-identification flags recorded in the manifest.
+    pub flags: Vec<String>,
+}

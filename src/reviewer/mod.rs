@@ -15,6 +15,7 @@ pub mod cases;
 pub mod conversation;
 mod error;
 pub mod export;
+pub mod figures;
 pub mod listing;
 pub mod local;
 pub mod matching;

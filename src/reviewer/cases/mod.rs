@@ -10,6 +10,7 @@
 
 pub mod facts;
 pub mod independence;
+mod select;
 pub mod suggest;
 mod team;
 pub mod tip;
@@ -24,6 +25,7 @@ use crate::reviewer::matching::gazetteer::Gazetteer;
 use crate::reviewer::matching::link::link_minders;
 
 pub use facts::Fact;
+pub use select::Selection;
 pub use tip::CaseTip;
 
 /// Whether the team has confirmed a case.

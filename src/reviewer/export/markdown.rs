@@ -1,5 +1,5 @@
 //! The markdown report of one worksite (one case): what it is, its tips, date range,
-//! conditions, minders, corroboration, agreements and disagreements, the independence
+//! conditions, figures (`reviewer::figures`), minders, corroboration, agreements and disagreements, the independence
 //! check — written to be read by a person who has not seen the tips.
 //!
 //! Must never: include the witness's own words or relation when redacted.
@@ -7,6 +7,7 @@
 use std::fmt::Write as _;
 
 use crate::reviewer::cases::{facts::facts, Case, CaseTip};
+use crate::reviewer::figures;
 
 use super::reident::Flag;
 
@@ -67,6 +68,14 @@ pub fn report(case: &Case, tips: &[&CaseTip], redact: bool, flags: &[Flag]) -> S
         .collect();
     let _ = writeln!(s, "\nThe tips agree on: {}.", list(&agree));
     let _ = writeln!(s, "They disagree on: {}.\n", list(&disagree));
+
+    let _ = writeln!(s, "## Figures\n");
+    let _ = write!(
+        s,
+        "{}",
+        figures::markdown(&figures::figures(tips, std::slice::from_ref(case)))
+    );
+    let _ = writeln!(s);
 
     let _ = writeln!(s, "## Minders\n");
     if case.minders.is_empty() {

@@ -51,6 +51,14 @@ pub enum ExportError {
     /// Nothing to export.
     #[error("nothing to export: no tip matches (run `tipseal review list` with the same filters to check)")]
     Empty,
+    /// The workspace could not give the tips or cases (a case id it does not know …).
+    #[error(transparent)]
+    Workspace(#[from] crate::reviewer::workspace::WorkspaceError),
+    /// The keyring is not in the local store, so there is no epoch to sign under.
+    #[error(
+        "the keyring is not known on this machine yet: run `tipseal review sync` online first"
+    )]
+    NoKeyring,
     /// The manifest is missing or does not parse.
     #[error("manifest.json is missing or not a tipseal export manifest ({0}): this folder cannot be verified")]
     BadManifest(String),
@@ -178,6 +186,9 @@ pub fn plan(
     match format {
         Format::Json => {
             files.push(("tips.json".into(), pretty(&records)));
+            // Counts only, never a tip's words: the same with or without --redact.
+            let figs = super::figures::figures(&refs, case.map_or(cases, std::slice::from_ref));
+            files.push(("figures.json".into(), pretty(&figs)));
             if let Some(c) = case {
                 files.push(("case.json".into(), pretty(&case_summary(c, redact))));
             }

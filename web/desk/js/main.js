@@ -5,6 +5,8 @@ import { get, post, query, triage } from './api.js';
 import { use, pick, t, statusName, apply } from './i18n.js';
 import { Inbox } from './inbox.js';
 import { TipView } from './tip.js';
+import { CasesView } from './cases.js';
+import { drawFigures } from './charts.js';
 
 // The domain's statuses (`domain::triage::Status`); which moves are legal is the backend's
 // answer (`next_statuses`), never decided here.
@@ -15,6 +17,7 @@ const NONE = '-none-';
 
 let inbox;
 let view;
+let cases;
 let reviewers = [];
 let vocabulary = [];
 
@@ -60,13 +63,49 @@ function filters() {
   };
 }
 
-async function reload() {
+function inboxQuery() {
   const q = filters();
   // Unassigned is the empty string, which query() leaves out: add it by hand.
   const unassigned = q.assignee === NONE;
   if (unassigned) delete q.assignee;
   let qs = query(q);
   if (unassigned) qs += `${qs ? '&' : '?'}assignee=`;
+  return qs;
+}
+
+/** The figures of the inbox's current filter, drawn only while their box is open. */
+async function reloadFigures() {
+  if (!$('inbox-figures-box').open) return;
+  try {
+    drawFigures($('inbox-figures'), await get(`/api/figures${inboxQuery()}`));
+  } catch (e) {
+    $('inbox-figures').textContent = t('error', { message: e.message });
+  }
+}
+
+/** Inbox or Cases, from the address's fragment: #inbox, #cases, #case/ID, #tip/ID. */
+async function route() {
+  const hash = decodeURIComponent(location.hash.slice(1));
+  const onCases = hash === 'cases' || hash.startsWith('case/');
+  $('inbox-pane').hidden = onCases;
+  $('tip-pane').hidden = onCases || !view.tip;
+  $('cases-pane').hidden = !onCases;
+  $('tab-inbox').classList.toggle('active', !onCases);
+  $('tab-cases').classList.toggle('active', onCases);
+  $('tab-inbox').toggleAttribute('aria-current', !onCases);
+  $('tab-cases').toggleAttribute('aria-current', onCases);
+  try {
+    if (hash === 'cases') await cases.showList();
+    else if (hash.startsWith('case/')) await cases.open(hash.slice(5));
+    else if (hash.startsWith('tip/')) { await view.open(hash.slice(4)); await reload(); }
+  } catch (e) {
+    say(t('error', { message: e.message }), true);
+  }
+}
+
+async function reload() {
+  const qs = inboxQuery();
+  reloadFigures();
   try {
     const t0 = performance.now();
     const rows = await get(`/api/inbox${qs}`);
@@ -148,7 +187,7 @@ function keys(ev) {
     if (!$('tip-pane').hidden) { view.close(); $('inbox').focus(); }
     return;
   }
-  if (typing(ev.target) || $('help').open) return;
+  if (typing(ev.target) || $('help').open || !$('cases-pane').hidden) return;
   const cur = inbox.current();
   switch (ev.key) {
     case 'j': inbox.move(1); break;
@@ -214,9 +253,15 @@ async function start() {
     $('selected-count').textContent = t('selected', { n: inbox.selectedIds().length });
     if (view.tip) view.render(view.tip);
     apply(document);
+    reloadFigures();
+    if (!$('cases-pane').hidden) route();
   });
   document.addEventListener('keydown', keys);
+  cases = new CasesView($('cases-pane'), { say });
+  $('inbox-figures-box').addEventListener('toggle', reloadFigures);
+  window.addEventListener('hashchange', route);
   await reload();
+  await route();
   $('inbox').focus();
   document.body.dataset.ready = '1';
 }
