@@ -469,6 +469,48 @@ mod tests {
     }
 
     #[test]
+    fn a_tip_in_a_case_counts_under_the_case_and_the_report_lists_it() {
+        let ts = [
+            tip(1, Some("RU"), Some(16.0), Some(true)),
+            tip(2, Some("RU"), Some(15.0), None),
+            tip(3, Some("RU"), None, None),
+        ];
+        let case = Case {
+            id: crate::domain::triage::CaseId::parse("case-0123456789abcdef").unwrap(),
+            status: crate::reviewer::cases::CaseStatus::Confirmed,
+            name: Some("Harbour works".into()),
+            title: "site 1 / site 2 — Vladivostok".into(),
+            tips: vec![ts[0].id, ts[1].id],
+            languages: Vec::new(),
+            observed: None,
+            received: (String::new(), String::new()),
+            reasons: Vec::new(),
+            facts: Vec::new(),
+            minders: Vec::new(),
+            independence: Vec::new(),
+            confirmed_by: None,
+        };
+        let refs: Vec<&CaseTip> = ts.iter().collect();
+        let f = figures(&refs, std::slice::from_ref(&case));
+        let sites: Vec<(&str, usize)> =
+            f.by_site.iter().map(|c| (c.key.as_str(), c.tips)).collect();
+        assert_eq!(sites, [("Harbour works", 2), ("site 3 — Vladivostok", 1)]);
+        let md = markdown(&f);
+        assert!(
+            md.contains("- By site: Harbour works 2, site 3 — Vladivostok 1"),
+            "{md}"
+        );
+        assert!(
+            md.contains("median 15.5, from 15 to 16 (2 tips say, 1 do not)"),
+            "{md}"
+        );
+        assert!(
+            md.contains("- Passports taken: 1 of 3 tips (33 %); no 0, unknown 2"),
+            "{md}"
+        );
+    }
+
+    #[test]
     fn no_tips_no_division() {
         let f = figures(&[], &[]);
         assert_eq!(f.tips, 0);
