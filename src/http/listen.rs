@@ -45,7 +45,7 @@ pub enum Listen {
 }
 
 /// Why a listening address was refused. Each says what to write instead.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ListenParseError {
     /// Nothing was given.
     #[error("the listening address is empty: write HOST:PORT (e.g. 127.0.0.1:8080) or unix:PATH (e.g. unix:/run/tipseal/tipseal.sock)")]

@@ -285,7 +285,8 @@ impl Application {
         .max_connections(MAX_CONNECTIONS)
         // Without it a streamed answer (a tip fetched in stored pieces) waits on Nagle's
         // algorithm meeting the client's delayed ACK: ~20 ms per fetch on loopback, which
-        // made a reviewer's sync of 10,000 tips take a minute.
+        // made a reviewer's sync of 10,000 tips take a minute. (A Unix socket has no Nagle
+        // delay; the timeouts and the connection cap below apply to both listeners.)
         .tcp_nodelay(true)
         .keep_alive(Duration::from_secs(5))
         .client_request_timeout(Duration::from_secs(10))
