@@ -25,7 +25,7 @@ use tor_net::TorNetwork;
 /// Where `deploy/torrc` puts the socket and the service's keys on a real server.
 const DEPLOY_SOCKET: &str = "unix:/run/tipseal/tipseal.sock";
 const DEPLOY_HS_DIR: &str = "/var/lib/tor/tipseal/";
-/// Time allowed from the first tor's start to a working onion service (about 50 s on a
+/// Time allowed from the first tor's start to a working onion service (44–65 s measured on a
 /// loaded 2-core machine).
 const NETWORK_DEADLINE: Duration = Duration::from_secs(240);
 
