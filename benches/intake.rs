@@ -116,7 +116,8 @@ fn start_server(data_dir: PathBuf, keyring_file: PathBuf) -> u16 {
     std::thread::Builder::new()
         .name("bench-server".into())
         .spawn(move || {
-            let mut settings = ServerSettings::new("127.0.0.1:0", data_dir);
+            let mut settings =
+                ServerSettings::new("127.0.0.1:0".parse().expect("an address"), data_dir);
             settings.keyring_file = Some(keyring_file);
             // Raw intake throughput: the anonymous rate limiter would measure itself.
             settings.rate = tipseal::http::RateSettings::OFF;

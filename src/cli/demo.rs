@@ -45,7 +45,10 @@ impl Demo {
 
 /// Creates the demo identities and keyring (once) and points the settings at them.
 pub fn prepare(settings: &mut ServerSettings, custom_data: bool) -> Result<Demo, CliError> {
-    let listen_ip = settings.listen.rsplit_once(':').map_or("", |(h, _)| h);
+    let listen_ip = match &settings.listen {
+        crate::http::Listen::Tcp { host, .. } => host.as_str(),
+        crate::http::Listen::Unix(_) => "",
+    };
     if !matches!(listen_ip, "127.0.0.1" | "localhost" | "[::1]") {
         return Err(CliError::Usage(
             "--demo listens on loopback only (its keys are throwaway): use --listen 127.0.0.1:PORT"

@@ -7,7 +7,7 @@ use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
 use crate::http::{
-    Application, Budget, OperatorText, RateSettings, ServerSettings, DEFAULT_MAX_BODY_BYTES,
+    Application, Budget, Listen, OperatorText, RateSettings, ServerSettings, DEFAULT_MAX_BODY_BYTES,
 };
 
 use super::keys::read_public;
@@ -16,9 +16,10 @@ use super::{demo, CliError};
 /// Arguments of `tipseal serve`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Address to listen on. Keep it on loopback behind a Tor onion service (see deploy/).
+    /// Where to listen: HOST:PORT, or unix:PATH for a Unix socket (mode 0660) that the
+    /// onion service reaches with no TCP port. Keep TCP on loopback (see deploy/).
     #[arg(long, default_value = "127.0.0.1:8080")]
-    listen: String,
+    listen: Listen,
     /// Data directory (sled database). One server process per directory.
     #[arg(long, default_value = "tipseal-data")]
     data: PathBuf,
@@ -182,12 +183,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
     };
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(&settings).map_err(|e| start_error(e, &settings))?;
-        let host = settings
-            .listen
-            .rsplit_once(':')
-            .map_or("127.0.0.1", |(h, _)| h)
-            .to_owned();
-        let url = format!("http://{host}:{}", app.port());
+        let url = app.listening_on().to_owned();
         println!("tipseal listening on {url}");
         let _ = std::io::stdout().flush();
         if let Some(d) = demo {

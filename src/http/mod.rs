@@ -12,6 +12,7 @@ mod error;
 mod form_tokens;
 mod in_flight;
 mod intake;
+pub mod listen;
 pub mod openapi;
 mod rate;
 mod refusal_log;
@@ -21,7 +22,6 @@ mod state;
 mod watch;
 mod web;
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -32,6 +32,7 @@ use actix_web::{web as aweb, App, HttpServer};
 pub use body::{BodyBudget, BodyRules};
 pub use disk::{DiskFloor, DEFAULT_MIN_FREE_BYTES};
 pub use error::ApiError;
+pub use listen::{BindError, Listen, ListenParseError};
 pub use rate::{Budget, RateSettings};
 pub use routes::mailbox::ReplyRetention;
 pub use state::{AppState, Limits};
@@ -90,8 +91,8 @@ pub const INTAKE_SLOTS: usize = 64;
 /// How to run the server.
 #[derive(Clone, Debug)]
 pub struct ServerSettings {
-    /// Where to listen.
-    pub listen: String,
+    /// Where to listen: TCP `HOST:PORT` or a Unix socket.
+    pub listen: Listen,
     /// The sled data directory.
     pub data_dir: PathBuf,
     /// A keyring file to start from (or to update the stored one with).
@@ -139,9 +140,9 @@ pub struct ServerSettings {
 
 impl ServerSettings {
     /// Defaults for a data directory.
-    pub fn new(listen: impl Into<String>, data_dir: impl Into<PathBuf>) -> Self {
+    pub fn new(listen: Listen, data_dir: impl Into<PathBuf>) -> Self {
         Self {
-            listen: listen.into(),
+            listen,
             data_dir: data_dir.into(),
             keyring_file: None,
             pinned_admins: None,
@@ -181,13 +182,15 @@ pub enum StartError {
     #[error("cannot open the data directory: {0}")]
     Storage(#[from] crate::storage::StorageError),
     /// The address could not be bound.
-    #[error("cannot listen on {0}: {1}")]
-    Bind(String, std::io::Error),
+    #[error(transparent)]
+    Bind(#[from] BindError),
 }
 
 /// A bound, ready-to-run server.
 pub struct Application {
     port: u16,
+    listening_on: String,
+    socket_file: Option<listen::SocketFile>,
     server: Server,
     notice_interval: Duration,
 }
@@ -236,12 +239,17 @@ impl Application {
             },
         );
         watch::spawn(state.clone(), settings.notice_interval);
-        let listener = TcpListener::bind(&settings.listen)
-            .map_err(|e| StartError::Bind(settings.listen.clone(), e))?;
-        let port = listener
-            .local_addr()
-            .map_err(|e| StartError::Bind(settings.listen.clone(), e))?
-            .port();
+        let bound = settings.listen.bind()?;
+        let (port, listening_on) = match (&bound, &settings.listen) {
+            (listen::Bound::Tcp(l), Listen::Tcp { host, .. }) => {
+                let port = l
+                    .local_addr()
+                    .map_err(|e| BindError::Tcp(settings.listen.to_string(), e))?
+                    .port();
+                (port, format!("http://{host}:{port}"))
+            }
+            _ => (0, settings.listen.to_string()),
+        };
         let web_settings = aweb::Data::new(settings.web.clone());
         let access_log = aweb::Data::new(access_log::AccessLog {
             witness_routes: settings.log_witness_requests,
@@ -277,7 +285,8 @@ impl Application {
         .max_connections(MAX_CONNECTIONS)
         // Without it a streamed answer (a tip fetched in stored pieces) waits on Nagle's
         // algorithm meeting the client's delayed ACK: ~20 ms per fetch on loopback, which
-        // made a reviewer's sync of 10,000 tips take a minute.
+        // made a reviewer's sync of 10,000 tips take a minute. (A Unix socket has no Nagle
+        // delay; the timeouts and the connection cap below apply to both listeners.)
         .tcp_nodelay(true)
         .keep_alive(Duration::from_secs(5))
         .client_request_timeout(Duration::from_secs(10))
@@ -286,20 +295,34 @@ impl Application {
         if settings.workers > 0 {
             server = server.workers(settings.workers);
         }
+        let (server, socket_file) = match bound {
+            listen::Bound::Tcp(l) => (server.listen(l), None),
+            listen::Bound::Unix(l, file) => (server.listen_uds(l), Some(file)),
+        };
         let server = server
-            .listen(listener)
-            .map_err(|e| StartError::Bind(settings.listen.clone(), e))?
+            .map_err(|e| match &settings.listen {
+                Listen::Unix(path) => BindError::Unix(path.clone(), e),
+                Listen::Tcp { .. } => BindError::Tcp(settings.listen.to_string(), e),
+            })?
             .run();
         Ok(Self {
             port,
+            listening_on,
+            socket_file,
             server,
             notice_interval: settings.notice_interval,
         })
     }
 
-    /// The bound port (useful with port 0).
+    /// The bound port (useful with port 0); 0 on a Unix socket.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Where it listens, as the start-up line says it: `http://HOST:PORT` (the bound
+    /// port) or `unix:PATH`.
+    pub fn listening_on(&self) -> &str {
+        &self.listening_on
     }
 
     /// Runs until SIGTERM/SIGINT, then drains in-flight requests.
@@ -307,6 +330,9 @@ impl Application {
         let result = self.server.await;
         // Refusals since the last summary tick.
         refusal_log::flush(self.notice_interval);
+        if let Some(file) = &self.socket_file {
+            file.remove();
+        }
         result
     }
 }

@@ -6,6 +6,7 @@
 //! - `team`: `setup_team` → admin + reviewer keys and a keyring; add, revoke, rotate, publish
 //! - `http`: raw HTTP/1.1 requests, optionally from a chosen source address
 //! - `search`: find bytes in a directory tree or a log
+//! - `unix`: `spawn_unix_server` on `--listen unix:PATH`, raw HTTP over it, a TCP relay
 //! - `samples`: the shared sample tips and random attachments
 //! - `web`: the witness page and uploads API (multipart bodies, headers, split bundles)
 //! - `library`: the only place that uses the tipseal library (sealing raw bundles,
@@ -19,6 +20,7 @@ mod samples;
 mod search;
 mod server;
 mod team;
+mod unix;
 mod web;
 
 // Each test binary uses a different subset of these.
@@ -36,6 +38,8 @@ pub use search::*;
 pub use server::*;
 #[allow(unused_imports)]
 pub use team::*;
+#[allow(unused_imports)]
+pub use unix::*;
 #[allow(unused_imports)]
 pub use web::*;
 
