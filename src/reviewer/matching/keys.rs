@@ -4,10 +4,11 @@
 //! consonant), hyphens, spaces and doubled letters.
 //!
 //! Hangul gives one key per romanization system (and Kontsevich through the Cyrillic
-//! inverse), Hanzi one per pinyin reading, Cyrillic one. Must never: treat two keys as
+//! inverse), Hanzi one per pinyin reading, Cyrillic and Arabic one each. Must never: treat two keys as
 //! proof of identity — a shared key is evidence for [`super::compare`], which says so in
 //! its reason.
 
+use super::arabic::{has_arabic, to_latin as arabic_to_latin};
 use super::pinyin::{has_han, plain_readings};
 use super::romanize::{has_hangul, romanize, System};
 
@@ -173,6 +174,8 @@ pub fn keys(text: &str) -> Vec<Key> {
         }
     } else if is_cyrillic(text) {
         push(cyrillic_to_latin(text), "Cyrillic");
+    } else if has_arabic(text) {
+        push(arabic_to_latin(text), "Arabic");
     } else {
         push(text.to_string(), "Latin");
     }
