@@ -110,8 +110,20 @@ fn fixtures() {
 const LANGS: [&str; 5] = ["ko", "ru", "zh", "en", "ar"];
 /// City spellings by language (all in the gazetteer), two of them in the Gulf.
 const CITIES: [[&str; 5]; 6] = [
-    ["블라디보스토크", "Владивосток", "海参崴", "Vladivostok", "فلاديفوستوك"],
-    ["하바롭스크", "Хабаровск", "哈巴罗夫斯克", "Khabarovsk", "خاباروفسك"],
+    [
+        "블라디보스토크",
+        "Владивосток",
+        "海参崴",
+        "Vladivostok",
+        "فلاديفوستوك",
+    ],
+    [
+        "하바롭스크",
+        "Хабаровск",
+        "哈巴罗夫斯克",
+        "Khabarovsk",
+        "خاباروفسك",
+    ],
     ["나홋카", "Находка", "纳霍德卡", "Nakhodka", "ناخودكا"],
     ["선양", "Шэньян", "沈阳", "Shenyang", "شنيانغ"],
     ["도하", "Доха", "多哈", "Doha", "الدوحة"],
@@ -141,12 +153,48 @@ const INTERPRETER: [&str; 5] = ["통역원", "переводчик", "翻译", "
 /// Employers by language: each runs several sites in a city (the "same employer, another
 /// site" decoy). Chinese and Arabic forms are translations or loose spellings: no match.
 const EMPLOYERS: [[&str; 5]; 6] = [
-    ["프리모르스키 스트로이", "ООО «Приморстрой»", "滨海建筑", "Primorsky Stroy LLC", "بريمورسكي ستروي"],
-    ["동방건설", "Тонбан Консалтинг", "东方建设", "Dongbang Construction", "دونغبانغ"],
-    ["달스페츠스트로이", "Дальспецстрой", "远东特建", "Dalspetsstroy", "دالسبيتسستروي"],
-    ["백두무역", "Пэкту Торг", "白头贸易", "Paektu Trading", "بايكتو"],
-    ["걸프빌드", "Галф Билд", "海湾建造", "Gulf Build WLL", "الخليج للبناء"],
-    ["모란봉", "Моранбон", "牡丹峰", "Moranbong Co.", "موران بونغ"],
+    [
+        "프리모르스키 스트로이",
+        "ООО «Приморстрой»",
+        "滨海建筑",
+        "Primorsky Stroy LLC",
+        "بريمورسكي ستروي",
+    ],
+    [
+        "동방건설",
+        "Тонбан Консалтинг",
+        "东方建设",
+        "Dongbang Construction",
+        "دونغبانغ",
+    ],
+    [
+        "달스페츠스트로이",
+        "Дальспецстрой",
+        "远东特建",
+        "Dalspetsstroy",
+        "دالسبيتسستروي",
+    ],
+    [
+        "백두무역",
+        "Пэкту Торг",
+        "白头贸易",
+        "Paektu Trading",
+        "بايكتو",
+    ],
+    [
+        "걸프빌드",
+        "Галф Билд",
+        "海湾建造",
+        "Gulf Build WLL",
+        "الخليج للبناء",
+    ],
+    [
+        "모란봉",
+        "Моранбон",
+        "牡丹峰",
+        "Moranbong Co.",
+        "موران بونغ",
+    ],
 ];
 /// Site names by language: a word and a plot number ("plot 3" and "plot 7" are two sites).
 const SITE: [&str; 5] = [
@@ -205,9 +253,7 @@ fn synthetic(n_tips: usize) -> (Vec<CaseTip>, Vec<String>) {
                 3 => word[2],
                 _ => word[3],
             };
-            let name = SITE[l]
-                .replace("{w}", w)
-                .replace("{n}", &plot.to_string());
+            let name = SITE[l].replace("{w}", w).replace("{n}", &plot.to_string());
             let minder = if rng.next(4) == 0 {
                 json!({"name_or_alias": INTERPRETER[l], "role": "interpreter"})
             } else {

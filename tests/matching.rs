@@ -167,7 +167,14 @@ fn gulf_places_in_arabic_match_their_latin_hangul_cyrillic_and_chinese_names() {
         &["الدوحة", "Doha", "도하", "Доха", "多哈"],
         &["دبي", "Dubai", "두바이", "Дубай", "迪拜"],
         &["الكويت", "Kuwait City", "Эль-Кувейт"],
-        &["أبو ظبي", "أبوظبي", "Abu Dhabi", "아부다비", "Абу-Даби", "阿布扎比"],
+        &[
+            "أبو ظبي",
+            "أبوظبي",
+            "Abu Dhabi",
+            "아부다비",
+            "Абу-Даби",
+            "阿布扎比",
+        ],
         &["لوسيل", "Lusail", "루사일", "Лусаил"],
     ];
     for names in places {

@@ -177,7 +177,12 @@ fn a_minder_seen_at_two_sites_of_one_city_is_shown_in_both_cases() {
         )
     };
     let tips = vec![
-        site(1, "en", "Harbour housing, plot 3", "Kim Jong Chol, the team leader"),
+        site(
+            1,
+            "en",
+            "Harbour housing, plot 3",
+            "Kim Jong Chol, the team leader",
+        ),
         site(2, "en", "Harbour housing plot 3", "Kim Jong Chol"),
         site(3, "en", "Island bridge", "team leader Kim Jong Chol"),
         site(4, "en", "Island bridge works", "Kim Jong Chol"),

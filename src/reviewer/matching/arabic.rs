@@ -43,8 +43,11 @@ fn word(w: &str) -> String {
     let chars: Vec<char> = w.chars().collect();
     let mut out = String::new();
     let vowel_letter = |c: char| matches!(c, 'ا' | 'آ' | 'أ' | 'إ' | 'ى' | 'ة' | 'و' | 'ي' | 'ی');
-    let last_is_vowel =
-        |s: &str| s.chars().last().is_none_or(|c| "aeiou".contains(c) || c == ' ');
+    let last_is_vowel = |s: &str| {
+        s.chars()
+            .last()
+            .is_none_or(|c| "aeiou".contains(c) || c == ' ')
+    };
     for (i, &c) in chars.iter().enumerate() {
         let next = chars.get(i + 1).copied();
         let glide = |as_consonant: &'static str, as_vowel: &'static str, out: &str| {

@@ -22,9 +22,40 @@ const MIN_PIECE: usize = 3;
 /// languages (lower case; Hangul and Hanzi forms of two or more letters are cut from the
 /// start or end of a word too; "주" is what is left of "(주)" once brackets are spaces).
 const LEGAL_FORMS: &[&str] = &[
-    "ооо", "оао", "зао", "пао", "ао", "ип", "тоо", "llc", "ltd", "co", "inc", "jsc", "corp",
-    "plc", "gmbh", "bv", "nv", "sa", "wll", "spzoo", "sp", "zoo", "company", "limited", "jv",
-    "주식회사", "주", "유한회사", "有限公司", "有限责任公司", "公司", "株式会社", "شركة", "ذمم",
+    "ооо",
+    "оао",
+    "зао",
+    "пао",
+    "ао",
+    "ип",
+    "тоо",
+    "llc",
+    "ltd",
+    "co",
+    "inc",
+    "jsc",
+    "corp",
+    "plc",
+    "gmbh",
+    "bv",
+    "nv",
+    "sa",
+    "wll",
+    "spzoo",
+    "sp",
+    "zoo",
+    "company",
+    "limited",
+    "jv",
+    "주식회사",
+    "주",
+    "유한회사",
+    "有限公司",
+    "有限责任公司",
+    "公司",
+    "株式会社",
+    "شركة",
+    "ذمم",
 ];
 
 /// The name without legal forms, quotes and brackets; empty when nothing else is left.
@@ -97,8 +128,33 @@ fn contracts(compact: &str, parts: &[String]) -> Option<Vec<usize>> {
     go(&c, &parts, 0, &mut cuts).then_some(cuts)
 }
 
-/// Whether employers `a` and `b` may be one company, and why.
+/// How many answers [`same_employer`] remembers per thread: a few employers recur across
+/// thousands of tips. When full, the memory is emptied and refills.
+const REMEMBERED: usize = 16_384;
+
+thread_local! {
+    static MEMO: std::cell::RefCell<std::collections::HashMap<(String, String), Option<Match>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// Whether employers `a` and `b` may be one company, and why (remembered per thread).
 pub fn same_employer(a: &str, b: &str) -> Option<Match> {
+    let key = (a.to_owned(), b.to_owned());
+    if let Some(hit) = MEMO.with(|m| m.borrow().get(&key).cloned()) {
+        return hit;
+    }
+    let answer = same_employer_uncached(a, b);
+    MEMO.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= REMEMBERED {
+            m.clear();
+        }
+        m.insert(key, answer.clone());
+    });
+    answer
+}
+
+fn same_employer_uncached(a: &str, b: &str) -> Option<Match> {
     let (ca, cb) = (core_name(a), core_name(b));
     if ca.is_empty() || cb.is_empty() {
         return None;

@@ -150,8 +150,35 @@ pub fn close(a: &str, b: &str) -> Option<f64> {
     (jw >= CLOSE_JARO_WINKLER && strsim::normalized_levenshtein(a, b) >= CLOSE_EDITS).then_some(jw)
 }
 
-/// Every comparison key of `text`, without duplicates.
+/// How many texts' keys [`keys`] remembers per thread. One worksite's, employer's or
+/// minder's name is compared with many others; romanizing it (five systems, every pinyin
+/// reading) once instead of per pair is what makes cases over thousands of tips fast.
+/// When full, the memory is emptied and refills.
+const KEYS_REMEMBERED: usize = 65_536;
+
+thread_local! {
+    static KEYS: std::cell::RefCell<std::collections::HashMap<String, Vec<Key>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// Every comparison key of `text`, without duplicates (remembered per thread, see
+/// [`KEYS_REMEMBERED`]).
 pub fn keys(text: &str) -> Vec<Key> {
+    if let Some(hit) = KEYS.with(|m| m.borrow().get(text).cloned()) {
+        return hit;
+    }
+    let answer = keys_uncached(text);
+    KEYS.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= KEYS_REMEMBERED {
+            m.clear();
+        }
+        m.insert(text.to_owned(), answer.clone());
+    });
+    answer
+}
+
+fn keys_uncached(text: &str) -> Vec<Key> {
     let mut out: Vec<Key> = Vec::new();
     let mut push = |shown: String, via: &'static str| {
         let key = skeleton(&fold_latin(&shown));
