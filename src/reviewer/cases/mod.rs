@@ -316,7 +316,7 @@ fn minders_elsewhere(cases: &mut [Case], tips: &HashMap<TipId, &CaseTip>) {
                     keys.push((s, "full name".to_string()));
                 }
                 for (what, field) in [("employer", &site.employer), ("site", &site.name)] {
-                    if let Some(k) = field.as_deref().and_then(|f| first_key(f)) {
+                    if let Some(k) = field.as_deref().and_then(first_key) {
                         keys.push((s, format!("{what}/{k}")));
                     }
                 }
