@@ -160,3 +160,46 @@ fn linking_thousands_of_tips_by_bucket_is_fast() {
     );
     assert!(linked > 0);
 }
+
+#[test]
+fn gulf_places_in_arabic_match_their_latin_hangul_cyrillic_and_chinese_names() {
+    let places: [&[&str]; 5] = [
+        &["الدوحة", "Doha", "도하", "Доха", "多哈"],
+        &["دبي", "Dubai", "두바이", "Дубай", "迪拜"],
+        &["الكويت", "Kuwait City", "Эль-Кувейт"],
+        &[
+            "أبو ظبي",
+            "أبوظبي",
+            "Abu Dhabi",
+            "아부다비",
+            "Абу-Даби",
+            "阿布扎比",
+        ],
+        &["لوسيل", "Lusail", "루사일", "Лусаил"],
+    ];
+    for names in places {
+        for a in names {
+            for b in names {
+                let m = compare(a, b).unwrap_or_else(|| panic!("{a} ~ {b}"));
+                assert!(m.score >= 0.9, "{a} ~ {b}: {m:?}");
+            }
+        }
+    }
+    assert!(compare("الدوحة", "Dubai").is_none());
+    assert!(compare("لوسيل", "Doha").is_none());
+}
+
+#[test]
+fn arabic_names_are_transliterated_and_compared_on_their_consonants() {
+    let kim = compare("كيم", "Kim").expect("كيم ~ Kim");
+    assert!(kim.score >= 0.7, "{kim:?}");
+    assert!(compare("كيم", "Ким").is_some());
+    assert!(compare("كيم", "김").is_some());
+    // Names outside the Korean surname table go through the rule-based transliteration.
+    let m = compare("محمد", "Mohammed").expect("محمد ~ Mohammed");
+    assert!(m.reason.contains("same consonants"), "{}", m.reason);
+    assert!(compare("خالد", "Khaled").is_some());
+    assert!(compare("خالد", "Ahmed").is_none());
+    // Vowel-less keys are for Arabic only: two Latin names are not merged on consonants.
+    assert!(compare("Kim", "Kum").is_none());
+}

@@ -8,6 +8,7 @@
 //! Must never: print, prompt, or write a plaintext anywhere; send anything to the server
 //! but sealed, signed team-log events; put a tip in two confirmed cases.
 
+pub mod cluster;
 pub mod facts;
 pub mod independence;
 mod select;
@@ -15,7 +16,7 @@ pub mod suggest;
 mod team;
 pub mod tip;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -135,8 +136,7 @@ pub fn build(
         .filter(|t| !taken.contains(&t.id))
         .cloned()
         .collect();
-    let (links, apart) = suggest::links_and_apart(&free);
-    for g in suggest::groups(free.len(), links, &apart) {
+    for g in cluster::suggest(&free) {
         let reasons = g.links.iter().map(|l| link_line(&free, l)).collect();
         cases.push(make(&free, g.members, reasons));
     }
@@ -290,67 +290,118 @@ fn minders(ts: &[&CaseTip]) -> Vec<CaseMinder> {
     out.into_iter().map(|(_, m)| m).collect()
 }
 
+/// How many other cases one minder's "also at" lists by name; the rest are counted.
+const ALSO_AT_SHOWN: usize = 8;
+
 /// Marks minders linked (by name, at least 0.6) to a minder of another case: a minder seen
-/// at several sites. Only named minders with a known surname are compared, by surname.
+/// at several sites. Only named minders with a known surname are compared, in blocks of one
+/// surname and one city (a surname alone reaches 0.6 only with the same city) or one
+/// surname with given names on both sides (a full name may travel), and one pair of cases
+/// at a time: the first linked pair of minders speaks for the two cases.
 fn minders_elsewhere(cases: &mut [Case], tips: &HashMap<TipId, &CaseTip>) {
-    // (case index, tip, minder index) by Hangul surname.
-    let mut by_surname: HashMap<&str, Vec<(usize, &CaseTip, usize)>> = HashMap::new();
+    type Entry<'a> = (&'a CaseTip, usize);
+    // block → case index → minders of that case in the block.
+    let mut blocks: HashMap<(&str, String), BTreeMap<usize, Vec<Entry<'_>>>> = HashMap::new();
     for (ci, c) in cases.iter().enumerate() {
         for id in &c.tips {
             let Some(t) = tips.get(id) else { continue };
             for (mi, m) in t.entities.minders.iter().enumerate() {
-                if let (Some(s), Some(_)) = (m.surname, &m.name) {
-                    by_surname.entry(s).or_default().push((ci, t, mi));
-                }
-            }
-        }
-    }
-    let mut notes: Vec<(usize, String, String)> = Vec::new();
-    for group in by_surname.values() {
-        for (n, &(ca, ta, ma)) in group.iter().enumerate() {
-            for &(cb, tb, mb) in &group[n + 1..] {
-                if ca == cb {
-                    continue;
-                }
-                let (xa, xb) = (&ta.entities.minders[ma], &tb.entities.minders[mb]);
-                let Some(l) = link_minders(&ta.entities, xa, &tb.entities, xb) else {
+                let (Some(s), Some(name)) = (m.surname, &m.name) else {
                     continue;
                 };
-                if l.score < 0.6 {
-                    continue;
+                let site = &t.entities.worksite;
+                let place = site.place.clone().unwrap_or_default();
+                let mut keys = vec![(s, format!("city/{place}"))];
+                // Beyond the city, what lifts a surname to 0.6: a given name, or the same
+                // employer or site name in another city.
+                if has_given_name(name) {
+                    keys.push((s, "full name".to_string()));
                 }
-                let wa = xa.written.clone().unwrap_or_default();
-                let wb = xb.written.clone().unwrap_or_default();
-                notes.push((
-                    ca,
-                    wa.clone(),
-                    format!(
-                        "{wb} in case {} ({}), {:.2}: {}",
-                        cases[cb].id, cases[cb].title, l.score, l.reason
-                    ),
-                ));
-                notes.push((
-                    cb,
-                    wb,
-                    format!(
-                        "{wa} in case {} ({}), {:.2}: {}",
-                        cases[ca].id, cases[ca].title, l.score, l.reason
-                    ),
-                ));
+                for (what, field) in [("employer", &site.employer), ("site", &site.name)] {
+                    if let Some(k) = field.as_deref().and_then(first_key) {
+                        keys.push((s, format!("{what}/{k}")));
+                    }
+                }
+                for k in keys {
+                    blocks
+                        .entry(k)
+                        .or_default()
+                        .entry(ci)
+                        .or_default()
+                        .push((*t, mi));
+                }
             }
         }
     }
-    for (ci, written, note) in notes {
+    let mut done: HashSet<(usize, usize, &str)> = HashSet::new();
+    // (case, minder as written) → notes, and how many more were not written out.
+    let mut notes: BTreeMap<(usize, String), (Vec<String>, usize)> = BTreeMap::new();
+    let mut blocks: Vec<_> = blocks.into_iter().collect();
+    blocks.sort_by(|x, y| x.0.cmp(&y.0));
+    for ((surname, _), by_case) in &blocks {
+        let by_case: Vec<(&usize, &Vec<Entry<'_>>)> = by_case.iter().collect();
+        for (n, &(&ca, ea)) in by_case.iter().enumerate() {
+            for &(&cb, eb) in &by_case[n + 1..] {
+                if !done.insert((ca, cb, *surname)) {
+                    continue;
+                }
+                let found = ea.iter().find_map(|&(ta, ma)| {
+                    eb.iter().find_map(|&(tb, mb)| {
+                        let (xa, xb) = (&ta.entities.minders[ma], &tb.entities.minders[mb]);
+                        link_minders(&ta.entities, xa, &tb.entities, xb)
+                            .filter(|l| l.score >= 0.6)
+                            .map(|l| (xa, xb, l))
+                    })
+                });
+                let Some((xa, xb, l)) = found else { continue };
+                let wa = xa.written.clone().unwrap_or_default();
+                let wb = xb.written.clone().unwrap_or_default();
+                for (here, there, mine, theirs) in [(ca, cb, &wa, &wb), (cb, ca, &wb, &wa)] {
+                    let entry = notes.entry((here, mine.clone())).or_default();
+                    if entry.0.len() < ALSO_AT_SHOWN {
+                        entry.0.push(format!(
+                            "{theirs} in case {} ({}), {:.2}: {}",
+                            cases[there].id, cases[there].title, l.score, l.reason
+                        ));
+                    } else {
+                        entry.1 += 1;
+                    }
+                }
+            }
+        }
+    }
+    for ((ci, written), (mut list, more)) in notes {
+        if more > 0 {
+            list.push(format!("… and {more} more cases"));
+        }
         if let Some(m) = cases[ci]
             .minders
             .iter_mut()
             .find(|m| m.written.contains(&written))
         {
-            if !m.also_at.contains(&note) {
-                m.also_at.push(note);
+            for note in list {
+                if !m.also_at.contains(&note) {
+                    m.also_at.push(note);
+                }
             }
         }
     }
+}
+
+/// Whether a minder's name has more than a surname: two words, or a Hangul or Hanzi name
+/// of two syllables or more ("김정철").
+fn has_given_name(name: &str) -> bool {
+    use crate::reviewer::matching::{pinyin::has_han, romanize::has_hangul};
+    let words = name.split_whitespace().count();
+    words > 1 || ((has_hangul(name) || has_han(name)) && name.chars().count() >= 2)
+}
+
+/// The first comparison key of a name, for blocks.
+fn first_key(text: &str) -> Option<String> {
+    crate::reviewer::matching::keys::keys(text)
+        .into_iter()
+        .next()
+        .map(|k| k.key)
 }
 
 #[cfg(test)]

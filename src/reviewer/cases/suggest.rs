@@ -55,35 +55,57 @@ fn surnames(t: &CaseTip) -> Vec<&'static str> {
     s
 }
 
+/// What the cannot-link looks at in one tip: its language and its site name's words and
+/// numbers. Computed once per tip.
+#[derive(Clone, Debug)]
+pub struct SiteSignature {
+    language: String,
+    words: BTreeSet<String>,
+    numbers: BTreeSet<String>,
+}
+
+impl SiteSignature {
+    /// Whether two tips in one language name their sites with no word in common, or with
+    /// different numbers ("plot 3" / "plot 7"): then they are never joined.
+    pub fn apart(&self, other: &SiteSignature) -> bool {
+        if self.language != other.language {
+            return false;
+        }
+        let numbers_differ = !self.numbers.is_empty()
+            && !other.numbers.is_empty()
+            && self.numbers.is_disjoint(&other.numbers);
+        self.words.is_disjoint(&other.words) || numbers_differ
+    }
+}
+
+/// A tip's [`SiteSignature`]; `None` without a language or a site name.
+pub fn site_signature(t: &CaseTip) -> Option<SiteSignature> {
+    let e = &t.entities;
+    let (language, name) = (e.language.as_ref()?, e.worksite.name.as_ref()?);
+    let words = name
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 2 && !w.chars().all(|c| c.is_ascii_digit()))
+        .map(str::to_owned)
+        .collect();
+    let numbers = name
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect();
+    Some(SiteSignature {
+        language: language.clone(),
+        words,
+        numbers,
+    })
+}
+
 /// Whether two tips in one language name their sites with no word in common.
 fn different_sites(a: &CaseTip, b: &CaseTip) -> bool {
-    let (ea, eb) = (&a.entities, &b.entities);
-    let (Some(la), Some(lb)) = (&ea.language, &eb.language) else {
-        return false;
-    };
-    let (Some(na), Some(nb)) = (&ea.worksite.name, &eb.worksite.name) else {
-        return false;
-    };
-    if la != lb {
-        return false;
+    match (site_signature(a), site_signature(b)) {
+        (Some(x), Some(y)) => x.apart(&y),
+        _ => false,
     }
-    let words = |s: &str| -> BTreeSet<String> {
-        s.to_lowercase()
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| w.chars().count() >= 2 && !w.chars().all(|c| c.is_ascii_digit()))
-            .map(str::to_owned)
-            .collect()
-    };
-    let same_number = |s: &str| -> BTreeSet<String> {
-        s.split(|c: char| !c.is_ascii_digit())
-            .filter(|w| !w.is_empty())
-            .map(str::to_owned)
-            .collect()
-    };
-    let (wa, wb) = (words(na), words(nb));
-    let (da, db) = (same_number(na), same_number(nb));
-    let numbers_differ = !da.is_empty() && !db.is_empty() && da.is_disjoint(&db);
-    wa.is_disjoint(&wb) || numbers_differ
 }
 
 /// The links of at least [`SITE_LINK`] between tips of the same city (see the module

@@ -107,3 +107,96 @@ fn a_case_id_depends_on_its_tips_only() {
     assert_eq!(case_id_of(&[a, b]), case_id_of(&[b, a]));
     assert_ne!(case_id_of(&[a, b]), case_id_of(&[a]));
 }
+
+fn doc_tip(n: u8, mut doc: serde_json::Value) -> CaseTip {
+    doc["schema"] = "tipseal/tip/v1".into();
+    let mut id = [0u8; 16];
+    id[0] = n;
+    CaseTip::from_received(
+        TipId::from_bytes(id),
+        "2024-07-01",
+        &ReceivedTip::from_plaintext(&serde_json::to_vec(&doc).expect("json")),
+    )
+}
+
+#[test]
+fn the_fast_grouping_finds_the_same_groups_as_comparing_every_blocked_pair() {
+    let tips = tips();
+    let (links, apart) = suggest::links_and_apart(&tips);
+    let old: Vec<Vec<usize>> = suggest::groups(tips.len(), links, &apart)
+        .into_iter()
+        .map(|g| g.members)
+        .collect();
+    let new: Vec<Vec<usize>> = cluster::suggest(&tips)
+        .into_iter()
+        .map(|g| g.members)
+        .collect();
+    assert_eq!(old, new);
+}
+
+#[test]
+fn tips_sharing_only_an_employer_in_one_city_are_suggested_together_with_the_reason() {
+    let tips = vec![
+        doc_tip(
+            1,
+            serde_json::json!({"language": "en", "worksite": {"name": "Harbour housing, plot 3", "employer": "Primorsky Stroy LLC", "sector": "construction", "city": "Vladivostok"},
+                "minders": [{"name_or_alias": "Kim, the team leader", "role": "team_leader"}]}),
+        ),
+        doc_tip(
+            2,
+            serde_json::json!({"language": "ru", "worksite": {"name": "Жилой комплекс у порта", "employer": "ООО «Приморстрой»", "sector": "construction", "city": "Владивосток"},
+                "minders": [{"name_or_alias": "переводчик Пак", "role": "interpreter"}]}),
+        ),
+        // The same company's name in Doha: another country, never this case.
+        doc_tip(
+            3,
+            serde_json::json!({"language": "en", "worksite": {"name": "Lusail tower", "employer": "Primorsky Stroy LLC", "sector": "construction", "city": "Doha"},
+                "minders": [{"name_or_alias": "Kim, the team leader", "role": "team_leader"}]}),
+        ),
+    ];
+    let cases = build(&tips, &TeamCases::default(), &|k| k.to_string());
+    assert_eq!(cases.len(), 1, "{cases:?}");
+    let c = &cases[0];
+    assert_eq!(c.tips, vec![tips[0].id, tips[1].id]);
+    assert!(
+        c.reasons.iter().any(|r| r
+            .contains("same employer 'Primorsky Stroy LLC' (ООО «Приморстрой»")
+            && r.contains("same city (Vladivostok)")),
+        "{:?}",
+        c.reasons
+    );
+}
+
+#[test]
+fn a_minder_seen_at_two_sites_of_one_city_is_shown_in_both_cases() {
+    let site = |n: u8, lang: &str, name: &str, minder: &str| {
+        doc_tip(
+            n,
+            serde_json::json!({"language": lang, "worksite": {"name": name, "sector": "construction", "city": "Vladivostok"},
+                "minders": [{"name_or_alias": minder, "role": "team_leader"}]}),
+        )
+    };
+    let tips = vec![
+        site(
+            1,
+            "en",
+            "Harbour housing, plot 3",
+            "Kim Jong Chol, the team leader",
+        ),
+        site(2, "en", "Harbour housing plot 3", "Kim Jong Chol"),
+        site(3, "en", "Island bridge", "team leader Kim Jong Chol"),
+        site(4, "en", "Island bridge works", "Kim Jong Chol"),
+    ];
+    let cases = build(&tips, &TeamCases::default(), &|k| k.to_string());
+    assert_eq!(cases.len(), 2, "{cases:?}");
+    for c in &cases {
+        let other = cases.iter().find(|o| o.id != c.id).expect("two cases");
+        assert!(
+            c.minders
+                .iter()
+                .any(|m| m.also_at.iter().any(|a| a.contains(&other.id.to_string()))),
+            "{:?}",
+            c.minders
+        );
+    }
+}

@@ -7,6 +7,7 @@
 //! spelling after folding. Must never: link two different places, two different surnames
 //! or two different given names, however alike they look; or give a score without a reason.
 
+use super::arabic::{consonant_key, has_arabic};
 use super::gazetteer::Gazetteer;
 use super::keys::{close, keys};
 use super::names::{is_han, surname, Surname};
@@ -23,6 +24,8 @@ mod score {
     pub const SURNAME_ONLY: f32 = 0.75;
     /// A shared comparison key (romanization or transliteration).
     pub const SHARED_KEY: f32 = 0.85;
+    /// Arabic on one side, and the consonants agree (Arabic leaves short vowels out).
+    pub const CONSONANTS: f32 = 0.7;
     /// Similar spelling: the similarity is scaled by this.
     pub const FUZZY_SCALE: f32 = 0.6;
     /// No name on one side, the same role on both.
@@ -151,6 +154,38 @@ fn share_key(a: &str, b: &str) -> Option<(String, String)> {
     None
 }
 
+/// Fewest consonants a vowel-less key must have to count: one letter ("c" of Choi) is
+/// shared by too many names.
+const MIN_CONSONANTS: usize = 2;
+
+/// Whether the vowel-less keys of `a` and `b` agree (one side Arabic), and how.
+fn share_consonants(a: &str, b: &str) -> Option<String> {
+    let vowelless = |text: &str| -> Vec<(String, String)> {
+        keys(text)
+            .into_iter()
+            .map(|k| (consonant_key(&k.shown), k.shown))
+            .filter(|(c, _)| c.chars().count() >= MIN_CONSONANTS)
+            .collect()
+    };
+    let kb = vowelless(b);
+    vowelless(a).into_iter().find_map(|(ca, sa)| {
+        kb.iter().find(|(cb, _)| *cb == ca).map(|(_, sb)| {
+            let side = |text: &str, shown: &str| {
+                if text == shown {
+                    text.to_string()
+                } else {
+                    format!("{text} → {shown}")
+                }
+            };
+            format!(
+                "{} ~ {}: same consonants ({ca}; Arabic writes no short vowels)",
+                side(a, &sa),
+                side(b, sb)
+            )
+        })
+    })
+}
+
 fn compare_names(a: &str, b: &str) -> Option<(f32, String)> {
     let g = Gazetteer::builtin();
     match (g.lookup(a), g.lookup(b)) {
@@ -207,6 +242,11 @@ fn compare_names(a: &str, b: &str) -> Option<(f32, String)> {
     }
     if let Some((_, why)) = share_key(a, b) {
         return Some((score::SHARED_KEY, why));
+    }
+    if has_arabic(a) != has_arabic(b) {
+        if let Some(why) = share_consonants(a, b) {
+            return Some((score::CONSONANTS, why));
+        }
     }
     let mut best = 0.0f64;
     for x in keys(a) {

@@ -4,10 +4,11 @@
 //! consonant), hyphens, spaces and doubled letters.
 //!
 //! Hangul gives one key per romanization system (and Kontsevich through the Cyrillic
-//! inverse), Hanzi one per pinyin reading, Cyrillic one. Must never: treat two keys as
+//! inverse), Hanzi one per pinyin reading, Cyrillic and Arabic one each. Must never: treat two keys as
 //! proof of identity — a shared key is evidence for [`super::compare`], which says so in
 //! its reason.
 
+use super::arabic::{has_arabic, to_latin as arabic_to_latin};
 use super::pinyin::{has_han, plain_readings};
 use super::romanize::{has_hangul, romanize, System};
 
@@ -149,8 +150,35 @@ pub fn close(a: &str, b: &str) -> Option<f64> {
     (jw >= CLOSE_JARO_WINKLER && strsim::normalized_levenshtein(a, b) >= CLOSE_EDITS).then_some(jw)
 }
 
-/// Every comparison key of `text`, without duplicates.
+/// How many texts' keys [`keys`] remembers per thread. One worksite's, employer's or
+/// minder's name is compared with many others; romanizing it (five systems, every pinyin
+/// reading) once instead of per pair is what makes cases over thousands of tips fast.
+/// When full, the memory is emptied and refills.
+const KEYS_REMEMBERED: usize = 65_536;
+
+thread_local! {
+    static KEYS: std::cell::RefCell<std::collections::HashMap<String, Vec<Key>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// Every comparison key of `text`, without duplicates (remembered per thread, see
+/// [`KEYS_REMEMBERED`]).
 pub fn keys(text: &str) -> Vec<Key> {
+    if let Some(hit) = KEYS.with(|m| m.borrow().get(text).cloned()) {
+        return hit;
+    }
+    let answer = keys_uncached(text);
+    KEYS.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= KEYS_REMEMBERED {
+            m.clear();
+        }
+        m.insert(text.to_owned(), answer.clone());
+    });
+    answer
+}
+
+fn keys_uncached(text: &str) -> Vec<Key> {
     let mut out: Vec<Key> = Vec::new();
     let mut push = |shown: String, via: &'static str| {
         let key = skeleton(&fold_latin(&shown));
@@ -173,6 +201,8 @@ pub fn keys(text: &str) -> Vec<Key> {
         }
     } else if is_cyrillic(text) {
         push(cyrillic_to_latin(text), "Cyrillic");
+    } else if has_arabic(text) {
+        push(arabic_to_latin(text), "Arabic");
     } else {
         push(text.to_string(), "Latin");
     }

@@ -7,11 +7,13 @@
 //! check.
 //!
 //! - [`romanize`]: Hangul → RR, McCune–Reischauer, DPRK 1992, Kontsevich (Cyrillic).
+//! - [`arabic`]: Arabic → Latin for names, and vowel-less keys.
 //! - [`pinyin`]: Hanzi → pinyin with every reading.
 //! - [`names`]: Korean surnames and their variants; role words; honorifics.
 //! - [`gazetteer`]: places and their names in the seven page languages; sectors.
 //! - [`keys`]: comparison keys that merge what romanizations confuse.
 //! - [`compare`]: `compare(a, b)` → a score and a reason.
+//! - [`employer`]: employers' names without legal forms; contracted compounds.
 //! - [`entities`]: worksites, minders, dates and conditions from a tip document.
 //! - [`link`]: minders of two tips linked on name, role, city, worksite and employer.
 //! - [`sites`]: two tips linked as one worksite (city, sector, time, minder, employer).
@@ -19,7 +21,9 @@
 //! Must never: do I/O, touch the network, the terminal or any key; everything here runs on
 //! the reviewer's machine on text it is given.
 
+pub mod arabic;
 pub mod compare;
+pub mod employer;
 pub mod entities;
 pub mod gazetteer;
 pub mod keys;

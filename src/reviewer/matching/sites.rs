@@ -8,6 +8,7 @@
 //! different cities, or link on city, sector and time alone — those fit every site in town.
 
 use super::compare::{compare, Match};
+use super::employer::{core_name, same_employer};
 use super::entities::TipEntities;
 use super::gazetteer::Gazetteer;
 use super::keys::keys;
@@ -95,11 +96,14 @@ pub fn blocking_keys(t: &TipEntities) -> Vec<String> {
             out.extend(roles.iter().map(|r| format!("{place}/{n}/{}", r.label())));
         }
     }
-    for (what, field) in [
-        ("employer", &t.worksite.employer),
-        ("site", &t.worksite.name),
-    ] {
-        if let Some(text) = field {
+    let employer = t.worksite.employer.as_deref().map(core_name);
+    if let Some(stem) = employer.as_deref().and_then(employer_stem) {
+        // A contracted compound (Приморстрой ~ Primorsky Stroy) shares no key, only its
+        // first letters.
+        out.push(format!("{place}/employer/stem/{stem}"));
+    }
+    for (what, field) in [("employer", &employer), ("site", &t.worksite.name)] {
+        if let Some(text) = field.as_deref().filter(|x| !x.is_empty()) {
             // Whole-field keys (a place, a shared key) and the surname table's path for names.
             out.extend(
                 keys(text)
@@ -115,6 +119,17 @@ pub fn blocking_keys(t: &TipEntities) -> Vec<String> {
     out.dedup();
     out
 }
+
+/// The first [`STEM`] letters of an employer's first word's comparison key.
+fn employer_stem(core: &str) -> Option<String> {
+    let word = core.split_whitespace().next()?;
+    let key = keys(word).into_iter().next()?.key;
+    (key.chars().count() >= STEM).then(|| key.chars().take(STEM).collect())
+}
+
+/// Letters of an employer's key that block together: a contraction keeps at least the
+/// first three letters of the first word (`employer::MIN_PIECE`); blocks stay in one city.
+const STEM: usize = 3;
 
 /// Whether tips `a` and `b` may describe one worksite, and why.
 pub fn link_sites(a: &TipEntities, b: &TipEntities) -> Option<Match> {
@@ -174,10 +189,16 @@ pub fn link_sites(a: &TipEntities, b: &TipEntities) -> Option<Match> {
         (Some(x), Some(y)) => compare(x, y).filter(|m| m.score >= 0.85),
         _ => None,
     };
-    if let Some(m) = names_match(&a.worksite.employer, &b.worksite.employer) {
-        score += weight::EMPLOYER;
-        reasons.push(format!("same employer ({})", m.reason));
-        specific = true;
+    if let (Some(x), Some(y)) = (&a.worksite.employer, &b.worksite.employer) {
+        if let Some(m) = same_employer(x, y) {
+            score += weight::EMPLOYER;
+            reasons.push(if x == y {
+                format!("same employer '{x}'")
+            } else {
+                format!("same employer '{x}' ({y}: {})", m.reason)
+            });
+            specific = true;
+        }
     }
     if let Some(m) = names_match(&a.worksite.name, &b.worksite.name) {
         score += weight::NAME;
