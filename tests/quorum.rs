@@ -9,10 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use common::*;
-use tipseal::crypto::identity::{Identity, SignatureDomain};
+use tipseal::crypto::b64_decode;
+use tipseal::crypto::identity::Identity;
 use tipseal::crypto::keyfile::{read_identity, Passphrase};
-use tipseal::crypto::{b64_decode, b64_encode};
-use tipseal::domain::keyring::{KeyringFile, ManifestSignature};
+use tipseal::crypto::keyring::sign_manifest;
+use tipseal::domain::keyring::{KeyringFile, Manifest};
 
 fn text(out: &Output) -> String {
     format!(
@@ -28,7 +29,7 @@ fn ok(out: Output) -> Output {
 }
 
 fn args<'a>(words: &[&'a str], paths: &[&'a Path]) -> Vec<&'a OsStr> {
-    let mut v: Vec<&OsStr> = words.iter().map(OsStr::new).collect();
+    let mut v: Vec<&OsStr> = words.iter().map(|w| OsStr::new(*w)).collect();
     v.extend(paths.iter().map(|p| p.as_os_str()));
     v
 }
@@ -75,11 +76,13 @@ fn force_sign(file: &Path, who: &Path) {
     let mut f = KeyringFile::from_json(&std::fs::read(file).unwrap()).unwrap();
     let id = identity(who);
     let last = f.manifests.last_mut().unwrap();
-    let body = b64_decode(&last.body).unwrap();
-    last.signatures.push(ManifestSignature {
-        key_id: id.key_id(),
-        signature: b64_encode(&id.sign(SignatureDomain::Keyring, &body)),
-    });
+    let body = Manifest::from_json(&b64_decode(&last.body).unwrap()).unwrap();
+    let signed = sign_manifest(&id, &body);
+    assert_eq!(
+        signed.body, last.body,
+        "the body re-serializes to the same bytes"
+    );
+    last.signatures.extend(signed.signatures);
     std::fs::write(file, f.to_json()).unwrap();
 }
 
@@ -110,15 +113,12 @@ fn two_of_three() -> Quorum {
     let out = ok(propose(
         &team.keyring,
         &p,
-        &args(
-            &["--admin-key"],
-            &[&team.admin_key],
-        )
-        .into_iter()
-        .chain(args(&["--add-admin"], &[&pub_path(&bo)]))
-        .chain(args(&["--add-admin"], &[&pub_path(&cy)]))
-        .chain(args(&["--threshold", "2"], &[]))
-        .collect::<Vec<_>>(),
+        &args(&["--admin-key"], &[&team.admin_key])
+            .into_iter()
+            .chain(args(&["--add-admin"], &[&pub_path(&bo)]))
+            .chain(args(&["--add-admin"], &[&pub_path(&cy)]))
+            .chain(args(&["--threshold", "2"], &[]))
+            .collect::<Vec<_>>(),
     ));
     assert!(text(&out).contains("1 of the 1"), "{}", text(&out));
     ok(publish(&p, &server.url));
@@ -166,13 +166,12 @@ fn with_two_of_three_one_signature_is_refused_and_two_are_accepted() {
     assert_eq!(direct.json()["code"], "quorum_not_met");
     assert_eq!(server_epoch(&q.server), 3);
     // The single-signature commands refuse a quorum keyring instead of half-signing it.
-    let single = tipseal(args(
-        &["admin", "rotate", "--admin-key"],
-        &[&q.team.admin_key],
-    )
-    .into_iter()
-    .chain(args(&["--keyring"], &[&q.current]))
-    .collect::<Vec<_>>());
+    let single = tipseal(
+        args(&["admin", "rotate", "--admin-key"], &[&q.team.admin_key])
+            .into_iter()
+            .chain(args(&["--keyring"], &[&q.current]))
+            .collect::<Vec<_>>(),
+    );
     assert!(!single.status.success());
     assert!(text(&single).contains("admin propose"), "{}", text(&single));
 
@@ -219,8 +218,9 @@ fn a_set_change_signed_only_by_the_new_admins_is_refused() {
     let (dan, eve) = (q.team.new_identity("dan"), q.team.new_identity("eve"));
     let p = q.path("takeover.json");
     let mut extra = args(&["--remove-admin", "admin", "--remove-admin", "bo"], &[]);
-    extra.extend(args(&["--remove-admin", "cy", "--add-admin"], &[&pub_path(&dan)]));
-    extra.extend(args(&["--add-admin"], &[&pub_path(&eve)]));
+    let (dan_pub, eve_pub) = (pub_path(&dan), pub_path(&eve));
+    extra.extend(args(&["--remove-admin", "cy", "--add-admin"], &[&dan_pub]));
+    extra.extend(args(&["--add-admin"], &[&eve_pub]));
     ok(propose(&q.current, &p, &extra));
     assert!(!sign(&p, &dan).status.success(), "a new admin signed");
     force_sign(&p, &dan);

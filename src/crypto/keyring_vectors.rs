@@ -215,7 +215,12 @@ fn generate_keyring_vectors() {
 }
 
 /// `file` plus a next epoch listing `admins` with threshold `k`, signed by `signers`.
-fn plus_admins(file: &KeyringFile, admins: &[&Identity], k: u32, signers: &[&Identity]) -> KeyringFile {
+fn plus_admins(
+    file: &KeyringFile,
+    admins: &[&Identity],
+    k: u32,
+    signers: &[&Identity],
+) -> KeyringFile {
     let v = verify_chain(file, None).unwrap();
     let people = NextPeople {
         admins: admins.iter().map(|a| a.public()).collect(),
@@ -286,16 +291,76 @@ fn generate_quorum_vectors() {
     let day = expires;
     let pinned = || pins(&[&ada]);
     let cases = vec![
-        case("quorum set up by the single admin (2 of 3 from epoch 2)", &two_of_three, pinned(), day, "accept"),
-        case("2 of 3: two admins signed", &two_sigs, pinned(), day, "accept"),
-        case("2 of 3: one admin signed", &one_sig, pinned(), day, "quorum_not_met"),
-        case("2 of 3: one admin's signature twice", &twice, pinned(), day, "quorum_not_met"),
-        case("a removed admin's signature does not count", &removed_counts, pinned(), day, "quorum_not_met"),
-        case("after a removal, the remaining two sign", &removed_ok, pinned(), day, "accept"),
-        case("new admin set signed only by the new admins", &takeover, pinned(), day, "bad_signature"),
-        case("new admin set signed by the old quorum", &handover, pinned(), day, "accept"),
-        case("a signature replayed from another manifest", &replayed, pinned(), day, "quorum_not_met"),
-        case("threshold above the number of admins", &too_high, pinned(), day, "malformed"),
+        case(
+            "quorum set up by the single admin (2 of 3 from epoch 2)",
+            &two_of_three,
+            pinned(),
+            day,
+            "accept",
+        ),
+        case(
+            "2 of 3: two admins signed",
+            &two_sigs,
+            pinned(),
+            day,
+            "accept",
+        ),
+        case(
+            "2 of 3: one admin signed",
+            &one_sig,
+            pinned(),
+            day,
+            "quorum_not_met",
+        ),
+        case(
+            "2 of 3: one admin's signature twice",
+            &twice,
+            pinned(),
+            day,
+            "quorum_not_met",
+        ),
+        case(
+            "a removed admin's signature does not count",
+            &removed_counts,
+            pinned(),
+            day,
+            "quorum_not_met",
+        ),
+        case(
+            "after a removal, the remaining two sign",
+            &removed_ok,
+            pinned(),
+            day,
+            "accept",
+        ),
+        case(
+            "new admin set signed only by the new admins",
+            &takeover,
+            pinned(),
+            day,
+            "bad_signature",
+        ),
+        case(
+            "new admin set signed by the old quorum",
+            &handover,
+            pinned(),
+            day,
+            "accept",
+        ),
+        case(
+            "a signature replayed from another manifest",
+            &replayed,
+            pinned(),
+            day,
+            "quorum_not_met",
+        ),
+        case(
+            "threshold above the number of admins",
+            &too_high,
+            pinned(),
+            day,
+            "malformed",
+        ),
     ];
     write_vectors(&cases, "quorum.json");
 }

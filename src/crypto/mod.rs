@@ -102,7 +102,9 @@ pub enum KeyringProblem {
     },
     /// The key offered to sign a proposal is not an admin of the epoch before it, so its
     /// signature would not count.
-    #[error("this key is not an admin of the epoch before the proposal: its signature would not count")]
+    #[error(
+        "this key is not an admin of the epoch before the proposal: its signature would not count"
+    )]
     NotAnAdmin,
     /// JSON or field-level problem.
     #[error("{0}")]

@@ -20,8 +20,8 @@ use std::collections::HashSet;
 use super::identity::{Identity, PublicKeys, SignatureDomain};
 use super::keyring::{verify_chain, VerifiedKeyring};
 use super::{b64_decode, b64_encode, CryptoError, KeyringProblem};
-use crate::domain::keyring::{KeyringFile, Manifest, ManifestSignature, SignedManifest};
 use crate::domain::keyring::MAX_SIGNATURES;
+use crate::domain::keyring::{KeyringFile, Manifest, ManifestSignature, SignedManifest};
 use crate::domain::{Epoch, KeyId};
 
 /// The distinct key ids among `signers` whose signature of `body` in `signed` verifies.

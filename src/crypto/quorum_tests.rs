@@ -22,7 +22,10 @@ fn problem<T: std::fmt::Debug>(r: Result<T, CryptoError>) -> KeyringProblem {
 fn next(base: &VerifiedKeyring, admins: &[&Identity], k: u32) -> Manifest {
     let (issued, expires) = validity_from_today(30).unwrap();
     let people = NextPeople {
-        admins: admins.iter().map(|a| a.public()).collect::<Vec<PublicIdentity>>(),
+        admins: admins
+            .iter()
+            .map(|a| a.public())
+            .collect::<Vec<PublicIdentity>>(),
         threshold: Some(Threshold::new(k).unwrap()),
         reviewers: base.current().reviewers.clone(),
     };
@@ -30,8 +33,9 @@ fn next(base: &VerifiedKeyring, admins: &[&Identity], k: u32) -> Manifest {
 }
 
 fn signed_by(base: &VerifiedKeyring, m: &Manifest, who: &[&Identity]) -> KeyringFile {
-    who.iter()
-        .fold(propose(base, m), |f, a| sign(&f, a).unwrap_or_else(|e| panic!("{e}")))
+    who.iter().fold(propose(base, m), |f, a| {
+        sign(&f, a).unwrap_or_else(|e| panic!("{e}"))
+    })
 }
 
 /// Epoch 1: Ada alone; epoch 2 (signed by Ada): Ada, Bo, Cy with threshold 2.
@@ -56,7 +60,10 @@ fn one_signature_of_two_needed_is_refused_and_two_are_accepted() {
         }
     );
     let p = status(&one).unwrap();
-    assert_eq!((p.signed_by.len(), p.needed, p.is_complete()), (1, 2, false));
+    assert_eq!(
+        (p.signed_by.len(), p.needed, p.is_complete()),
+        (1, 2, false)
+    );
     let two = sign(&one, &cy).unwrap();
     assert!(status(&two).unwrap().is_complete());
     assert_eq!(verify_chain(&two, None).unwrap().epoch().get(), 3);

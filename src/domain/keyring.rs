@@ -484,10 +484,15 @@ mod tests {
     fn a_threshold_is_absent_by_default_and_never_above_the_admin_count() {
         let m = manifest();
         assert_eq!(m.required_signatures(), 1);
-        assert!(!String::from_utf8(m.to_json()).unwrap().contains("threshold"));
+        assert!(!String::from_utf8(m.to_json())
+            .unwrap()
+            .contains("threshold"));
         let mut two = manifest();
         two.threshold = Some(Threshold::new(2).unwrap());
-        assert!(two.check_structure().is_err(), "2 of 1 admin can never be met");
+        assert!(
+            two.check_structure().is_err(),
+            "2 of 1 admin can never be met"
+        );
         two.admins.push(person(3, "Bo"));
         assert_eq!(Manifest::from_json(&two.to_json()).unwrap(), two);
         assert_eq!(two.required_signatures(), 2);
