@@ -1,7 +1,8 @@
 //! The trust-anchor vectors (`tests/vectors/keyring/trust-anchor.json`, made by
 //! `cargo test --lib generate_keyring_vectors -- --ignored`): the Rust rule used by the
 //! server and both command-line clients must give each case its expected outcome. The
-//! page's JavaScript checks the same file in `web/test/keyring.test.mjs`.
+//! page's JavaScript checks the same file in `web/test/keyring.test.mjs`. The k-of-m
+//! admin quorum vectors (`quorum.json`, `generate_quorum_vectors`) are checked alike.
 
 use tipseal::crypto::keyring::{check_fresh, verify_chain};
 use tipseal::crypto::{init, CryptoError, KeyringProblem};
@@ -16,21 +17,21 @@ fn outcome(file: &KeyringFile, pins: &[KeyId], today: Day) -> &'static str {
         Err(CryptoError::Keyring(KeyringProblem::UnpinnedAdmin)) => "unpinned_admin",
         Err(CryptoError::Keyring(KeyringProblem::Expired)) => "expired",
         Err(CryptoError::Keyring(KeyringProblem::Malformed(_))) => "malformed",
+        Err(CryptoError::Keyring(KeyringProblem::QuorumNotMet { .. })) => "quorum_not_met",
         Err(other) => panic!("not a verification outcome: {other:?}"),
     }
 }
 
-#[test]
-fn the_rust_trust_rule_gives_every_shared_vector_its_expected_outcome() {
+fn check_vectors(name: &str, at_least: usize) {
     init().unwrap();
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/vectors/keyring/trust-anchor.json"
+    let path = format!(
+        "{}/tests/vectors/keyring/{name}",
+        env!("CARGO_MANIFEST_DIR")
     );
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     assert_eq!(v["format"], "tipseal/keyring-vectors/v1");
     let cases = v["cases"].as_array().unwrap();
-    assert!(cases.len() >= 10, "the vectors cover every outcome");
+    assert!(cases.len() >= at_least, "the vectors cover every outcome");
     for c in cases {
         let file = KeyringFile::from_json(&serde_json::to_vec(&c["keyring"]).unwrap()).unwrap();
         let pins: Vec<KeyId> = c["pins"]
@@ -42,4 +43,14 @@ fn the_rust_trust_rule_gives_every_shared_vector_its_expected_outcome() {
         let today = Day::parse(c["today"].as_str().unwrap()).unwrap();
         assert_eq!(outcome(&file, &pins, today), c["expect"], "{}", c["name"]);
     }
+}
+
+#[test]
+fn the_rust_trust_rule_gives_every_shared_vector_its_expected_outcome() {
+    check_vectors("trust-anchor.json", 10);
+}
+
+#[test]
+fn the_rust_quorum_rule_gives_every_shared_vector_its_expected_outcome() {
+    check_vectors("quorum.json", 10);
 }

@@ -12,6 +12,7 @@ use crate::crypto::keyring::{self, verify_chain, VerifiedKeyring};
 use crate::domain::keyring::KeyringFile;
 
 use super::keys::{read_public, unlock};
+use super::quorum;
 use super::{read_file, write_atomic, CliError, Client};
 use crate::client::trust;
 
@@ -55,11 +56,19 @@ pub enum Command {
         #[command(flatten)]
         k: KeyArgs,
     },
-    /// Send the keyring file to a server.
+    /// Write the next epoch to a proposal file for k of m admins to sign (add or remove
+    /// admins and reviewers, change the threshold, or just rotate).
+    Propose(quorum::ProposeArgs),
+    /// Add this admin's signature to a proposal file (works offline).
+    Sign(quorum::SignArgs),
+    /// Send the keyring file (or a proposal carrying its quorum) to a server.
     Publish {
-        /// The keyring file.
+        /// The keyring or proposal file.
+        #[arg(required_unless_present = "keyring", conflicts_with = "keyring")]
+        file: Option<PathBuf>,
+        /// The keyring file (same as FILE).
         #[arg(long)]
-        keyring: PathBuf,
+        keyring: Option<PathBuf>,
         /// The server.
         #[arg(long)]
         server: String,
@@ -141,13 +150,21 @@ pub fn run(c: Command) -> Result<(), CliError> {
             let file = keyring::rotate(&current, &admin, VALIDITY_DAYS)?;
             save(&k.keyring, &file, "renewed")
         }
+        Command::Propose(a) => quorum::propose(a, VALIDITY_DAYS),
+        Command::Sign(a) => quorum::sign(a),
         Command::Publish {
+            file,
             keyring,
             server,
             proxy,
         } => {
-            let bytes = read_file(&keyring)?;
-            let verified = verify_chain(&KeyringFile::from_json(&bytes)?, None)?;
+            let path = file.or(keyring).ok_or_else(|| {
+                CliError::Usage("give the keyring or proposal file to publish".into())
+            })?;
+            let bytes = read_file(&path)?;
+            let parsed = KeyringFile::from_json(&bytes)?;
+            quorum::check_before_publish(&parsed, &path)?;
+            let verified = verify_chain(&parsed, None)?;
             if verified.is_expired(crate::domain::Day::today()) {
                 eprintln!(
                     "warning: this keyring expired after {}: the server will refuse tips until \
@@ -173,6 +190,7 @@ pub fn run(c: Command) -> Result<(), CliError> {
 fn load(k: &KeyArgs) -> Result<(Identity, VerifiedKeyring), CliError> {
     let file = KeyringFile::from_json(&read_file(&k.keyring)?)?;
     let current = verify_chain(&file, None)?;
+    quorum::refuse_if_quorum(&current)?;
     let admin = unlock(&k.admin_key)?;
     Ok((admin, current))
 }

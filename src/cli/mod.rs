@@ -15,6 +15,7 @@ mod keygen;
 mod keys;
 mod output;
 mod passphrase;
+mod quorum;
 mod receipt_file;
 mod review;
 mod save;

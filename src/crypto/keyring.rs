@@ -1,8 +1,9 @@
 //! The keyring chain: verifying it, and building its next epoch.
 //!
-//! A chain is accepted only when every manifest is signed by an admin of the manifest
-//! before it (epoch 1: by one of its own admins), epochs run 1, 2, 3 … and each `prev`
-//! is the hash of the manifest before it. A body other than the genesis is parsed only
+//! A chain is accepted only when every manifest is signed by at least `threshold`
+//! distinct admins of the manifest before it (epoch 1: of its own admins; no threshold
+//! means 1, see `crypto::quorum`), epochs run 1, 2, 3 … and each `prev` is the hash of
+//! the manifest before it. A body other than the genesis is parsed only
 //! after its signature verified. Builders generate each epoch's intake keypair, seal the
 //! secret to every reviewer of that epoch, sign, and let the secret be wiped: the admin
 //! keeps nothing that opens a tip.
@@ -14,9 +15,11 @@ use std::collections::HashSet;
 
 use super::identity::{Identity, PublicKeys, SignatureDomain};
 use super::intake::{self, IntakePublicKey, IntakeSecretKey, KEY_LEN, SEAL_OVERHEAD};
+use super::quorum;
 use super::{b64_decode, b64_encode, hash32, CryptoError, KeyringProblem};
 use crate::domain::keyring::{
     Grant, KeyringFile, Manifest, ManifestSignature, PublicIdentity, Role, SignedManifest,
+    Threshold,
 };
 use crate::domain::{Day, Epoch, KeyId};
 
@@ -143,20 +146,22 @@ pub fn verify_chain(
         intake: Vec::with_capacity(n),
     };
     let mut signers: Vec<PublicKeys> = Vec::new();
+    let mut needed = 1;
     for (i, signed) in file.manifests.iter().enumerate() {
         let body = b64_decode(&signed.body)
             .ok_or_else(|| malformed("a manifest body is not base64url"))?;
         let m = if i == 0 {
-            // Genesis is self-signed: its admins must be read to know who may sign it.
+            // Genesis is self-signed: its admins and threshold must be read to know who
+            // may sign it.
             let m = parse_body(&body)?;
             let own_admins = people(&m.admins)?;
-            verify_signed(signed, &body, &own_admins)?;
+            verify_signed(signed, &body, &own_admins, m.required_signatures())?;
             if let Some(pinned) = pinned_admins {
                 check_anchor(signed, &body, &own_admins, pinned)?;
             }
             m
         } else {
-            verify_signed(signed, &body, &signers)?;
+            verify_signed(signed, &body, &signers, needed)?;
             parse_body(&body)?
         };
         let expected_prev = out.hashes.last().map(hex::encode);
@@ -164,6 +169,7 @@ pub fn verify_chain(
             return Err(refuse(KeyringProblem::BrokenChain));
         }
         signers = people(&m.admins)?;
+        needed = m.required_signatures();
         people(&m.reviewers)?;
         let intake_pk = b64_decode(&m.intake_pk)
             .and_then(|b| IntakePublicKey::from_bytes(&b).ok())
@@ -212,7 +218,7 @@ fn check_anchor(
     }
     let signed_by_each = own_admins
         .iter()
-        .all(|pk| verify_signed(signed, body, std::slice::from_ref(pk)).is_ok());
+        .all(|pk| verify_signed(signed, body, std::slice::from_ref(pk), 1).is_ok());
     if signed_by_each {
         Ok(())
     } else {
@@ -278,22 +284,14 @@ fn people(list: &[PublicIdentity]) -> Result<Vec<PublicKeys>, CryptoError> {
         .collect()
 }
 
+/// At least `needed` distinct `signers` signed `body` (see [`quorum::require`]).
 fn verify_signed(
     signed: &SignedManifest,
     body: &[u8],
     signers: &[PublicKeys],
+    needed: usize,
 ) -> Result<(), CryptoError> {
-    let ok = signed.signatures.iter().any(|s| {
-        let Some(pk) = signers.iter().find(|pk| pk.id() == s.key_id) else {
-            return false;
-        };
-        b64_decode(&s.signature).is_some_and(|sig| pk.verify(SignatureDomain::Keyring, body, &sig))
-    });
-    if ok {
-        Ok(())
-    } else {
-        Err(refuse(KeyringProblem::BadSignature))
-    }
+    quorum::require(quorum::valid_signers(signed, body, signers).len(), needed)
 }
 
 fn well_formed_grant(g: &Grant) -> bool {
@@ -335,6 +333,7 @@ pub fn genesis(admin: &Identity, validity_days: u32) -> Result<KeyringFile, Cryp
         issued,
         expires,
         admins: vec![admin.public()],
+        threshold: None,
         reviewers: Vec::new(),
         intake_pk: b64_encode(intake_pk.as_bytes()),
         grants: Vec::new(),
@@ -368,7 +367,40 @@ pub fn next_epoch_between(
     if cur.admin(admin.key_id()).is_none() {
         return Err(refuse(KeyringProblem::BadSignature));
     }
-    let keys = people(&reviewers)?;
+    let people = NextPeople {
+        admins: cur.admins.clone(),
+        threshold: cur.threshold,
+        reviewers,
+    };
+    let m = unsigned_next(current, people, issued, expires)?;
+    let mut file = current.file().clone();
+    file.manifests.push(sign_manifest(admin, &m));
+    verify_chain(&file, None)?;
+    Ok(file)
+}
+
+/// Who the next epoch lists: its admins and their threshold, and its reviewers.
+#[derive(Clone, Debug)]
+pub struct NextPeople {
+    /// The admins who will sign the epoch after it.
+    pub admins: Vec<PublicIdentity>,
+    /// How many of them must (`None`: 1).
+    pub threshold: Option<Threshold>,
+    /// Who may open tips sealed to it.
+    pub reviewers: Vec<PublicIdentity>,
+}
+
+/// The manifest of the next epoch, not yet signed: `people`, a fresh intake keypair
+/// whose secret is sealed to each reviewer and then wiped, `prev` the hash of the
+/// current manifest. It still needs the signatures of the current epoch's quorum.
+pub fn unsigned_next(
+    current: &VerifiedKeyring,
+    people_next: NextPeople,
+    issued: Day,
+    expires: Day,
+) -> Result<Manifest, CryptoError> {
+    let keys = people(&people_next.reviewers)?;
+    people(&people_next.admins)?;
     let (intake_pk, intake_sk) = intake::generate();
     let grants = {
         let secret = intake_sk.to_bytes();
@@ -385,16 +417,19 @@ pub fn next_epoch_between(
         prev: current.hashes.last().map(hex::encode),
         issued,
         expires,
-        admins: cur.admins.clone(),
-        reviewers,
+        admins: people_next.admins,
+        threshold: people_next.threshold,
+        reviewers: people_next.reviewers,
         intake_pk: b64_encode(intake_pk.as_bytes()),
         grants,
     };
     m.check_structure().map_err(|e| malformed(e.to_string()))?;
-    let mut file = current.file().clone();
-    file.manifests.push(sign_manifest(admin, &m));
-    verify_chain(&file, None)?;
-    Ok(file)
+    Ok(m)
+}
+
+/// Today and the expiry day `validity_days` from now (1 to [`MAX_VALIDITY_DAYS`]).
+pub fn validity_from_today(validity_days: u32) -> Result<(Day, Day), CryptoError> {
+    validity(validity_days)
 }
 
 /// The next epoch with one more reviewer.

@@ -19,6 +19,7 @@ pub mod intake;
 pub mod keyfile;
 pub mod keyring;
 pub mod local_store;
+pub mod quorum;
 pub mod receipt;
 pub mod reply;
 pub mod triage;
@@ -87,6 +88,24 @@ pub enum KeyringProblem {
     /// The chain is older than one already seen from this server (a rollback).
     #[error("the keyring is older than one already seen from this server")]
     Rollback,
+    /// Some, but fewer than the threshold of, distinct admins entitled to sign a
+    /// manifest signed it (k of m; a removed admin or a repeated signature does not count).
+    #[error(
+        "a manifest carries valid signatures by {present} admin(s) of the epoch before it; \
+         {needed} are needed: more admins must run `tipseal admin sign`"
+    )]
+    QuorumNotMet {
+        /// Distinct entitled admins whose signature verified.
+        present: usize,
+        /// The threshold of the epoch before it.
+        needed: usize,
+    },
+    /// The key offered to sign a proposal is not an admin of the epoch before it, so its
+    /// signature would not count.
+    #[error(
+        "this key is not an admin of the epoch before the proposal: its signature would not count"
+    )]
+    NotAnAdmin,
     /// JSON or field-level problem.
     #[error("{0}")]
     Malformed(String),

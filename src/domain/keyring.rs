@@ -87,6 +87,43 @@ impl fmt::Debug for PersonName {
     }
 }
 
+/// How many distinct admins must sign a keyring change: 1 to [`MAX_SIGNATURES`].
+/// A threshold above that could never be met, since a manifest carries at most that
+/// many signatures.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Serialize, Deserialize)]
+#[serde(try_from = "u32", into = "u32")]
+pub struct Threshold(u8);
+
+impl Threshold {
+    /// Parses a threshold.
+    pub fn new(k: u32) -> Result<Self, DomainError> {
+        match u8::try_from(k) {
+            Ok(k) if k >= 1 && usize::from(k) <= MAX_SIGNATURES => Ok(Self(k)),
+            _ => Err(DomainError::Keyring(format!(
+                "a threshold must be 1 to {MAX_SIGNATURES} admin signatures"
+            ))),
+        }
+    }
+
+    /// The number of signatures required.
+    pub fn get(self) -> usize {
+        usize::from(self.0)
+    }
+}
+
+impl TryFrom<u32> for Threshold {
+    type Error = DomainError;
+    fn try_from(k: u32) -> Result<Self, Self::Error> {
+        Self::new(k)
+    }
+}
+
+impl From<Threshold> for u32 {
+    fn from(t: Threshold) -> u32 {
+        u32::from(t.0)
+    }
+}
+
 /// What a person may do in an epoch. A key id is never both (an admin who also reviews
 /// uses a second identity, so the offline admin key never has to go online).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
@@ -167,6 +204,10 @@ pub struct Manifest {
     pub expires: Day,
     /// Who may sign the next manifest.
     pub admins: Vec<PublicIdentity>,
+    /// How many distinct `admins` must sign the next manifest (k of m). Absent means 1,
+    /// so manifests made before quorums existed keep their exact bytes and hashes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<Threshold>,
     /// Who may open tips sealed to this epoch.
     pub reviewers: Vec<PublicIdentity>,
     /// Base64url X25519 intake public key of this epoch.
@@ -188,13 +229,22 @@ impl Manifest {
         serde_json::to_vec(self).expect("a manifest always serializes")
     }
 
-    /// Structural rules: at least one admin; no key id or name twice; nobody both admin
+    /// How many distinct admins of this manifest must sign the next one.
+    pub fn required_signatures(&self) -> usize {
+        self.threshold.map_or(1, Threshold::get)
+    }
+
+    /// Structural rules: at least one admin; a threshold no larger than the admin set;
+    /// no key id or name twice; nobody both admin
     /// and reviewer; exactly one grant per reviewer and none for anyone else; issued
     /// no later than expires; `prev` present exactly when epoch > 1.
     pub fn check_structure(&self) -> Result<(), DomainError> {
         let bad = |why: &str| Err(DomainError::Keyring(why.to_owned()));
         if self.admins.is_empty() {
             return bad("a manifest must list at least one admin");
+        }
+        if self.required_signatures() > self.admins.len() {
+            return bad("a manifest's threshold is larger than its number of admins");
         }
         if self.expires < self.issued {
             return bad("a manifest expires before it is issued");
@@ -404,6 +454,7 @@ mod tests {
             issued: Day::from_days(20_000),
             expires: Day::from_days(20_365),
             admins: vec![person(1, "Ada")],
+            threshold: None,
             reviewers: vec![person(2, "Rui")],
             intake_pk: "AA".into(),
             grants: vec![Grant {
@@ -427,6 +478,29 @@ mod tests {
             "Rui"
         );
         assert!(m.find_reviewer("Ada").is_none());
+    }
+
+    #[test]
+    fn a_threshold_is_absent_by_default_and_never_above_the_admin_count() {
+        let m = manifest();
+        assert_eq!(m.required_signatures(), 1);
+        assert!(!String::from_utf8(m.to_json())
+            .unwrap()
+            .contains("threshold"));
+        let mut two = manifest();
+        two.threshold = Some(Threshold::new(2).unwrap());
+        assert!(
+            two.check_structure().is_err(),
+            "2 of 1 admin can never be met"
+        );
+        two.admins.push(person(3, "Bo"));
+        assert_eq!(Manifest::from_json(&two.to_json()).unwrap(), two);
+        assert_eq!(two.required_signatures(), 2);
+        assert!(Threshold::new(0).is_err());
+        assert!(Threshold::new(MAX_SIGNATURES as u32 + 1).is_err());
+        let mut v: serde_json::Value = serde_json::from_slice(&manifest().to_json()).unwrap();
+        v["threshold"] = serde_json::json!(0);
+        assert!(Manifest::from_json(&serde_json::to_vec(&v).unwrap()).is_err());
     }
 
     #[test]

@@ -136,7 +136,8 @@ impl ApiError {
             ApiError::WrongEpoch { .. } => "wrong_epoch",
             ApiError::IdempotencyConflict => "idempotency_conflict",
             ApiError::Keyring(p) => match p {
-                KeyringProblem::BadSignature => "bad_signature",
+                KeyringProblem::BadSignature | KeyringProblem::NotAnAdmin => "bad_signature",
+                KeyringProblem::QuorumNotMet { .. } => "quorum_not_met",
                 KeyringProblem::BrokenChain => "broken_chain",
                 KeyringProblem::StaleEpoch => "stale_epoch",
                 KeyringProblem::Fork => "fork",

@@ -239,6 +239,7 @@ pub fn forge_keyring_listing(
         issued: today,
         expires: today.plus_days(90),
         admins: vec![real, mallory.public()],
+        threshold: None,
         reviewers: Vec::new(),
         intake_pk: tipseal::crypto::b64_encode(&[7u8; 32]),
         grants: Vec::new(),

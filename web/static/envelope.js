@@ -356,17 +356,35 @@ export function withSodium(sodium) {
     });
   }
 
-  function verifySigned(signed, body, signers) {
+  /**
+   * The quorum rule of crypto::quorum: at least `needed` distinct `signers` signed
+   * `body`. Signatures by anyone else, malformed ones and repeats do not count.
+   */
+  function verifySigned(signed, body, signers, needed = 1) {
     const msg = concat([KEYRING_SIG_PREFIX, body]);
     const sigs = Array.isArray(signed.signatures) ? signed.signatures : [];
-    const ok = sigs.some((s) => {
+    const valid = new Set();
+    for (const s of sigs) {
       const who = signers.find((k) => typeof s?.key_id === 'string' && k.id === s.key_id.toLowerCase());
-      if (!who) return false;
+      if (!who || valid.has(who.id)) continue;
       const sig = b64urlDecode(sodium, s.signature);
-      if (!sig || sig.length !== 64) return false;
-      try { return sodium.crypto_sign_verify_detached(sig, msg, who.signPk); } catch (_) { return false; }
-    });
-    if (!ok) throw new KeyringError('bad_signature', 'a manifest is not signed by an admin of the manifest before it');
+      if (!sig || sig.length !== 64) continue;
+      let ok = false;
+      try { ok = sodium.crypto_sign_verify_detached(sig, msg, who.signPk); } catch (_) { ok = false; }
+      if (ok) valid.add(who.id);
+    }
+    if (valid.size === 0) throw new KeyringError('bad_signature', 'a manifest is not signed by an admin of the manifest before it');
+    if (valid.size < needed) throw new KeyringError('quorum_not_met', `a manifest carries ${valid.size} of the ${needed} admin signatures needed`);
+  }
+
+  /** A manifest's threshold: absent means 1; otherwise 1 to 16 and at most its admin count. */
+  function thresholdOf(m) {
+    if (m.threshold === undefined || m.threshold === null) return 1;
+    const k = m.threshold;
+    if (!Number.isInteger(k) || k < 1 || k > 16 || !Array.isArray(m.admins) || k > m.admins.length) {
+      throw new KeyringError('malformed', 'a manifest threshold is not 1 to its number of admins');
+    }
+    return k;
   }
 
   function parseBody(body) {
@@ -401,6 +419,7 @@ export function withSodium(sodium) {
       throw new KeyringError('malformed', 'not a tipseal/keyring/v1 file with manifests');
     }
     let signers = null;
+    let needed = 1;
     const hashes = [];
     let manifest = null;
     let intakePk = null;
@@ -413,7 +432,7 @@ export function withSodium(sodium) {
         m = parseBody(body);
         const own = people(m.admins, 'admins');
         if (own.length === 0) throw new KeyringError('malformed', 'the first manifest lists no admin');
-        verifySigned(signed, body, own);
+        verifySigned(signed, body, own, thresholdOf(m));
         // The trust-anchor rule of crypto::keyring::check_anchor: the genesis admins are
         // exactly the pinned keys, and each of them signed it.
         const allPinned = own.every((a) => pinned.some((p) => sodium.memcmp(p, a.signPk)))
@@ -423,7 +442,7 @@ export function withSodium(sodium) {
         });
         if (!signedByEach) throw new KeyringError('unpinned_admin', 'the keyring is not signed by every admin key this page trusts');
       } else {
-        verifySigned(signed, body, signers);
+        verifySigned(signed, body, signers, needed);
         m = parseBody(body);
       }
       const expectedPrev = i === 0 ? null : hashes[i - 1];
@@ -431,6 +450,7 @@ export function withSodium(sodium) {
         throw new KeyringError('broken_chain', 'the manifests do not form an unbroken chain');
       }
       signers = people(m.admins, 'admins');
+      needed = thresholdOf(m);
       const reviewers = people(m.reviewers ?? [], 'reviewers');
       const pk = b64urlDecode(sodium, m.intake_pk);
       if (!pk || pk.length !== 32) throw new KeyringError('malformed', 'an intake public key is not 32 base64url bytes');

@@ -118,8 +118,8 @@ test('refuses malformed files', () => {
 // The shared trust-anchor vectors, made by the Rust code (tests/vectors/keyring/, see
 // tests/vectors/README.md) and checked by tests/keyring_vectors.rs too: the page's rule
 // must give every case the same outcome as crypto::keyring::verify_chain + check_fresh.
-test('gives every shared trust-anchor vector the outcome the Rust code gives it', () => {
-  const vectors = JSON.parse(readFileSync(new URL('../../tests/vectors/keyring/trust-anchor.json', import.meta.url), 'utf8'));
+for (const file of ['trust-anchor.json', 'quorum.json']) test(`gives every shared vector of ${file} the outcome the Rust code gives it`, () => {
+  const vectors = JSON.parse(readFileSync(new URL(`../../tests/vectors/keyring/${file}`, import.meta.url), 'utf8'));
   assert.equal(vectors.format, 'tipseal/keyring-vectors/v1');
   assert.ok(vectors.cases.length >= 10);
   for (const c of vectors.cases) {

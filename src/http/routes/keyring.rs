@@ -25,7 +25,8 @@ pub async fn get_keyring(state: web::Data<AppState>) -> Result<HttpResponse, Api
 }
 
 /// `POST /api/v1/keyring`: accept a chain that extends the current one. The admin
-/// signatures inside it are the authorisation; no session is needed.
+/// signatures inside it are the authorisation (k of m admins of each previous epoch, see
+/// `crypto::quorum`); no session is needed.
 #[utoipa::path(
     post,
     path = "/api/v1/keyring",
@@ -33,7 +34,7 @@ pub async fn get_keyring(state: web::Data<AppState>) -> Result<HttpResponse, Api
     request_body(content = KeyringFile, description = "A chain that extends the one in force, signed by its admins."),
     responses(
         (status = 200, description = "Accepted: the new epoch is in force.", body = crate::http::openapi::KeyringPublished),
-        (status = 400, description = "Malformed, badly signed, broken or unpinned chain (`malformed_keyring`, `bad_signature`, `broken_chain`, `unpinned_admin`).", body = crate::http::openapi::ErrorBody),
+        (status = 400, description = "Malformed, badly signed, broken or unpinned chain, or a change signed by fewer admins than the previous epoch's threshold (`malformed_keyring`, `bad_signature`, `broken_chain`, `unpinned_admin`, `quorum_not_met`).", body = crate::http::openapi::ErrorBody),
         (status = 408, description = "The body did not arrive in time.", body = crate::http::openapi::ErrorBody),
         (status = 409, description = "Not newer than, or not an extension of, the chain in force (`stale_epoch`, `fork`, `conflict`).", body = crate::http::openapi::ErrorBody),
         (status = 413, description = "The body is larger than allowed.", body = crate::http::openapi::ErrorBody),
