@@ -135,6 +135,8 @@ pub struct ServerSettings {
     /// How often operator notices (keyring expiry, refusal counts, disk statistics) are
     /// written, on a timer from start-up, never from a request.
     pub notice_interval: Duration,
+    /// How long things are kept before the retention sweep destroys them.
+    pub retention: crate::domain::retention::RetentionPolicy,
 }
 
 impl ServerSettings {
@@ -161,6 +163,7 @@ impl ServerSettings {
             log_witness_requests: false,
             rate: RateSettings::default(),
             notice_interval: watch::DEFAULT_INTERVAL,
+            retention: crate::domain::retention::RetentionPolicy::default(),
         }
     }
 }
