@@ -27,9 +27,12 @@ pub struct RetentionPolicy {
     /// (`DELETE /api/v1/tips/{id}`). 90 days leaves a quarter to reopen a case by mistake
     /// closed; keeping a closed tip longer only keeps a witness's words at risk.
     pub closed_tip_days: u32,
-    /// Days a reply to a witness may wait unread in the mailbox before the server deletes
-    /// it. Default 30. A witness who has not come back in a month is unlikely to; the
-    /// reply (sealed to the witness) should not wait for whoever seizes the server.
+    /// Days a reply may wait in a witness's mailbox before the server deletes the
+    /// witness's copy (the team's copy stays). Default 90: witnesses keep their receipt
+    /// and may come back weeks later, but a reply (sealed to the witness) should not wait
+    /// for ever for whoever seizes the server. The server cannot tell read from unread
+    /// when replies are kept after reading (`--reply-retention keep`), so this counts
+    /// from the day the reply was sent; with `delete-after-read` read ones are gone already.
     pub unread_reply_days: u32,
     /// Hours an unfinished upload (started, never completed into a tip) is kept before
     /// its chunks are deleted. Default 24: a witness on a slow Tor circuit can resume for
@@ -49,7 +52,7 @@ impl Default for RetentionPolicy {
     fn default() -> Self {
         RetentionPolicy {
             closed_tip_days: 90,
-            unread_reply_days: 30,
+            unread_reply_days: 90,
             unfinished_upload_hours: 24,
             max_tip_age_days: 0,
             schedule_minutes: 60,
