@@ -23,7 +23,12 @@ const WITNESSES: usize = 4;
 const LOAD: Duration = Duration::from_millis(1500);
 
 /// Acknowledged submissions of one witness: (tip id, when the answer arrived).
-fn witness(server: SocketAddr, keyring: Arc<Vec<u8>>, tip: Arc<Value>, stop: Arc<AtomicBool>) -> Vec<(String, Instant)> {
+fn witness(
+    server: SocketAddr,
+    keyring: Arc<Vec<u8>>,
+    tip: Arc<Value>,
+    stop: Arc<AtomicBool>,
+) -> Vec<(String, Instant)> {
     let mut acked = Vec::new();
     while !stop.load(Ordering::Relaxed) {
         for body in seal_bundles_with_keyring(&keyring, &tip, 8) {
@@ -129,8 +134,14 @@ fn a_backup_under_load_restores_every_tip_acknowledged_before_it_started() {
         .map(|(id, _)| id.as_str())
         .collect();
     let during_or_after = acked.len() - before.len();
-    assert!(!before.is_empty(), "no tip was acknowledged before the backup");
-    assert!(during_or_after > 0, "the witnesses did not submit while and after the backup ran");
+    assert!(
+        !before.is_empty(),
+        "no tip was acknowledged before the backup"
+    );
+    assert!(
+        during_or_after > 0,
+        "the witnesses did not submit while and after the backup ran"
+    );
 
     // Sealed bytes only: no string of the tip is in the file.
     let bytes = std::fs::read(&file).unwrap();
@@ -138,7 +149,10 @@ fn a_backup_under_load_restores_every_tip_acknowledged_before_it_started() {
     strings(&tip, 12, &mut texts);
     assert!(!texts.is_empty());
     for t in &texts {
-        assert!(!contains(&bytes, t.as_bytes()), "plaintext {t:?} is in the backup");
+        assert!(
+            !contains(&bytes, t.as_bytes()),
+            "plaintext {t:?} is in the backup"
+        );
     }
 
     // Restore into a fresh directory and boot a server on it.
@@ -148,14 +162,24 @@ fn a_backup_under_load_restores_every_tip_acknowledged_before_it_started() {
     let rows = review_list(&again.url, &team.reviewer_key);
     let listed: HashSet<&str> = rows.iter().filter_map(|r| r["id"].as_str()).collect();
     let missing: Vec<&&str> = before.iter().filter(|id| !listed.contains(**id)).collect();
-    assert!(missing.is_empty(), "acknowledged before the backup, missing after restore: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "acknowledged before the backup, missing after restore: {missing:?}"
+    );
     for r in &rows {
-        assert!(r.get("unreadable").is_none_or(Value::is_null), "a restored tip does not open: {r}");
+        assert!(
+            r.get("unreadable").is_none_or(Value::is_null),
+            "a restored tip does not open: {r}"
+        );
     }
-    let mut sorted: Vec<&(String, Instant)> = acked.iter().filter(|(_, at)| *at < started).collect();
+    let mut sorted: Vec<&(String, Instant)> =
+        acked.iter().filter(|(_, at)| *at < started).collect();
     sorted.sort_by_key(|(_, at)| *at);
     for (id, _) in [sorted.first(), sorted.last()].into_iter().flatten() {
-        assert_eq!(review_show(&again.url, &team.reviewer_key, id, None)["tip"], *tip);
+        assert_eq!(
+            review_show(&again.url, &team.reviewer_key, id, None)["tip"],
+            *tip
+        );
     }
     eprintln!(
         "backup under load (loaded machine): {} tips acknowledged before it, {} while or after; \
@@ -183,7 +207,10 @@ fn a_damaged_backup_is_refused_whole_and_nothing_is_overwritten() {
     server.stop();
     // With the server stopped the directory is read directly.
     let offline = work.path().join("offline.backup");
-    assert_ok(&backup(&server.data_dir, &offline), "admin backup of a stopped server");
+    assert_ok(
+        &backup(&server.data_dir, &offline),
+        "admin backup of a stopped server",
+    );
 
     let good = std::fs::read(&file).unwrap();
     for (name, damaged, expect) in [
@@ -195,16 +222,30 @@ fn a_damaged_backup_is_refused_whole_and_nothing_is_overwritten() {
         std::fs::write(&bad, &damaged).unwrap();
         let target = work.path().join(format!("{name}-data"));
         let out = restore(&bad, &target);
-        assert!(!out.status.success(), "{name}: a damaged backup was restored");
+        assert!(
+            !out.status.success(),
+            "{name}: a damaged backup was restored"
+        );
         assert!(stderr(&out).contains(expect), "{name}: {}", stderr(&out));
-        assert!(stderr(&out).contains("nothing was restored"), "{name}: {}", stderr(&out));
-        assert!(!target.exists(), "{name}: a half-restored directory was left");
+        assert!(
+            stderr(&out).contains("nothing was restored"),
+            "{name}: {}",
+            stderr(&out)
+        );
+        assert!(
+            !target.exists(),
+            "{name}: a half-restored directory was left"
+        );
     }
 
     // Only into a new or empty directory.
     let out = restore(&file, &server.data_dir);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("already holds data"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("already holds data"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 fn flip(b: &[u8], at: usize) -> Vec<u8> {

@@ -33,7 +33,9 @@ pub fn verify(path: &Path) -> Result<Summary, BackupError> {
 
 /// The entries of a backup, in order; the last item is an error if the file does not
 /// verify. Call [`verify`] first: this is for loading a file already checked.
-pub fn entries(path: &Path) -> Result<impl Iterator<Item = Result<Entry, BackupError>>, BackupError> {
+pub fn entries(
+    path: &Path,
+) -> Result<impl Iterator<Item = Result<Entry, BackupError>>, BackupError> {
     let mut frames = Frames::open(path)?;
     let mut done = false;
     Ok(std::iter::from_fn(move || {
@@ -103,7 +105,9 @@ impl Frames {
                 let key = self.vec(usize::from(key_len))?;
                 let value_len = u32::from_be_bytes(self.array()?) as usize;
                 if value_len > MAX_VALUE {
-                    return Err(BackupError::Malformed("a value is larger than storage writes"));
+                    return Err(BackupError::Malformed(
+                        "a value is larger than storage writes",
+                    ));
                 }
                 let value = self.vec(value_len)?;
                 self.counted.entries += 1;
@@ -124,7 +128,9 @@ impl Frames {
                     return Err(BackupError::HashMismatch);
                 }
                 if stated != self.counted {
-                    return Err(BackupError::Malformed("the counts at the end disagree with the entries"));
+                    return Err(BackupError::Malformed(
+                        "the counts at the end disagree with the entries",
+                    ));
                 }
                 let mut extra = [0; 1];
                 if self.input.read(&mut extra)? != 0 {
@@ -133,7 +139,9 @@ impl Frames {
                 self.summary = Some(stated);
                 Ok(None)
             }
-            _ => Err(BackupError::Malformed("an unknown frame tag (a corrupted byte?)")),
+            _ => Err(BackupError::Malformed(
+                "an unknown frame tag (a corrupted byte?)",
+            )),
         }
     }
 

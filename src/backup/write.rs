@@ -32,7 +32,9 @@ impl<W: Write> BackupWriter<W> {
         let key_len = u16::try_from(e.key.len())
             .map_err(|_| BackupError::Malformed("a key is longer than 65,535 bytes"))?;
         if e.value.len() > MAX_VALUE {
-            return Err(BackupError::Malformed("a value is larger than storage writes"));
+            return Err(BackupError::Malformed(
+                "a value is larger than storage writes",
+            ));
         }
         self.put(&[1, tree_len])?;
         self.put(e.tree)?;

@@ -56,7 +56,8 @@ pub fn backup(data: &Path, out: &Path) -> Result<(), CliError> {
         })?;
     let result = write_snapshot(data, &mut file).and_then(|()| {
         file.sync_all().map_err(file_error(&partial))?;
-        backup::verify(&partial).map_err(|e| usage(format!("the backup just written does not verify: {e}")))
+        backup::verify(&partial)
+            .map_err(|e| usage(format!("the backup just written does not verify: {e}")))
     });
     let summary = match result {
         Ok(s) => s,
@@ -107,8 +108,8 @@ fn write_snapshot(data: &Path, file: &mut File) -> Result<(), CliError> {
             socket.display()
         ))
     })?;
-    let mut writer = BackupWriter::new(std::io::BufWriter::new(&mut *file))
-        .map_err(|e| usage(e.to_string()))?;
+    let mut writer =
+        BackupWriter::new(std::io::BufWriter::new(&mut *file)).map_err(|e| usage(e.to_string()))?;
     let counts = store
         .snapshot(&mut |e: storage::SnapshotEntry<'_>| writer.entry(e).map_err(|e| e.to_string()))
         .map_err(|e| usage(format!("the snapshot failed: {e}")))?;
@@ -119,14 +120,15 @@ fn write_snapshot(data: &Path, file: &mut File) -> Result<(), CliError> {
 /// `admin restore --from FILE --data DIR`.
 pub fn restore(from: &Path, data: &Path) -> Result<(), CliError> {
     let summary = backup::verify(from).map_err(|e| {
-        usage(format!("{} was refused, nothing was restored: {e}", from.display()))
+        usage(format!(
+            "{} was refused, nothing was restored: {e}",
+            from.display()
+        ))
     })?;
     let existed = data.exists();
     let loaded = backup::entries(from)
         .map_err(|e| usage(e.to_string()))
-        .and_then(|entries| {
-            storage::load_into_new(data, entries).map_err(|e| usage(e.to_string()))
-        })
+        .and_then(|entries| storage::load_into_new(data, entries).map_err(|e| usage(e.to_string())))
         .and_then(|counts| check_restored(data, &summary, counts.tips));
     if let Err(e) = loaded {
         // Leave no half-restored database: remove what this run created.
@@ -183,7 +185,10 @@ fn remove_contents(dir: &Path) {
 /// live entries, so deleted tips' ciphertext does not linger in old segments.
 pub fn compact(data: &Path) -> Result<(), CliError> {
     if !holds_database(data) {
-        return Err(usage(format!("{} holds no tipseal database", data.display())));
+        return Err(usage(format!(
+            "{} holds no tipseal database",
+            data.display()
+        )));
     }
     let fresh = sibling(data, "compacting");
     let old = sibling(data, "precompact");
@@ -207,12 +212,19 @@ pub fn compact(data: &Path) -> Result<(), CliError> {
     })?;
     let counts = store.copy_into_new(&fresh).map_err(|e| {
         let _ = std::fs::remove_dir_all(&fresh);
-        usage(format!("compaction failed, {} is unchanged: {e}", data.display()))
+        usage(format!(
+            "compaction failed, {} is unchanged: {e}",
+            data.display()
+        ))
     })?;
     drop(store);
     // sled's threads may hold the new directory's files a moment after its last handle.
-    Store::open(&fresh, crate::crypto::random_bytes())
-        .map_err(|e| usage(format!("the compacted copy does not open, {} is unchanged: {e}", data.display())))?;
+    Store::open(&fresh, crate::crypto::random_bytes()).map_err(|e| {
+        usage(format!(
+            "the compacted copy does not open, {} is unchanged: {e}",
+            data.display()
+        ))
+    })?;
     std::fs::rename(data, &old).map_err(file_error(data))?;
     std::fs::rename(&fresh, data).map_err(file_error(&fresh))?;
     std::fs::remove_dir_all(&old).map_err(file_error(&old))?;

@@ -149,7 +149,9 @@ impl StreamHash {
 
     /// Feeds more bytes.
     pub fn update(&mut self, bytes: &[u8]) {
-        self.0.update(bytes).expect("the state is not finalized before finish");
+        self.0
+            .update(bytes)
+            .expect("the state is not finalized before finish");
     }
 
     /// The 32-byte digest of everything fed.

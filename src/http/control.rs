@@ -88,10 +88,11 @@ fn answer(conn: UnixStream, store: &crate::storage::Store) -> Result<(), String>
         return Err("unknown request on the control socket".into());
     }
     let started = Instant::now();
-    let mut writer =
-        BackupWriter::new(BufWriter::new(&conn)).map_err(|e| e.to_string())?;
+    let mut writer = BackupWriter::new(BufWriter::new(&conn)).map_err(|e| e.to_string())?;
     let counts = store
-        .snapshot(&mut |e: crate::storage::SnapshotEntry<'_>| writer.entry(e).map_err(|e| e.to_string()))
+        .snapshot(&mut |e: crate::storage::SnapshotEntry<'_>| {
+            writer.entry(e).map_err(|e| e.to_string())
+        })
         .map_err(|e| e.to_string())?;
     writer.finish(counts).map_err(|e| e.to_string())?;
     tracing::info!(

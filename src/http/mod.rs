@@ -244,7 +244,9 @@ impl Application {
         retention::spawn(state.clone(), settings.retention);
         control::spawn(state.store.downgrade(), &settings.data_dir).map_err(|e| {
             StartError::Bind(
-                control::socket_path(&settings.data_dir).display().to_string(),
+                control::socket_path(&settings.data_dir)
+                    .display()
+                    .to_string(),
                 e,
             )
         })?;

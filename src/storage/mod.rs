@@ -41,12 +41,12 @@ pub use mailbox::{
     Reader, ThreadEntry, ThreadEntryPieces, ThreadIndexEntry, ThreadKind, WrapPatchError,
     MAX_THREAD_ENTRIES,
 };
+pub use retention::RetentionReport;
+pub use snapshot::{load_into_new, SnapshotCounts, SnapshotEntry, SnapshotError};
 pub use tips::{
     Idempotency, InsertOutcome, NewPart, NewTip, StoredPart, StoredTip, SwapError, TipPieces,
     TipSummary,
 };
-pub use retention::RetentionReport;
-pub use snapshot::{load_into_new, SnapshotCounts, SnapshotEntry, SnapshotError};
 pub use uploads::{UploadClaim, UploadError, UploadStatus, UploadSweep, MAX_OPEN_UPLOADS};
 
 use commit::GroupCommit;

@@ -122,7 +122,9 @@ mod tests {
         assert!(store.load_tip(old).unwrap().is_none());
         assert!(store.load_tip(young).unwrap().is_some());
         // Off by default: nothing is deleted by age.
-        let report = store.sweep_retention(&RetentionPolicy::default(), today.plus_days(9999)).unwrap();
+        let report = store
+            .sweep_retention(&RetentionPolicy::default(), today.plus_days(9999))
+            .unwrap();
         assert_eq!(report.tips, 0);
     }
 
@@ -133,9 +135,33 @@ mod tests {
         let tip = insert(&store, 3, today.plus_days(-100));
         let w = [9u8; 200];
         let r = [8u8; 200];
-        store.append_thread(tip, ThreadKind::Reply, today.plus_days(-31), Some(&w[..]), &r).unwrap();
-        store.append_thread(tip, ThreadKind::Followup, today.plus_days(-31), Some(&w[..]), &r).unwrap();
-        store.append_thread(tip, ThreadKind::Reply, today.plus_days(-2), Some(&w[..]), &r).unwrap();
+        store
+            .append_thread(
+                tip,
+                ThreadKind::Reply,
+                today.plus_days(-31),
+                Some(&w[..]),
+                &r,
+            )
+            .unwrap();
+        store
+            .append_thread(
+                tip,
+                ThreadKind::Followup,
+                today.plus_days(-31),
+                Some(&w[..]),
+                &r,
+            )
+            .unwrap();
+        store
+            .append_thread(
+                tip,
+                ThreadKind::Reply,
+                today.plus_days(-2),
+                Some(&w[..]),
+                &r,
+            )
+            .unwrap();
         let policy = RetentionPolicy {
             unread_reply_days: 30,
             ..RetentionPolicy::keep_everything()

@@ -138,7 +138,12 @@ pub fn load_into_new<E: std::fmt::Display>(
     dir: &Path,
     entries: impl Iterator<Item = Result<(Vec<u8>, Vec<u8>, Vec<u8>), E>>,
 ) -> Result<SnapshotCounts, SnapshotError> {
-    if dir.exists() && std::fs::read_dir(dir).map_err(StorageError::from)?.next().is_some() {
+    if dir.exists()
+        && std::fs::read_dir(dir)
+            .map_err(StorageError::from)?
+            .next()
+            .is_some()
+    {
         return Err(SnapshotError::NotEmpty(dir.display().to_string()));
     }
     create_private_dir(dir)?;
@@ -168,7 +173,12 @@ impl Store {
     /// rewrite behind compaction, where only live entries are written, so bytes of deleted
     /// entries left in the old files' segments are not carried over.
     pub fn copy_into_new(&self, dir: &Path) -> Result<SnapshotCounts, SnapshotError> {
-        if dir.exists() && std::fs::read_dir(dir).map_err(StorageError::from)?.next().is_some() {
+        if dir.exists()
+            && std::fs::read_dir(dir)
+                .map_err(StorageError::from)?
+                .next()
+                .is_some()
+        {
             return Err(SnapshotError::NotEmpty(dir.display().to_string()));
         }
         create_private_dir(dir)?;
