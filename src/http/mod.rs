@@ -242,14 +242,15 @@ impl Application {
         );
         watch::spawn(state.clone(), settings.notice_interval);
         retention::spawn(state.clone(), settings.retention);
-        control::spawn(state.store.downgrade(), &settings.data_dir).map_err(|e| {
-            StartError::Bind(
-                control::socket_path(&settings.data_dir)
-                    .display()
-                    .to_string(),
-                e,
-            )
-        })?;
+        // Without it the server still serves; only a live backup needs it (a path too
+        // long for a Unix socket, a read-only directory): say so and go on.
+        if let Err(e) = control::spawn(state.store.downgrade(), &settings.data_dir) {
+            tracing::warn!(
+                error = %e,
+                "no control socket in the data directory: `tipseal admin backup` works \
+                 only with the server stopped"
+            );
+        }
         let listener = TcpListener::bind(&settings.listen)
             .map_err(|e| StartError::Bind(settings.listen.clone(), e))?;
         let port = listener
