@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tracing_subscriber::EnvFilter;
 
+use crate::domain::retention::RetentionPolicy;
 use crate::http::{
     Application, Budget, Listen, OperatorText, RateSettings, ServerSettings, DEFAULT_MAX_BODY_BYTES,
 };
@@ -121,6 +122,25 @@ pub struct Args {
     /// Each witness mailbox's own budget (logins, reads, messages): PER_SECOND:BURST or `off`.
     #[arg(long, default_value_t = RateSettings::default().mailbox)]
     rate_mailbox: Budget,
+    /// Retention: days after closing before reviewers' clients delete a closed or
+    /// dismissed tip (0: never). Reviewers' clients read it; the server cannot see status.
+    #[arg(long, default_value_t = RetentionPolicy::default().closed_tip_days)]
+    retention_closed_tip_days: u32,
+    /// Retention: days an unread reply waits in a witness's mailbox before it is deleted
+    /// (0: never).
+    #[arg(long, default_value_t = RetentionPolicy::default().unread_reply_days)]
+    retention_unread_reply_days: u32,
+    /// Retention: hours an unfinished upload is kept before its chunks are deleted
+    /// (0: never by age; the idle and rate rules still apply).
+    #[arg(long, default_value_t = RetentionPolicy::default().unfinished_upload_hours)]
+    retention_unfinished_upload_hours: u32,
+    /// Retention: days after receipt before any tip is deleted, whatever its status
+    /// (0, the default: never).
+    #[arg(long, default_value_t = RetentionPolicy::default().max_tip_age_days)]
+    retention_max_tip_age_days: u32,
+    /// Retention: minutes between the server's retention sweeps (0: no sweep).
+    #[arg(long, default_value_t = RetentionPolicy::default().schedule_minutes)]
+    retention_schedule_minutes: u32,
 }
 
 /// Runs `tipseal serve`.
@@ -147,6 +167,13 @@ pub fn run(a: Args) -> Result<(), CliError> {
         publish: a.rate_publish,
         staff: a.rate_staff,
         mailbox: a.rate_mailbox,
+    };
+    settings.retention = RetentionPolicy {
+        closed_tip_days: a.retention_closed_tip_days,
+        unread_reply_days: a.retention_unread_reply_days,
+        unfinished_upload_hours: a.retention_unfinished_upload_hours,
+        max_tip_age_days: a.retention_max_tip_age_days,
+        schedule_minutes: a.retention_schedule_minutes,
     };
     if !(a.exit_url.starts_with("https://") || a.exit_url.starts_with("http://")) {
         return Err(CliError::Usage(

@@ -7,6 +7,7 @@
 mod access_log;
 pub mod audit_log;
 mod body;
+pub mod control;
 mod disk;
 mod error;
 mod form_tokens;
@@ -16,6 +17,7 @@ pub mod listen;
 pub mod openapi;
 mod rate;
 mod refusal_log;
+mod retention;
 mod routes;
 mod sessions;
 mod state;
@@ -136,6 +138,8 @@ pub struct ServerSettings {
     /// How often operator notices (keyring expiry, refusal counts, disk statistics) are
     /// written, on a timer from start-up, never from a request.
     pub notice_interval: Duration,
+    /// How long things are kept before the retention sweep destroys them.
+    pub retention: crate::domain::retention::RetentionPolicy,
 }
 
 impl ServerSettings {
@@ -162,6 +166,7 @@ impl ServerSettings {
             log_witness_requests: false,
             rate: RateSettings::default(),
             notice_interval: watch::DEFAULT_INTERVAL,
+            retention: crate::domain::retention::RetentionPolicy::default(),
         }
     }
 }
@@ -239,6 +244,16 @@ impl Application {
             },
         );
         watch::spawn(state.clone(), settings.notice_interval);
+        retention::spawn(state.clone(), settings.retention);
+        // Without it the server still serves; only a live backup needs it (a path too
+        // long for a Unix socket, a read-only directory): say so and go on.
+        if let Err(e) = control::spawn(state.store.downgrade(), &settings.data_dir) {
+            tracing::warn!(
+                error = %e,
+                "no control socket in the data directory: `tipseal admin backup` works \
+                 only with the server stopped"
+            );
+        }
         let bound = settings.listen.bind()?;
         let (port, listening_on) = match (&bound, &settings.listen) {
             (listen::Bound::Tcp(l), Listen::Tcp { host, .. }) => {
