@@ -376,7 +376,7 @@ fn the_listing_walks_every_tip_once_in_id_order_page_by_page() {
         store.insert_tip(new_tip(id, day, &parts, None)).unwrap();
         expected.push((Day::from_days(day), id));
     }
-    expected.sort_by(|a, b| a.1.cmp(&b.1));
+    expected.sort_by_key(|e| e.1);
     let mut listed = Vec::new();
     let mut after = None;
     loop {
