@@ -46,8 +46,8 @@ fields = """mode clients seconds http bundle_bytes stored_tips tips tips_per_s p
 errors tips_listed server_idle_rss_kib server_peak_rss_kib server_final_rss_kib
 disk_bytes_per_tip disk_ratio_to_bundle disk_limit_records_per_s
 disk_single_fdatasync_per_s ratio_to_disk_limit client_cpu_ms_per_tip
-server_cpu_ms_per_tip cores preload_s startup_ms listing_ms
-listing_rows fetch_p50_ms attachment_bytes attachment_mb_per_s attachment_rss_growth_kib
+server_cpu_ms_per_tip cores preload_s startup_ms restart_ms listing_ms listing_max_ms
+listing_rows listing_walk_ms fetch_p50_ms attachment_bytes attachment_mb_per_s attachment_rss_growth_kib
 target""".split()
 missing = [f for f in fields if f not in r]
 problems = []

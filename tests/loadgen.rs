@@ -39,8 +39,11 @@ const FIELDS: &[&str] = &[
     "cores",
     "preload_s",
     "startup_ms",
+    "restart_ms",
     "listing_ms",
+    "listing_max_ms",
     "listing_rows",
+    "listing_walk_ms",
     "fetch_p50_ms",
     "attachment_bytes",
     "attachment_mb_per_s",
@@ -110,9 +113,11 @@ fn the_disk_probe_returns_positive_rates_in_the_directory_given() {
     ]);
     assert!(num(&v, "disk_limit_records_per_s") > 0.0, "{v}");
     assert!(num(&v, "disk_single_fdatasync_per_s") > 0.0, "{v}");
-    // The same run started a server over 50 stored tips and timed it.
+    // The same run started a server over 50 stored tips and timed it, then timed a
+    // restart on the same data.
     assert_eq!(v["stored_tips"].as_u64(), Some(50));
     assert!(num(&v, "startup_ms") > 0.0, "{v}");
+    assert!(num(&v, "restart_ms") > 0.0, "{v}");
     // The run cleaned up after itself: its directory under --data is gone.
     let left: Vec<_> = std::fs::read_dir(dir.path()).expect("read dir").collect();
     assert!(left.is_empty(), "the run left {left:?}");
@@ -171,6 +176,8 @@ fn preloaded_tips_are_served_to_the_runs_reviewer_in_the_listing_mode() {
     // Tips stored straight through the storage layer are whole tips the server lists
     // and serves, not rows the figures merely assume.
     assert_eq!(v["listing_rows"].as_u64(), Some(30), "{v}");
+    // Walking the pages to the end sees every stored tip once.
+    assert_eq!(v["tips_listed"].as_u64(), Some(30), "{v}");
     assert!(
         num(&v, "listing_ms") > 0.0 && num(&v, "fetch_p50_ms") > 0.0,
         "{v}"

@@ -60,6 +60,18 @@ pub struct TipRow {
     pub entries: u32,
 }
 
+/// Rows asked for per listing page: the server's cap, so a walk takes the fewest requests.
+pub const LIST_PAGE: usize = 1000;
+
+/// One page of `GET /api/v1/tips`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TipPage {
+    /// Rows in tip-id order.
+    pub tips: Vec<TipRow>,
+    /// The cursor of the next page; `None` on the last.
+    pub next: Option<TipId>,
+}
+
 /// A witness's mailbox session. The token is wiped on drop.
 pub struct WitnessSession {
     token: zeroize::Zeroizing<String>,
@@ -366,9 +378,44 @@ impl Client {
         req.set("Authorization", &format!("Bearer {}", s.token))
     }
 
-    /// Lists tips.
+    /// Lists every tip, following the listing's pages ([`LIST_PAGE`] rows each) to the
+    /// last one. Rows come in tip-id order.
     pub fn list(&self, s: &Session) -> Result<Vec<TipRow>, Error> {
-        let req = self.authed(self.agent.get(&self.url("/tips")), s);
+        self.list_in_pages(s, LIST_PAGE)
+    }
+
+    /// Lists every tip, `page` rows (1 to 1000) per request, following `next` to the end.
+    pub fn list_in_pages(&self, s: &Session, page: usize) -> Result<Vec<TipRow>, Error> {
+        let mut rows = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.list_page(s, after, page)?;
+            rows.extend(page.tips);
+            match page.next {
+                // A server that hands back a cursor that does not move would loop for ever.
+                Some(next) if after.is_none_or(|a| next > a) => after = Some(next),
+                Some(_) => {
+                    return Err(Error::Network(
+                        "the server's listing cursor did not move forward".into(),
+                    ))
+                }
+                None => return Ok(rows),
+            }
+        }
+    }
+
+    /// One page of the listing: at most `limit` (1 to 1000) rows after tip id `after`.
+    pub fn list_page(
+        &self,
+        s: &Session,
+        after: Option<TipId>,
+        limit: usize,
+    ) -> Result<TipPage, Error> {
+        let path = match after {
+            Some(id) => format!("/tips?after={id}&limit={limit}"),
+            None => format!("/tips?limit={limit}"),
+        };
+        let req = self.authed(self.agent.get(&self.url(&path)), s);
         parse_json(&self.call(req, None)?)
     }
 

@@ -207,7 +207,6 @@ impl Application {
         let store = Store::open(&settings.data_dir, crate::crypto::random_bytes())?;
         let keyring = settle_keyring(&store, settings)?;
         sweep_uploads(&store)?;
-        sweep_idempotency(&store)?;
         let limits = Limits {
             max_body_bytes: settings.max_body_bytes,
             max_json_bytes: MAX_JSON_BYTES,
@@ -243,6 +242,7 @@ impl Application {
                 grace: UPLOAD_GRACE.min(settings.upload_idle),
             },
         );
+        spawn_idempotency_sweep(state.clone());
         watch::spawn(state.clone(), settings.notice_interval);
         retention::spawn(state.clone(), settings.retention);
         // Without it the server still serves; only a live backup needs it (a path too
@@ -463,15 +463,35 @@ fn spawn_upload_sweep(state: aweb::Data<AppState>, rules: crate::storage::Upload
     });
 }
 
-/// Start-up: forgets idempotency keys of tips older than [`IDEMPOTENCY_DAYS`].
-fn sweep_idempotency(store: &Store) -> Result<(), StartError> {
-    let oldest_kept = crate::domain::Day::today().plus_days(-IDEMPOTENCY_DAYS);
-    let removed = store.expire_idempotency(oldest_kept)?;
-    if removed > 0 {
-        tracing::info!(keys = removed, "forgot idempotency keys older than a week");
-        store.durable_blocking()?;
-    }
-    Ok(())
+/// How often idempotency keys older than [`IDEMPOTENCY_DAYS`] are forgotten.
+const IDEMPOTENCY_SWEEP_EVERY: Duration = Duration::from_secs(24 * 3600);
+
+/// Forgets idempotency keys of tips older than [`IDEMPOTENCY_DAYS`]: once right after
+/// start-up, then daily, on a blocking thread of the server's runtime. Not before the
+/// server listens: the sweep walks every key (a week of keyed tips), and start-up must not
+/// grow with what is stored. Serving meanwhile is safe: a key the sweep has not reached
+/// yet answers a retry as it did before the restart, which is what a week's grace means.
+fn spawn_idempotency_sweep(state: aweb::Data<AppState>) {
+    actix_web::rt::spawn(async move {
+        let mut tick = tokio::time::interval(IDEMPOTENCY_SWEEP_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let store = state.store.clone();
+            let oldest_kept = crate::domain::Day::today().plus_days(-IDEMPOTENCY_DAYS);
+            match aweb::block(move || store.expire_idempotency(oldest_kept)).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => {
+                    tracing::info!(keys = n, "forgot idempotency keys older than a week");
+                    if let Err(e) = state.store.durable().await {
+                        tracing::error!(cause = ?e, "flushing the idempotency sweep failed");
+                    }
+                }
+                Ok(Err(e)) => tracing::error!(cause = ?e, "the idempotency sweep failed"),
+                Err(_) => tracing::error!("the idempotency sweep task failed"),
+            }
+        }
+    });
 }
 
 fn parse_keyring(bytes: &[u8]) -> Result<KeyringFile, StartError> {

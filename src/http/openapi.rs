@@ -56,6 +56,18 @@ pub struct TipReceived {
     pub received: String,
 }
 
+/// One page of `GET /api/v1/tips`.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TipPage {
+    /// At most `limit` tips, in id order.
+    #[schema(max_items = 1000)]
+    pub tips: Vec<TipSummary>,
+    /// The `after` of the next page, or null when this page is the last.
+    #[schema(pattern = "^[0-9a-f]{32}$", nullable)]
+    pub next: Option<String>,
+}
+
 /// One line of `GET /api/v1/tips`.
 #[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -17,6 +17,7 @@ use crate::crypto::keyring::VerifiedKeyring;
 use crate::domain::envelope::Flags;
 use crate::domain::limits::MAX_FILE_BYTES;
 use crate::domain::tip::{FileName, MediaType};
+use crate::domain::TipId;
 
 use super::{fixture, LoadgenError};
 
@@ -78,27 +79,60 @@ pub fn attachment(
     })
 }
 
+/// Listing pages timed (the median and the slowest are reported), each starting at a
+/// cursor spread evenly over the id space, so pages deep in the listing count too.
+const PAGES: usize = 20;
+
+/// Rows of a timed page: the server's default page (`http::routes::tips`).
+const PAGE_ROWS: usize = 500;
+
 /// The listing as one reviewer sees it.
 pub struct Listing {
-    /// One `GET /api/v1/tips` (after login).
-    pub listing: Duration,
-    /// Rows it returned.
+    /// Median of [`PAGES`] `GET /api/v1/tips` pages of the default size (after login).
+    pub page_p50: Duration,
+    /// The slowest of them.
+    pub page_max: Duration,
+    /// Rows of the first page.
     pub rows: u64,
+    /// Walking every page to the end, as a reviewer's sync does.
+    pub walk: Duration,
+    /// Rows the walk saw.
+    pub walked: u64,
     /// Median of [`FETCHES`] fetches of listed tips.
     pub fetch_p50: Duration,
 }
 
-/// Logs in as `reviewer`, lists every tip, fetches some of them.
+/// Logs in as `reviewer`, times pages of the listing and a walk of all of it, fetches
+/// some of the tips.
 pub fn listing(base: &str, reviewer: &Identity) -> Result<Listing, LoadgenError> {
     let client = Client::new(base, None)?;
     let session = client.login(reviewer)?;
+    let mut pages = Vec::with_capacity(PAGES);
+    let mut first_rows = 0;
+    let mut sampled = Vec::new();
+    for i in 0..PAGES {
+        // Cursor i/PAGES of the way through the (uniformly random) id space.
+        let cursor = (i > 0).then(|| {
+            let mut bytes = [0u8; 16];
+            bytes[0] = (i * 256 / PAGES) as u8;
+            TipId::from_bytes(bytes)
+        });
+        let t = Instant::now();
+        let page = client.list_page(&session, cursor, PAGE_ROWS)?;
+        pages.push(t.elapsed());
+        if i == 0 {
+            first_rows = page.tips.len() as u64;
+        }
+        sampled.extend(page.tips.into_iter().take(FETCHES.div_ceil(PAGES)));
+    }
+    pages.sort();
     let started = Instant::now();
-    let rows = client.list(&session)?;
-    let listing = started.elapsed();
-    let step = (rows.len() / FETCHES).max(1);
-    let mut fetches: Vec<Duration> = rows
+    let walked = client.list(&session)?.len() as u64;
+    let walk = started.elapsed();
+    sampled.sort_by_key(|r| r.id);
+    sampled.dedup_by_key(|r| r.id);
+    let mut fetches: Vec<Duration> = sampled
         .iter()
-        .step_by(step)
         .take(FETCHES)
         .map(|row| {
             let t = Instant::now();
@@ -107,8 +141,11 @@ pub fn listing(base: &str, reviewer: &Identity) -> Result<Listing, LoadgenError>
         .collect::<Result<_, _>>()?;
     fetches.sort();
     Ok(Listing {
-        listing,
-        rows: rows.len() as u64,
+        page_p50: pages[pages.len() / 2],
+        page_max: pages[pages.len() - 1],
+        rows: first_rows,
+        walk,
+        walked,
         fetch_p50: fetches.get(fetches.len() / 2).copied().unwrap_or_default(),
     })
 }

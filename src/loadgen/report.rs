@@ -62,12 +62,22 @@ pub struct Report {
     pub cores: usize,
     /// Seconds spent storing `stored_tips` before the server started.
     pub preload_s: Option<f64>,
-    /// From spawning `serve` to its first 200 on `/api/v1/health`.
+    /// From spawning `serve` to its first 200 on `/api/v1/health` (the first start, in
+    /// startup mode).
     pub startup_ms: Option<f64>,
-    /// One `GET /api/v1/tips` by the run's reviewer (listing mode).
+    /// Startup mode: stopping that server and starting it again on the same data, so
+    /// sled has nothing left to replay — the server's own start-up work.
+    pub restart_ms: Option<f64>,
+    /// Median of 20 `GET /api/v1/tips` pages of the default 500 rows, at cursors spread
+    /// over the listing, by the run's reviewer (listing mode).
     pub listing_ms: Option<f64>,
-    /// Rows in that listing.
+    /// The slowest of those pages.
+    pub listing_max_ms: Option<f64>,
+    /// Rows in the first page.
     pub listing_rows: Option<u64>,
+    /// Walking every page to the end, 1,000 rows a page, as a reviewer's sync does
+    /// (listing mode); the rows seen are `tips_listed`.
+    pub listing_walk_ms: Option<f64>,
     /// Median time to fetch one tip (listing mode).
     pub fetch_p50_ms: Option<f64>,
     /// Bytes of the sealed attachment sent through the uploads API (attachment mode).

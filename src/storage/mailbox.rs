@@ -354,20 +354,22 @@ impl Store {
         Ok(seq)
     }
 
-    /// Every conversation's length (entries in the reviewers' index), keyed by tip: one
-    /// pass over the small index records, no bundle read. Tips without a conversation are
-    /// absent. The listing carries it so a reviewer's sync fetches only grown threads.
-    pub fn thread_lengths(&self) -> Result<std::collections::HashMap<TipId, u32>, StorageError> {
-        let mut out = std::collections::HashMap::new();
-        for k in self.tree(TREE_THREAD)?.iter().keys() {
-            let k = k?;
-            let tip = k
-                .get(..16)
-                .and_then(|b| TipId::try_from_slice(b).ok())
-                .ok_or(StorageError::Corrupt("thread key"))?;
-            *out.entry(tip).or_insert(0u32) += 1;
-        }
-        Ok(out)
+    /// The length of each of `tips`' conversations (entries in the reviewers' index), in
+    /// the same order: a prefix walk per tip over the small index records, no bundle read,
+    /// so a page of the listing costs its own conversations, not every one stored. The
+    /// listing carries it so a reviewer's sync fetches only grown threads.
+    pub fn thread_lengths_of(&self, tips: &[TipId]) -> Result<Vec<u32>, StorageError> {
+        let tree = self.tree(TREE_THREAD)?;
+        tips.iter()
+            .map(|tip| {
+                let mut n = 0u32;
+                for k in tree.scan_prefix(tip.as_bytes()).keys() {
+                    k?;
+                    n += 1;
+                }
+                Ok(n)
+            })
+            .collect()
     }
 
     /// A tip's conversation in order, as `reader` sees it: the entries' records only (no
@@ -834,9 +836,8 @@ mod tests {
                 .append_thread(talkative, ThreadKind::Followup, day, None, b"x")
                 .unwrap();
         }
-        let lengths = store.thread_lengths().unwrap();
-        assert_eq!(lengths.get(&talkative), Some(&3));
-        assert_eq!(lengths.get(&quiet), None);
+        let lengths = store.thread_lengths_of(&[quiet, talkative, quiet]).unwrap();
+        assert_eq!(lengths, [0, 3, 0]);
     }
 
     #[test]

@@ -101,26 +101,71 @@ pub async fn submit(
     })))
 }
 
-/// `GET /api/v1/tips`: summaries, newest day first.
+/// Rows a listing page holds unless the client asks for fewer or more.
+pub const DEFAULT_PAGE_LIMIT: usize = 500;
+/// Most rows one listing page holds: a page stays a few hundred KiB of JSON and a few
+/// milliseconds of reads however many tips are stored.
+pub const MAX_PAGE_LIMIT: usize = 1000;
+
+/// `?after=ID&limit=N` of the listing.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// The `next` of the previous page: rows start after this tip id (from the first
+    /// tip when absent). Any well-formed id works, stored or not.
+    #[param(pattern = "^[0-9a-fA-F]{32}$")]
+    pub after: Option<String>,
+    /// Rows at most (1 to 1000, default 500).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<usize>,
+}
+
+/// `GET /api/v1/tips?after=ID&limit=N`: one page of summaries in tip-id order, and the
+/// cursor of the next page (`null` on the last). Ids are random, so the order says
+/// nothing about arrival; a tip stored during a walk may show up only in the next walk.
 #[utoipa::path(
     get,
     path = "/api/v1/tips",
     operation_id = "list_tips",
     tag = "staff",
+    params(ListQuery),
     security(("staff" = [])),
     responses(
-        (status = 200, description = "Every stored tip.", body = Vec<crate::http::openapi::TipSummary>),
+        (status = 200, description = "One page of stored tips; follow `next` until it is null.", body = crate::http::openapi::TipPage),
+        (status = 400, description = "The query is malformed (`after` not a tip id, `limit` not 1 to 1000).", body = crate::http::openapi::ErrorBody),
         (status = 401, description = "No valid session token.", body = crate::http::openapi::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
         (status = 403, description = "The session is not a reviewer's.", body = crate::http::openapi::ErrorBody),
     ),
 )]
-pub async fn list(_r: Reviewer, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    _r: Reviewer,
+    state: web::Data<AppState>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let after = q.after.as_deref().map(TipId::parse).transpose()?;
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE_LIMIT);
+    if !(1..=MAX_PAGE_LIMIT).contains(&limit) {
+        return Err(ApiError::BadRequest("limit is 1 to 1000"));
+    }
     let store = state.store.clone();
-    let (tips, lengths) =
-        super::blocking(move || Ok((store.list_tips()?, store.thread_lengths()?))).await?;
+    // One row more than asked says whether another page follows.
+    let (mut tips, lengths) = super::blocking(move || {
+        let tips = store.list_tips_page(after, limit + 1)?;
+        let ids: Vec<TipId> = tips.iter().take(limit).map(|t| t.id).collect();
+        Ok((tips, store.thread_lengths_of(&ids)?))
+    })
+    .await?;
+    let more = tips.len() > limit;
+    tips.truncate(limit);
+    let next = if more {
+        tips.last().map(|t| t.id)
+    } else {
+        None
+    };
     let out: Vec<serde_json::Value> = tips
         .iter()
-        .map(|t| {
+        .zip(lengths)
+        .map(|(t, entries)| {
             serde_json::json!({
                 "id": t.id,
                 "received": t.received,
@@ -128,11 +173,11 @@ pub async fn list(_r: Reviewer, state: web::Data<AppState>) -> Result<HttpRespon
                 "sealed_by_server": t.flags & 1 == 1,
                 "size": t.size,
                 "parts": t.parts,
-                "entries": lengths.get(&t.id).copied().unwrap_or(0),
+                "entries": entries,
             })
         })
         .collect();
-    Ok(HttpResponse::Ok().json(out))
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "tips": out, "next": next })))
 }
 
 /// Stored chunks a fetch reads ahead of the client: bounds a fetch's memory to a few

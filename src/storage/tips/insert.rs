@@ -115,8 +115,9 @@ impl Store {
     /// gone. A retry comes seconds or hours after a lost answer, not weeks; keeping the
     /// keys for ever would keep, for every tip, a link a client could test (a key it
     /// remembers) and grow the tree without bound. The day is the tip record's received
-    /// day, written in the same transaction as the key, so no second day is stored. Run
-    /// at start-up, before requests are served. Returns how many were removed.
+    /// day, written in the same transaction as the key, so no second day is stored. The
+    /// server runs it after start-up and daily, alongside requests. Returns how many were
+    /// removed.
     pub fn expire_idempotency(&self, before: Day) -> Result<usize, StorageError> {
         let _gate = self.write_gate();
         let inner = &self.inner;

@@ -1,5 +1,7 @@
 //! Reading tips back: the listing and whole tips.
 
+use std::ops::Bound;
+
 use sled::transaction::{abort, ConflictableTransactionResult, TransactionalTree};
 use sled::Transactional;
 
@@ -10,16 +12,31 @@ use super::super::{tx_error, StorageError, Store, CHUNK_LEN, HEADER_LEN, WRAP_LE
 use super::{StoredPart, StoredTip, TipSummary};
 
 impl Store {
-    /// Every tip's summary, newest day first, then by id (ids are random, so the order
-    /// within a day reveals nothing about arrival).
-    pub fn list_tips(&self) -> Result<Vec<TipSummary>, StorageError> {
-        let mut out = Vec::new();
-        for kv in self.inner.tips.iter() {
+    /// One page of the listing: at most `limit` summaries of the tips whose id comes after
+    /// `after` (from the first when `None`), in id order.
+    ///
+    /// Id order, because the `tips` tree is keyed by id: a page costs `limit` reads however
+    /// many tips are stored, and a cursor stays valid while tips arrive or are deleted (a
+    /// tip stored during a walk lands before or after the cursor, so one walk may miss it;
+    /// the next walk finds it). Ids are random, so the order reveals nothing about arrival.
+    pub fn list_tips_page(
+        &self,
+        after: Option<TipId>,
+        limit: usize,
+    ) -> Result<Vec<TipSummary>, StorageError> {
+        let rows = match after {
+            Some(id) => self
+                .inner
+                .tips
+                .range::<&[u8], _>((Bound::Excluded(&id.as_bytes()[..]), Bound::Unbounded)),
+            None => self.inner.tips.iter(),
+        };
+        let mut out = Vec::with_capacity(limit.min(1024));
+        for kv in rows.take(limit) {
             let (key, value) = kv?;
             let id = TipId::try_from_slice(&key).map_err(|_| StorageError::Corrupt("tip key"))?;
             out.push(summary(id, &Record::decode(&value)?));
         }
-        out.sort_by(|a, b| b.received.cmp(&a.received).then(a.id.cmp(&b.id)));
         Ok(out)
     }
 

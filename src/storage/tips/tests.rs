@@ -367,23 +367,32 @@ fn a_rewrap_from_a_stale_epoch_or_with_the_wrong_count_changes_nothing() {
 }
 
 #[test]
-fn the_listing_is_newest_day_first_then_by_id() {
+fn the_listing_walks_every_tip_once_in_id_order_page_by_page() {
     let (_dir, store) = temp_store();
     let parts = [part(1, 5)];
     let mut expected = Vec::new();
-    for day in [3, 1, 3, 2, 1] {
+    for day in [3, 1, 3, 2, 1, 4, 2] {
         let id = fresh_id();
         store.insert_tip(new_tip(id, day, &parts, None)).unwrap();
         expected.push((Day::from_days(day), id));
     }
-    expected.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let listed: Vec<_> = store
-        .list_tips()
-        .unwrap()
-        .into_iter()
-        .map(|s| (s.received, s.id))
-        .collect();
+    expected.sort_by_key(|e| e.1);
+    let mut listed = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.list_tips_page(after, 3).unwrap();
+        assert!(page.len() <= 3);
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        listed.extend(page.into_iter().map(|s| (s.received, s.id)));
+    }
     assert_eq!(listed, expected);
+    // The cursor is the last id seen, stored or not: a deleted tip's id still works.
+    let first_two = store.list_tips_page(None, 2).unwrap();
+    assert_eq!(first_two.len(), 2);
+    let rest = store.list_tips_page(Some(first_two[1].id), 100).unwrap();
+    assert_eq!(rest.len(), expected.len() - 2);
+    assert_eq!(rest[0].id, expected[2].1);
 }
 
 #[test]
