@@ -6,6 +6,8 @@
 //! - [`crypto`]: the only user of libsodium: envelope seal/open, identities and key
 //!   files, keyring signatures, login signatures, token hashing.
 //! - [`storage`]: sled — tips, wraps, keyring, idempotency keys, audit chain; group commit.
+//! - [`backup`]: backup files — a storage snapshot framed with a version, counts and an
+//!   integrity hash; verified whole before a restore.
 //! - [`http`]: the actix-web server — routes, auth, limits, the access log, error mapping.
 //! - [`client`]: the HTTP transport every face shares — the API client, server address
 //!   and proxy, keyring trust memory (pins, rollback, expiry), resumable uploads.
@@ -32,6 +34,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod backup;
 pub mod cli;
 pub mod client;
 pub mod crypto;

@@ -81,6 +81,32 @@ pub enum Command {
         #[arg(long)]
         proxy: Option<String>,
     },
+    /// Write a backup of a data directory: a point-in-time snapshot, still sealed,
+    /// with an integrity hash. Works while the server runs (through its control socket).
+    Backup {
+        /// The server's data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The backup file to create (never overwritten).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a backup into a new or empty data directory, after verifying all of it.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+        /// The data directory to create.
+        #[arg(long)]
+        data: PathBuf,
+    },
+    /// Rewrite a data directory with only its live entries, so deleted tips' ciphertext
+    /// does not linger in old database segments. Stop the server first.
+    Compact {
+        /// The data directory.
+        #[arg(long)]
+        data: PathBuf,
+    },
 }
 
 /// The admin key and the keyring file every change needs.
@@ -98,6 +124,9 @@ pub struct KeyArgs {
 /// Runs a `tipseal admin` subcommand.
 pub fn run(c: Command) -> Result<(), CliError> {
     match c {
+        Command::Backup { data, out } => super::backup::backup(&data, &out),
+        Command::Restore { from, data } => super::backup::restore(&from, &data),
+        Command::Compact { data } => super::backup::compact(&data),
         Command::Init { k } => {
             if k.keyring.exists() {
                 return Err(CliError::Usage(format!(

@@ -434,3 +434,61 @@ pub fn delete(
     let outcome = ws.delete_tip(id, reason)?;
     print_outcome(id, &outcome, json)
 }
+
+/// `review retention --closed-days N [--yes]`: syncs, then lists the tips the team closed
+/// or dismissed at least N days ago; with `--yes`, deletes each through the recorded
+/// `DeleteTip` path (the reason names the policy). Without `--yes` nothing is deleted.
+pub fn retention(
+    conn: &Conn,
+    store: &StoreArg,
+    closed_days: u32,
+    yes: bool,
+    json: bool,
+) -> Result<(), CliError> {
+    let mut ws = open(conn, store, Use::Seal)?;
+    run_sync(&mut ws, true)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let due = ws.closed_for_days(closed_days, now);
+    let mut deleted = Vec::new();
+    if yes {
+        let reason = NoteText::parse(&format!(
+            "retention policy: closed or dismissed at least {closed_days} days ago"
+        ))
+        .map_err(|e| CliError::Usage(format!("retention reason: {e}")))?;
+        for id in &due {
+            match ws.delete_tip(*id, reason.clone())? {
+                Outcome::Applied { .. } => deleted.push(*id),
+                other => print_outcome(*id, &other, json)?,
+            }
+        }
+    }
+    if json {
+        let ids = |v: &[TipId]| v.iter().map(|i| i.to_string()).collect::<Vec<_>>();
+        println!(
+            "{}",
+            serde_json::json!({ "due": ids(&due), "deleted": ids(&deleted) })
+        );
+    } else if due.is_empty() {
+        println!("No tip was closed or dismissed {closed_days} or more days ago.");
+    } else if yes {
+        println!(
+            "Deleted {} tip(s) closed or dismissed {closed_days} or more days ago; their \
+             triage logs stay. The server's database keeps the bytes until an admin runs \
+             `tipseal admin compact`.",
+            deleted.len()
+        );
+    } else {
+        for id in &due {
+            println!("{id}");
+        }
+        println!(
+            "{} tip(s) were closed or dismissed {closed_days} or more days ago. Run again \
+             with --yes to delete them (a recorded decision, for the whole team).",
+            due.len()
+        );
+    }
+    Ok(())
+}

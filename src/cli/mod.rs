@@ -5,6 +5,7 @@
 //! send a secret key or a plaintext anywhere, or write a secret to disk unencrypted.
 
 mod admin;
+mod backup;
 mod bench;
 mod cases;
 mod casework;

@@ -110,6 +110,25 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Retention: list the tips the team closed or dismissed at least --closed-days ago
+    /// (the policy's `closed_tip_days`, which only reviewers can apply: the server cannot
+    /// see status); with --yes, delete each, recording the decision in its triage log.
+    #[command(after_help = AFTER_HELP)]
+    Retention {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(flatten)]
+        store: casework::StoreArg,
+        /// Days since the tip was closed or dismissed (0: whenever it was).
+        #[arg(long, default_value_t = crate::domain::retention::RetentionPolicy::default().closed_tip_days)]
+        closed_days: u32,
+        /// Delete them (without it, only list them).
+        #[arg(long)]
+        yes: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Open one tip on this machine and print it.
     #[command(after_help = AFTER_HELP)]
     Show {
@@ -250,6 +269,13 @@ pub fn run(c: Command) -> Result<(), CliError> {
             reason,
             json,
         } => casework::delete(&conn, &store, id, &reason, json),
+        Command::Retention {
+            conn,
+            store,
+            closed_days,
+            yes,
+            json,
+        } => casework::retention(&conn, &store, closed_days, yes, json),
         Command::Show {
             id,
             conn,

@@ -146,6 +146,28 @@ pub struct Args {
     /// `off` [rate.mailbox; default 2:30].
     #[arg(long)]
     rate_mailbox: Option<Budget>,
+    /// Retention: days after closing before reviewers' clients delete a closed or
+    /// dismissed tip (0: never). Reviewers' clients read it; the server cannot see status
+    /// [retention.closed_tip_days; default 90].
+    #[arg(long)]
+    retention_closed_tip_days: Option<u32>,
+    /// Retention: days an unread reply waits in a witness's mailbox before it is deleted
+    /// (0: never) [retention.unread_reply_days; default 30].
+    #[arg(long)]
+    retention_unread_reply_days: Option<u32>,
+    /// Retention: hours an unfinished upload is kept before its chunks are deleted
+    /// (0: never by age; the idle and rate rules still apply)
+    /// [retention.unfinished_upload_hours; default 24].
+    #[arg(long)]
+    retention_unfinished_upload_hours: Option<u32>,
+    /// Retention: days after receipt before any tip is deleted, whatever its status
+    /// (0: never) [retention.max_tip_age_days; default 0].
+    #[arg(long)]
+    retention_max_tip_age_days: Option<u32>,
+    /// Retention: minutes between the server's retention sweeps (0: no sweep)
+    /// [retention.schedule_minutes; default 60].
+    #[arg(long)]
+    retention_schedule_minutes: Option<u32>,
 }
 
 impl Args {
@@ -193,6 +215,15 @@ impl Args {
         set(&mut c.rate.publish, &budget(&self.rate_publish));
         set(&mut c.rate.staff, &budget(&self.rate_staff));
         set(&mut c.rate.mailbox, &budget(&self.rate_mailbox));
+        let r = &mut c.retention;
+        set(&mut r.closed_tip_days, &self.retention_closed_tip_days);
+        set(&mut r.unread_reply_days, &self.retention_unread_reply_days);
+        set(
+            &mut r.unfinished_upload_hours,
+            &self.retention_unfinished_upload_hours,
+        );
+        set(&mut r.max_tip_age_days, &self.retention_max_tip_age_days);
+        set(&mut r.schedule_minutes, &self.retention_schedule_minutes);
     }
 }
 

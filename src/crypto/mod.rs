@@ -135,6 +135,31 @@ pub fn keyed_hash32(key: &[u8; 32], domain: &[u8], msg: &[u8]) -> [u8; 32] {
     digest32(st.finalize().expect("hash finalizes once"))
 }
 
+/// BLAKE2b-256 over a stream of bytes fed in pieces, starting with a `domain`: for
+/// integrity checks of files too large to hold in memory (backups).
+pub struct StreamHash(generichash::State);
+
+impl StreamHash {
+    /// A fresh hash of `domain || …`.
+    pub fn new(domain: &[u8]) -> Self {
+        let mut st = generichash::State::new(Some(32), None).expect("32 is a valid BLAKE2b length");
+        st.update(domain).expect("hash state is fresh");
+        StreamHash(st)
+    }
+
+    /// Feeds more bytes.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0
+            .update(bytes)
+            .expect("the state is not finalized before finish");
+    }
+
+    /// The 32-byte digest of everything fed.
+    pub fn finish(self) -> [u8; 32] {
+        digest32(self.0.finalize().expect("hash finalizes once"))
+    }
+}
+
 fn digest32(d: generichash::Digest) -> [u8; 32] {
     let mut out = [0u8; 32];
     out.copy_from_slice(d.as_ref());

@@ -12,6 +12,7 @@ pub mod keyring;
 pub mod limits;
 pub mod metadata;
 pub mod receipt;
+pub mod retention;
 pub mod tip;
 pub mod triage;
 

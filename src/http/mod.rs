@@ -7,6 +7,7 @@
 mod access_log;
 pub mod audit_log;
 mod body;
+pub mod control;
 mod disk;
 mod error;
 mod form_tokens;
@@ -15,6 +16,7 @@ mod intake;
 pub mod openapi;
 mod rate;
 mod refusal_log;
+mod retention;
 mod routes;
 mod sessions;
 mod state;
@@ -135,6 +137,8 @@ pub struct ServerSettings {
     /// How often operator notices (keyring expiry, refusal counts, disk statistics) are
     /// written, on a timer from start-up, never from a request.
     pub notice_interval: Duration,
+    /// How long things are kept before the retention sweep destroys them.
+    pub retention: crate::domain::retention::RetentionPolicy,
 }
 
 impl ServerSettings {
@@ -161,6 +165,7 @@ impl ServerSettings {
             log_witness_requests: false,
             rate: RateSettings::default(),
             notice_interval: watch::DEFAULT_INTERVAL,
+            retention: crate::domain::retention::RetentionPolicy::default(),
         }
     }
 }
@@ -236,6 +241,15 @@ impl Application {
             },
         );
         watch::spawn(state.clone(), settings.notice_interval);
+        retention::spawn(state.clone(), settings.retention);
+        control::spawn(state.store.downgrade(), &settings.data_dir).map_err(|e| {
+            StartError::Bind(
+                control::socket_path(&settings.data_dir)
+                    .display()
+                    .to_string(),
+                e,
+            )
+        })?;
         let listener = TcpListener::bind(&settings.listen)
             .map_err(|e| StartError::Bind(settings.listen.clone(), e))?;
         let port = listener

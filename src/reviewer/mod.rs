@@ -21,6 +21,7 @@ pub mod matching;
 pub mod open;
 mod remote;
 pub mod reply;
+pub mod retention;
 pub mod rewrap;
 pub mod search;
 pub mod session;

@@ -20,6 +20,7 @@ impl Store {
         &self,
         make: impl Fn(Option<&[u8]>, u64) -> Vec<u8>,
     ) -> Result<u64, StorageError> {
+        let _gate = self.write_gate();
         let inner = &self.inner;
         (&inner.audit, &inner.meta)
             .transaction(|(audit, meta)| append_in_tx(audit, meta, &make))

@@ -200,6 +200,7 @@ impl Store {
     /// Appends `new.blob` as event `new.expected_seq` of its log, atomically, or stores
     /// nothing and says why ([`AppendError::Conflict`] names the log's next seq).
     pub fn append_event(&self, new: NewEvent<'_>) -> Result<Appended, AppendError> {
+        let _gate = self.write_gate();
         if new.blob.len() > MAX_EVENT_BYTES {
             return Err(AppendError::TooLarge);
         }
@@ -303,6 +304,7 @@ impl Store {
         old: &[u8; WRAP_LEN],
         new: &[u8; WRAP_LEN],
     ) -> Result<(), WrapPatchError> {
+        let _gate = self.write_gate();
         let events = self.tree(TREE_EVENTS)?;
         let key = event_key(log, seq);
         events

@@ -41,6 +41,7 @@ impl Store {
         expected: Option<&[u8]>,
         new: &[u8],
     ) -> Result<bool, StorageError> {
+        let _gate = self.write_gate();
         if new.len() > MAX_KEYRING_LEN {
             return Err(StorageError::Invalid("the keyring is larger than 8 MiB"));
         }

@@ -288,6 +288,7 @@ impl Store {
     /// `tip`. Call after the tip's insert returned and before [`Store::durable`]: sled
     /// recovers a prefix of its log, so a mailbox never survives a crash without its tip.
     pub fn register_mailbox(&self, key_hash: &[u8; 32], tip: TipId) -> Result<bool, StorageError> {
+        let _gate = self.write_gate();
         let tree = self.tree(TREE_MAILBOXES)?;
         match tree.compare_and_swap(key_hash, None as Option<&[u8]>, Some(&tip.as_bytes()[..]))? {
             Ok(()) => Ok(true),
@@ -326,6 +327,7 @@ impl Store {
         witness_copy: Option<&[u8]>,
         reviewers_copy: &[u8],
     ) -> Result<u32, StorageError> {
+        let _gate = self.write_gate();
         if !self.tip_exists(tip)? {
             return Err(StorageError::Invalid("no such tip"));
         }
@@ -489,6 +491,7 @@ impl Store {
         seq: u32,
         patches: &[(usize, [u8; WRAP_LEN], [u8; WRAP_LEN])],
     ) -> Result<(), WrapPatchError> {
+        let _gate = self.write_gate();
         let thread = self.tree(TREE_THREAD)?;
         let blobs = self.tree(TREE_THREAD_BLOBS)?;
         (&thread, &blobs)
@@ -499,6 +502,7 @@ impl Store {
     /// Deletes the witness's copies of these entries, replies and their own follow-ups
     /// alike (retention `delete-after-read`). The reviewers' copies stay.
     pub fn delete_witness_copies(&self, tip: TipId, seqs: &[u32]) -> Result<(), StorageError> {
+        let _gate = self.write_gate();
         let thread = self.tree(TREE_THREAD)?;
         let blobs = self.tree(TREE_THREAD_BLOBS)?;
         for &seq in seqs {

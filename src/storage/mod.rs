@@ -20,6 +20,8 @@ mod events;
 mod keyring;
 mod layout;
 mod mailbox;
+mod retention;
+mod snapshot;
 mod tips;
 mod uploads;
 
@@ -39,6 +41,8 @@ pub use mailbox::{
     Reader, ThreadEntry, ThreadEntryPieces, ThreadIndexEntry, ThreadKind, WrapPatchError,
     MAX_THREAD_ENTRIES,
 };
+pub use retention::RetentionReport;
+pub use snapshot::{load_into_new, SnapshotCounts, SnapshotEntry, SnapshotError};
 pub use tips::{
     Idempotency, InsertOutcome, NewPart, NewTip, StoredPart, StoredTip, SwapError, TipPieces,
     TipSummary,
@@ -136,6 +140,8 @@ struct Inner {
     meta: sled::Tree,
     uploads: uploads::UploadTrees,
     pepper: Zeroizing<[u8; 32]>,
+    /// Shared by every writing method, exclusive for a snapshot (`snapshot.rs`).
+    gate: std::sync::RwLock<()>,
 }
 
 impl fmt::Debug for Store {
@@ -188,6 +194,7 @@ impl Store {
             uploads: uploads::UploadTrees::open(&db)?,
             db,
             pepper,
+            gate: std::sync::RwLock::new(()),
         };
         Ok(Store {
             inner: Arc::new(inner),
@@ -210,9 +217,26 @@ impl Store {
         Ok(self.inner.db.size_on_disk()?)
     }
 
+    /// A handle that does not keep the database open (for background threads that must
+    /// not outlive the server).
+    pub fn downgrade(&self) -> WeakStore {
+        WeakStore(Arc::downgrade(&self.inner))
+    }
+
     /// The server's 32-byte pepper for keyed hashes (idempotency keys). Secret: never log it.
     pub fn pepper(&self) -> [u8; 32] {
         *self.inner.pepper
+    }
+}
+
+/// A [`Store`] that may have been closed; see [`Store::downgrade`].
+#[derive(Clone)]
+pub struct WeakStore(std::sync::Weak<Inner>);
+
+impl WeakStore {
+    /// The store, if some [`Store`] still holds it open.
+    pub fn upgrade(&self) -> Option<Store> {
+        self.0.upgrade().map(|inner| Store { inner })
     }
 }
 

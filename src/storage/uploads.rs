@@ -231,6 +231,7 @@ pub struct UploadClaim<'a> {
 impl UploadClaim<'_> {
     /// Removes the claimed uploads: call once the tip that uses them is stored.
     pub fn consume(self) -> Result<(), StorageError> {
+        let _gate = self.store.write_gate();
         let trees = &self.store.inner.uploads;
         let mut memory = trees.lock();
         for id in &self.ids {
@@ -263,6 +264,7 @@ impl Store {
         day: Day,
         budget: u64,
     ) -> Result<(), UploadError> {
+        let _gate = self.write_gate();
         let trees = &self.inner.uploads;
         let mut memory = trees.lock();
         let (bytes, count) = *memory.reserved(&trees.meta)?;
@@ -299,6 +301,7 @@ impl Store {
         offset: u64,
         bytes: &[u8],
     ) -> Result<u64, UploadError> {
+        let _gate = self.write_gate();
         let trees = &self.inner.uploads;
         let mut memory = trees.lock();
         let mut meta = load(trees, id)?.ok_or(UploadError::NotFound)?;
@@ -399,6 +402,7 @@ impl Store {
     /// Removes uploads created before `before` (complete or not, unless claimed right
     /// now). Returns how many were removed.
     pub fn expire_uploads(&self, before: Day) -> Result<usize, UploadError> {
+        let _gate = self.write_gate();
         let trees = &self.inner.uploads;
         let mut memory = trees.lock();
         let mut removed = 0;
@@ -423,6 +427,7 @@ impl Store {
         rules: UploadSweep,
         now: Instant,
     ) -> Result<usize, UploadError> {
+        let _gate = self.write_gate();
         let trees = &self.inner.uploads;
         let mut memory = trees.lock();
         let mut removed = 0;
@@ -450,6 +455,7 @@ impl Store {
     /// Removes upload chunks whose record is gone (a crash in the middle of a removal).
     /// For start-up: walks every chunk key.
     pub fn remove_orphan_upload_chunks(&self) -> Result<usize, UploadError> {
+        let _gate = self.write_gate();
         let trees = &self.inner.uploads;
         let _memory = trees.lock();
         let mut removed = 0;

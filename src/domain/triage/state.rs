@@ -32,6 +32,9 @@ pub struct Note {
 pub struct TriageState {
     /// Current status.
     pub status: Status,
+    /// When the current status was set (the event's `at`, UTC seconds; `None` while the
+    /// tip is new): what the reviewers' retention counts from.
+    pub status_since: Option<i64>,
     /// Labels, in the order first added.
     pub labels: Vec<Label>,
     /// Starred.
@@ -54,6 +57,7 @@ impl Default for TriageState {
     fn default() -> Self {
         Self {
             status: Status::New,
+            status_since: None,
             labels: Vec::new(),
             star: false,
             assignee: None,
@@ -93,6 +97,7 @@ impl TriageState {
                     ));
                 }
                 self.status = *status;
+                self.status_since = Some(event.at);
             }
             Change::AddLabel { label } => {
                 if !self.labels.contains(label) {

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::retention::RetentionPolicy;
 use crate::http::{
     DEFAULT_BODY_BUDGET_BYTES, DEFAULT_BODY_MIN_BYTES_PER_SEC, DEFAULT_BODY_STALL,
     DEFAULT_BODY_TIMEOUT, DEFAULT_EXIT_URL, DEFAULT_MAX_BODY_BYTES, DEFAULT_MIN_FREE_BYTES,
@@ -49,8 +50,23 @@ pub struct Config {
     pub log: LogSection,
     /// `[rate]`: token-bucket budgets per endpoint class, `PER_SECOND:BURST` or `off`.
     pub rate: RateSection,
-    // HOOK(retention): the `backup` branch adds `[retention]` (`RetentionPolicy`) here;
-    // until it is merged, a `[retention]` table is refused as unknown (never ignored).
+    /// `[retention]`: how long tips, replies and uploads are kept before they are
+    /// destroyed (see [`RetentionPolicy`] for each default and why).
+    #[serde(serialize_with = "serialize_retention")]
+    pub retention: RetentionPolicy,
+}
+
+/// [`RetentionPolicy`] is read-only (the `backup` branch's); `--print-config` writes it
+/// field by field.
+fn serialize_retention<S: serde::Serializer>(p: &RetentionPolicy, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeStruct;
+    let mut t = s.serialize_struct("RetentionPolicy", 5)?;
+    t.serialize_field("closed_tip_days", &p.closed_tip_days)?;
+    t.serialize_field("unread_reply_days", &p.unread_reply_days)?;
+    t.serialize_field("unfinished_upload_hours", &p.unfinished_upload_hours)?;
+    t.serialize_field("max_tip_age_days", &p.max_tip_age_days)?;
+    t.serialize_field("schedule_minutes", &p.schedule_minutes)?;
+    t.end()
 }
 
 /// `[server]`.

@@ -85,12 +85,18 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt("rate", "publish", Kind::Text),
     opt("rate", "staff", Kind::Text),
     opt("rate", "mailbox", Kind::Text),
+    opt("retention", "closed_tip_days", Kind::Count),
+    opt("retention", "unread_reply_days", Kind::Count),
+    opt("retention", "unfinished_upload_hours", Kind::Count),
+    opt("retention", "max_tip_age_days", Kind::Count),
+    opt("retention", "schedule_minutes", Kind::Count),
 ];
 
 /// The `tipseal serve` flag that sets `section.key`.
 pub fn flag_of(section: &str, key: &str) -> String {
     let name = match (section, key) {
         ("rate", k) => format!("rate-{k}"),
+        ("retention", k) => format!("retention-{k}"),
         ("log", "witness_requests") => "log-witness-requests".to_owned(),
         (_, k) => k.to_owned(),
     };

@@ -109,6 +109,7 @@ impl Config {
             staff: budget("rate.staff", &rate.staff)?,
             mailbox: budget("rate.mailbox", &rate.mailbox)?,
         };
+        s.retention = self.retention;
         Ok(s)
     }
 }

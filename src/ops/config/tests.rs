@@ -90,9 +90,13 @@ fn an_unknown_option_is_refused_naming_it_and_the_real_ones() {
 #[test]
 fn an_unknown_section_is_refused_naming_it() {
     let dir = tempfile::tempdir().unwrap();
-    let p = write(dir.path(), "[retention]\nclosed_days = 30\n");
+    let p = write(dir.path(), "[retentoin]\nclosed_tip_days = 30\n");
     let e = Config::load(Some(&p), vars(&[])).unwrap_err().to_string();
-    assert!(e.contains("unknown section [retention]"), "{e}");
+    assert!(e.contains("unknown section [retentoin]"), "{e}");
+    assert!(
+        e.contains("[retention]"),
+        "the real sections are named: {e}"
+    );
 }
 
 #[test]
@@ -195,8 +199,33 @@ fn a_misspelt_or_malformed_environment_override_is_refused_naming_the_variable()
 }
 
 #[test]
+fn the_retention_table_reaches_the_server_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "[retention]\nunread_reply_days = 7\n");
+    let c = Config::load(
+        Some(&p),
+        vars(&[("TIPSEAL_RETENTION_SCHEDULE_MINUTES", "5")]),
+    )
+    .unwrap();
+    let s = c.to_settings(&no_admin).unwrap();
+    assert_eq!(s.retention.unread_reply_days, 7);
+    assert_eq!(s.retention.schedule_minutes, 5);
+    assert_eq!(
+        s.retention.closed_tip_days,
+        RetentionPolicy::default().closed_tip_days
+    );
+    let p = write(dir.path(), "[retention]\nclosed_tips_days = 7\n");
+    let e = Config::load(Some(&p), vars(&[])).unwrap_err().to_string();
+    assert!(
+        e.contains("unknown option retention.closed_tips_days"),
+        "{e}"
+    );
+}
+
+#[test]
 fn print_config_round_trips() {
     let mut c = Config::default();
+    c.retention.max_tip_age_days = 365;
     c.server.keyring = Some("/etc/tipseal/keyring.json".into());
     c.page.org_name = Some("Example".into());
     let back: Config = toml::from_str(&c.to_toml()).unwrap();

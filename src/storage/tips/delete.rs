@@ -15,6 +15,7 @@ impl Store {
     /// Deletes the tip's content; `false` when no such tip is stored. Await
     /// [`Store::durable`] before acknowledging.
     pub fn delete_tip(&self, id: TipId) -> Result<bool, StorageError> {
+        let _gate = self.write_gate();
         let inner = &self.inner;
         if !inner.tips.contains_key(id.as_bytes())? {
             return Ok(false);

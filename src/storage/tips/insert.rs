@@ -17,6 +17,7 @@ impl Store {
     /// `Existing` or `Conflict` nothing new stays stored. Does not flush: await
     /// [`Store::durable`] before acknowledging, so concurrent inserts share a flush.
     pub fn insert_tip(&self, new: NewTip<'_>) -> Result<InsertOutcome, StorageError> {
+        let _gate = self.write_gate();
         check_shape(&new)?;
         let inner = &self.inner;
         // A retry is answered without rewriting up to 33 × 64 MiB of chunks. The
@@ -117,6 +118,7 @@ impl Store {
     /// day, written in the same transaction as the key, so no second day is stored. Run
     /// at start-up, before requests are served. Returns how many were removed.
     pub fn expire_idempotency(&self, before: Day) -> Result<usize, StorageError> {
+        let _gate = self.write_gate();
         let inner = &self.inner;
         let mut removed = 0;
         for kv in inner.idempotency.iter() {

@@ -49,6 +49,7 @@ impl Store {
         new_wraps: &[[u8; WRAP_LEN]],
         new_epoch: Epoch,
     ) -> Result<(), SwapError> {
+        let _gate = self.write_gate();
         if new_epoch <= from_epoch {
             return Err(SwapError::NotLater);
         }

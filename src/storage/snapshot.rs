@@ -1,0 +1,199 @@
+//! Point-in-time snapshots of the whole database (for backups and compaction), and
+//! loading one into a fresh directory.
+//!
+//! sled 0.34 has no snapshot or checkpoint API: an iterator sees writes made while it
+//! runs, and `Db::export` is documented for offline use only. So storage has its own
+//! gate: every method that writes holds it shared ([`Store::write_gate`]) for the length
+//! of the method, and [`Store::snapshot`] holds it exclusively while it copies every tree.
+//! A snapshot therefore contains every write that returned before it started (every tip
+//! acknowledged, since acknowledging waits for the write) and no half of any operation:
+//! no partial tip, no event without its feed entry. Writes wait (they are not refused)
+//! while a snapshot runs; reads go on.
+//!
+//! Must never: write a byte into the source database, load into a directory that already
+//! holds data, or interpret the values it copies (they are sealed bytes it cannot read).
+
+use std::cell::Cell;
+use std::path::Path;
+use std::sync::RwLockReadGuard;
+
+use super::{create_private_dir, layout, open_sled, StorageError, Store};
+
+/// Trees never copied: `pending` marks inserts in progress, and none is in progress
+/// while the gate is held (a leftover from a crash is cleaned at the next open anyway).
+const SKIPPED_TREES: &[&[u8]] = &[layout::TREE_PENDING.as_bytes()];
+
+thread_local! {
+    /// How many write-gate guards this thread holds: a writing method that calls another
+    /// must not wait for the gate again (with a snapshot waiting, it would deadlock).
+    static GATE_DEPTH: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Held by a writing method for its whole length; see the module docs.
+pub(crate) struct WriteGate<'a> {
+    _guard: Option<RwLockReadGuard<'a, ()>>,
+}
+
+impl Drop for WriteGate<'_> {
+    fn drop(&mut self) {
+        GATE_DEPTH.with(|d| d.set(d.get() - 1));
+    }
+}
+
+/// What a snapshot held.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SnapshotCounts {
+    /// Key–value entries copied, every tree together.
+    pub entries: u64,
+    /// Tips among them (records in `tips`).
+    pub tips: u64,
+    /// Bytes of keys and values copied.
+    pub bytes: u64,
+}
+
+/// One entry of a snapshot: which tree, which key, which value.
+pub struct SnapshotEntry<'a> {
+    /// The sled tree's name.
+    pub tree: &'a [u8],
+    /// The key.
+    pub key: &'a [u8],
+    /// The value.
+    pub value: &'a [u8],
+}
+
+/// Why a snapshot or a load failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    /// Reading or writing the database failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The sink (the backup file, the new database) refused an entry.
+    #[error("writing the snapshot failed: {0}")]
+    Sink(String),
+    /// The target directory already holds a database.
+    #[error("{0} already holds data: restore only into a new or empty directory")]
+    NotEmpty(String),
+}
+
+impl Store {
+    /// Taken by every method that writes, before its first write; see the module docs.
+    pub(crate) fn write_gate(&self) -> WriteGate<'_> {
+        let depth = GATE_DEPTH.with(|d| {
+            let v = d.get();
+            d.set(v + 1);
+            v
+        });
+        let guard = (depth == 0).then(|| {
+            // A poisoned gate only means a snapshot panicked; the data is untouched.
+            self.inner
+                .gate
+                .read()
+                .unwrap_or_else(|poison| poison.into_inner())
+        });
+        WriteGate { _guard: guard }
+    }
+
+    /// Copies every tree into `sink`, as of one point in time: writes wait until it
+    /// returns. Entries come tree by tree (sorted by name), keys in order.
+    pub fn snapshot(
+        &self,
+        sink: &mut dyn FnMut(SnapshotEntry<'_>) -> Result<(), String>,
+    ) -> Result<SnapshotCounts, SnapshotError> {
+        let _exclusive = self
+            .inner
+            .gate
+            .write()
+            .unwrap_or_else(|poison| poison.into_inner());
+        let db = &self.inner.db;
+        let mut names: Vec<sled::IVec> = db.tree_names();
+        names.sort();
+        let mut counts = SnapshotCounts::default();
+        for name in names {
+            if SKIPPED_TREES.contains(&name.as_ref()) {
+                continue;
+            }
+            let tree = db.open_tree(&name).map_err(StorageError::from)?;
+            let is_tips = name.as_ref() == layout::TREE_TIPS.as_bytes();
+            for kv in tree.iter() {
+                let (key, value) = kv.map_err(StorageError::from)?;
+                sink(SnapshotEntry {
+                    tree: &name,
+                    key: &key,
+                    value: &value,
+                })
+                .map_err(SnapshotError::Sink)?;
+                counts.entries += 1;
+                counts.bytes += (key.len() + value.len()) as u64;
+                counts.tips += u64::from(is_tips);
+            }
+        }
+        Ok(counts)
+    }
+}
+
+/// Loads entries into a new database in `dir` (created 0700; refused if it holds a
+/// database or any other file), then flushes it. The caller verifies the entries before
+/// (a backup's hash) and opens the result with [`Store::open`] after.
+pub fn load_into_new<E: std::fmt::Display>(
+    dir: &Path,
+    entries: impl Iterator<Item = Result<(Vec<u8>, Vec<u8>, Vec<u8>), E>>,
+) -> Result<SnapshotCounts, SnapshotError> {
+    if dir.exists()
+        && std::fs::read_dir(dir)
+            .map_err(StorageError::from)?
+            .next()
+            .is_some()
+    {
+        return Err(SnapshotError::NotEmpty(dir.display().to_string()));
+    }
+    create_private_dir(dir)?;
+    let db = open_sled(dir)?;
+    let mut counts = SnapshotCounts::default();
+    let mut tree: Option<(Vec<u8>, sled::Tree)> = None;
+    for entry in entries {
+        let (name, key, value) = entry.map_err(|e| SnapshotError::Sink(e.to_string()))?;
+        if tree.as_ref().map(|(n, _)| n) != Some(&name) {
+            let t = db.open_tree(&name).map_err(StorageError::from)?;
+            tree = Some((name.clone(), t));
+        }
+        let (_, t) = tree.as_ref().expect("opened just above");
+        counts.entries += 1;
+        counts.bytes += (key.len() + value.len()) as u64;
+        counts.tips += u64::from(name == layout::TREE_TIPS.as_bytes());
+        if t.insert(key, value).map_err(StorageError::from)?.is_some() {
+            return Err(StorageError::Corrupt("the same key appears twice in a snapshot").into());
+        }
+    }
+    db.flush().map_err(StorageError::from)?;
+    Ok(counts)
+}
+
+impl Store {
+    /// Copies a snapshot into a new database in `dir` (which must not hold data): the
+    /// rewrite behind compaction, where only live entries are written, so bytes of deleted
+    /// entries left in the old files' segments are not carried over.
+    pub fn copy_into_new(&self, dir: &Path) -> Result<SnapshotCounts, SnapshotError> {
+        if dir.exists()
+            && std::fs::read_dir(dir)
+                .map_err(StorageError::from)?
+                .next()
+                .is_some()
+        {
+            return Err(SnapshotError::NotEmpty(dir.display().to_string()));
+        }
+        create_private_dir(dir)?;
+        let target = open_sled(dir)?;
+        let mut tree: Option<(Vec<u8>, sled::Tree)> = None;
+        let counts = self.snapshot(&mut |e: SnapshotEntry<'_>| {
+            if tree.as_ref().map(|(n, _)| n.as_slice()) != Some(e.tree) {
+                let t = target.open_tree(e.tree).map_err(|e| e.to_string())?;
+                tree = Some((e.tree.to_vec(), t));
+            }
+            let (_, t) = tree.as_ref().expect("opened just above");
+            t.insert(e.key, e.value).map_err(|e| e.to_string())?;
+            Ok(())
+        })?;
+        target.flush().map_err(StorageError::from)?;
+        Ok(counts)
+    }
+}
