@@ -76,6 +76,9 @@ pub struct ServerSection {
     /// Address to listen on. Default `127.0.0.1:8080`: loopback only, reached through a
     /// Tor onion service; anything else accepts tips over clearnet (`tipseal doctor`
     /// warns).
+    // HOOK(listen): the `tor` branch's `http::Listen` (`unix:PATH`) replaces the string
+    // in `ServerSettings`; on merge, parse this in `to_settings` with `Listen::from_str`
+    // and refuse a bad address as `invalid("server.listen", …)`.
     pub listen: String,
     /// Data directory (the sled database). Default `tipseal-data` in the working
     /// directory; a service should name an absolute path (`/var/lib/tipseal/data`). One
