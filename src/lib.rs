@@ -21,6 +21,8 @@
 //!   one: `desk::LiveDesk`, over the reviewer's workspace).
 //! - [`cli`]: the `tipseal` command line — arguments, prompts, printing and the files the
 //!   user names; keygen, admin, serve, submit, review, followup.
+//! - [`ops`]: running it as a service — the configuration file (`serve --config`) and
+//!   `tipseal doctor`'s checks of a deployment. Reads files, never a secret key.
 //! - [`loadgen`]: `tipseal bench`, the load generator: a server process, clients, figures.
 //!   It sits beside `cli` (uses `crypto`'s sealing, the `client` transport, and `storage` to
 //!   preload); only `cli::bench` calls it, and nothing else may depend on it.
@@ -40,6 +42,7 @@ pub mod desk;
 pub mod domain;
 pub mod http;
 pub mod loadgen;
+pub mod ops;
 pub mod reviewer;
 pub mod storage;
 pub mod witness;

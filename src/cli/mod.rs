@@ -11,6 +11,7 @@ mod cases;
 mod casework;
 mod demo;
 mod desk;
+mod doctor;
 mod followup;
 mod keygen;
 mod keys;
@@ -66,6 +67,9 @@ enum Command {
     Desk(desk::Args),
     /// As a witness: read the reviewers' replies with your receipt, and add to your tip.
     Followup(followup::Args),
+    /// Check a deployment: data directory, keyring, admin pins, listen address, logs,
+    /// free disk, clock, Tor. One line per check; exit 2 when one failed.
+    Doctor(doctor::Args),
     /// Measure intake against a real server process: tips/s, latency, memory, disk,
     /// and the disk's own fdatasync limit (see BENCHMARKS.md).
     Bench(bench::Args),
@@ -100,6 +104,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::VerifyExport(a) => cases::verify(&a),
         Command::Followup(a) => followup::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Doctor(a) => doctor::run(a),
         Command::Openapi => {
             print!("{}", crate::http::openapi::json());
             Ok(())

@@ -372,6 +372,23 @@ impl Store {
             .collect()
     }
 
+    /// Every tip that has a conversation, each once (in id order). A walk over the small
+    /// index keys: the retention sweep's, never a request's.
+    pub fn tips_with_threads(&self) -> Result<Vec<TipId>, StorageError> {
+        let mut out: Vec<TipId> = Vec::new();
+        for k in self.tree(TREE_THREAD)?.iter().keys() {
+            let k = k?;
+            let tip = k
+                .get(..16)
+                .and_then(|b| TipId::try_from_slice(b).ok())
+                .ok_or(StorageError::Corrupt("thread key"))?;
+            if out.last() != Some(&tip) {
+                out.push(tip);
+            }
+        }
+        Ok(out)
+    }
+
     /// A tip's conversation in order, as `reader` sees it: the entries' records only (no
     /// bundle is read), so listing a full conversation costs a few bytes per entry.
     pub fn thread_index(

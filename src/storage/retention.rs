@@ -42,19 +42,25 @@ impl Store {
         let mut report = RetentionReport::default();
         if policy.max_tip_age_days > 0 {
             let age = i64::from(policy.max_tip_age_days);
-            let due: Vec<TipId> = self
-                .list_tips()?
-                .into_iter()
-                .filter(|t| t.received.plus_days(age) <= today)
-                .map(|t| t.id)
-                .collect();
+            let mut due: Vec<TipId> = Vec::new();
+            let mut after = None;
+            loop {
+                let page = self.list_tips_page(after, 1024)?;
+                let Some(last) = page.last() else { break };
+                after = Some(last.id);
+                due.extend(
+                    page.iter()
+                        .filter(|t| t.received.plus_days(age) <= today)
+                        .map(|t| t.id),
+                );
+            }
             for id in due {
                 report.tips += usize::from(self.delete_tip(id)?);
             }
         }
         if policy.unread_reply_days > 0 {
             let age = i64::from(policy.unread_reply_days);
-            for tip in self.thread_lengths()?.into_keys() {
+            for tip in self.tips_with_threads()? {
                 let seqs: Vec<u32> = self
                     .thread_index(tip, Reader::Witness)?
                     .into_iter()
