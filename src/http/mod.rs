@@ -12,6 +12,7 @@ mod error;
 mod form_tokens;
 mod in_flight;
 mod intake;
+mod intake_budget;
 pub mod openapi;
 mod rate;
 mod refusal_log;
