@@ -124,6 +124,9 @@ pub(crate) async fn store_bundle(state: &AppState, sub: Submission) -> Result<St
         Some(h) => Some(in_flight::turn(h).await?),
         None => None,
     };
+    // Storage work waits for a worker's turn (bounded by the intake budget's bytes);
+    // the turn is dropped before the flush is awaited, so batches form behind it.
+    let worker = state.intake.store_turn().await;
     let (sub, idempotency, answered) = {
         let store = store.clone();
         super::routes::blocking(move || {
@@ -160,6 +163,7 @@ pub(crate) async fn store_bundle(state: &AppState, sub: Submission) -> Result<St
         .await?
     };
     if let Some(outcome) = answered {
+        drop(worker);
         return acknowledge(state, outcome, received).await;
     }
     refuse_if_expired(&keyring)?;
@@ -249,6 +253,7 @@ pub(crate) async fn store_bundle(state: &AppState, sub: Submission) -> Result<St
         Ok(outcome)
     })
     .await?;
+    drop(worker);
     acknowledge(state, outcome, received).await
 }
 

@@ -13,6 +13,7 @@ mod error;
 mod form_tokens;
 mod in_flight;
 mod intake;
+mod intake_budget;
 pub mod listen;
 pub mod openapi;
 mod rate;

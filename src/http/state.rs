@@ -7,6 +7,7 @@ use tokio::sync::Semaphore;
 use super::body::{BodyBudget, BodyRules};
 use super::disk::DiskFloor;
 use super::form_tokens::FormTokens;
+use super::intake_budget::{IntakeBudget, DEFAULT_INTAKE_BUDGET_BYTES};
 use super::rate::RateLimits;
 use super::routes::mailbox::ReplyRetention;
 use super::sessions::{Sessions, WitnessSessions};
@@ -49,6 +50,9 @@ pub struct AppState {
     /// Bounds how many submissions are processed at once (the rest get 503). Taken
     /// only after the body is read: a slow body never holds one.
     pub intake_slots: Semaphore,
+    /// Bytes that tips being stored hold in memory, and the storage workers they queue
+    /// for (`POST /api/v1/tips` and every path through `intake::store_bundle`).
+    pub intake: IntakeBudget,
     /// The one budget of request-body bytes in memory, shared by every route.
     pub body_budget: Arc<BodyBudget>,
     /// Serialises keyring replacement so verify-then-store is atomic.
@@ -79,6 +83,7 @@ impl AppState {
             reply_retention: ReplyRetention::Keep,
             limits,
             intake_slots: Semaphore::new(intake_slots),
+            intake: IntakeBudget::new(DEFAULT_INTAKE_BUDGET_BYTES, IntakeBudget::default_workers()),
             body_budget: BodyBudget::new(body_budget_bytes),
             keyring_write: tokio::sync::Mutex::new(()),
             disk: DiskFloor::off(),

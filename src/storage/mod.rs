@@ -63,6 +63,31 @@ pub const MAX_VALUE_LEN: usize = 64 * 1024;
 /// rare (reviewers fetch tips now and then); writes do not need the cache to be durable.
 const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
+/// sled's segment (and I/O buffer) size for a new database: 4 MiB instead of 512 KiB.
+///
+/// sled writes any log message over a quarter of a segment to a separate blob file that
+/// `flush()` does not fsync — not only a large value, but a consolidated leaf, which in
+/// `blobs` holds up to 17 chunks (~560 KB with 32 KiB chunks). With 512 KiB segments such
+/// leaves, holding acknowledged tips, went to those files; with 4 MiB every message stays
+/// in the fsynced log.
+const SEGMENT_BYTES: usize = 4 * 1024 * 1024;
+
+/// sled refuses to open a database with another segment size than the one it was created
+/// with: a database created before [`SEGMENT_BYTES`] keeps its own (read from sled's
+/// `conf` file: `key: value` lines, then a binary checksum), a new one gets
+/// [`SEGMENT_BYTES`].
+fn segment_size_for(dir: &Path) -> usize {
+    std::fs::read(dir.join("conf"))
+        .ok()
+        .and_then(|conf| {
+            String::from_utf8_lossy(&conf)
+                .lines()
+                .filter_map(|l| l.strip_prefix("segment_size:"))
+                .find_map(|v| v.trim().parse().ok())
+        })
+        .unwrap_or(SEGMENT_BYTES)
+}
+
 /// How long opening waits for sled's lock on the data directory.
 ///
 /// After the last handle of a database is dropped, sled's background I/O threads may hold
@@ -245,6 +270,7 @@ fn open_sled(dir: &Path) -> Result<sled::Db, StorageError> {
     let config = sled::Config::new()
         .path(dir)
         .cache_capacity(CACHE_BYTES)
+        .segment_size(segment_size_for(dir))
         .flush_every_ms(None);
     let deadline = Instant::now() + LOCK_WAIT;
     loop {
@@ -378,6 +404,17 @@ mod tests {
     fn a_second_store_on_the_same_directory_is_refused() {
         let (dir, _store) = temp_store();
         assert!(Store::open(dir.path(), PEPPER).is_err());
+    }
+
+    #[test]
+    fn a_database_made_with_sleds_default_segments_still_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(sled::Config::new().path(dir.path()).open().unwrap());
+        assert_eq!(segment_size_for(dir.path()), 512 * 1024);
+        let store = Store::open(dir.path(), PEPPER).unwrap();
+        store.durable_blocking().unwrap();
+        let fresh = tempfile::tempdir().unwrap();
+        assert_eq!(segment_size_for(fresh.path()), SEGMENT_BYTES);
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! Tips: sealed envelopes of 1..=33 parts, stored whole or not at all.
 //!
 //! A part is a 68-byte immutable header, an 84-byte wrap section (replaced by a rewrap)
-//! and a body. Storage never looks inside any of them. Inserting first marks the id
-//! `pending` and writes the blob chunks (invisible: nothing points at them), then one
-//! transaction inserts the record, the wraps and the idempotency entry and clears the
-//! mark; a reader finds the record only once all of it is there. Chunks of an insert that
-//! crashed before its transaction are found through the mark and removed at the next open.
+//! and a body. Storage never looks inside any of them. A small tip (every part's header
+//! and body together at most four chunks: every text tip) is inserted by one transaction:
+//! record, wraps, chunks and idempotency entry. A larger one first marks the id `pending`
+//! and writes the blob chunks (invisible: nothing points at them), then one transaction
+//! inserts the record, the wraps and the idempotency entry and clears the mark; a reader
+//! finds the record only once all of it is there. Chunks of an insert that crashed before
+//! its transaction are found through the mark and removed at the next open.
 
 mod delete;
 mod insert;
