@@ -258,7 +258,8 @@ fn the_command_prints_a_line_per_check_and_exits_non_zero_on_a_failure() {
             s.d.torrc.as_ref().unwrap().display().to_string(),
         ];
         let cfg = s.dir.path().join("tipseal.toml");
-        std::fs::write(&cfg, "[server]\nmin_free_bytes = 0\n").unwrap();
+        let toml = format!("[server]\nlisten = \"{SOCKET}\"\nmin_free_bytes = 0\n");
+        std::fs::write(&cfg, toml).unwrap();
         a.extend(["--config".into(), cfg.display().to_string()]);
         a
     };
