@@ -24,19 +24,24 @@ pub(super) fn spawn(state: aweb::Data<AppState>, policy: RetentionPolicy) {
         loop {
             tick.tick().await;
             let store = state.store.clone();
-            let sweep = move || {
-                let report = store.sweep_retention(&policy, Day::today())?;
-                store.durable_blocking()?;
-                Ok::<_, crate::storage::StorageError>(report)
-            };
-            match aweb::block(sweep).await {
-                Ok(Ok(r)) if r.deleted_anything() => tracing::info!(
-                    tips = r.tips,
-                    replies = r.replies,
-                    uploads = r.uploads,
-                    "retention: deleted what the policy no longer keeps; run `tipseal admin \
-                     compact` in the next maintenance window to rewrite the database without it"
-                ),
+            // The flush is awaited here, not inside the blocking job, and only when
+            // something was deleted: a sweep holds no pool thread while it waits for the
+            // group commit, and an empty sweep costs no flush.
+            match aweb::block(move || store.sweep_retention(&policy, Day::today())).await {
+                Ok(Ok(r)) if r.deleted_anything() => {
+                    if let Err(e) = state.store.durable().await {
+                        tracing::error!(error = %e, "flushing the retention sweep failed");
+                        continue;
+                    }
+                    tracing::info!(
+                        tips = r.tips,
+                        replies = r.replies,
+                        uploads = r.uploads,
+                        "retention: deleted what the policy no longer keeps; run `tipseal \
+                         admin compact` in the next maintenance window to rewrite the database \
+                         without it"
+                    )
+                }
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => tracing::error!(error = %e, "the retention sweep failed"),
                 Err(e) => tracing::error!(error = %e, "the retention sweep did not run"),
