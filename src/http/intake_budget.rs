@@ -22,6 +22,14 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, SemaphorePermit};
 /// the chunk copies written to sled, and sled's log buffer until the flush.
 pub const FOOTPRINT: usize = 3;
 
+/// Bodies up to this size (every text tip, a tip with a small photo inline) may use the
+/// whole budget; larger ones only [`BIG_SHARE`] of it, so they cannot keep it spent.
+pub const SMALL_SUBMISSION_BYTES: usize = 1024 * 1024;
+
+/// The part of the budget (in quarters) that submissions over [`SMALL_SUBMISSION_BYTES`]
+/// may hold together: the last quarter (8 MiB by default, ~160 text tips) stays theirs.
+const BIG_SHARE: usize = 3;
+
 /// The budget's unit: permits are KiB so that a budget of GiBs fits a semaphore's count.
 const UNIT: usize = 1024;
 
@@ -35,6 +43,9 @@ pub const DEFAULT_INTAKE_BUDGET_BYTES: usize = 32 * 1024 * 1024;
 pub struct IntakeBudget {
     bytes: Arc<Semaphore>,
     units: usize,
+    /// What big submissions may hold together, taken besides `bytes`.
+    big: Arc<Semaphore>,
+    big_units: usize,
     turns: Semaphore,
 }
 
@@ -42,6 +53,7 @@ pub struct IntakeBudget {
 #[derive(Debug)]
 pub struct Admitted {
     _bytes: Option<OwnedSemaphorePermit>,
+    _big: Option<OwnedSemaphorePermit>,
 }
 
 /// One storage worker's turn: held for the writes, dropped before awaiting the flush.
@@ -58,9 +70,12 @@ impl IntakeBudget {
     /// A budget of `bytes` and `workers` storage turns (at least one each).
     pub fn new(bytes: usize, workers: usize) -> Self {
         let units = bytes.div_ceil(UNIT).clamp(1, Semaphore::MAX_PERMITS);
+        let big_units = (units * BIG_SHARE / 4).max(1);
         Self {
             bytes: Arc::new(Semaphore::new(units)),
             units,
+            big: Arc::new(Semaphore::new(big_units)),
+            big_units,
             turns: Semaphore::new(workers.max(1)),
         }
     }
@@ -72,18 +87,30 @@ impl IntakeBudget {
     }
 
     /// Reserves [`FOOTPRINT`] × `body_len` bytes, or `Err` at once when they are not free.
-    /// A body larger than the whole budget is charged the whole budget (it is already
-    /// bounded by the body cap), so it is admitted alone rather than never.
+    /// A body over [`SMALL_SUBMISSION_BYTES`] also takes its charge from the big share. A
+    /// body charged more than it may hold (the whole budget, or the big share) is charged
+    /// all of it (it is already bounded by the body cap): admitted alone, rather than never.
     pub fn admit(&self, body_len: usize) -> Result<Admitted, BudgetSpent> {
+        let big = body_len > SMALL_SUBMISSION_BYTES;
+        let cap = if big { self.big_units } else { self.units };
         let units = body_len
             .saturating_mul(FOOTPRINT)
             .div_ceil(UNIT)
-            .clamp(1, self.units);
+            .clamp(1, cap);
         let units = u32::try_from(units).map_err(|_| BudgetSpent)?;
+        let share = if big {
+            let permit = self.big.clone().try_acquire_many_owned(units);
+            Some(permit.map_err(|_| BudgetSpent)?)
+        } else {
+            None
+        };
         self.bytes
             .clone()
             .try_acquire_many_owned(units)
-            .map(|p| Admitted { _bytes: Some(p) })
+            .map(|p| Admitted {
+                _bytes: Some(p),
+                _big: share,
+            })
             .map_err(|_| BudgetSpent)
     }
 
@@ -126,10 +153,26 @@ mod tests {
     #[test]
     fn a_body_larger_than_the_budget_is_admitted_alone() {
         let budget = IntakeBudget::new(64 * 1024, 1);
-        let big = budget.admit(1024 * 1024).unwrap();
+        let big = budget.admit(SMALL_SUBMISSION_BYTES).unwrap();
         assert!(budget.admit(1).is_err());
         drop(big);
         assert!(budget.admit(1).is_ok());
+    }
+
+    #[test]
+    fn big_submissions_leave_a_quarter_of_the_budget_to_small_ones() {
+        let budget = IntakeBudget::new(32 * 1024 * 1024, 1);
+        // 11 MiB × 3 is over the whole budget: charged the big share (24 MiB), alone.
+        let big = budget.admit(11 * 1024 * 1024).unwrap();
+        assert_eq!(budget.reserved_bytes(), 24 * 1024 * 1024);
+        assert_eq!(budget.admit(2 * 1024 * 1024).unwrap_err(), BudgetSpent);
+        // The last quarter is the small submissions': 8 MiB of 16.5 KB text tips.
+        let small: Vec<_> = (0..160).map(|_| budget.admit(16_552).unwrap()).collect();
+        drop(big);
+        // Small ones may use the whole budget when nothing big holds it.
+        let more: Vec<_> = (0..300).map(|_| budget.admit(16_552).unwrap()).collect();
+        drop((small, more));
+        assert_eq!(budget.reserved_bytes(), 0);
     }
 
     #[tokio::test]

@@ -16,6 +16,7 @@ mod intake;
 mod intake_budget;
 pub mod listen;
 pub mod openapi;
+mod periodic;
 mod rate;
 mod refusal_log;
 mod retention;
@@ -46,6 +47,8 @@ use crate::domain::keyring::KeyringFile;
 use crate::domain::limits::MAX_TIP_BYTES;
 use crate::domain::KeyId;
 use crate::storage::Store;
+
+use periodic::{spawn_periodic, Periodic};
 
 /// Default cap on a tip bundle: 32 MiB holds a report with a handful of photos; larger
 /// files belong to chunked uploads.
@@ -435,32 +438,19 @@ fn sweep_uploads(store: &Store) -> Result<(), StartError> {
 fn spawn_upload_sweep(state: aweb::Data<AppState>, rules: crate::storage::UploadSweep) {
     let every =
         (rules.idle.min(rules.grace) / 4).clamp(Duration::from_secs(1), Duration::from_secs(300));
-    actix_web::rt::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            let store = state.store.clone();
-            let now = std::time::Instant::now();
-            // Idle ones, and (as at start-up) any created before yesterday.
-            let yesterday = crate::domain::Day::today().plus_days(-1);
-            let sweep = move || {
-                Ok::<_, crate::storage::UploadError>(
-                    store.sweep_idle_uploads(rules, now)? + store.expire_uploads(yesterday)?,
-                )
-            };
-            match aweb::block(sweep).await {
-                Ok(Ok(0)) => {}
-                Ok(Ok(n)) => {
-                    tracing::info!(uploads = n, "freed idle unfinished uploads");
-                    if let Err(e) = state.store.durable().await {
-                        tracing::error!(cause = ?e, "flushing the upload sweep failed");
-                    }
-                }
-                Ok(Err(e)) => tracing::error!(cause = ?e, "the upload sweep failed"),
-                Err(_) => tracing::error!("the upload sweep task failed"),
-            }
-        }
+    let periodic = Periodic {
+        what: "the upload sweep",
+        every,
+        changed: |n: &usize| *n > 0,
+        report: |n: &usize| tracing::info!(uploads = *n, "freed idle unfinished uploads"),
+    };
+    spawn_periodic(state, periodic, move |store| {
+        // Idle ones, and (as at start-up) any created before yesterday.
+        let yesterday = crate::domain::Day::today().plus_days(-1);
+        Ok::<_, crate::storage::UploadError>(
+            store.sweep_idle_uploads(rules, std::time::Instant::now())?
+                + store.expire_uploads(yesterday)?,
+        )
     });
 }
 
@@ -473,25 +463,14 @@ const IDEMPOTENCY_SWEEP_EVERY: Duration = Duration::from_secs(24 * 3600);
 /// grow with what is stored. Serving meanwhile is safe: a key the sweep has not reached
 /// yet answers a retry as it did before the restart, which is what a week's grace means.
 fn spawn_idempotency_sweep(state: aweb::Data<AppState>) {
-    actix_web::rt::spawn(async move {
-        let mut tick = tokio::time::interval(IDEMPOTENCY_SWEEP_EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            let store = state.store.clone();
-            let oldest_kept = crate::domain::Day::today().plus_days(-IDEMPOTENCY_DAYS);
-            match aweb::block(move || store.expire_idempotency(oldest_kept)).await {
-                Ok(Ok(0)) => {}
-                Ok(Ok(n)) => {
-                    tracing::info!(keys = n, "forgot idempotency keys older than a week");
-                    if let Err(e) = state.store.durable().await {
-                        tracing::error!(cause = ?e, "flushing the idempotency sweep failed");
-                    }
-                }
-                Ok(Err(e)) => tracing::error!(cause = ?e, "the idempotency sweep failed"),
-                Err(_) => tracing::error!("the idempotency sweep task failed"),
-            }
-        }
+    let periodic = Periodic {
+        what: "the idempotency sweep",
+        every: IDEMPOTENCY_SWEEP_EVERY,
+        changed: |n: &usize| *n > 0,
+        report: |n: &usize| tracing::info!(keys = *n, "forgot idempotency keys older than a week"),
+    };
+    spawn_periodic(state, periodic, |store| {
+        store.expire_idempotency(crate::domain::Day::today().plus_days(-IDEMPOTENCY_DAYS))
     });
 }
 

@@ -543,7 +543,7 @@ fn keeping_uploads_alive_with_empty_patches_does_not_lock_out_witnesses() {
 }
 
 /// `tip_only` (a bundle of the tip alone) with `envelope` appended as an inline part.
-fn with_inline_part(tip_only: &[u8], envelope: &[u8]) -> Vec<u8> {
+pub(super) fn with_inline_part(tip_only: &[u8], envelope: &[u8]) -> Vec<u8> {
     let mut bundle = tip_only.to_vec();
     bundle[5] += 1;
     bundle.extend_from_slice(&(envelope.len() as u32).to_be_bytes());
