@@ -89,10 +89,20 @@ pub fn backup(data: &Path, out: &Path) -> Result<(), CliError> {
 /// control socket, else from the directory directly.
 fn write_snapshot(data: &Path, file: &mut File) -> Result<(), CliError> {
     let socket = control::socket_path(data);
-    if let Ok(mut conn) = UnixStream::connect(&socket) {
-        conn.write_all(b"backup\n").map_err(file_error(&socket))?;
-        std::io::copy(&mut conn, file).map_err(file_error(&socket))?;
-        return Ok(());
+    match UnixStream::connect(&socket) {
+        Ok(mut conn) => {
+            conn.write_all(b"backup\n").map_err(file_error(&socket))?;
+            std::io::copy(&mut conn, file).map_err(file_error(&socket))?;
+            return Ok(());
+        }
+        // Not "no database here": the directory is there, only not this account's.
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            return Err(usage(format!(
+                "permission denied on {}: run the backup as the server's user",
+                socket.display()
+            )))
+        }
+        Err(_) => {}
     }
     if !holds_database(data) {
         return Err(usage(format!(

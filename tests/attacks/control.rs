@@ -150,6 +150,11 @@ fn another_local_user_cannot_take_a_backup_through_the_control_socket_or_read_th
         &[],
     );
     assert!(!client.status.success(), "nobody's backup was refused");
+    let said_client = String::from_utf8_lossy(&client.stderr);
+    assert!(
+        said_client.contains("permission denied") && said_client.contains("server's user"),
+        "the client says why and what to do: {said_client}"
+    );
     let left: Vec<_> = std::fs::read_dir(out_dir.path()).unwrap().collect();
     assert!(
         left.is_empty(),
