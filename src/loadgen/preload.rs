@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::domain::{bundle, Day};
+use crate::domain::{bundle, Day, TipId};
 use crate::storage::{NewPart, NewTip, StorageError, Store};
 
 use super::LoadgenError;
@@ -34,7 +34,7 @@ pub fn fill(dir: &Path, pool: &[Vec<u8>], n: u64) -> Result<Duration, LoadgenErr
                 s.spawn(move || -> Result<(), LoadgenError> {
                     let mut i = t;
                     while i < n {
-                        insert(store, &pool[(i as usize) % pool.len()], today)?;
+                        insert_sealed(store, &pool[(i as usize) % pool.len()], today)?;
                         if done.fetch_add(1, Ordering::Relaxed) % FLUSH_EVERY == FLUSH_EVERY - 1 {
                             store.durable_blocking()?;
                         }
@@ -53,12 +53,16 @@ pub fn fill(dir: &Path, pool: &[Vec<u8>], n: u64) -> Result<Duration, LoadgenErr
     Ok(started.elapsed())
 }
 
-fn insert(store: &Store, sealed: &[u8], received: Day) -> Result<(), LoadgenError> {
+/// Stores the sealed bundle `sealed` under a fresh id as received on `received`, as the
+/// intake route would store it (no flush: the caller makes it durable). Also how tests
+/// hold a tip older than the test.
+pub fn insert_sealed(store: &Store, sealed: &[u8], received: Day) -> Result<TipId, LoadgenError> {
     let parsed = bundle::parse(sealed).map_err(crate::cli::CliError::from)?;
     let wraps: Vec<[u8; crate::storage::WRAP_LEN]> =
         parsed.parts().iter().map(|p| p.wrap.encode()).collect();
+    let id = crate::crypto::random_tip_id();
     let new = NewTip {
-        id: crate::crypto::random_tip_id(),
+        id,
         received,
         epoch: parsed.epoch(),
         flags: parsed.flags().bits(),
@@ -76,6 +80,6 @@ fn insert(store: &Store, sealed: &[u8], received: Day) -> Result<(), LoadgenErro
     };
     store
         .insert_tip(new)
-        .map(|_| ())
+        .map(|_| id)
         .map_err(|e: StorageError| e.into())
 }

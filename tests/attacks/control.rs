@@ -44,6 +44,18 @@ fn as_nobody<S: AsRef<OsStr>>(program: &Path, args: &[S], envs: &[(&str, &Path)]
     cmd.output().expect("setpriv runs")
 }
 
+/// `admin backup --data DATA --out OUT`.
+fn backup_args<'a>(data: &'a Path, out: &'a Path) -> [&'a OsStr; 6] {
+    [
+        OsStr::new("admin"),
+        OsStr::new("backup"),
+        OsStr::new("--data"),
+        data.as_os_str(),
+        OsStr::new("--out"),
+        out.as_os_str(),
+    ]
+}
+
 /// What the probe saw, one `name=outcome` per line: `ok` or the OS error number.
 fn outcome<T>(r: std::io::Result<T>) -> String {
     match r {
@@ -137,18 +149,7 @@ fn another_local_user_cannot_take_a_backup_through_the_control_socket_or_read_th
     let out_dir = TempDir::new().expect("temp dir");
     std::fs::set_permissions(out_dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
     let stolen = out_dir.path().join("stolen.tsb");
-    let client = as_nobody(
-        Path::new(bin()),
-        &[
-            OsStr::new("admin"),
-            OsStr::new("backup"),
-            OsStr::new("--data"),
-            data.as_os_str(),
-            OsStr::new("--out"),
-            stolen.as_os_str(),
-        ],
-        &[],
-    );
+    let client = as_nobody(Path::new(bin()), &backup_args(&data, &stolen), &[]);
     assert!(!client.status.success(), "nobody's backup was refused");
     let said_client = String::from_utf8_lossy(&client.stderr);
     assert!(
@@ -169,14 +170,7 @@ fn another_local_user_cannot_take_a_backup_through_the_control_socket_or_read_th
 
     // The server's own account still takes a backup, and witnesses still submit.
     let mine = out_dir.path().join("mine.tsb");
-    tipseal_ok([
-        OsStr::new("admin"),
-        OsStr::new("backup"),
-        OsStr::new("--data"),
-        data.as_os_str(),
-        OsStr::new("--out"),
-        mine.as_os_str(),
-    ]);
+    tipseal_ok(backup_args(&data, &mine));
     assert!(std::fs::metadata(&mine).unwrap().len() > 0);
     assert_eq!(
         raw_http(server.addr, None, &post_tip_request(&bundles[1], None)).status,

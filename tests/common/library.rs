@@ -568,32 +568,12 @@ pub fn own_followup_message(bundle_b64: &str, words: &str) -> Option<String> {
 /// honest way for a test to hold a tip older than the test. The bytes are those a
 /// server would store for the same bundle. Returns the tip's id.
 pub fn store_tip_received_days_ago(data_dir: &Path, bundle: &[u8], days_ago: i64) -> String {
-    use tipseal::domain::{Day, TipId};
-    use tipseal::storage::{NewPart, NewTip, Store};
+    use tipseal::domain::Day;
+    use tipseal::storage::Store;
 
-    let parsed = tipseal::domain::bundle::parse(bundle).expect("a valid bundle");
     let store = Store::open(data_dir, tipseal::crypto::random_bytes()).expect("the data dir opens");
-    let id = TipId::try_from_slice(&tipseal::crypto::random_bytes::<16>()).expect("16 bytes");
-    let wraps: Vec<[u8; 84]> = parsed.parts().iter().map(|p| p.wrap.encode()).collect();
-    store
-        .insert_tip(NewTip {
-            id,
-            received: Day::today().plus_days(-days_ago),
-            epoch: parsed.epoch(),
-            flags: parsed.flags().bits(),
-            parts: parsed
-                .parts()
-                .iter()
-                .zip(&wraps)
-                .map(|(p, w)| NewPart {
-                    header: p.header_bytes,
-                    wrap: w,
-                    body: p.body,
-                })
-                .collect(),
-            idempotency: None,
-        })
-        .expect("the tip is stored");
+    let received = Day::today().plus_days(-days_ago);
+    let id = tipseal::loadgen::insert_sealed(&store, bundle, received).expect("the tip is stored");
     store.durable_blocking().expect("the tip is flushed");
     id.to_string()
 }
