@@ -23,7 +23,8 @@ pub struct AuditEntry {
     pub prev: String,
     /// Unix time in seconds (admin and reviewer actions only).
     pub at: u64,
-    /// What happened: `keyring_published`, `login`, `rewrap`.
+    /// What happened: `keyring_loaded`, `keyring_published`, `login`, `reply`, `rewrap`,
+    /// `delete`, or `retention` (a sweep that deleted something; counts only).
     pub event: String,
     /// Who did it, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
