@@ -64,9 +64,10 @@ pub const MAX_VALUE_LEN: usize = 64 * 1024;
 ///
 /// sled's default is 1 GiB, too much for the small machines NGOs run this on. Reads are
 /// rare (reviewers fetch tips now and then); writes do not need the cache to be durable.
-/// Every value written passes through it, so its size is what a burst of writes (a
-/// 64 MiB attachment, a flood of tips) leaves resident: 64 MiB was measured to cost as
-/// much resident memory, 16 MiB no intake throughput (`BENCHMARKS.md`, "Attachments").
+/// Every value written passes through it, so it bounds what a burst of writes may leave
+/// cached; 16 MiB keeps that a fraction of the 128 MiB the server may use in all. (The
+/// peaks measured under load come from sled's leaf copies, not from this cache:
+/// `BENCHMARKS.md`, "Attachments".)
 pub const DEFAULT_CACHE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// sled's segment (and I/O buffer) size for a new database: 4 MiB instead of 512 KiB.
