@@ -138,3 +138,87 @@ fn an_upload_must_declare_a_real_envelope_length_within_the_cap() {
     }
     assert_eq!(create_upload(&server, 16_553).status, 201);
 }
+
+/// Uploads `envelope` whole, in 1 MiB chunks; its id.
+fn upload_whole(server: &common::ServerGuard, envelope: &[u8]) -> String {
+    let id = create_upload(server, envelope.len()).json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (i, chunk) in envelope.chunks(MIB).enumerate() {
+        assert_eq!(patch_upload(server, &id, i * MIB, chunk).status, 204);
+    }
+    id
+}
+
+#[test]
+fn a_tip_naming_a_multi_mebibyte_upload_stores_it_and_opens_byte_identical() {
+    let team = setup_team();
+    let server = team.spawn_server(&[]);
+    // A 4 MiB bucket: 129 stored chunks, moved into the tip one at a time.
+    let film = random_bytes(3 * MIB + 12_345);
+    let (tip_only, envelope) = sealed_tip_and_upload(&server, &a_tip(), "film.mp4", &film);
+    assert!(envelope.len() > 4 * MIB);
+    let id = upload_whole(&server, &envelope);
+
+    let stored = post_tip_with_uploads(&server, &tip_only, &[&id]);
+    assert_eq!(
+        stored.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&stored.body)
+    );
+    let tip_id = stored.json()["id"].as_str().unwrap().to_owned();
+
+    let saved = TempDir::new().unwrap();
+    let opened = review_show(&server.url, &team.reviewer_key, &tip_id, Some(saved.path()));
+    assert_eq!(opened["tip"], a_tip());
+    let back = std::fs::read(saved.path().join("film.mp4")).unwrap();
+    assert!(back == film, "the attachment comes back byte-identical");
+    assert_eq!(
+        upload_status(&server, &id).status,
+        404,
+        "a used upload is gone"
+    );
+}
+
+#[test]
+fn an_upload_that_is_not_a_valid_attachment_is_refused_as_inline_and_nothing_is_stored() {
+    let team = setup_team();
+    let server = team.spawn_server(&[]);
+    let (tip_only, envelope) =
+        sealed_tip_and_upload(&server, &a_tip(), "doc.pdf", &random_bytes(2 * MIB));
+    let tip_envelope = tipseal::domain::bundle::parse(&tip_only).unwrap().parts()[0]
+        .bytes
+        .to_vec();
+    // Each defect only the envelope's first bytes show: another kind, another bucket
+    // than the declared length (the length itself is a real envelope length).
+    let mut not_attachment = envelope.clone();
+    not_attachment[5] = 0x01;
+    let mut wrong_bucket = envelope.clone();
+    wrong_bucket[8..12].copy_from_slice(&1_048_576u32.to_be_bytes());
+    for bad in [not_attachment, wrong_bucket] {
+        let id = upload_whole(&server, &bad);
+        let refused = post_tip_with_uploads(&server, &tip_only, &[&id]);
+        assert_eq!(refused.status, 400);
+        refused.assert_json_error();
+        // The same answer as the same envelope sent inline.
+        let inline = tipseal::domain::bundle::encode(&[&tip_envelope, &bad]);
+        let inline = raw_http(server.addr, None, &post_tip_request(&inline, None));
+        assert_eq!(inline.status, 400);
+        assert_eq!(refused.json(), inline.json());
+        assert!(review_ids(&server.url, &team.reviewer_key).is_empty());
+        // Nothing was used up: the upload is still there, whole.
+        assert_eq!(
+            upload_status(&server, &id).json()["offset"],
+            serde_json::json!(bad.len())
+        );
+    }
+    // The good envelope still goes through.
+    let id = upload_whole(&server, &envelope);
+    assert_eq!(
+        post_tip_with_uploads(&server, &tip_only, &[&id]).status,
+        201
+    );
+    assert_eq!(review_ids(&server.url, &team.reviewer_key).len(), 1);
+}

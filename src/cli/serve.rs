@@ -113,6 +113,10 @@ pub struct Args {
     /// [server.min_free_bytes; default 512 MiB].
     #[arg(long)]
     min_free_bytes: Option<u64>,
+    /// Bytes of the database's page cache: more speeds up only re-reads of recently
+    /// written tips [server.cache_bytes; default 16 MiB].
+    #[arg(long)]
+    cache_bytes: Option<u64>,
     /// Also write access-log lines for witness routes (the page, submissions, uploads,
     /// the mailbox). Debugging only: a supervisor such as journald timestamps every
     /// line, which would time witnesses' requests. Reviewers' and admins' routes are
@@ -192,6 +196,7 @@ impl Args {
         }
         set(&mut c.server.workers, &self.workers);
         set(&mut c.server.min_free_bytes, &self.min_free_bytes);
+        set(&mut c.server.cache_bytes, &self.cache_bytes);
         set(&mut c.server.reply_retention, &self.reply_retention);
         set(&mut c.limits.body_timeout_secs, &self.body_timeout_secs);
         set(&mut c.limits.body_stall_secs, &self.body_stall_secs);

@@ -324,20 +324,9 @@ impl<'a> EnvelopeRef<'a> {
 /// Parses an envelope's structure: header, wrap section and exact length. Does not
 /// decrypt or authenticate anything.
 pub fn parse(bytes: &[u8]) -> Result<EnvelopeRef<'_>, DomainError> {
-    if bytes.len() < PREFIX_LEN {
-        return Err(DomainError::Envelope(
-            "too short for the header and wrap section",
-        ));
-    }
+    let (header, wrap) = parse_prefix(bytes, bytes.len() as u64)?;
     let (header_bytes, rest) = bytes.split_at(HEADER_LEN);
-    let (wrap_bytes, body) = rest.split_at(WRAP_LEN);
-    let header = Header::parse(header_bytes)?;
-    let wrap = WrapSection::parse(wrap_bytes)?;
-    if bytes.len() != header.bucket.envelope_len() {
-        return Err(DomainError::Envelope(
-            "length does not match the bucket (truncated or trailing bytes)",
-        ));
-    }
+    let body = &rest[WRAP_LEN..];
     Ok(EnvelopeRef {
         header,
         wrap,
@@ -345,6 +334,28 @@ pub fn parse(bytes: &[u8]) -> Result<EnvelopeRef<'_>, DomainError> {
         body,
         bytes,
     })
+}
+
+/// Parses an envelope's structure from its first bytes and its total length, without the
+/// body: the same checks, in the same order and with the same errors, as [`parse`] — for
+/// an envelope too large to hold in memory (an upload, read chunk by chunk). `start`
+/// must hold at least the first [`PREFIX_LEN`] bytes when `len` allows that many; bytes
+/// past them are ignored. The caller must still check that the body it copies has
+/// `len - PREFIX_LEN` bytes.
+pub fn parse_prefix(start: &[u8], len: u64) -> Result<(Header, WrapSection), DomainError> {
+    if len < PREFIX_LEN as u64 || start.len() < PREFIX_LEN {
+        return Err(DomainError::Envelope(
+            "too short for the header and wrap section",
+        ));
+    }
+    let header = Header::parse(&start[..HEADER_LEN])?;
+    let wrap = WrapSection::parse(&start[HEADER_LEN..PREFIX_LEN])?;
+    if len != header.bucket.envelope_len() as u64 {
+        return Err(DomainError::Envelope(
+            "length does not match the bucket (truncated or trailing bytes)",
+        ));
+    }
+    Ok((header, wrap))
 }
 
 /// Rebuilds envelope bytes from stored pieces: the 68 header bytes, a wrap section and
@@ -486,6 +497,27 @@ mod tests {
             let mut b = sample(Kind::Tip, Bucket::from_u32(16_384).unwrap());
             b[pos] = val;
             let _ = parse(&b);
+        }
+
+        /// An upload is checked from its first bytes and declared length only: it must
+        /// accept and refuse exactly what the whole-envelope parser does, for the same
+        /// reason.
+        #[test]
+        fn the_prefix_parser_agrees_with_the_whole_parser(
+            pos in 0usize..PREFIX_LEN,
+            val in any::<u8>(),
+            cut in 0usize..3,
+        ) {
+            let mut b = sample(Kind::Attachment, Bucket::from_u32(16_384).unwrap());
+            b[pos] = val;
+            let b = match cut {
+                0 => b,
+                1 => b[..b.len() - 1].to_vec(),
+                _ => [&b[..], &[0]].concat(),
+            };
+            let whole = parse(&b).map(|e| (e.header, e.wrap));
+            let prefix = parse_prefix(&b[..PREFIX_LEN], b.len() as u64);
+            prop_assert_eq!(whole, prefix);
         }
     }
 }

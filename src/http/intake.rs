@@ -2,7 +2,8 @@
 //! by the witness's client) and the witness page's no-JavaScript form (sealed here).
 //!
 //! Answer a retry by its idempotency key → parse the bundle → check epoch and flags →
-//! append the named completed uploads, validated exactly like inline parts → insert →
+//! append the named completed uploads, validated exactly like inline parts (from their
+//! first bytes) and moved in a chunk at a time → insert →
 //! consume the uploads → wait for the flush. Only sealed bytes arrive here; nothing about the sender is recorded.
 
 use std::collections::HashSet;
@@ -20,7 +21,9 @@ use crate::domain::bundle::{self, MAX_PARTS};
 use crate::domain::envelope::{self, EnvelopeRef, Kind};
 use crate::domain::limits::PART_FRAMING;
 use crate::domain::{Day, IdempotencyKey, TipId, UploadId};
-use crate::storage::{Idempotency, InsertOutcome, NewPart, NewTip, UploadError};
+use crate::storage::{
+    ClaimedUpload, Idempotency, InsertOutcome, NewPart, NewTip, UploadError, UploadedPart,
+};
 
 /// Who sealed the bundle, which decides the flag its parts must carry.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -168,15 +171,21 @@ pub(crate) async fn store_bundle(state: &AppState, sub: Submission) -> Result<St
     }
     refuse_if_expired(&keyring)?;
     state.disk.check()?;
-    // The uploads are read into memory below: they count against the body budget too.
     let uploads_size = uploads_size(state, &sub.uploads).await?;
     let max_tip = state.limits.max_tip_bytes;
     if sub.body.len().saturating_add(uploads_size) > max_tip {
         return Err(ApiError::TipTooLarge);
     }
+    // The uploads are moved into the tip a chunk at a time, never read whole: what the
+    // copy holds counts against the body budget.
+    let copy_bytes = if sub.uploads.is_empty() {
+        0
+    } else {
+        UPLOAD_COPY_BYTES
+    };
     let _uploads_held = state
         .body_budget
-        .try_reserve(uploads_size)
+        .try_reserve(copy_bytes)
         .ok_or(ApiError::Busy)?;
     let outcome = super::routes::blocking(move || {
         // Held until the insert ends, even if this request is dropped meanwhile.
@@ -203,28 +212,19 @@ pub(crate) async fn store_bundle(state: &AppState, sub: Submission) -> Result<St
         let claim = store.take_completed(&sub.uploads).map_err(upload_error)?;
         // The exact size as stored and fetched; uploads cannot change once complete, but
         // the check must not rest on that.
-        let whole = claim.envelopes.iter().fold(sub.body.len(), |n, e| {
-            n.saturating_add(PART_FRAMING + e.len())
+        let whole = claim.uploads.iter().fold(sub.body.len(), |n, u| {
+            n.saturating_add(PART_FRAMING)
+                .saturating_add(usize::try_from(u.length).unwrap_or(usize::MAX))
         });
         if whole > max_tip {
             return Err(ApiError::TipTooLarge);
         }
-        let mut parts: Vec<EnvelopeRef<'_>> = parsed.parts().to_vec();
-        for bytes in &claim.envelopes {
-            let env = envelope::parse(bytes)?;
-            let tip = parsed.tip();
-            if env.header.kind != Kind::Attachment {
-                return Err(ApiError::BadInput(crate::domain::DomainError::Bundle(
-                    "every part after the first must be an attachment",
-                )));
-            }
-            if env.wrap.epoch != tip.wrap.epoch || env.header.flags != tip.header.flags {
-                return Err(ApiError::BadInput(crate::domain::DomainError::Bundle(
-                    "an uploaded part carries a different key epoch or flags",
-                )));
-            }
-            parts.push(env);
-        }
+        let parts: Vec<EnvelopeRef<'_>> = parsed.parts().to_vec();
+        let uploaded = claim
+            .uploads
+            .iter()
+            .map(|u| check_upload(u, &parsed))
+            .collect::<Result<Vec<_>, _>>()?;
         let wraps: Vec<[u8; 84]> = parts.iter().map(|p| p.wrap.encode()).collect();
         let new = NewTip {
             id: random_tip_id(),
@@ -243,7 +243,8 @@ pub(crate) async fn store_bundle(state: &AppState, sub: Submission) -> Result<St
             idempotency,
         };
         mailbox::check_free(&store, sub.mailbox.as_ref())?;
-        let outcome = store.insert_tip(new)?;
+        // Each upload's bytes are moved into the tip a chunk at a time.
+        let outcome = store.insert_tip_with_uploads(new, &claim, &uploaded)?;
         // The mailbox entry is written after its tip and before the flush below.
         mailbox::register(&store, &outcome, sub.mailbox.as_ref())?;
         // Only a new tip uses the uploads up; otherwise the claim's drop gives them back.
@@ -255,6 +256,39 @@ pub(crate) async fn store_bundle(state: &AppState, sub: Submission) -> Result<St
     .await?;
     drop(worker);
     acknowledge(state, outcome, received).await
+}
+
+/// Bytes of an upload a tip's insert holds at once: one upload chunk and one tip chunk
+/// (`storage::tips::attach`), charged to the body budget while it runs.
+const UPLOAD_COPY_BYTES: usize = 2 * crate::storage::CHUNK_LEN;
+
+/// Checks a claimed upload as an attachment of `parsed`'s tip from its first bytes and
+/// length — the checks, and the errors, an inline attachment gets — and names what the
+/// insert must find when it copies the rest.
+fn check_upload(
+    upload: &ClaimedUpload,
+    parsed: &bundle::Bundle<'_>,
+) -> Result<UploadedPart, ApiError> {
+    let (header, wrap) = envelope::parse_prefix(&upload.start, upload.length)?;
+    let tip = parsed.tip();
+    if header.kind != Kind::Attachment {
+        return Err(ApiError::BadInput(crate::domain::DomainError::Bundle(
+            "every part after the first must be an attachment",
+        )));
+    }
+    if wrap.epoch != tip.wrap.epoch || header.flags != tip.header.flags {
+        return Err(ApiError::BadInput(crate::domain::DomainError::Bundle(
+            "an uploaded part carries a different key epoch or flags",
+        )));
+    }
+    let mut header_bytes = [0u8; envelope::HEADER_LEN];
+    header_bytes.copy_from_slice(&upload.start[..envelope::HEADER_LEN]);
+    Ok(UploadedPart {
+        upload: upload.id,
+        length: upload.length,
+        header: header_bytes,
+        wrap: wrap.encode(),
+    })
 }
 
 /// The answer to a stored (or found) tip, once it is on disk.

@@ -15,6 +15,7 @@ mod in_flight;
 mod intake;
 mod intake_budget;
 pub mod listen;
+pub mod memory;
 pub mod openapi;
 mod periodic;
 mod rate;
@@ -134,6 +135,8 @@ pub struct ServerSettings {
     /// Free bytes the data directory's filesystem must keep; below it new submissions get
     /// 507 (0: no floor).
     pub min_free_bytes: u64,
+    /// Bytes of the database's page cache.
+    pub cache_bytes: u64,
     /// Write access-log lines for witness routes too (default off: a supervisor's
     /// timestamps on them would time witnesses' requests).
     pub log_witness_requests: bool,
@@ -167,6 +170,7 @@ impl ServerSettings {
             web: WebSettings::default(),
             reply_retention: ReplyRetention::Keep,
             min_free_bytes: DEFAULT_MIN_FREE_BYTES,
+            cache_bytes: crate::storage::DEFAULT_CACHE_BYTES,
             log_witness_requests: false,
             rate: RateSettings::default(),
             notice_interval: watch::DEFAULT_INTERVAL,
@@ -208,7 +212,11 @@ impl Application {
     /// Opens storage, settles the keyring, binds the listener.
     pub fn build(settings: &ServerSettings) -> Result<Self, StartError> {
         crate::crypto::init()?;
-        let store = Store::open(&settings.data_dir, crate::crypto::random_bytes())?;
+        let store = Store::open_with_cache(
+            &settings.data_dir,
+            crate::crypto::random_bytes(),
+            settings.cache_bytes,
+        )?;
         let keyring = settle_keyring(&store, settings)?;
         sweep_uploads(&store)?;
         let limits = Limits {
@@ -247,6 +255,7 @@ impl Application {
             },
         );
         spawn_idempotency_sweep(state.clone());
+        memory::spawn(state.clone());
         watch::spawn(state.clone(), settings.notice_interval);
         retention::spawn(state.clone(), settings.retention);
         // Without it the server still serves; only a live backup needs it (a path too

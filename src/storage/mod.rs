@@ -45,9 +45,11 @@ pub use retention::RetentionReport;
 pub use snapshot::{load_into_new, SnapshotCounts, SnapshotEntry, SnapshotError};
 pub use tips::{
     Idempotency, InsertOutcome, NewPart, NewTip, StoredPart, StoredTip, SwapError, TipPieces,
-    TipSummary,
+    TipSummary, UploadedPart,
 };
-pub use uploads::{UploadClaim, UploadError, UploadStatus, UploadSweep, MAX_OPEN_UPLOADS};
+pub use uploads::{
+    ClaimedUpload, UploadClaim, UploadError, UploadStatus, UploadSweep, MAX_OPEN_UPLOADS,
+};
 
 use commit::GroupCommit;
 
@@ -57,11 +59,16 @@ use commit::GroupCommit;
 /// fsync them on `flush()`; half of that leaves a margin. Measured, see DESIGN.md §4.
 pub const MAX_VALUE_LEN: usize = 64 * 1024;
 
-/// Bytes of sled's page cache.
+/// Bytes of sled's page cache unless the server is configured otherwise
+/// (`server.cache_bytes`).
 ///
 /// sled's default is 1 GiB, too much for the small machines NGOs run this on. Reads are
 /// rare (reviewers fetch tips now and then); writes do not need the cache to be durable.
-const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// Every value written passes through it, so it bounds what a burst of writes may leave
+/// cached; 16 MiB keeps that a fraction of the 128 MiB the server may use in all. (The
+/// peaks measured under load come from sled's leaf copies, not from this cache:
+/// `BENCHMARKS.md`, "Attachments".)
+pub const DEFAULT_CACHE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// sled's segment (and I/O buffer) size for a new database: 4 MiB instead of 512 KiB.
 ///
@@ -189,9 +196,19 @@ impl Store {
     /// group-commit thread is the only flusher, so an acknowledged write never waits
     /// behind a timer flush, and durability has exactly one path that tests exercise.
     pub fn open(dir: &Path, fresh_pepper: [u8; 32]) -> Result<Store, StorageError> {
+        Self::open_with_cache(dir, fresh_pepper, DEFAULT_CACHE_BYTES)
+    }
+
+    /// [`Store::open`] with a page cache of `cache_bytes` (the server's `cache_bytes`
+    /// setting).
+    pub fn open_with_cache(
+        dir: &Path,
+        fresh_pepper: [u8; 32],
+        cache_bytes: u64,
+    ) -> Result<Store, StorageError> {
         let fresh_pepper = Zeroizing::new(fresh_pepper);
         create_private_dir(dir)?;
-        let db = open_sled(dir)?;
+        let db = open_sled(dir, cache_bytes)?;
         let meta = db.open_tree(layout::TREE_META)?;
         check_schema(&meta)?;
         let pepper = load_or_set_pepper(&meta, &fresh_pepper)?;
@@ -266,10 +283,10 @@ impl WeakStore {
 }
 
 /// Opens sled, waiting up to [`LOCK_WAIT`] for its lock on the directory.
-fn open_sled(dir: &Path) -> Result<sled::Db, StorageError> {
+fn open_sled(dir: &Path, cache_bytes: u64) -> Result<sled::Db, StorageError> {
     let config = sled::Config::new()
         .path(dir)
-        .cache_capacity(CACHE_BYTES)
+        .cache_capacity(cache_bytes)
         .segment_size(segment_size_for(dir))
         .flush_every_ms(None);
     let deadline = Instant::now() + LOCK_WAIT;

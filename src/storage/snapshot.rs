@@ -147,7 +147,7 @@ pub fn load_into_new<E: std::fmt::Display>(
         return Err(SnapshotError::NotEmpty(dir.display().to_string()));
     }
     create_private_dir(dir)?;
-    let db = open_sled(dir)?;
+    let db = open_sled(dir, super::DEFAULT_CACHE_BYTES)?;
     let mut counts = SnapshotCounts::default();
     let mut tree: Option<(Vec<u8>, sled::Tree)> = None;
     for entry in entries {
@@ -182,7 +182,7 @@ impl Store {
             return Err(SnapshotError::NotEmpty(dir.display().to_string()));
         }
         create_private_dir(dir)?;
-        let target = open_sled(dir)?;
+        let target = open_sled(dir, super::DEFAULT_CACHE_BYTES)?;
         let mut tree: Option<(Vec<u8>, sled::Tree)> = None;
         let counts = self.snapshot(&mut |e: SnapshotEntry<'_>| {
             if tree.as_ref().map(|(n, _)| n.as_slice()) != Some(e.tree) {

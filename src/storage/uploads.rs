@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use crate::domain::{Day, UploadId};
 
-use super::{StorageError, Store, CHUNK_LEN};
+use super::{StorageError, Store, CHUNK_LEN, HEADER_LEN, WRAP_LEN};
 
 const TREE_UPLOADS: &str = "uploads";
 const TREE_UPLOAD_CHUNKS: &str = "upload_chunks";
@@ -221,14 +221,33 @@ fn chunk_key(id: UploadId, chunk: u64) -> Result<[u8; 20], StorageError> {
 
 /// Completed uploads taken for one submission. Dropping the claim without
 /// [`UploadClaim::consume`] gives the uploads back, unchanged.
+///
+/// A claim holds no upload's bytes, only its first ones: a tip's insert moves the rest
+/// chunk by chunk (`tips/attach.rs`), so memory stays one chunk however large the upload.
 pub struct UploadClaim<'a> {
     store: &'a Store,
     ids: Vec<UploadId>,
-    /// The uploaded envelopes, in the order they were named.
-    pub envelopes: Vec<Vec<u8>>,
+    /// The claimed uploads, in the order they were named.
+    pub uploads: Vec<ClaimedUpload>,
+}
+
+/// One claimed upload: enough to check it as an envelope without reading its body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedUpload {
+    /// Its id.
+    pub id: UploadId,
+    /// Its declared (and, being complete, received) length.
+    pub length: u64,
+    /// Its first [`HEADER_LEN`] + [`WRAP_LEN`] bytes, or all of them if it is shorter.
+    pub start: Vec<u8>,
 }
 
 impl UploadClaim<'_> {
+    /// Whether this claim holds the upload `id`.
+    pub(super) fn holds(&self, id: UploadId) -> bool {
+        self.ids.contains(&id)
+    }
+
     /// Removes the claimed uploads: call once the tip that uses them is stored.
     pub fn consume(self) -> Result<(), StorageError> {
         let _gate = self.store.write_gate();
@@ -358,9 +377,10 @@ impl Store {
         }))
     }
 
-    /// Claims completed uploads for one submission, all or none, and reads their bytes.
-    /// An id that is unknown, or already claimed by another submission in flight, is
-    /// [`UploadError::NotFound`]; one still receiving bytes is [`UploadError::Incomplete`].
+    /// Claims completed uploads for one submission, all or none, and reads their first
+    /// bytes (not the rest: see [`UploadClaim`]). An id that is unknown, or already
+    /// claimed by another submission in flight, is [`UploadError::NotFound`]; one still
+    /// receiving bytes is [`UploadError::Incomplete`].
     pub fn take_completed(&self, ids: &[UploadId]) -> Result<UploadClaim<'_>, UploadError> {
         let trees = &self.inner.uploads;
         let mut claimed = Vec::with_capacity(ids.len());
@@ -382,21 +402,45 @@ impl Store {
         let mut claim = UploadClaim {
             store: self,
             ids: claimed,
-            envelopes: Vec::with_capacity(ids.len()),
+            uploads: Vec::with_capacity(ids.len()),
         };
         for &id in ids {
             let length = load(trees, id)?.ok_or(UploadError::NotFound)?.length;
-            let mut bytes = Vec::with_capacity(length as usize);
-            for kv in trees.chunks.scan_prefix(id.as_bytes()) {
-                let (_, v) = kv?;
-                bytes.extend_from_slice(&v);
-            }
-            if bytes.len() as u64 != length {
-                return Err(StorageError::Corrupt("an upload's chunks do not add up").into());
-            }
-            claim.envelopes.push(bytes);
+            let first = trees.chunks.get(chunk_key(id, 0)?)?;
+            let start = first.map_or_else(Vec::new, |c| {
+                c[..c.len().min(HEADER_LEN + WRAP_LEN)].to_vec()
+            });
+            claim.uploads.push(ClaimedUpload { id, length, start });
         }
         Ok(claim)
+    }
+
+    /// An upload's chunks in order, each with its number (a gap means a chunk is
+    /// missing). For a claimed upload: one being appended to could change underneath.
+    pub(super) fn upload_chunks(
+        &self,
+        id: UploadId,
+    ) -> impl Iterator<Item = Result<(u32, sled::IVec), StorageError>> {
+        self.inner
+            .uploads
+            .chunks
+            .scan_prefix(id.as_bytes())
+            .map(|kv| {
+                let (k, v) = kv?;
+                let n = k
+                    .get(16..20)
+                    .and_then(|n| <[u8; 4]>::try_from(n).ok())
+                    .ok_or(StorageError::Corrupt("upload chunk key"))?;
+                Ok((u32::from_be_bytes(n), v))
+            })
+    }
+
+    /// Reads a whole upload into memory: for tests only (the server never does).
+    #[cfg(test)]
+    pub(super) fn read_upload(&self, id: UploadId) -> Vec<u8> {
+        self.upload_chunks(id)
+            .flat_map(|c| c.unwrap().1.to_vec())
+            .collect()
     }
 
     /// Removes uploads created before `before` (complete or not, unless claimed right
@@ -521,7 +565,9 @@ mod tests {
         }
         assert_eq!(offset, data.len() as u64);
         let claim = store.take_completed(&[id(1)]).unwrap();
-        assert_eq!(claim.envelopes, vec![data]);
+        assert_eq!(claim.uploads[0].length, data.len() as u64);
+        assert_eq!(claim.uploads[0].start, data[..HEADER_LEN + WRAP_LEN]);
+        assert_eq!(store.read_upload(id(1)), data);
         claim.consume().unwrap();
         assert!(store.upload_status(id(1)).unwrap().is_none());
     }
@@ -560,10 +606,9 @@ mod tests {
             Err(UploadError::NotFound)
         ));
         drop(first);
-        assert_eq!(
-            store.take_completed(&[id(3)]).unwrap().envelopes,
-            vec![b"abc".to_vec()]
-        );
+        let again = store.take_completed(&[id(3)]).unwrap();
+        assert_eq!(again.uploads[0].start, b"abc");
+        assert_eq!(store.read_upload(id(3)), b"abc");
     }
 
     #[test]

@@ -97,6 +97,10 @@ pub struct ServerSection {
     /// follow-ups get 507 (0 turns the floor off). Default 512 MiB: room for sled
     /// to finish writing what it acknowledged.
     pub min_free_bytes: u64,
+    /// Bytes of the database's page cache (sled). Default 16 MiB: writes do not need the
+    /// cache to be durable, and reviewers' reads are rare; more only speeds up reads of
+    /// recently written tips (`BENCHMARKS.md`, "Attachments").
+    pub cache_bytes: u64,
     /// What happens to a reply once its witness has read it: `keep` (default) or
     /// `delete-after-read`. The witness is told which applies.
     pub reply_retention: String,
@@ -111,6 +115,7 @@ impl Default for ServerSection {
             admin_pub: Vec::new(),
             workers: 0,
             min_free_bytes: DEFAULT_MIN_FREE_BYTES,
+            cache_bytes: crate::storage::DEFAULT_CACHE_BYTES,
             reply_retention: "keep".to_owned(),
         }
     }

@@ -64,6 +64,7 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt("server", "admin_pub", Kind::Paths),
     opt("server", "workers", Kind::Count),
     opt("server", "min_free_bytes", Kind::Count),
+    opt("server", "cache_bytes", Kind::Count),
     opt("server", "reply_retention", Kind::Text),
     opt("limits", "max_body_bytes", Kind::Count),
     opt("limits", "max_tip_bytes", Kind::Count),

@@ -79,6 +79,7 @@ impl Config {
         }
         s.workers = srv.workers;
         s.min_free_bytes = srv.min_free_bytes;
+        s.cache_bytes = srv.cache_bytes;
         s.reply_retention = ReplyRetention::parse(&srv.reply_retention).ok_or_else(|| {
             invalid(
                 "server.reply_retention",

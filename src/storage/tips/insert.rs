@@ -131,7 +131,7 @@ impl Store {
     }
 
     /// Undoes [`Store::stage`] for an insert that will not be committed.
-    fn unstage(&self, id: TipId) -> Result<(), StorageError> {
+    pub(super) fn unstage(&self, id: TipId) -> Result<(), StorageError> {
         remove_blobs(&self.inner.blobs, id)?;
         self.inner.pending.remove(id.as_bytes())?;
         Ok(())
@@ -169,7 +169,7 @@ impl Store {
     }
 }
 
-fn check_shape(new: &NewTip<'_>) -> Result<(), StorageError> {
+pub(super) fn check_shape(new: &NewTip<'_>) -> Result<(), StorageError> {
     if !(1..=MAX_PARTS).contains(&new.parts.len()) {
         return Err(StorageError::Invalid("a tip has 1 to 33 parts"));
     }
@@ -187,7 +187,7 @@ fn check_shape(new: &NewTip<'_>) -> Result<(), StorageError> {
     Ok(())
 }
 
-fn write_blobs(blobs: &sled::Tree, new: &NewTip<'_>) -> Result<(), StorageError> {
+pub(super) fn write_blobs(blobs: &sled::Tree, new: &NewTip<'_>) -> Result<(), StorageError> {
     for (part, p) in (0u16..).zip(&new.parts) {
         for (chunk, bytes) in (0u32..).zip(layout::chunks(p.header, p.body)) {
             blobs.insert(layout::blob_key(new.id, part, chunk), bytes)?;
@@ -235,7 +235,7 @@ fn commit_tip(
 }
 
 /// Checks the idempotency key and the id, then inserts the record, the wraps and the key.
-fn check_and_insert_record(
+pub(super) fn check_and_insert_record(
     tips: &TransactionalTree,
     wraps: &TransactionalTree,
     idempotency: &TransactionalTree,

@@ -7,8 +7,11 @@
 //! and writes the blob chunks (invisible: nothing points at them), then one transaction
 //! inserts the record, the wraps and the idempotency entry and clears the mark; a reader
 //! finds the record only once all of it is there. Chunks of an insert that crashed before
-//! its transaction are found through the mark and removed at the next open.
+//! its transaction are found through the mark and removed at the next open. Attachments
+//! that came through the uploads API are moved into the blob chunks the same staged way,
+//! one chunk at a time (`attach.rs`).
 
+mod attach;
 mod delete;
 mod insert;
 mod read;
@@ -19,6 +22,7 @@ mod tests;
 
 use crate::domain::{Day, Epoch, TipId};
 
+pub use attach::UploadedPart;
 pub(super) use insert::remove_orphan_blobs;
 pub use rewrap::SwapError;
 pub use stream::TipPieces;

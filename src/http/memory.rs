@@ -1,0 +1,56 @@
+//! Giving freed memory back to the system once a burst of requests is over.
+//!
+//! The allocator keeps freed pages for reuse: after a flood the server's footprint would
+//! stay at its peak. The binary registers a trimmer (glibc's `malloc_trim`, which needs
+//! `unsafe` and so cannot live in this library); this module calls it on a blocking
+//! thread once the in-flight body budget (every request body, and upload copies) has been empty for two polls in a row after
+//! having been used. It must never run on every request, and never decide anything from
+//! what a request carried.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use actix_web::web as aweb;
+
+use super::AppState;
+
+/// How often the budget is looked at: a trim comes one to two polls after the load
+/// drops, within the 3 s the "back to idle" allows.
+const POLL: Duration = Duration::from_millis(750);
+
+static TRIMMER: OnceLock<fn()> = OnceLock::new();
+
+/// Registers the function that returns freed memory to the system (once, at start).
+/// Without one, nothing is trimmed.
+pub fn set_trimmer(trim: fn()) {
+    let _ = TRIMMER.set(trim);
+}
+
+/// Watches the body budget and trims after a burst, on the server's runtime until it stops.
+pub(super) fn spawn(state: aweb::Data<AppState>) {
+    let Some(&trim) = TRIMMER.get() else {
+        return;
+    };
+    actix_web::rt::spawn(async move {
+        let mut tick = tokio::time::interval(POLL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut used_since_trim = false;
+        let mut idle_polls = 0u32;
+        loop {
+            tick.tick().await;
+            let in_flight = state.body_budget.in_flight();
+            if in_flight > 0 {
+                used_since_trim = true;
+                idle_polls = 0;
+                continue;
+            }
+            idle_polls += 1;
+            if used_since_trim && idle_polls >= 2 {
+                used_since_trim = false;
+                if aweb::block(trim).await.is_err() {
+                    tracing::error!("the memory trim task failed");
+                }
+            }
+        }
+    });
+}
