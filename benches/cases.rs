@@ -16,7 +16,7 @@ use serde_json::json;
 use tipseal::domain::tip::received::ReceivedTip;
 use tipseal::domain::triage::TeamCases;
 use tipseal::domain::TipId;
-use tipseal::reviewer::cases::{build, CaseTip};
+use tipseal::reviewer::cases::{build, Case, CaseTip};
 
 fn tip(n: usize, doc: &serde_json::Value) -> CaseTip {
     let mut id = [0u8; 16];
@@ -29,12 +29,11 @@ fn tip(n: usize, doc: &serde_json::Value) -> CaseTip {
     )
 }
 
-/// Precision and recall of "same case" over every pair of tips.
-fn score(tips: &[CaseTip], labels: &[String]) -> (f64, f64, usize, usize, usize) {
-    let cases = build(tips, &TeamCases::default(), &|k| k.to_string());
+/// Precision and recall of "same case" over every pair of tips, for the cases built over them.
+fn score(tips: &[CaseTip], labels: &[String], cases: &[Case]) -> (f64, f64, usize, usize, usize) {
     let index: HashMap<TipId, usize> = tips.iter().enumerate().map(|(i, t)| (t.id, i)).collect();
     let mut predicted = BTreeSet::new();
-    for c in &cases {
+    for c in cases {
         let ix: Vec<usize> = c.tips.iter().map(|t| index[t]).collect();
         for (n, a) in ix.iter().enumerate() {
             for b in &ix[n + 1..] {
@@ -98,7 +97,8 @@ fn fixtures() {
         tips.push(tip(n, &v));
         labels.push(label.to_string());
     }
-    let (p, r, tp, pred, truth) = score(&tips, &labels);
+    let cases = build(&tips, &TeamCases::default(), &|k| k.to_string());
+    let (p, r, tp, pred, truth) = score(&tips, &labels, &cases);
     println!(
         "fixture set ({} tips, {} same-site pairs): precision {p:.2}, recall {r:.2} ({tp} of {pred} suggested pairs right, {tp} of {truth} found)",
         tips.len(),
@@ -292,7 +292,7 @@ fn main() {
         extracted.as_secs_f64(),
         if quick { "; quick mode" } else { "" }
     );
-    let (p, r, tp, pred, truth) = score(&tips, &labels);
+    let (p, r, tp, pred, truth) = score(&tips, &labels, &cases);
     println!(
         "synthetic set ({n} tips, 4 per site in 4 of ko/ru/zh/en/ar, decoys: same city, same surname, same employer): precision {p:.3}, recall {r:.3} ({tp} of {pred} suggested pairs right, {truth} true pairs)"
     );

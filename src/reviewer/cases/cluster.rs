@@ -23,6 +23,11 @@ use super::tip::CaseTip;
 /// larger ones keep the links that joined them, so a reviewer still sees why each tip is in.
 const ALL_REASONS_UP_TO: usize = 12;
 
+/// Pairs of groups with at most this many pairs of tips between them are checked for a
+/// cannot-link directly: cheaper than remembering the answer for every pair of lone tips
+/// in a crowded block.
+const ASK_DIRECTLY: usize = 4;
+
 /// Union–find with each root's members, so a cannot-link between two groups can be checked.
 struct Groups {
     parent: Vec<usize>,
@@ -65,6 +70,10 @@ struct Apart<'a> {
 
 impl Apart<'_> {
     fn check(&mut self, g: &Groups, ra: usize, rb: usize) -> bool {
+        let (ma, mb) = (&g.members[ra], &g.members[rb]);
+        if ma.len() * mb.len() <= ASK_DIRECTLY {
+            return self.between(ma, mb);
+        }
         let key = (ra.min(rb), ra.max(rb));
         if self.never.contains(&key) {
             return true;
@@ -72,20 +81,24 @@ impl Apart<'_> {
         if self.not_yet.contains(&key) {
             return false;
         }
-        let sigs = self.sigs;
-        let apart = g.members[ra].iter().any(|&x| {
-            sigs[x].as_ref().is_some_and(|sx| {
-                g.members[rb]
-                    .iter()
-                    .any(|&y| sigs[y].as_ref().is_some_and(|sy| sx.apart(sy)))
-            })
-        });
+        let apart = self.between(ma, mb);
         if apart {
             self.never.insert(key);
         } else {
             self.not_yet.insert(key);
         }
         apart
+    }
+
+    /// Whether a tip of `ma` and a tip of `mb` can never be joined.
+    fn between(&self, ma: &[usize], mb: &[usize]) -> bool {
+        let sigs = self.sigs;
+        ma.iter().any(|&x| {
+            sigs[x].as_ref().is_some_and(|sx| {
+                mb.iter()
+                    .any(|&y| sigs[y].as_ref().is_some_and(|sy| sx.apart(sy)))
+            })
+        })
     }
 
     fn joined(&mut self) {

@@ -6,9 +6,11 @@
 //! city only tips whose minders share a surname, or where one side names no surname — so
 //! the work grows with the tips per city and surname, not with the square of all tips.
 //! (Two tips with different minders' surnames linked only by their employer's name are
-//! missed: a known gap.) Two tips in the same language that name their sites with no word
-//! in common are never joined, even through others (a cannot-link), which keeps chains of
-//! "same city, same team leader Kim" from swallowing every site in town.
+//! missed: a known gap.) Two tips whose site names carry numbers, none shared ("plot 3",
+//! "3공구", "участок 3", "3号工地" against "plot 7"), in any languages, and two tips in the
+//! same language that name their sites with no word in common, are never joined, even
+//! through others (a cannot-link), which keeps chains of "same city, same team leader Kim"
+//! or "same employer" from swallowing every site in town.
 //!
 //! Must never: join two tips without a link that says why.
 
@@ -59,48 +61,79 @@ fn surnames(t: &CaseTip) -> Vec<&'static str> {
 /// numbers. Computed once per tip.
 #[derive(Clone, Debug)]
 pub struct SiteSignature {
-    language: String,
+    language: Option<String>,
     words: BTreeSet<String>,
-    numbers: BTreeSet<String>,
+    numbers: BTreeSet<u64>,
 }
 
 impl SiteSignature {
-    /// Whether two tips in one language name their sites with no word in common, or with
-    /// different numbers ("plot 3" / "plot 7"): then they are never joined.
+    /// Whether two tips are about different sites: their site names carry numbers and none
+    /// is shared ("plot 3" / "3공구" / "участок 3" / "3号工地" against "plot 7"), in any
+    /// languages — digits are digits in every script the tips use; or, in one language,
+    /// the names have no word in common. Then they are never joined.
     pub fn apart(&self, other: &SiteSignature) -> bool {
-        if self.language != other.language {
-            return false;
-        }
         let numbers_differ = !self.numbers.is_empty()
             && !other.numbers.is_empty()
             && self.numbers.is_disjoint(&other.numbers);
-        self.words.is_disjoint(&other.words) || numbers_differ
+        if numbers_differ {
+            return true;
+        }
+        match (&self.language, &other.language) {
+            (Some(x), Some(y)) if x == y => self.words.is_disjoint(&other.words),
+            _ => false,
+        }
     }
 }
 
-/// A tip's [`SiteSignature`]; `None` without a language or a site name.
-pub fn site_signature(t: &CaseTip) -> Option<SiteSignature> {
-    let e = &t.entities;
-    let (language, name) = (e.language.as_ref()?, e.worksite.name.as_ref()?);
-    let words = name
-        .to_lowercase()
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.chars().count() >= 2 && !w.chars().all(|c| c.is_ascii_digit()))
-        .map(str::to_owned)
-        .collect();
-    let numbers = name
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|w| !w.is_empty())
-        .map(str::to_owned)
-        .collect();
-    Some(SiteSignature {
-        language: language.clone(),
-        words,
-        numbers,
+/// The numbers written in a site's name, in any digits (ASCII, Arabic-Indic, full-width:
+/// "٣", "３" are 3), leading zeros dropped; numbers of more than nine digits are not plot
+/// numbers and are left out.
+fn site_numbers(name: &str) -> BTreeSet<u64> {
+    let mut out = BTreeSet::new();
+    let mut digits = String::new();
+    for c in name.chars().chain(std::iter::once(' ')) {
+        match c.to_digit(10).or_else(|| other_digit(c)) {
+            Some(d) => digits.push(char::from_digit(d, 10).unwrap_or('0')),
+            None if !digits.is_empty() => {
+                if digits.len() <= 9 {
+                    if let Ok(n) = digits.parse() {
+                        out.insert(n);
+                    }
+                }
+                digits.clear();
+            }
+            None => {}
+        }
+    }
+    out
+}
+
+/// A digit of another script: Arabic-Indic (٠–٩), Eastern Arabic-Indic (۰–۹), full-width (０–９).
+fn other_digit(c: char) -> Option<u32> {
+    ['\u{660}', '\u{6F0}', '\u{FF10}'].iter().find_map(|&zero| {
+        let d = (c as u32).checked_sub(zero as u32)?;
+        (d < 10).then_some(d)
     })
 }
 
-/// Whether two tips in one language name their sites with no word in common.
+/// A tip's [`SiteSignature`]; `None` without a site name.
+pub fn site_signature(t: &CaseTip) -> Option<SiteSignature> {
+    let e = &t.entities;
+    let name = e.worksite.name.as_ref()?;
+    let words = name
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 2 && !w.chars().all(|c| c.is_numeric()))
+        .map(str::to_owned)
+        .collect();
+    Some(SiteSignature {
+        language: e.language.clone(),
+        words,
+        numbers: site_numbers(name),
+    })
+}
+
+/// Whether two tips are about different sites (see [`SiteSignature::apart`]).
 fn different_sites(a: &CaseTip, b: &CaseTip) -> bool {
     match (site_signature(a), site_signature(b)) {
         (Some(x), Some(y)) => x.apart(&y),

@@ -200,3 +200,69 @@ fn a_minder_seen_at_two_sites_of_one_city_is_shown_in_both_cases() {
         );
     }
 }
+
+#[test]
+fn plot_numbers_keep_one_employers_two_sites_apart_across_scripts() {
+    // One employer, one city, one sector, one team leader's surname: plot 3 told in
+    // Russian, plot 7 in English. Without the numbers they link (employer + city + sector).
+    let ru = |n: u8, plot: &str| {
+        doc_tip(
+            n,
+            serde_json::json!({"language": "ru", "worksite": {"name": format!("Стройка «Порт», участок {plot}"), "employer": "ООО «Приморстрой»", "sector": "construction", "city": "Владивосток"},
+                "minders": [{"name_or_alias": "бригадир Ким", "role": "team_leader"}]}),
+        )
+    };
+    let en = |n: u8, plot: &str| {
+        doc_tip(
+            n,
+            serde_json::json!({"language": "en", "worksite": {"name": format!("Harbour site, plot {plot}"), "employer": "Primorsky Stroy LLC", "sector": "construction", "city": "Vladivostok"},
+                "minders": [{"name_or_alias": "Kim, the team leader", "role": "team_leader"}]}),
+        )
+    };
+    let zh = doc_tip(
+        5,
+        serde_json::json!({"language": "zh", "worksite": {"name": "３号工地", "sector": "construction", "city": "海参崴"},
+            "minders": [{"name_or_alias": "金班长", "role": "team_leader"}]}),
+    );
+    let tips = vec![ru(1, "3"), en(2, "7"), en(3, "3"), ru(4, "7"), zh];
+    let cases = build(&tips, &TeamCases::default(), &|k| k.to_string());
+    let mut groups: Vec<Vec<TipId>> = cases
+        .iter()
+        .map(|c| {
+            let mut g = c.tips.clone();
+            g.sort();
+            g
+        })
+        .collect();
+    groups.sort();
+    assert_eq!(
+        groups,
+        vec![
+            vec![tips[0].id, tips[2].id, tips[4].id],
+            vec![tips[1].id, tips[3].id]
+        ],
+        "{cases:?}"
+    );
+}
+
+#[test]
+fn site_numbers_are_read_in_every_script_and_a_name_without_one_is_never_apart_by_number() {
+    let sig = |lang: &str, name: &str| {
+        let t = doc_tip(
+            1,
+            serde_json::json!({"language": lang, "worksite": {"name": name, "city": "Vladivostok"}}),
+        );
+        suggest::site_signature(&t).expect("a site name")
+    };
+    let plot3 = sig("en", "Harbour housing estate, plot 3");
+    assert!(!plot3.apart(&sig("ko", "항만 주거단지 3공구")));
+    assert!(!plot3.apart(&sig("ru", "Лесозаготовительный участок №03")));
+    assert!(!plot3.apart(&sig("ar", "موقع ٣")));
+    assert!(!plot3.apart(&sig("zh", "港口住宅工地")));
+    assert!(!plot3.apart(&sig("en", "Harbour housing, building 12, plot 3")));
+    assert!(plot3.apart(&sig("ru", "Стройка «Порт», участок 7")));
+    assert!(plot3.apart(&sig("zh", "7号工地")));
+    // In one language, no word in common is still a cannot-link; across languages it is not.
+    assert!(plot3.apart(&sig("en", "Island bridge")));
+    assert!(!plot3.apart(&sig("ru", "Жилой комплекс у порта")));
+}

@@ -7,9 +7,13 @@
 //! spelling after folding. Must never: link two different places, two different surnames
 //! or two different given names, however alike they look; or give a score without a reason.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use super::arabic::{consonant_key, has_arabic};
-use super::gazetteer::Gazetteer;
-use super::keys::{close, keys};
+use super::gazetteer::{Gazetteer, PlaceHit};
+use super::keys::{close, keys, Key};
 use super::names::{is_han, surname, Surname};
 use super::roles::{split_name, Role};
 use super::romanize::has_hangul;
@@ -45,38 +49,107 @@ pub struct Match {
     pub reason: String,
 }
 
-/// How many comparisons [`compare`] remembers per thread. Names repeat across tips (one
-/// minder, one city, told many times), so a case over thousands of tips asks the same
-/// question again and again; 65,536 answers of a few hundred bytes stay under ~30 MB. When
-/// full, the memory is emptied and refills.
-const MEMO_ENTRIES: usize = 65_536;
+/// How many texts' [`Profile`]s, and how many answers, [`compare`] remembers per thread.
+/// Names repeat across tips (one minder, one city, told many times) and each worksite name
+/// is compared with hundreds of others, so a case over thousands of tips asks the same
+/// questions again and again: what a text is (its roles, its gazetteer place — a scan of
+/// every alias when it is none —, its surname, its keys) is worked out once per text, and
+/// an answer once per pair. When full, a memory is emptied and refills.
+const REMEMBERED: usize = 65_536;
+
+/// What [`compare`] needs of one text, worked out once.
+struct Profile {
+    /// Its number in this thread's memory, for the memory of answers.
+    id: u32,
+    /// The name with its role words taken out.
+    name: String,
+    /// The roles it names.
+    roles: Vec<Role>,
+    /// The place the name stands for, if the gazetteer knows it.
+    place: Option<PlaceHit<'static>>,
+    /// Surname, the surname as written, and the given name, when it opens with a surname.
+    person: Option<(&'static Surname, String, String)>,
+    /// Its comparison keys.
+    keys: Vec<Key>,
+    /// Whether it is written in Arabic letters; in Hangul.
+    arabic: bool,
+    hangul: bool,
+}
+
+impl Profile {
+    fn of(id: u32, text: &str) -> Self {
+        let (name, roles) = split_name(text);
+        let (place, person, keys) = if name.is_empty() {
+            (None, None, Vec::new())
+        } else {
+            (
+                Gazetteer::builtin().lookup(&name),
+                person(&name),
+                keys(&name),
+            )
+        };
+        Profile {
+            id,
+            arabic: has_arabic(&name),
+            hangul: has_hangul(&name),
+            name,
+            roles,
+            place,
+            person,
+            keys,
+        }
+    }
+}
+
+/// A thread's memory: profiles by text, answers by pair of profiles.
+#[derive(Default)]
+struct Memory {
+    profiles: HashMap<String, Rc<Profile>>,
+    answers: HashMap<(u32, u32), Option<Match>>,
+    next: u32,
+}
 
 thread_local! {
-    static MEMO: std::cell::RefCell<std::collections::HashMap<(String, String), Option<Match>>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
+    static MEMORY: RefCell<Memory> = RefCell::new(Memory::default());
+}
+
+fn profile(m: &mut Memory, text: &str) -> Rc<Profile> {
+    if let Some(p) = m.profiles.get(text) {
+        return Rc::clone(p);
+    }
+    if m.profiles.len() >= REMEMBERED {
+        // Ids keep counting up, so an answer about a forgotten profile is never taken for
+        // a new one's; forget those answers too, to bound the memory.
+        m.profiles.clear();
+        m.answers.clear();
+    }
+    let p = Rc::new(Profile::of(m.next, text));
+    m.next = m.next.wrapping_add(1);
+    m.profiles.insert(text.to_owned(), Rc::clone(&p));
+    p
 }
 
 /// Compares two names (of people, with or without roles and honorifics, or of places).
-/// A pure function: answers are remembered per thread ([`MEMO_ENTRIES`]).
+/// A pure function: profiles and answers are remembered per thread ([`REMEMBERED`]).
 pub fn compare(a: &str, b: &str) -> Option<Match> {
-    let key = (a.to_string(), b.to_string());
-    if let Some(hit) = MEMO.with(|m| m.borrow().get(&key).cloned()) {
-        return hit;
-    }
-    let answer = compare_uncached(a, b);
-    MEMO.with(|m| {
+    MEMORY.with(|m| {
         let mut m = m.borrow_mut();
-        if m.len() >= MEMO_ENTRIES {
-            m.clear();
+        let pa = profile(&mut m, a);
+        let pb = profile(&mut m, b);
+        if let Some(hit) = m.answers.get(&(pa.id, pb.id)) {
+            return hit.clone();
         }
-        m.insert(key, answer.clone());
-    });
-    answer
+        let answer = compare_profiles(&pa, &pb);
+        if m.answers.len() >= REMEMBERED {
+            m.answers.clear();
+        }
+        m.answers.insert((pa.id, pb.id), answer.clone());
+        answer
+    })
 }
 
-fn compare_uncached(a: &str, b: &str) -> Option<Match> {
-    let (name_a, roles_a) = split_name(a);
-    let (name_b, roles_b) = split_name(b);
+fn compare_profiles(a: &Profile, b: &Profile) -> Option<Match> {
+    let (roles_a, roles_b) = (&a.roles, &b.roles);
     let common: Vec<Role> = roles_a
         .iter()
         .filter(|r| roles_b.contains(r))
@@ -89,12 +162,12 @@ fn compare_uncached(a: &str, b: &str) -> Option<Match> {
         let show = |rs: &[Role]| rs.iter().map(|r| r.label()).collect::<Vec<_>>().join("/");
         Some((
             -score::ROLE_DIFFERS,
-            format!("roles differ ({} vs {})", show(&roles_a), show(&roles_b)),
+            format!("roles differ ({} vs {})", show(roles_a), show(roles_b)),
         ))
     } else {
         None
     };
-    let (mut score, mut reason) = if name_a.is_empty() || name_b.is_empty() {
+    let (mut score, mut reason) = if a.name.is_empty() || b.name.is_empty() {
         if common.is_empty() {
             return None;
         }
@@ -103,7 +176,7 @@ fn compare_uncached(a: &str, b: &str) -> Option<Match> {
             "no name on one side".to_string(),
         )
     } else {
-        compare_names(&name_a, &name_b)?
+        compare_names(a, b)?
     };
     if let Some((delta, note)) = role_note {
         score += delta;
@@ -137,11 +210,14 @@ fn person(name: &str) -> Option<(&'static Surname, String, String)> {
 }
 
 fn share_key(a: &str, b: &str) -> Option<(String, String)> {
-    let ka = keys(a);
-    let kb = keys(b);
-    for x in &ka {
+    share_keys(a, &keys(a), b, &keys(b))
+}
+
+/// The first key `ka` (of `a`) and `kb` (of `b`) share, and how each side reached it.
+fn share_keys(a: &str, ka: &[Key], b: &str, kb: &[Key]) -> Option<(String, String)> {
+    for x in ka {
         if let Some(y) = kb.iter().find(|y| y.key == x.key) {
-            let side = |text: &str, k: &super::keys::Key| {
+            let side = |text: &str, k: &Key| {
                 if k.shown == text || k.via == "Latin" {
                     text.to_string()
                 } else {
@@ -159,16 +235,15 @@ fn share_key(a: &str, b: &str) -> Option<(String, String)> {
 const MIN_CONSONANTS: usize = 2;
 
 /// Whether the vowel-less keys of `a` and `b` agree (one side Arabic), and how.
-fn share_consonants(a: &str, b: &str) -> Option<String> {
-    let vowelless = |text: &str| -> Vec<(String, String)> {
-        keys(text)
-            .into_iter()
-            .map(|k| (consonant_key(&k.shown), k.shown))
+fn share_consonants(a: &str, ka: &[Key], b: &str, kb: &[Key]) -> Option<String> {
+    let vowelless = |keys: &[Key]| -> Vec<(String, String)> {
+        keys.iter()
+            .map(|k| (consonant_key(&k.shown), k.shown.clone()))
             .filter(|(c, _)| c.chars().count() >= MIN_CONSONANTS)
             .collect()
     };
-    let kb = vowelless(b);
-    vowelless(a).into_iter().find_map(|(ca, sa)| {
+    let kb = vowelless(kb);
+    vowelless(ka).into_iter().find_map(|(ca, sa)| {
         kb.iter().find(|(cb, _)| *cb == ca).map(|(_, sb)| {
             let side = |text: &str, shown: &str| {
                 if text == shown {
@@ -186,9 +261,9 @@ fn share_consonants(a: &str, b: &str) -> Option<String> {
     })
 }
 
-fn compare_names(a: &str, b: &str) -> Option<(f32, String)> {
-    let g = Gazetteer::builtin();
-    match (g.lookup(a), g.lookup(b)) {
+fn compare_names(pa: &Profile, pb: &Profile) -> Option<(f32, String)> {
+    let (a, b) = (pa.name.as_str(), pb.name.as_str());
+    match (&pa.place, &pb.place) {
         (Some(pa), Some(pb)) if pa.place.id == pb.place.id => {
             let how = |h: &super::gazetteer::PlaceHit<'_>| {
                 if h.how == "gazetteer" {
@@ -202,16 +277,16 @@ fn compare_names(a: &str, b: &str) -> Option<(f32, String)> {
                 format!(
                     "{a} and {b} are both {} (gazetteer{}{})",
                     pa.place.name(),
-                    how(&pa),
-                    how(&pb)
+                    how(pa),
+                    how(pb)
                 ),
             ));
         }
         (Some(_), Some(_)) => return None,
         _ => {}
     }
-    if let (Some((sa, fa, ga)), Some((sb, fb, gb))) = (person(a), person(b)) {
-        if !std::ptr::eq(sa, sb) {
+    if let (Some((sa, fa, ga)), Some((sb, fb, gb))) = (&pa.person, &pb.person) {
+        if !std::ptr::eq(*sa, *sb) {
             return None;
         }
         let forms: Vec<String> = [fa.as_str(), fb.as_str()]
@@ -234,27 +309,27 @@ fn compare_names(a: &str, b: &str) -> Option<(f32, String)> {
                 format!("{surname_reason}; surname only"),
             ));
         }
-        let (_, given) = share_key(&ga, &gb)?;
+        let (_, given) = share_key(ga, gb)?;
         return Some((
             score::FULL_NAME,
             format!("{surname_reason}; given name {given}"),
         ));
     }
-    if let Some((_, why)) = share_key(a, b) {
+    if let Some((_, why)) = share_keys(a, &pa.keys, b, &pb.keys) {
         return Some((score::SHARED_KEY, why));
     }
-    if has_arabic(a) != has_arabic(b) {
-        if let Some(why) = share_consonants(a, b) {
+    if pa.arabic != pb.arabic {
+        if let Some(why) = share_consonants(a, &pa.keys, b, &pb.keys) {
             return Some((score::CONSONANTS, why));
         }
     }
     let mut best = 0.0f64;
-    for x in keys(a) {
-        for y in keys(b) {
+    for x in &pa.keys {
+        for y in &pb.keys {
             best = best.max(close(&x.key, &y.key).unwrap_or(0.0));
         }
     }
-    (best > 0.0 && !(has_hangul(a) && has_hangul(b))).then(|| {
+    (best > 0.0 && !(pa.hangul && pb.hangul)).then(|| {
         (
             best as f32 * score::FUZZY_SCALE,
             format!("{a} ≈ {b}: spelt alike once folded (Jaro–Winkler {best:.2})"),

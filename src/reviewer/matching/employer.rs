@@ -1,6 +1,8 @@
 //! Employers' names compared across scripts. Tips write one company as "ООО «Приморстрой»",
 //! "Primorsky Stroy LLC" or "프리모르스키 스트로이": the legal form and the quotes are set
-//! aside first, then [`compare`] decides (a shared key, the gazetteer), and last a
+//! aside first, then [`compare`] decides (a shared key, the gazetteer), then the same with
+//! the words that say the kind of business set aside (tips translate "건설" as
+//! "Construction" and transcribe "동방" as "Dongbang"), and last a
 //! contracted compound is read the Russian way (Приморстрой = Примор·ский + строй,
 //! Дальспецстрой = Даль·невосточный + спец·иальный + строй).
 //!
@@ -9,6 +11,9 @@
 
 use super::compare::{compare, Match};
 use super::keys::keys;
+
+/// The distinctive parts match once the kind-of-business words are set aside on both sides.
+const KIND_SET_ASIDE: f32 = 0.85;
 
 /// A contracted compound read as the other side's words.
 const CONTRACTED: f32 = 0.85;
@@ -93,6 +98,61 @@ pub fn core_name(name: &str) -> String {
     words.join(" ")
 }
 
+/// Words that say what kind of business a company is, not which one, each with its
+/// meaning in English: tips translate them ("동방건설", "Dongbang Construction",
+/// "Тонбан Консалтинг") while they transcribe the distinctive part. Lower case; Hangul and
+/// Hanzi ones are also cut from the end of a word.
+const KINDS: &[(&str, &str)] = &[
+    ("construction", "construction"),
+    ("building", "construction"),
+    ("건설", "construction"),
+    ("건축", "construction"),
+    ("建设", "construction"),
+    ("建筑", "construction"),
+    ("строй", "construction"),
+    ("стройка", "construction"),
+    ("строительство", "construction"),
+    ("trading", "trading"),
+    ("trade", "trading"),
+    ("무역", "trading"),
+    ("贸易", "trading"),
+    ("торг", "trading"),
+    ("торговля", "trading"),
+    ("consulting", "consulting"),
+    ("консалтинг", "consulting"),
+    ("컨설팅", "consulting"),
+];
+
+/// The name without its kind-of-business words, and the words taken out; `None` when
+/// nothing was taken out or nothing else is left (a kind word alone says nothing).
+fn without_kinds(core: &str) -> Option<(String, Vec<&'static str>)> {
+    let mut kept = Vec::new();
+    let mut taken = Vec::new();
+    for w in core.split_whitespace() {
+        let lower = w.to_lowercase();
+        if let Some((kind, _)) = KINDS.iter().find(|(k, _)| *k == lower) {
+            taken.push(*kind);
+            continue;
+        }
+        let glued = KINDS.iter().find(|(k, _)| {
+            !k.is_ascii() && w.chars().count() > k.chars().count() && w.ends_with(k)
+        });
+        match glued {
+            Some((kind, _)) if !is_cyrillic_word(w) => {
+                taken.push(*kind);
+                kept.push(w[..w.len() - kind.len()].to_string());
+            }
+            _ => kept.push(w.to_string()),
+        }
+    }
+    (!taken.is_empty() && !kept.is_empty()).then(|| (kept.join(" "), taken))
+}
+
+/// Cyrillic words keep a glued "строй" (Приморстрой is a contraction, read below).
+fn is_cyrillic_word(w: &str) -> bool {
+    w.chars().any(|c| ('\u{400}'..='\u{4FF}').contains(&c))
+}
+
 /// The first comparison key of each word.
 fn word_keys(name: &str) -> Vec<String> {
     name.split_whitespace()
@@ -162,6 +222,32 @@ fn same_employer_uncached(a: &str, b: &str) -> Option<Match> {
     if let Some(m) = compare(&ca, &cb).filter(|m| m.score >= 0.85) {
         return Some(m);
     }
+    let (sa, sb) = (without_kinds(&ca), without_kinds(&cb));
+    if sa.is_some() || sb.is_some() {
+        let (ka, ta) = sa.unwrap_or_else(|| (ca.clone(), Vec::new()));
+        let (kb, tb) = sb.unwrap_or_else(|| (cb.clone(), Vec::new()));
+        if let Some(m) = compare(&ka, &kb).filter(|m| m.score >= 0.85) {
+            let meaning = |t: &[&str]| {
+                t.iter()
+                    .map(|w| KINDS.iter().find(|(k, _)| k == w).map_or(*w, |(_, e)| *e))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            return Some(Match {
+                score: KIND_SET_ASIDE,
+                reason: format!(
+                    "{ka} ~ {kb} once the kind of business is set aside ({}): {}",
+                    [&ta, &tb]
+                        .iter()
+                        .filter(|t| !t.is_empty())
+                        .map(|t| format!("{} = {}", t.join(" "), meaning(t)))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    m.reason
+                ),
+            });
+        }
+    }
     let (wa, wb) = (word_keys(&ca), word_keys(&cb));
     for (compact, whole, short_name, long_name) in [(&wa, &wb, &ca, &cb), (&wb, &wa, &cb, &ca)] {
         if compact.len() != 1 {
@@ -216,6 +302,19 @@ mod tests {
     fn one_name_in_two_scripts_still_matches_through_compare() {
         assert!(same_employer("Дальспецстрой", "Dalspetsstroy").is_some());
         assert!(same_employer("Primorsky Stroy", "Primorsky Stroy Ltd.").is_some());
+    }
+
+    #[test]
+    fn a_translated_kind_of_business_is_set_aside_and_the_transcribed_name_compared() {
+        let m = same_employer("동방건설", "Dongbang Construction JV").expect("linked");
+        assert!(m.reason.contains("construction"), "{}", m.reason);
+        assert!(same_employer("백두무역", "Пэкту Торг").is_some());
+        assert!(same_employer("Paektu Trading", "Пэкту Торг").is_some());
+        // Both sides must keep a distinctive part, and it must match.
+        assert!(same_employer("Construction", "건설").is_none());
+        assert!(same_employer("Dongbang Construction", "Moranbong Trading").is_none());
+        // One side only named by kind: no link on the kind word.
+        assert!(same_employer("Dongbang", "Moranbong Construction").is_none());
     }
 
     #[test]
