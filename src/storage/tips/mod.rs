@@ -19,7 +19,7 @@ mod tests;
 
 use crate::domain::{Day, Epoch, TipId};
 
-pub(super) use insert::remove_orphan_blobs;
+pub(super) use insert::{remove_unfinished, InsertTrees};
 pub use rewrap::SwapError;
 pub use stream::TipPieces;
 
