@@ -144,8 +144,8 @@ pub(crate) async fn store_bundle(state: &AppState, sub: Submission) -> Result<St
     // may take seconds: this thread serves other connections, so it must not wait).
     let (sub, turn) = if sub.uploads.is_empty() && sub.body.len() <= INLINE_MAX_BYTES {
         match store_small_now(state, &keyring, sub, turn, key_hash, received) {
-            Ok(outcome) => return acknowledge(state, outcome?, received).await,
-            Err(back) => back,
+            SmallTip::Stored(outcome) => return acknowledge(state, outcome?, received).await,
+            SmallTip::HandedBack(sub, turn) => (sub, turn),
         }
     } else {
         (sub, turn)
@@ -186,12 +186,17 @@ pub(crate) async fn store_bundle(state: &AppState, sub: Submission) -> Result<St
     acknowledge(state, outcome, received).await
 }
 
-/// A submission handed back to the blocking path, with its idempotency turn.
-type HandedBack = (Submission, Option<in_flight::Turn>);
+/// What became of a small tip offered to [`store_small_now`].
+enum SmallTip {
+    /// Stored (or answered as a retry, or refused): the outcome before the flush.
+    Stored(Result<InsertOutcome, ApiError>),
+    /// A snapshot holds the write gate: the submission and its idempotency turn go back,
+    /// untouched, to the blocking path.
+    HandedBack(Submission, Option<in_flight::Turn>),
+}
 
 /// Stores a small tip with no uploads on this thread, in the same order as the blocking
-/// path: a retry is answered first, then expiry, disk floor, insert. `Err` hands the
-/// submission back untouched when a snapshot holds the write gate.
+/// path: a retry is answered first, then expiry, disk floor, insert.
 fn store_small_now(
     state: &AppState,
     keyring: &VerifiedKeyring,
@@ -199,14 +204,14 @@ fn store_small_now(
     turn: Option<in_flight::Turn>,
     key_hash: Option<[u8; 32]>,
     received: Day,
-) -> Result<Result<InsertOutcome, ApiError>, HandedBack> {
+) -> SmallTip {
     let store = &state.store;
     // Held across the retry check and the insert, so storage does not take it again.
     let Some(_gate) = store.try_write_gate() else {
-        return Err((sub, turn));
+        return SmallTip::HandedBack(sub, turn);
     };
     let _turn = turn;
-    Ok((|| {
+    SmallTip::Stored((|| {
         let (idempotency, answered) = check_retry(store, &sub, key_hash)?;
         if let Some(outcome) = answered {
             return Ok(outcome);
