@@ -5,6 +5,11 @@
 //! append the named completed uploads, validated exactly like inline parts (from their
 //! first bytes) and moved in a chunk at a time → insert →
 //! consume the uploads → wait for the flush. Only sealed bytes arrive here; nothing about the sender is recorded.
+//!
+//! Threads: a small tip with no uploads ([`INLINE_MAX_BYTES`]) is written on the
+//! request's own HTTP worker thread; anything else on the blocking pool, behind one of
+//! the intake budget's storage turns. Either way the flush is awaited, never blocked on.
+//! Must never: block an HTTP worker on a snapshot's write gate, or answer before the flush.
 
 use std::collections::HashSet;
 
@@ -20,9 +25,9 @@ use crate::crypto::{hash32, keyed_hash32, random_tip_id};
 use crate::domain::bundle::{self, MAX_PARTS};
 use crate::domain::envelope::{self, EnvelopeRef, Kind};
 use crate::domain::limits::PART_FRAMING;
-use crate::domain::{Day, IdempotencyKey, TipId, UploadId};
+use crate::domain::{Day, Epoch, IdempotencyKey, TipId, UploadId};
 use crate::storage::{
-    ClaimedUpload, Idempotency, InsertOutcome, NewPart, NewTip, UploadError, UploadedPart,
+    ClaimedUpload, Idempotency, InsertOutcome, NewPart, NewTip, Store, UploadError, UploadedPart,
 };
 
 /// Who sealed the bundle, which decides the flag its parts must carry.
@@ -112,6 +117,16 @@ pub(crate) async fn uploads_size(state: &AppState, ids: &[UploadId]) -> Result<u
         .ok_or(ApiError::TipTooLarge)
 }
 
+/// Bundles up to this size with no uploads named (every text tip: ~16.5 KB) are stored
+/// on the request's own HTTP worker thread, not on the blocking pool.
+///
+/// Why: such a tip is one sled transaction of at most two 32 KiB chunks (tens of µs), and
+/// the release profile showed the hops to the blocking pool and back — two per tip,
+/// each a wake-up on another thread — costing more than the insert itself. Larger
+/// bundles and uploads (read back from storage, up to 33 × 64 MiB) keep the pool, where
+/// a long write stalls no other connection.
+pub const INLINE_MAX_BYTES: usize = 64 * 1024;
+
 /// Stores a bundle through the one path every tip takes, and waits until it is durable.
 pub(crate) async fn store_bundle(state: &AppState, sub: Submission) -> Result<Stored, ApiError> {
     let keyring = state.keyring().ok_or(ApiError::NotAccepting)?;
@@ -127,40 +142,24 @@ pub(crate) async fn store_bundle(state: &AppState, sub: Submission) -> Result<St
         Some(h) => Some(in_flight::turn(h).await?),
         None => None,
     };
+    let max_tip = state.limits.max_tip_bytes;
+    // A small tip is stored right here, unless a snapshot holds the write gate (a backup
+    // may take seconds: this thread serves other connections, so it must not wait).
+    let (sub, turn) = if sub.uploads.is_empty() && sub.body.len() <= INLINE_MAX_BYTES {
+        match store_small_now(state, &keyring, sub, turn, key_hash, received) {
+            SmallTip::Stored(outcome) => return acknowledge(state, outcome?, received).await,
+            SmallTip::HandedBack(sub, turn) => (sub, turn),
+        }
+    } else {
+        (sub, turn)
+    };
     // Storage work waits for a worker's turn (bounded by the intake budget's bytes);
     // the turn is dropped before the flush is awaited, so batches form behind it.
     let worker = state.intake.store_turn().await;
     let (sub, idempotency, answered) = {
         let store = store.clone();
         super::routes::blocking(move || {
-            let idempotency = key_hash.map(|key_hash| {
-                let ids: Vec<&[u8]> = sub.uploads.iter().map(|u| &u.as_bytes()[..]).collect();
-                let mut hashed: Vec<&[u8]> = vec![&sub.body];
-                hashed.extend(ids);
-                Idempotency {
-                    key_hash,
-                    body_hash: hash32(b"tipseal/bundle-hash/v1", &hashed),
-                    mailbox: sub
-                        .mailbox
-                        .as_ref()
-                        .map(|pk| pk.peppered_hash(&store.pepper())),
-                }
-            });
-            // A retry is answered first — before the expiry and disk-floor checks, so a
-            // stored tip's retry is never refused: the first try already used its
-            // uploads up (and registered its mailbox), so checking those again would
-            // refuse it. It must carry the first try's mailbox exactly (else 409): a
-            // replayed body and key with another `Tipseal-Mailbox` must not attach the
-            // replayer's mailbox to the tip.
-            let answered = match &idempotency {
-                Some(idem) => store.idempotent_outcome(idem)?,
-                None => None,
-            };
-            if let Some(outcome @ InsertOutcome::Existing(_)) = &answered {
-                // The very mailbox the record holds (or none): a no-op, except after a
-                // crash between the first try's insert and its registration.
-                mailbox::register(&store, outcome, sub.mailbox.as_ref())?;
-            }
+            let (idempotency, answered) = check_retry(&store, &sub, key_hash)?;
             Ok((sub, idempotency, answered))
         })
         .await?
@@ -172,7 +171,6 @@ pub(crate) async fn store_bundle(state: &AppState, sub: Submission) -> Result<St
     refuse_if_expired(&keyring)?;
     state.disk.check()?;
     let uploads_size = uploads_size(state, &sub.uploads).await?;
-    let max_tip = state.limits.max_tip_bytes;
     if sub.body.len().saturating_add(uploads_size) > max_tip {
         return Err(ApiError::TipTooLarge);
     }
@@ -190,72 +188,163 @@ pub(crate) async fn store_bundle(state: &AppState, sub: Submission) -> Result<St
     let outcome = super::routes::blocking(move || {
         // Held until the insert ends, even if this request is dropped meanwhile.
         let _turn = turn;
-        let parsed = bundle::parse(&sub.body)?;
-        if parsed.epoch() != current {
-            return Err(ApiError::WrongEpoch {
-                got: parsed.epoch().get(),
-                current: current.get(),
-            });
-        }
-        match (sub.sealer, parsed.flags().sealed_by_server()) {
-            (Sealer::Witness, true) => {
-                return Err(ApiError::BadRequest(
-                    "a client may not mark its own tip as sealed by the server",
-                ))
-            }
-            (Sealer::Server, false) => return Err(ApiError::Internal("server seal without flag")),
-            _ => {}
-        }
-        if parsed.parts().len() + sub.uploads.len() > MAX_PARTS {
-            return Err(ApiError::BadRequest("a tip has at most 32 attachments"));
-        }
-        let claim = store.take_completed(&sub.uploads).map_err(upload_error)?;
-        // The exact size as stored and fetched; uploads cannot change once complete, but
-        // the check must not rest on that.
-        let whole = claim.uploads.iter().fold(sub.body.len(), |n, u| {
-            n.saturating_add(PART_FRAMING)
-                .saturating_add(usize::try_from(u.length).unwrap_or(usize::MAX))
-        });
-        if whole > max_tip {
-            return Err(ApiError::TipTooLarge);
-        }
-        let parts: Vec<EnvelopeRef<'_>> = parsed.parts().to_vec();
-        let uploaded = claim
-            .uploads
-            .iter()
-            .map(|u| check_upload(u, &parsed))
-            .collect::<Result<Vec<_>, _>>()?;
-        let wraps: Vec<[u8; 84]> = parts.iter().map(|p| p.wrap.encode()).collect();
-        let new = NewTip {
-            id: random_tip_id(),
-            received,
-            epoch: current,
-            flags: parsed.flags().bits(),
-            parts: parts
-                .iter()
-                .zip(&wraps)
-                .map(|(p, w)| NewPart {
-                    header: p.header_bytes,
-                    wrap: w,
-                    body: p.body,
-                })
-                .collect(),
-            idempotency,
-        };
-        mailbox::check_free(&store, sub.mailbox.as_ref())?;
-        // Each upload's bytes are moved into the tip a chunk at a time.
-        let outcome = store.insert_tip_with_uploads(new, &claim, &uploaded)?;
-        // The mailbox entry is written after its tip and before the flush below.
-        mailbox::register(&store, &outcome, sub.mailbox.as_ref())?;
-        // Only a new tip uses the uploads up; otherwise the claim's drop gives them back.
-        if matches!(outcome, InsertOutcome::Created(_)) {
-            claim.consume()?;
-        }
-        Ok(outcome)
+        insert(&store, sub, idempotency, current, received, max_tip)
     })
     .await?;
     drop(worker);
     acknowledge(state, outcome, received).await
+}
+
+/// What became of a small tip offered to [`store_small_now`].
+enum SmallTip {
+    /// Stored (or answered as a retry, or refused): the outcome before the flush.
+    Stored(Result<InsertOutcome, ApiError>),
+    /// A snapshot holds the write gate: the submission and its idempotency turn go back,
+    /// untouched, to the blocking path.
+    HandedBack(Submission, Option<in_flight::Turn>),
+}
+
+/// Stores a small tip with no uploads on this thread, in the same order as the blocking
+/// path: a retry is answered first, then expiry, disk floor, insert.
+fn store_small_now(
+    state: &AppState,
+    keyring: &VerifiedKeyring,
+    sub: Submission,
+    turn: Option<in_flight::Turn>,
+    key_hash: Option<[u8; 32]>,
+    received: Day,
+) -> SmallTip {
+    let store = &state.store;
+    // Held across the retry check and the insert, so storage does not take it again.
+    let Some(_gate) = store.try_write_gate() else {
+        return SmallTip::HandedBack(sub, turn);
+    };
+    let _turn = turn;
+    SmallTip::Stored((|| {
+        let (idempotency, answered) = check_retry(store, &sub, key_hash)?;
+        if let Some(outcome) = answered {
+            return Ok(outcome);
+        }
+        refuse_if_expired(keyring)?;
+        state.disk.check()?;
+        let max_tip = state.limits.max_tip_bytes;
+        if sub.body.len() > max_tip {
+            return Err(ApiError::TipTooLarge);
+        }
+        insert(store, sub, idempotency, keyring.epoch(), received, max_tip)
+    })())
+}
+
+/// The submission's idempotency entry, and the answer to it if it is a retry of a tip
+/// already stored (`Existing`, its mailbox registered again) or a conflict.
+///
+/// A retry is answered first — before the expiry and disk-floor checks, so a stored
+/// tip's retry is never refused: the first try already used its uploads up (and
+/// registered its mailbox), so checking those again would refuse it. It must carry the
+/// first try's mailbox exactly (else 409): a replayed body and key with another
+/// `Tipseal-Mailbox` must not attach the replayer's mailbox to the tip.
+fn check_retry(
+    store: &Store,
+    sub: &Submission,
+    key_hash: Option<[u8; 32]>,
+) -> Result<(Option<Idempotency>, Option<InsertOutcome>), ApiError> {
+    let idempotency = key_hash.map(|key_hash| {
+        let ids: Vec<&[u8]> = sub.uploads.iter().map(|u| &u.as_bytes()[..]).collect();
+        let mut hashed: Vec<&[u8]> = vec![&sub.body];
+        hashed.extend(ids);
+        Idempotency {
+            key_hash,
+            body_hash: hash32(b"tipseal/bundle-hash/v1", &hashed),
+            mailbox: sub
+                .mailbox
+                .as_ref()
+                .map(|pk| pk.peppered_hash(&store.pepper())),
+        }
+    });
+    let answered = match &idempotency {
+        Some(idem) => store.idempotent_outcome(idem)?,
+        None => None,
+    };
+    if let Some(outcome @ InsertOutcome::Existing(_)) = &answered {
+        // The very mailbox the record holds (or none): a no-op, except after a crash
+        // between the first try's insert and its registration.
+        mailbox::register(store, outcome, sub.mailbox.as_ref())?;
+    }
+    Ok((idempotency, answered))
+}
+
+/// Parses the bundle, checks epoch, flags and parts, appends the named uploads, inserts
+/// the tip and registers its mailbox. Blocks on storage; does not flush.
+fn insert(
+    store: &Store,
+    sub: Submission,
+    idempotency: Option<Idempotency>,
+    current: Epoch,
+    received: Day,
+    max_tip: usize,
+) -> Result<InsertOutcome, ApiError> {
+    let parsed = bundle::parse(&sub.body)?;
+    if parsed.epoch() != current {
+        return Err(ApiError::WrongEpoch {
+            got: parsed.epoch().get(),
+            current: current.get(),
+        });
+    }
+    match (sub.sealer, parsed.flags().sealed_by_server()) {
+        (Sealer::Witness, true) => {
+            return Err(ApiError::BadRequest(
+                "a client may not mark its own tip as sealed by the server",
+            ))
+        }
+        (Sealer::Server, false) => return Err(ApiError::Internal("server seal without flag")),
+        _ => {}
+    }
+    if parsed.parts().len() + sub.uploads.len() > MAX_PARTS {
+        return Err(ApiError::BadRequest("a tip has at most 32 attachments"));
+    }
+    let claim = store.take_completed(&sub.uploads).map_err(upload_error)?;
+    // The exact size as stored and fetched; uploads cannot change once complete, but
+    // the check must not rest on that.
+    let whole = claim.uploads.iter().fold(sub.body.len(), |n, u| {
+        n.saturating_add(PART_FRAMING)
+            .saturating_add(usize::try_from(u.length).unwrap_or(usize::MAX))
+    });
+    if whole > max_tip {
+        return Err(ApiError::TipTooLarge);
+    }
+    let parts: Vec<EnvelopeRef<'_>> = parsed.parts().to_vec();
+    let uploaded = claim
+        .uploads
+        .iter()
+        .map(|u| check_upload(u, &parsed))
+        .collect::<Result<Vec<_>, _>>()?;
+    let wraps: Vec<[u8; 84]> = parts.iter().map(|p| p.wrap.encode()).collect();
+    let new = NewTip {
+        id: random_tip_id(),
+        received,
+        epoch: current,
+        flags: parsed.flags().bits(),
+        parts: parts
+            .iter()
+            .zip(&wraps)
+            .map(|(p, w)| NewPart {
+                header: p.header_bytes,
+                wrap: w,
+                body: p.body,
+            })
+            .collect(),
+        idempotency,
+    };
+    mailbox::check_free(store, sub.mailbox.as_ref())?;
+    // Each upload's bytes are moved into the tip a chunk at a time.
+    let outcome = store.insert_tip_with_uploads(new, &claim, &uploaded)?;
+    // The mailbox entry is written after its tip and before the flush.
+    mailbox::register(store, &outcome, sub.mailbox.as_ref())?;
+    // Only a new tip uses the uploads up; otherwise the claim's drop gives them back.
+    if matches!(outcome, InsertOutcome::Created(_)) {
+        claim.consume()?;
+    }
+    Ok(outcome)
 }
 
 /// Bytes of an upload a tip's insert holds at once: one upload chunk and one tip chunk

@@ -5,10 +5,13 @@
 //! copies storage makes, sled's log buffer until the flush) from one budget of bytes;
 //! when the budget cannot cover it, the answer is 503 with Retry-After at once — nothing
 //! waits for bytes, so a flood cannot pile up waiters that each hold a body. An admitted
-//! submission then waits its turn for one of a few storage workers ([`StoreTurns`]): the
-//! rest queue in memory the budget has already paid for, instead of each taking a
-//! blocking thread (its stack and its allocator arena) as they did when 64 slots meant
-//! 64 threads writing sled at once on a 2-core machine.
+//! submission stored on the blocking pool (uploads, a bundle over
+//! [`super::intake::INLINE_MAX_BYTES`], or while a snapshot runs) then waits its turn for
+//! one of a few storage workers ([`IntakeBudget::store_turn`]): the rest queue in memory
+//! the budget has already paid for, instead of each taking a blocking thread (its stack
+//! and its allocator arena) as they did when 64 slots meant 64 threads writing sled at
+//! once on a 2-core machine. A small text tip is written on its HTTP worker and needs no
+//! turn: the workers (one per core) bound those writers already.
 //!
 //! Must never: hold a storage turn while a request awaits the group-commit flush (the
 //! flush is shared; a turn is only for the writes), or charge anything about the sender

@@ -4,7 +4,7 @@
 //! |---------------|---------------------------------------|-------------------------------------|
 //! | `tips`        | tip id (16)                           | tip record, below                   |
 //! | `blobs`       | tip id (16) ‖ part u16 BE ‖ chunk u32 BE | ≤ [`CHUNK_LEN`] bytes of header ‖ body |
-//! | `pending`     | tip id (16)                           | empty: an insert is writing chunks  |
+//! | `pending`     | tip id (16)                           | empty, or the key hash (32): an insert is under way |
 //! | `wraps`       | tip id (16) ‖ part u16 BE             | the part's 84-byte wrap section     |
 //! | `idempotency` | keyed hash of the key (32)            | tip id (16) ‖ body hash (32) ‖ mailbox (33) |
 //! | `keyring`     | see `keyring.rs`                      | chunks of the keyring JSON          |

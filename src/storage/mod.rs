@@ -188,8 +188,8 @@ impl Store {
     ///
     /// `fresh_pepper` must be 32 fresh random bytes; it is stored only when the database
     /// has no pepper yet, so the pepper stays the same across restarts. Opening also
-    /// removes blob chunks left by a crash between writing them and committing their
-    /// tip's record, starts the group-commit thread, and flushes once so the pepper and
+    /// removes what a crash in the middle of an insert left (chunks, wraps, a record
+    /// without its idempotency key: `tips/insert.rs`), starts the group-commit thread, and flushes once so the pepper and
     /// the schema version are durable before anything is hashed with them.
     ///
     /// sled's periodic background flush is turned off (`flush_every_ms(None)`): the
@@ -215,7 +215,15 @@ impl Store {
         let tips = db.open_tree(layout::TREE_TIPS)?;
         let blobs = db.open_tree(layout::TREE_BLOBS)?;
         let pending = db.open_tree(layout::TREE_PENDING)?;
-        let removed = tips::remove_orphan_blobs(&tips, &blobs, &pending)?;
+        let wraps = db.open_tree(layout::TREE_WRAPS)?;
+        let idempotency = db.open_tree(layout::TREE_IDEMPOTENCY)?;
+        let removed = tips::remove_unfinished(&tips::InsertTrees {
+            tips: &tips,
+            blobs: &blobs,
+            wraps: &wraps,
+            idempotency: &idempotency,
+            pending: &pending,
+        })?;
         if removed > 0 {
             tracing::info!(
                 chunks = removed,
@@ -228,8 +236,8 @@ impl Store {
             tips,
             blobs,
             pending,
-            wraps: db.open_tree(layout::TREE_WRAPS)?,
-            idempotency: db.open_tree(layout::TREE_IDEMPOTENCY)?,
+            wraps,
+            idempotency,
             keyring: db.open_tree(layout::TREE_KEYRING)?,
             audit: db.open_tree(layout::TREE_AUDIT)?,
             meta,

@@ -93,6 +93,28 @@ impl Store {
         WriteGate { _guard: guard }
     }
 
+    /// The write gate if it is free now, `None` while a snapshot holds (or waits for) it.
+    ///
+    /// For writers on a thread that must not wait seconds for a snapshot (an HTTP worker
+    /// serving many connections): they take the gate here and, on `None`, hand the work
+    /// to a thread that may wait. Storage methods called while the returned guard is
+    /// held do not take the gate again.
+    pub(crate) fn try_write_gate(&self) -> Option<WriteGate<'_>> {
+        let nested = GATE_DEPTH.with(|d| d.get() > 0);
+        let guard = if nested {
+            None
+        } else {
+            match self.inner.gate.try_read() {
+                Ok(guard) => Some(guard),
+                // A poisoned gate only means a snapshot panicked; the data is untouched.
+                Err(std::sync::TryLockError::Poisoned(poison)) => Some(poison.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock) => return None,
+            }
+        };
+        GATE_DEPTH.with(|d| d.set(d.get() + 1));
+        Some(WriteGate { _guard: guard })
+    }
+
     /// Copies every tree into `sink`, as of one point in time: writes wait until it
     /// returns. Entries come tree by tree (sorted by name), keys in order.
     pub fn snapshot(
@@ -195,5 +217,52 @@ impl Store {
         })?;
         target.flush().map_err(StorageError::from)?;
         Ok(counts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use super::super::testutil::temp_store;
+
+    #[test]
+    fn the_write_gate_is_refused_without_waiting_while_a_snapshot_runs() {
+        let (_dir, store) = temp_store();
+        assert!(
+            store.try_write_gate().is_some(),
+            "free when no snapshot runs"
+        );
+        let (asked, answer) = mpsc::channel();
+        let other = store.clone();
+        let mut first = true;
+        store
+            .snapshot(&mut |_| {
+                if std::mem::take(&mut first) {
+                    // Another thread (an HTTP worker) asks while the snapshot copies.
+                    let other = other.clone();
+                    let asked = asked.clone();
+                    std::thread::spawn(move || {
+                        asked.send(other.try_write_gate().is_some()).unwrap();
+                    })
+                    .join()
+                    .unwrap();
+                }
+                Ok(())
+            })
+            .unwrap();
+        assert!(!answer.recv().unwrap(), "refused during the snapshot");
+        assert!(store.try_write_gate().is_some(), "free again after it");
+    }
+
+    #[test]
+    fn a_writer_holding_the_gate_does_not_take_it_again() {
+        let (_dir, store) = temp_store();
+        let outer = store.try_write_gate().expect("free");
+        // Nested: a storage method called under the guard must not wait for the lock.
+        let inner = store.try_write_gate().expect("nested");
+        drop(inner);
+        drop(outer);
+        store.snapshot(&mut |_| Ok(())).unwrap();
     }
 }

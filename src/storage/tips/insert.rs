@@ -20,7 +20,7 @@ impl Store {
         let _gate = self.write_gate();
         check_shape(&new)?;
         if staged_bytes(&new) <= ONE_TRANSACTION_BYTES {
-            return self.insert_in_one_transaction(&new);
+            return self.insert_in_log_order(&new);
         }
         let inner = &self.inner;
         // A retry is answered without rewriting up to 33 × 64 MiB of chunks. The
@@ -58,33 +58,65 @@ impl Store {
         }
     }
 
-    /// A small tip (every text tip) in one transaction: record, wraps, chunks and key
-    /// together, no `pending` mark and no look-ups outside it — four sled writes and two
-    /// reads instead of six and four, and the tip is whole or absent by sled's own
-    /// atomicity. The chunks are cut once, outside the closure sled may run again.
-    fn insert_in_one_transaction(&self, new: &NewTip<'_>) -> Result<InsertOutcome, StorageError> {
+    /// A small tip (every text tip) in plain writes, without a sled transaction: sled
+    /// 0.34 seals and writes its I/O buffer twice for every transaction (`pin_log` rolls
+    /// it before and after its reservation), so a transaction per tip cost two `pwrite` +
+    /// `sync_file_range` on sled's I/O threads — the largest item of the release profile
+    /// (BENCHMARKS.md). Instead the writes go in an order that sled's prefix recovery
+    /// makes safe: the `pending` mark (holding the key's hash), the chunks, the wraps,
+    /// the record (from here readers see the tip, whole), the idempotency key by
+    /// compare-and-swap, and the mark's removal. After a crash, opening removes every tip
+    /// still marked whose key does not name it ([`remove_unfinished`]); a try that loses
+    /// the race for its key removes its own tip again and answers like a retry.
+    fn insert_in_log_order(&self, new: &NewTip<'_>) -> Result<InsertOutcome, StorageError> {
         let inner = &self.inner;
-        let record = record_of(new);
-        let chunks: Vec<([u8; 22], Vec<u8>)> = (0u16..)
-            .zip(&new.parts)
-            .flat_map(|(part, p)| {
-                (0u32..)
-                    .zip(layout::chunks(p.header, p.body))
-                    .map(move |(chunk, bytes)| (layout::blob_key(new.id, part, chunk), bytes))
-            })
-            .collect();
-        (&inner.tips, &inner.wraps, &inner.idempotency, &inner.blobs)
-            .transaction(
-                |(tips, wraps, idempotency, blobs)| -> ConflictableTransactionResult<_, StorageError> {
-                let outcome = check_and_insert_record(tips, wraps, idempotency, new, &record)?;
-                if matches!(outcome, InsertOutcome::Created(_)) {
-                    for (key, bytes) in &chunks {
-                        blobs.insert(&key[..], &bytes[..])?;
-                    }
+        if let Some(idem) = &new.idempotency {
+            if let Some(outcome) = self.idempotent_outcome(idem)? {
+                return Ok(outcome);
+            }
+        }
+        if inner.tips.contains_key(new.id.as_bytes())? {
+            return Err(StorageError::DuplicateId);
+        }
+        let mark: &[u8] = new.idempotency.as_ref().map_or(&[], |i| &i.key_hash[..]);
+        inner.pending.insert(new.id.as_bytes(), mark)?;
+        let written = (|| {
+            write_blobs(&inner.blobs, new)?;
+            for (part, p) in (0u16..).zip(&new.parts) {
+                inner.wraps.insert(layout::wrap_key(new.id, part), p.wrap)?;
+            }
+            inner.tips.insert(new.id.as_bytes(), record_of(new))?;
+            let Some(idem) = &new.idempotency else {
+                return Ok(InsertOutcome::Created(new.id));
+            };
+            let value = layout::idempotency_value(new.id, &idem.body_hash, idem.mailbox.as_ref());
+            match inner.idempotency.compare_and_swap(
+                idem.key_hash,
+                None as Option<&[u8]>,
+                Some(&value[..]),
+            )? {
+                Ok(()) => Ok(InsertOutcome::Created(new.id)),
+                Err(cas) => {
+                    let stored = cas
+                        .current
+                        .ok_or(StorageError::Corrupt("idempotency entry vanished"))?;
+                    let record = layout::parse_idempotency_value(&stored)?;
+                    Ok(outcome_of_existing_key(&record, idem))
                 }
-                Ok(outcome)
-            })
-            .map_err(tx_error::<StorageError>)
+            }
+        })();
+        match written {
+            Ok(InsertOutcome::Created(id)) => {
+                inner.pending.remove(id.as_bytes())?;
+                Ok(InsertOutcome::Created(id))
+            }
+            // Another try stored this key first, or a write failed: this try's tip goes.
+            other => {
+                remove_tip_writes(&inner.tips, &inner.wraps, &inner.blobs, new.id)?;
+                inner.pending.remove(new.id.as_bytes())?;
+                other
+            }
+        }
     }
 
     /// What an insert carrying this idempotency key would answer if the key is already
@@ -291,28 +323,59 @@ fn remove_blobs(blobs: &sled::Tree, id: TipId) -> Result<(), StorageError> {
     Ok(())
 }
 
-/// Removes blob chunks whose tip has no record: left by a crash between staging an
-/// insert and committing it. Only ids marked `pending` are looked at, so opening does not
-/// read every stored chunk. Runs at open, before any insert can be in flight. Returns how
-/// many chunks were removed.
-pub(in crate::storage) fn remove_orphan_blobs(
+/// Removes a tip's record, wraps and chunks, record first so readers stop seeing it.
+fn remove_tip_writes(
     tips: &sled::Tree,
+    wraps: &sled::Tree,
     blobs: &sled::Tree,
-    pending: &sled::Tree,
+    id: TipId,
 ) -> Result<usize, StorageError> {
+    tips.remove(id.as_bytes())?;
+    for key in wraps.scan_prefix(id.as_bytes()).keys() {
+        wraps.remove(key?)?;
+    }
+    let mut chunks = 0;
+    for key in blobs.scan_prefix(id.as_bytes()).keys() {
+        blobs.remove(key?)?;
+        chunks += 1;
+    }
+    Ok(chunks)
+}
+
+/// The trees an unfinished insert may have written to.
+pub(in crate::storage) struct InsertTrees<'a> {
+    pub tips: &'a sled::Tree,
+    pub blobs: &'a sled::Tree,
+    pub wraps: &'a sled::Tree,
+    pub idempotency: &'a sled::Tree,
+    pub pending: &'a sled::Tree,
+}
+
+/// Removes what inserts that never finished left behind: a crash between an insert's
+/// `pending` mark and the mark's removal. A marked tip stays only when it is whole: its
+/// record is there and, when the mark names an idempotency key, that key names this
+/// tip (the small-tip path writes the key last; the staged path writes record and key in
+/// one transaction and leaves the mark empty). Anything else goes: record, wraps and
+/// chunks. Only marked ids are looked at, so opening does not read every stored chunk.
+/// Runs at open, before any insert can be in flight. Returns how many chunks were removed.
+pub(in crate::storage) fn remove_unfinished(t: &InsertTrees<'_>) -> Result<usize, StorageError> {
     let mut removed = 0;
-    for key in pending.iter().keys() {
-        let key = key?;
+    for kv in t.pending.iter() {
+        let (key, mark) = kv?;
         let id = TipId::try_from_slice(&key).map_err(|_| StorageError::Corrupt("pending key"))?;
-        // The commit removes the marker with the record's insert: a record here would
-        // mean the marker outlived its transaction. Keep the tip's chunks then.
-        if !tips.contains_key(id.as_bytes())? {
-            for chunk in blobs.scan_prefix(id.as_bytes()).keys() {
-                blobs.remove(chunk?)?;
-                removed += 1;
-            }
+        let whole = t.tips.contains_key(id.as_bytes())?
+            && match mark.len() {
+                0 => true,
+                32 => match t.idempotency.get(&mark[..])? {
+                    Some(v) => layout::parse_idempotency_value(&v)?.id == id,
+                    None => false,
+                },
+                _ => return Err(StorageError::Corrupt("pending mark")),
+            };
+        if !whole {
+            removed += remove_tip_writes(t.tips, t.wraps, t.blobs, id)?;
         }
-        pending.remove(key)?;
+        t.pending.remove(key)?;
     }
     Ok(removed)
 }

@@ -23,7 +23,7 @@ mod tests;
 use crate::domain::{Day, Epoch, TipId};
 
 pub use attach::UploadedPart;
-pub(super) use insert::remove_orphan_blobs;
+pub(super) use insert::{remove_unfinished, InsertTrees};
 pub use rewrap::SwapError;
 pub use stream::TipPieces;
 

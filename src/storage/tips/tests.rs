@@ -317,6 +317,98 @@ fn blobs_without_a_record_are_removed_at_open() {
     );
 }
 
+/// The state a crash leaves between a small tip's record and its idempotency key: the
+/// tip is written (chunks, wraps, record) and still marked, and the key is missing or
+/// names another tip.
+fn crash_before_the_key(store: &Store, id: TipId, key: u8) {
+    store
+        .inner
+        .pending
+        .insert(id.as_bytes(), &[key; 32][..])
+        .unwrap();
+    store.inner.idempotency.remove([key; 32]).unwrap();
+}
+
+#[test]
+fn a_small_tip_whose_key_was_not_written_before_a_crash_is_removed_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), PEPPER).unwrap();
+    let kept = fresh_id();
+    let parts = [part(1, 16_000)];
+    store
+        .insert_tip(new_tip(kept, 1, &parts, idem(1, 1)))
+        .unwrap();
+    let torn = fresh_id();
+    store
+        .insert_tip(new_tip(torn, 1, &parts, idem(2, 2)))
+        .unwrap();
+    crash_before_the_key(&store, torn, 2);
+    store.durable_blocking().unwrap();
+    drop(store);
+
+    let store = Store::open(dir.path(), PEPPER).unwrap();
+    assert!(
+        store.load_tip(torn).unwrap().is_none(),
+        "a tip without its key is gone"
+    );
+    assert_eq!(blob_count(&store, torn), 0);
+    assert_eq!(store.inner.wraps.scan_prefix(torn.as_bytes()).count(), 0);
+    assert_eq!(store.inner.pending.len(), 0);
+    assert_eq!(
+        store.load_tip(kept).unwrap().unwrap().parts[0].body,
+        parts[0].body,
+        "a whole tip stays"
+    );
+    // The retry of the unfinished try is a new tip, not an answer naming a missing one.
+    let again = fresh_id();
+    assert_eq!(
+        store
+            .insert_tip(new_tip(again, 1, &parts, idem(2, 2)))
+            .unwrap(),
+        InsertOutcome::Created(again)
+    );
+}
+
+#[test]
+fn a_marked_small_tip_whose_key_names_it_is_kept_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), PEPPER).unwrap();
+    let id = fresh_id();
+    let parts = [part(3, 16_000)];
+    store
+        .insert_tip(new_tip(id, 1, &parts, idem(4, 4)))
+        .unwrap();
+    // A crash after the key, before the mark's removal.
+    store
+        .inner
+        .pending
+        .insert(id.as_bytes(), &[4u8; 32][..])
+        .unwrap();
+    store.durable_blocking().unwrap();
+    drop(store);
+
+    let store = Store::open(dir.path(), PEPPER).unwrap();
+    assert_eq!(
+        store.load_tip(id).unwrap().unwrap().parts[0].body,
+        parts[0].body
+    );
+    assert_eq!(store.inner.pending.len(), 0);
+}
+
+#[test]
+fn a_small_tip_leaves_no_mark_and_every_piece_behind_it() {
+    let (_dir, store) = temp_store();
+    let id = fresh_id();
+    let parts = [part(5, 16_000)];
+    store
+        .insert_tip(new_tip(id, 1, &parts, idem(6, 6)))
+        .unwrap();
+    assert_eq!(store.inner.pending.len(), 0);
+    assert_eq!(blob_count(&store, id), 1);
+    assert_eq!(store.inner.wraps.scan_prefix(id.as_bytes()).count(), 1);
+    assert!(store.inner.idempotency.contains_key([6u8; 32]).unwrap());
+}
+
 #[test]
 fn a_rewrap_replaces_every_wrap_and_the_epoch() {
     let (_dir, store) = temp_store();
