@@ -232,7 +232,7 @@ impl Store {
         }
         db.flush()?;
         let inner = Inner {
-            commit: GroupCommit::start(db.clone())?,
+            commit: GroupCommit::start(db.clone(), dir)?,
             tips,
             blobs,
             pending,
