@@ -129,8 +129,7 @@ impl IntakeBudget {
         StoreTurn { _permit: permit }
     }
 
-    /// Bytes currently reserved.
-    #[cfg(test)]
+    /// Bytes currently reserved (what the memory trimmer watches, besides bodies).
     pub fn reserved_bytes(&self) -> usize {
         (self.units - self.bytes.available_permits()) * UNIT
     }

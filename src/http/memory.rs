@@ -3,8 +3,9 @@
 //! The allocator keeps freed pages for reuse: after a flood the server's footprint would
 //! stay at its peak. The binary registers a trimmer (glibc's `malloc_trim`, which needs
 //! `unsafe` and so cannot live in this library); this module calls it on a blocking
-//! thread once the in-flight body budget (every request body, and upload copies) has been empty for two polls in a row after
-//! having been used. It must never run on every request, and never decide anything from
+//! thread once the in-flight body budget (request bodies over 32 KiB, and upload copies)
+//! and the intake budget (every submission being stored) have been empty for two polls in
+//! a row after having been used. It must never run on every request, and never decide anything from
 //! what a request carried.
 
 use std::sync::OnceLock;
@@ -38,7 +39,9 @@ pub(super) fn spawn(state: aweb::Data<AppState>) {
         let mut idle_polls = 0u32;
         loop {
             tick.tick().await;
-            let in_flight = state.body_budget.in_flight();
+            // Text tips' bodies are too small to be charged to the body budget; the
+            // intake budget charges every submission being stored.
+            let in_flight = state.body_budget.in_flight() + state.intake.reserved_bytes();
             if in_flight > 0 {
                 used_since_trim = true;
                 idle_polls = 0;
