@@ -59,17 +59,7 @@ fn a_chunked_upload_interrupted_midway_resumes_and_the_attachment_decrypts_byte_
         Some(envelope.len().to_string().as_str())
     );
 
-    let stored = post_tip_with_uploads(&server, &tip_only, &[&id]);
-    assert_eq!(
-        stored.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&stored.body)
-    );
-    let tip_id = stored.json()["id"].as_str().unwrap().to_owned();
-
-    let saved = TempDir::new().unwrap();
-    let opened = review_show(&server.url, &team.reviewer_key, &tip_id, Some(saved.path()));
+    let (saved, opened) = store_and_open(&server, &team, &tip_only, &id);
     assert_eq!(opened["sealed_by_server"], json!(false));
     assert_eq!(opened["tip"], a_tip());
     let back = std::fs::read(saved.path().join("video.mp4")).unwrap();
@@ -140,6 +130,27 @@ fn an_upload_must_declare_a_real_envelope_length_within_the_cap() {
 }
 
 /// Uploads `envelope` whole, in 1 MiB chunks; its id.
+/// Submits `tip_only` naming the upload `id`, asserts 201, and opens the tip with the
+/// reviewer's CLI, saving attachments into the returned folder.
+fn store_and_open(
+    server: &common::ServerGuard,
+    team: &Team,
+    tip_only: &[u8],
+    id: &str,
+) -> (TempDir, serde_json::Value) {
+    let stored = post_tip_with_uploads(server, tip_only, &[id]);
+    assert_eq!(
+        stored.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&stored.body)
+    );
+    let tip_id = stored.json()["id"].as_str().unwrap().to_owned();
+    let saved = TempDir::new().unwrap();
+    let opened = review_show(&server.url, &team.reviewer_key, &tip_id, Some(saved.path()));
+    (saved, opened)
+}
+
 fn upload_whole(server: &common::ServerGuard, envelope: &[u8]) -> String {
     let id = create_upload(server, envelope.len()).json()["id"]
         .as_str()
@@ -161,17 +172,7 @@ fn a_tip_naming_a_multi_mebibyte_upload_stores_it_and_opens_byte_identical() {
     assert!(envelope.len() > 4 * MIB);
     let id = upload_whole(&server, &envelope);
 
-    let stored = post_tip_with_uploads(&server, &tip_only, &[&id]);
-    assert_eq!(
-        stored.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&stored.body)
-    );
-    let tip_id = stored.json()["id"].as_str().unwrap().to_owned();
-
-    let saved = TempDir::new().unwrap();
-    let opened = review_show(&server.url, &team.reviewer_key, &tip_id, Some(saved.path()));
+    let (saved, opened) = store_and_open(&server, &team, &tip_only, &id);
     assert_eq!(opened["tip"], a_tip());
     let back = std::fs::read(saved.path().join("film.mp4")).unwrap();
     assert!(back == film, "the attachment comes back byte-identical");

@@ -327,11 +327,7 @@ fn insert(
         parts: parts
             .iter()
             .zip(&wraps)
-            .map(|(p, w)| NewPart {
-                header: p.header_bytes,
-                wrap: w,
-                body: p.body,
-            })
+            .map(|(p, w)| NewPart::of_envelope(p, w))
             .collect(),
         idempotency,
     };

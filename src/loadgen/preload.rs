@@ -70,11 +70,7 @@ pub fn insert_sealed(store: &Store, sealed: &[u8], received: Day) -> Result<TipI
             .parts()
             .iter()
             .zip(&wraps)
-            .map(|(p, w)| NewPart {
-                header: p.header_bytes,
-                wrap: w,
-                body: p.body,
-            })
+            .map(|(p, w)| NewPart::of_envelope(p, w))
             .collect(),
         idempotency: None,
     };

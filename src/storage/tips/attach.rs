@@ -73,13 +73,8 @@ impl Store {
         }
         let inner = &self.inner;
         // As in `insert_tip`: answer a retry before copying anything, refuse an id in use.
-        if let Some(idem) = &new.idempotency {
-            if let Some(outcome) = self.idempotent_outcome(idem)? {
-                return Ok(outcome);
-            }
-        }
-        if inner.tips.contains_key(new.id.as_bytes())? {
-            return Err(StorageError::DuplicateId);
+        if let Some(outcome) = self.before_staging(&new)? {
+            return Ok(outcome);
         }
         inner.pending.insert(new.id.as_bytes(), &[])?;
         if let Err(e) = self.stage_with_uploads(&new, uploaded) {
@@ -118,14 +113,7 @@ impl Store {
                 },
             )
             .map_err(tx_error::<StorageError>);
-        match result {
-            Ok(InsertOutcome::Created(id)) => Ok(InsertOutcome::Created(id)),
-            Err(StorageError::DuplicateId) => Err(StorageError::DuplicateId),
-            other => {
-                self.unstage(new.id)?;
-                other
-            }
-        }
+        self.after_staging(new.id, result)
     }
 
     /// The chunks of the inline parts, then of each upload. The `pending` mark is set.

@@ -23,16 +23,8 @@ impl Store {
             return self.insert_in_log_order(&new);
         }
         let inner = &self.inner;
-        // A retry is answered without rewriting up to 33 × 64 MiB of chunks. The
-        // transaction below checks again, for retries that race the original.
-        if let Some(idem) = &new.idempotency {
-            if let Some(outcome) = self.idempotent_outcome(idem)? {
-                return Ok(outcome);
-            }
-        }
-        // Blob chunks of an existing tip would be overwritten: refuse before writing.
-        if inner.tips.contains_key(new.id.as_bytes())? {
-            return Err(StorageError::DuplicateId);
+        if let Some(outcome) = self.before_staging(&new)? {
+            return Ok(outcome);
         }
         self.stage(&new)?;
         let record = record_of(&new);
@@ -46,13 +38,22 @@ impl Store {
                 commit_tip(tips, wraps, idempotency, pending, &new, &record)
             })
             .map_err(tx_error::<StorageError>);
+        self.after_staging(new.id, result)
+    }
+
+    /// The end of a staged insert: a created tip stays; anything else (a retry answered
+    /// by the final transaction, a conflict, an error) removes the staged chunks, except
+    /// when a twin insert with the same fresh id (never, with 128 random bits) owns them.
+    pub(in crate::storage) fn after_staging(
+        &self,
+        id: TipId,
+        result: Result<InsertOutcome, StorageError>,
+    ) -> Result<InsertOutcome, StorageError> {
         match result {
             Ok(InsertOutcome::Created(id)) => Ok(InsertOutcome::Created(id)),
-            // A twin insert with the same fresh id (never, with 128 random bits) owns the
-            // chunks now: leave them.
             Err(StorageError::DuplicateId) => Err(StorageError::DuplicateId),
             other => {
-                self.unstage(new.id)?;
+                self.unstage(id)?;
                 other
             }
         }
@@ -70,13 +71,8 @@ impl Store {
     /// the race for its key removes its own tip again and answers like a retry.
     fn insert_in_log_order(&self, new: &NewTip<'_>) -> Result<InsertOutcome, StorageError> {
         let inner = &self.inner;
-        if let Some(idem) = &new.idempotency {
-            if let Some(outcome) = self.idempotent_outcome(idem)? {
-                return Ok(outcome);
-            }
-        }
-        if inner.tips.contains_key(new.id.as_bytes())? {
-            return Err(StorageError::DuplicateId);
+        if let Some(outcome) = self.before_staging(new)? {
+            return Ok(outcome);
         }
         let mark: &[u8] = new.idempotency.as_ref().map_or(&[], |i| &i.key_hash[..]);
         inner.pending.insert(new.id.as_bytes(), mark)?;
@@ -149,6 +145,25 @@ impl Store {
             _ => outcome_of_existing_key(&record, idem),
         };
         Ok(Some(outcome))
+    }
+
+    /// Before a staged insert writes any chunk: the answer to a retry (answered without
+    /// rewriting up to 33 × 64 MiB of chunks; the final transaction checks again, for
+    /// retries that race the original), or a refusal of an id in use (its chunks would be
+    /// overwritten).
+    pub(in crate::storage) fn before_staging(
+        &self,
+        new: &NewTip<'_>,
+    ) -> Result<Option<InsertOutcome>, StorageError> {
+        if let Some(idem) = &new.idempotency {
+            if let Some(outcome) = self.idempotent_outcome(idem)? {
+                return Ok(Some(outcome));
+            }
+        }
+        if self.inner.tips.contains_key(new.id.as_bytes())? {
+            return Err(StorageError::DuplicateId);
+        }
+        Ok(None)
     }
 
     /// Phase one of an insert: the `pending` marker, then the blob chunks. sled recovers

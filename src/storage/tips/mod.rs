@@ -20,6 +20,7 @@ mod stream;
 #[cfg(test)]
 mod tests;
 
+use crate::domain::envelope::EnvelopeRef;
 use crate::domain::{Day, Epoch, TipId};
 
 pub use attach::UploadedPart;
@@ -53,6 +54,17 @@ pub struct NewPart<'a> {
     pub wrap: &'a [u8],
     /// The ciphertext body.
     pub body: &'a [u8],
+}
+
+impl<'a> NewPart<'a> {
+    /// The part of a parsed envelope, with its wrap section already encoded (`wrap`).
+    pub fn of_envelope(envelope: &EnvelopeRef<'a>, wrap: &'a [u8; WRAP_LEN]) -> Self {
+        NewPart {
+            header: envelope.header_bytes,
+            wrap,
+            body: envelope.body,
+        }
+    }
 }
 
 /// What makes a retried submission recognisable, all hashes computed by the caller.
