@@ -151,17 +151,6 @@ fn store_and_open(
     (saved, opened)
 }
 
-fn upload_whole(server: &common::ServerGuard, envelope: &[u8]) -> String {
-    let id = create_upload(server, envelope.len()).json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    for (i, chunk) in envelope.chunks(MIB).enumerate() {
-        assert_eq!(patch_upload(server, &id, i * MIB, chunk).status, 204);
-    }
-    id
-}
-
 #[test]
 fn a_tip_naming_a_multi_mebibyte_upload_stores_it_and_opens_byte_identical() {
     let team = setup_team();

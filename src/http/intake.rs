@@ -120,7 +120,8 @@ pub(crate) async fn uploads_size(state: &AppState, ids: &[UploadId]) -> Result<u
 /// Bundles up to this size with no uploads named (every text tip: ~16.5 KB) are stored
 /// on the request's own HTTP worker thread, not on the blocking pool.
 ///
-/// Why: such a tip is one sled transaction of at most two 32 KiB chunks (tens of µs), and
+/// Why: such a tip is a handful of sled writes of at most two 32 KiB chunks (tens of µs,
+/// `storage::tips::insert`'s log-order path), and
 /// the release profile showed the hops to the blocking pool and back — two per tip,
 /// each a wake-up on another thread — costing more than the insert itself. Larger
 /// bundles and uploads (read back from storage, up to 33 × 64 MiB) keep the pool, where

@@ -243,23 +243,6 @@ fn held_big_bodies_on_followup_the_form_and_the_keyring_stay_within_memory() {
     a_witness_submits(&server, &bundles[1]);
 }
 
-/// Uploads `envelope` whole and returns its id.
-fn upload_whole(server: &ServerGuard, envelope: &[u8]) -> String {
-    let created = create_upload(server, envelope.len());
-    assert_eq!(
-        created.status,
-        201,
-        "create an upload: {}",
-        String::from_utf8_lossy(&created.body)
-    );
-    let id = created.json()["id"].as_str().unwrap().to_owned();
-    for (i, chunk) in envelope.chunks(MIB).enumerate() {
-        let resp = patch_upload(server, &id, i * MIB, chunk);
-        assert_eq!(resp.status, 204, "{}", String::from_utf8_lossy(&resp.body));
-    }
-    id
-}
-
 #[test]
 fn abandoned_uploads_do_not_lock_out_witnesses() {
     let team = setup_team();

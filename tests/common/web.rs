@@ -173,6 +173,24 @@ pub fn create_upload(server: &ServerGuard, length: usize) -> HttpResponse {
     )
 }
 
+/// Uploads `envelope` whole in 1 MiB chunks (the server's chunk size) and returns its id.
+pub fn upload_whole(server: &ServerGuard, envelope: &[u8]) -> String {
+    const MIB: usize = 1024 * 1024;
+    let created = create_upload(server, envelope.len());
+    assert_eq!(
+        created.status,
+        201,
+        "create an upload: {}",
+        String::from_utf8_lossy(&created.body)
+    );
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    for (i, chunk) in envelope.chunks(MIB).enumerate() {
+        let resp = patch_upload(server, &id, i * MIB, chunk);
+        assert_eq!(resp.status, 204, "{}", String::from_utf8_lossy(&resp.body));
+    }
+    id
+}
+
 /// `PATCH /api/v1/uploads/{id}` with `Upload-Offset: offset`.
 pub fn patch_upload(server: &ServerGuard, id: &str, offset: usize, bytes: &[u8]) -> HttpResponse {
     let offset = offset.to_string();

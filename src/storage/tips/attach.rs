@@ -4,21 +4,19 @@
 //! An upload's chunks hold its envelope as sent (header ‖ wrap ‖ body); a tip's blob
 //! chunks hold header ‖ body (the wrap lives in `wraps`), so the copy re-cuts them at
 //! [`CHUNK_LEN`] exactly as [`layout::chunks`] would. The insert is the staged one of
-//! `insert.rs` — `pending` mark, chunks, then one transaction for record, wraps and key —
+//! `insert.rs` — `pending` mark and inline chunks ([`Store::stage`]), the uploads' chunks,
+//! then one transaction for record, wraps and key ([`Store::commit_staged`]) —
 //! so a tip is whole or absent whatever fails or crashes during the copy.
 //!
 //! Must never: hold more than one upload chunk and one tip chunk of an upload's bytes at
 //! once; write a chunk of an upload whose bytes differ from what the caller checked.
 
-use sled::transaction::ConflictableTransactionResult;
-use sled::Transactional;
-
 use crate::domain::{TipId, UploadId};
 
-use super::super::layout::{self, Record, CHUNK_LEN};
+use super::super::layout::{self, CHUNK_LEN};
 use super::super::uploads::UploadClaim;
-use super::super::{tx_error, StorageError, Store, HEADER_LEN, MAX_PARTS, WRAP_LEN};
-use super::insert::{check_and_insert_record, check_shape, write_blobs};
+use super::super::{StorageError, Store, HEADER_LEN, MAX_PARTS, WRAP_LEN};
+use super::insert::{check_shape, record_of};
 use super::{InsertOutcome, NewTip};
 
 /// A claimed upload to append to a tip as its next part, already checked by the caller
@@ -65,64 +63,32 @@ impl Store {
         if new.parts.len() + uploaded.len() > MAX_PARTS {
             return Err(StorageError::Invalid("a tip has 1 to 33 parts"));
         }
+        let mut bodies = Vec::with_capacity(uploaded.len());
         for up in uploaded {
             if !claim.holds(up.upload) {
                 return Err(StorageError::Invalid("an uploaded part is not claimed"));
             }
-            up.body_len()?;
+            bodies.push(up.body_len()?);
         }
-        let inner = &self.inner;
         // As in `insert_tip`: answer a retry before copying anything, refuse an id in use.
         if let Some(outcome) = self.before_staging(&new)? {
             return Ok(outcome);
         }
-        inner.pending.insert(new.id.as_bytes(), &[])?;
-        if let Err(e) = self.stage_with_uploads(&new, uploaded) {
+        self.stage(&new)?;
+        if let Err(e) = self.copy_uploads(&new, uploaded) {
             self.unstage(new.id)?;
             return Err(e);
         }
-        let mut bodies: Vec<u64> = new.parts.iter().map(|p| p.body.len() as u64).collect();
-        for up in uploaded {
-            bodies.push(up.body_len()?);
-        }
-        let record = Record {
-            received: new.received,
-            epoch: new.epoch,
-            flags: new.flags,
-            bodies,
-        }
-        .encode();
-        let first_uploaded = new.parts.len();
-        let result = (
-            &inner.tips,
-            &inner.wraps,
-            &inner.idempotency,
-            &inner.pending,
-        )
-            .transaction(
-                |(tips, wraps, idempotency, pending)| -> ConflictableTransactionResult<_, StorageError> {
-                    let outcome = check_and_insert_record(tips, wraps, idempotency, &new, &record)?;
-                    if matches!(outcome, InsertOutcome::Created(_)) {
-                        for (part, up) in (first_uploaded..).zip(uploaded) {
-                            let part = part as u16; // at most MAX_PARTS, checked above
-                            wraps.insert(&layout::wrap_key(new.id, part)[..], &up.wrap[..])?;
-                        }
-                        pending.remove(&new.id.as_bytes()[..])?;
-                    }
-                    Ok(outcome)
-                },
-            )
-            .map_err(tx_error::<StorageError>);
-        self.after_staging(new.id, result)
+        let uploaded_wraps: Vec<[u8; WRAP_LEN]> = uploaded.iter().map(|up| up.wrap).collect();
+        self.commit_staged(&new, &record_of(&new, &bodies), &uploaded_wraps)
     }
 
-    /// The chunks of the inline parts, then of each upload. The `pending` mark is set.
-    fn stage_with_uploads(
+    /// The chunks of each upload, after the inline parts' ([`Store::stage`]).
+    fn copy_uploads(
         &self,
         new: &NewTip<'_>,
         uploaded: &[UploadedPart],
     ) -> Result<(), StorageError> {
-        write_blobs(&self.inner.blobs, new)?;
         for (part, up) in (new.parts.len()..).zip(uploaded) {
             self.copy_upload(up, new.id, part as u16)?;
         }

@@ -19,15 +19,29 @@ impl Store {
     pub fn insert_tip(&self, new: NewTip<'_>) -> Result<InsertOutcome, StorageError> {
         let _gate = self.write_gate();
         check_shape(&new)?;
-        if staged_bytes(&new) <= ONE_TRANSACTION_BYTES {
+        if staged_bytes(&new) <= SMALL_TIP_BYTES {
             return self.insert_in_log_order(&new);
         }
-        let inner = &self.inner;
         if let Some(outcome) = self.before_staging(&new)? {
             return Ok(outcome);
         }
         self.stage(&new)?;
-        let record = record_of(&new);
+        self.commit_staged(&new, &record_of(&new, &[]), &[])
+    }
+
+    /// Phase two of a staged insert: one transaction inserts the record, the wraps (the
+    /// inline parts', then `uploaded_wraps` for the parts copied from uploads) and the
+    /// idempotency key, and clears the `pending` mark. A created tip stays; anything else
+    /// (a retry answered by the transaction, a conflict, an error) removes the staged
+    /// chunks, except when a twin insert with the same fresh id (never, with 128 random
+    /// bits) owns them.
+    pub(in crate::storage) fn commit_staged(
+        &self,
+        new: &NewTip<'_>,
+        record: &[u8],
+        uploaded_wraps: &[[u8; WRAP_LEN]],
+    ) -> Result<InsertOutcome, StorageError> {
+        let inner = &self.inner;
         let result = (
             &inner.tips,
             &inner.wraps,
@@ -35,25 +49,22 @@ impl Store {
             &inner.pending,
         )
             .transaction(|(tips, wraps, idempotency, pending)| {
-                commit_tip(tips, wraps, idempotency, pending, &new, &record)
+                commit_tip(
+                    tips,
+                    wraps,
+                    idempotency,
+                    pending,
+                    new,
+                    record,
+                    uploaded_wraps,
+                )
             })
             .map_err(tx_error::<StorageError>);
-        self.after_staging(new.id, result)
-    }
-
-    /// The end of a staged insert: a created tip stays; anything else (a retry answered
-    /// by the final transaction, a conflict, an error) removes the staged chunks, except
-    /// when a twin insert with the same fresh id (never, with 128 random bits) owns them.
-    pub(in crate::storage) fn after_staging(
-        &self,
-        id: TipId,
-        result: Result<InsertOutcome, StorageError>,
-    ) -> Result<InsertOutcome, StorageError> {
         match result {
             Ok(InsertOutcome::Created(id)) => Ok(InsertOutcome::Created(id)),
             Err(StorageError::DuplicateId) => Err(StorageError::DuplicateId),
             other => {
-                self.unstage(id)?;
+                self.unstage(new.id)?;
                 other
             }
         }
@@ -81,7 +92,7 @@ impl Store {
             for (part, p) in (0u16..).zip(&new.parts) {
                 inner.wraps.insert(layout::wrap_key(new.id, part), p.wrap)?;
             }
-            inner.tips.insert(new.id.as_bytes(), record_of(new))?;
+            inner.tips.insert(new.id.as_bytes(), record_of(new, &[]))?;
             let Some(idem) = &new.idempotency else {
                 return Ok(InsertOutcome::Created(new.id));
             };
@@ -234,7 +245,7 @@ pub(super) fn check_shape(new: &NewTip<'_>) -> Result<(), StorageError> {
     Ok(())
 }
 
-pub(super) fn write_blobs(blobs: &sled::Tree, new: &NewTip<'_>) -> Result<(), StorageError> {
+fn write_blobs(blobs: &sled::Tree, new: &NewTip<'_>) -> Result<(), StorageError> {
     for (part, p) in (0u16..).zip(&new.parts) {
         for (chunk, bytes) in (0u32..).zip(layout::chunks(p.header, p.body)) {
             blobs.insert(layout::blob_key(new.id, part, chunk), bytes)?;
@@ -243,10 +254,11 @@ pub(super) fn write_blobs(blobs: &sled::Tree, new: &NewTip<'_>) -> Result<(), St
     Ok(())
 }
 
-/// Tips whose staged bytes (every part's header ‖ body) are at most this are inserted in
-/// one transaction; larger ones (attachments, up to 33 × 64 MiB) are staged chunk by
-/// chunk first, so a transaction never holds more than this in memory.
-const ONE_TRANSACTION_BYTES: usize = 4 * layout::CHUNK_LEN;
+/// Tips whose staged bytes (every part's header ‖ body) are at most this (every text tip)
+/// are written in plain writes in log order ([`Store::insert_in_log_order`]); larger ones
+/// (attachments, up to 33 × 64 MiB) are staged chunk by chunk and committed by one
+/// transaction ([`Store::commit_staged`]).
+const SMALL_TIP_BYTES: usize = 4 * layout::CHUNK_LEN;
 
 fn staged_bytes(new: &NewTip<'_>) -> usize {
     new.parts
@@ -255,12 +267,18 @@ fn staged_bytes(new: &NewTip<'_>) -> usize {
         .fold(0, usize::saturating_add)
 }
 
-fn record_of(new: &NewTip<'_>) -> Vec<u8> {
+/// The record of `new`'s parts followed by parts (copied from uploads) of `more_bodies`.
+pub(super) fn record_of(new: &NewTip<'_>, more_bodies: &[u64]) -> Vec<u8> {
     Record {
         received: new.received,
         epoch: new.epoch,
         flags: new.flags,
-        bodies: new.parts.iter().map(|p| p.body.len() as u64).collect(),
+        bodies: new
+            .parts
+            .iter()
+            .map(|p| p.body.len() as u64)
+            .chain(more_bodies.iter().copied())
+            .collect(),
     }
     .encode()
 }
@@ -273,16 +291,21 @@ fn commit_tip(
     pending: &TransactionalTree,
     new: &NewTip<'_>,
     record: &[u8],
+    uploaded_wraps: &[[u8; WRAP_LEN]],
 ) -> ConflictableTransactionResult<InsertOutcome, StorageError> {
     let outcome = check_and_insert_record(tips, wraps, idempotency, new, record)?;
     if matches!(outcome, InsertOutcome::Created(_)) {
+        for (part, wrap) in (new.parts.len()..).zip(uploaded_wraps) {
+            let part = part as u16; // at most MAX_PARTS, checked by the caller
+            wraps.insert(&layout::wrap_key(new.id, part)[..], &wrap[..])?;
+        }
         pending.remove(&new.id.as_bytes()[..])?;
     }
     Ok(outcome)
 }
 
 /// Checks the idempotency key and the id, then inserts the record, the wraps and the key.
-pub(super) fn check_and_insert_record(
+fn check_and_insert_record(
     tips: &TransactionalTree,
     wraps: &TransactionalTree,
     idempotency: &TransactionalTree,
@@ -331,11 +354,14 @@ fn same_32(a: &[u8; 32], b: &[u8; 32]) -> bool {
 }
 
 /// Removes every blob chunk of one tip.
-fn remove_blobs(blobs: &sled::Tree, id: TipId) -> Result<(), StorageError> {
+/// Removes every chunk of tip `id`; how many there were.
+fn remove_blobs(blobs: &sled::Tree, id: TipId) -> Result<usize, StorageError> {
+    let mut chunks = 0;
     for key in blobs.scan_prefix(id.as_bytes()).keys() {
         blobs.remove(key?)?;
+        chunks += 1;
     }
-    Ok(())
+    Ok(chunks)
 }
 
 /// Removes a tip's record, wraps and chunks, record first so readers stop seeing it.
@@ -349,12 +375,7 @@ fn remove_tip_writes(
     for key in wraps.scan_prefix(id.as_bytes()).keys() {
         wraps.remove(key?)?;
     }
-    let mut chunks = 0;
-    for key in blobs.scan_prefix(id.as_bytes()).keys() {
-        blobs.remove(key?)?;
-        chunks += 1;
-    }
-    Ok(chunks)
+    remove_blobs(blobs, id)
 }
 
 /// The trees an unfinished insert may have written to.
