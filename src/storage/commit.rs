@@ -18,12 +18,22 @@
 //! one file sled writes tips to; with 4 MiB segments no blob file is ever written) — one
 //! per batch, which is what group commit is for.
 //!
+//! Bytes that storage keeps outside sled (files it writes itself) join the same batch:
+//! a writer registers the file it wrote with [`Pending::file_written`] after the write
+//! returned and before it waits, and the thread `fdatasync`s every registered file
+//! **before** `db.flush()`, so anything sled points at is on disk before the pointer is.
+//! Work that may only happen once a write is durable (removing an insert's `pending`
+//! mark) is registered with [`Pending::after_durable`] and run by the thread after the
+//! batch that made it durable was answered; its own writes go into the next batch.
+//!
 //! This module must never call `flush_async` (it deadlocks under concurrency: sled #1308),
-//! and never answer a waiter before both the flush and the `fdatasync` returned.
+//! and never answer a waiter before the files' `fdatasync`, the flush and the log's
+//! `fdatasync` all returned.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
 use tokio::sync::oneshot;
@@ -50,10 +60,61 @@ impl Waiter {
     }
 }
 
+/// Work to run once the writes registered before it are durable.
+pub(super) type AfterDurable = Box<dyn FnOnce() + Send>;
+
+/// What the next batch must make durable besides sled, and what to do after it.
+#[derive(Default)]
+struct PendingState {
+    /// Files written since the last batch took them, by a key the writer chooses (a
+    /// segment number, an upload id): one `fdatasync` per file per batch.
+    files: HashMap<FileKey, Arc<File>>,
+    after: Vec<AfterDurable>,
+}
+
+/// Names a file registered with [`Pending::file_written`]: which kind of file (a
+/// constant of the module that writes it) and which one of that kind.
+pub(super) type FileKey = (u8, u128);
+
+/// Shared by writers and the group-commit thread: see the module docs.
+// Its first writers (the bundle log, upload files) are being built on branches.
+#[allow(dead_code)]
+#[derive(Clone, Default)]
+pub(super) struct Pending {
+    state: Arc<Mutex<PendingState>>,
+}
+
+#[allow(dead_code)]
+impl Pending {
+    /// `file` was written; the next batch `fdatasync`s it before `db.flush()`. Call after
+    /// the write returned and before waiting for durability.
+    pub(super) fn file_written(&self, key: FileKey, file: &Arc<File>) {
+        self.lock().files.entry(key).or_insert_with(|| file.clone());
+    }
+
+    /// Runs `work` on the commit thread once the next batch (which makes every write
+    /// that returned before this call durable) has been answered. It is dropped unrun if
+    /// that batch fails: whatever it would undo is then found again at the next open.
+    pub(super) fn after_durable(&self, work: AfterDurable) {
+        self.lock().after.push(work);
+    }
+
+    fn take(&self) -> PendingState {
+        std::mem::take(&mut *self.lock())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, PendingState> {
+        // The state is a list of handles and closures: a panic elsewhere leaves it whole.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 /// The handle on the group-commit thread. Dropping it stops and joins the thread.
 pub(super) struct GroupCommit {
     queue: Option<mpsc::Sender<Waiter>>,
     thread: Option<JoinHandle<()>>,
+    #[allow(dead_code)]
+    pending: Pending,
 }
 
 impl GroupCommit {
@@ -63,13 +124,22 @@ impl GroupCommit {
         // Read-only is enough: Linux syncs a file through any descriptor of it.
         let log = File::open(dir.join(SLED_LOG_FILE))?;
         let (queue, waiters) = mpsc::channel();
+        let pending = Pending::default();
+        let shared = pending.clone();
         let thread = std::thread::Builder::new()
             .name("tipseal-commit".into())
-            .spawn(move || run(&db, &log, &waiters))?;
+            .spawn(move || run(&db, &log, &shared, &waiters))?;
         Ok(Self {
             queue: Some(queue),
             thread: Some(thread),
+            pending,
         })
+    }
+
+    /// Where writers register files and after-durable work for the next batch.
+    #[allow(dead_code)]
+    pub(super) fn pending(&self) -> &Pending {
+        &self.pending
     }
 
     /// Resolves after a flush that started after this call.
@@ -111,29 +181,45 @@ impl Drop for GroupCommit {
 /// sled 0.34's log, inside the database directory (`Config::db_path`).
 const SLED_LOG_FILE: &str = "db";
 
-/// sled's flush, then the `fdatasync` that makes it survive power loss (module doc).
-fn flush(db: &sled::Db, log: &File) -> Result<(), StorageError> {
+/// The registered files' `fdatasync`, sled's flush, then the `fdatasync` that makes
+/// sled's log survive power loss (module doc).
+fn flush(
+    db: &sled::Db,
+    log: &File,
+    files: &HashMap<FileKey, Arc<File>>,
+) -> Result<(), StorageError> {
+    for file in files.values() {
+        file.sync_data()?;
+    }
     db.flush()?;
     log.sync_data()?;
     Ok(())
 }
 
-fn run(db: &sled::Db, log: &File, waiters: &mpsc::Receiver<Waiter>) {
+fn run(db: &sled::Db, log: &File, pending: &Pending, waiters: &mpsc::Receiver<Waiter>) {
     let mut batch = Vec::new();
     while let Ok(first) = waiters.recv() {
         batch.push(first);
         batch.extend(waiters.try_iter());
-        let result = flush(db, log);
+        // Taken after the batch: every waiter registered its files before it was sent.
+        let PendingState { files, after } = pending.take();
+        let result = flush(db, log, &files);
         if let Err(e) = &result {
             tracing::error!(error = %e, waiters = batch.len(), "flush failed");
         }
+        let ok = result.is_ok();
         for waiter in batch.drain(..) {
             waiter.answer(result.clone());
         }
+        if ok {
+            after.into_iter().for_each(|work| work());
+        }
     }
     // Shutdown: make whatever was written without waiting durable too.
-    if let Err(e) = flush(db, log) {
-        tracing::error!(error = %e, "final flush failed");
+    let PendingState { files, after } = pending.take();
+    match flush(db, log, &files) {
+        Ok(()) => after.into_iter().for_each(|work| work()),
+        Err(e) => tracing::error!(error = %e, "final flush failed"),
     }
 }
 
@@ -167,6 +253,31 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(30), all)
             .await
             .expect("durable() deadlocked");
+    }
+
+    #[test]
+    fn a_registered_file_is_synced_and_after_durable_work_runs_after_the_answer() {
+        use std::io::Write;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+
+        let (dir, store) = temp_store();
+        let mut file = std::fs::File::create(dir.path().join("outside-sled")).unwrap();
+        file.write_all(b"bytes sled points at").unwrap();
+        let file = Arc::new(file);
+        let ran = Arc::new(AtomicUsize::new(0));
+        let pending = store.inner.commit.pending();
+        pending.file_written((9, 1), &file);
+        pending.file_written((9, 1), &file);
+        let seen = ran.clone();
+        pending.after_durable(Box::new(move || {
+            seen.fetch_add(1, Ordering::SeqCst);
+        }));
+        store.durable_blocking().unwrap();
+        // The work runs after the answer: a second batch is answered after it ran.
+        store.durable_blocking().unwrap();
+        assert_eq!(ran.load(Ordering::SeqCst), 1);
+        assert!(pending.take().files.is_empty(), "the batch took the file");
     }
 
     #[test]
