@@ -484,10 +484,10 @@ where
         .min(cap)
         .min(SMALL_BODY_BYTES);
     let (mut body, handle) = GuardedBody::new(req, payload, state, cap)?;
-    let mut buf = web::BytesMut::with_capacity(capacity);
+    let mut parts = Collected::Empty;
     while let Some(chunk) = body.next().await {
         match chunk {
-            Ok(chunk) => buf.extend_from_slice(&chunk),
+            Ok(chunk) => parts.push(chunk, capacity),
             Err(_) => return Err(handle.failure().unwrap_or(BodyFailure::Incomplete).into()),
         }
     }
@@ -495,9 +495,49 @@ where
         .reservation()
         .ok_or(ApiError::Internal("body reservation missing"))?;
     Ok(Body {
-        bytes: buf.freeze(),
+        bytes: parts.into_bytes(),
         held,
     })
+}
+
+/// The chunks of a body read so far.
+///
+/// A body that arrives in one chunk (a text tip, whose head and ~16.5 KB body the
+/// client sends at once) is kept as the chunk actix handed over, not copied: the copy
+/// was one memcpy of the whole body per request (BENCHMARKS.md, "Allocator and copies").
+/// The chunk shares actix's read buffer, which is freed when the body is dropped; a
+/// second chunk starts the one copy, so at most one such buffer is held per body.
+enum Collected {
+    Empty,
+    One(Bytes),
+    Many(web::BytesMut),
+}
+
+impl Collected {
+    /// Adds `chunk`; `capacity` is the buffer to start with when a copy is needed.
+    fn push(&mut self, chunk: Bytes, capacity: usize) {
+        *self = match std::mem::replace(self, Collected::Empty) {
+            Collected::Empty => Collected::One(chunk),
+            Collected::One(first) => {
+                let mut buf = web::BytesMut::with_capacity(capacity.max(first.len() + chunk.len()));
+                buf.extend_from_slice(&first);
+                buf.extend_from_slice(&chunk);
+                Collected::Many(buf)
+            }
+            Collected::Many(mut buf) => {
+                buf.extend_from_slice(&chunk);
+                Collected::Many(buf)
+            }
+        };
+    }
+
+    fn into_bytes(self) -> Bytes {
+        match self {
+            Collected::Empty => Bytes::new(),
+            Collected::One(bytes) => bytes,
+            Collected::Many(buf) => buf.freeze(),
+        }
+    }
 }
 
 /// A JSON body read through the same guards as every other body (cap: the server's JSON
@@ -549,6 +589,27 @@ impl<T: serde::de::DeserializeOwned + 'static> FromRequest for Json<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_body_in_one_chunk_is_kept_without_a_copy() {
+        let chunk = Bytes::from(vec![7u8; 16_563]);
+        let at = chunk.as_ptr();
+        let mut parts = Collected::Empty;
+        parts.push(chunk, 16_563);
+        let body = parts.into_bytes();
+        assert_eq!(body.as_ptr(), at, "the chunk actix handed over, not a copy");
+        assert_eq!(body.len(), 16_563);
+    }
+
+    #[test]
+    fn a_body_in_several_chunks_is_joined_in_order() {
+        let mut parts = Collected::Empty;
+        for piece in [&b"sealed "[..], b"bundle ", b"bytes"] {
+            parts.push(Bytes::copy_from_slice(piece), 0);
+        }
+        assert_eq!(&parts.into_bytes()[..], b"sealed bundle bytes");
+        assert!(Collected::Empty.into_bytes().is_empty());
+    }
 
     #[test]
     fn big_bodies_leave_a_quarter_of_the_budget_to_upload_chunks() {

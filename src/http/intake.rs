@@ -250,12 +250,18 @@ fn check_retry(
     key_hash: Option<[u8; 32]>,
 ) -> Result<(Option<Idempotency>, Option<InsertOutcome>), ApiError> {
     let idempotency = key_hash.map(|key_hash| {
-        let ids: Vec<&[u8]> = sub.uploads.iter().map(|u| &u.as_bytes()[..]).collect();
-        let mut hashed: Vec<&[u8]> = vec![&sub.body];
-        hashed.extend(ids);
+        // A text tip names no uploads: its one part is hashed without building a list.
+        let body_hash = if sub.uploads.is_empty() {
+            hash32(b"tipseal/bundle-hash/v1", &[&sub.body])
+        } else {
+            let mut hashed: Vec<&[u8]> = Vec::with_capacity(1 + sub.uploads.len());
+            hashed.push(&sub.body);
+            hashed.extend(sub.uploads.iter().map(|u| &u.as_bytes()[..]));
+            hash32(b"tipseal/bundle-hash/v1", &hashed)
+        };
         Idempotency {
             key_hash,
-            body_hash: hash32(b"tipseal/bundle-hash/v1", &hashed),
+            body_hash,
             mailbox: sub
                 .mailbox
                 .as_ref()
