@@ -12,8 +12,10 @@
 //! one chunk at a time (`attach.rs`).
 
 mod attach;
+mod compact;
 mod delete;
 mod insert;
+mod migrate;
 mod read;
 mod rewrap;
 mod stream;
@@ -24,7 +26,9 @@ use crate::domain::envelope::EnvelopeRef;
 use crate::domain::{Day, Epoch, TipId};
 
 pub use attach::UploadedPart;
+pub use compact::CompactionReport;
 pub(super) use insert::{remove_unfinished, InsertTrees};
+pub(super) use migrate::move_blobs_into_log;
 pub use rewrap::SwapError;
 pub use stream::TipPieces;
 
