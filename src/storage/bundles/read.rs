@@ -31,12 +31,9 @@ impl BundleLog {
         len: u64,
     ) -> Result<Vec<u8>, StorageError> {
         let mut r = self.reader(at, id, part, len)?;
-        let cap = usize::try_from(len).map_err(|_| MISMATCH)?;
-        let mut out = Vec::with_capacity(cap);
-        while let Some(piece) = r.next_piece(cap.max(1))? {
-            out.extend_from_slice(&piece);
-        }
-        Ok(out)
+        let whole = usize::try_from(len).map_err(|_| MISMATCH)?;
+        // One piece of the whole length: read straight into the returned buffer.
+        Ok(r.next_piece(whole)?.unwrap_or_default())
     }
 
     /// The record at `at` for reading in pieces, its frame checked now and its checksum
