@@ -47,6 +47,9 @@ impl Drop for WriteGate<'_> {
     }
 }
 
+/// Passes one (key, value) of the tree being copied to the sink.
+type EmitEntry<'a> = dyn FnMut(&[u8], &[u8]) -> Result<(), SnapshotError> + 'a;
+
 /// What a snapshot held.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SnapshotCounts {
@@ -180,10 +183,7 @@ impl Store {
     /// tip read from its log records and cut at [`CHUNK_LEN`] as format 1 cuts them.
     /// Chunks that no record names (a crash's leftovers, removed at the next open) are
     /// not carried over.
-    fn emit_blobs(
-        &self,
-        emit: &mut dyn FnMut(&[u8], &[u8]) -> Result<(), SnapshotError>,
-    ) -> Result<(), SnapshotError> {
+    fn emit_blobs(&self, emit: &mut EmitEntry<'_>) -> Result<(), SnapshotError> {
         let inner = &self.inner;
         for kv in inner.tips.iter() {
             let (key, value) = kv.map_err(StorageError::from)?;
