@@ -42,6 +42,27 @@ fn no_narrative_wages_or_attachment_bytes_reach_the_data_directory_or_the_log() 
         }
     }
 
+    // The files holding the tips do not tell when the last one came: the bundle log's
+    // segments (and their directory) carry 00:00 UTC of the day, to the second.
+    let segments = server.data_dir.join("bundles");
+    let mut seen = 0;
+    for path in std::iter::once(segments.clone()).chain(
+        std::fs::read_dir(&segments)
+            .expect("tips are stored in the bundle log")
+            .map(|e| e.unwrap().path()),
+    ) {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(&path).unwrap();
+        assert_eq!(
+            (meta.mtime() % 86_400, meta.mtime_nsec()),
+            (0, 0),
+            "{} has an mtime finer than the day",
+            path.display()
+        );
+        seen += 1;
+    }
+    assert!(seen > 1, "no segment file was written");
+
     let mut haystacks = read_tree(&server.data_dir);
     let stored: usize = haystacks.iter().map(|(_, b)| b.len()).sum();
     assert!(

@@ -52,6 +52,15 @@ pub(super) fn spawn(state: aweb::Data<AppState>, policy: RetentionPolicy) {
                     report.tips, report.replies, report.uploads
                 ),
             )?;
+            // Give the deleted tips' bundle-log space back now. It waits for the group
+            // commit on this blocking thread (two batches per rewritten segment): rare,
+            // and the files must not be unlinked before the swapped index is durable.
+            let compacted = store.compact_bundle_log()?;
+            tracing::info!(
+                segments = compacted.segments_removed,
+                bytes = compacted.bytes_freed,
+                "retention: bundle log compacted"
+            );
         }
         Ok::<_, crate::storage::StorageError>(report)
     });

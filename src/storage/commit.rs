@@ -77,14 +77,11 @@ struct PendingState {
 pub(super) type FileKey = (u8, u128);
 
 /// Shared by writers and the group-commit thread: see the module docs.
-// Its first writers (the bundle log, upload files) are being built on branches.
-#[allow(dead_code)]
 #[derive(Clone, Default)]
 pub(super) struct Pending {
     state: Arc<Mutex<PendingState>>,
 }
 
-#[allow(dead_code)]
 impl Pending {
     /// `file` was written; the next batch `fdatasync`s it before `db.flush()`. Call after
     /// the write returned and before waiting for durability.
@@ -113,18 +110,17 @@ impl Pending {
 pub(super) struct GroupCommit {
     queue: Option<mpsc::Sender<Waiter>>,
     thread: Option<JoinHandle<()>>,
-    #[allow(dead_code)]
     pending: Pending,
 }
 
 impl GroupCommit {
     /// Starts the thread; it keeps its own handle on the database and on sled's log file
-    /// (`dir/db`), which it `fdatasync`s after each flush.
-    pub(super) fn start(db: sled::Db, dir: &Path) -> Result<Self, StorageError> {
+    /// (`dir/db`), which it `fdatasync`s after each flush, and takes files and work to
+    /// run from `pending` (shared with the writers that register them).
+    pub(super) fn start(db: sled::Db, dir: &Path, pending: Pending) -> Result<Self, StorageError> {
         // Read-only is enough: Linux syncs a file through any descriptor of it.
         let log = File::open(dir.join(SLED_LOG_FILE))?;
         let (queue, waiters) = mpsc::channel();
-        let pending = Pending::default();
         let shared = pending.clone();
         let thread = std::thread::Builder::new()
             .name("tipseal-commit".into())
@@ -137,7 +133,6 @@ impl GroupCommit {
     }
 
     /// Where writers register files and after-durable work for the next batch.
-    #[allow(dead_code)]
     pub(super) fn pending(&self) -> &Pending {
         &self.pending
     }

@@ -1,10 +1,10 @@
-//! The on-disk layout (schema version 1): tree names, key encodings, the tip record.
+//! The on-disk layout (schema version 2): tree names, key encodings, the tip record.
 //!
 //! | tree          | key                                   | value                               |
 //! |---------------|---------------------------------------|-------------------------------------|
 //! | `tips`        | tip id (16)                           | tip record, below                   |
-//! | `blobs`       | tip id (16) ‖ part u16 BE ‖ chunk u32 BE | ≤ [`CHUNK_LEN`] bytes of header ‖ body |
-//! | `pending`     | tip id (16)                           | empty, or the key hash (32): an insert is under way |
+//! | `blobs`       | tip id (16) ‖ part u16 BE ‖ chunk u32 BE | ≤ [`CHUNK_LEN`] bytes of header ‖ body (format-1 tips only) |
+//! | `pending`     | tip id (16)                           | empty, or the key hash (32): an insert is under way, or its log records are not known to be synced |
 //! | `wraps`       | tip id (16) ‖ part u16 BE             | the part's 84-byte wrap section     |
 //! | `idempotency` | keyed hash of the key (32)            | tip id (16) ‖ body hash (32) ‖ mailbox (33) |
 //! | `keyring`     | see `keyring.rs`                      | chunks of the keyring JSON          |
@@ -15,22 +15,29 @@
 //! with the tip, or `0 ‖ 32 zero bytes` for none. Values from before it existed are 48
 //! bytes (mailbox unknown; see `tips/insert.rs` for how a retry of one is answered).
 //!
+//! Besides sled, the data directory holds the bundle log (`bundles/*.seg`, see
+//! `bundles/`): the header ‖ body of each part of every format-2 tip.
+//!
 //! Tip record, fixed binary layout, big-endian:
 //!
 //! ```text
-//! 0       u8    record format, 1
+//! 0       u8    record format, 1 or 2
 //! 1..9    i64   received day (days since 1970-01-01, UTC): the only time stored
 //! 9..13   u32   epoch the wraps are sealed to (updated with the wraps by a rewrap)
 //! 13      u8    flags (opaque to storage)
 //! 14..16  u16   number of parts n, 1..=33
-//! 16..    n × u64  body length of each part
+//! format 1:  16..  n × u64  body length of each part
+//! format 2:  16..  n × (u64 body length, u64 segment, u64 offset of its log record)
 //! ```
 //!
-//! Each part's 68-byte header and its body are stored together, cut into chunks, in
-//! `blobs`; the wrap sits apart in `wraps` because a rewrap replaces it.
+//! Each part's 68-byte header and its body are stored together: in format 1 (written
+//! before schema 2, still read and deleted) cut into chunks in `blobs`; in format 2 as
+//! one record of the bundle log. The wrap sits apart in `wraps` because a rewrap
+//! replaces it.
 
 use crate::domain::{Day, Epoch, TipId};
 
+use super::bundles::{Location, SegmentNo};
 use super::StorageError;
 
 pub(super) const TREE_TIPS: &str = "tips";
@@ -58,7 +65,10 @@ pub const MAX_PARTS: usize = 33;
 /// its log (which `flush()` fsyncs), large enough that a 64 MiB body is only 2,048 keys.
 pub const CHUNK_LEN: usize = 32 * 1024;
 
-const RECORD_FORMAT: u8 = 1;
+/// Parts' bytes in `blobs` chunks.
+const FORMAT_BLOBS: u8 = 1;
+/// Parts' bytes in the bundle log.
+const FORMAT_LOG: u8 = 2;
 const RECORD_FIXED_LEN: usize = 16;
 
 /// A tip's record in `tips`: everything about it except its bytes.
@@ -69,45 +79,68 @@ pub(super) struct Record {
     pub flags: u8,
     /// Body length of each part, in order.
     pub bodies: Vec<u64>,
+    /// Format 2: where each part's log record starts, in order (as many as `bodies`).
+    /// `None` for format 1: the bytes are in `blobs`.
+    pub locations: Option<Vec<Location>>,
 }
 
 impl Record {
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(RECORD_FIXED_LEN + 8 * self.bodies.len());
-        out.push(RECORD_FORMAT);
+        let per_part = if self.locations.is_some() { 24 } else { 8 };
+        let mut out = Vec::with_capacity(RECORD_FIXED_LEN + per_part * self.bodies.len());
+        out.push(match self.locations {
+            Some(_) => FORMAT_LOG,
+            None => FORMAT_BLOBS,
+        });
         out.extend_from_slice(&self.received.days().to_be_bytes());
         out.extend_from_slice(&self.epoch.get().to_be_bytes());
         out.push(self.flags);
         // Parts are bounded by MAX_PARTS when a tip is inserted.
         out.extend_from_slice(&(self.bodies.len() as u16).to_be_bytes());
-        for len in &self.bodies {
+        for (i, len) in self.bodies.iter().enumerate() {
             out.extend_from_slice(&len.to_be_bytes());
+            if let Some(at) = self.locations.as_ref().and_then(|l| l.get(i)) {
+                out.extend_from_slice(&at.segment.get().to_be_bytes());
+                out.extend_from_slice(&at.offset.to_be_bytes());
+            }
         }
         out
     }
 
     pub fn decode(b: &[u8]) -> Result<Self, StorageError> {
         let bad = StorageError::Corrupt("tip record");
-        if b.len() < RECORD_FIXED_LEN || b[0] != RECORD_FORMAT {
+        if b.len() < RECORD_FIXED_LEN {
             return Err(bad);
         }
+        let per_part = match b[0] {
+            FORMAT_BLOBS => 8,
+            FORMAT_LOG => 24,
+            _ => return Err(bad),
+        };
         let received = Day::from_days(i64::from_be_bytes(array(&b[1..9])));
         let epoch = Epoch::new(u32::from_be_bytes(array(&b[9..13]))).map_err(|_| bad.clone())?;
         let flags = b[13];
         let n = usize::from(u16::from_be_bytes(array(&b[14..16])));
         let rest = &b[RECORD_FIXED_LEN..];
-        if !(1..=MAX_PARTS).contains(&n) || rest.len() != 8 * n {
+        if !(1..=MAX_PARTS).contains(&n) || rest.len() != per_part * n {
             return Err(bad);
         }
-        let bodies = rest
-            .chunks_exact(8)
-            .map(|c| u64::from_be_bytes(array(c)))
-            .collect();
+        let u64_at = |c: &[u8], i: usize| u64::from_be_bytes(array(&c[i..i + 8]));
+        let bodies = rest.chunks_exact(per_part).map(|c| u64_at(c, 0)).collect();
+        let locations = (per_part == 24).then(|| {
+            rest.chunks_exact(per_part)
+                .map(|c| Location {
+                    segment: SegmentNo::new(u64_at(c, 8)),
+                    offset: u64_at(c, 16),
+                })
+                .collect()
+        });
         Ok(Self {
             received,
             epoch,
             flags,
             bodies,
+            locations,
         })
     }
 
@@ -208,7 +241,9 @@ pub(super) fn parse_idempotency_value(v: &[u8]) -> Result<IdempotencyRecord, Sto
 }
 
 /// The chunks of `header ‖ body`, each at most [`CHUNK_LEN`] bytes, without building the
-/// whole concatenation. There is always at least one chunk (the header is not empty).
+/// whole concatenation: how format 1 cut a part (tests write format-1 tips with it).
+/// There is always at least one chunk (the header is not empty).
+#[cfg(test)]
 pub(super) fn chunks<'a>(header: &'a [u8], body: &'a [u8]) -> impl Iterator<Item = Vec<u8>> + 'a {
     let total = header.len() + body.len();
     (0..total.div_ceil(CHUNK_LEN)).map(move |i| {
@@ -236,7 +271,29 @@ mod tests {
             epoch: Epoch::new(3).unwrap(),
             flags: 0b101,
             bodies: vec![0, 300_000, 12],
+            locations: None,
         }
+    }
+
+    #[test]
+    fn a_format_2_record_round_trips_with_its_locations() {
+        let at = |s, o| Location {
+            segment: SegmentNo::new(s),
+            offset: o,
+        };
+        let r = Record {
+            locations: Some(vec![at(0, 0), at(0, 300_102), at(7, 1 << 33)]),
+            ..record()
+        };
+        let bytes = r.encode();
+        assert_eq!(bytes[0], 2);
+        assert_eq!(bytes.len(), 16 + 24 * 3);
+        assert_eq!(Record::decode(&bytes).unwrap(), r);
+        for cut in 0..bytes.len() {
+            assert!(Record::decode(&bytes[..cut]).is_err());
+        }
+        // A format-1 record keeps its format and reads as before.
+        assert_eq!(Record::decode(&record().encode()).unwrap(), record());
     }
 
     #[test]
@@ -259,7 +316,7 @@ mod tests {
         zero_epoch[9..13].copy_from_slice(&[0; 4]);
         assert!(Record::decode(&zero_epoch).is_err());
         let mut other_format = bytes;
-        other_format[0] = 2;
+        other_format[0] = 3;
         assert!(Record::decode(&other_format).is_err());
     }
 

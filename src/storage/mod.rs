@@ -15,6 +15,7 @@
 //! One process per data directory: sled holds an exclusive lock on it.
 
 mod audit;
+mod bundles;
 mod commit;
 mod events;
 mod keyring;
@@ -44,8 +45,8 @@ pub use mailbox::{
 pub use retention::RetentionReport;
 pub use snapshot::{load_into_new, SnapshotCounts, SnapshotEntry, SnapshotError};
 pub use tips::{
-    Idempotency, InsertOutcome, NewPart, NewTip, StoredPart, StoredTip, SwapError, TipPieces,
-    TipSummary, UploadedPart,
+    CompactionReport, Idempotency, InsertOutcome, NewPart, NewTip, StoredPart, StoredTip,
+    SwapError, TipPieces, TipSummary, UploadedPart,
 };
 pub use uploads::{
     ClaimedUpload, UploadClaim, UploadError, UploadStatus, UploadSweep, MAX_OPEN_UPLOADS,
@@ -103,7 +104,15 @@ fn segment_size_for(dir: &Path) -> usize {
 const LOCK_WAIT: Duration = Duration::from_secs(3);
 
 /// The version of the on-disk layout described in [`layout`]. Stored in `meta`.
-const SCHEMA_VERSION: u32 = 1;
+///
+/// 2: tips' bytes in the bundle log (record format 2). A binary that reads only version
+/// 1 refuses such a directory with a clear error instead of finding records it cannot
+/// decode. A version-1 directory is upgraded by opening it: nothing moves, its format-1
+/// tips read on from `blobs`, new tips go to the log.
+const SCHEMA_VERSION: u32 = 2;
+
+/// Older layouts this build opens (and marks as [`SCHEMA_VERSION`]).
+const READABLE_SCHEMAS: &[u32] = &[1];
 
 /// Why a storage operation failed. Text never contains stored bytes.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -128,7 +137,7 @@ pub enum StorageError {
     #[error("a tip with this id is already stored")]
     DuplicateId,
     /// The data directory was written by a version with another layout.
-    #[error("the data directory has schema version {0}, this build reads only version 1")]
+    #[error("the data directory has schema version {0}, this build reads only versions 1 and 2")]
     Schema(u32),
     /// The data directory or the group-commit thread could not be created.
     #[error("cannot prepare storage: {0}")]
@@ -161,6 +170,8 @@ struct Inner {
     // Field order is drop order: the commit thread is joined (and has flushed) before
     // the trees and the database handle go away.
     commit: GroupCommit,
+    /// The tips' sealed bytes (format-2 records point into it).
+    log: Arc<bundles::BundleLog>,
     db: sled::Db,
     tips: sled::Tree,
     blobs: sled::Tree,
@@ -217,22 +228,23 @@ impl Store {
         let pending = db.open_tree(layout::TREE_PENDING)?;
         let wraps = db.open_tree(layout::TREE_WRAPS)?;
         let idempotency = db.open_tree(layout::TREE_IDEMPOTENCY)?;
+        let durable_work = commit::Pending::default();
+        let log = Arc::new(bundles::BundleLog::open(dir, durable_work.clone())?);
         let removed = tips::remove_unfinished(&tips::InsertTrees {
             tips: &tips,
             blobs: &blobs,
             wraps: &wraps,
             idempotency: &idempotency,
             pending: &pending,
+            log: &log,
         })?;
         if removed > 0 {
-            tracing::info!(
-                chunks = removed,
-                "removed blob chunks of unfinished inserts"
-            );
+            tracing::info!(tips = removed, "removed tips whose insert never finished");
         }
         db.flush()?;
         let inner = Inner {
-            commit: GroupCommit::start(db.clone(), dir)?,
+            commit: GroupCommit::start(db.clone(), dir, durable_work)?,
+            log,
             tips,
             blobs,
             pending,
@@ -264,7 +276,7 @@ impl Store {
 
     /// Bytes the database takes on disk, for operations dashboards.
     pub fn size_on_disk(&self) -> Result<u64, StorageError> {
-        Ok(self.inner.db.size_on_disk()?)
+        Ok(self.inner.db.size_on_disk()? + self.inner.log.bytes()?)
     }
 
     /// A handle that does not keep the database open (for background threads that must
@@ -339,6 +351,11 @@ fn check_schema(meta: &sled::Tree) -> Result<(), StorageError> {
                 .map_err(|_| StorageError::Corrupt("schema version"))?;
             match u32::from_be_bytes(stored) {
                 SCHEMA_VERSION => Ok(()),
+                old if READABLE_SCHEMAS.contains(&old) => {
+                    // Nothing to migrate (module docs of `SCHEMA_VERSION`): only the mark.
+                    meta.insert(layout::META_SCHEMA, &current[..])?;
+                    Ok(())
+                }
                 other => Err(StorageError::Schema(other)),
             }
         }

@@ -10,6 +10,12 @@
 //! no partial tip, no event without its feed entry. Writes wait (they are not refused)
 //! while a snapshot runs; reads go on.
 //!
+//! Tips stored in the bundle log (record format 2) are emitted as a format-1 store holds
+//! them: their bytes as `blobs` chunks (read from the log under the same gate) and a
+//! format-1 record. A snapshot is thus one format whichever layout wrote the tips, old
+//! backups and new ones restore alike. Loading moves them into the new store's bundle log
+//! (`tips/migrate.rs`), so a restored or compacted store is format 2 throughout.
+//!
 //! Must never: write a byte into the source database, load into a directory that already
 //! holds data, or interpret the values it copies (they are sealed bytes it cannot read).
 
@@ -17,7 +23,8 @@ use std::cell::Cell;
 use std::path::Path;
 use std::sync::RwLockReadGuard;
 
-use super::{create_private_dir, layout, open_sled, StorageError, Store};
+use super::layout::{self, Record};
+use super::{create_private_dir, open_sled, StorageError, Store, CHUNK_LEN, HEADER_LEN};
 
 /// Trees never copied: `pending` marks inserts in progress, and none is in progress
 /// while the gate is held (a leftover from a crash is cleaned at the next open anyway).
@@ -39,6 +46,9 @@ impl Drop for WriteGate<'_> {
         GATE_DEPTH.with(|d| d.set(d.get() - 1));
     }
 }
+
+/// Passes one (key, value) of the tree being copied to the sink.
+type EmitEntry<'a> = dyn FnMut(&[u8], &[u8]) -> Result<(), SnapshotError> + 'a;
 
 /// What a snapshot held.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -134,22 +144,70 @@ impl Store {
             if SKIPPED_TREES.contains(&name.as_ref()) {
                 continue;
             }
-            let tree = db.open_tree(&name).map_err(StorageError::from)?;
-            let is_tips = name.as_ref() == layout::TREE_TIPS.as_bytes();
-            for kv in tree.iter() {
-                let (key, value) = kv.map_err(StorageError::from)?;
+            let mut emit = |key: &[u8], value: &[u8]| -> Result<(), SnapshotError> {
                 sink(SnapshotEntry {
                     tree: &name,
-                    key: &key,
-                    value: &value,
+                    key,
+                    value,
                 })
                 .map_err(SnapshotError::Sink)?;
                 counts.entries += 1;
                 counts.bytes += (key.len() + value.len()) as u64;
-                counts.tips += u64::from(is_tips);
+                Ok(())
+            };
+            if name.as_ref() == layout::TREE_BLOBS.as_bytes() {
+                self.emit_blobs(&mut emit)?;
+                continue;
+            }
+            let tree = db.open_tree(&name).map_err(StorageError::from)?;
+            let is_tips = name.as_ref() == layout::TREE_TIPS.as_bytes();
+            for kv in tree.iter() {
+                let (key, value) = kv.map_err(StorageError::from)?;
+                if is_tips {
+                    let record = Record {
+                        locations: None,
+                        ..Record::decode(&value)?
+                    };
+                    emit(&key, &record.encode())?;
+                    counts.tips += 1;
+                } else {
+                    emit(&key, &value)?;
+                }
             }
         }
         Ok(counts)
+    }
+
+    /// The `blobs` tree as a format-1 store holds it, in key order: tip by tip (keys
+    /// start with the id), the chunks of a format-1 tip as stored, those of a format-2
+    /// tip read from its log records and cut at [`CHUNK_LEN`] as format 1 cuts them.
+    /// Chunks that no record names (a crash's leftovers, removed at the next open) are
+    /// not carried over.
+    fn emit_blobs(&self, emit: &mut EmitEntry<'_>) -> Result<(), SnapshotError> {
+        let inner = &self.inner;
+        for kv in inner.tips.iter() {
+            let (key, value) = kv.map_err(StorageError::from)?;
+            let id = crate::domain::TipId::try_from_slice(&key)
+                .map_err(|_| StorageError::Corrupt("tip key"))?;
+            let record = Record::decode(&value)?;
+            let Some(locations) = &record.locations else {
+                for kv in inner.blobs.scan_prefix(id.as_bytes()) {
+                    let (k, v) = kv.map_err(StorageError::from)?;
+                    emit(&k, &v)?;
+                }
+                continue;
+            };
+            for ((part, body), at) in (0u16..).zip(&record.bodies).zip(locations) {
+                let len = body.saturating_add(HEADER_LEN as u64);
+                let mut reader = inner.log.reader(*at, id, part, len)?;
+                let mut chunk = 0u32;
+                while let Some(piece) = reader.next_piece(CHUNK_LEN)? {
+                    emit(&layout::blob_key(id, part, chunk), &piece)?;
+                    chunk = chunk.saturating_add(1);
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -186,6 +244,7 @@ pub fn load_into_new<E: std::fmt::Display>(
             return Err(StorageError::Corrupt("the same key appears twice in a snapshot").into());
         }
     }
+    super::tips::move_blobs_into_log(&db, dir)?;
     db.flush().map_err(StorageError::from)?;
     Ok(counts)
 }
@@ -215,6 +274,7 @@ impl Store {
             t.insert(e.key, e.value).map_err(|e| e.to_string())?;
             Ok(())
         })?;
+        super::tips::move_blobs_into_log(&target, dir)?;
         target.flush().map_err(StorageError::from)?;
         Ok(counts)
     }

@@ -1,19 +1,20 @@
 //! Inserting a tip whose attachments came through the uploads API: each claimed upload is
-//! moved into the tip's blob chunks one chunk at a time, never assembled in memory.
+//! streamed into one bundle-log record of the tip, piece by piece as it is read, never
+//! assembled in memory.
 //!
-//! An upload's chunks hold its envelope as sent (header ‖ wrap ‖ body); a tip's blob
-//! chunks hold header ‖ body (the wrap lives in `wraps`), so the copy re-cuts them at
-//! [`CHUNK_LEN`] exactly as [`layout::chunks`] would. The insert is the staged one of
-//! `insert.rs` — `pending` mark and inline chunks ([`Store::stage`]), the uploads' chunks,
-//! then one transaction for record, wraps and key ([`Store::commit_staged`]) —
-//! so a tip is whole or absent whatever fails or crashes during the copy.
+//! An upload holds its envelope as sent (header ‖ wrap ‖ body); a tip's log record holds
+//! header ‖ body (the wrap lives in `wraps`), so the copy leaves the wrap out. The insert
+//! is the staged one of `insert.rs` — `pending` mark and inline parts' records
+//! ([`Store::stage`]), the uploads' records, then one transaction for record, wraps and
+//! key ([`Store::commit_staged`]) — so a tip is whole or absent whatever fails or
+//! crashes during the copy.
 //!
-//! Must never: hold more than one upload chunk and one tip chunk of an upload's bytes at
-//! once; write a chunk of an upload whose bytes differ from what the caller checked.
+//! Must never: hold more than one piece of an upload's bytes at once; write a record of
+//! an upload whose bytes differ from what the caller checked.
 
 use crate::domain::{TipId, UploadId};
 
-use super::super::layout::{self, CHUNK_LEN};
+use super::super::bundles::Location;
 use super::super::uploads::UploadClaim;
 use super::super::{StorageError, Store, HEADER_LEN, MAX_PARTS, WRAP_LEN};
 use super::insert::{check_shape, record_of};
@@ -74,35 +75,43 @@ impl Store {
         if let Some(outcome) = self.before_staging(&new)? {
             return Ok(outcome);
         }
-        self.stage(&new)?;
-        if let Err(e) = self.copy_uploads(&new, uploaded) {
-            self.unstage(new.id)?;
-            return Err(e);
+        let mut locations = self.stage(&new)?;
+        match self.copy_uploads(&new, uploaded) {
+            Ok(more) => locations.extend(more),
+            Err(e) => {
+                self.unstage(new.id)?;
+                return Err(e);
+            }
         }
         let uploaded_wraps: Vec<[u8; WRAP_LEN]> = uploaded.iter().map(|up| up.wrap).collect();
-        self.commit_staged(&new, &record_of(&new, &bodies), &uploaded_wraps)
+        self.commit_staged(&new, &record_of(&new, &bodies, &locations), &uploaded_wraps)
     }
 
-    /// The chunks of each upload, after the inline parts' ([`Store::stage`]).
+    /// The log record of each upload, after the inline parts' ([`Store::stage`]).
     fn copy_uploads(
         &self,
         new: &NewTip<'_>,
         uploaded: &[UploadedPart],
-    ) -> Result<(), StorageError> {
-        for (part, up) in (new.parts.len()..).zip(uploaded) {
-            self.copy_upload(up, new.id, part as u16)?;
-        }
-        Ok(())
+    ) -> Result<Vec<Location>, StorageError> {
+        (new.parts.len()..)
+            .zip(uploaded)
+            .map(|(part, up)| self.copy_upload(up, new.id, part as u16))
+            .collect()
     }
 
-    /// Re-cuts one upload (header ‖ wrap ‖ body) into the blob chunks of part `part`
+    /// Streams one upload (header ‖ wrap ‖ body) into the log record of part `part`
     /// (header ‖ body), checking on the way that its header and wrap are the ones the
     /// caller checked, that no chunk is missing, and that it ends at its length.
-    fn copy_upload(&self, up: &UploadedPart, tip: TipId, part: u16) -> Result<(), StorageError> {
+    fn copy_upload(
+        &self,
+        up: &UploadedPart,
+        tip: TipId,
+        part: u16,
+    ) -> Result<Location, StorageError> {
         const PREFIX: u64 = (HEADER_LEN + WRAP_LEN) as u64;
         let changed = StorageError::Invalid("an upload is not the envelope that was checked");
-        let mut out: Vec<u8> = Vec::with_capacity(CHUNK_LEN);
-        let mut next_chunk = 0u32;
+        let record_len = up.body_len()? + HEADER_LEN as u64;
+        let mut out = self.inner.log.begin(tip, part, record_len)?;
         let mut pos = 0u64;
         for (expected, item) in (0u32..).zip(self.upload_chunks(up.upload)) {
             let (n, value) = item?;
@@ -120,7 +129,7 @@ impl Store {
                     if rest[..take] != up.header[at..at + take] {
                         return Err(changed);
                     }
-                    out.extend_from_slice(&rest[..take]);
+                    out.write(&rest[..take])?;
                     take
                 } else if pos < PREFIX {
                     // The wrap: checked, and kept in `wraps` rather than in the chunks.
@@ -131,32 +140,17 @@ impl Store {
                     }
                     take
                 } else {
-                    let take = rest.len().min(CHUNK_LEN - out.len());
-                    out.extend_from_slice(&rest[..take]);
-                    take
+                    out.write(rest)?;
+                    rest.len()
                 };
                 pos += take as u64;
                 rest = &rest[take..];
-                if out.len() == CHUNK_LEN {
-                    self.inner
-                        .blobs
-                        .insert(layout::blob_key(tip, part, next_chunk), &out[..])?;
-                    next_chunk = next_chunk
-                        .checked_add(1)
-                        .ok_or(StorageError::Invalid("a part body is too large"))?;
-                    out.clear();
-                }
             }
         }
         if pos != up.length {
             return Err(StorageError::Corrupt("an upload's chunks do not add up"));
         }
-        if !out.is_empty() {
-            self.inner
-                .blobs
-                .insert(layout::blob_key(tip, part, next_chunk), &out[..])?;
-        }
-        Ok(())
+        out.finish()
     }
 }
 
@@ -245,16 +239,18 @@ mod tests {
             assert_eq!(part.wrap[..], data[HEADER_LEN..PREFIX]);
             assert!(part.body == data[PREFIX..], "the body is byte-identical");
         }
-        // Cut exactly as an inline part of the same bytes would be.
-        let chunks = store.inner.blobs.scan_prefix(layout::part_prefix(id, 1));
-        let lens: Vec<usize> = chunks.map(|kv| kv.unwrap().1.len()).collect();
-        let inline: Vec<usize> = layout::chunks(&first[..HEADER_LEN], &first[PREFIX..])
-            .map(|c| c.len())
-            .collect();
-        assert_eq!(lens, inline);
+        // Stored as one log record per part, nothing in `blobs`.
+        assert!(store
+            .inner
+            .blobs
+            .scan_prefix(id.as_bytes())
+            .next()
+            .is_none());
         assert!(store.upload_status(a).unwrap().is_none());
         assert!(store.upload_status(b).unwrap().is_none());
-        assert!(store.inner.pending.is_empty());
+        store.durable_blocking().unwrap();
+        store.durable_blocking().unwrap();
+        assert!(store.inner.pending.is_empty(), "the mark goes once durable");
     }
 
     #[test]

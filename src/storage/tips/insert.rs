@@ -1,10 +1,19 @@
-//! Inserting a tip, and removing the blob chunks of inserts that never committed.
+//! Inserting a tip, and removing what inserts that never committed (or whose log records
+//! never reached the disk) left behind.
+//!
+//! Every insert marks its id in `pending` first and writes each part as one record of the
+//! bundle log; the index entries (wraps, record, key) follow. The mark is not removed by
+//! the insert but by the commit thread, after the batch that synced the log segment and
+//! flushed the index was answered ([`clear_mark_once_durable`]): sled may write index
+//! entries to disk before our segment's `fdatasync`, so only an unmarked tip is known to
+//! be backed by synced records, and opening checks the records of every marked one.
 
 use sled::transaction::{abort, ConflictableTransactionResult, TransactionalTree};
 use sled::Transactional;
 
 use crate::domain::{Day, TipId};
 
+use super::super::bundles::{BundleLog, Location};
 use super::super::layout::{self, IdempotencyRecord, Record, RecordedMailbox};
 use super::super::{tx_error, StorageError, Store, HEADER_LEN, MAX_PARTS, WRAP_LEN};
 use super::{Idempotency, InsertOutcome, NewTip};
@@ -12,8 +21,9 @@ use super::{Idempotency, InsertOutcome, NewTip};
 impl Store {
     /// Stores a tip whole, or recognises a retry by its idempotency key.
     ///
-    /// Blob chunks are written first, then one transaction over `tips`, `wraps` and
-    /// `idempotency` checks the key and inserts the record, the wraps and the key. On
+    /// The parts' log records are written first, then the index: in plain writes in log
+    /// order for a small tip, else one transaction over `tips`, `wraps` and
+    /// `idempotency` that checks the key and inserts the record, the wraps and the key. On
     /// `Existing` or `Conflict` nothing new stays stored. Does not flush: await
     /// [`Store::durable`] before acknowledging, so concurrent inserts share a flush.
     pub fn insert_tip(&self, new: NewTip<'_>) -> Result<InsertOutcome, StorageError> {
@@ -25,16 +35,16 @@ impl Store {
         if let Some(outcome) = self.before_staging(&new)? {
             return Ok(outcome);
         }
-        self.stage(&new)?;
-        self.commit_staged(&new, &record_of(&new, &[]), &[])
+        let locations = self.stage(&new)?;
+        self.commit_staged(&new, &record_of(&new, &[], &locations), &[])
     }
 
     /// Phase two of a staged insert: one transaction inserts the record, the wraps (the
     /// inline parts', then `uploaded_wraps` for the parts copied from uploads) and the
-    /// idempotency key, and clears the `pending` mark. A created tip stays; anything else
-    /// (a retry answered by the transaction, a conflict, an error) removes the staged
-    /// chunks, except when a twin insert with the same fresh id (never, with 128 random
-    /// bits) owns them.
+    /// idempotency key; the `pending` mark goes once that is durable. A created tip
+    /// stays; anything else (a retry answered by the transaction, a conflict, an error)
+    /// removes the mark (its log records are garbage nothing points at), except when a
+    /// twin insert with the same fresh id (never, with 128 random bits) owns it.
     pub(in crate::storage) fn commit_staged(
         &self,
         new: &NewTip<'_>,
@@ -42,26 +52,16 @@ impl Store {
         uploaded_wraps: &[[u8; WRAP_LEN]],
     ) -> Result<InsertOutcome, StorageError> {
         let inner = &self.inner;
-        let result = (
-            &inner.tips,
-            &inner.wraps,
-            &inner.idempotency,
-            &inner.pending,
-        )
-            .transaction(|(tips, wraps, idempotency, pending)| {
-                commit_tip(
-                    tips,
-                    wraps,
-                    idempotency,
-                    pending,
-                    new,
-                    record,
-                    uploaded_wraps,
-                )
+        let result = (&inner.tips, &inner.wraps, &inner.idempotency)
+            .transaction(|(tips, wraps, idempotency)| {
+                commit_tip(tips, wraps, idempotency, new, record, uploaded_wraps)
             })
             .map_err(tx_error::<StorageError>);
         match result {
-            Ok(InsertOutcome::Created(id)) => Ok(InsertOutcome::Created(id)),
+            Ok(InsertOutcome::Created(id)) => {
+                self.clear_mark_once_durable(id);
+                Ok(InsertOutcome::Created(id))
+            }
             Err(StorageError::DuplicateId) => Err(StorageError::DuplicateId),
             other => {
                 self.unstage(new.id)?;
@@ -75,11 +75,12 @@ impl Store {
     /// it before and after its reservation), so a transaction per tip cost two `pwrite` +
     /// `sync_file_range` on sled's I/O threads — the largest item of the release profile
     /// (BENCHMARKS.md). Instead the writes go in an order that sled's prefix recovery
-    /// makes safe: the `pending` mark (holding the key's hash), the chunks, the wraps,
-    /// the record (from here readers see the tip, whole), the idempotency key by
-    /// compare-and-swap, and the mark's removal. After a crash, opening removes every tip
-    /// still marked whose key does not name it ([`remove_unfinished`]); a try that loses
-    /// the race for its key removes its own tip again and answers like a retry.
+    /// makes safe: the `pending` mark (holding the key's hash), the log records, the
+    /// wraps, the record (from here readers see the tip, whole), the idempotency key by
+    /// compare-and-swap; the mark goes once all that is durable. After a crash, opening
+    /// removes every tip still marked whose key does not name it or whose log records
+    /// are not whole ([`remove_unfinished`]); a try that loses the race for its key
+    /// removes its own tip again and answers like a retry.
     fn insert_in_log_order(&self, new: &NewTip<'_>) -> Result<InsertOutcome, StorageError> {
         let inner = &self.inner;
         if let Some(outcome) = self.before_staging(new)? {
@@ -88,11 +89,13 @@ impl Store {
         let mark: &[u8] = new.idempotency.as_ref().map_or(&[], |i| &i.key_hash[..]);
         inner.pending.insert(new.id.as_bytes(), mark)?;
         let written = (|| {
-            write_blobs(&inner.blobs, new)?;
+            let locations = append_parts(&inner.log, new)?;
             for (part, p) in (0u16..).zip(&new.parts) {
                 inner.wraps.insert(layout::wrap_key(new.id, part), p.wrap)?;
             }
-            inner.tips.insert(new.id.as_bytes(), record_of(new, &[]))?;
+            inner
+                .tips
+                .insert(new.id.as_bytes(), record_of(new, &[], &locations))?;
             let Some(idem) = &new.idempotency else {
                 return Ok(InsertOutcome::Created(new.id));
             };
@@ -114,7 +117,7 @@ impl Store {
         })();
         match written {
             Ok(InsertOutcome::Created(id)) => {
-                inner.pending.remove(id.as_bytes())?;
+                self.clear_mark_once_durable(id);
                 Ok(InsertOutcome::Created(id))
             }
             // Another try stored this key first, or a write failed: this try's tip goes.
@@ -177,18 +180,37 @@ impl Store {
         Ok(None)
     }
 
-    /// Phase one of an insert: the `pending` marker, then the blob chunks. sled recovers
-    /// a prefix of its log, so after a crash any recovered chunk has its marker too.
-    pub(in crate::storage) fn stage(&self, new: &NewTip<'_>) -> Result<(), StorageError> {
+    /// Phase one of an insert: the `pending` marker, then the parts' log records; where
+    /// they start. sled recovers a prefix of its log, so after a crash any recovered
+    /// index entry of the insert has its marker too.
+    pub(in crate::storage) fn stage(
+        &self,
+        new: &NewTip<'_>,
+    ) -> Result<Vec<Location>, StorageError> {
         self.inner.pending.insert(new.id.as_bytes(), &[])?;
-        if let Err(e) = write_blobs(&self.inner.blobs, new) {
-            self.unstage(new.id)?;
-            return Err(e);
+        match append_parts(&self.inner.log, new) {
+            Ok(locations) => Ok(locations),
+            Err(e) => {
+                self.unstage(new.id)?;
+                Err(e)
+            }
         }
-        Ok(())
     }
 
-    /// Undoes [`Store::stage`] for an insert that will not be committed.
+    /// Registers the removal of tip `id`'s `pending` mark with the commit thread, to run
+    /// once the batch that syncs the log records written so far has been answered.
+    pub(in crate::storage) fn clear_mark_once_durable(&self, id: TipId) {
+        let pending = self.inner.pending.clone();
+        self.inner.commit.pending().after_durable(Box::new(move || {
+            // Left in place, the mark only makes the next open check this tip's records.
+            if let Err(e) = pending.remove(id.as_bytes()) {
+                tracing::warn!(error = %e, "could not clear an insert's pending mark");
+            }
+        }));
+    }
+
+    /// Undoes [`Store::stage`] for an insert that will not be committed: its log records
+    /// stay as garbage nothing points at (compaction reclaims them).
     pub(super) fn unstage(&self, id: TipId) -> Result<(), StorageError> {
         remove_blobs(&self.inner.blobs, id)?;
         self.inner.pending.remove(id.as_bytes())?;
@@ -245,19 +267,18 @@ pub(super) fn check_shape(new: &NewTip<'_>) -> Result<(), StorageError> {
     Ok(())
 }
 
-fn write_blobs(blobs: &sled::Tree, new: &NewTip<'_>) -> Result<(), StorageError> {
-    for (part, p) in (0u16..).zip(&new.parts) {
-        for (chunk, bytes) in (0u32..).zip(layout::chunks(p.header, p.body)) {
-            blobs.insert(layout::blob_key(new.id, part, chunk), bytes)?;
-        }
-    }
-    Ok(())
+/// Appends every part of `new` (header ‖ body) to the log, in order; where each starts.
+fn append_parts(log: &BundleLog, new: &NewTip<'_>) -> Result<Vec<Location>, StorageError> {
+    (0u16..)
+        .zip(&new.parts)
+        .map(|(part, p)| log.append(new.id, part, &[p.header, p.body]))
+        .collect()
 }
 
 /// Tips whose staged bytes (every part's header ‖ body) are at most this (every text tip)
-/// are written in plain writes in log order ([`Store::insert_in_log_order`]); larger ones
-/// (attachments, up to 33 × 64 MiB) are staged chunk by chunk and committed by one
-/// transaction ([`Store::commit_staged`]).
+/// are indexed in plain writes in log order ([`Store::insert_in_log_order`]); larger ones
+/// (attachments, up to 33 × 64 MiB) are indexed by one transaction
+/// ([`Store::commit_staged`]).
 const SMALL_TIP_BYTES: usize = 4 * layout::CHUNK_LEN;
 
 fn staged_bytes(new: &NewTip<'_>) -> usize {
@@ -267,9 +288,11 @@ fn staged_bytes(new: &NewTip<'_>) -> usize {
         .fold(0, usize::saturating_add)
 }
 
-/// The record of `new`'s parts followed by parts (copied from uploads) of `more_bodies`.
-pub(super) fn record_of(new: &NewTip<'_>, more_bodies: &[u64]) -> Vec<u8> {
+/// The record of `new`'s parts followed by parts (copied from uploads) of `more_bodies`,
+/// every part's log record starting at its entry of `locations`.
+pub(super) fn record_of(new: &NewTip<'_>, more_bodies: &[u64], locations: &[Location]) -> Vec<u8> {
     Record {
+        locations: Some(locations.to_vec()),
         received: new.received,
         epoch: new.epoch,
         flags: new.flags,
@@ -288,7 +311,6 @@ fn commit_tip(
     tips: &TransactionalTree,
     wraps: &TransactionalTree,
     idempotency: &TransactionalTree,
-    pending: &TransactionalTree,
     new: &NewTip<'_>,
     record: &[u8],
     uploaded_wraps: &[[u8; WRAP_LEN]],
@@ -299,7 +321,6 @@ fn commit_tip(
             let part = part as u16; // at most MAX_PARTS, checked by the caller
             wraps.insert(&layout::wrap_key(new.id, part)[..], &wrap[..])?;
         }
-        pending.remove(&new.id.as_bytes()[..])?;
     }
     Ok(outcome)
 }
@@ -353,8 +374,7 @@ fn same_32(a: &[u8; 32], b: &[u8; 32]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Removes every blob chunk of one tip.
-/// Removes every chunk of tip `id`; how many there were.
+/// Removes every `blobs` chunk of tip `id` (format 1); how many there were.
 fn remove_blobs(blobs: &sled::Tree, id: TipId) -> Result<usize, StorageError> {
     let mut chunks = 0;
     for key in blobs.scan_prefix(id.as_bytes()).keys() {
@@ -385,21 +405,26 @@ pub(in crate::storage) struct InsertTrees<'a> {
     pub wraps: &'a sled::Tree,
     pub idempotency: &'a sled::Tree,
     pub pending: &'a sled::Tree,
+    pub log: &'a BundleLog,
 }
 
 /// Removes what inserts that never finished left behind: a crash between an insert's
-/// `pending` mark and the mark's removal. A marked tip stays only when it is whole: its
-/// record is there and, when the mark names an idempotency key, that key names this
-/// tip (the small-tip path writes the key last; the staged path writes record and key in
-/// one transaction and leaves the mark empty). Anything else goes: record, wraps and
-/// chunks. Only marked ids are looked at, so opening does not read every stored chunk.
-/// Runs at open, before any insert can be in flight. Returns how many chunks were removed.
+/// `pending` mark and the mark's removal (after its batch was durable). A marked tip
+/// stays only when it is whole: its record is there; when the mark names an idempotency
+/// key, that key names this tip (the small-tip path writes the key last; the staged path
+/// writes record and key in one transaction and leaves the mark empty); and each of its
+/// log records is there with the frame and checksum the record expects (the segment's
+/// sync may not have happened). Anything else goes: record, wraps and chunks; the log
+/// records stay as garbage, and a key naming the tip goes too. Only marked ids are looked at, so opening does not read
+/// every stored tip. Runs at open, before any insert can be in flight. Returns how many
+/// tips were removed.
 pub(in crate::storage) fn remove_unfinished(t: &InsertTrees<'_>) -> Result<usize, StorageError> {
     let mut removed = 0;
     for kv in t.pending.iter() {
         let (key, mark) = kv?;
         let id = TipId::try_from_slice(&key).map_err(|_| StorageError::Corrupt("pending key"))?;
-        let whole = t.tips.contains_key(id.as_bytes())?
+        let record = t.tips.get(id.as_bytes())?;
+        let whole = record.is_some()
             && match mark.len() {
                 0 => true,
                 32 => match t.idempotency.get(&mark[..])? {
@@ -407,11 +432,38 @@ pub(in crate::storage) fn remove_unfinished(t: &InsertTrees<'_>) -> Result<usize
                     None => false,
                 },
                 _ => return Err(StorageError::Corrupt("pending mark")),
+            }
+            && match &record {
+                Some(r) => records_whole(t.log, id, &Record::decode(r)?)?,
+                None => false,
             };
         if !whole {
-            removed += remove_tip_writes(t.tips, t.wraps, t.blobs, id)?;
+            remove_tip_writes(t.tips, t.wraps, t.blobs, id)?;
+            // A key naming the removed tip would answer its retry with a missing tip.
+            if mark.len() == 32 {
+                if let Some(v) = t.idempotency.get(&mark[..])? {
+                    if layout::parse_idempotency_value(&v)?.id == id {
+                        t.idempotency.remove(&mark[..])?;
+                    }
+                }
+            }
+            removed += 1;
         }
         t.pending.remove(key)?;
     }
     Ok(removed)
+}
+
+/// Whether every log record of a format-2 tip is there whole (a format-1 tip's chunks
+/// were written before its record, so its record is enough).
+fn records_whole(log: &BundleLog, id: TipId, record: &Record) -> Result<bool, StorageError> {
+    let Some(locations) = &record.locations else {
+        return Ok(true);
+    };
+    for ((part, body), at) in (0u16..).zip(&record.bodies).zip(locations) {
+        if !log.verify(*at, id, part, body.saturating_add(HEADER_LEN as u64))? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }

@@ -1,19 +1,22 @@
 //! Tips: sealed envelopes of 1..=33 parts, stored whole or not at all.
 //!
 //! A part is a 68-byte immutable header, an 84-byte wrap section (replaced by a rewrap)
-//! and a body. Storage never looks inside any of them. A small tip (every part's header
-//! and body together at most four chunks: every text tip) is inserted by one transaction:
-//! record, wraps, chunks and idempotency entry. A larger one first marks the id `pending`
-//! and writes the blob chunks (invisible: nothing points at them), then one transaction
-//! inserts the record, the wraps and the idempotency entry and clears the mark; a reader
-//! finds the record only once all of it is there. Chunks of an insert that crashed before
-//! its transaction are found through the mark and removed at the next open. Attachments
-//! that came through the uploads API are moved into the blob chunks the same staged way,
-//! one chunk at a time (`attach.rs`).
+//! and a body. Storage never looks inside any of them. Header ‖ body of each part is one
+//! record of the bundle log (`bundles/`); sled holds the index: the tip record (format 2:
+//! body lengths and where each record starts), the wraps, the idempotency entry. Every
+//! insert marks its id `pending`, appends the records, then writes the index — a small
+//! tip (every text tip) in plain writes in log order, a larger one in one transaction —
+//! and leaves the mark until the batch that synced the records is answered; opening
+//! checks every marked tip and removes it unless it is whole (`insert.rs`). Attachments
+//! that came through the uploads API are streamed into their records piece by piece
+//! (`attach.rs`). Tips written by schema 1 (format 1: bytes in `blobs` chunks) are read
+//! and deleted as they are. Compaction gives back deleted tips' log space (`compact.rs`).
 
 mod attach;
+mod compact;
 mod delete;
 mod insert;
+mod migrate;
 mod read;
 mod rewrap;
 mod stream;
@@ -24,7 +27,9 @@ use crate::domain::envelope::EnvelopeRef;
 use crate::domain::{Day, Epoch, TipId};
 
 pub use attach::UploadedPart;
+pub use compact::CompactionReport;
 pub(super) use insert::{remove_unfinished, InsertTrees};
+pub(super) use migrate::move_blobs_into_log;
 pub use rewrap::SwapError;
 pub use stream::TipPieces;
 

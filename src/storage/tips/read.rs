@@ -54,7 +54,15 @@ impl Store {
         };
         let mut parts = Vec::with_capacity(wraps.len());
         for ((part, body_len), wrap) in (0u16..).zip(&record.bodies).zip(wraps) {
-            let mut bytes = read_part_bytes(&inner.blobs, id, part, *body_len)?;
+            let mut bytes = match &record.locations {
+                Some(locations) => {
+                    let len = body_len.saturating_add(HEADER_LEN as u64);
+                    inner
+                        .log
+                        .read(locations[usize::from(part)], id, part, len)?
+                }
+                None => read_part_bytes(&inner.blobs, id, part, *body_len)?,
+            };
             let body = bytes.split_off(HEADER_LEN);
             parts.push(StoredPart {
                 header: bytes,
@@ -105,7 +113,7 @@ pub(super) fn read_record_and_wraps(
     Ok(Some((record, out)))
 }
 
-/// Reassembles header ‖ body of one part, checking that every chunk is where and as long
+/// Reassembles header ‖ body of one part of a format-1 tip, checking that every chunk is where and as long
 /// as the record says.
 fn read_part_bytes(
     blobs: &sled::Tree,

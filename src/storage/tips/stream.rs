@@ -1,20 +1,28 @@
 //! Reading a stored tip out as a bundle, piece by piece, so that a reviewer's fetch never
 //! assembles the whole tip in memory: the bundle prefix, then for each part its length
-//! field, header, current wrap and body, in chunks of at most [`CHUNK_LEN`] bytes.
+//! field, header, current wrap and body, in chunks of at most [`CHUNK_LEN`] bytes, read
+//! from the bundle log (format 2) or from `blobs` (format 1).
 
 use crate::domain::bundle::{MAGIC, VERSION};
 use crate::domain::TipId;
 
+use std::sync::Arc;
+
+use super::super::bundles::{BundleLog, RecordReader};
 use super::super::layout::{self, Record};
 use super::super::{tx_error, StorageError, Store, CHUNK_LEN, HEADER_LEN, WRAP_LEN};
 use super::read::read_record_and_wraps;
 use sled::Transactional;
 
 /// A stored tip as a stream of bundle pieces. Every chunk is checked against the record
-/// as it is read (in order, full but the last, exact total); a mismatch is an error item,
-/// after which the iterator ends.
+/// as it is read (in order, full but the last, exact total; a log record's frame before
+/// its first piece and its checksum with its last); a mismatch is an error item, after
+/// which the iterator ends.
 pub struct TipPieces {
     blobs: sled::Tree,
+    log: Arc<BundleLog>,
+    /// The log record of the part being read (format 2).
+    reader: Option<RecordReader>,
     id: TipId,
     record: Record,
     wraps: Vec<[u8; WRAP_LEN]>,
@@ -53,10 +61,8 @@ impl TipPieces {
             return Ok(None);
         };
         let part = u16::try_from(self.part).map_err(|_| bad.clone())?;
-        let key = layout::blob_key(self.id, part, self.next_chunk);
-        let value = self.blobs.get(key)?.ok_or(bad.clone())?;
-        let full_so_far = self.read == self.next_chunk as usize * CHUNK_LEN;
-        if !full_so_far || self.read + value.len() > total || value.is_empty() {
+        let value = self.fetch(part, total)?;
+        if self.read + value.len() > total || value.is_empty() {
             return Err(bad);
         }
         let first = self.read == 0;
@@ -75,14 +81,34 @@ impl TipPieces {
             out.extend_from_slice(&value[HEADER_LEN..]);
             out
         } else {
-            value.to_vec()
+            value
         };
         if self.read == total {
             self.part += 1;
             self.next_chunk = 0;
             self.read = 0;
+            self.reader = None;
         }
         Ok(Some(piece))
+    }
+
+    /// The next at most [`CHUNK_LEN`] bytes of part `part`'s header ‖ body (`total`).
+    fn fetch(&mut self, part: u16, total: usize) -> Result<Vec<u8>, StorageError> {
+        let bad = StorageError::Corrupt("blob chunks");
+        let Some(locations) = &self.record.locations else {
+            let key = layout::blob_key(self.id, part, self.next_chunk);
+            let value = self.blobs.get(key)?.ok_or(bad.clone())?;
+            if self.read != self.next_chunk as usize * CHUNK_LEN {
+                return Err(bad);
+            }
+            return Ok(value.to_vec());
+        };
+        if self.reader.is_none() {
+            let at = locations[usize::from(part)];
+            self.reader = Some(self.log.reader(at, self.id, part, total as u64)?);
+        }
+        let reader = self.reader.as_mut().ok_or(bad.clone())?;
+        reader.next_piece(CHUNK_LEN)?.ok_or(bad)
     }
 }
 
@@ -111,6 +137,8 @@ impl Store {
             .map_err(tx_error::<StorageError>)?;
         Ok(found.map(|(record, wraps)| TipPieces {
             blobs: inner.blobs.clone(),
+            log: inner.log.clone(),
+            reader: None,
             id,
             record,
             wraps,

@@ -1,0 +1,273 @@
+//! The bundle log: the sealed bytes of tips (each part's header ‖ body), appended to
+//! segment files that tipseal writes itself, so that sled only holds the index.
+//!
+//! Segments are `DIR/bundles/NNNNNNNNNNNNNNNN.seg` (hex number), files 0600 in a 0700
+//! directory. A record is a fixed frame (`frame.rs`) followed by the part's bytes; it
+//! never spans segments. An append reserves its offset under a mutex and writes with
+//! `pwrite`, so appends of many threads run side by side; the head rolls to a new
+//! segment past [`ROLL_BYTES`]. Every open starts a new segment: a torn record at the
+//! end of an older one is garbage that no index entry points at (an insert's `pending`
+//! mark stays until its segment was synced, `tips/insert.rs`), so no tail scan is needed.
+//!
+//! Durability rides on the group commit (`commit.rs`): a finished record registers its
+//! segment with [`Pending::file_written`], and the commit thread `fdatasync`s it before
+//! `db.flush()`, so a record is on disk before the index entry that points at it.
+//!
+//! Timing: each write leaves its segment's atime and mtime at 00:00 UTC of the day, so
+//! the files do not tell when the last tip arrived.
+//!
+//! Must never: interpret the bytes it stores, import `crypto` or `http`, write into a
+//! segment other than the head, or hand out bytes whose frame does not match what the
+//! caller expects (id, part, length, checksum).
+
+mod frame;
+mod read;
+mod write;
+
+use std::collections::HashMap;
+use std::fs::{File, FileTimes, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::commit::Pending;
+use super::{create_private_dir, StorageError};
+
+pub(super) use frame::FRAME_LEN;
+pub(super) use read::RecordReader;
+
+/// The [`super::commit::FileKey`] kind of a segment file.
+pub(super) const KIND_SEGMENT: u8 = 1;
+
+/// A segment past this many bytes is sealed and a new one started. Large enough that
+/// segments stay few (the open-file cache stays small), small enough that compaction
+/// rewrites at most ~32 MiB of live bytes at a time.
+pub(super) const ROLL_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The directory of segments inside the data directory.
+pub(super) const BUNDLES_DIR: &str = "bundles";
+
+/// Segment files kept open for reading; past it the cache is emptied (segments are few:
+/// one per 64 MiB and one per restart).
+const OPEN_FILES: usize = 64;
+
+/// A segment's number (its file name in hex).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(super) struct SegmentNo(u64);
+
+impl SegmentNo {
+    pub fn new(n: u64) -> Self {
+        SegmentNo(n)
+    }
+
+    pub fn get(self) -> u64 {
+        self.0
+    }
+
+    fn file_name(self) -> String {
+        format!("{:016x}.seg", self.0)
+    }
+
+    fn parse(name: &str) -> Option<Self> {
+        let hex = name.strip_suffix(".seg")?;
+        (hex.len() == 16)
+            .then(|| u64::from_str_radix(hex, 16).ok())
+            .flatten()
+            .map(SegmentNo)
+    }
+}
+
+/// Where a record starts: its segment and the offset of its frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) struct Location {
+    pub segment: SegmentNo,
+    pub offset: u64,
+}
+
+/// The log; one per store.
+pub(super) struct BundleLog {
+    dir: PathBuf,
+    head: Mutex<Head>,
+    files: Mutex<HashMap<SegmentNo, Arc<File>>>,
+    pending: Pending,
+    /// Held by a compaction for its whole length: one at a time.
+    compacting: Mutex<()>,
+}
+
+/// The segment appends go to, and how far it is reserved.
+struct Head {
+    no: SegmentNo,
+    file: Arc<File>,
+    len: u64,
+}
+
+impl BundleLog {
+    /// Opens the log under `data_dir`, starting a new head segment after the last one.
+    ///
+    /// Numbers are never reused: the last file is always the previous head (compaction
+    /// never removes the head, and opening removes nothing), so an index entry can never
+    /// point into a newer file that took an old number. Empty sealed segments are removed
+    /// by compaction.
+    pub fn open(data_dir: &Path, pending: Pending) -> Result<Self, StorageError> {
+        let dir = data_dir.join(BUNDLES_DIR);
+        create_private_dir(&dir)?;
+        let last = list_segments(&dir)?.last().map(|(no, _)| *no);
+        let no = SegmentNo(last.map_or(0, |n| n.0 + 1));
+        let file = create_segment(&dir, no)?;
+        Ok(BundleLog {
+            dir,
+            head: Mutex::new(Head { no, file, len: 0 }),
+            files: Mutex::new(HashMap::new()),
+            pending,
+            compacting: Mutex::new(()),
+        })
+    }
+
+    /// Every segment file and its length, by number.
+    pub fn segments(&self) -> Result<Vec<(SegmentNo, u64)>, StorageError> {
+        list_segments(&self.dir)
+    }
+
+    /// The segment appends currently go to (never compacted).
+    pub fn head(&self) -> SegmentNo {
+        self.lock_head().no
+    }
+
+    /// Bytes the segments take (their lengths), for `Store::size_on_disk`.
+    pub fn bytes(&self) -> Result<u64, StorageError> {
+        Ok(self.segments()?.iter().map(|(_, len)| len).sum())
+    }
+
+    /// Removes a sealed segment once nothing points into it any more (compaction).
+    pub fn remove_segment(&self, no: SegmentNo) -> Result<(), StorageError> {
+        if no == self.head() {
+            return Err(StorageError::Invalid("the head segment cannot be removed"));
+        }
+        self.lock_files().remove(&no);
+        std::fs::remove_file(self.dir.join(no.file_name()))?;
+        Ok(())
+    }
+
+    /// Held by a compaction for its whole length.
+    pub fn compaction_lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.compacting
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Syncs every segment and the directory: for offline writers that do not go through
+    /// the group commit (loading a snapshot), before they flush the index.
+    pub fn sync_all(&self) -> Result<(), StorageError> {
+        for (no, _) in self.segments()? {
+            self.file(no)?.sync_data()?;
+        }
+        File::open(&self.dir)?.sync_all()?;
+        Ok(())
+    }
+
+    /// `len` bytes reserved at the head's end, rolling first when the head is full.
+    fn reserve(&self, len: u64) -> Result<(Location, Arc<File>), StorageError> {
+        let mut head = self.lock_head();
+        if head.len > 0 && head.len.saturating_add(len) > ROLL_BYTES {
+            let no = SegmentNo(head.no.0 + 1);
+            let file = create_segment(&self.dir, no)?;
+            *head = Head { no, file, len: 0 };
+        }
+        let at = Location {
+            segment: head.no,
+            offset: head.len,
+        };
+        head.len = head.len.saturating_add(len);
+        Ok((at, head.file.clone()))
+    }
+
+    /// A handle on segment `no` for reading.
+    fn file(&self, no: SegmentNo) -> Result<Arc<File>, StorageError> {
+        {
+            let head = self.lock_head();
+            if head.no == no {
+                return Ok(head.file.clone());
+            }
+        }
+        let mut files = self.lock_files();
+        if let Some(f) = files.get(&no) {
+            return Ok(f.clone());
+        }
+        let file = match File::open(self.dir.join(no.file_name())) {
+            Ok(f) => Arc::new(f),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StorageError::Corrupt("a bundle log segment is missing"))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if files.len() >= OPEN_FILES {
+            files.clear();
+        }
+        files.insert(no, file.clone());
+        Ok(file)
+    }
+
+    /// The record at `at` was written into `file`: the next batch syncs it, and its
+    /// times go back to midnight (the write moved them to now).
+    fn written(&self, at: Location, file: &Arc<File>) -> Result<(), StorageError> {
+        set_midnight(file)?;
+        self.pending
+            .file_written((KIND_SEGMENT, u128::from(at.segment.0)), file);
+        Ok(())
+    }
+
+    fn lock_head(&self) -> std::sync::MutexGuard<'_, Head> {
+        // A handle and two numbers: a panic elsewhere leaves them whole.
+        self.head.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lock_files(&self) -> std::sync::MutexGuard<'_, HashMap<SegmentNo, Arc<File>>> {
+        self.files.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn list_segments(dir: &Path) -> Result<Vec<(SegmentNo, u64)>, StorageError> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if let Some(no) = entry.file_name().to_str().and_then(SegmentNo::parse) {
+            out.push((no, entry.metadata()?.len()));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Creates segment `no` (0600), and syncs the directory so that its name survives a
+/// power cut before any record in it is acknowledged.
+fn create_segment(dir: &Path, no: SegmentNo) -> Result<Arc<File>, StorageError> {
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(dir.join(no.file_name()))?;
+    set_midnight(&file)?;
+    let dir_handle = File::open(dir)?;
+    dir_handle.sync_all()?;
+    // The directory's own times moved with the new name; they go back to midnight too.
+    set_midnight(&dir_handle)?;
+    Ok(Arc::new(file))
+}
+
+/// Sets a file's atime and mtime to 00:00 UTC of the current day.
+fn set_midnight(file: &File) -> Result<(), StorageError> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let midnight = UNIX_EPOCH + Duration::from_secs(now - now % 86_400);
+    file.set_times(
+        FileTimes::new()
+            .set_accessed(midnight)
+            .set_modified(midnight),
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
