@@ -77,14 +77,11 @@ struct PendingState {
 pub(super) type FileKey = (u8, u128);
 
 /// Shared by writers and the group-commit thread: see the module docs.
-// Its first writers (the bundle log, upload files) are being built on branches.
-#[allow(dead_code)]
 #[derive(Clone, Default)]
 pub(super) struct Pending {
     state: Arc<Mutex<PendingState>>,
 }
 
-#[allow(dead_code)]
 impl Pending {
     /// `file` was written; the next batch `fdatasync`s it before `db.flush()`. Call after
     /// the write returned and before waiting for durability.
@@ -95,6 +92,8 @@ impl Pending {
     /// Runs `work` on the commit thread once the next batch (which makes every write
     /// that returned before this call durable) has been answered. It is dropped unrun if
     /// that batch fails: whatever it would undo is then found again at the next open.
+    // Its first user, the bundle log, is being built on a branch.
+    #[allow(dead_code)]
     pub(super) fn after_durable(&self, work: AfterDurable) {
         self.lock().after.push(work);
     }
@@ -113,7 +112,6 @@ impl Pending {
 pub(super) struct GroupCommit {
     queue: Option<mpsc::Sender<Waiter>>,
     thread: Option<JoinHandle<()>>,
-    #[allow(dead_code)]
     pending: Pending,
 }
 
@@ -137,7 +135,6 @@ impl GroupCommit {
     }
 
     /// Where writers register files and after-durable work for the next batch.
-    #[allow(dead_code)]
     pub(super) fn pending(&self) -> &Pending {
         &self.pending
     }

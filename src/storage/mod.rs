@@ -23,6 +23,7 @@ mod mailbox;
 mod retention;
 mod snapshot;
 mod tips;
+mod upload_files;
 mod uploads;
 
 use std::fmt;
@@ -230,6 +231,8 @@ impl Store {
                 "removed blob chunks of unfinished inserts"
             );
         }
+        // Before the flush: it moves bytes an older version kept in sled into files.
+        let uploads = uploads::UploadTrees::open(&db, dir)?;
         db.flush()?;
         let inner = Inner {
             commit: GroupCommit::start(db.clone(), dir)?,
@@ -241,7 +244,7 @@ impl Store {
             keyring: db.open_tree(layout::TREE_KEYRING)?,
             audit: db.open_tree(layout::TREE_AUDIT)?,
             meta,
-            uploads: uploads::UploadTrees::open(&db)?,
+            uploads,
             db,
             pepper,
             gate: std::sync::RwLock::new(()),

@@ -17,11 +17,19 @@ use std::cell::Cell;
 use std::path::Path;
 use std::sync::RwLockReadGuard;
 
-use super::{create_private_dir, layout, open_sled, StorageError, Store};
+use super::{create_private_dir, layout, open_sled, uploads, StorageError, Store};
 
 /// Trees never copied: `pending` marks inserts in progress, and none is in progress
 /// while the gate is held (a leftover from a crash is cleaned at the next open anyway).
-const SKIPPED_TREES: &[&[u8]] = &[layout::TREE_PENDING.as_bytes()];
+/// Unfinished uploads are transient and their bytes are files, not entries: a restored
+/// (or compacted) database has none, and a witness whose upload is gone gets 404 and
+/// starts that attachment again. Their records are left out with their bytes, so a
+/// restore never holds a record without its file.
+const SKIPPED_TREES: &[&[u8]] = &[
+    layout::TREE_PENDING.as_bytes(),
+    uploads::TREE_UPLOADS.as_bytes(),
+    uploads::TREE_UPLOAD_CHUNKS.as_bytes(),
+];
 
 thread_local! {
     /// How many write-gate guards this thread holds: a writing method that calls another
