@@ -278,6 +278,9 @@ pub fn run(opts: &Options) -> Result<Report, LoadgenError> {
             report.attachment_bytes = Some(a.sealed_bytes);
             report.attachment_mb_per_s =
                 Some(a.sealed_bytes as f64 / 1e6 / a.elapsed.as_secs_f64());
+            report.attachment_patch_ms = Some(a.uploads.as_secs_f64() * 1e3);
+            report.attachment_post_ms =
+                Some(a.elapsed.saturating_sub(a.uploads).as_secs_f64() * 1e3);
             let peak = pid.and_then(server::rss).map(|r| r.peak_kib);
             report.attachment_rss_growth_kib = peak.zip(idle).map(|(p, i)| p.saturating_sub(i));
         }

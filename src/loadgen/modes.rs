@@ -34,6 +34,8 @@ pub struct Attachment {
     pub sealed_bytes: u64,
     /// From the first upload request to the 201 of the tip.
     pub elapsed: Duration,
+    /// Of which the uploads (`POST /api/v1/uploads` and every `PATCH`).
+    pub uploads: Duration,
 }
 
 /// Seals a sample tip with 64 MiB of attachments (before the clock), then sends it as the
@@ -67,6 +69,7 @@ pub fn attachment(
         bundle_seal::seal_bundle(keyring, fixture::sample_doc()?, &files, Flags::NONE, None)?;
     let started = Instant::now();
     let prepared = upload::prepare(&client, &sealed)?;
+    let uploads = started.elapsed();
     client.submit_with_uploads(
         &prepared.body,
         &format!("{key_prefix}-attachment"),
@@ -76,6 +79,7 @@ pub fn attachment(
     Ok(Attachment {
         sealed_bytes: sealed.len() as u64,
         elapsed: started.elapsed(),
+        uploads,
     })
 }
 
