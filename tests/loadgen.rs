@@ -50,6 +50,7 @@ const FIELDS: &[&str] = &[
     "attachment_rss_growth_kib",
     "attachment_patch_ms",
     "attachment_post_ms",
+    "attachment_patch_rss_growth_kib",
     "target",
 ];
 
