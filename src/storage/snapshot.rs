@@ -28,6 +28,9 @@ const SKIPPED_TREES: &[&[u8]] = &[
     uploads::TREE_UPLOAD_CHUNKS.as_bytes(),
 ];
 
+/// Writes one (tree, key, value) entry of a snapshot and counts it.
+type PutEntry<'a> = dyn FnMut(&[u8], &[u8], &[u8]) -> Result<(), SnapshotError> + 'a;
+
 thread_local! {
     /// How many write-gate guards this thread holds: a writing method that calls another
     /// must not wait for the gate again (with a snapshot waiting, it would deadlock).
@@ -169,7 +172,7 @@ impl Store {
     fn snapshot_upload_bytes(
         &self,
         records: &sled::Tree,
-        put: &mut dyn FnMut(&[u8], &[u8], &[u8]) -> Result<(), SnapshotError>,
+        put: &mut PutEntry<'_>,
     ) -> Result<(), SnapshotError> {
         let tree = uploads::TREE_UPLOAD_CHUNKS.as_bytes();
         for key in records.iter().keys() {
