@@ -1,10 +1,12 @@
 //! What a witness sends stays sealed, and who sent it is not recorded: nothing of a
 //! tip's text or attachments, and nothing of the witness's address, User-Agent or
-//! Referer, reaches the server's disk or its log.
+//! Referer, reaches the server's disk or its log; the files of unfinished uploads carry
+//! no time finer than the day.
 
 mod common;
 
 use std::net::{IpAddr, Ipv4Addr};
+use std::os::unix::fs::MetadataExt;
 
 use common::*;
 use tempfile::TempDir;
@@ -141,10 +143,49 @@ fn submissions_from_a_distinctive_address_leave_no_trace_of_it() {
     assert_eq!(broken.status, 400);
     assert_eq!(from_witness("GET", "/api/v1/tips", &[], b"").status, 401);
     assert_eq!(from_witness("GET", "/no/such/page", &[], b"").status, 404);
+    // An attachment the witness started and never finished: its bytes stay in a file.
+    let json = [("Content-Type", "application/json")];
+    let created = from_witness("POST", "/api/v1/uploads", &json, br#"{"length": 16553}"#);
+    assert_eq!(
+        created.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&created.body)
+    );
+    let upload = created.json()["id"].as_str().unwrap().to_owned();
+    let at = [octets[0], ("Upload-Offset", "0")];
+    let path = format!("/api/v1/uploads/{upload}");
+    let patched = from_witness("PATCH", &path, &at, &random_bytes(5000));
+    assert_eq!(
+        patched.status,
+        204,
+        "{}",
+        String::from_utf8_lossy(&patched.body)
+    );
 
     // The tips are really there, so the server did see the witness.
     assert_eq!(review_ids(&server.url, &team.reviewer_key).len(), 2);
     server.stop();
+
+    // The unfinished upload's file and its directory show the day, not the moment.
+    let uploads = server.data_dir.join("uploads");
+    let file = uploads.join(&upload);
+    assert!(
+        file.exists(),
+        "the unfinished upload's bytes are in {file:?}"
+    );
+    for path in [&uploads, &file] {
+        let meta = std::fs::metadata(path).unwrap();
+        for (what, secs, nanos) in [
+            ("mtime", meta.mtime(), meta.mtime_nsec()),
+            ("atime", meta.atime(), meta.atime_nsec()),
+        ] {
+            assert!(
+                secs % 86_400 == 0 && nanos == 0,
+                "the {what} of {path:?} is finer than a day: {secs}.{nanos:09}"
+            );
+        }
+    }
 
     let mut haystacks = read_tree(&server.data_dir);
     haystacks.push(("server log".to_owned(), server.log()));

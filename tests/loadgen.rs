@@ -48,6 +48,9 @@ const FIELDS: &[&str] = &[
     "attachment_bytes",
     "attachment_mb_per_s",
     "attachment_rss_growth_kib",
+    "attachment_patch_ms",
+    "attachment_post_ms",
+    "attachment_patch_rss_growth_kib",
     "target",
 ];
 

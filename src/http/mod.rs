@@ -428,12 +428,12 @@ fn settle_keyring(store: &Store, s: &ServerSettings) -> Result<VerifiedKeyring, 
     Ok(chosen)
 }
 
-/// Start-up: removes uploads older than a day and chunks left by an interrupted removal.
+/// Start-up: removes uploads older than a day. (What an interrupted removal left, files
+/// without a record and records without a file, was removed when the store opened.)
 fn sweep_uploads(store: &Store) -> Result<(), StartError> {
     let yesterday = crate::domain::Day::today().plus_days(-1);
-    let sweep = || -> Result<usize, crate::storage::UploadError> {
-        Ok(store.expire_uploads(yesterday)? + store.remove_orphan_upload_chunks()?)
-    };
+    let sweep =
+        || -> Result<usize, crate::storage::UploadError> { store.expire_uploads(yesterday) };
     match sweep() {
         Ok(_) => Ok(store.durable_blocking()?),
         Err(crate::storage::UploadError::Storage(e)) => Err(e.into()),

@@ -273,11 +273,18 @@ pub fn run(opts: &Options) -> Result<Report, LoadgenError> {
         }
         Mode::Attachment => {
             let idle = report.server_idle_rss_kib;
-            let a = modes::attachment(&base, &keyring, &key_prefix)?;
+            let a = modes::attachment(&base, &keyring, &key_prefix, pid)?;
             report.tips = 1;
             report.attachment_bytes = Some(a.sealed_bytes);
             report.attachment_mb_per_s =
                 Some(a.sealed_bytes as f64 / 1e6 / a.elapsed.as_secs_f64());
+            report.attachment_patch_ms = Some(a.uploads.as_secs_f64() * 1e3);
+            report.attachment_post_ms =
+                Some(a.elapsed.saturating_sub(a.uploads).as_secs_f64() * 1e3);
+            report.attachment_patch_rss_growth_kib = a
+                .peak_after_uploads_kib
+                .zip(idle)
+                .map(|(p, i)| p.saturating_sub(i));
             let peak = pid.and_then(server::rss).map(|r| r.peak_kib);
             report.attachment_rss_growth_kib = peak.zip(idle).map(|(p, i)| p.saturating_sub(i));
         }

@@ -34,6 +34,11 @@ pub struct Attachment {
     pub sealed_bytes: u64,
     /// From the first upload request to the 201 of the tip.
     pub elapsed: Duration,
+    /// Of which the uploads (`POST /api/v1/uploads` and every `PATCH`).
+    pub uploads: Duration,
+    /// The server's peak resident KiB (`VmHWM`) once the uploads were done, before the
+    /// tip's `POST`; `None` without a server process of our own.
+    pub peak_after_uploads_kib: Option<u64>,
 }
 
 /// Seals a sample tip with 64 MiB of attachments (before the clock), then sends it as the
@@ -42,6 +47,7 @@ pub fn attachment(
     base: &str,
     keyring: &VerifiedKeyring,
     key_prefix: &str,
+    server_pid: Option<u32>,
 ) -> Result<Attachment, LoadgenError> {
     let client = Client::new(base, None)?;
     // Incompressible-looking content; the cipher's speed does not depend on it.
@@ -67,6 +73,8 @@ pub fn attachment(
         bundle_seal::seal_bundle(keyring, fixture::sample_doc()?, &files, Flags::NONE, None)?;
     let started = Instant::now();
     let prepared = upload::prepare(&client, &sealed)?;
+    let uploads = started.elapsed();
+    let peak_after_uploads_kib = server_pid.and_then(super::server::rss).map(|r| r.peak_kib);
     client.submit_with_uploads(
         &prepared.body,
         &format!("{key_prefix}-attachment"),
@@ -76,6 +84,8 @@ pub fn attachment(
     Ok(Attachment {
         sealed_bytes: sealed.len() as u64,
         elapsed: started.elapsed(),
+        uploads,
+        peak_after_uploads_kib,
     })
 }
 

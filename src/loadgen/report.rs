@@ -86,6 +86,13 @@ pub struct Report {
     pub attachment_mb_per_s: Option<f64>,
     /// Server peak memory during the upload minus its memory before it.
     pub attachment_rss_growth_kib: Option<u64>,
+    /// Of the attachment's time, the uploads: creating them and every `PATCH`.
+    pub attachment_patch_ms: Option<f64>,
+    /// Of the attachment's time, the tip's `POST` (which copies the uploads into the tip).
+    pub attachment_post_ms: Option<f64>,
+    /// Server peak memory once the uploads were done (before the tip's `POST`) minus its
+    /// memory before them.
+    pub attachment_patch_rss_growth_kib: Option<u64>,
     /// What the figures were taken against: `own server` or the `--server` URL.
     pub target: String,
 }

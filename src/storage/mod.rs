@@ -24,6 +24,7 @@ mod mailbox;
 mod retention;
 mod snapshot;
 mod tips;
+mod upload_files;
 mod uploads;
 
 use std::fmt;
@@ -241,6 +242,8 @@ impl Store {
         if removed > 0 {
             tracing::info!(tips = removed, "removed tips whose insert never finished");
         }
+        // Before the flush: it moves bytes an older version kept in sled into files.
+        let uploads = uploads::UploadTrees::open(&db, dir)?;
         db.flush()?;
         let inner = Inner {
             commit: GroupCommit::start(db.clone(), dir, durable_work)?,
@@ -253,7 +256,7 @@ impl Store {
             keyring: db.open_tree(layout::TREE_KEYRING)?,
             audit: db.open_tree(layout::TREE_AUDIT)?,
             meta,
-            uploads: uploads::UploadTrees::open(&db)?,
+            uploads,
             db,
             pepper,
             gate: std::sync::RwLock::new(()),

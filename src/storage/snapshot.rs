@@ -24,11 +24,19 @@ use std::path::Path;
 use std::sync::RwLockReadGuard;
 
 use super::layout::{self, Record};
-use super::{create_private_dir, open_sled, StorageError, Store, CHUNK_LEN, HEADER_LEN};
+use super::{create_private_dir, open_sled, uploads, StorageError, Store, CHUNK_LEN, HEADER_LEN};
 
 /// Trees never copied: `pending` marks inserts in progress, and none is in progress
 /// while the gate is held (a leftover from a crash is cleaned at the next open anyway).
-const SKIPPED_TREES: &[&[u8]] = &[layout::TREE_PENDING.as_bytes()];
+/// `upload_chunks` is where a previous version kept upload bytes; opening moves them into
+/// files, and a snapshot writes the files' bytes there itself (see [`Store::snapshot`]).
+const SKIPPED_TREES: &[&[u8]] = &[
+    layout::TREE_PENDING.as_bytes(),
+    uploads::TREE_UPLOAD_CHUNKS.as_bytes(),
+];
+
+/// Writes one (tree, key, value) entry of a snapshot and counts it.
+type PutEntry<'a> = dyn FnMut(&[u8], &[u8], &[u8]) -> Result<(), SnapshotError> + 'a;
 
 thread_local! {
     /// How many write-gate guards this thread holds: a writing method that calls another
@@ -46,9 +54,6 @@ impl Drop for WriteGate<'_> {
         GATE_DEPTH.with(|d| d.set(d.get() - 1));
     }
 }
-
-/// Passes one (key, value) of the tree being copied to the sink.
-type EmitEntry<'a> = dyn FnMut(&[u8], &[u8]) -> Result<(), SnapshotError> + 'a;
 
 /// What a snapshot held.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -127,6 +132,13 @@ impl Store {
 
     /// Copies every tree into `sink`, as of one point in time: writes wait until it
     /// returns. Entries come tree by tree (sorted by name), keys in order.
+    ///
+    /// Unfinished uploads go in too, so a witness can resume after a restore: their
+    /// bytes (kept in files, `upload_files.rs`) as entries of the `upload_chunks` tree in
+    /// the layout of the version that kept them in sled (`upload id ‖ piece u32 BE` → ≤
+    /// 32 KiB), just before their records; opening the restored (or compacted) database
+    /// moves them into files. An upload whose file is damaged goes in without all its
+    /// bytes, and that open removes it.
     pub fn snapshot(
         &self,
         sink: &mut dyn FnMut(SnapshotEntry<'_>) -> Result<(), String>,
@@ -140,26 +152,25 @@ impl Store {
         let mut names: Vec<sled::IVec> = db.tree_names();
         names.sort();
         let mut counts = SnapshotCounts::default();
+        let mut put = |tree: &[u8], key: &[u8], value: &[u8]| {
+            sink(SnapshotEntry { tree, key, value }).map_err(SnapshotError::Sink)?;
+            counts.entries += 1;
+            counts.bytes += (key.len() + value.len()) as u64;
+            counts.tips += u64::from(tree == layout::TREE_TIPS.as_bytes());
+            Ok::<(), SnapshotError>(())
+        };
         for name in names {
             if SKIPPED_TREES.contains(&name.as_ref()) {
                 continue;
             }
-            let mut emit = |key: &[u8], value: &[u8]| -> Result<(), SnapshotError> {
-                sink(SnapshotEntry {
-                    tree: &name,
-                    key,
-                    value,
-                })
-                .map_err(SnapshotError::Sink)?;
-                counts.entries += 1;
-                counts.bytes += (key.len() + value.len()) as u64;
-                Ok(())
-            };
+            let tree = db.open_tree(&name).map_err(StorageError::from)?;
             if name.as_ref() == layout::TREE_BLOBS.as_bytes() {
-                self.emit_blobs(&mut emit)?;
+                self.emit_blobs(&mut put)?;
                 continue;
             }
-            let tree = db.open_tree(&name).map_err(StorageError::from)?;
+            if name.as_ref() == uploads::TREE_UPLOADS.as_bytes() {
+                self.snapshot_upload_bytes(&tree, &mut put)?;
+            }
             let is_tips = name.as_ref() == layout::TREE_TIPS.as_bytes();
             for kv in tree.iter() {
                 let (key, value) = kv.map_err(StorageError::from)?;
@@ -168,10 +179,9 @@ impl Store {
                         locations: None,
                         ..Record::decode(&value)?
                     };
-                    emit(&key, &record.encode())?;
-                    counts.tips += 1;
+                    put(&name, &key, &record.encode())?;
                 } else {
-                    emit(&key, &value)?;
+                    put(&name, &key, &value)?;
                 }
             }
         }
@@ -183,8 +193,9 @@ impl Store {
     /// tip read from its log records and cut at [`CHUNK_LEN`] as format 1 cuts them.
     /// Chunks that no record names (a crash's leftovers, removed at the next open) are
     /// not carried over.
-    fn emit_blobs(&self, emit: &mut EmitEntry<'_>) -> Result<(), SnapshotError> {
+    fn emit_blobs(&self, put: &mut PutEntry<'_>) -> Result<(), SnapshotError> {
         let inner = &self.inner;
+        let blobs = layout::TREE_BLOBS.as_bytes();
         for kv in inner.tips.iter() {
             let (key, value) = kv.map_err(StorageError::from)?;
             let id = crate::domain::TipId::try_from_slice(&key)
@@ -193,7 +204,7 @@ impl Store {
             let Some(locations) = &record.locations else {
                 for kv in inner.blobs.scan_prefix(id.as_bytes()) {
                     let (k, v) = kv.map_err(StorageError::from)?;
-                    emit(&k, &v)?;
+                    put(blobs, &k, &v)?;
                 }
                 continue;
             };
@@ -202,9 +213,41 @@ impl Store {
                 let mut reader = inner.log.reader(*at, id, part, len)?;
                 let mut chunk = 0u32;
                 while let Some(piece) = reader.next_piece(CHUNK_LEN)? {
-                    emit(&layout::blob_key(id, part, chunk), &piece)?;
+                    put(blobs, &layout::blob_key(id, part, chunk), &piece)?;
                     chunk = chunk.saturating_add(1);
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// The bytes of every upload recorded in `records`, as `upload_chunks` entries.
+    fn snapshot_upload_bytes(
+        &self,
+        records: &sled::Tree,
+        put: &mut PutEntry<'_>,
+    ) -> Result<(), SnapshotError> {
+        let tree = uploads::TREE_UPLOAD_CHUNKS.as_bytes();
+        for key in records.iter().keys() {
+            let key = key.map_err(StorageError::from)?;
+            let id = crate::domain::UploadId::try_from_slice(&key)
+                .map_err(|_| StorageError::Corrupt("upload key"))?;
+            for piece in self.upload_chunks(id) {
+                let (n, bytes) = match piece {
+                    Ok(piece) => piece,
+                    Err(StorageError::Corrupt(what)) => {
+                        tracing::warn!(
+                            cause = what,
+                            "a damaged upload goes into the snapshot without all its bytes"
+                        );
+                        break;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                let mut piece_key = [0u8; 20];
+                piece_key[..16].copy_from_slice(id.as_bytes());
+                piece_key[16..].copy_from_slice(&n.to_be_bytes());
+                put(tree, &piece_key, &bytes)?;
             }
         }
         Ok(())
@@ -324,5 +367,39 @@ mod tests {
         drop(inner);
         drop(outer);
         store.snapshot(&mut |_| Ok(())).unwrap();
+    }
+
+    #[test]
+    fn an_unfinished_upload_survives_a_snapshot_and_a_load_and_resumes() {
+        use crate::domain::{Day, UploadId};
+
+        let (_dir, store) = temp_store();
+        let id = UploadId::from_bytes([5; 16]);
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 241) as u8).collect();
+        store
+            .create_upload(id, 150_000, Day::from_days(20_000), u64::MAX)
+            .unwrap();
+        store.append_upload(id, 0, &data).unwrap();
+        let mut entries = Vec::new();
+        store
+            .snapshot(&mut |e| {
+                entries.push((e.tree.to_vec(), e.key.to_vec(), e.value.to_vec()));
+                Ok(())
+            })
+            .unwrap();
+        assert!(entries.iter().all(|e| e.2.len() <= super::super::CHUNK_LEN));
+
+        let target = tempfile::tempdir().unwrap();
+        let restored_dir = target.path().join("restored");
+        super::load_into_new(&restored_dir, entries.into_iter().map(Ok::<_, String>)).unwrap();
+        let restored = super::Store::open(&restored_dir, [7; 32]).unwrap();
+        assert_eq!(
+            restored.upload_status(id).unwrap().unwrap().received,
+            100_000
+        );
+        let file = restored_dir.join("uploads").join(id.to_string());
+        assert_eq!(std::fs::read(file).unwrap(), data);
+        restored.append_upload(id, 100_000, &[1; 50_000]).unwrap();
+        assert!(restored.take_completed(&[id]).is_ok());
     }
 }

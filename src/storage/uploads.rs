@@ -1,14 +1,23 @@
 //! Resumable uploads: large attachment envelopes that arrive in pieces before the tip
 //! that names them (`docs/web.md`, uploads API).
 //!
-//! | tree             | key                          | value                                  |
-//! |------------------|------------------------------|----------------------------------------|
-//! | `uploads`        | upload id (16)               | format u8 = 1 ‖ length u64 ‖ received u64 ‖ created day i64 |
-//! | `upload_chunks`  | upload id (16) ‖ chunk u32 BE | ≤ [`CHUNK_LEN`] bytes of the envelope  |
+//! | where                    | key             | value                                  |
+//! |--------------------------|-----------------|----------------------------------------|
+//! | sled tree `uploads`      | upload id (16)  | format u8 = 1 ‖ length u64 ‖ received u64 ‖ created day i64 |
+//! | file `uploads/<id hex>`  | —               | the envelope's bytes as received (`upload_files.rs`) |
 //!
-//! Bytes are sealed envelope bytes the server cannot read; like tip chunks, no value
-//! exceeds [`CHUNK_LEN`]. The only time kept on disk is the UTC day an upload was
-//! created, to expire it. When this process first saw each upload and when its bytes last
+//! Bytes are sealed envelope bytes the server cannot read. They live in a file per upload,
+//! not in sled: sled's leaf copies made a 64 MiB upload slow and memory-hungry
+//! (`upload_files.rs`). The record's `received` never names bytes that are not on disk:
+//! a `PATCH` writes the file, registers it with the group commit (which `fdatasync`s it
+//! before `db.flush()`), and only then updates the record; a file found shorter than its
+//! record (at open, on a write or a read) is refused and its upload removed, never read
+//! as a shorter upload. Opening reconciles the two: a file without a record, or a record
+//! without a (whole) file, is removed — what a crash between them leaves.
+//!
+//! The only time kept on disk is the UTC day an upload was
+//! created, to expire it (the files' times are blurred to midnight). When this process
+//! first saw each upload and when its bytes last
 //! grew are kept in memory only (`Instant`s, never written): after a restart every
 //! upload starts fresh clocks, so no precise time of a witness's activity is ever on
 //! disk. Only bytes that grow an upload count as activity, and an unfinished upload must
@@ -17,17 +26,25 @@
 //! it, and removed only once that tip is stored: a failed insert leaves it usable, and
 //! two submissions can never both use it. Nothing here flushes: await
 //! [`Store::durable`] before acknowledging.
+//!
+//! Unfinished uploads are transient: snapshots (backups, compaction) leave them out
+//! (`snapshot.rs`), and a witness whose upload is gone starts that attachment again.
 
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::domain::{Day, UploadId};
 
-use super::{StorageError, Store, CHUNK_LEN, HEADER_LEN, WRAP_LEN};
+use super::upload_files::{UploadFiles, WriteFailure, KIND_UPLOAD, KIND_UPLOADS_DIR};
+use super::{StorageError, Store, HEADER_LEN, WRAP_LEN};
 
-const TREE_UPLOADS: &str = "uploads";
-const TREE_UPLOAD_CHUNKS: &str = "upload_chunks";
+/// The sled tree of upload records.
+pub(super) const TREE_UPLOADS: &str = "uploads";
+/// Where upload bytes were kept before they moved to files: migrated at open, then
+/// dropped (see [`migrate_chunks`]).
+pub(super) const TREE_UPLOAD_CHUNKS: &str = "upload_chunks";
 const META_FORMAT: u8 = 1;
 const META_LEN: usize = 25;
 
@@ -58,6 +75,9 @@ pub enum UploadError {
     /// pass the byte budget.
     #[error("too many uploads are open")]
     TooMany,
+    /// The disk is full: nothing was stored, and no byte of this request counts.
+    #[error("the disk is full: free space on the data directory's disk")]
+    NoSpace,
     /// Storage failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -78,10 +98,10 @@ pub struct UploadStatus {
     pub received: u64,
 }
 
-/// The upload trees and the in-memory claims, owned by the [`Store`].
+/// The upload records, their files and the in-memory claims, owned by the [`Store`].
 pub(super) struct UploadTrees {
     meta: sled::Tree,
-    chunks: sled::Tree,
+    files: UploadFiles,
     /// Serialises changes to uploads; holds the claims and the idle clocks.
     memory: Mutex<InMemory>,
 }
@@ -158,10 +178,17 @@ impl InMemory {
 }
 
 impl UploadTrees {
-    pub(super) fn open(db: &sled::Db) -> Result<Self, StorageError> {
+    /// Opens the records and the files in `dir`, moves bytes a previous version kept in
+    /// sled into files, and removes what a crash between a file and its record left (see
+    /// [`reconcile`]). The caller flushes afterwards.
+    pub(super) fn open(db: &sled::Db, dir: &Path) -> Result<Self, StorageError> {
+        let meta = db.open_tree(TREE_UPLOADS)?;
+        let files = UploadFiles::open(dir)?;
+        migrate_chunks(db, &meta, &files)?;
+        reconcile(&meta, &files)?;
         Ok(Self {
-            meta: db.open_tree(TREE_UPLOADS)?,
-            chunks: db.open_tree(TREE_UPLOAD_CHUNKS)?,
+            meta,
+            files,
             memory: Mutex::new(InMemory::default()),
         })
     }
@@ -209,14 +236,6 @@ impl Meta {
         }
         Ok(meta)
     }
-}
-
-fn chunk_key(id: UploadId, chunk: u64) -> Result<[u8; 20], StorageError> {
-    let chunk = u32::try_from(chunk).map_err(|_| StorageError::Invalid("upload too large"))?;
-    let mut key = [0u8; 20];
-    key[..16].copy_from_slice(id.as_bytes());
-    key[16..].copy_from_slice(&chunk.to_be_bytes());
-    Ok(key)
 }
 
 /// Completed uploads taken for one submission. Dropping the claim without
@@ -303,6 +322,18 @@ impl Store {
                 Some(&meta.encode()[..]),
             )?
             .map_err(|_| StorageError::DuplicateId)?;
+        // The record first: a crash before the file leaves a record without a file,
+        // which the next open removes; a failed create takes the record back.
+        let file = match trees.files.create(id) {
+            Ok(file) => file,
+            Err(failure) => {
+                trees.meta.remove(id.as_bytes())?;
+                return Err(failure.into());
+            }
+        };
+        let pending = self.inner.commit.pending();
+        pending.file_written(file_key(id), &file);
+        pending.file_written((KIND_UPLOADS_DIR, 0), trees.files.dir_handle());
         memory.clocks.insert(id, Clock::new(Instant::now()));
         let reserved = memory.reserved(&trees.meta)?;
         reserved.0 = reserved.0.saturating_add(length);
@@ -337,31 +368,20 @@ impl Store {
         if memory.claims.contains(&id) || bytes.is_empty() {
             return Ok(meta.received);
         }
-        let chunk_len = CHUNK_LEN as u64;
-        let mut chunk = meta.received / chunk_len;
-        let mut rest = bytes;
-        // Fill up the last, partial chunk first.
-        let partial = (meta.received % chunk_len) as usize;
-        if partial > 0 {
-            let key = chunk_key(id, chunk)?;
-            let old = trees
-                .chunks
-                .get(key)?
-                .ok_or(StorageError::Corrupt("an upload chunk is missing"))?;
-            let take = rest.len().min(CHUNK_LEN - partial);
-            let mut value = Vec::with_capacity(partial + take);
-            value.extend_from_slice(old.get(..partial).ok_or(StorageError::Corrupt(
-                "an upload chunk is shorter than recorded",
-            ))?);
-            value.extend_from_slice(&rest[..take]);
-            trees.chunks.insert(key, value)?;
-            rest = &rest[take..];
-            chunk += 1;
-        }
-        for piece in rest.chunks(CHUNK_LEN) {
-            trees.chunks.insert(chunk_key(id, chunk)?, piece)?;
-            chunk += 1;
-        }
+        // The bytes first, registered for the next batch's fdatasync, then the record:
+        // `received` never counts bytes the file does not hold.
+        let file = match trees.files.write_at(id, offset, bytes) {
+            Ok(file) => file,
+            Err(WriteFailure::Damaged(what)) => {
+                drop_damaged(trees, &mut memory, id, what)?;
+                return Err(UploadError::NotFound);
+            }
+            Err(other) => return Err(other.into()),
+        };
+        self.inner
+            .commit
+            .pending()
+            .file_written(file_key(id), &file);
         meta.received = end;
         trees.meta.insert(id.as_bytes(), &meta.encode()[..])?;
         let now = Instant::now();
@@ -406,41 +426,46 @@ impl Store {
         };
         for &id in ids {
             let length = load(trees, id)?.ok_or(UploadError::NotFound)?.length;
-            let first = trees.chunks.get(chunk_key(id, 0)?)?;
-            let start = first.map_or_else(Vec::new, |c| {
-                c[..c.len().min(HEADER_LEN + WRAP_LEN)].to_vec()
-            });
+            let start = match trees.files.read_start(id, length, HEADER_LEN + WRAP_LEN) {
+                Ok(start) => start,
+                Err(StorageError::Corrupt(what)) => {
+                    drop(claim);
+                    let _gate = self.write_gate();
+                    drop_damaged(trees, &mut trees.lock(), id, what)?;
+                    return Err(UploadError::NotFound);
+                }
+                Err(e) => return Err(e.into()),
+            };
             claim.uploads.push(ClaimedUpload { id, length, start });
         }
         Ok(claim)
     }
 
-    /// An upload's chunks in order, each with its number (a gap means a chunk is
-    /// missing). For a claimed upload: one being appended to could change underneath.
+    /// An upload's bytes in order, in pieces of at most [`super::CHUNK_LEN`], each with its
+    /// number. For a claimed upload: one being appended to could change underneath. A
+    /// file holding fewer bytes than the record counts yields an error, never a shorter
+    /// upload.
     pub(super) fn upload_chunks(
         &self,
         id: UploadId,
-    ) -> impl Iterator<Item = Result<(u32, sled::IVec), StorageError>> {
-        self.inner
-            .uploads
-            .chunks
-            .scan_prefix(id.as_bytes())
-            .map(|kv| {
-                let (k, v) = kv?;
-                let n = k
-                    .get(16..20)
-                    .and_then(|n| <[u8; 4]>::try_from(n).ok())
-                    .ok_or(StorageError::Corrupt("upload chunk key"))?;
-                Ok((u32::from_be_bytes(n), v))
-            })
+    ) -> impl Iterator<Item = Result<(u32, Vec<u8>), StorageError>> {
+        let trees = &self.inner.uploads;
+        let pieces = match load(trees, id) {
+            Ok(Some(meta)) => Ok(trees.files.pieces(id, meta.received)),
+            Ok(None) => Err(StorageError::Corrupt("a claimed upload has no record")),
+            Err(e) => Err(e),
+        };
+        let (pieces, failed) = match pieces {
+            Ok(p) => (Some(p), None),
+            Err(e) => (None, Some(Err(e))),
+        };
+        failed.into_iter().chain(pieces.into_iter().flatten())
     }
 
     /// Reads a whole upload into memory: for tests only (the server never does).
     #[cfg(test)]
     pub(super) fn read_upload(&self, id: UploadId) -> Vec<u8> {
-        self.upload_chunks(id)
-            .flat_map(|c| c.unwrap().1.to_vec())
-            .collect()
+        self.upload_chunks(id).flat_map(|c| c.unwrap().1).collect()
     }
 
     /// Removes uploads created before `before` (complete or not, unless claimed right
@@ -495,23 +520,6 @@ impl Store {
         let mut memory = trees.lock();
         Ok(*memory.reserved(&trees.meta)?)
     }
-
-    /// Removes upload chunks whose record is gone (a crash in the middle of a removal).
-    /// For start-up: walks every chunk key.
-    pub fn remove_orphan_upload_chunks(&self) -> Result<usize, UploadError> {
-        let _gate = self.write_gate();
-        let trees = &self.inner.uploads;
-        let _memory = trees.lock();
-        let mut removed = 0;
-        for key in trees.chunks.iter().keys() {
-            let key = key?;
-            if !trees.meta.contains_key(&key[..16.min(key.len())])? {
-                trees.chunks.remove(key)?;
-                removed += 1;
-            }
-        }
-        Ok(removed)
-    }
 }
 
 fn load(trees: &UploadTrees, id: UploadId) -> Result<Option<Meta>, StorageError> {
@@ -522,8 +530,8 @@ fn load(trees: &UploadTrees, id: UploadId) -> Result<Option<Meta>, StorageError>
         .transpose()
 }
 
-/// The record first, then the chunks: a crash in between leaves only orphan chunks,
-/// which [`Store::remove_orphan_upload_chunks`] finds. The caller holds the lock.
+/// The record first, then the file: a crash in between leaves only an orphan file,
+/// which the next open removes ([`reconcile`]). The caller holds the lock.
 fn remove(trees: &UploadTrees, memory: &mut InMemory, id: UploadId) -> Result<(), StorageError> {
     memory.clocks.remove(&id);
     // Counted before the removal, so the running total matches what is on disk.
@@ -535,8 +543,150 @@ fn remove(trees: &UploadTrees, memory: &mut InMemory, id: UploadId) -> Result<()
             r.1 = r.1.saturating_sub(1);
         }
     }
-    for key in trees.chunks.scan_prefix(id.as_bytes()).keys() {
-        trees.chunks.remove(key?)?;
+    trees.files.remove(id)
+}
+
+/// Removes an upload whose file is missing or shorter than its record (a damaged disk,
+/// a crash that lost unsynced bytes): its bytes cannot be trusted, and a witness who
+/// resumes it gets the same 404 as for an expired one and starts it again.
+fn drop_damaged(
+    trees: &UploadTrees,
+    memory: &mut InMemory,
+    id: UploadId,
+    what: &'static str,
+) -> Result<(), StorageError> {
+    // No id in the log: it is the witness's capability to the upload.
+    tracing::error!(cause = what, "removed a damaged upload");
+    remove(trees, memory, id)
+}
+
+/// The group-commit key of an upload's file.
+fn file_key(id: UploadId) -> super::commit::FileKey {
+    (KIND_UPLOAD, u128::from_be_bytes(*id.as_bytes()))
+}
+
+impl From<WriteFailure> for UploadError {
+    fn from(f: WriteFailure) -> Self {
+        match f {
+            WriteFailure::NoSpace => UploadError::NoSpace,
+            WriteFailure::Damaged(what) => UploadError::Storage(StorageError::Corrupt(what)),
+            WriteFailure::Io(e) => UploadError::Storage(e.into()),
+        }
+    }
+}
+
+/// Moves the bytes a previous version kept in the `upload_chunks` tree (`upload id ‖
+/// chunk u32 BE` → ≤ [`super::CHUNK_LEN`] bytes) into files, one chunk in memory at a time,
+/// `fdatasync`s them and the directory, then drops the tree. An upload whose chunks do
+/// not cover its `received` count is removed (logged). Interrupted, it runs again at the
+/// next open: files are rewritten from the start, and the tree is dropped only last.
+fn migrate_chunks(
+    db: &sled::Db,
+    meta: &sled::Tree,
+    files: &UploadFiles,
+) -> Result<(), StorageError> {
+    let had_tree = db
+        .tree_names()
+        .iter()
+        .any(|n| n.as_ref() == TREE_UPLOAD_CHUNKS.as_bytes());
+    if !had_tree {
+        return Ok(());
+    }
+    let chunks = db.open_tree(TREE_UPLOAD_CHUNKS)?;
+    let (mut moved, mut dropped) = (0usize, 0usize);
+    for kv in meta.iter() {
+        let (key, value) = kv?;
+        let id = UploadId::try_from_slice(&key).map_err(|_| StorageError::Corrupt("upload key"))?;
+        let received = Meta::decode(&value)?.received;
+        if migrate_one(&chunks, files, id, received)? {
+            moved += 1;
+        } else {
+            meta.remove(&key)?;
+            files.remove(id)?;
+            dropped += 1;
+        }
+    }
+    files.dir_handle().sync_data()?;
+    db.drop_tree(TREE_UPLOAD_CHUNKS)?;
+    if moved + dropped > 0 {
+        tracing::info!(
+            moved,
+            dropped,
+            "moved unfinished uploads from the database into upload files"
+        );
+    }
+    Ok(())
+}
+
+/// One upload's chunks into its file; `false` if they do not cover `received` bytes.
+fn migrate_one(
+    chunks: &sled::Tree,
+    files: &UploadFiles,
+    id: UploadId,
+    received: u64,
+) -> Result<bool, StorageError> {
+    let file = files.create(id).map_err(io_of)?;
+    let mut pos = 0u64;
+    for (expected, kv) in (0u64..).zip(chunks.scan_prefix(id.as_bytes())) {
+        let (key, value) = kv?;
+        let n = key
+            .get(16..20)
+            .and_then(|n| <[u8; 4]>::try_from(n).ok())
+            .map(u32::from_be_bytes)
+            .ok_or(StorageError::Corrupt("upload chunk key"))?;
+        if u64::from(n) != expected || pos >= received {
+            break;
+        }
+        let take = value
+            .len()
+            .min(usize::try_from(received - pos).unwrap_or(usize::MAX));
+        files.write_at(id, pos, &value[..take]).map_err(io_of)?;
+        pos += take as u64;
+    }
+    file.sync_data()?;
+    Ok(pos == received)
+}
+
+fn io_of(f: WriteFailure) -> StorageError {
+    match UploadError::from(f) {
+        UploadError::Storage(e) => e,
+        _ => StorageError::Io(std::sync::Arc::new(std::io::Error::other(
+            "the disk is full: free space on the data directory's disk",
+        ))),
+    }
+}
+
+/// Removes what a crash between a file and its record leaves: records whose file is
+/// missing or holds fewer bytes than `received` (their bytes cannot be trusted), and
+/// entries of the uploads directory that belong to no record. Logs how many.
+fn reconcile(meta: &sled::Tree, files: &UploadFiles) -> Result<(), StorageError> {
+    let mut records = 0usize;
+    let mut known = HashSet::new();
+    for kv in meta.iter() {
+        let (key, value) = kv?;
+        let id = UploadId::try_from_slice(&key).map_err(|_| StorageError::Corrupt("upload key"))?;
+        let received = Meta::decode(&value)?.received;
+        if files.len(id)?.is_some_and(|len| len >= received) {
+            known.insert(id);
+        } else {
+            meta.remove(&key)?;
+            records += 1;
+        }
+    }
+    let mut strays = 0usize;
+    for (id, path) in files.entries()? {
+        if !id.is_some_and(|id| known.contains(&id)) {
+            files.remove_stray(&path)?;
+            strays += 1;
+        }
+    }
+    if records + strays > 0 {
+        tracing::warn!(
+            records,
+            files = strays,
+            "removed upload records without their whole file and upload files without a record \
+             (left by a crash or a damaged disk; their witnesses start those attachments again)"
+        );
     }
     Ok(())
 }
@@ -705,5 +855,276 @@ mod tests {
         assert_eq!(store.sweep_idle_uploads(rules, later).unwrap(), 1);
         assert!(store.upload_status(id(11)).unwrap().is_none());
         assert!(store.upload_status(id(12)).unwrap().is_some());
+    }
+
+    fn file_of(dir: &tempfile::TempDir, id: UploadId) -> std::path::PathBuf {
+        dir.path().join("uploads").join(id.to_string())
+    }
+
+    /// Stores `data` as upload `id` in pieces of `piece` bytes.
+    fn upload(store: &Store, id: UploadId, data: &[u8], piece: usize) {
+        store
+            .create_upload(id, data.len() as u64, DAY, u64::MAX)
+            .unwrap();
+        let mut offset = 0;
+        for p in data.chunks(piece) {
+            offset = store.append_upload(id, offset, p).unwrap();
+        }
+    }
+
+    #[test]
+    fn the_bytes_go_to_the_uploads_file_and_come_back_in_numbered_pieces() {
+        let (dir, store) = temp_store();
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i * 13 + i / 255) as u8).collect();
+        upload(&store, id(20), &data, 65_537);
+        assert_eq!(std::fs::read(file_of(&dir, id(20))).unwrap(), data);
+        let pieces: Vec<(u32, Vec<u8>)> = store.upload_chunks(id(20)).map(Result::unwrap).collect();
+        let numbers: Vec<u32> = pieces.iter().map(|p| p.0).collect();
+        assert_eq!(numbers, (0..7).collect::<Vec<u32>>());
+        assert!(pieces.iter().all(|p| p.1.len() <= super::super::CHUNK_LEN));
+        let joined: Vec<u8> = pieces.into_iter().flat_map(|p| p.1).collect();
+        assert_eq!(joined, data);
+        // Nothing of the bytes is in sled.
+        let values = super::super::testutil::all_values(&store);
+        assert!(values.iter().all(|(_, _, len)| *len < 1000), "{values:?}");
+    }
+
+    #[test]
+    fn an_upload_resumes_after_a_reopen_at_its_durable_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let data: Vec<u8> = (0..90_000u32).map(|i| (i % 251) as u8).collect();
+        {
+            let store = Store::open(dir.path(), super::super::testutil::PEPPER).unwrap();
+            store
+                .create_upload(id(21), data.len() as u64, DAY, u64::MAX)
+                .unwrap();
+            store.append_upload(id(21), 0, &data[..50_000]).unwrap();
+            store.durable_blocking().unwrap();
+        }
+        let store = Store::open(dir.path(), super::super::testutil::PEPPER).unwrap();
+        let status = store.upload_status(id(21)).unwrap().unwrap();
+        assert_eq!(status.received, 50_000);
+        assert!(matches!(
+            store.append_upload(id(21), 0, b"again"),
+            Err(UploadError::OffsetMismatch { current: 50_000 })
+        ));
+        store
+            .append_upload(id(21), 50_000, &data[50_000..])
+            .unwrap();
+        let claim = store.take_completed(&[id(21)]).unwrap();
+        assert_eq!(store.read_upload(id(21)), data);
+        drop(claim);
+    }
+
+    #[test]
+    fn every_way_an_upload_ends_removes_its_file() {
+        let (dir, store) = temp_store();
+        for n in 22..25 {
+            upload(&store, id(n), b"sealed bytes", 5);
+            assert!(file_of(&dir, id(n)).exists());
+        }
+        // Used by a tip.
+        store.take_completed(&[id(22)]).unwrap().consume().unwrap();
+        assert!(!file_of(&dir, id(22)).exists());
+        // Idle.
+        let rules = UploadSweep {
+            idle: Duration::from_secs(60),
+            min_bytes_per_sec: 0,
+            grace: Duration::from_secs(60),
+        };
+        let later = Instant::now() + Duration::from_secs(61);
+        assert_eq!(store.sweep_idle_uploads(rules, later).unwrap(), 2);
+        assert!(!file_of(&dir, id(23)).exists());
+        assert!(!file_of(&dir, id(24)).exists());
+        // Expired.
+        upload(&store, id(25), b"x", 1);
+        assert_eq!(store.expire_uploads(DAY.plus_days(1)).unwrap(), 1);
+        assert!(!file_of(&dir, id(25)).exists());
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("uploads"))
+                .unwrap()
+                .count(),
+            0
+        );
+    }
+
+    #[test]
+    fn at_open_files_without_a_record_and_records_without_a_whole_file_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let open = || Store::open(dir.path(), super::super::testutil::PEPPER).unwrap();
+        {
+            let store = open();
+            upload(&store, id(26), b"kept whole", 4);
+            upload(&store, id(27), b"file lost", 4);
+            upload(&store, id(28), b"file cut short", 4);
+            store.create_upload(id(29), 5, DAY, u64::MAX).unwrap();
+            store.durable_blocking().unwrap();
+        }
+        let uploads = dir.path().join("uploads");
+        std::fs::remove_file(uploads.join(id(27).to_string())).unwrap();
+        let cut = std::fs::OpenOptions::new()
+            .write(true)
+            .open(uploads.join(id(28).to_string()))
+            .unwrap();
+        cut.set_len(3).unwrap();
+        // A crash between a file and its record, and something that is no upload at all.
+        std::fs::write(uploads.join(id(30).to_string()), b"no record").unwrap();
+        std::fs::write(uploads.join("leftover.tmp"), b"?").unwrap();
+
+        let store = open();
+        let open_ids: Vec<u8> = (26..31)
+            .filter(|&n| store.upload_status(id(n)).unwrap().is_some())
+            .collect();
+        assert_eq!(
+            open_ids,
+            vec![26, 29],
+            "an empty upload's empty file is whole"
+        );
+        let mut names: Vec<String> = std::fs::read_dir(&uploads)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, vec![id(26).to_string(), id(29).to_string()]);
+        assert_eq!(store.upload_reservations().unwrap(), (10 + 5, 2));
+        assert_eq!(store.read_upload(id(26)), b"kept whole");
+    }
+
+    #[test]
+    fn a_file_shorter_than_its_record_is_never_read_as_a_shorter_upload() {
+        let (dir, store) = temp_store();
+        let cut = |n: u8, len: u64| {
+            let f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(file_of(&dir, id(n)))
+                .unwrap();
+            f.set_len(len).unwrap();
+        };
+        // Resuming after the loss: the upload is gone (404), not continued over a hole.
+        store.create_upload(id(31), 20, DAY, u64::MAX).unwrap();
+        store.append_upload(id(31), 0, b"0123456789").unwrap();
+        cut(31, 4);
+        assert!(matches!(
+            store.append_upload(id(31), 10, b"abcdefghij"),
+            Err(UploadError::NotFound)
+        ));
+        assert!(store.upload_status(id(31)).unwrap().is_none());
+        assert!(!file_of(&dir, id(31)).exists());
+        // Submitting it: refused and removed.
+        upload(&store, id(32), &[7u8; 400], 100);
+        cut(32, 399);
+        assert!(matches!(
+            store.take_completed(&[id(32)]),
+            Err(UploadError::NotFound)
+        ));
+        assert!(store.upload_status(id(32)).unwrap().is_none());
+        // Losing bytes after the claim: the pieces end in an error, not early.
+        upload(&store, id(33), &[9u8; 100_000], 30_000);
+        let claim = store.take_completed(&[id(33)]).unwrap();
+        cut(33, 70_000);
+        let pieces: Vec<_> = store.upload_chunks(id(33)).collect();
+        assert!(matches!(pieces.last(), Some(Err(StorageError::Corrupt(_)))));
+        let read: usize = pieces.iter().flatten().map(|p| p.1.len()).sum();
+        assert!(read < 100_000);
+        drop(claim);
+    }
+
+    #[test]
+    fn a_failed_write_counts_no_bytes() {
+        let (dir, store) = temp_store();
+        store.create_upload(id(34), 10, DAY, u64::MAX).unwrap();
+        store.append_upload(id(34), 0, b"abc").unwrap();
+        // The file cannot be written (here: a directory stands in its place).
+        std::fs::remove_file(file_of(&dir, id(34))).unwrap();
+        std::fs::create_dir(file_of(&dir, id(34))).unwrap();
+        assert!(matches!(
+            store.append_upload(id(34), 3, b"defg"),
+            Err(UploadError::Storage(_))
+        ));
+        let status = store.upload_status(id(34)).unwrap().unwrap();
+        assert_eq!(status.received, 3);
+    }
+
+    #[test]
+    fn upload_files_and_their_directory_show_only_the_day_and_only_their_owner() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+        let (dir, store) = temp_store();
+        upload(&store, id(35), b"abcdef", 2);
+        upload(&store, id(36), b"gone", 4);
+        store.take_completed(&[id(36)]).unwrap().consume().unwrap();
+        let claim = store.take_completed(&[id(35)]).unwrap();
+        assert_eq!(store.read_upload(id(35)), b"abcdef");
+        drop(claim);
+        let midnight = super::super::upload_files::midnight()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        for path in [dir.path().join("uploads"), file_of(&dir, id(35))] {
+            let m = std::fs::metadata(&path).unwrap();
+            assert_eq!((m.mtime(), m.mtime_nsec()), (midnight, 0), "{path:?}");
+            assert_eq!((m.atime(), m.atime_nsec()), (midnight, 0), "{path:?}");
+        }
+        let mode = |p: std::path::PathBuf| std::fs::metadata(p).unwrap().permissions().mode();
+        assert_eq!(mode(dir.path().join("uploads")) & 0o777, 0o700);
+        assert_eq!(mode(file_of(&dir, id(35))) & 0o777, 0o600);
+    }
+
+    #[test]
+    fn uploads_an_older_version_kept_in_sled_move_into_files_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let open = || Store::open(dir.path(), super::super::testutil::PEPPER).unwrap();
+        let data: Vec<u8> = (0..70_000u32).map(|i| (i % 253) as u8).collect();
+        {
+            // The old layout: records in `uploads`, bytes in `upload_chunks`, no files.
+            let store = open();
+            store.create_upload(id(37), 100_000, DAY, u64::MAX).unwrap();
+            store.create_upload(id(38), 100_000, DAY, u64::MAX).unwrap();
+            let old = store.inner.db.open_tree(TREE_UPLOAD_CHUNKS).unwrap();
+            let meta = &store.inner.uploads.meta;
+            for (n, received) in [(37u8, 70_000u64), (38, 70_000)] {
+                let mut record = Meta::decode(&meta.get([n; 16]).unwrap().unwrap()).unwrap();
+                record.received = received;
+                meta.insert([n; 16], &record.encode()[..]).unwrap();
+            }
+            for (i, chunk) in data.chunks(super::super::CHUNK_LEN).enumerate() {
+                for n in [37u8, 38] {
+                    // Upload 38 lost its last chunk: it cannot be moved whole.
+                    if n == 38 && i == 2 {
+                        continue;
+                    }
+                    let mut key = [n; 20];
+                    key[16..].copy_from_slice(&(i as u32).to_be_bytes());
+                    old.insert(key, chunk).unwrap();
+                }
+            }
+            store.durable_blocking().unwrap();
+            std::fs::remove_dir_all(dir.path().join("uploads")).unwrap();
+        }
+        let store = open();
+        assert_eq!(
+            store.upload_status(id(37)).unwrap().unwrap().received,
+            70_000
+        );
+        assert!(store.upload_status(id(38)).unwrap().is_none());
+        assert_eq!(
+            std::fs::read(file_of_dir(dir.path(), id(37))).unwrap(),
+            data
+        );
+        assert!(!file_of_dir(dir.path(), id(38)).exists());
+        assert!(!store
+            .inner
+            .db
+            .tree_names()
+            .iter()
+            .any(|n| n.as_ref() == TREE_UPLOAD_CHUNKS.as_bytes()));
+        store.append_upload(id(37), 70_000, &[1u8; 30_000]).unwrap();
+        let claim = store.take_completed(&[id(37)]).unwrap();
+        assert_eq!(&store.read_upload(id(37))[..70_000], &data[..]);
+        drop(claim);
+    }
+
+    fn file_of_dir(dir: &std::path::Path, id: UploadId) -> std::path::PathBuf {
+        dir.join("uploads").join(id.to_string())
     }
 }

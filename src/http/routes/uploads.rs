@@ -76,6 +76,7 @@ pub async fn create(
             .create_upload(id, length, today, budget)
             .map_err(|e| match e {
                 UploadError::TooMany => ApiError::UploadsFull,
+                UploadError::NoSpace => ApiError::InsufficientStorage,
                 other => ApiError::Internal(storage_failure(other)),
             })
     })
@@ -160,6 +161,8 @@ pub async fn append(
         Err(UploadError::PastEnd) => Err(ApiError::BadRequest(
             "the bytes go past the declared length of the upload",
         )),
+        // Nothing of this request counts: the client resumes from the same offset later.
+        Err(UploadError::NoSpace) => Err(ApiError::InsufficientStorage),
         Err(other) => Err(ApiError::Internal(storage_failure(other))),
     }
 }
