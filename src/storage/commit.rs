@@ -92,8 +92,6 @@ impl Pending {
     /// Runs `work` on the commit thread once the next batch (which makes every write
     /// that returned before this call durable) has been answered. It is dropped unrun if
     /// that batch fails: whatever it would undo is then found again at the next open.
-    // Its first user, the bundle log, is being built on a branch.
-    #[allow(dead_code)]
     pub(super) fn after_durable(&self, work: AfterDurable) {
         self.lock().after.push(work);
     }
