@@ -460,6 +460,31 @@ mod tests {
     }
 
     #[test]
+    fn a_schema_1_directory_opens_and_is_marked_2_and_a_newer_one_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), PEPPER).unwrap();
+        let meta = store.inner.meta.clone();
+        meta.insert(layout::META_SCHEMA, &1u32.to_be_bytes()[..])
+            .unwrap();
+        store.durable_blocking().unwrap();
+        drop((meta, store));
+        let store = Store::open(dir.path(), PEPPER).unwrap();
+        let stored = store.inner.meta.get(layout::META_SCHEMA).unwrap().unwrap();
+        assert_eq!(stored.as_ref(), &SCHEMA_VERSION.to_be_bytes()[..]);
+        store
+            .inner
+            .meta
+            .insert(layout::META_SCHEMA, &3u32.to_be_bytes()[..])
+            .unwrap();
+        store.durable_blocking().unwrap();
+        drop(store);
+        assert!(matches!(
+            Store::open(dir.path(), PEPPER),
+            Err(StorageError::Schema(3))
+        ));
+    }
+
+    #[test]
     fn debug_output_does_not_show_the_pepper() {
         let (_dir, store) = temp_store();
         assert_eq!(format!("{store:?}"), "Store(..)");
