@@ -199,9 +199,10 @@ impl Store {
     ///
     /// `fresh_pepper` must be 32 fresh random bytes; it is stored only when the database
     /// has no pepper yet, so the pepper stays the same across restarts. Opening also
-    /// removes what a crash in the middle of an insert left (chunks, wraps, a record
-    /// without its idempotency key: `tips/insert.rs`), starts the group-commit thread, and flushes once so the pepper and
-    /// the schema version are durable before anything is hashed with them.
+    /// starts a new bundle-log segment, removes what a crash in the middle of an insert
+    /// left (a record without its idempotency key or without whole log records, its
+    /// wraps: `tips/insert.rs`), starts the group-commit thread, and flushes once so the
+    /// pepper and the schema version are durable before anything is hashed with them.
     ///
     /// sled's periodic background flush is turned off (`flush_every_ms(None)`): the
     /// group-commit thread is the only flusher, so an acknowledged write never waits
