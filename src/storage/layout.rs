@@ -144,6 +144,15 @@ impl Record {
         })
     }
 
+    /// Format 2: each part's log record as (part, its length — header ‖ body —, where it
+    /// starts); nothing for format 1.
+    pub fn log_records(&self) -> impl Iterator<Item = (u16, u64, Location)> + '_ {
+        (0u16..)
+            .zip(&self.bodies)
+            .zip(self.locations.iter().flatten())
+            .map(|((part, body), at)| (part, body.saturating_add(HEADER_LEN as u64), *at))
+    }
+
     /// Total envelope bytes: every part's header, wrap and body.
     pub fn size(&self) -> u64 {
         let per_part = (HEADER_LEN + WRAP_LEN) as u64;

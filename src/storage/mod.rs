@@ -200,9 +200,10 @@ impl Store {
     ///
     /// `fresh_pepper` must be 32 fresh random bytes; it is stored only when the database
     /// has no pepper yet, so the pepper stays the same across restarts. Opening also
-    /// removes what a crash in the middle of an insert left (chunks, wraps, a record
-    /// without its idempotency key: `tips/insert.rs`), starts the group-commit thread, and flushes once so the pepper and
-    /// the schema version are durable before anything is hashed with them.
+    /// starts a new bundle-log segment, removes what a crash in the middle of an insert
+    /// left (a record without its idempotency key or without whole log records, its
+    /// wraps: `tips/insert.rs`), starts the group-commit thread, and flushes once so the
+    /// pepper and the schema version are durable before anything is hashed with them.
     ///
     /// sled's periodic background flush is turned off (`flush_every_ms(None)`): the
     /// group-commit thread is the only flusher, so an acknowledged write never waits
@@ -460,6 +461,31 @@ mod tests {
         store.durable_blocking().unwrap();
         let fresh = tempfile::tempdir().unwrap();
         assert_eq!(segment_size_for(fresh.path()), SEGMENT_BYTES);
+    }
+
+    #[test]
+    fn a_schema_1_directory_opens_and_is_marked_2_and_a_newer_one_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), PEPPER).unwrap();
+        let meta = store.inner.meta.clone();
+        meta.insert(layout::META_SCHEMA, &1u32.to_be_bytes()[..])
+            .unwrap();
+        store.durable_blocking().unwrap();
+        drop((meta, store));
+        let store = Store::open(dir.path(), PEPPER).unwrap();
+        let stored = store.inner.meta.get(layout::META_SCHEMA).unwrap().unwrap();
+        assert_eq!(stored.as_ref(), &SCHEMA_VERSION.to_be_bytes()[..]);
+        store
+            .inner
+            .meta
+            .insert(layout::META_SCHEMA, &3u32.to_be_bytes()[..])
+            .unwrap();
+        store.durable_blocking().unwrap();
+        drop(store);
+        assert!(matches!(
+            Store::open(dir.path(), PEPPER),
+            Err(StorageError::Schema(3))
+        ));
     }
 
     #[test]

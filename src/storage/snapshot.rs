@@ -24,7 +24,7 @@ use std::path::Path;
 use std::sync::RwLockReadGuard;
 
 use super::layout::{self, Record};
-use super::{create_private_dir, open_sled, uploads, StorageError, Store, CHUNK_LEN, HEADER_LEN};
+use super::{create_private_dir, open_sled, uploads, StorageError, Store, CHUNK_LEN};
 
 /// Trees never copied: `pending` marks inserts in progress, and none is in progress
 /// while the gate is held (a leftover from a crash is cleaned at the next open anyway).
@@ -201,16 +201,15 @@ impl Store {
             let id = crate::domain::TipId::try_from_slice(&key)
                 .map_err(|_| StorageError::Corrupt("tip key"))?;
             let record = Record::decode(&value)?;
-            let Some(locations) = &record.locations else {
+            if record.locations.is_none() {
                 for kv in inner.blobs.scan_prefix(id.as_bytes()) {
                     let (k, v) = kv.map_err(StorageError::from)?;
                     put(blobs, &k, &v)?;
                 }
                 continue;
             };
-            for ((part, body), at) in (0u16..).zip(&record.bodies).zip(locations) {
-                let len = body.saturating_add(HEADER_LEN as u64);
-                let mut reader = inner.log.reader(*at, id, part, len)?;
+            for (part, len, at) in record.log_records() {
+                let mut reader = inner.log.reader(at, id, part, len)?;
                 let mut chunk = 0u32;
                 while let Some(piece) = reader.next_piece(CHUNK_LEN)? {
                     put(blobs, &layout::blob_key(id, part, chunk), &piece)?;

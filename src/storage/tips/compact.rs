@@ -45,9 +45,8 @@ impl Store {
         for kv in self.inner.tips.iter() {
             let (_, value) = kv?;
             let record = Record::decode(&value)?;
-            for (body, at) in record.bodies.iter().zip(record.locations.iter().flatten()) {
-                let bytes = body.saturating_add((FRAME_LEN + HEADER_LEN) as u64);
-                *live.entry(at.segment).or_default() += bytes;
+            for (_, len, at) in record.log_records() {
+                *live.entry(at.segment).or_default() += len.saturating_add(FRAME_LEN as u64);
             }
         }
         let mut report = CompactionReport::default();

@@ -457,11 +457,8 @@ pub(in crate::storage) fn remove_unfinished(t: &InsertTrees<'_>) -> Result<usize
 /// Whether every log record of a format-2 tip is there whole (a format-1 tip's chunks
 /// were written before its record, so its record is enough).
 fn records_whole(log: &BundleLog, id: TipId, record: &Record) -> Result<bool, StorageError> {
-    let Some(locations) = &record.locations else {
-        return Ok(true);
-    };
-    for ((part, body), at) in (0u16..).zip(&record.bodies).zip(locations) {
-        if !log.verify(*at, id, part, body.saturating_add(HEADER_LEN as u64))? {
+    for (part, len, at) in record.log_records() {
+        if !log.verify(at, id, part, len)? {
             return Ok(false);
         }
     }
