@@ -15,6 +15,15 @@
 //! as a shorter upload. Opening reconciles the two: a file without a record, or a record
 //! without a (whole) file, is removed — what a crash between them leaves.
 //!
+//! One window remains in the group-commit hook as built: a batch that took its files
+//! just before a `PATCH` registered its file may still flush sled after that `PATCH`
+//! updated the record, so for a moment the durable record can count bytes whose file is
+//! not yet synced (the `PATCH` itself is not answered before the next batch syncs it).
+//! A power cut in that moment leaves, on ext4 (`data=ordered`) and XFS, a file whose size
+//! was not extended — the length check at open removes that upload. Closing it for every
+//! file system needs the hook to order "sync these files" before "flush these writes"
+//! per writer (for instance a ticket from `file_written` that the record's batch awaits).
+//!
 //! The only time kept on disk is the UTC day an upload was
 //! created, to expire it (the files' times are blurred to midnight). When this process
 //! first saw each upload and when its bytes last
