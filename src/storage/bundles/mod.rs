@@ -10,8 +10,12 @@
 //! mark stays until its segment was synced, `tips/insert.rs`), so no tail scan is needed.
 //!
 //! Durability rides on the group commit (`commit.rs`): a finished record registers its
-//! segment with [`Pending::file_written`], and the commit thread `fdatasync`s it before
-//! `db.flush()`, so a record is on disk before the index entry that points at it.
+//! segment with [`Pending::marked_file_written`], and the commit thread `fdatasync`s it
+//! alongside `db.flush()` and answers the batch only once both returned. An index entry
+//! sled persists before the segment's sync is harmless: the insert's `pending` mark,
+//! removed only after the batch was answered, makes the next open check the record.
+//! Compaction, whose swapped index entries carry no mark, waits for its copies to be
+//! durable before it swaps (`tips/compact.rs`).
 //!
 //! Timing: each write leaves its segment's atime and mtime at 00:00 UTC of the day, so
 //! the files do not tell when the last tip arrived.
@@ -212,7 +216,7 @@ impl BundleLog {
     fn written(&self, at: Location, file: &Arc<File>) -> Result<(), StorageError> {
         set_midnight(file)?;
         self.pending
-            .file_written((KIND_SEGMENT, u128::from(at.segment.0)), file);
+            .marked_file_written((KIND_SEGMENT, u128::from(at.segment.0)), file);
         Ok(())
     }
 
