@@ -329,6 +329,20 @@ fn is_lock_conflict(e: &sled::Error) -> bool {
     matches!(e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
 }
 
+/// 00:00 UTC of the current day: the only time a file storage writes itself (a bundle-log
+/// segment, an upload file, their directories) shows.
+pub(super) fn midnight() -> std::time::SystemTime {
+    let days = u64::try_from(crate::domain::Day::today().days()).unwrap_or(0);
+    std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(days * 86_400)
+}
+
+/// Sets a file's (or directory's) atime and mtime to [`midnight`]: a write moved them to
+/// the second a witness's tip or upload arrived.
+pub(super) fn blur_times(file: &std::fs::File) -> std::io::Result<()> {
+    let t = midnight();
+    file.set_times(std::fs::FileTimes::new().set_accessed(t).set_modified(t))
+}
+
 /// Creates the data directory readable by its owner only (it holds the pepper).
 fn create_private_dir(dir: &Path) -> Result<(), StorageError> {
     let mut builder = std::fs::DirBuilder::new();

@@ -16,16 +16,15 @@
 //! kernel's and cannot be set — it goes with the file when the upload ends); create
 //! anything the group or others can read (directory 0700, files 0600).
 
-use std::fs::{File, FileTimes, OpenOptions};
+use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
 
-use crate::domain::{Day, UploadId};
+use crate::domain::UploadId;
 
-use super::{StorageError, CHUNK_LEN};
+use super::{blur_times, StorageError, CHUNK_LEN};
 
 /// The directory of upload files, inside the data directory.
 pub(super) const UPLOADS_DIR: &str = "uploads";
@@ -97,8 +96,8 @@ impl UploadFiles {
             .mode(0o600)
             .custom_flags(NO_ATIME)
             .open(self.path(id))?;
-        blur(&file)?;
-        blur(&self.handle)?;
+        blur_times(&file)?;
+        blur_times(&self.handle)?;
         Ok(Arc::new(file))
     }
 
@@ -133,7 +132,7 @@ impl UploadFiles {
             let _ = file.set_len(offset);
             return Err(e.into());
         }
-        blur(&file)?;
+        blur_times(&file)?;
         Ok(Arc::new(file))
     }
 
@@ -192,7 +191,7 @@ impl UploadFiles {
     /// Removes `id`'s file (a missing one is already removed).
     pub(super) fn remove(&self, id: UploadId) -> Result<(), StorageError> {
         match std::fs::remove_file(self.path(id)) {
-            Ok(()) => Ok(blur(&self.handle)?),
+            Ok(()) => Ok(blur_times(&self.handle)?),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(e.into()),
         }
@@ -217,7 +216,7 @@ impl UploadFiles {
             std::fs::remove_file(path)
         };
         match removed {
-            Ok(()) => Ok(blur(&self.handle)?),
+            Ok(()) => Ok(blur_times(&self.handle)?),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(e.into()),
         }
@@ -260,16 +259,4 @@ impl Iterator for Pieces {
         self.n = self.n.wrapping_add(1);
         Some(Ok((n, piece)))
     }
-}
-
-/// 00:00 UTC of the current day: the only time an upload file or its directory shows.
-pub(super) fn midnight() -> SystemTime {
-    let days = u64::try_from(Day::today().days()).unwrap_or(0);
-    SystemTime::UNIX_EPOCH + Duration::from_secs(days * 86_400)
-}
-
-/// Sets a file's (or directory's) atime and mtime to [`midnight`].
-fn blur(file: &File) -> io::Result<()> {
-    let t = midnight();
-    file.set_times(FileTimes::new().set_accessed(t).set_modified(t))
 }

@@ -1065,7 +1065,7 @@ mod tests {
         let claim = store.take_completed(&[id(35)]).unwrap();
         assert_eq!(store.read_upload(id(35)), b"abcdef");
         drop(claim);
-        let midnight = super::super::upload_files::midnight()
+        let midnight = super::super::midnight()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_secs() as i64;

@@ -29,11 +29,11 @@ mod read;
 mod write;
 
 use std::collections::HashMap;
-use std::fs::{File, FileTimes, OpenOptions};
+use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::blur_times;
 use super::commit::Pending;
 use super::{create_private_dir, StorageError};
 
@@ -214,7 +214,7 @@ impl BundleLog {
     /// The record at `at` was written into `file`: the next batch syncs it, and its
     /// times go back to midnight (the write moved them to now).
     fn written(&self, at: Location, file: &Arc<File>) -> Result<(), StorageError> {
-        set_midnight(file)?;
+        blur_times(file)?;
         self.pending
             .marked_file_written((KIND_SEGMENT, u128::from(at.segment.0)), file);
         Ok(())
@@ -250,27 +250,12 @@ fn create_segment(dir: &Path, no: SegmentNo) -> Result<Arc<File>, StorageError> 
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let file = options.open(dir.join(no.file_name()))?;
-    set_midnight(&file)?;
+    blur_times(&file)?;
     let dir_handle = File::open(dir)?;
     dir_handle.sync_all()?;
     // The directory's own times moved with the new name; they go back to midnight too.
-    set_midnight(&dir_handle)?;
+    blur_times(&dir_handle)?;
     Ok(Arc::new(file))
-}
-
-/// Sets a file's atime and mtime to 00:00 UTC of the current day.
-fn set_midnight(file: &File) -> Result<(), StorageError> {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs();
-    let midnight = UNIX_EPOCH + Duration::from_secs(now - now % 86_400);
-    file.set_times(
-        FileTimes::new()
-            .set_accessed(midnight)
-            .set_modified(midnight),
-    )?;
-    Ok(())
 }
 
 #[cfg(test)]
