@@ -17,6 +17,13 @@
 //! Compaction, whose swapped index entries carry no mark, waits for its copies to be
 //! durable before it swaps (`tips/compact.rs`).
 //!
+//! Reads and compaction: a reader takes a [`SegmentHold`] before it reads the index
+//! entries that name records and [`SegmentHold::pin`]s the segments they point into
+//! before letting go; [`BundleLog::remove_segment`] waits for every hold. A pinned
+//! segment is an open file, which stays readable after the unlink, so a read that began
+//! before compaction moved its records gets their bytes from the old file, however long
+//! it takes (a stream to a slow reviewer); one that began after reads the new location.
+//!
 //! Timing: each write leaves its segment's atime and mtime at 00:00 UTC of the day, so
 //! the files do not tell when the last tip arrived.
 //!
@@ -31,7 +38,7 @@ mod write;
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 
 use super::blur_times;
 use super::commit::Pending;
@@ -96,6 +103,36 @@ pub(super) struct BundleLog {
     pending: Pending,
     /// Held by a compaction for its whole length: one at a time.
     compacting: Mutex<()>,
+    /// Shared by readers between reading the index and pinning segments, exclusive
+    /// while a segment is unlinked: see the module docs.
+    removal: RwLock<()>,
+}
+
+/// Keeps every segment from being removed while it lives: take it before reading the
+/// index entries whose records are to be read, pin what they name, then drop it (never
+/// hold it while reading the records, nor take a second one meanwhile).
+pub(super) struct SegmentHold<'a> {
+    log: &'a BundleLog,
+    _shared: RwLockReadGuard<'a, ()>,
+}
+
+impl SegmentHold<'_> {
+    /// The segment holding the record at `at`, opened: readable through the returned
+    /// handle even after compaction unlinks the file.
+    pub fn pin(&self, at: Location) -> Result<Pinned, StorageError> {
+        Ok(Pinned {
+            file: self.log.file(at.segment)?,
+            at,
+        })
+    }
+}
+
+/// A record's location with its segment open (see [`SegmentHold::pin`]); read it with
+/// [`Pinned::read`] or [`Pinned::reader`].
+#[derive(Clone)]
+pub(in crate::storage) struct Pinned {
+    file: Arc<File>,
+    at: Location,
 }
 
 /// The segment appends go to, and how far it is reserved.
@@ -124,6 +161,7 @@ impl BundleLog {
             files: Mutex::new(HashMap::new()),
             pending,
             compacting: Mutex::new(()),
+            removal: RwLock::new(()),
         })
     }
 
@@ -142,11 +180,23 @@ impl BundleLog {
         Ok(self.segments()?.iter().map(|(_, len)| len).sum())
     }
 
+    /// Holds off segment removal while a reader resolves index entries to open segments.
+    pub fn hold(&self) -> SegmentHold<'_> {
+        SegmentHold {
+            log: self,
+            // Guards nothing but its own state: a panic elsewhere leaves it whole.
+            _shared: self.removal.read().unwrap_or_else(PoisonError::into_inner),
+        }
+    }
+
     /// Removes a sealed segment once nothing points into it any more (compaction).
+    /// Waits for every [`SegmentHold`]: a reader that read an index entry naming this
+    /// segment has pinned it by then, and keeps reading the unlinked file.
     pub fn remove_segment(&self, no: SegmentNo) -> Result<(), StorageError> {
         if no == self.head() {
             return Err(StorageError::Invalid("the head segment cannot be removed"));
         }
+        let _no_reader_resolving = self.removal.write().unwrap_or_else(PoisonError::into_inner);
         self.lock_files().remove(&no);
         std::fs::remove_file(self.dir.join(no.file_name()))?;
         Ok(())

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crate::domain::TipId;
 
 use super::frame::{hasher, Frame, FRAME_LEN};
-use super::{BundleLog, Location, StorageError};
+use super::{BundleLog, Location, Pinned, StorageError};
 
 const MISMATCH: StorageError =
     StorageError::Corrupt("bundle log record does not match its index entry");
@@ -20,24 +20,41 @@ const CHECKSUM: StorageError = StorageError::Corrupt("bundle log record checksum
 /// Pieces read at a time when checking a whole record.
 const VERIFY_PIECE: usize = 1024 * 1024;
 
-impl BundleLog {
-    /// The bytes of the record at `at` (header ‖ body of part `part` of tip `id`, `len`
-    /// bytes), frame and checksum checked.
-    pub fn read(
-        &self,
-        at: Location,
-        id: TipId,
-        part: u16,
-        len: u64,
-    ) -> Result<Vec<u8>, StorageError> {
-        let mut r = self.reader(at, id, part, len)?;
+impl Pinned {
+    /// The bytes of the record (header ‖ body of part `part` of tip `id`, `len` bytes),
+    /// frame and checksum checked.
+    pub fn read(&self, id: TipId, part: u16, len: u64) -> Result<Vec<u8>, StorageError> {
+        let mut r = self.reader(id, part, len)?;
         let whole = usize::try_from(len).map_err(|_| MISMATCH)?;
         // One piece of the whole length: read straight into the returned buffer.
         Ok(r.next_piece(whole)?.unwrap_or_default())
     }
 
-    /// The record at `at` for reading in pieces, its frame checked now and its checksum
-    /// once the last piece is read.
+    /// The record for reading in pieces, its frame checked now and its checksum once the
+    /// last piece is read.
+    pub fn reader(&self, id: TipId, part: u16, len: u64) -> Result<RecordReader, StorageError> {
+        let mut head = [0; FRAME_LEN];
+        read_exact(&self.file, &mut head, self.at.offset)?;
+        let frame = Frame::decode(&head).ok_or(MISMATCH)?;
+        if frame.id != id || frame.part != part || frame.len != len {
+            return Err(MISMATCH);
+        }
+        Ok(RecordReader {
+            file: self.file.clone(),
+            start: self.at.offset + FRAME_LEN as u64,
+            len,
+            read: 0,
+            crc: hasher(id, part),
+            expected: frame.crc,
+        })
+    }
+}
+
+impl BundleLog {
+    /// The record at `at` for reading in pieces (see [`Pinned::reader`]), for the log's
+    /// own upkeep where no compaction can remove the segment meanwhile: compaction
+    /// itself, a snapshot (under the exclusive write gate), the check at open. Readers
+    /// of the live index take a [`super::SegmentHold`] around the index read instead.
     pub fn reader(
         &self,
         at: Location,
@@ -45,21 +62,19 @@ impl BundleLog {
         part: u16,
         len: u64,
     ) -> Result<RecordReader, StorageError> {
-        let file = self.file(at.segment)?;
-        let mut head = [0; FRAME_LEN];
-        read_exact(&file, &mut head, at.offset)?;
-        let frame = Frame::decode(&head).ok_or(MISMATCH)?;
-        if frame.id != id || frame.part != part || frame.len != len {
-            return Err(MISMATCH);
-        }
-        Ok(RecordReader {
-            file,
-            start: at.offset + FRAME_LEN as u64,
-            len,
-            read: 0,
-            crc: hasher(id, part),
-            expected: frame.crc,
-        })
+        self.hold().pin(at)?.reader(id, part, len)
+    }
+
+    /// The whole record at `at` (see [`Pinned::read`]), for tests of the log alone.
+    #[cfg(test)]
+    pub fn read(
+        &self,
+        at: Location,
+        id: TipId,
+        part: u16,
+        len: u64,
+    ) -> Result<Vec<u8>, StorageError> {
+        self.hold().pin(at)?.read(id, part, len)
     }
 
     /// Whether the record is there whole (frame and checksum): what opening asks of the

@@ -46,20 +46,30 @@ impl Store {
     /// is the one the returned wraps are sealed to even during a concurrent rewrap.
     pub fn load_tip(&self, id: TipId) -> Result<Option<StoredTip>, StorageError> {
         let inner = &self.inner;
-        let found = (&inner.tips, &inner.wraps)
-            .transaction(|(tips, wraps)| read_record_and_wraps(tips, wraps, id))
-            .map_err(tx_error::<StorageError>)?;
+        // The segments the record names are pinned before compaction can unlink them.
+        let (found, pinned) = {
+            let hold = inner.log.hold();
+            let found = (&inner.tips, &inner.wraps)
+                .transaction(|(tips, wraps)| read_record_and_wraps(tips, wraps, id))
+                .map_err(tx_error::<StorageError>)?;
+            let pinned = match found.as_ref().and_then(|(r, _)| r.locations.as_ref()) {
+                Some(locations) => locations
+                    .iter()
+                    .map(|at| hold.pin(*at))
+                    .collect::<Result<Vec<_>, _>>()?,
+                None => Vec::new(),
+            };
+            (found, pinned)
+        };
         let Some((record, wraps)) = found else {
             return Ok(None);
         };
         let mut parts = Vec::with_capacity(wraps.len());
         for ((part, body_len), wrap) in (0u16..).zip(&record.bodies).zip(wraps) {
-            let mut bytes = match &record.locations {
-                Some(locations) => {
+            let mut bytes = match pinned.get(usize::from(part)) {
+                Some(record) => {
                     let len = body_len.saturating_add(HEADER_LEN as u64);
-                    inner
-                        .log
-                        .read(locations[usize::from(part)], id, part, len)?
+                    record.read(id, part, len)?
                 }
                 None => read_part_bytes(&inner.blobs, id, part, *body_len)?,
             };

@@ -6,9 +6,7 @@
 use crate::domain::bundle::{MAGIC, VERSION};
 use crate::domain::TipId;
 
-use std::sync::Arc;
-
-use super::super::bundles::{BundleLog, RecordReader};
+use super::super::bundles::{Pinned, RecordReader};
 use super::super::layout::{self, Record};
 use super::super::{tx_error, StorageError, Store, CHUNK_LEN, HEADER_LEN, WRAP_LEN};
 use super::read::read_record_and_wraps;
@@ -20,7 +18,9 @@ use sled::Transactional;
 /// which the iterator ends.
 pub struct TipPieces {
     blobs: sled::Tree,
-    log: Arc<BundleLog>,
+    /// Each part's log record, its segment pinned when the record was read (format 2;
+    /// empty for format 1): compaction may unlink the file while the stream runs.
+    pinned: Vec<Pinned>,
     /// The log record of the part being read (format 2).
     reader: Option<RecordReader>,
     id: TipId,
@@ -95,17 +95,17 @@ impl TipPieces {
     /// The next at most [`CHUNK_LEN`] bytes of part `part`'s header ‖ body (`total`).
     fn fetch(&mut self, part: u16, total: usize) -> Result<Vec<u8>, StorageError> {
         let bad = StorageError::Corrupt("blob chunks");
-        let Some(locations) = &self.record.locations else {
+        if self.pinned.is_empty() {
             let key = layout::blob_key(self.id, part, self.next_chunk);
             let value = self.blobs.get(key)?.ok_or(bad.clone())?;
             if self.read != self.next_chunk as usize * CHUNK_LEN {
                 return Err(bad);
             }
             return Ok(value.to_vec());
-        };
+        }
         if self.reader.is_none() {
-            let at = locations[usize::from(part)];
-            self.reader = Some(self.log.reader(at, self.id, part, total as u64)?);
+            let record = self.pinned.get(usize::from(part)).ok_or(bad.clone())?;
+            self.reader = Some(record.reader(self.id, part, total as u64)?);
         }
         let reader = self.reader.as_mut().ok_or(bad.clone())?;
         reader.next_piece(CHUNK_LEN)?.ok_or(bad)
@@ -132,12 +132,26 @@ impl Store {
     /// wraps are read together (as in [`Store::load_tip`]); the bodies as they are asked for.
     pub fn tip_pieces(&self, id: TipId) -> Result<Option<TipPieces>, StorageError> {
         let inner = &self.inner;
+        // As in `load_tip`: the segments are pinned before compaction can unlink them,
+        // and stay readable through the whole stream.
+        let hold = inner.log.hold();
         let found = (&inner.tips, &inner.wraps)
             .transaction(|(tips, wraps)| read_record_and_wraps(tips, wraps, id))
             .map_err(tx_error::<StorageError>)?;
-        Ok(found.map(|(record, wraps)| TipPieces {
+        let Some((record, wraps)) = found else {
+            return Ok(None);
+        };
+        let pinned = match &record.locations {
+            Some(locations) => locations
+                .iter()
+                .map(|at| hold.pin(*at))
+                .collect::<Result<Vec<_>, _>>()?,
+            None => Vec::new(),
+        };
+        drop(hold);
+        Ok(Some(TipPieces {
             blobs: inner.blobs.clone(),
-            log: inner.log.clone(),
+            pinned,
             reader: None,
             id,
             record,
