@@ -26,6 +26,10 @@
 //! is answered (the bundle log's segments) registers with [`Pending::marked_file_written`]
 //! instead and is synced on a second thread *during* the flush: one disk sync less in
 //! the path of a lone tip.
+//! A writer whose sled entry must never be durable before its file's bytes (an upload's
+//! record, which counts them) registers the entry's write as work with
+//! [`Pending::file_written_then`]: the thread runs it after the batch's files are synced
+//! and before `db.flush()`, so the entry is flushed by that very batch, never earlier.
 //! Work that may only happen once a write is durable (removing an insert's `pending`
 //! mark) is registered with [`Pending::after_durable`] and run by the thread after the
 //! batch that made it durable was answered; its own writes go into the next batch.
@@ -77,6 +81,8 @@ struct PendingState {
     /// bundle log's segments): synced *alongside* `db.flush()` rather than before it.
     marked: HashMap<FileKey, Arc<File>>,
     after: Vec<AfterDurable>,
+    /// Writes to run once this batch's `files` are synced, before `db.flush()`.
+    after_files: Vec<AfterDurable>,
 }
 
 /// Names a file registered with [`Pending::file_written`]: which kind of file (a
@@ -107,6 +113,18 @@ impl Pending {
             .marked
             .entry(key)
             .or_insert_with(|| file.clone());
+    }
+
+    /// Like [`Pending::file_written`], and `work` (a sled write that points at the
+    /// file's new bytes) runs on the commit thread after the batch that takes the file
+    /// synced it, before that batch's `db.flush()`: the write is never durable before
+    /// the bytes, and a waiter registered after this call is answered only after it ran.
+    /// Dropped unrun if the sync fails. `work` must not wait for durability.
+    pub(super) fn file_written_then(&self, key: FileKey, file: &Arc<File>, work: AfterDurable) {
+        // One lock: a batch takes the file and its work together, never one without the other.
+        let mut state = self.lock();
+        state.files.entry(key).or_insert_with(|| file.clone());
+        state.after_files.push(work);
     }
 
     /// Runs `work` on the commit thread once the next batch (which makes every write
@@ -196,13 +214,16 @@ impl Drop for GroupCommit {
 /// sled 0.34's log, inside the database directory (`Config::db_path`).
 const SLED_LOG_FILE: &str = "db";
 
-/// The registered files' `fdatasync`, sled's flush, then the `fdatasync` that makes
+/// The registered files' `fdatasync`, the work that waited for them, sled's flush, then the `fdatasync` that makes
 /// sled's log survive power loss (module doc); the marked files' `fdatasync` runs on a
 /// second thread meanwhile, and is waited for.
-fn flush(db: &sled::Db, log: &File, pending: &PendingState) -> Result<(), StorageError> {
+fn flush(db: &sled::Db, log: &File, pending: &mut PendingState) -> Result<(), StorageError> {
     for file in pending.files.values() {
         file.sync_data()?;
     }
+    std::mem::take(&mut pending.after_files)
+        .into_iter()
+        .for_each(|work| work());
     let marked = &pending.marked;
     let sync_marked = || -> std::io::Result<()> {
         for file in marked.values() {
@@ -242,8 +263,8 @@ fn run(db: &sled::Db, log: &File, pending: &Pending, waiters: &mpsc::Receiver<Wa
         batch.push(first);
         batch.extend(waiters.try_iter());
         // Taken after the batch: every waiter registered its files before it was sent.
-        let taken = pending.take();
-        let result = flush(db, log, &taken);
+        let mut taken = pending.take();
+        let result = flush(db, log, &mut taken);
         if let Err(e) = &result {
             tracing::error!(error = %e, waiters = batch.len(), "flush failed");
         }
@@ -256,8 +277,8 @@ fn run(db: &sled::Db, log: &File, pending: &Pending, waiters: &mpsc::Receiver<Wa
         }
     }
     // Shutdown: make whatever was written without waiting durable too.
-    let taken = pending.take();
-    match flush(db, log, &taken) {
+    let mut taken = pending.take();
+    match flush(db, log, &mut taken) {
         Ok(()) => taken.after.into_iter().for_each(|work| work()),
         Err(e) => tracing::error!(error = %e, "final flush failed"),
     }
@@ -318,6 +339,45 @@ mod tests {
         store.durable_blocking().unwrap();
         assert_eq!(ran.load(Ordering::SeqCst), 1);
         assert!(pending.take().files.is_empty(), "the batch took the file");
+    }
+
+    #[test]
+    fn work_after_a_files_sync_runs_before_the_batch_answers_and_is_dropped_if_it_fails() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+
+        let (dir, store) = temp_store();
+        let file = Arc::new(std::fs::File::create(dir.path().join("outside-sled")).unwrap());
+        let ran = Arc::new(AtomicUsize::new(0));
+        let pending = store.inner.commit.pending();
+        let seen = ran.clone();
+        pending.file_written_then(
+            (9, 2),
+            &file,
+            Box::new(move || {
+                seen.fetch_add(1, Ordering::SeqCst);
+            }),
+        );
+        assert_eq!(ran.load(Ordering::SeqCst), 0, "nothing runs before a batch");
+        store.durable_blocking().unwrap();
+        assert_eq!(ran.load(Ordering::SeqCst), 1, "it ran before the answer");
+
+        // A file whose sync fails: `fdatasync` on a pipe is EINVAL.
+        let (reader, _writer) = std::io::pipe().unwrap();
+        let unsyncable = Arc::new(std::fs::File::from(std::os::fd::OwnedFd::from(reader)));
+        let seen = ran.clone();
+        pending.file_written_then(
+            (9, 3),
+            &unsyncable,
+            Box::new(move || {
+                seen.fetch_add(1, Ordering::SeqCst);
+            }),
+        );
+        assert!(
+            store.durable_blocking().is_err(),
+            "the batch reports the failed sync"
+        );
+        assert_eq!(ran.load(Ordering::SeqCst), 1, "the work was dropped unrun");
     }
 
     #[test]

@@ -379,6 +379,7 @@ mod tests {
             .create_upload(id, 150_000, Day::from_days(20_000), u64::MAX)
             .unwrap();
         store.append_upload(id, 0, &data).unwrap();
+        store.durable_blocking().unwrap();
         let mut entries = Vec::new();
         store
             .snapshot(&mut |e| {
@@ -399,6 +400,7 @@ mod tests {
         let file = restored_dir.join("uploads").join(id.to_string());
         assert_eq!(std::fs::read(file).unwrap(), data);
         restored.append_upload(id, 100_000, &[1; 50_000]).unwrap();
+        restored.durable_blocking().unwrap();
         assert!(restored.take_completed(&[id]).is_ok());
     }
 }

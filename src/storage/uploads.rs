@@ -8,21 +8,18 @@
 //!
 //! Bytes are sealed envelope bytes the server cannot read. They live in a file per upload,
 //! not in sled: sled's leaf copies made a 64 MiB upload slow and memory-hungry
-//! (`upload_files.rs`). The record's `received` never names bytes that are not on disk:
-//! a `PATCH` writes the file, registers it with the group commit (which `fdatasync`s it
-//! before `db.flush()`), and only then updates the record; a file found shorter than its
-//! record (at open, on a write or a read) is refused and its upload removed, never read
-//! as a shorter upload. Opening reconciles the two: a file without a record, or a record
-//! without a (whole) file, is removed — what a crash between them leaves.
-//!
-//! One window remains in the group-commit hook as built: a batch that took its files
-//! just before a `PATCH` registered its file may still flush sled after that `PATCH`
-//! updated the record, so for a moment the durable record can count bytes whose file is
-//! not yet synced (the `PATCH` itself is not answered before the next batch syncs it).
-//! A power cut in that moment leaves, on ext4 (`data=ordered`) and XFS, a file whose size
-//! was not extended — the length check at open removes that upload. Closing it for every
-//! file system needs the hook to order "sync these files" before "flush these writes"
-//! per writer (for instance a ticket from `file_written` that the record's batch awaits).
+//! (`upload_files.rs`). The record's `received` never names bytes that are not on disk,
+//! even across a power cut: a `PATCH` writes the file and hands the record's update to
+//! the group commit with the file (`Pending::file_written_then`), which runs it only
+//! after that batch `fdatasync`ed the file and before the batch's `db.flush()`; the
+//! `PATCH` is answered after that batch. Until the update ran the upload is *in flight*
+//! (in memory): its record still shows the old count, and another `PATCH` to it first
+//! waits for a batch (so an answer lost with a dropped connection cannot leave the
+//! upload stuck) and is refused with the current offset if one is still in flight. A
+//! file found shorter than its record (at open, on a write or a read) is refused and its
+//! upload removed, never read as a shorter upload. Opening reconciles the two: a file
+//! without a record, or a record without a (whole) file, is removed — what a crash
+//! between them leaves.
 //!
 //! The only time kept on disk is the UTC day an upload was
 //! created, to expire it (the files' times are blurred to midnight). When this process
@@ -41,7 +38,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::domain::{Day, UploadId};
@@ -113,6 +110,28 @@ pub(super) struct UploadTrees {
     files: UploadFiles,
     /// Serialises changes to uploads; holds the claims and the idle clocks.
     memory: Mutex<InMemory>,
+    /// Uploads whose written bytes wait for the group commit to sync them before their
+    /// record counts them (module docs). Shared with that work, which runs on the
+    /// commit thread: never taken while waiting for durability.
+    in_flight: Arc<Mutex<HashSet<UploadId>>>,
+}
+
+/// An upload marked in flight; the mark goes when this is dropped, whether the record's
+/// update ran or was dropped unrun (its batch failed).
+struct InFlight {
+    set: Arc<Mutex<HashSet<UploadId>>>,
+    id: UploadId,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        lock_set(&self.set).remove(&self.id);
+    }
+}
+
+fn lock_set(set: &Mutex<HashSet<UploadId>>) -> MutexGuard<'_, HashSet<UploadId>> {
+    // A set of ids: a panic elsewhere leaves it whole.
+    set.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// When this process first saw an upload, and when its bytes last grew (never stored).
@@ -199,7 +218,12 @@ impl UploadTrees {
             meta,
             files,
             memory: Mutex::new(InMemory::default()),
+            in_flight: Arc::default(),
         })
+    }
+
+    fn is_in_flight(&self, id: UploadId) -> bool {
+        lock_set(&self.in_flight).contains(&id)
     }
 
     fn lock(&self) -> MutexGuard<'_, InMemory> {
@@ -354,17 +378,25 @@ impl Store {
     /// the new offset: equal to `offset` when nothing was written (empty bytes, or an
     /// upload claimed right now), and then there is nothing to flush. Only bytes that
     /// grow the upload restart its idle clock: a refused or empty request is no activity.
+    ///
+    /// The record counts the new bytes only once the batch that syncs them ran (module
+    /// docs): await [`Store::durable`] before reporting the new offset. Blocks for one
+    /// batch when the previous append to this upload is still in flight.
     pub fn append_upload(
         &self,
         id: UploadId,
         offset: u64,
         bytes: &[u8],
     ) -> Result<u64, UploadError> {
-        let _gate = self.write_gate();
         let trees = &self.inner.uploads;
+        if trees.is_in_flight(id) {
+            // Its batch may not have been asked for (a dropped request): ask for it.
+            self.durable_blocking()?;
+        }
+        let _gate = self.write_gate();
         let mut memory = trees.lock();
-        let mut meta = load(trees, id)?.ok_or(UploadError::NotFound)?;
-        if offset != meta.received {
+        let meta = load(trees, id)?.ok_or(UploadError::NotFound)?;
+        if offset != meta.received || trees.is_in_flight(id) {
             return Err(UploadError::OffsetMismatch {
                 current: meta.received,
             });
@@ -377,8 +409,6 @@ impl Store {
         if memory.claims.contains(&id) || bytes.is_empty() {
             return Ok(meta.received);
         }
-        // The bytes first, registered for the next batch's fdatasync, then the record:
-        // `received` never counts bytes the file does not hold.
         let file = match trees.files.write_at(id, offset, bytes) {
             Ok(file) => file,
             Err(WriteFailure::Damaged(what)) => {
@@ -387,12 +417,34 @@ impl Store {
             }
             Err(other) => return Err(other.into()),
         };
+        // The record counts the bytes only after the batch synced them; compare-and-swap
+        // on the record as read, so an upload removed meanwhile stays removed.
+        lock_set(&trees.in_flight).insert(id);
+        let mark = InFlight {
+            set: trees.in_flight.clone(),
+            id,
+        };
+        let records = trees.meta.clone();
+        let (old, new) = (
+            meta.encode(),
+            Meta {
+                received: end,
+                ..meta
+            }
+            .encode(),
+        );
+        let update = move || {
+            let swapped = records.compare_and_swap(id.as_bytes(), Some(&old[..]), Some(&new[..]));
+            if let Err(e) = swapped {
+                // The bytes stay uncounted: the witness resumes from the old offset.
+                tracing::error!(error = %e, "an upload's record could not count its bytes");
+            }
+            drop(mark);
+        };
         self.inner
             .commit
             .pending()
-            .file_written(file_key(id), &file);
-        meta.received = end;
-        trees.meta.insert(id.as_bytes(), &meta.encode()[..])?;
+            .file_written_then(file_key(id), &file, Box::new(update));
         let now = Instant::now();
         memory.clocks.entry(id).or_insert(Clock::new(now)).grew = now;
         Ok(end)
@@ -721,6 +773,7 @@ mod tests {
         let mut offset = 0;
         for piece in [&data[..10], &data[10..40_000], &data[40_000..]] {
             offset = store.append_upload(id(1), offset, piece).unwrap();
+            store.durable_blocking().unwrap();
         }
         assert_eq!(offset, data.len() as u64);
         let claim = store.take_completed(&[id(1)]).unwrap();
@@ -736,6 +789,7 @@ mod tests {
         let (_dir, store) = temp_store();
         store.create_upload(id(2), 10, DAY, u64::MAX).unwrap();
         store.append_upload(id(2), 0, b"abcd").unwrap();
+        store.durable_blocking().unwrap();
         assert!(matches!(
             store.append_upload(id(2), 2, b"xx"),
             Err(UploadError::OffsetMismatch { current: 4 })
@@ -759,6 +813,7 @@ mod tests {
         let (_dir, store) = temp_store();
         store.create_upload(id(3), 3, DAY, u64::MAX).unwrap();
         store.append_upload(id(3), 0, b"abc").unwrap();
+        store.durable_blocking().unwrap();
         let first = store.take_completed(&[id(3)]).unwrap();
         assert!(matches!(
             store.take_completed(&[id(3)]),
@@ -775,6 +830,7 @@ mod tests {
         let (_dir, store) = temp_store();
         store.create_upload(id(4), 3, DAY, u64::MAX).unwrap();
         store.append_upload(id(4), 0, b"ab").unwrap();
+        store.durable_blocking().unwrap();
         assert_eq!(store.expire_uploads(DAY.plus_days(1)).unwrap(), 1);
         assert!(store.upload_status(id(4)).unwrap().is_none());
         for n in 0..MAX_OPEN_UPLOADS {
@@ -788,6 +844,44 @@ mod tests {
             store.create_upload(id(5), 1, DAY, u64::MAX),
             Err(UploadError::TooMany)
         ));
+    }
+
+    #[test]
+    fn an_appends_record_counts_its_bytes_only_once_the_batch_that_syncs_them_ran() {
+        let (_dir, store) = temp_store();
+        store.create_upload(id(40), 10, DAY, u64::MAX).unwrap();
+        store.durable_blocking().unwrap();
+        assert_eq!(store.append_upload(id(40), 0, b"abcd").unwrap(), 4);
+        // No batch ran since (nobody waits): the record counts none of the bytes yet.
+        assert_eq!(store.upload_status(id(40)).unwrap().unwrap().received, 0);
+        store.durable_blocking().unwrap();
+        assert_eq!(store.upload_status(id(40)).unwrap().unwrap().received, 4);
+    }
+
+    #[test]
+    fn a_patch_whose_answer_was_never_awaited_does_not_leave_its_upload_stuck() {
+        let (_dir, store) = temp_store();
+        store.create_upload(id(41), 10, DAY, u64::MAX).unwrap();
+        // A request dropped after its bytes were written: nobody asks for its batch.
+        assert_eq!(store.append_upload(id(41), 0, b"abcd").unwrap(), 4);
+        // The next PATCH asks for it, then goes on from the durable offset.
+        assert_eq!(store.append_upload(id(41), 4, b"efgh").unwrap(), 8);
+        store.durable_blocking().unwrap();
+        assert_eq!(store.upload_status(id(41)).unwrap().unwrap().received, 8);
+        assert!(matches!(
+            store.append_upload(id(41), 4, b"xx"),
+            Err(UploadError::OffsetMismatch { current: 8 })
+        ));
+    }
+
+    #[test]
+    fn an_upload_removed_while_its_bytes_are_in_flight_stays_removed() {
+        let (_dir, store) = temp_store();
+        store.create_upload(id(42), 10, DAY, u64::MAX).unwrap();
+        assert_eq!(store.append_upload(id(42), 0, b"abcd").unwrap(), 4);
+        assert_eq!(store.expire_uploads(DAY.plus_days(1)).unwrap(), 1);
+        store.durable_blocking().unwrap();
+        assert!(store.upload_status(id(42)).unwrap().is_none());
     }
 
     #[test]
@@ -809,6 +903,7 @@ mod tests {
         store.create_upload(id(8), 10, DAY, u64::MAX).unwrap();
         store.create_upload(id(9), 2, DAY, u64::MAX).unwrap();
         store.append_upload(id(9), 0, b"ab").unwrap();
+        store.durable_blocking().unwrap();
         let now = Instant::now();
         let hour = UploadSweep {
             idle: hour,
@@ -857,7 +952,9 @@ mod tests {
         store.create_upload(id(12), 100_000, DAY, u64::MAX).unwrap();
         let start = Instant::now();
         store.append_upload(id(11), 0, b"x").unwrap();
+        store.durable_blocking().unwrap();
         store.append_upload(id(12), 0, &[0u8; 5000]).unwrap();
+        store.durable_blocking().unwrap();
         // Within the grace, both stay; 20 s in, 1 byte is behind 1000 owed, 5000 is not.
         assert_eq!(store.sweep_idle_uploads(rules, start).unwrap(), 0);
         let later = start + Duration::from_secs(20);
@@ -878,6 +975,8 @@ mod tests {
         let mut offset = 0;
         for p in data.chunks(piece) {
             offset = store.append_upload(id, offset, p).unwrap();
+            // As the HTTP layer does before it answers: the record counts the bytes now.
+            store.durable_blocking().unwrap();
         }
     }
 
@@ -920,6 +1019,7 @@ mod tests {
         store
             .append_upload(id(21), 50_000, &data[50_000..])
             .unwrap();
+        store.durable_blocking().unwrap();
         let claim = store.take_completed(&[id(21)]).unwrap();
         assert_eq!(store.read_upload(id(21)), data);
         drop(claim);
@@ -1012,6 +1112,7 @@ mod tests {
         // Resuming after the loss: the upload is gone (404), not continued over a hole.
         store.create_upload(id(31), 20, DAY, u64::MAX).unwrap();
         store.append_upload(id(31), 0, b"0123456789").unwrap();
+        store.durable_blocking().unwrap();
         cut(31, 4);
         assert!(matches!(
             store.append_upload(id(31), 10, b"abcdefghij"),
@@ -1043,6 +1144,7 @@ mod tests {
         let (dir, store) = temp_store();
         store.create_upload(id(34), 10, DAY, u64::MAX).unwrap();
         store.append_upload(id(34), 0, b"abc").unwrap();
+        store.durable_blocking().unwrap();
         // The file cannot be written (here: a directory stands in its place).
         std::fs::remove_file(file_of(&dir, id(34))).unwrap();
         std::fs::create_dir(file_of(&dir, id(34))).unwrap();
@@ -1128,6 +1230,7 @@ mod tests {
             .iter()
             .any(|n| n.as_ref() == TREE_UPLOAD_CHUNKS.as_bytes()));
         store.append_upload(id(37), 70_000, &[1u8; 30_000]).unwrap();
+        store.durable_blocking().unwrap();
         let claim = store.take_completed(&[id(37)]).unwrap();
         assert_eq!(&store.read_upload(id(37))[..70_000], &data[..]);
         drop(claim);

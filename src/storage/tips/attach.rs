@@ -178,6 +178,7 @@ mod tests {
         let mut offset = 0;
         for piece in data.chunks(1_000_003) {
             offset = store.append_upload(id, offset, piece).unwrap();
+            store.durable_blocking().unwrap();
         }
         data
     }
