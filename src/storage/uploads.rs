@@ -30,8 +30,9 @@
 //! keep a minimum rate ([`UploadSweep`]): requests that add nothing cannot hold the
 //! upload budget. A completed upload is *claimed* (in memory) by the submission that names
 //! it, and removed only once that tip is stored: a failed insert leaves it usable, and
-//! two submissions can never both use it. Nothing here flushes: await
-//! [`Store::durable`] before acknowledging.
+//! two submissions can never both use it. Nothing here flushes (but for the append that
+//! finds its upload in flight, which waits for one batch): await [`Store::durable`]
+//! before acknowledging.
 //!
 //! Unfinished uploads are transient: snapshots (backups, compaction) leave them out
 //! (`snapshot.rs`), and a witness whose upload is gone starts that attachment again.
