@@ -24,8 +24,9 @@
 //! **before** `db.flush()`, so anything sled points at is on disk before the pointer is.
 //! A file whose every pointer in sled stays guarded by a `pending` mark until the batch
 //! is answered (the bundle log's segments) registers with [`Pending::marked_file_written`]
-//! instead and is synced on a second thread *during* the flush: one disk sync less in
-//! the path of a lone tip.
+//! instead and is synced on a second, long-lived thread *during* the flush: one disk sync
+//! less in the path of a lone tip. That thread also sets a marked file's times back to
+//! midnight before its sync, once per batch, so its writers need not after every record.
 //! A writer whose sled entry must never be durable before its file's bytes (an upload's
 //! record, which counts them) registers the entry's write as work with
 //! [`Pending::file_written_then`]: the thread runs it after the batch's files are synced
@@ -107,7 +108,8 @@ impl Pending {
     /// keeps a `pending` mark (checked at open) until [`Pending::after_durable`] work of
     /// this batch removes it. Such a file is `fdatasync`ed on a second thread *while*
     /// sled flushes, not before: a lone tip waits for one disk sync less. The batch is
-    /// still answered only after both returned.
+    /// still answered only after both returned. Its atime and mtime are set to midnight
+    /// just before that sync, so the writer need not do it.
     pub(super) fn marked_file_written(&self, key: FileKey, file: &Arc<File>) {
         self.lock()
             .marked
@@ -189,6 +191,15 @@ impl GroupCommit {
         rx.recv().map_err(|_| StorageError::CommitterGone)?
     }
 
+    /// Asks for a batch without waiting for it: after a write that nobody will wait for
+    /// (an insert that lost its race or failed), so that the files it touched still get
+    /// their times blurred soon, not whenever the next tip comes.
+    pub(super) fn nudge(&self) {
+        let (tx, _rx) = oneshot::channel();
+        // Nobody listens: a stopped thread has nothing left to blur.
+        let _ = self.register(Waiter::Async(tx));
+    }
+
     fn register(&self, waiter: Waiter) -> Result<(), StorageError> {
         self.queue
             .as_ref()
@@ -214,41 +225,83 @@ impl Drop for GroupCommit {
 /// sled 0.34's log, inside the database directory (`Config::db_path`).
 const SLED_LOG_FILE: &str = "db";
 
-/// The registered files' `fdatasync`, the work that waited for them, sled's flush, then the `fdatasync` that makes
-/// sled's log survive power loss (module doc); the marked files' `fdatasync` runs on a
-/// second thread meanwhile, and is waited for.
-fn flush(db: &sled::Db, log: &File, pending: &mut PendingState) -> Result<(), StorageError> {
+/// The registered files' `fdatasync`, the work that waited for them, sled's flush, then
+/// the `fdatasync` that makes sled's log survive power loss (module doc); the marked
+/// files are synced by `side` meanwhile (or here, after sled, if it is gone), and waited
+/// for.
+fn flush(
+    db: &sled::Db,
+    log: &File,
+    pending: &mut PendingState,
+    side: Option<&SideSync>,
+) -> Result<(), StorageError> {
     for file in pending.files.values() {
         file.sync_data()?;
     }
     std::mem::take(&mut pending.after_files)
         .into_iter()
         .for_each(|work| work());
-    let marked = &pending.marked;
-    let sync_marked = || -> std::io::Result<()> {
-        for file in marked.values() {
-            file.sync_data()?;
-        }
-        Ok(())
-    };
-    if marked.is_empty() {
+    if pending.marked.is_empty() {
         return flush_sled(db, log);
     }
-    std::thread::scope(|scope| {
-        let marked = std::thread::Builder::new()
+    let marked: Vec<Arc<File>> = pending.marked.values().cloned().collect();
+    let Some(side) = side.filter(|side| side.start(&marked)) else {
+        flush_sled(db, log)?;
+        return Ok(sync_marked(&marked)?);
+    };
+    let sled = flush_sled(db, log);
+    let marked = side.wait();
+    sled?;
+    Ok(marked?)
+}
+
+/// A marked file's times go back to midnight, then it is synced. Its writers append many
+/// records per batch and leave the times to this: one `utimensat` per file per batch
+/// rather than one per record, still before any record in it is acknowledged.
+fn sync_marked(files: &[Arc<File>]) -> std::io::Result<()> {
+    for file in files {
+        super::blur_times(file)?;
+        file.sync_data()?;
+    }
+    Ok(())
+}
+
+/// The long-lived thread that syncs the marked files while the commit thread flushes
+/// sled. Started once with the commit thread: spawning one per batch cost a `clone3`,
+/// an `mmap` of its stack and six more system calls per batch, which for a lone tip is
+/// per tip. It ends when the commit thread drops this handle.
+struct SideSync {
+    work: mpsc::SyncSender<Vec<Arc<File>>>,
+    done: mpsc::Receiver<std::io::Result<()>>,
+}
+
+impl SideSync {
+    fn spawn() -> Option<Self> {
+        let (work, jobs) = mpsc::sync_channel::<Vec<Arc<File>>>(1);
+        let (results, done) = mpsc::sync_channel(1);
+        std::thread::Builder::new()
             .name("tipseal-commit-log".into())
-            .spawn_scoped(scope, sync_marked);
-        let sled = flush_sled(db, log);
-        let marked = match marked {
-            Ok(thread) => thread
-                .join()
-                .unwrap_or_else(|_| Err(std::io::Error::other("the sync thread panicked"))),
-            // No thread to be had: sync here, after sled.
-            Err(_) => sync_marked(),
-        };
-        sled?;
-        marked.map_err(StorageError::from)
-    })
+            .spawn(move || {
+                for files in jobs {
+                    if results.send(sync_marked(&files)).is_err() {
+                        return;
+                    }
+                }
+            })
+            .ok()?;
+        Some(SideSync { work, done })
+    }
+
+    /// Hands `files` to the thread; false if it is gone (the caller syncs them itself).
+    fn start(&self, files: &[Arc<File>]) -> bool {
+        self.work.send(files.to_vec()).is_ok()
+    }
+
+    fn wait(&self) -> std::io::Result<()> {
+        self.done
+            .recv()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the segment sync thread is gone")))
+    }
 }
 
 fn flush_sled(db: &sled::Db, log: &File) -> Result<(), StorageError> {
@@ -258,13 +311,15 @@ fn flush_sled(db: &sled::Db, log: &File) -> Result<(), StorageError> {
 }
 
 fn run(db: &sled::Db, log: &File, pending: &Pending, waiters: &mpsc::Receiver<Waiter>) {
+    let side = SideSync::spawn();
+    let side = side.as_ref();
     let mut batch = Vec::new();
     while let Ok(first) = waiters.recv() {
         batch.push(first);
         batch.extend(waiters.try_iter());
         // Taken after the batch: every waiter registered its files before it was sent.
         let mut taken = pending.take();
-        let result = flush(db, log, &mut taken);
+        let result = flush(db, log, &mut taken, side);
         if let Err(e) = &result {
             tracing::error!(error = %e, waiters = batch.len(), "flush failed");
         }
@@ -278,7 +333,7 @@ fn run(db: &sled::Db, log: &File, pending: &Pending, waiters: &mpsc::Receiver<Wa
     }
     // Shutdown: make whatever was written without waiting durable too.
     let mut taken = pending.take();
-    match flush(db, log, &mut taken) {
+    match flush(db, log, &mut taken, side) {
         Ok(()) => taken.after.into_iter().for_each(|work| work()),
         Err(e) => tracing::error!(error = %e, "final flush failed"),
     }
@@ -378,6 +433,52 @@ mod tests {
             "the batch reports the failed sync"
         );
         assert_eq!(ran.load(Ordering::SeqCst), 1, "the work was dropped unrun");
+    }
+
+    #[test]
+    fn a_marked_file_is_synced_with_its_times_back_at_midnight() {
+        use std::io::Write;
+        use std::os::unix::fs::MetadataExt;
+        use std::sync::Arc;
+
+        let (dir, store) = temp_store();
+        let path = dir.path().join("marked");
+        let mut file = std::fs::File::create(&path).unwrap();
+        file.write_all(b"a record").unwrap();
+        let file = Arc::new(file);
+        let pending = store.inner.commit.pending();
+        // Many batches in a row: the long-lived sync thread answers every one.
+        for round in 0..20u8 {
+            file.as_ref().write_all(&[round]).unwrap();
+            assert_ne!(std::fs::metadata(&path).unwrap().mtime() % 86_400, 0);
+            pending.marked_file_written((9, 2), &file);
+            store.durable_blocking().unwrap();
+            let meta = std::fs::metadata(&path).unwrap();
+            assert_eq!((meta.mtime() % 86_400, meta.mtime_nsec()), (0, 0));
+            assert_eq!((meta.atime() % 86_400, meta.atime_nsec()), (0, 0));
+        }
+        assert!(pending.take().marked.is_empty(), "the batch took the file");
+    }
+
+    #[test]
+    fn a_nudge_runs_a_batch_nobody_waits_for() {
+        use std::os::unix::fs::MetadataExt;
+        use std::sync::Arc;
+
+        let (dir, store) = temp_store();
+        let path = dir.path().join("nudged");
+        let file = Arc::new(std::fs::File::create(&path).unwrap());
+        store
+            .inner
+            .commit
+            .pending()
+            .marked_file_written((9, 3), &file);
+        store.inner.commit.nudge();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while std::fs::metadata(&path).unwrap().mtime() % 86_400 != 0 {
+            assert!(std::time::Instant::now() < deadline, "no batch ran");
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 
     #[test]

@@ -24,8 +24,10 @@
 //! before compaction moved its records gets their bytes from the old file, however long
 //! it takes (a stream to a slow reviewer); one that began after reads the new location.
 //!
-//! Timing: each write leaves its segment's atime and mtime at 00:00 UTC of the day, so
-//! the files do not tell when the last tip arrived.
+//! Timing: a segment's atime and mtime are set to 00:00 UTC of the day before any record
+//! in it is acknowledged (by the group commit, once per batch, just before its sync; by
+//! [`BundleLog::sync_all`] for offline writers), so the files do not tell when the last
+//! tip arrived.
 //!
 //! Must never: interpret the bytes it stores, import `crypto` or `http`, write into a
 //! segment other than the head, or hand out bytes whose frame does not match what the
@@ -209,11 +211,14 @@ impl BundleLog {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Syncs every segment and the directory: for offline writers that do not go through
-    /// the group commit (loading a snapshot), before they flush the index.
+    /// Syncs every segment and the directory, their times back at midnight: for offline
+    /// writers that do not go through the group commit (loading a snapshot), before they
+    /// flush the index.
     pub fn sync_all(&self) -> Result<(), StorageError> {
         for (no, _) in self.segments()? {
-            self.file(no)?.sync_data()?;
+            let file = self.file(no)?;
+            blur_times(&file)?;
+            file.sync_data()?;
         }
         File::open(&self.dir)?.sync_all()?;
         Ok(())
@@ -261,10 +266,9 @@ impl BundleLog {
         Ok(file)
     }
 
-    /// The record at `at` was written into `file`: the next batch syncs it, and its
-    /// times go back to midnight (the write moved them to now).
+    /// The record at `at` was written into `file`: the next batch sets its times back to
+    /// midnight (the write moved them to now) and syncs it.
     fn written(&self, at: Location, file: &Arc<File>) -> Result<(), StorageError> {
-        blur_times(file)?;
         self.pending
             .marked_file_written((KIND_SEGMENT, u128::from(at.segment.0)), file);
         Ok(())
