@@ -29,6 +29,8 @@ const FIELDS: &[&str] = &[
     "server_idle_rss_kib",
     "server_peak_rss_kib",
     "server_final_rss_kib",
+    "server_final_rss_anon_kib",
+    "server_final_rss_file_kib",
     "disk_bytes_per_tip",
     "disk_ratio_to_bundle",
     "disk_limit_records_per_s",
@@ -94,6 +96,14 @@ fn a_one_second_run_reports_every_figure_and_the_reviewers_list_shows_each_ackno
     // A real separate process was measured.
     assert!(num(&v, "server_peak_rss_kib") >= num(&v, "server_idle_rss_kib"));
     assert!(num(&v, "server_final_rss_kib") > 0.0);
+    // The final figure's parts come from the same read of /proc/PID/status: the server's
+    // own memory and the mapped executable, which together cannot exceed it.
+    let (anon, file) = (
+        num(&v, "server_final_rss_anon_kib"),
+        num(&v, "server_final_rss_file_kib"),
+    );
+    assert!(anon > 0.0 && file > 0.0, "{v}");
+    assert!(anon + file <= num(&v, "server_final_rss_kib"), "{v}");
     assert!(num(&v, "startup_ms") > 0.0);
     // Sealed ~16 KiB bundles went to sled, which wrote at least their bytes.
     let bundle = num(&v, "bundle_bytes");
@@ -149,6 +159,7 @@ fn the_generator_drives_a_server_it_did_not_start_whose_reviewer_then_sees_every
     assert!(tips > 0 && num(&v, "tips_per_s") > 0.0, "{v}");
     // Its memory is not this run's to see.
     assert!(v["server_peak_rss_kib"].is_null());
+    assert!(v["server_final_rss_anon_kib"].is_null() && v["server_final_rss_file_kib"].is_null());
     assert_eq!(
         review_list(&server.url, &team.reviewer_key).len() as u64,
         tips

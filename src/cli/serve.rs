@@ -113,8 +113,9 @@ pub struct Args {
     /// [server.min_free_bytes; default 512 MiB].
     #[arg(long)]
     min_free_bytes: Option<u64>,
-    /// Bytes of the database's page cache: more speeds up only re-reads of recently
-    /// written tips [server.cache_bytes; default 16 MiB].
+    /// Bytes of the database's page cache, as sled counts them (the memory it holds is
+    /// ~2.5× this): less memory kept after a flood, slower intake once the stored tips'
+    /// index outgrows it [server.cache_bytes; default 16 MiB].
     #[arg(long)]
     cache_bytes: Option<u64>,
     /// Also write access-log lines for witness routes (the page, submissions, uploads,

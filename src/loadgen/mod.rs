@@ -308,7 +308,10 @@ pub fn run(opts: &Options) -> Result<Report, LoadgenError> {
         let hwm = server::rss(pid).map_or(0, |r| r.peak_kib);
         report.server_peak_rss_kib = Some(sampled.max(hwm));
         std::thread::sleep(SETTLE);
-        report.server_final_rss_kib = server::rss(pid).map(|r| r.now_kib);
+        let last = server::rss(pid);
+        report.server_final_rss_kib = last.map(|r| r.now_kib);
+        report.server_final_rss_anon_kib = last.and_then(|r| r.anon_kib);
+        report.server_final_rss_file_kib = last.and_then(|r| r.file_kib);
     }
     if let (Some(team), Mode::Text) = (&team, opts.mode) {
         report.tips_listed = Some(modes::count_tips(&base, &team.reviewer)?);

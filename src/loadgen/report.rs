@@ -43,6 +43,11 @@ pub struct Report {
     pub server_peak_rss_kib: Option<u64>,
     /// Resident memory a few seconds after the load ended.
     pub server_final_rss_kib: Option<u64>,
+    /// Of `server_final_rss_kib`, the server's own memory (`RssAnon`: heap, stacks).
+    pub server_final_rss_anon_kib: Option<u64>,
+    /// Of `server_final_rss_kib`, pages mapped from the executable and its libraries
+    /// (`RssFile`): read-only code and data, not what a burst left behind.
+    pub server_final_rss_file_kib: Option<u64>,
     /// Growth of the data directory's allocated bytes per acknowledged tip.
     pub disk_bytes_per_tip: Option<f64>,
     /// `disk_bytes_per_tip` / `bundle_bytes`.

@@ -131,9 +131,16 @@ pub struct Rss {
     pub now_kib: u64,
     /// `VmHWM`: the peak resident size since the process started.
     pub peak_kib: u64,
+    /// `RssAnon`: the part of `now_kib` that is the process's own memory (heap, stacks).
+    pub anon_kib: Option<u64>,
+    /// `RssFile`: the part of `now_kib` mapped from files (the executable and its
+    /// libraries): clean pages the kernel may drop and read again, shared with other
+    /// processes running the same files.
+    pub file_kib: Option<u64>,
 }
 
-/// Reads `VmRSS` and `VmHWM` of `pid`; `None` once the process is gone (or off Linux).
+/// Reads `VmRSS`, `VmHWM`, `RssAnon` and `RssFile` of `pid` (one read of the file, so
+/// the parts add up to at most `VmRSS`); `None` once the process is gone (or off Linux).
 pub fn rss(pid: u32) -> Option<Rss> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let field = |name: &str| -> Option<u64> {
@@ -148,6 +155,8 @@ pub fn rss(pid: u32) -> Option<Rss> {
     Some(Rss {
         now_kib: field("VmRSS:")?,
         peak_kib: field("VmHWM:")?,
+        anon_kib: field("RssAnon:"),
+        file_kib: field("RssFile:"),
     })
 }
 

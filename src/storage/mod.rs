@@ -64,12 +64,13 @@ pub const MAX_VALUE_LEN: usize = 64 * 1024;
 /// Bytes of sled's page cache unless the server is configured otherwise
 /// (`server.cache_bytes`).
 ///
-/// sled's default is 1 GiB, too much for the small machines NGOs run this on. Reads are
-/// rare (reviewers fetch tips now and then); writes do not need the cache to be durable.
-/// Every value written passes through it, so it bounds what a burst of writes may leave
-/// cached; 16 MiB keeps that a fraction of the 128 MiB the server may use in all. (The
-/// peaks measured under load come from sled's leaf copies, not from this cache:
-/// `BENCHMARKS.md`, "Attachments".)
+/// sled's default is 1 GiB, too much for the small machines NGOs run this on. sled counts
+/// a cached node by its size in the log; the node in memory takes ~2.5 times that, so
+/// 16 MiB keeps ~40 MiB of index nodes, what remains after a flood once ~50,000 tips are
+/// stored (`BENCHMARKS.md`, "Idle memory after a flood"). Less would not only slow
+/// re-reads: an insert looks up and writes leaves of random keys (ids, idempotency
+/// hashes), which come back from the log once the index outgrows the cache — 8 MiB cost
+/// ~6% of intake at 64 clients, 4 MiB ~15%.
 pub const DEFAULT_CACHE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// sled's segment (and I/O buffer) size for a new database: 4 MiB instead of 512 KiB.
