@@ -245,9 +245,17 @@ fn flush(
         return flush_sled(db, log);
     }
     let marked: Vec<Arc<File>> = pending.marked.values().cloned().collect();
-    let Some(side) = side.filter(|side| side.start(&marked)) else {
-        flush_sled(db, log)?;
-        return Ok(sync_marked(&marked)?);
+    let handed = match side {
+        Some(side) => side.start(marked).map(|()| side),
+        None => Err(marked),
+    };
+    let side = match handed {
+        Ok(side) => side,
+        // No sync thread: the marked files are synced here, after sled.
+        Err(marked) => {
+            flush_sled(db, log)?;
+            return Ok(sync_marked(&marked)?);
+        }
     };
     let sled = flush_sled(db, log);
     let marked = side.wait();
@@ -292,9 +300,9 @@ impl SideSync {
         Some(SideSync { work, done })
     }
 
-    /// Hands `files` to the thread; false if it is gone (the caller syncs them itself).
-    fn start(&self, files: &[Arc<File>]) -> bool {
-        self.work.send(files.to_vec()).is_ok()
+    /// Hands `files` to the thread; back if it is gone (the caller syncs them itself).
+    fn start(&self, files: Vec<Arc<File>>) -> Result<(), Vec<Arc<File>>> {
+        self.work.send(files).map_err(|e| e.0)
     }
 
     fn wait(&self) -> std::io::Result<()> {

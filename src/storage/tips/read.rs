@@ -7,6 +7,7 @@ use sled::Transactional;
 
 use crate::domain::TipId;
 
+use super::super::bundles::Pinned;
 use super::super::layout::{self, Record};
 use super::super::{tx_error, StorageError, Store, CHUNK_LEN, HEADER_LEN, WRAP_LEN};
 use super::{StoredPart, StoredTip, TipSummary};
@@ -46,22 +47,7 @@ impl Store {
     /// is the one the returned wraps are sealed to even during a concurrent rewrap.
     pub fn load_tip(&self, id: TipId) -> Result<Option<StoredTip>, StorageError> {
         let inner = &self.inner;
-        // The segments the record names are pinned before compaction can unlink them.
-        let (found, pinned) = {
-            let hold = inner.log.hold();
-            let found = (&inner.tips, &inner.wraps)
-                .transaction(|(tips, wraps)| read_record_and_wraps(tips, wraps, id))
-                .map_err(tx_error::<StorageError>)?;
-            let pinned = match found.as_ref().and_then(|(r, _)| r.locations.as_ref()) {
-                Some(locations) => locations
-                    .iter()
-                    .map(|at| hold.pin(*at))
-                    .collect::<Result<Vec<_>, _>>()?,
-                None => Vec::new(),
-            };
-            (found, pinned)
-        };
-        let Some((record, wraps)) = found else {
+        let Some((record, wraps, pinned)) = self.read_pinned(id)? else {
             return Ok(None);
         };
         let mut parts = Vec::with_capacity(wraps.len());
@@ -87,6 +73,33 @@ impl Store {
     }
 }
 
+impl Store {
+    /// A tip's record and wraps, read in one transaction, with the log segments its
+    /// record names pinned (empty for a format-1 tip) before compaction can unlink them:
+    /// the records stay readable through the returned handles however long the read
+    /// takes (`bundles/mod.rs`, "Reads and compaction").
+    pub(super) fn read_pinned(&self, id: TipId) -> Result<PinnedTip, StorageError> {
+        let inner = &self.inner;
+        let hold = inner.log.hold();
+        let found = (&inner.tips, &inner.wraps)
+            .transaction(|(tips, wraps)| read_record_and_wraps(tips, wraps, id))
+            .map_err(tx_error::<StorageError>)?;
+        let Some((record, wraps)) = found else {
+            return Ok(None);
+        };
+        let pinned = match &record.locations {
+            Some(locations) => locations
+                .iter()
+                .map(|at| hold.pin(*at))
+                .collect::<Result<Vec<_>, _>>()?,
+            None => Vec::new(),
+        };
+        Ok(Some((record, wraps, pinned)))
+    }
+}
+
+pub(super) type PinnedTip = Option<(Record, Vec<[u8; WRAP_LEN]>, Vec<Pinned>)>;
+
 pub(super) fn summary(id: TipId, record: &Record) -> TipSummary {
     TipSummary {
         id,
@@ -101,7 +114,7 @@ pub(super) fn summary(id: TipId, record: &Record) -> TipSummary {
 
 type RecordAndWraps = Option<(Record, Vec<[u8; WRAP_LEN]>)>;
 
-pub(super) fn read_record_and_wraps(
+fn read_record_and_wraps(
     tips: &TransactionalTree,
     wraps: &TransactionalTree,
     id: TipId,

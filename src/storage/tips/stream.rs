@@ -8,9 +8,7 @@ use crate::domain::TipId;
 
 use super::super::bundles::{Pinned, RecordReader};
 use super::super::layout::{self, Record};
-use super::super::{tx_error, StorageError, Store, CHUNK_LEN, HEADER_LEN, WRAP_LEN};
-use super::read::read_record_and_wraps;
-use sled::Transactional;
+use super::super::{StorageError, Store, CHUNK_LEN, HEADER_LEN, WRAP_LEN};
 
 /// A stored tip as a stream of bundle pieces. Every chunk is checked against the record
 /// as it is read (in order, full but the last, exact total; a log record's frame before
@@ -131,26 +129,12 @@ impl Store {
     /// A tip as bundle pieces, or `None` if there is no tip with this id. The record and
     /// wraps are read together (as in [`Store::load_tip`]); the bodies as they are asked for.
     pub fn tip_pieces(&self, id: TipId) -> Result<Option<TipPieces>, StorageError> {
-        let inner = &self.inner;
-        // As in `load_tip`: the segments are pinned before compaction can unlink them,
-        // and stay readable through the whole stream.
-        let hold = inner.log.hold();
-        let found = (&inner.tips, &inner.wraps)
-            .transaction(|(tips, wraps)| read_record_and_wraps(tips, wraps, id))
-            .map_err(tx_error::<StorageError>)?;
-        let Some((record, wraps)) = found else {
+        // As in `load_tip`: the segments stay readable through the whole stream.
+        let Some((record, wraps, pinned)) = self.read_pinned(id)? else {
             return Ok(None);
         };
-        let pinned = match &record.locations {
-            Some(locations) => locations
-                .iter()
-                .map(|at| hold.pin(*at))
-                .collect::<Result<Vec<_>, _>>()?,
-            None => Vec::new(),
-        };
-        drop(hold);
         Ok(Some(TipPieces {
-            blobs: inner.blobs.clone(),
+            blobs: self.inner.blobs.clone(),
             pinned,
             reader: None,
             id,
