@@ -7,14 +7,15 @@
 //!
 //! Shapes:
 //! - `store`: the real `Store::insert_tip` (small-tip path: pending mark, log record,
-//!   wrap, record, idempotency compare-and-swap; the mark cleared once durable), with
+//!   record — since schema 3 holding the wrap —, idempotency compare-and-swap; the mark
+//!   cleared once durable), with
 //!   64-byte bodies so the bundle log stays small; a `durable_blocking` every 64 tips
 //!   stands for the group commit.
 //! - `sled`: the same sled operations on bare trees, to check that the simulation matches
 //!   `store`.
 //! - `merged`: the same, with each part's wrap inside the tip record instead of a tree of
-//!   its own (one random-keyed tree written per tip instead of two) — a candidate layout,
-//!   measured before anyone builds it.
+//!   its own (one random-keyed tree written per tip instead of two) — measured as a
+//!   candidate in session 19, built as record format 3 since (so `store` now tracks it).
 //! - `sled-lean`, `merged-lean`: without the reads a compare-and-swap could stand for
 //!   (the second idempotency lookup and the id's existence check).
 //!

@@ -1,11 +1,11 @@
-//! The on-disk layout (schema version 2): tree names, key encodings, the tip record.
+//! The on-disk layout (schema version 3): tree names, key encodings, the tip record.
 //!
 //! | tree          | key                                   | value                               |
 //! |---------------|---------------------------------------|-------------------------------------|
 //! | `tips`        | tip id (16)                           | tip record, below                   |
 //! | `blobs`       | tip id (16) ‖ part u16 BE ‖ chunk u32 BE | ≤ [`CHUNK_LEN`] bytes of header ‖ body (format-1 tips only) |
 //! | `pending`     | tip id (16)                           | empty, or the key hash (32): an insert is under way, or its log records are not known to be synced |
-//! | `wraps`       | tip id (16) ‖ part u16 BE             | the part's 84-byte wrap section     |
+//! | `wraps`       | tip id (16) ‖ part u16 BE             | the part's 84-byte wrap section (format-1 and -2 tips only) |
 //! | `idempotency` | keyed hash of the key (32)            | tip id (16) ‖ body hash (32) ‖ mailbox (33) |
 //! | `keyring`     | see `keyring.rs`                      | chunks of the keyring JSON          |
 //! | `audit`       | sequence number u64 BE                | the entry (opaque, ≤ 64 KiB)        |
@@ -21,19 +21,22 @@
 //! Tip record, fixed binary layout, big-endian:
 //!
 //! ```text
-//! 0       u8    record format, 1 or 2
+//! 0       u8    record format, 1, 2 or 3
 //! 1..9    i64   received day (days since 1970-01-01, UTC): the only time stored
 //! 9..13   u32   epoch the wraps are sealed to (updated with the wraps by a rewrap)
 //! 13      u8    flags (opaque to storage)
 //! 14..16  u16   number of parts n, 1..=33
 //! format 1:  16..  n × u64  body length of each part
 //! format 2:  16..  n × (u64 body length, u64 segment, u64 offset of its log record)
+//! format 3:  16..  n × (u64 body length, u64 segment, u64 offset, 84-byte wrap section)
 //! ```
 //!
 //! Each part's 68-byte header and its body are stored together: in format 1 (written
-//! before schema 2, still read and deleted) cut into chunks in `blobs`; in format 2 as
-//! one record of the bundle log. The wrap sits apart in `wraps` because a rewrap
-//! replaces it.
+//! before schema 2, still read and deleted) cut into chunks in `blobs`; in formats 2 and
+//! 3 as one record of the bundle log. Format 3 (written since schema 3) keeps each
+//! part's wrap in the record itself, so a tip is one index entry: a rewrap rewrites the
+//! record. Formats 1 and 2 keep the wraps apart in `wraps`; a rewrap of a format-2 tip
+//! writes it as format 3 and removes its `wraps` entries.
 
 use crate::domain::{Day, Epoch, TipId};
 
@@ -67,8 +70,10 @@ pub const CHUNK_LEN: usize = 32 * 1024;
 
 /// Parts' bytes in `blobs` chunks.
 const FORMAT_BLOBS: u8 = 1;
-/// Parts' bytes in the bundle log.
+/// Parts' bytes in the bundle log, wraps in `wraps`.
 const FORMAT_LOG: u8 = 2;
+/// Parts' bytes in the bundle log, wraps in the record.
+const FORMAT_LOG_WRAPS: u8 = 3;
 const RECORD_FIXED_LEN: usize = 16;
 
 /// A tip's record in `tips`: everything about it except its bytes.
@@ -79,19 +84,32 @@ pub(super) struct Record {
     pub flags: u8,
     /// Body length of each part, in order.
     pub bodies: Vec<u64>,
-    /// Format 2: where each part's log record starts, in order (as many as `bodies`).
-    /// `None` for format 1: the bytes are in `blobs`.
+    /// Formats 2 and 3: where each part's log record starts, in order (as many as
+    /// `bodies`). `None` for format 1: the bytes are in `blobs`.
     pub locations: Option<Vec<Location>>,
+    /// Format 3: each part's wrap section, in order (as many as `bodies`). `None` for
+    /// formats 1 and 2: the wraps are in `wraps`. Only a record with `locations` has
+    /// them (format 1 has no place for them): [`Record::encode`] refuses otherwise.
+    pub wraps: Option<Vec<[u8; WRAP_LEN]>>,
 }
 
 impl Record {
-    pub fn encode(&self) -> Vec<u8> {
-        let per_part = if self.locations.is_some() { 24 } else { 8 };
-        let mut out = Vec::with_capacity(RECORD_FIXED_LEN + per_part * self.bodies.len());
-        out.push(match self.locations {
-            Some(_) => FORMAT_LOG,
-            None => FORMAT_BLOBS,
-        });
+    /// The record's bytes. A record with `wraps` but no `locations`, or with fewer
+    /// locations or wraps than parts, has no encoding: `Corrupt` (a bug of the caller).
+    pub fn encode(&self) -> Result<Vec<u8>, StorageError> {
+        let n = self.bodies.len();
+        let (format, per_part) = match (&self.locations, &self.wraps) {
+            (None, None) => (FORMAT_BLOBS, 8),
+            (Some(l), None) if l.len() == n => (FORMAT_LOG, 24),
+            (Some(l), Some(w)) if l.len() == n && w.len() == n => (FORMAT_LOG_WRAPS, 24 + WRAP_LEN),
+            _ => {
+                return Err(StorageError::Corrupt(
+                    "a tip record without a place for its parts",
+                ))
+            }
+        };
+        let mut out = Vec::with_capacity(RECORD_FIXED_LEN + per_part * n);
+        out.push(format);
         out.extend_from_slice(&self.received.days().to_be_bytes());
         out.extend_from_slice(&self.epoch.get().to_be_bytes());
         out.push(self.flags);
@@ -103,8 +121,11 @@ impl Record {
                 out.extend_from_slice(&at.segment.get().to_be_bytes());
                 out.extend_from_slice(&at.offset.to_be_bytes());
             }
+            if let Some(wrap) = self.wraps.as_ref().and_then(|w| w.get(i)) {
+                out.extend_from_slice(wrap);
+            }
         }
-        out
+        Ok(out)
     }
 
     pub fn decode(b: &[u8]) -> Result<Self, StorageError> {
@@ -115,6 +136,7 @@ impl Record {
         let per_part = match b[0] {
             FORMAT_BLOBS => 8,
             FORMAT_LOG => 24,
+            FORMAT_LOG_WRAPS => 24 + WRAP_LEN,
             _ => return Err(bad),
         };
         let received = Day::from_days(i64::from_be_bytes(array(&b[1..9])));
@@ -127,12 +149,17 @@ impl Record {
         }
         let u64_at = |c: &[u8], i: usize| u64::from_be_bytes(array(&c[i..i + 8]));
         let bodies = rest.chunks_exact(per_part).map(|c| u64_at(c, 0)).collect();
-        let locations = (per_part == 24).then(|| {
+        let locations = (per_part >= 24).then(|| {
             rest.chunks_exact(per_part)
                 .map(|c| Location {
                     segment: SegmentNo::new(u64_at(c, 8)),
                     offset: u64_at(c, 16),
                 })
+                .collect()
+        });
+        let wraps = (per_part == 24 + WRAP_LEN).then(|| {
+            rest.chunks_exact(per_part)
+                .map(|c| array(&c[24..]))
                 .collect()
         });
         Ok(Self {
@@ -141,10 +168,11 @@ impl Record {
             flags,
             bodies,
             locations,
+            wraps,
         })
     }
 
-    /// Format 2: each part's log record as (part, its length — header ‖ body —, where it
+    /// Formats 2 and 3: each part's log record as (part, its length — header ‖ body —, where it
     /// starts); nothing for format 1.
     pub fn log_records(&self) -> impl Iterator<Item = (u16, u64, Location)> + '_ {
         (0u16..)
@@ -281,20 +309,64 @@ mod tests {
             flags: 0b101,
             bodies: vec![0, 300_000, 12],
             locations: None,
+            wraps: None,
+        }
+    }
+
+    fn at(segment: u64, offset: u64) -> Location {
+        Location {
+            segment: SegmentNo::new(segment),
+            offset,
         }
     }
 
     #[test]
-    fn a_format_2_record_round_trips_with_its_locations() {
-        let at = |s, o| Location {
-            segment: SegmentNo::new(s),
-            offset: o,
+    fn a_format_3_record_round_trips_with_its_locations_and_wraps() {
+        let r = Record {
+            locations: Some(vec![at(0, 0), at(0, 300_102), at(7, 1 << 33)]),
+            wraps: Some(vec![[1; WRAP_LEN], [2; WRAP_LEN], [3; WRAP_LEN]]),
+            ..record()
         };
+        let bytes = r.encode().unwrap();
+        assert_eq!(bytes[0], 3);
+        assert_eq!(bytes.len(), 16 + (24 + WRAP_LEN) * 3);
+        assert_eq!(Record::decode(&bytes).unwrap(), r);
+        for cut in 0..bytes.len() {
+            assert!(Record::decode(&bytes[..cut]).is_err());
+        }
+        // A trailing byte is refused as well: the length is exact.
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(Record::decode(&longer).is_err());
+    }
+
+    #[test]
+    fn a_record_without_a_place_for_its_parts_has_no_encoding() {
+        let wraps_without_log = Record {
+            wraps: Some(vec![[1; WRAP_LEN]; 3]),
+            ..record()
+        };
+        assert!(wraps_without_log.encode().is_err());
+        let too_few_wraps = Record {
+            locations: Some(vec![at(0, 0); 3]),
+            wraps: Some(vec![[1; WRAP_LEN]; 2]),
+            ..record()
+        };
+        assert!(too_few_wraps.encode().is_err());
+        let too_few_locations = Record {
+            locations: Some(vec![at(0, 0); 2]),
+            ..record()
+        };
+        assert!(too_few_locations.encode().is_err());
+    }
+
+    #[test]
+    fn a_format_2_record_round_trips_with_its_locations() {
         let r = Record {
             locations: Some(vec![at(0, 0), at(0, 300_102), at(7, 1 << 33)]),
             ..record()
         };
-        let bytes = r.encode();
+        let bytes = r.encode().unwrap();
         assert_eq!(bytes[0], 2);
         assert_eq!(bytes.len(), 16 + 24 * 3);
         assert_eq!(Record::decode(&bytes).unwrap(), r);
@@ -302,13 +374,16 @@ mod tests {
             assert!(Record::decode(&bytes[..cut]).is_err());
         }
         // A format-1 record keeps its format and reads as before.
-        assert_eq!(Record::decode(&record().encode()).unwrap(), record());
+        assert_eq!(
+            Record::decode(&record().encode().unwrap()).unwrap(),
+            record()
+        );
     }
 
     #[test]
     fn a_record_round_trips_and_holds_only_a_day() {
         let r = record();
-        let bytes = r.encode();
+        let bytes = r.encode().unwrap();
         assert_eq!(Record::decode(&bytes).unwrap(), r);
         // format, day, epoch, flags, count, one length per part: nothing else fits.
         assert_eq!(bytes.len(), 1 + 8 + 4 + 1 + 2 + 8 * 3);
@@ -317,7 +392,7 @@ mod tests {
 
     #[test]
     fn malformed_records_are_corrupt_not_panics() {
-        let bytes = record().encode();
+        let bytes = record().encode().unwrap();
         for cut in 0..bytes.len() {
             assert!(Record::decode(&bytes[..cut]).is_err());
         }
@@ -325,7 +400,7 @@ mod tests {
         zero_epoch[9..13].copy_from_slice(&[0; 4]);
         assert!(Record::decode(&zero_epoch).is_err());
         let mut other_format = bytes;
-        other_format[0] = 3;
+        other_format[0] = 4;
         assert!(Record::decode(&other_format).is_err());
     }
 

@@ -107,14 +107,16 @@ const LOCK_WAIT: Duration = Duration::from_secs(3);
 
 /// The version of the on-disk layout described in [`layout`]. Stored in `meta`.
 ///
-/// 2: tips' bytes in the bundle log (record format 2). A binary that reads only version
-/// 1 refuses such a directory with a clear error instead of finding records it cannot
-/// decode. A version-1 directory is upgraded by opening it: nothing moves, its format-1
-/// tips read on from `blobs`, new tips go to the log.
-const SCHEMA_VERSION: u32 = 2;
+/// 2: tips' bytes in the bundle log (record format 2). 3: each new tip's wraps in its
+/// record (format 3), so a tip is one index entry. A binary that reads only older
+/// versions refuses such a directory with a clear error instead of finding records it
+/// cannot decode. An older directory is upgraded by opening it: nothing moves, its
+/// format-1 and -2 tips read on as they are (a rewrap writes a format-2 tip as format
+/// 3), new tips are format 3.
+const SCHEMA_VERSION: u32 = 3;
 
 /// Older layouts this build opens (and marks as [`SCHEMA_VERSION`]).
-const READABLE_SCHEMAS: &[u32] = &[1];
+const READABLE_SCHEMAS: &[u32] = &[1, 2];
 
 /// Why a storage operation failed. Text never contains stored bytes.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -139,7 +141,7 @@ pub enum StorageError {
     #[error("a tip with this id is already stored")]
     DuplicateId,
     /// The data directory was written by a version with another layout.
-    #[error("the data directory has schema version {0}, this build reads only versions 1 and 2")]
+    #[error("the data directory has schema version {0}, this build reads only versions 1 to 3: use the tipseal release that wrote it")]
     Schema(u32),
     /// The data directory or the group-commit thread could not be created.
     #[error("cannot prepare storage: {0}")]
@@ -479,27 +481,30 @@ mod tests {
     }
 
     #[test]
-    fn a_schema_1_directory_opens_and_is_marked_2_and_a_newer_one_is_refused() {
+    fn older_schema_directories_open_and_are_marked_current_and_a_newer_one_is_refused() {
         let dir = tempfile::tempdir().unwrap();
+        for old in [1u32, 2] {
+            let store = Store::open(dir.path(), PEPPER).unwrap();
+            let meta = store.inner.meta.clone();
+            meta.insert(layout::META_SCHEMA, &old.to_be_bytes()[..])
+                .unwrap();
+            store.durable_blocking().unwrap();
+            drop((meta, store));
+            let store = Store::open(dir.path(), PEPPER).unwrap();
+            let stored = store.inner.meta.get(layout::META_SCHEMA).unwrap().unwrap();
+            assert_eq!(stored.as_ref(), &SCHEMA_VERSION.to_be_bytes()[..]);
+        }
         let store = Store::open(dir.path(), PEPPER).unwrap();
-        let meta = store.inner.meta.clone();
-        meta.insert(layout::META_SCHEMA, &1u32.to_be_bytes()[..])
-            .unwrap();
-        store.durable_blocking().unwrap();
-        drop((meta, store));
-        let store = Store::open(dir.path(), PEPPER).unwrap();
-        let stored = store.inner.meta.get(layout::META_SCHEMA).unwrap().unwrap();
-        assert_eq!(stored.as_ref(), &SCHEMA_VERSION.to_be_bytes()[..]);
         store
             .inner
             .meta
-            .insert(layout::META_SCHEMA, &3u32.to_be_bytes()[..])
+            .insert(layout::META_SCHEMA, &4u32.to_be_bytes()[..])
             .unwrap();
         store.durable_blocking().unwrap();
         drop(store);
         assert!(matches!(
             Store::open(dir.path(), PEPPER),
-            Err(StorageError::Schema(3))
+            Err(StorageError::Schema(4))
         ));
     }
 

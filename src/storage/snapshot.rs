@@ -10,9 +10,9 @@
 //! no partial tip, no event without its feed entry. Writes wait (they are not refused)
 //! while a snapshot runs; reads go on.
 //!
-//! Tips stored in the bundle log (record format 2) are emitted as a format-1 store holds
-//! them: their bytes as `blobs` chunks (read from the log under the same gate) and a
-//! format-1 record. A snapshot is thus one format whichever layout wrote the tips, old
+//! Tips stored in the bundle log (record formats 2 and 3) are emitted as a format-1 store
+//! holds them: their bytes as `blobs` chunks (read from the log under the same gate), a
+//! format-1 record, and their wraps as `wraps` entries. A snapshot is thus one format whichever layout wrote the tips, old
 //! backups and new ones restore alike. Loading moves them into the new store's bundle log
 //! (`tips/migrate.rs`), so a restored or compacted store is format 2 throughout.
 //!
@@ -168,6 +168,10 @@ impl Store {
                 self.emit_blobs(&mut put)?;
                 continue;
             }
+            if name.as_ref() == layout::TREE_WRAPS.as_bytes() {
+                self.emit_wraps(&mut put)?;
+                continue;
+            }
             if name.as_ref() == uploads::TREE_UPLOADS.as_bytes() {
                 self.snapshot_upload_bytes(&tree, &mut put)?;
             }
@@ -177,9 +181,10 @@ impl Store {
                 if is_tips {
                     let record = Record {
                         locations: None,
+                        wraps: None,
                         ..Record::decode(&value)?
                     };
-                    put(&name, &key, &record.encode())?;
+                    put(&name, &key, &record.encode()?)?;
                 } else {
                     put(&name, &key, &value)?;
                 }
@@ -216,6 +221,42 @@ impl Store {
                     chunk = chunk.saturating_add(1);
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// The `wraps` tree as a format-1 store holds it, in key order: the entries stored
+    /// there (format-1 and -2 tips) merged with the wraps that format-3 records hold.
+    fn emit_wraps(&self, put: &mut PutEntry<'_>) -> Result<(), SnapshotError> {
+        let inner = &self.inner;
+        let name = layout::TREE_WRAPS.as_bytes();
+        let mut stored = inner.wraps.iter().peekable();
+        for kv in inner.tips.iter() {
+            let (key, value) = kv.map_err(StorageError::from)?;
+            let Some(wraps) = Record::decode(&value)?.wraps else {
+                continue;
+            };
+            let id = crate::domain::TipId::try_from_slice(&key)
+                .map_err(|_| StorageError::Corrupt("tip key"))?;
+            // Stored entries of tips before this one (ids sort like their keys' prefixes).
+            while let Some(Ok((k, _))) = stored.peek() {
+                if k.get(..16) >= Some(&id.as_bytes()[..]) {
+                    break;
+                }
+                let (k, v) = stored
+                    .next()
+                    .transpose()
+                    .map_err(StorageError::from)?
+                    .ok_or(StorageError::Corrupt("wraps entry vanished"))?;
+                put(name, &k, &v)?;
+            }
+            for (part, wrap) in (0u16..).zip(&wraps) {
+                put(name, &layout::wrap_key(id, part), wrap)?;
+            }
+        }
+        for kv in stored {
+            let (k, v) = kv.map_err(StorageError::from)?;
+            put(name, &k, &v)?;
         }
         Ok(())
     }

@@ -84,7 +84,14 @@ impl Store {
             }
         }
         let uploaded_wraps: Vec<[u8; WRAP_LEN]> = uploaded.iter().map(|up| up.wrap).collect();
-        self.commit_staged(&new, &record_of(&new, &bodies, &locations), &uploaded_wraps)
+        let record = match record_of(&new, &bodies, &uploaded_wraps, &locations) {
+            Ok(record) => record,
+            Err(e) => {
+                self.unstage(new.id)?;
+                return Err(e);
+            }
+        };
+        self.commit_staged(&new, &record)
     }
 
     /// The log record of each upload, after the inline parts' ([`Store::stage`]).

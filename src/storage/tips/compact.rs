@@ -139,7 +139,7 @@ impl Store {
                 }
             }
             let swapped =
-                tips.compare_and_swap(id.as_bytes(), Some(&current), Some(record.encode()))?;
+                tips.compare_and_swap(id.as_bytes(), Some(&current), Some(record.encode()?))?;
             if swapped.is_ok() {
                 return Ok(());
             }

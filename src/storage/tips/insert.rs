@@ -2,7 +2,8 @@
 //! never reached the disk) left behind.
 //!
 //! Every insert marks its id in `pending` first and writes each part as one record of the
-//! bundle log; the index entries (wraps, record, key) follow. The mark is not removed by
+//! bundle log; the index entries (the record, format 3 with the wraps in it, then the
+//! key) follow. The mark is not removed by
 //! the insert but by the commit thread, after the batch that synced the log segment and
 //! flushed the index was answered ([`clear_mark_once_durable`]): sled may write index
 //! entries to disk before our segment's `fdatasync`, so only an unmarked tip is known to
@@ -36,12 +37,19 @@ impl Store {
             return Ok(outcome);
         }
         let locations = self.stage(&new)?;
-        self.commit_staged(&new, &record_of(&new, &[], &locations), &[])
+        let record = match record_of(&new, &[], &[], &locations) {
+            Ok(record) => record,
+            Err(e) => {
+                self.unstage(new.id)?;
+                return Err(e);
+            }
+        };
+        self.commit_staged(&new, &record)
     }
 
-    /// Phase two of a staged insert: one transaction inserts the record, the wraps (the
-    /// inline parts', then `uploaded_wraps` for the parts copied from uploads) and the
-    /// idempotency key; the `pending` mark goes once that is durable. A created tip
+    /// Phase two of a staged insert: one transaction inserts the record (with every
+    /// part's wrap, the inline parts' and the uploaded ones') and the idempotency key;
+    /// the `pending` mark goes once that is durable. A created tip
     /// stays; anything else (a retry answered by the transaction, a conflict, an error)
     /// removes the mark (its log records are garbage nothing points at), except when a
     /// twin insert with the same fresh id (never, with 128 random bits) owns it.
@@ -49,12 +57,11 @@ impl Store {
         &self,
         new: &NewTip<'_>,
         record: &[u8],
-        uploaded_wraps: &[[u8; WRAP_LEN]],
     ) -> Result<InsertOutcome, StorageError> {
         let inner = &self.inner;
-        let result = (&inner.tips, &inner.wraps, &inner.idempotency)
-            .transaction(|(tips, wraps, idempotency)| {
-                commit_tip(tips, wraps, idempotency, new, record, uploaded_wraps)
+        let result = (&inner.tips, &inner.idempotency)
+            .transaction(|(tips, idempotency)| {
+                check_and_insert_record(tips, idempotency, new, record)
             })
             .map_err(tx_error::<StorageError>);
         match result {
@@ -77,8 +84,8 @@ impl Store {
     /// `sync_file_range` on sled's I/O threads — the largest item of the release profile
     /// (BENCHMARKS.md). Instead the writes go in an order that sled's prefix recovery
     /// makes safe: the `pending` mark (holding the key's hash), the log records, the
-    /// wraps, the record (from here readers see the tip, whole), the idempotency key by
-    /// compare-and-swap; the mark goes once all that is durable. After a crash, opening
+    /// record with the wraps (from here readers see the tip, whole), the idempotency key
+    /// by compare-and-swap; the mark goes once all that is durable. After a crash, opening
     /// removes every tip still marked whose key does not name it or whose log records
     /// are not whole ([`remove_unfinished`]); a try that loses the race for its key
     /// removes its own tip again and answers like a retry.
@@ -91,12 +98,9 @@ impl Store {
         inner.pending.insert(new.id.as_bytes(), mark)?;
         let written = (|| {
             let locations = append_parts(&inner.log, new)?;
-            for (part, p) in (0u16..).zip(&new.parts) {
-                inner.wraps.insert(layout::wrap_key(new.id, part), p.wrap)?;
-            }
             inner
                 .tips
-                .insert(new.id.as_bytes(), record_of(new, &[], &locations))?;
+                .insert(new.id.as_bytes(), record_of(new, &[], &[], &locations)?)?;
             let Some(idem) = &new.idempotency else {
                 return Ok(InsertOutcome::Created(new.id));
             };
@@ -292,11 +296,25 @@ fn staged_bytes(new: &NewTip<'_>) -> usize {
         .fold(0, usize::saturating_add)
 }
 
-/// The record of `new`'s parts followed by parts (copied from uploads) of `more_bodies`,
-/// every part's log record starting at its entry of `locations`.
-pub(super) fn record_of(new: &NewTip<'_>, more_bodies: &[u64], locations: &[Location]) -> Vec<u8> {
+/// The format-3 record of `new`'s parts followed by parts copied from uploads (their
+/// body lengths `more_bodies`, their wraps `more_wraps`), every part's log record
+/// starting at its entry of `locations`.
+pub(super) fn record_of(
+    new: &NewTip<'_>,
+    more_bodies: &[u64],
+    more_wraps: &[[u8; WRAP_LEN]],
+    locations: &[Location],
+) -> Result<Vec<u8>, StorageError> {
+    let mut wraps = Vec::with_capacity(new.parts.len() + more_wraps.len());
+    for p in &new.parts {
+        let wrap = <[u8; WRAP_LEN]>::try_from(p.wrap)
+            .map_err(|_| StorageError::Invalid("a wrap section is not 84 bytes"))?;
+        wraps.push(wrap);
+    }
+    wraps.extend_from_slice(more_wraps);
     Record {
         locations: Some(locations.to_vec()),
+        wraps: Some(wraps),
         received: new.received,
         epoch: new.epoch,
         flags: new.flags,
@@ -310,29 +328,10 @@ pub(super) fn record_of(new: &NewTip<'_>, more_bodies: &[u64], locations: &[Loca
     .encode()
 }
 
-/// The transaction body of a staged insert. sled may run it more than once.
-fn commit_tip(
-    tips: &TransactionalTree,
-    wraps: &TransactionalTree,
-    idempotency: &TransactionalTree,
-    new: &NewTip<'_>,
-    record: &[u8],
-    uploaded_wraps: &[[u8; WRAP_LEN]],
-) -> ConflictableTransactionResult<InsertOutcome, StorageError> {
-    let outcome = check_and_insert_record(tips, wraps, idempotency, new, record)?;
-    if matches!(outcome, InsertOutcome::Created(_)) {
-        for (part, wrap) in (new.parts.len()..).zip(uploaded_wraps) {
-            let part = part as u16; // at most MAX_PARTS, checked by the caller
-            wraps.insert(&layout::wrap_key(new.id, part)[..], &wrap[..])?;
-        }
-    }
-    Ok(outcome)
-}
-
-/// Checks the idempotency key and the id, then inserts the record, the wraps and the key.
+/// The transaction body of a staged insert (sled may run it more than once): checks the
+/// idempotency key and the id, then inserts the record and the key.
 fn check_and_insert_record(
     tips: &TransactionalTree,
-    wraps: &TransactionalTree,
     idempotency: &TransactionalTree,
     new: &NewTip<'_>,
     record: &[u8],
@@ -347,9 +346,6 @@ fn check_and_insert_record(
         return abort(StorageError::DuplicateId);
     }
     tips.insert(&new.id.as_bytes()[..], record)?;
-    for (part, p) in (0u16..).zip(&new.parts) {
-        wraps.insert(&layout::wrap_key(new.id, part)[..], p.wrap)?;
-    }
     if let Some(idem) = &new.idempotency {
         let value = layout::idempotency_value(new.id, &idem.body_hash, idem.mailbox.as_ref());
         idempotency.insert(&idem.key_hash[..], &value[..])?;

@@ -48,7 +48,7 @@ pub(in crate::storage) fn move_blobs_into_log(
             locations.push(to.finish().map_err(|_| bad.clone())?);
         }
         record.locations = Some(locations);
-        tips.insert(&key, record.encode())?;
+        tips.insert(&key, record.encode()?)?;
         for k in blobs.scan_prefix(id.as_bytes()).keys() {
             blobs.remove(k?)?;
         }

@@ -2,15 +2,16 @@
 //!
 //! A part is a 68-byte immutable header, an 84-byte wrap section (replaced by a rewrap)
 //! and a body. Storage never looks inside any of them. Header ‖ body of each part is one
-//! record of the bundle log (`bundles/`); sled holds the index: the tip record (format 2:
-//! body lengths and where each record starts), the wraps, the idempotency entry. Every
-//! insert marks its id `pending`, appends the records, then writes the index — a small
-//! tip (every text tip) in plain writes in log order, a larger one in one transaction —
+//! record of the bundle log (`bundles/`); sled holds the index: the tip record (format 3:
+//! body lengths, where each record starts and each part's wrap) and the idempotency
+//! entry. Every insert marks its id `pending`, appends the records, then writes the index
+//! — a small tip (every text tip) in plain writes in log order, a larger one in one
+//! transaction —
 //! and leaves the mark until the batch that synced the records is answered; opening
 //! checks every marked tip and removes it unless it is whole (`insert.rs`). Attachments
 //! that came through the uploads API are streamed into their records piece by piece
-//! (`attach.rs`). Tips written by schema 1 (format 1: bytes in `blobs` chunks) are read
-//! and deleted as they are. Compaction gives back deleted tips' log space (`compact.rs`).
+//! (`attach.rs`). Tips written by schema 1 (format 1: bytes in `blobs` chunks) and
+//! schema 2 (format 2: wraps in `wraps`) are read and deleted as they are. Compaction gives back deleted tips' log space (`compact.rs`).
 
 mod attach;
 mod compact;

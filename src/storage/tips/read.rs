@@ -43,8 +43,9 @@ impl Store {
 
     /// A whole tip, or `None` if there is no tip with this id.
     ///
-    /// The record and the wraps are read in one transaction, so the epoch in the summary
-    /// is the one the returned wraps are sealed to even during a concurrent rewrap.
+    /// The record and the wraps are read together (`read_pinned`), so the epoch in the
+    /// summary is the one the returned wraps are sealed to even during a concurrent
+    /// rewrap.
     pub fn load_tip(&self, id: TipId) -> Result<Option<StoredTip>, StorageError> {
         let inner = &self.inner;
         let Some((record, wraps, pinned)) = self.read_pinned(id)? else {
@@ -74,18 +75,29 @@ impl Store {
 }
 
 impl Store {
-    /// A tip's record and wraps, read in one transaction, with the log segments its
-    /// record names pinned (empty for a format-1 tip) before compaction can unlink them:
-    /// the records stay readable through the returned handles however long the read
-    /// takes (`bundles/mod.rs`, "Reads and compaction").
+    /// A tip's record and wraps, with the log segments its record names pinned (empty
+    /// for a format-1 tip) before compaction can unlink them: the records stay readable
+    /// through the returned handles however long the read takes (`bundles/mod.rs`,
+    /// "Reads and compaction"). A format-3 record holds its wraps, so one read is
+    /// consistent; the wraps of an older record are read with it in one transaction.
     pub(super) fn read_pinned(&self, id: TipId) -> Result<PinnedTip, StorageError> {
         let inner = &self.inner;
         let hold = inner.log.hold();
-        let found = (&inner.tips, &inner.wraps)
-            .transaction(|(tips, wraps)| read_record_and_wraps(tips, wraps, id))
-            .map_err(tx_error::<StorageError>)?;
-        let Some((record, wraps)) = found else {
+        let Some(value) = inner.tips.get(id.as_bytes())? else {
             return Ok(None);
+        };
+        let mut record = Record::decode(&value)?;
+        let (record, wraps) = match record.wraps.take() {
+            Some(wraps) => (record, wraps),
+            None => {
+                let found = (&inner.tips, &inner.wraps)
+                    .transaction(|(tips, wraps)| read_record_and_wraps(tips, wraps, id))
+                    .map_err(tx_error::<StorageError>)?;
+                let Some(found) = found else {
+                    return Ok(None);
+                };
+                found
+            }
         };
         let pinned = match &record.locations {
             Some(locations) => locations
@@ -122,7 +134,11 @@ fn read_record_and_wraps(
     let Some(value) = tips.get(id.as_bytes())? else {
         return Ok(None);
     };
-    let record = Record::decode(&value).or_else(abort)?;
+    let mut record = Record::decode(&value).or_else(abort)?;
+    // Rewrapped to format 3 since the first read: the wraps are in the record now.
+    if let Some(wraps) = record.wraps.take() {
+        return Ok(Some((record, wraps)));
+    }
     let mut out = Vec::with_capacity(record.bodies.len());
     for part in 0..record.bodies.len() as u16 {
         let wrap = wraps

@@ -1,4 +1,6 @@
-//! Rewrap: replacing all wrap sections of a tip at once.
+//! Rewrap: replacing all wrap sections of a tip at once. A format-3 record holds them,
+//! so the record is rewritten; a format-2 tip is rewritten as format 3 (its `wraps`
+//! entries removed in the same transaction); a format-1 tip keeps them in `wraps`.
 
 use sled::transaction::{abort, ConflictableTransactionResult, TransactionalTree};
 use sled::Transactional;
@@ -86,10 +88,23 @@ fn swap_in_tx(
             stored: record.bodies.len() as u16,
         });
     }
-    for (part, wrap) in (0u16..).zip(new_wraps) {
-        wraps.insert(&layout::wrap_key(id, part)[..], &wrap[..])?;
+    if record.locations.is_some() {
+        // Format 2 or 3: the wraps go into the record (a format-2 tip becomes format 3
+        // and its `wraps` entries go).
+        if record.wraps.is_none() {
+            for part in 0..record.bodies.len() as u16 {
+                wraps.remove(&layout::wrap_key(id, part)[..])?;
+            }
+        }
+        record.wraps = Some(new_wraps.to_vec());
+    } else {
+        // Format 1 has no place for wraps in its record.
+        for (part, wrap) in (0u16..).zip(new_wraps) {
+            wraps.insert(&layout::wrap_key(id, part)[..], &wrap[..])?;
+        }
     }
     record.epoch = new_epoch;
-    tips.insert(&id.as_bytes()[..], record.encode())?;
+    let value = record.encode().map_err(SwapError::from).or_else(abort)?;
+    tips.insert(&id.as_bytes()[..], value)?;
     Ok(())
 }

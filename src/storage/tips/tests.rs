@@ -422,7 +422,15 @@ fn a_small_tip_leaves_no_mark_and_every_piece_behind_it() {
         store.load_tip(id).unwrap().unwrap().parts[0].body,
         parts[0].body
     );
-    assert_eq!(store.inner.wraps.scan_prefix(id.as_bytes()).count(), 1);
+    // Format 3: the wrap is in the record, one index entry for the tip.
+    assert_eq!(store.inner.wraps.scan_prefix(id.as_bytes()).count(), 0);
+    let raw = store.inner.tips.get(id.as_bytes()).unwrap().unwrap();
+    assert_eq!(raw[0], 3);
+    let wraps = crate::storage::layout::Record::decode(&raw).unwrap().wraps;
+    assert_eq!(
+        wraps,
+        Some(vec![<[u8; WRAP_LEN]>::try_from(&parts[0].wrap[..]).unwrap()])
+    );
     assert!(store.inner.idempotency.contains_key([6u8; 32]).unwrap());
 }
 
@@ -511,9 +519,9 @@ fn the_stored_record_holds_a_day_and_no_finer_time() {
     let parts = [part(1, 5), part(2, 6)];
     store.insert_tip(new_tip(id, 20_100, &parts, None)).unwrap();
     let raw = store.raw_tips().get(id.as_bytes()).unwrap().unwrap();
-    // format, day, epoch, flags, part count, two (body length, segment, offset): no room
-    // for a timestamp.
-    assert_eq!(raw.len(), 1 + 8 + 4 + 1 + 2 + 2 * 24);
+    // format, day, epoch, flags, part count, two (body length, segment, offset, wrap):
+    // no room for a timestamp.
+    assert_eq!(raw.len(), 1 + 8 + 4 + 1 + 2 + 2 * (24 + WRAP_LEN));
     assert_eq!(&raw[1..9], &20_100i64.to_be_bytes());
 }
 

@@ -11,7 +11,7 @@ fn locations(store: &Store, id: TipId) -> Vec<Location> {
     Record::decode(&raw)
         .unwrap()
         .locations
-        .expect("a format-2 record")
+        .expect("a record in the log")
 }
 
 fn segment_path(dir: &std::path::Path, no: SegmentNo) -> std::path::PathBuf {
@@ -106,7 +106,7 @@ fn a_record_pointing_at_another_tips_log_record_reads_as_corrupt_not_a_panic() {
     record.locations = Some(locations(&store, a));
     store
         .raw_tips()
-        .insert(b.as_bytes(), record.encode())
+        .insert(b.as_bytes(), record.encode().unwrap())
         .unwrap();
     let read = store.load_tip(b);
     assert!(matches!(read, Err(StorageError::Corrupt(_))), "{read:?}");
@@ -121,7 +121,7 @@ fn a_record_pointing_at_another_tips_log_record_reads_as_corrupt_not_a_panic() {
     }]);
     store
         .raw_tips()
-        .insert(b.as_bytes(), record.encode())
+        .insert(b.as_bytes(), record.encode().unwrap())
         .unwrap();
     assert!(matches!(store.load_tip(b), Err(StorageError::Corrupt(_))));
     assert_eq!(
@@ -151,11 +151,84 @@ fn write_format_1(store: &Store, id: TipId, parts: &[Part]) {
         flags: 1,
         bodies: parts.iter().map(|p| p.body.len() as u64).collect(),
         locations: None,
+        wraps: None,
     };
     store
         .raw_tips()
-        .insert(id.as_bytes(), record.encode())
+        .insert(id.as_bytes(), record.encode().unwrap())
         .unwrap();
+}
+
+/// Rewrites a stored format-3 tip as a schema-2 build wrote it: a format-2 record and
+/// its wraps in `wraps`.
+fn make_format_2(store: &Store, id: TipId) {
+    let raw = store.raw_tips().get(id.as_bytes()).unwrap().unwrap();
+    let mut record = Record::decode(&raw).unwrap();
+    let wraps = record.wraps.take().expect("a format-3 record");
+    for (p, wrap) in (0u16..).zip(&wraps) {
+        store
+            .inner
+            .wraps
+            .insert(layout::wrap_key(id, p), &wrap[..])
+            .unwrap();
+    }
+    let bytes = record.encode().unwrap();
+    assert_eq!(bytes[0], 2);
+    store.raw_tips().insert(id.as_bytes(), bytes).unwrap();
+}
+
+fn format_of(store: &Store, id: TipId) -> u8 {
+    store.raw_tips().get(id.as_bytes()).unwrap().unwrap()[0]
+}
+
+#[test]
+fn a_format_2_tip_reads_streams_rewraps_into_format_3_and_deletes() {
+    let (_dir, store) = temp_store();
+    let parts = [part(7, 2 * CHUNK_LEN + 9), part(8, 30)];
+    let (old, new) = (fresh_id(), fresh_id());
+    store.insert_tip(new_tip(old, 1, &parts, None)).unwrap();
+    store.insert_tip(new_tip(new, 1, &parts, None)).unwrap();
+    make_format_2(&store, old);
+    assert_eq!((format_of(&store, old), format_of(&store, new)), (2, 3));
+    assert_eq!(
+        store.load_tip(old).unwrap().unwrap().parts,
+        store.load_tip(new).unwrap().unwrap().parts,
+        "both formats read the same bytes and wraps"
+    );
+    assert_eq!(bundle_of(&store, old), bundle_of(&store, new));
+
+    // A rewrap moves the wraps into the record: format 3, nothing left in `wraps`.
+    let rewrapped = [[0xAB; WRAP_LEN], [0xCD; WRAP_LEN]];
+    let later = Epoch::new(2).unwrap();
+    store
+        .swap_wraps(old, Epoch::FIRST, &rewrapped, later)
+        .unwrap();
+    assert_eq!(format_of(&store, old), 3);
+    assert_eq!(store.inner.wraps.scan_prefix(old.as_bytes()).count(), 0);
+    let read = store.load_tip(old).unwrap().unwrap();
+    assert_eq!(read.summary.epoch, later);
+    let wraps: Vec<_> = read.parts.iter().map(|p| p.wrap).collect();
+    assert_eq!(wraps, rewrapped);
+    assert_eq!(read.parts[0].body, parts[0].body);
+
+    // A format-3 tip is rewrapped in its record; a stale or backward rewrap is refused.
+    let third = Epoch::new(3).unwrap();
+    store
+        .swap_wraps(new, Epoch::FIRST, &rewrapped, third)
+        .unwrap();
+    assert!(matches!(
+        store.swap_wraps(new, Epoch::FIRST, &rewrapped, Epoch::new(4).unwrap()),
+        Err(SwapError::EpochMismatch { .. })
+    ));
+    assert_eq!(store.load_tip(new).unwrap().unwrap().summary.epoch, third);
+
+    // A format-2 tip deletes whole, its `wraps` entries too.
+    let other = fresh_id();
+    store.insert_tip(new_tip(other, 1, &parts, None)).unwrap();
+    make_format_2(&store, other);
+    assert!(store.delete_tip(other).unwrap());
+    assert!(store.load_tip(other).unwrap().is_none());
+    assert_eq!(store.inner.wraps.scan_prefix(other.as_bytes()).count(), 0);
 }
 
 fn bundle_of(store: &Store, id: TipId) -> Vec<u8> {
@@ -288,7 +361,7 @@ fn a_tip_rewrapped_while_its_record_is_copied_keeps_the_new_wraps_and_moves() {
 }
 
 #[test]
-fn a_backup_of_format_2_tips_restores_whole_into_the_log() {
+fn a_backup_of_tips_of_every_format_restores_whole_into_the_log() {
     let (_dir, store) = temp_store();
     let parts = [part(9, 2 * CHUNK_LEN + 3), part(10, 50)];
     let ids: Vec<TipId> = (0..3).map(|_| fresh_id()).collect();
@@ -299,6 +372,9 @@ fn a_backup_of_format_2_tips_restores_whole_into_the_log() {
     }
     let old = fresh_id();
     write_format_1(&store, old, &parts);
+    // One format-2 tip among the format-3 ones: its wraps come from `wraps`, theirs from
+    // their records, all in one key-ordered `wraps` tree of the snapshot.
+    make_format_2(&store, ids[1]);
     settle(&store);
     let mut entries = Vec::new();
     let counts = store
@@ -308,6 +384,13 @@ fn a_backup_of_format_2_tips_restores_whole_into_the_log() {
         })
         .unwrap();
     assert_eq!(counts.tips, 4);
+    let wrap_keys: Vec<&Vec<u8>> = entries
+        .iter()
+        .filter(|(tree, _, _)| tree == b"wraps")
+        .map(|(_, k, _)| k)
+        .collect();
+    assert_eq!(wrap_keys.len(), 8, "two wraps for each of the four tips");
+    assert!(wrap_keys.windows(2).all(|w| w[0] < w[1]), "in key order");
     let target = tempfile::tempdir().unwrap();
     let into = target.path().join("restored");
     crate::storage::load_into_new(&into, entries.into_iter().map(Ok::<_, String>)).unwrap();
