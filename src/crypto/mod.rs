@@ -28,7 +28,7 @@ use std::sync::OnceLock;
 
 use sodiumoxide::crypto::generichash;
 
-use crate::domain::{Day, DomainError, TipId};
+use crate::domain::{DomainError, TipId};
 
 /// Why a cryptographic operation failed. Deliberately coarse: callers and attackers
 /// learn that something failed, not which byte was wrong.
@@ -130,21 +130,9 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     out
 }
 
-/// A fresh tip id for a tip received on `received`: the day (days since 1970-01-01, u32
-/// big-endian) then 12 random bytes.
-///
-/// The day leads so that the index keys of the tips arriving today sort together: an
-/// insert then writes the few leaves of today's range, which stay in sled's cache, instead
-/// of a random leaf among all stored tips' (with a million stored that miss cost 70 µs of
-/// CPU per insert; BENCHMARKS.md, "Day-led tip ids"). It reveals nothing new: the day is
-/// stored with every tip, returned with its id to the witness and shown to reviewers, and
-/// the order within a day stays random (96 bits, chosen fresh).
-pub fn new_tip_id(received: Day) -> TipId {
-    let mut b: [u8; 16] = random_bytes();
-    // Days before 1970 or after the year 11,000,000 do not occur; clamp rather than wrap.
-    let day = u32::try_from(received.days().max(0)).unwrap_or(u32::MAX);
-    b[..4].copy_from_slice(&day.to_be_bytes());
-    TipId::from_bytes(b)
+/// A fresh random tip id.
+pub fn random_tip_id() -> TipId {
+    TipId::from_bytes(random_bytes())
 }
 
 /// BLAKE2b-256 of `domain || parts…`. `domain` separates uses (e.g. `b"tipseal/key-id/v1"`).
@@ -219,20 +207,6 @@ pub fn b64_decode(s: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_tip_id_leads_with_its_day_and_is_random_after_it() {
-        let day = Day::from_days(20_422);
-        let (a, b) = (new_tip_id(day), new_tip_id(day));
-        assert_eq!(a.as_bytes()[..4], 20_422u32.to_be_bytes());
-        assert_eq!(a.as_bytes()[..4], b.as_bytes()[..4]);
-        assert_ne!(a.as_bytes()[4..], b.as_bytes()[4..], "96 fresh random bits");
-        // Ids sort by day, so today's inserts share a few index leaves.
-        assert!(new_tip_id(day.plus_days(1)) > a);
-        assert!(new_tip_id(day.plus_days(-1)) < a);
-        // A day before 1970 cannot come from the clock; it clamps instead of wrapping.
-        assert_eq!(new_tip_id(Day::from_days(-5)).as_bytes()[..4], [0; 4]);
-    }
 
     #[test]
     fn hashes_are_domain_separated() {

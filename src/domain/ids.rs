@@ -79,9 +79,7 @@ macro_rules! hex_id {
 }
 
 hex_id!(
-    /// A tip's id: 16 bytes chosen by the server — the day it was received (u32 days since
-    /// 1970, big-endian) then 12 random bytes (`crypto::new_tip_id`) — shown as 32 hex
-    /// characters. Read back, any 16 bytes are an id (older ids are 16 random bytes).
+    /// A tip's id: 16 random bytes chosen by the server, shown as 32 hex characters.
     TipId,
     "tip id"
 );

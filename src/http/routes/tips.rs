@@ -122,8 +122,8 @@ pub struct ListQuery {
 }
 
 /// `GET /api/v1/tips?after=ID&limit=N`: one page of summaries in tip-id order, and the
-/// cursor of the next page (`null` on the last). Ids lead with the received day and are
-/// random after it, so the order says nothing finer than the day each row shows; a tip stored during a walk may show up only in the next walk.
+/// cursor of the next page (`null` on the last). Ids are random, so the order says
+/// nothing about arrival; a tip stored during a walk may show up only in the next walk.
 #[utoipa::path(
     get,
     path = "/api/v1/tips",

@@ -19,8 +19,7 @@ impl Store {
     /// Id order, because the `tips` tree is keyed by id: a page costs `limit` reads however
     /// many tips are stored, and a cursor stays valid while tips arrive or are deleted (a
     /// tip stored during a walk lands before or after the cursor, so one walk may miss it;
-    /// the next walk finds it). Ids lead with the received day and are random after it, so the
-    /// order reveals the day every summary shows and nothing finer.
+    /// the next walk finds it). Ids are random, so the order reveals nothing about arrival.
     pub fn list_tips_page(
         &self,
         after: Option<TipId>,
