@@ -107,7 +107,16 @@ fn a_backup_under_load_restores_every_tip_acknowledged_before_it_started() {
     let file = work.path().join("tipseal.backup");
 
     let stop = Arc::new(AtomicBool::new(false));
+    // Stops the witnesses however the scope's body ends: a failed assertion in it must
+    // fail the test, not wait forever for witnesses that never stop.
+    struct StopOnDrop(Arc<AtomicBool>);
+    impl Drop for StopOnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
     let (acked, started, took) = thread::scope(|s| {
+        let _stop_on_exit = StopOnDrop(stop.clone());
         let witnesses: Vec<_> = (0..WITNESSES)
             .map(|_| {
                 let (k, t, st) = (keyring.clone(), tip.clone(), stop.clone());

@@ -6,6 +6,10 @@
 //! compared with a two-sample Kolmogorov–Smirnov test implemented here. The assertion
 //! is on the p-value *or* a small effect size (Cliff's delta), which a real oracle — e.g.
 //! skipping the signature check for unknown mailboxes, ~50 µs — would fail by far.
+//!
+//! The tests of this file that load a server take [`ONE_LOAD_AT_A_TIME`]: the harness
+//! runs tests in parallel, and 1,000 logins of the CPU measurement on the same two cores
+//! shifted one group's timings by ~100 µs in a run of the full suite (KS p = 0.0002).
 
 mod common;
 
@@ -13,6 +17,16 @@ use std::time::Instant;
 
 use common::*;
 use tempfile::TempDir;
+
+/// Held by each test that loads a server, so no test's load is another's noise.
+static ONE_LOAD_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The lock, also after a test that held it failed (its failure is reported on its own).
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    ONE_LOAD_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// Timings per group.
 const N: usize = 200;
@@ -138,6 +152,7 @@ fn the_statistics_tell_same_from_different() {
 
 #[test]
 fn unknown_and_wrong_receipts_get_the_same_answer_in_the_same_time() {
+    let _alone = alone();
     let team = setup_team();
     let server = team.spawn_server(&["--workers", "1"]);
     let dir = TempDir::new().unwrap();
@@ -216,6 +231,7 @@ fn server_cpu_seconds(pid: u32) -> Option<f64> {
 
 #[test]
 fn measure_the_server_cpu_time_of_a_mailbox_login() {
+    let _alone = alone();
     let team = setup_team();
     let server = team.spawn_server(&["--workers", "1"]);
     let words = fresh_receipt_words();
