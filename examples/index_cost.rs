@@ -80,10 +80,13 @@ const HEADER: [u8; 68] = [7; 68];
 const WRAP: [u8; 84] = [9; 84];
 const BODY: [u8; 64] = [5; 64];
 
-fn new_tip(idempotency: Option<Idempotency>) -> NewTip<'static> {
+/// A tip received `days_ago` days before today, under the id the intake route would give
+/// it (random bytes, then the day).
+fn new_tip(days_ago: u64, idempotency: Option<Idempotency>) -> NewTip<'static> {
+    let received = Day::today().plus_days(-(days_ago as i64));
     NewTip {
-        id: tipseal::crypto::random_tip_id(),
-        received: Day::today(),
+        id: tipseal::crypto::new_tip_id(received),
+        received,
         epoch: Epoch::new(1).expect("epoch 1 is valid"),
         flags: 0,
         parts: vec![NewPart {
@@ -102,7 +105,11 @@ fn with_store(run: &Path, n: u64, m: u64, cache: u64) -> Figures {
         let store = Store::open_with_cache(&data, tipseal::crypto::random_bytes(), cache)
             .expect("the store opens");
         for i in 0..n {
-            store.insert_tip(new_tip(None)).expect("a preload insert");
+            // Spread over a year, as `tipseal bench`'s preload does (`SPREAD_DAYS`).
+            let days_ago = i % tipseal::loadgen::SPREAD_DAYS;
+            store
+                .insert_tip(new_tip(days_ago, None))
+                .expect("a preload insert");
             if i % PRELOAD_FLUSH == PRELOAD_FLUSH - 1 {
                 store.durable_blocking().expect("a preload flush");
             }
@@ -123,7 +130,7 @@ fn with_store(run: &Path, n: u64, m: u64, cache: u64) -> Figures {
         };
         // The intake route asks first whether the key is a retry (`check_retry`).
         assert!(store.idempotent_outcome(&idem).expect("a lookup").is_none());
-        store.insert_tip(new_tip(Some(idem))).expect("an insert");
+        store.insert_tip(new_tip(0, Some(idem))).expect("an insert");
         if i % BATCH == BATCH - 1 {
             store.durable_blocking().expect("a flush");
         }

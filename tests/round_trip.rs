@@ -74,6 +74,15 @@ fn every_shared_sample_round_trips_and_its_attachments_come_back_byte_identical(
             is_utc_day(received),
             "a tip's arrival is kept to the day, got {t}"
         );
+        // The id ends with that day (u32 days since 1970, big-endian) and holds nothing
+        // finer: the rest, the short id first, is random.
+        let day = tipseal::domain::Day::parse(received).expect("a day");
+        let id = t["id"].as_str().unwrap_or_default();
+        assert_eq!(
+            id.get(24..),
+            Some(format!("{:08x}", day.days()).as_str()),
+            "a tip id ends with its received day, got {t}"
+        );
     }
     let listed = review_ids(&server.url, &team.reviewer_key);
     for s in &submissions {

@@ -51,9 +51,10 @@ fn pages_followed_by_next_show_every_tip_once_and_bad_bounds_are_refused() {
     let unique: HashSet<String> = seen.iter().cloned().collect();
     assert_eq!(seen.len(), unique.len(), "no tip twice");
     assert_eq!(unique, stored, "every tip once");
+    // The index order: the received day (an id's last 8 hex characters), then the rest.
     let mut sorted = seen.clone();
-    sorted.sort();
-    assert_eq!(seen, sorted, "in id order");
+    sorted.sort_by_key(|id| (id[24..].to_owned(), id[..24].to_owned()));
+    assert_eq!(seen, sorted, "in index order");
 
     // No limit: the default page holds all 7, and says it is the last.
     let all: Value = get(&server, "/api/v1/tips", &token).json();

@@ -112,7 +112,7 @@ impl Frames {
                 let value = self.vec(value_len)?;
                 self.counted.entries += 1;
                 self.counted.bytes += (key.len() + value.len()) as u64;
-                self.counted.tips += u64::from(tree == b"tips");
+                self.counted.tips += u64::from(crate::storage::is_tip_tree(&tree));
                 Ok(Some((tree, key, value)))
             }
             0 => {

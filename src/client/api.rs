@@ -66,7 +66,7 @@ pub const LIST_PAGE: usize = 1000;
 /// One page of `GET /api/v1/tips`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct TipPage {
-    /// Rows in tip-id order.
+    /// Rows in the server's index order: by received day, random within a day.
     pub tips: Vec<TipRow>,
     /// The cursor of the next page; `None` on the last.
     pub next: Option<TipId>,
@@ -379,7 +379,7 @@ impl Client {
     }
 
     /// Lists every tip, following the listing's pages ([`LIST_PAGE`] rows each) to the
-    /// last one. Rows come in tip-id order.
+    /// last one. Rows come in the server's index order (by received day).
     pub fn list(&self, s: &Session) -> Result<Vec<TipRow>, Error> {
         self.list_in_pages(s, LIST_PAGE)
     }

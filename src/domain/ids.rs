@@ -1,7 +1,8 @@
 //! Identifiers: tip ids, key ids, key epochs, idempotency keys, received days.
 //!
 //! Each is parsed once at the edge and is valid by construction afterwards. None of them
-//! may carry anything that identifies a witness: tip ids are random, days are UTC days.
+//! may carry anything that identifies a witness: tip ids are random but for the day the
+//! tip was received, days are UTC days.
 
 use std::fmt;
 
@@ -79,7 +80,9 @@ macro_rules! hex_id {
 }
 
 hex_id!(
-    /// A tip's id: 16 random bytes chosen by the server, shown as 32 hex characters.
+    /// A tip's id: 16 bytes chosen by the server — 12 random bytes, then the day it was
+    /// received (u32 days since 1970, big-endian; `crypto::new_tip_id`) — shown as 32 hex
+    /// characters. Read back, any 16 bytes are an id (ids before schema 4 are all random).
     TipId,
     "tip id"
 );

@@ -21,7 +21,7 @@ use super::routes::mailbox;
 use super::{ApiError, AppState};
 use crate::crypto::keyring::VerifiedKeyring;
 use crate::crypto::receipt::MailboxPublicKey;
-use crate::crypto::{hash32, keyed_hash32, random_tip_id};
+use crate::crypto::{hash32, keyed_hash32, new_tip_id};
 use crate::domain::bundle::{self, MAX_PARTS};
 use crate::domain::envelope::{self, EnvelopeRef, Kind};
 use crate::domain::limits::PART_FRAMING;
@@ -327,7 +327,7 @@ fn insert(
         .collect::<Result<Vec<_>, _>>()?;
     let wraps: Vec<[u8; 84]> = parts.iter().map(|p| p.wrap.encode()).collect();
     let new = NewTip {
-        id: random_tip_id(),
+        id: new_tip_id(received),
         received,
         epoch: current,
         flags: parsed.flags().bits(),

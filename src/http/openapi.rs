@@ -60,7 +60,7 @@ pub struct TipReceived {
 #[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TipPage {
-    /// At most `limit` tips, in id order.
+    /// At most `limit` tips, in index order (by received day).
     #[schema(max_items = 1000)]
     pub tips: Vec<TipSummary>,
     /// The `after` of the next page, or null when this page is the last.

@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use disk::{probe as probe_disk, DiskLimit};
-pub use preload::insert_sealed;
+pub use preload::{insert_sealed, SPREAD_DAYS};
 pub use report::Report;
 
 use crate::cli::CliError;

@@ -21,7 +21,14 @@ const FLUSH_EVERY: u64 = 1000;
 /// Inserting threads (sled takes concurrent writers; two keep a 2-core machine busy).
 const THREADS: u64 = 2;
 
-/// Stores `n` tips built from `pool` under fresh ids in `dir`; how long it took.
+/// Days the preloaded tips are spread over, ending today: a store holds tips that came in
+/// over months, and it keys tips by their day first (`storage::layout::tip_key`), so how
+/// many share today's range decides what an insert costs. A year of a million tips is
+/// ~2,740 a day.
+pub const SPREAD_DAYS: u64 = 365;
+
+/// Stores `n` tips built from `pool` under fresh ids in `dir`, received over the last
+/// [`SPREAD_DAYS`] days; how long it took.
 pub fn fill(dir: &Path, pool: &[Vec<u8>], n: u64) -> Result<Duration, LoadgenError> {
     let started = Instant::now();
     let store = Store::open(dir, crate::crypto::random_bytes())?;
@@ -34,7 +41,8 @@ pub fn fill(dir: &Path, pool: &[Vec<u8>], n: u64) -> Result<Duration, LoadgenErr
                 s.spawn(move || -> Result<(), LoadgenError> {
                     let mut i = t;
                     while i < n {
-                        insert_sealed(store, &pool[(i as usize) % pool.len()], today)?;
+                        let received = today.plus_days(-((i % SPREAD_DAYS) as i64));
+                        insert_sealed(store, &pool[(i as usize) % pool.len()], received)?;
                         if done.fetch_add(1, Ordering::Relaxed) % FLUSH_EVERY == FLUSH_EVERY - 1 {
                             store.durable_blocking()?;
                         }
@@ -60,7 +68,7 @@ pub fn insert_sealed(store: &Store, sealed: &[u8], received: Day) -> Result<TipI
     let parsed = bundle::parse(sealed).map_err(crate::cli::CliError::from)?;
     let wraps: Vec<[u8; crate::storage::WRAP_LEN]> =
         parsed.parts().iter().map(|p| p.wrap.encode()).collect();
-    let id = crate::crypto::random_tip_id();
+    let id = crate::crypto::new_tip_id(received);
     let new = NewTip {
         id,
         received,

@@ -275,7 +275,7 @@ impl Store {
 
     /// Whether a tip with this id is stored.
     pub fn tip_exists(&self, tip: TipId) -> Result<bool, StorageError> {
-        Ok(self.inner.tips.contains_key(tip.as_bytes())?)
+        Ok(self.inner.tips.contains_key(super::layout::tip_key(tip))?)
     }
 
     /// Whether a mailbox key hash is already registered (to any tip).

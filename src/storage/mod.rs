@@ -38,7 +38,7 @@ pub use events::{
     AppendError, Appended, EventMarks, FeedItem, NewEvent, StoredEvent, MAX_EVENTS_PER_LOG,
     MAX_EVENT_BYTES,
 };
-pub use layout::{CHUNK_LEN, HEADER_LEN, MAX_PARTS, WRAP_LEN};
+pub use layout::{is_tip_tree, CHUNK_LEN, HEADER_LEN, MAX_PARTS, WRAP_LEN};
 pub use mailbox::{
     Reader, ThreadEntry, ThreadEntryPieces, ThreadIndexEntry, ThreadKind, WrapPatchError,
     MAX_THREAD_ENTRIES,
@@ -108,15 +108,18 @@ const LOCK_WAIT: Duration = Duration::from_secs(3);
 /// The version of the on-disk layout described in [`layout`]. Stored in `meta`.
 ///
 /// 2: tips' bytes in the bundle log (record format 2). 3: each new tip's wraps in its
-/// record (format 3), so a tip is one index entry. A binary that reads only older
-/// versions refuses such a directory with a clear error instead of finding records it
-/// cannot decode. An older directory is upgraded by opening it: nothing moves, its
-/// format-1 and -2 tips read on as they are (a rewrap writes a format-2 tip as format
-/// 3), new tips are format 3.
-const SCHEMA_VERSION: u32 = 3;
+/// record (format 3), so a tip is one index entry. 4: records keyed by the received day
+/// first (`tips_by_day`, [`layout::tip_key`]). A binary that reads only older versions
+/// refuses such a directory with a clear error instead of finding records it cannot
+/// decode. An older directory is upgraded by opening it: its records move from `tips`
+/// to `tips_by_day` (`tips/migrate.rs`; once: ~60 s and ~1 GiB of memory for a million
+/// tips, well under a second for thousands: BENCHMARKS.md, session 21); their
+/// bytes do not move: format-1 and -2 tips read on as they are (a rewrap writes a
+/// format-2 tip as format 3), new tips are format 3.
+const SCHEMA_VERSION: u32 = 4;
 
 /// Older layouts this build opens (and marks as [`SCHEMA_VERSION`]).
-const READABLE_SCHEMAS: &[u32] = &[1, 2];
+const READABLE_SCHEMAS: &[u32] = &[1, 2, 3];
 
 /// Why a storage operation failed. Text never contains stored bytes.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -141,7 +144,7 @@ pub enum StorageError {
     #[error("a tip with this id is already stored")]
     DuplicateId,
     /// The data directory was written by a version with another layout.
-    #[error("the data directory has schema version {0}, this build reads only versions 1 to 3: use the tipseal release that wrote it")]
+    #[error("the data directory has schema version {0}, this build reads only versions 1 to 4: use the tipseal release that wrote it")]
     Schema(u32),
     /// The data directory or the group-commit thread could not be created.
     #[error("cannot prepare storage: {0}")]
@@ -228,6 +231,8 @@ impl Store {
         let meta = db.open_tree(layout::TREE_META)?;
         check_schema(&meta)?;
         let pepper = load_or_set_pepper(&meta, &fresh_pepper)?;
+        // After `check_schema` marked the directory 4, so no older binary writes `tips`.
+        tips::move_tips_to_day_keys(&db)?;
         let tips = db.open_tree(layout::TREE_TIPS)?;
         let blobs = db.open_tree(layout::TREE_BLOBS)?;
         let pending = db.open_tree(layout::TREE_PENDING)?;
@@ -373,7 +378,8 @@ fn check_schema(meta: &sled::Tree) -> Result<(), StorageError> {
             match u32::from_be_bytes(stored) {
                 SCHEMA_VERSION => Ok(()),
                 old if READABLE_SCHEMAS.contains(&old) => {
-                    // Nothing to migrate (module docs of `SCHEMA_VERSION`): only the mark.
+                    // The mark first: then no older binary opens a directory whose
+                    // records are half moved (`tips::move_tips_to_day_keys`, next).
                     meta.insert(layout::META_SCHEMA, &current[..])?;
                     Ok(())
                 }
@@ -406,6 +412,7 @@ pub(crate) mod testutil {
     //! Helpers shared by the storage tests.
 
     use super::*;
+    use crate::domain::TipId;
 
     /// A fixed pepper: tests do not need randomness.
     pub const PEPPER: [u8; 32] = [7; 32];
@@ -441,9 +448,14 @@ pub(crate) mod testutil {
             &self.inner.blobs
         }
 
-        /// The raw tips tree, to inspect records.
-        pub fn raw_tips(&self) -> &sled::Tree {
-            &self.inner.tips
+        /// Tip `id`'s raw record, to inspect it.
+        pub fn raw_tip(&self, id: TipId) -> Option<sled::IVec> {
+            self.inner.tips.get(layout::tip_key(id)).unwrap()
+        }
+
+        /// Replaces tip `id`'s raw record, to simulate damage or an older format.
+        pub fn put_raw_tip(&self, id: TipId, record: Vec<u8>) {
+            self.inner.tips.insert(layout::tip_key(id), record).unwrap();
         }
     }
 }
@@ -483,7 +495,7 @@ mod tests {
     #[test]
     fn older_schema_directories_open_and_are_marked_current_and_a_newer_one_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        for old in [1u32, 2] {
+        for old in [1u32, 2, 3] {
             let store = Store::open(dir.path(), PEPPER).unwrap();
             let meta = store.inner.meta.clone();
             meta.insert(layout::META_SCHEMA, &old.to_be_bytes()[..])
@@ -498,13 +510,13 @@ mod tests {
         store
             .inner
             .meta
-            .insert(layout::META_SCHEMA, &4u32.to_be_bytes()[..])
+            .insert(layout::META_SCHEMA, &5u32.to_be_bytes()[..])
             .unwrap();
         store.durable_blocking().unwrap();
         drop(store);
         assert!(matches!(
             Store::open(dir.path(), PEPPER),
-            Err(StorageError::Schema(4))
+            Err(StorageError::Schema(5))
         ));
     }
 

@@ -156,7 +156,7 @@ impl Store {
             sink(SnapshotEntry { tree, key, value }).map_err(SnapshotError::Sink)?;
             counts.entries += 1;
             counts.bytes += (key.len() + value.len()) as u64;
-            counts.tips += u64::from(tree == layout::TREE_TIPS.as_bytes());
+            counts.tips += u64::from(layout::is_tip_tree(tree));
             Ok::<(), SnapshotError>(())
         };
         for name in names {
@@ -203,8 +203,7 @@ impl Store {
         let blobs = layout::TREE_BLOBS.as_bytes();
         for kv in inner.tips.iter() {
             let (key, value) = kv.map_err(StorageError::from)?;
-            let id = crate::domain::TipId::try_from_slice(&key)
-                .map_err(|_| StorageError::Corrupt("tip key"))?;
+            let id = layout::tip_id_of_key(&key)?;
             let record = Record::decode(&value)?;
             if record.locations.is_none() {
                 for kv in inner.blobs.scan_prefix(id.as_bytes()) {
@@ -225,38 +224,26 @@ impl Store {
         Ok(())
     }
 
-    /// The `wraps` tree as a format-1 store holds it, in key order: the entries stored
-    /// there (format-1 and -2 tips) merged with the wraps that format-3 records hold.
+    /// The `wraps` tree as a format-1 store holds it: the entries stored there (format-1
+    /// and -2 tips, in key order), then the wraps that format-3 records hold, tip by tip
+    /// in the order of `tips_by_day`. No key is in both (a tip keeps its wraps in one
+    /// place), and a load does not need them sorted.
     fn emit_wraps(&self, put: &mut PutEntry<'_>) -> Result<(), SnapshotError> {
         let inner = &self.inner;
         let name = layout::TREE_WRAPS.as_bytes();
-        let mut stored = inner.wraps.iter().peekable();
+        for kv in inner.wraps.iter() {
+            let (k, v) = kv.map_err(StorageError::from)?;
+            put(name, &k, &v)?;
+        }
         for kv in inner.tips.iter() {
             let (key, value) = kv.map_err(StorageError::from)?;
             let Some(wraps) = Record::decode(&value)?.wraps else {
                 continue;
             };
-            let id = crate::domain::TipId::try_from_slice(&key)
-                .map_err(|_| StorageError::Corrupt("tip key"))?;
-            // Stored entries of tips before this one (ids sort like their keys' prefixes).
-            while let Some(Ok((k, _))) = stored.peek() {
-                if k.get(..16) >= Some(&id.as_bytes()[..]) {
-                    break;
-                }
-                let (k, v) = stored
-                    .next()
-                    .transpose()
-                    .map_err(StorageError::from)?
-                    .ok_or(StorageError::Corrupt("wraps entry vanished"))?;
-                put(name, &k, &v)?;
-            }
+            let id = layout::tip_id_of_key(&key)?;
             for (part, wrap) in (0u16..).zip(&wraps) {
                 put(name, &layout::wrap_key(id, part), wrap)?;
             }
-        }
-        for kv in stored {
-            let (k, v) = kv.map_err(StorageError::from)?;
-            put(name, &k, &v)?;
         }
         Ok(())
     }
@@ -322,11 +309,13 @@ pub fn load_into_new<E: std::fmt::Display>(
         let (_, t) = tree.as_ref().expect("opened just above");
         counts.entries += 1;
         counts.bytes += (key.len() + value.len()) as u64;
-        counts.tips += u64::from(name == layout::TREE_TIPS.as_bytes());
+        counts.tips += u64::from(layout::is_tip_tree(&name));
         if t.insert(key, value).map_err(StorageError::from)?.is_some() {
             return Err(StorageError::Corrupt("the same key appears twice in a snapshot").into());
         }
     }
+    // A backup from before schema 4 holds its records in `tips`, keyed by id.
+    super::tips::move_tips_to_day_keys(&db)?;
     super::tips::move_blobs_into_log(&db, dir)?;
     db.flush().map_err(StorageError::from)?;
     Ok(counts)

@@ -121,9 +121,10 @@ pub struct ListQuery {
     pub limit: Option<usize>,
 }
 
-/// `GET /api/v1/tips?after=ID&limit=N`: one page of summaries in tip-id order, and the
-/// cursor of the next page (`null` on the last). Ids are random, so the order says
-/// nothing about arrival; a tip stored during a walk may show up only in the next walk.
+/// `GET /api/v1/tips?after=ID&limit=N`: one page of summaries in index order, and the
+/// cursor of the next page (`null` on the last). The index is ordered by the received
+/// day and random within a day, so the order says nothing finer than the day each row
+/// shows; a tip stored during a walk may show up only in the next walk.
 #[utoipa::path(
     get,
     path = "/api/v1/tips",

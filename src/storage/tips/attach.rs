@@ -167,6 +167,7 @@ mod tests {
     use super::super::{Idempotency, NewPart};
     use super::*;
     use crate::domain::{Day, Epoch};
+    use crate::storage::layout::tip_key;
     use crate::storage::CHUNK_LEN;
 
     const DAY: Day = Day::from_days(20_000);
@@ -217,7 +218,7 @@ mod tests {
     /// Nothing of tip `id` anywhere: no record, wrap, chunk, pending mark or key.
     fn nothing_of(store: &Store, id: TipId) -> bool {
         let inner = &store.inner;
-        !inner.tips.contains_key(id.as_bytes()).unwrap()
+        !inner.tips.contains_key(tip_key(id)).unwrap()
             && inner.wraps.scan_prefix(id.as_bytes()).next().is_none()
             && inner.blobs.scan_prefix(id.as_bytes()).next().is_none()
             && inner.pending.is_empty()

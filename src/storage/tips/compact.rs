@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use crate::domain::TipId;
 
 use super::super::bundles::{Location, SegmentNo, FRAME_LEN};
-use super::super::layout::Record;
+use super::super::layout::{tip_id_of_key, tip_key, Record};
 use super::super::{StorageError, Store, HEADER_LEN};
 
 /// Pieces a record is copied in: memory of a copy stays one piece.
@@ -74,7 +74,7 @@ impl Store {
             let Some(locations) = &record.locations else {
                 continue;
             };
-            let id = TipId::try_from_slice(&key).map_err(|_| StorageError::Corrupt("tip key"))?;
+            let id = tip_id_of_key(&key)?;
             let mut copies = Vec::new();
             for (i, (body, at)) in record.bodies.iter().zip(locations).enumerate() {
                 if at.segment == victim {
@@ -123,7 +123,7 @@ impl Store {
     ) -> Result<(), StorageError> {
         let tips = &self.inner.tips;
         loop {
-            let Some(current) = tips.get(id.as_bytes())? else {
+            let Some(current) = tips.get(tip_key(id))? else {
                 return Ok(()); // deleted meanwhile: its copies are garbage
             };
             let mut record = Record::decode(&current)?;
@@ -139,7 +139,7 @@ impl Store {
                 }
             }
             let swapped =
-                tips.compare_and_swap(id.as_bytes(), Some(&current), Some(record.encode()?))?;
+                tips.compare_and_swap(tip_key(id), Some(&current), Some(record.encode()?))?;
             if swapped.is_ok() {
                 return Ok(());
             }

@@ -9,6 +9,7 @@
 
 use crate::domain::TipId;
 
+use super::super::layout::tip_key;
 use super::super::{StorageError, Store};
 
 impl Store {
@@ -17,7 +18,7 @@ impl Store {
     pub fn delete_tip(&self, id: TipId) -> Result<bool, StorageError> {
         let _gate = self.write_gate();
         let inner = &self.inner;
-        if !inner.tips.contains_key(id.as_bytes())? {
+        if !inner.tips.contains_key(tip_key(id))? {
             return Ok(false);
         }
         self.delete_conversation(id)?;
@@ -31,7 +32,7 @@ impl Store {
             inner.wraps.remove(k?)?;
         }
         inner.pending.insert(id.as_bytes(), &[][..])?;
-        inner.tips.remove(id.as_bytes())?;
+        inner.tips.remove(tip_key(id))?;
         for k in inner.blobs.scan_prefix(id.as_bytes()).keys() {
             inner.blobs.remove(k?)?;
         }

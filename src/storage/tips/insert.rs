@@ -15,7 +15,7 @@ use sled::Transactional;
 use crate::domain::{Day, TipId};
 
 use super::super::bundles::{BundleLog, Location};
-use super::super::layout::{self, IdempotencyRecord, Record, RecordedMailbox};
+use super::super::layout::{self, tip_key, IdempotencyRecord, Record, RecordedMailbox};
 use super::super::{tx_error, StorageError, Store, HEADER_LEN, MAX_PARTS, WRAP_LEN};
 use super::{Idempotency, InsertOutcome, NewTip};
 
@@ -100,7 +100,7 @@ impl Store {
             let locations = append_parts(&inner.log, new)?;
             inner
                 .tips
-                .insert(new.id.as_bytes(), record_of(new, &[], &[], &locations)?)?;
+                .insert(tip_key(new.id), record_of(new, &[], &[], &locations)?)?;
             let Some(idem) = &new.idempotency else {
                 return Ok(InsertOutcome::Created(new.id));
             };
@@ -182,7 +182,7 @@ impl Store {
                 return Ok(Some(outcome));
             }
         }
-        if self.inner.tips.contains_key(new.id.as_bytes())? {
+        if self.inner.tips.contains_key(tip_key(new.id))? {
             return Err(StorageError::DuplicateId);
         }
         Ok(None)
@@ -239,7 +239,7 @@ impl Store {
         for kv in inner.idempotency.iter() {
             let (key, value) = kv?;
             let id = layout::parse_idempotency_value(&value)?.id;
-            let received = match inner.tips.get(id.as_bytes())? {
+            let received = match inner.tips.get(tip_key(id))? {
                 Some(record) => Some(Record::decode(&record)?.received),
                 None => None,
             };
@@ -342,10 +342,10 @@ fn check_and_insert_record(
             return Ok(outcome_of_existing_key(&record, idem));
         }
     }
-    if tips.get(new.id.as_bytes())?.is_some() {
+    if tips.get(tip_key(new.id))?.is_some() {
         return abort(StorageError::DuplicateId);
     }
-    tips.insert(&new.id.as_bytes()[..], record)?;
+    tips.insert(&tip_key(new.id)[..], record)?;
     if let Some(idem) = &new.idempotency {
         let value = layout::idempotency_value(new.id, &idem.body_hash, idem.mailbox.as_ref());
         idempotency.insert(&idem.key_hash[..], &value[..])?;
@@ -391,7 +391,7 @@ fn remove_tip_writes(
     blobs: &sled::Tree,
     id: TipId,
 ) -> Result<usize, StorageError> {
-    tips.remove(id.as_bytes())?;
+    tips.remove(tip_key(id))?;
     for key in wraps.scan_prefix(id.as_bytes()).keys() {
         wraps.remove(key?)?;
     }
@@ -423,7 +423,7 @@ pub(in crate::storage) fn remove_unfinished(t: &InsertTrees<'_>) -> Result<usize
     for kv in t.pending.iter() {
         let (key, mark) = kv?;
         let id = TipId::try_from_slice(&key).map_err(|_| StorageError::Corrupt("pending key"))?;
-        let record = t.tips.get(id.as_bytes())?;
+        let record = t.tips.get(tip_key(id))?;
         let whole = record.is_some()
             && match mark.len() {
                 0 => true,

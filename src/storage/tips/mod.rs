@@ -30,7 +30,7 @@ use crate::domain::{Day, Epoch, TipId};
 pub use attach::UploadedPart;
 pub use compact::CompactionReport;
 pub(super) use insert::{remove_unfinished, InsertTrees};
-pub(super) use migrate::move_blobs_into_log;
+pub(super) use migrate::{move_blobs_into_log, move_tips_to_day_keys};
 pub use rewrap::SwapError;
 pub use stream::TipPieces;
 

@@ -8,18 +8,21 @@ use sled::Transactional;
 use crate::domain::TipId;
 
 use super::super::bundles::Pinned;
-use super::super::layout::{self, Record};
+use super::super::layout::{self, tip_key, Record};
 use super::super::{tx_error, StorageError, Store, CHUNK_LEN, HEADER_LEN, WRAP_LEN};
 use super::{StoredPart, StoredTip, TipSummary};
 
 impl Store {
-    /// One page of the listing: at most `limit` summaries of the tips whose id comes after
-    /// `after` (from the first when `None`), in id order.
+    /// One page of the listing: at most `limit` summaries of the tips whose key comes
+    /// after `after`'s (from the first when `None`), in index order ([`layout::tip_key`]:
+    /// by received day).
     ///
     /// Id order, because the `tips` tree is keyed by id: a page costs `limit` reads however
     /// many tips are stored, and a cursor stays valid while tips arrive or are deleted (a
     /// tip stored during a walk lands before or after the cursor, so one walk may miss it;
-    /// the next walk finds it). Ids are random, so the order reveals nothing about arrival.
+    /// the next walk finds it). The tree is keyed by [`layout::tip_key`], so pages come in
+    /// order of the received day, random within a day: the order reveals the day every
+    /// summary shows and nothing finer (ids from before schema 4 sort at random days).
     pub fn list_tips_page(
         &self,
         after: Option<TipId>,
@@ -29,13 +32,13 @@ impl Store {
             Some(id) => self
                 .inner
                 .tips
-                .range::<&[u8], _>((Bound::Excluded(&id.as_bytes()[..]), Bound::Unbounded)),
+                .range((Bound::Excluded(tip_key(id)), Bound::Unbounded)),
             None => self.inner.tips.iter(),
         };
         let mut out = Vec::with_capacity(limit.min(1024));
         for kv in rows.take(limit) {
             let (key, value) = kv?;
-            let id = TipId::try_from_slice(&key).map_err(|_| StorageError::Corrupt("tip key"))?;
+            let id = layout::tip_id_of_key(&key)?;
             out.push(summary(id, &Record::decode(&value)?));
         }
         Ok(out)
@@ -83,7 +86,7 @@ impl Store {
     pub(super) fn read_pinned(&self, id: TipId) -> Result<PinnedTip, StorageError> {
         let inner = &self.inner;
         let hold = inner.log.hold();
-        let Some(value) = inner.tips.get(id.as_bytes())? else {
+        let Some(value) = inner.tips.get(tip_key(id))? else {
             return Ok(None);
         };
         let mut record = Record::decode(&value)?;
@@ -131,7 +134,7 @@ fn read_record_and_wraps(
     wraps: &TransactionalTree,
     id: TipId,
 ) -> ConflictableTransactionResult<RecordAndWraps, StorageError> {
-    let Some(value) = tips.get(id.as_bytes())? else {
+    let Some(value) = tips.get(tip_key(id))? else {
         return Ok(None);
     };
     let mut record = Record::decode(&value).or_else(abort)?;

@@ -7,7 +7,7 @@ use sled::Transactional;
 
 use crate::domain::{Epoch, TipId};
 
-use super::super::layout::{self, Record};
+use super::super::layout::{self, tip_key, Record};
 use super::super::{tx_error, StorageError, Store, WRAP_LEN};
 
 /// Why a rewrap was refused.
@@ -72,7 +72,7 @@ fn swap_in_tx(
     new_wraps: &[[u8; WRAP_LEN]],
     new_epoch: Epoch,
 ) -> ConflictableTransactionResult<(), SwapError> {
-    let Some(value) = tips.get(id.as_bytes())? else {
+    let Some(value) = tips.get(tip_key(id))? else {
         return abort(SwapError::NotFound);
     };
     let mut record = Record::decode(&value)
@@ -105,6 +105,6 @@ fn swap_in_tx(
     }
     record.epoch = new_epoch;
     let value = record.encode().map_err(SwapError::from).or_else(abort)?;
-    tips.insert(&id.as_bytes()[..], value)?;
+    tips.insert(&tip_key(id)[..], value)?;
     Ok(())
 }

@@ -16,6 +16,13 @@ fn fresh_id() -> TipId {
     TipId::from_bytes(b)
 }
 
+/// A distinct id ending with `day`, as `crypto::new_tip_id` makes them.
+fn id_on(day: i64) -> TipId {
+    let mut b = *fresh_id().as_bytes();
+    b[12..].copy_from_slice(&(day as u32).to_be_bytes());
+    TipId::from_bytes(b)
+}
+
 /// Owned bytes of a part, so tests can build `NewPart`s that borrow them.
 struct Part {
     header: Vec<u8>,
@@ -424,7 +431,7 @@ fn a_small_tip_leaves_no_mark_and_every_piece_behind_it() {
     );
     // Format 3: the wrap is in the record, one index entry for the tip.
     assert_eq!(store.inner.wraps.scan_prefix(id.as_bytes()).count(), 0);
-    let raw = store.inner.tips.get(id.as_bytes()).unwrap().unwrap();
+    let raw = store.raw_tip(id).unwrap();
     assert_eq!(raw[0], 3);
     let wraps = crate::storage::layout::Record::decode(&raw).unwrap().wraps;
     assert_eq!(
@@ -484,16 +491,17 @@ fn a_rewrap_from_a_stale_epoch_or_with_the_wrong_count_changes_nothing() {
 }
 
 #[test]
-fn the_listing_walks_every_tip_once_in_id_order_page_by_page() {
+fn the_listing_walks_every_tip_once_in_day_order_page_by_page() {
     let (_dir, store) = temp_store();
     let parts = [part(1, 5)];
     let mut expected = Vec::new();
     for day in [3, 1, 3, 2, 1, 4, 2] {
-        let id = fresh_id();
+        let id = id_on(day);
         store.insert_tip(new_tip(id, day, &parts, None)).unwrap();
         expected.push((Day::from_days(day), id));
     }
-    expected.sort_by_key(|e| e.1);
+    // The order of the index keys: the day, then the id's random bytes.
+    expected.sort_by_key(|e| (e.0, e.1));
     let mut listed = Vec::new();
     let mut after = None;
     loop {
@@ -518,7 +526,7 @@ fn the_stored_record_holds_a_day_and_no_finer_time() {
     let id = fresh_id();
     let parts = [part(1, 5), part(2, 6)];
     store.insert_tip(new_tip(id, 20_100, &parts, None)).unwrap();
-    let raw = store.raw_tips().get(id.as_bytes()).unwrap().unwrap();
+    let raw = store.raw_tip(id).unwrap();
     // format, day, epoch, flags, part count, two (body length, segment, offset, wrap):
     // no room for a timestamp.
     assert_eq!(raw.len(), 1 + 8 + 4 + 1 + 2 + 2 * (24 + WRAP_LEN));
@@ -714,4 +722,5 @@ fn no_part_of_a_tip_lands_in_a_file_that_flush_does_not_sync() {
 }
 
 mod compact_race;
+mod day_keys;
 mod log;

@@ -147,7 +147,7 @@ fn a_stream_half_way_through_a_tip_when_its_segment_is_compacted_yields_the_exac
     let expected = streamed(&store, kept, Duration::ZERO).unwrap().unwrap();
     drop(store);
     let store = Store::open(dir.path(), PEPPER).unwrap();
-    let raw = store.raw_tips().get(kept.as_bytes()).unwrap().unwrap();
+    let raw = store.raw_tip(kept).unwrap();
     let old: SegmentNo = Record::decode(&raw).unwrap().locations.unwrap()[0].segment;
 
     // The stream has sent the prefix and the first chunk of the first part.

@@ -7,7 +7,7 @@ use super::*;
 
 /// The log locations of a stored tip's parts.
 fn locations(store: &Store, id: TipId) -> Vec<Location> {
-    let raw = store.raw_tips().get(id.as_bytes()).unwrap().unwrap();
+    let raw = store.raw_tip(id).unwrap();
     Record::decode(&raw)
         .unwrap()
         .locations
@@ -101,13 +101,10 @@ fn a_record_pointing_at_another_tips_log_record_reads_as_corrupt_not_a_panic() {
     store.insert_tip(new_tip(a, 1, &parts, None)).unwrap();
     store.insert_tip(new_tip(b, 1, &parts, None)).unwrap();
     // b's record now points at a's log record (same length, another id in the frame).
-    let raw = store.raw_tips().get(b.as_bytes()).unwrap().unwrap();
+    let raw = store.raw_tip(b).unwrap();
     let mut record = Record::decode(&raw).unwrap();
     record.locations = Some(locations(&store, a));
-    store
-        .raw_tips()
-        .insert(b.as_bytes(), record.encode().unwrap())
-        .unwrap();
+    store.put_raw_tip(b, record.encode().unwrap());
     let read = store.load_tip(b);
     assert!(matches!(read, Err(StorageError::Corrupt(_))), "{read:?}");
     let mut pieces = store.tip_pieces(b).unwrap().unwrap();
@@ -119,10 +116,7 @@ fn a_record_pointing_at_another_tips_log_record_reads_as_corrupt_not_a_panic() {
         offset: 1 << 40,
         ..locations(&store, a)[0]
     }]);
-    store
-        .raw_tips()
-        .insert(b.as_bytes(), record.encode().unwrap())
-        .unwrap();
+    store.put_raw_tip(b, record.encode().unwrap());
     assert!(matches!(store.load_tip(b), Err(StorageError::Corrupt(_))));
     assert_eq!(
         store.load_tip(a).unwrap().unwrap().parts[0].body,
@@ -153,16 +147,13 @@ fn write_format_1(store: &Store, id: TipId, parts: &[Part]) {
         locations: None,
         wraps: None,
     };
-    store
-        .raw_tips()
-        .insert(id.as_bytes(), record.encode().unwrap())
-        .unwrap();
+    store.put_raw_tip(id, record.encode().unwrap());
 }
 
 /// Rewrites a stored format-3 tip as a schema-2 build wrote it: a format-2 record and
 /// its wraps in `wraps`.
-fn make_format_2(store: &Store, id: TipId) {
-    let raw = store.raw_tips().get(id.as_bytes()).unwrap().unwrap();
+pub(super) fn make_format_2(store: &Store, id: TipId) {
+    let raw = store.raw_tip(id).unwrap();
     let mut record = Record::decode(&raw).unwrap();
     let wraps = record.wraps.take().expect("a format-3 record");
     for (p, wrap) in (0u16..).zip(&wraps) {
@@ -174,11 +165,11 @@ fn make_format_2(store: &Store, id: TipId) {
     }
     let bytes = record.encode().unwrap();
     assert_eq!(bytes[0], 2);
-    store.raw_tips().insert(id.as_bytes(), bytes).unwrap();
+    store.put_raw_tip(id, bytes);
 }
 
 fn format_of(store: &Store, id: TipId) -> u8 {
-    store.raw_tips().get(id.as_bytes()).unwrap().unwrap()[0]
+    store.raw_tip(id).unwrap()[0]
 }
 
 #[test]
@@ -373,7 +364,7 @@ fn a_backup_of_tips_of_every_format_restores_whole_into_the_log() {
     let old = fresh_id();
     write_format_1(&store, old, &parts);
     // One format-2 tip among the format-3 ones: its wraps come from `wraps`, theirs from
-    // their records, all in one key-ordered `wraps` tree of the snapshot.
+    // their records, all in the one `wraps` tree of the snapshot.
     make_format_2(&store, ids[1]);
     settle(&store);
     let mut entries = Vec::new();
@@ -390,17 +381,38 @@ fn a_backup_of_tips_of_every_format_restores_whole_into_the_log() {
         .map(|(_, k, _)| k)
         .collect();
     assert_eq!(wrap_keys.len(), 8, "two wraps for each of the four tips");
-    assert!(wrap_keys.windows(2).all(|w| w[0] < w[1]), "in key order");
+    let mut unique = wrap_keys.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 8, "each wrap once");
+    // The same backup as a release before schema 4 wrote it: records in `tips`, by id.
+    let before_4: Vec<_> = entries
+        .iter()
+        .map(|(tree, k, v)| match tree.as_slice() {
+            b"tips_by_day" => {
+                let id = layout::tip_id_of_key(k).unwrap();
+                (b"tips".to_vec(), id.as_bytes().to_vec(), v.clone())
+            }
+            _ => (tree.clone(), k.clone(), v.clone()),
+        })
+        .collect();
+    assert_eq!(before_4.iter().filter(|e| e.0 == b"tips").count(), 4);
     let target = tempfile::tempdir().unwrap();
-    let into = target.path().join("restored");
-    crate::storage::load_into_new(&into, entries.into_iter().map(Ok::<_, String>)).unwrap();
-    let restored = Store::open(&into, PEPPER).unwrap();
-    for id in ids.iter().chain([&old]) {
-        assert_eq!(
-            restored.load_tip(*id).unwrap(),
-            store.load_tip(*id).unwrap()
-        );
-        assert_eq!(blob_count(&restored, *id), 0, "restored into the log");
-        assert_eq!(locations(&restored, *id).len(), 2);
+    for (name, backup) in [("restored", entries), ("restored-before-4", before_4)] {
+        let into = target.path().join(name);
+        let loaded =
+            crate::storage::load_into_new(&into, backup.into_iter().map(Ok::<_, String>)).unwrap();
+        assert_eq!(loaded.tips, 4, "{name}");
+        let restored = Store::open(&into, PEPPER).unwrap();
+        for id in ids.iter().chain([&old]) {
+            assert_eq!(
+                restored.load_tip(*id).unwrap(),
+                store.load_tip(*id).unwrap(),
+                "{name}"
+            );
+            assert_eq!(blob_count(&restored, *id), 0, "restored into the log");
+            assert_eq!(locations(&restored, *id).len(), 2);
+        }
+        assert_eq!(restored.list_tips_page(None, 10).unwrap().len(), 4);
     }
 }
