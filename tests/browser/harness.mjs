@@ -306,12 +306,18 @@ function nearlySamePng(a, b) {
   }
 }
 
-/** Waits until the page's JavaScript has loaded libsodium and verified the keyring. */
+/**
+ * Waits until the page's JavaScript has loaded libsodium and verified the keyring. Safe to
+ * call while a document is still being parsed: until both elements exist it is not ready
+ * (an exception in the predicate would end the wait with an error instead).
+ */
 export async function waitForReady(page, { timeout = 60_000 } = {}) {
   await page.waitForFunction(() => {
     const s = document.getElementById('js-status');
-    const i18n = JSON.parse(document.getElementById('i18n').textContent);
-    return s && !s.hidden && s.textContent === (i18n.js_note || i18n.status_ready);
+    const strings = document.getElementById('i18n');
+    if (!s || !strings) return false;
+    const i18n = JSON.parse(strings.textContent);
+    return !s.hidden && s.textContent === (i18n.js_note || i18n.status_ready);
   }, null, { timeout });
 }
 

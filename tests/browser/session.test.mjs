@@ -28,7 +28,10 @@ async function fullSession(page, server, { small = false, mark = tag() } = {}) {
   }, small ? [] : files);
   await page.click('#submit');
   const reference = await waitForReceipt(page);
-  await Promise.all([page.waitForURL(`${server.url}/ko/`), page.click('#receipt a[href="/ko/"]')]);
+  // The receipt is shown on /ko/ itself, so waiting for that URL would return at once,
+  // before the link's navigation: wait for the new document's load event instead.
+  await Promise.all([page.waitForEvent('load'), page.click('#receipt a[href="/ko/"]')]);
+  assert.equal(page.url(), `${server.url}/ko/`);
   await waitForReady(page);
   return reference;
 }
