@@ -13,8 +13,9 @@
 //! Tips stored in the bundle log (record formats 2 and 3) are emitted as a format-1 store
 //! holds them: their bytes as `blobs` chunks (read from the log under the same gate), a
 //! format-1 record, and their wraps as `wraps` entries. A snapshot is thus one format
-//! whichever layout wrote the tips, old backups and new ones restore alike. Loading moves them into the new store's bundle log
-//! (`tips/migrate.rs`), so a restored or compacted store is format 2 throughout.
+//! whichever layout wrote the tips, old backups and new ones restore alike. Loading moves
+//! them into the new store's bundle log (`tips/migrate.rs`), so a restored or compacted
+//! store is format 2 throughout.
 //!
 //! Must never: write a byte into the source database, load into a directory that already
 //! holds data, or interpret the values it copies (they are sealed bytes it cannot read).
