@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startServer, reviewList, reviewShow, tipseal, tempDir } from './harness.mjs';
 import { gpsJpeg, strings, tag } from './fixtures.mjs';
-import { browsers, open, realClick, until, loaded, waitForUrl, snapshot, travel, startExitSite } from './two-browsers.mjs';
+import { browsers, open, realClick, until, waitForUrl, snapshot, travel, reload, startExitSite } from './two-browsers.mjs';
 
 const STORY = () => `The supervisor took our passports. Marker ${tag()}.`;
 
@@ -108,8 +108,7 @@ for (const { name, skip } of browsers()) {
         // The browser showed its own "document expired" page instead of posting again:
         // reloading it posts the form again (what a witness does next).
         how = 'Forward, then Reload';
-        await page.reload({ timeout: 15_000 }).catch(() => {});
-        await loaded(page);
+        await reload(page);
         s = await snapshot(page).catch(() => ({ html: '', text: '' }));
       }
       const reposted = s.text.includes(t.err_already_received);
@@ -168,8 +167,7 @@ for (const { name, skip } of browsers()) {
         await keep(`after ${dir}`).catch(() => {});
       }
       // A reload of whatever is shown posts it again where the browser allows.
-      await page.reload({ timeout: 15_000 }).catch(() => {});
-      await loaded(page);
+      await reload(page);
       await keep('after reload').catch(() => {});
 
       const pairs = words.split(' ').slice(0, -1).map((w, i) => `${w} ${words.split(' ')[i + 1]}`);

@@ -89,6 +89,9 @@ export async function waitForUrl(page, ok, what, timeout = 30_000) {
 export async function loaded(page, timeout = 15_000) {
   const end = Date.now() + timeout;
   while (Date.now() < end) {
+    // The browser's own page (Firefox's "document expired", Chromium's error page) may not
+    // answer scripts at all: there is nothing of the site's to wait for.
+    if (/^(about|chrome-error):/.test(page.url())) return;
     const state = await page.evaluate(() => document.readyState).catch(() => null);
     if (state === 'complete') return;
     await new Promise((r) => setTimeout(r, 100));
@@ -109,14 +112,49 @@ export async function snapshot(page) {
   }));
 }
 
+/**
+ * Which document is shown: its URL and the time its navigation began (a new document, or
+ * one restored from the back/forward cache, has another). Null when the page cannot be
+ * asked (mid-navigation, or a browser error page).
+ */
+async function documentId(page) {
+  return page.evaluate(() => `${location.href} ${performance.timeOrigin}`).catch(() => null);
+}
+
+/**
+ * Runs `navigate` (Back, Forward or Reload) and returns as soon as another document has
+ * loaded, or when `navigate` itself settles, at most 15 s. Firefox over BiDi often reports
+ * no navigation for a page that was the answer to a POST, so waiting for puppeteer's own
+ * promise alone waited out its whole timeout at each step (~2 minutes a test).
+ */
+async function navigateAndSettle(page, navigate) {
+  const url = page.url();
+  const id = await documentId(page);
+  let done = false;
+  const go = navigate().catch(() => {}).then(() => { done = true; });
+  const end = Date.now() + 15_000;
+  while (!done && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = await documentId(page);
+    if (now !== null ? now !== id : page.url() !== url) break;
+  }
+  // A moment for a browser that shows one page and then another (an error page after a
+  // cached entry), then the document's own load.
+  await new Promise((r) => setTimeout(r, 300));
+  await loaded(page);
+  void go;
+}
+
 /** Back (or Forward) in history, tolerating the browser's own error page for a POST. */
 export async function travel(page, dir) {
   const before = page.url();
-  const go = dir === 'back' ? page.goBack({ timeout: 15_000 }) : page.goForward({ timeout: 15_000 });
-  await go.catch(() => {});
-  await new Promise((r) => setTimeout(r, 500));
-  await loaded(page);
+  await navigateAndSettle(page, () => (dir === 'back' ? page.goBack({ timeout: 15_000 }) : page.goForward({ timeout: 15_000 })));
   return { from: before, to: page.url() };
+}
+
+/** Reload, tolerating a browser that will not post a form again. */
+export async function reload(page) {
+  await navigateAndSettle(page, () => page.reload({ timeout: 15_000 }));
 }
 
 /** A harmless "other site" to leave for (the quick exit's destination), on another port. */
