@@ -162,7 +162,16 @@ pub fn open_bundle_with(
     })
 }
 
-/// Fetches and opens a tip's conversation with this reviewer's grants.
+/// A tip's conversation as fetched: how many entries the server lists, and those opened
+/// (no `Debug`: it holds plaintexts).
+pub struct FetchedThread {
+    /// Entries the server lists for the tip (held already or not).
+    pub listed: usize,
+    /// The entries fetched and opened, in the server's order.
+    pub opened: Vec<OpenedEntry>,
+}
+
+/// Fetches and opens a tip's whole conversation with this reviewer's grants.
 pub fn open_thread(
     client: &Client,
     session: &Session,
@@ -170,9 +179,26 @@ pub fn open_thread(
     me: &Identity,
     id: TipId,
 ) -> Result<Vec<OpenedEntry>, Error> {
+    Ok(open_thread_except(client, session, keyring, me, id, &|_| false)?.opened)
+}
+
+/// Lists a tip's conversation and fetches and opens only the entries whose seq `held`
+/// does not claim. A sync after one more follow-up must cost one entry's request, not the
+/// whole conversation again: anyone with a receipt can grow a conversation to its cap one
+/// entry at a time, and every reviewer's sync would re-read all of it each time.
+pub fn open_thread_except(
+    client: &Client,
+    session: &Session,
+    keyring: &VerifiedKeyring,
+    me: &Identity,
+    id: TipId,
+    held: &dyn Fn(u32) -> bool,
+) -> Result<FetchedThread, Error> {
     let mut keys: HashMap<Epoch, IntakeSecretKey> = HashMap::new();
     let mut out = Vec::new();
-    for row in client.thread(session, id)? {
+    let rows = client.thread(session, id)?;
+    let listed = rows.len();
+    for row in rows.into_iter().filter(|r| !held(r.id)) {
         let bytes = client.thread_entry(session, id, row.id)?;
         let kind = if row.kind == "reply" {
             Kind::Reply
@@ -227,7 +253,10 @@ pub fn open_thread(
         entry.received = row.received;
         out.push(entry);
     }
-    Ok(out)
+    Ok(FetchedThread {
+        listed,
+        opened: out,
+    })
 }
 
 /// An entry that could not be opened or verified, as a notice naming why; nothing of its

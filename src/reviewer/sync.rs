@@ -17,7 +17,7 @@ use crate::domain::envelope::Kind;
 use crate::domain::TipId;
 
 use super::local::{self, LocalEntry, LocalSigner, LocalTip, FILE_BASE};
-use super::open::{open_bundle, open_thread, OpenedEntry};
+use super::open::{open_bundle, open_thread_except, OpenedEntry};
 use super::store::{table, Table};
 use super::workspace::{Workspace, WorkspaceError};
 
@@ -251,8 +251,8 @@ impl Workspace {
         Ok(())
     }
 
-    /// Fetches each grown conversation whole (they are short) and stores the entries not
-    /// stored yet, with the tip's new count, in one batch per conversation.
+    /// Fetches the entries of each grown conversation that are not stored yet and stores
+    /// them, with the tip's new count, in one batch per conversation.
     fn sync_conversations(
         &mut self,
         grown: &[&TipRow],
@@ -260,18 +260,15 @@ impl Workspace {
         progress: &mut dyn FnMut(Progress),
     ) -> Result<(), WorkspaceError> {
         for (done, row) in grown.iter().enumerate() {
-            let entries = {
+            let known = self.stored_entry_seqs(row.id)?;
+            let thread = {
                 let c = self.online()?;
-                open_thread(&c.client, &c.session, &c.keyring, &self.me, row.id)?
+                let held = |seq: u32| known.contains_key(&seq);
+                open_thread_except(&c.client, &c.session, &c.keyring, &self.me, row.id, &held)?
             };
             let mut record = self.tips[&row.id].clone();
-            let known = self.stored_entry_seqs(row.id)?;
-            let fresh: Vec<LocalEntry> = entries
-                .iter()
-                .filter(|e| !known.contains_key(&e.seq))
-                .map(local_entry)
-                .collect();
-            record.entries = entries.len() as u32;
+            let fresh: Vec<LocalEntry> = thread.opened.iter().map(local_entry).collect();
+            record.entries = thread.listed as u32;
             if !fresh.is_empty() {
                 record.unread = true;
             }

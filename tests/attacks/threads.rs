@@ -1,6 +1,7 @@
 //! Attacks through a tip's conversation (the second round on issue 7): a witness who
 //! grows one conversation until nobody can read it or rotate keys past it (the thread
-//! bomb), and a reply sealed to a keyring that has expired. Each runs against the real
+//! bomb), one who grows it an entry at a time so that every reviewer's sync would read
+//! all of it again, and a reply sealed to a keyring that has expired. Each runs against the real
 //! server and asserts that the attack is refused with a clear error while witnesses and
 //! reviewers keep succeeding.
 
@@ -222,4 +223,77 @@ fn a_reply_sealed_to_an_expired_keyring_is_refused() {
         &request("POST", &path, &headers, &bundle),
     );
     assert_eq!(r.status, 201, "a reply after the renewal");
+}
+
+/// How many `GET /api/v1/tips/{id}/thread/{seq}` (one conversation entry) the server's
+/// access log records.
+fn entry_fetches(server: &ServerGuard) -> usize {
+    server
+        .log_text()
+        .lines()
+        .filter(|l| l.contains("route=/api/v1/tips/{id}/thread/{seq} "))
+        .count()
+}
+
+fn review_sync(server: &ServerGuard, key: &std::path::Path) -> serde_json::Value {
+    json_stdout(&tipseal_ok([
+        std::ffi::OsStr::new("review"),
+        std::ffi::OsStr::new("sync"),
+        std::ffi::OsStr::new("--server"),
+        std::ffi::OsStr::new(&server.url),
+        std::ffi::OsStr::new("--key"),
+        key.as_os_str(),
+        std::ffi::OsStr::new("--json"),
+    ]))
+}
+
+/// Anyone with a receipt can grow a conversation towards its cap one follow-up at a
+/// time. If a reviewer's sync read a grown conversation whole, each follow-up (one
+/// request of the attacker's) would cost every reviewer the whole conversation again:
+/// here 300 requests for one new entry. The sync must fetch the new entry only.
+#[test]
+fn a_conversation_grown_one_entry_at_a_time_costs_each_sync_one_entry() {
+    const STORED: usize = 300;
+    let team = setup_team();
+    let data = TempDir::new().unwrap();
+    let dir = data.path().join("data");
+    let args = [std::ffi::OsStr::new("--keyring"), team.keyring.as_os_str()];
+    let mut server = spawn_server_in(&dir, &args);
+    let receipt = data.path().join("receipt.txt");
+    let id = submit_keeping_receipt(&server.url, &a_sample(), &receipt);
+    // The conversation as a witness would have grown it, written while stopped.
+    server.stop();
+    assert_eq!(append_placeholders(&dir, &id, STORED), STORED);
+    let server = spawn_server_in(&dir, &args);
+
+    let first = review_sync(&server, &team.reviewer_key);
+    assert_eq!(
+        first["entries_new"], STORED,
+        "the first sync stores every entry"
+    );
+    let fetched_first = entry_fetches(&server);
+    assert_eq!(
+        fetched_first, STORED,
+        "the first sync fetches each entry once"
+    );
+
+    // The attacker's next follow-up: one request.
+    let out = try_add_followup(&server.url, &receipt, "one more line", &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let second = review_sync(&server, &team.reviewer_key);
+    let fetched_second = entry_fetches(&server) - fetched_first;
+    eprintln!(
+        "a conversation of {STORED} grown by one: the next sync fetched {fetched_second} entries"
+    );
+    assert_eq!(second["entries_new"], 1, "the new follow-up is stored");
+    assert_eq!(
+        fetched_second, 1,
+        "the sync read the whole conversation again"
+    );
+
+    // Nothing new: nothing fetched, and the reviewer still reads the follow-up.
+    review_sync(&server, &team.reviewer_key);
+    assert_eq!(entry_fetches(&server) - fetched_first, 1);
+    let shown = try_review_show(&server.url, &team.reviewer_key, &id, None);
+    assert!(String::from_utf8_lossy(&shown.stdout).contains("one more line"));
 }

@@ -491,21 +491,33 @@ pub fn seal_reply_with_keyring(keyring: &[u8], key: &Path, reply_pk_b64: &str) -
 /// storage's limit (`MAX_THREAD_ENTRIES`) with placeholder follow-ups (reviewers' copies
 /// only), so a test can attack a full conversation without sending 10,000 requests.
 pub fn fill_conversation(data_dir: &Path, id: &str) {
+    append_placeholders(data_dir, id, usize::MAX);
+}
+
+/// Appends up to `n` placeholder follow-ups (as `fill_conversation`, stopping early at
+/// the limit) to tip `id`'s conversation in a STOPPED server's `data_dir`; returns how
+/// many were appended.
+pub fn append_placeholders(data_dir: &Path, id: &str, n: usize) -> usize {
     use tipseal::domain::{Day, TipId};
     use tipseal::storage::{Store, ThreadKind};
     let store = Store::open(data_dir, [7; 32]).expect("open the stopped server's store");
     let tip = TipId::parse(id).expect("a tip id");
-    while store
-        .append_thread(
-            tip,
-            ThreadKind::Followup,
-            Day::today(),
-            None,
-            b"placeholder",
-        )
-        .is_ok()
-    {}
+    let mut appended = 0;
+    while appended < n
+        && store
+            .append_thread(
+                tip,
+                ThreadKind::Followup,
+                Day::today(),
+                None,
+                b"placeholder",
+            )
+            .is_ok()
+    {
+        appended += 1;
+    }
     store.durable_blocking().expect("flush");
+    appended
 }
 
 /// A follow-up upload for `POST /api/v1/mailbox/messages`, sealed to the server's current
