@@ -294,6 +294,22 @@ pub fn bundle_opens_with(keyring: &[u8], bundle: &[u8], key: &Path) -> bool {
         .is_ok()
 }
 
+/// The ids of every tip the server lists to the reviewer `key`, read from the API itself
+/// (login, then the paginated listing) without the reviewer client's local store: for
+/// tests that count thousands of tips, where `review list` would open and index each.
+pub fn server_tip_ids(server_url: &str, key: &Path) -> Vec<String> {
+    let client = tipseal::client::Client::new(server_url, None).expect("a client");
+    let session = client
+        .login(&test_identity(key))
+        .expect("the reviewer logs in");
+    client
+        .list_in_pages(&session, 1000)
+        .expect("the listing")
+        .into_iter()
+        .map(|row| row.id.to_string())
+        .collect()
+}
+
 /// A reviewer's or admin's identity, unlocked once, to sign many HTTP logins quickly.
 pub struct StaffSigner(tipseal::crypto::identity::Identity);
 
