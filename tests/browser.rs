@@ -73,8 +73,9 @@ fn witness_page_in_chromium() {
     let out = Command::new("node")
         .arg("--test")
         .arg("--test-concurrency=1")
-        // Per file: shared-phone.test.mjs alone takes ~310 s on an idle machine (Firefox waits out
-        // its 15 s navigation timeouts on Back/Forward of posted pages), so 300 s cut it off.
+        // Per file, with room: shared-phone.test.mjs, the longest, takes ~110 s on an idle
+        // machine (it took ~310 s while Back/Forward waited out Firefox's missing navigation
+        // events, when a 300 s limit cut it off on a loaded machine).
         .arg("--test-timeout=900000")
         .arg(&browser_dir)
         .current_dir(repo())
