@@ -36,8 +36,10 @@ if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import venv, ensurepip'
   as_root apt-get install -y -qq python3 python3-venv >/dev/null
 fi
 
-# Reinstall only when the pin changes.
-if ! cmp -s "$requirements" "$venv/installed-requirements.txt" 2>/dev/null; then
+# Reinstalled when the pins changed, or when the venv no longer runs (its scripts hold
+# absolute paths: a target/ moved or copied elsewhere breaks them).
+if ! cmp -s "$requirements" "$venv/installed-requirements.txt" 2>/dev/null \
+  || ! "$venv/bin/schemathesis" --version >/dev/null 2>&1; then
   say "installing $(cat "$requirements") into $venv"
   rm -rf "$venv"
   python3 -m venv "$venv"
