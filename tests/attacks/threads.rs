@@ -1,9 +1,9 @@
 //! Attacks through a tip's conversation (the second round on issue 7): a witness who
 //! grows one conversation until nobody can read it or rotate keys past it (the thread
 //! bomb), one who grows it an entry at a time so that every reviewer's sync would read
-//! all of it again, and a reply sealed to a keyring that has expired. Each runs against the real
-//! server and asserts that the attack is refused with a clear error while witnesses and
-//! reviewers keep succeeding.
+//! all of it again, and a reply sealed to a keyring that has expired. Each runs against
+//! the real server and asserts that the attack is refused with a clear error while
+//! witnesses and reviewers keep succeeding.
 
 use std::path::PathBuf;
 use std::time::Instant;

@@ -131,7 +131,7 @@ async function navigateAndSettle(page, navigate) {
   const url = page.url();
   const id = await documentId(page);
   let done = false;
-  const go = navigate().catch(() => {}).then(() => { done = true; });
+  navigate().catch(() => {}).then(() => { done = true; });
   const end = Date.now() + 15_000;
   while (!done && Date.now() < end) {
     await new Promise((r) => setTimeout(r, 100));
@@ -142,7 +142,6 @@ async function navigateAndSettle(page, navigate) {
   // cached entry), then the document's own load.
   await new Promise((r) => setTimeout(r, 300));
   await loaded(page);
-  void go;
 }
 
 /** Back (or Forward) in history, tolerating the browser's own error page for a POST. */
