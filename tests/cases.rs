@@ -21,18 +21,6 @@ fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/cases/{name}.json"))
 }
 
-fn review(cmd: &[&str], server: &str, key: &Path) -> Output {
-    let mut args: Vec<&OsStr> = vec![OsStr::new("review")];
-    args.extend(cmd.iter().map(OsStr::new));
-    args.extend([
-        OsStr::new("--server"),
-        OsStr::new(server),
-        OsStr::new("--key"),
-        key.as_os_str(),
-    ]);
-    tipseal(args)
-}
-
 fn ok(out: Output) -> Output {
     assert!(
         out.status.success(),

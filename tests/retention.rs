@@ -4,7 +4,6 @@
 mod common;
 
 use std::ffi::OsStr;
-use std::path::Path;
 
 use common::*;
 
@@ -16,18 +15,6 @@ fn ok(out: std::process::Output, what: &str) -> std::process::Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
-}
-
-fn review(cmd: &[&str], server: &str, key: &Path) -> std::process::Output {
-    let mut args: Vec<&OsStr> = vec![OsStr::new("review")];
-    args.extend(cmd.iter().map(OsStr::new));
-    args.extend([
-        OsStr::new("--server"),
-        OsStr::new(server),
-        OsStr::new("--key"),
-        key.as_os_str(),
-    ]);
-    tipseal(args)
 }
 
 /// Posts a sealed bundle; its id.

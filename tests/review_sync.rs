@@ -5,25 +5,11 @@
 
 mod common;
 
-use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Command, Stdio};
 
 use common::*;
 use serde_json::Value;
-
-fn review_args<'a>(cmd: &'a [&'a str], server: &'a str, key: &'a Path) -> Vec<&'a OsStr> {
-    let mut args: Vec<&OsStr> = vec![OsStr::new("review")];
-    args.extend(cmd.iter().map(OsStr::new));
-    args.extend([
-        OsStr::new("--server"),
-        OsStr::new(server),
-        OsStr::new("--key"),
-        key.as_os_str(),
-    ]);
-    args
-}
 
 /// Posts `n` tips whose narrative carries `marker-{i}`; their ids.
 fn post_tips(server: &ServerGuard, marker: &str, n: usize) -> Vec<String> {

@@ -13,18 +13,6 @@ use std::process::Output;
 use common::*;
 use serde_json::Value;
 
-fn review(cmd: &[&str], server: &str, key: &Path) -> Output {
-    let mut args: Vec<&OsStr> = vec![OsStr::new("review")];
-    args.extend(cmd.iter().map(OsStr::new));
-    args.extend([
-        OsStr::new("--server"),
-        OsStr::new(server),
-        OsStr::new("--key"),
-        key.as_os_str(),
-    ]);
-    tipseal(args)
-}
-
 fn ok(out: Output) -> Output {
     assert!(
         out.status.success(),

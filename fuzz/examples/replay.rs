@@ -116,7 +116,7 @@ fn main() {
         failures.len()
     );
     for ((name, _), n) in tipseal_fuzz::TARGETS.iter().zip(&accepted) {
-        println!("  {name:<17} accepted {n} inputs (the rest were refused cleanly)");
+        println!("  {name:<18} accepted {n} inputs (the rest were refused cleanly)");
     }
     for f in &failures {
         println!("  {f}");

@@ -16,7 +16,7 @@ use tipseal::crypto::intake::IntakeSecretKey;
 use tipseal::crypto::keyring::verify_chain;
 use tipseal::domain::keyring::{KeyringFile, PublicKeyFile};
 use tipseal::domain::tip::{SealedTip, TipDocument};
-use tipseal::domain::{bundle, envelope, Epoch};
+use tipseal::domain::{bundle, envelope, thread_batch, Epoch};
 
 /// The TEST-ONLY intake secret of `tests/vectors/` (published on purpose; see
 /// `tests/vectors/README.md`). Envelopes in the seed corpus are sealed to it, so the
@@ -36,6 +36,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("tip_parse", tip_parse),
     ("envelope_open", envelope_open),
     ("public_key_parse", public_key_parse),
+    ("thread_batch_parse", thread_batch_parse),
 ];
 
 fn test_intake_key() -> &'static IntakeSecretKey {
@@ -89,6 +90,23 @@ pub fn bundle_parse(data: &[u8]) -> bool {
     for p in b.parts() {
         assert_eq!(p.wrap.epoch, b.epoch(), "one epoch across all parts");
     }
+    true
+}
+
+/// `domain::thread_batch::parse` (a server's batch of conversation entries): never
+/// panics; the frames cover the whole input and re-frame to it byte for byte, in
+/// increasing seq order.
+pub fn thread_batch_parse(data: &[u8]) -> bool {
+    let Ok(frames) = thread_batch::parse(data) else {
+        return false;
+    };
+    let mut again = Vec::with_capacity(data.len());
+    for f in &frames {
+        again.extend_from_slice(&thread_batch::frame_header(f.seq, f.bytes.len() as u64));
+        again.extend_from_slice(f.bytes);
+    }
+    assert_eq!(again, data, "the frames are the whole input");
+    assert!(frames.windows(2).all(|w| w[0].seq < w[1].seq));
     true
 }
 

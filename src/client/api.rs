@@ -290,6 +290,25 @@ impl Client {
         self.call(req, None)
     }
 
+    /// A batch of conversation entries from seq `from` on, at most `limit` of them, as
+    /// the server frames it (`domain::thread_batch`; parse it there). An older server
+    /// without the route answers 400 (it reads "entries" as a malformed seq).
+    pub fn thread_entries(
+        &self,
+        s: &Session,
+        id: TipId,
+        from: u32,
+        limit: usize,
+    ) -> Result<Vec<u8>, Error> {
+        let req = self.authed(
+            self.agent.get(&self.url(&format!(
+                "/tips/{id}/thread/entries?from={from}&limit={limit}"
+            ))),
+            s,
+        );
+        self.call(req, None)
+    }
+
     /// A tip's conversation, metadata only: follow-ups and the reviewers' copies of
     /// replies, each to fetch with [`Client::thread_entry`].
     pub fn thread(&self, s: &Session, id: TipId) -> Result<Vec<ThreadRow>, Error> {

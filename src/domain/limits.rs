@@ -32,6 +32,16 @@ pub const MAX_TIP_BYTES: usize = 72 * 1024 * 1024;
 /// (or a reviewer's) can make the server store per tip, and the witness's mailbox read.
 pub const MAX_THREAD_BYTES: usize = 96 * 1024 * 1024;
 
+/// Most entries one batch of a conversation carries
+/// (`GET /api/v1/tips/{id}/thread/entries`, [`super::thread_batch`]).
+pub const MAX_BATCH_ENTRIES: usize = 1000;
+
+/// Most bytes of entries one batch carries, unless its first entry alone is larger (a
+/// batch always carries at least one entry, and an entry is at most one request body).
+/// 8 MiB: thousands of text follow-ups per request, while a reviewer's client holds no
+/// more than this (or one entry) of a conversation in memory at once.
+pub const BATCH_BYTES: usize = 8 * 1024 * 1024;
+
 /// Length a tip bundle adds per part on top of the envelope (its u32 length field).
 pub const PART_FRAMING: usize = 4;
 

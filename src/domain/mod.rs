@@ -13,6 +13,7 @@ pub mod limits;
 pub mod metadata;
 pub mod receipt;
 pub mod retention;
+pub mod thread_batch;
 pub mod tip;
 pub mod triage;
 
@@ -41,6 +42,9 @@ pub enum DomainError {
     /// A bundle whose framing is wrong; the text says which part.
     #[error("malformed bundle: {0}")]
     Bundle(&'static str),
+    /// A batch of conversation entries whose framing is wrong; the text says which part.
+    #[error("malformed batch of conversation entries: {0}")]
+    Batch(&'static str),
     /// A keyring file or manifest that does not parse or is inconsistent.
     #[error("malformed keyring: {0}")]
     Keyring(String),

@@ -13,6 +13,7 @@
 
 pub mod cases;
 pub mod conversation;
+mod entries;
 mod error;
 pub mod export;
 pub mod figures;

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use zeroize::Zeroizing;
 
-use crate::client::api::Session;
+use crate::client::api::{Session, ThreadRow};
 use crate::client::Client;
 use crate::crypto::envelope::{open, Opened};
 use crate::crypto::identity::{Identity, PublicKeys};
@@ -182,8 +182,8 @@ pub fn open_thread(
     Ok(open_thread_except(client, session, keyring, me, id, &|_| false)?.opened)
 }
 
-/// Lists a tip's conversation and fetches and opens only the entries whose seq `held`
-/// does not claim. A sync after one more follow-up must cost one entry's request, not the
+/// Lists a tip's conversation and fetches (in batches) and opens only the entries whose
+/// seq `held` does not claim. A sync after one more follow-up must cost one entry, not the
 /// whole conversation again: anyone with a receipt can grow a conversation to its cap one
 /// entry at a time, and every reviewer's sync would re-read all of it each time.
 pub fn open_thread_except(
@@ -198,64 +198,70 @@ pub fn open_thread_except(
     let mut out = Vec::new();
     let rows = client.thread(session, id)?;
     let listed = rows.len();
-    for row in rows.into_iter().filter(|r| !held(r.id)) {
-        let bytes = client.thread_entry(session, id, row.id)?;
-        let kind = if row.kind == "reply" {
-            Kind::Reply
-        } else {
-            Kind::Followup
-        };
-        // A transport failure or a missing grant stops here (nothing would be right to
-        // keep); an entry whose bytes do not open or verify is kept as a notice instead,
-        // so that one malformed or forged entry — anyone with a mailbox can add entries —
-        // never stops the reviewer from reading the rest or from syncing.
-        let epoch = match bundle_epoch(&bytes, kind) {
-            Ok(epoch) => epoch,
-            Err(e) => {
-                out.push(unopenable(row.id, kind, row.received, &e));
-                continue;
-            }
-        };
-        let sk = match keys.entry(epoch) {
-            Entry::Occupied(e) => e.into_mut(),
-            Entry::Vacant(v) => v.insert(intake_secret_for(keyring, epoch, me).map_err(|_| {
-                Error::Refused(format!(
-                    "your key has no grant for key epoch {epoch} of this conversation"
-                ))
-            })?),
-        };
-        let opened = (|| -> Result<OpenedEntry, Error> {
-            let (head, files) = open_parts(&bytes, kind, sk)?;
-            Ok(match kind {
-                Kind::Reply => reply_entry(keyring, Reply::from_json(&head.plaintext)?, files)
-                    .map_err(|_| {
-                        Error::Refused(format!(
-                            "reply #{} of this tip is not signed by a reviewer on the keyring",
-                            row.id
-                        ))
-                    })?,
-                // A follow-up a newer or careless client wrote: shown as received, not
-                // refused (with files, its list must still vouch for them: the strict path).
-                _ if files.is_empty() && Followup::from_json(&head.plaintext).is_err() => {
-                    followup_as_received(&head.plaintext)
-                }
-                _ => followup_entry(&head, files)?,
-            })
-        })();
-        let mut entry = match opened {
-            Ok(entry) => entry,
-            Err(e) => {
-                out.push(unopenable(row.id, kind, row.received, &e));
-                continue;
-            }
-        };
-        entry.seq = row.id;
-        entry.received = row.received;
-        out.push(entry);
-    }
+    let missing: Vec<ThreadRow> = rows.into_iter().filter(|r| !held(r.id)).collect();
+    super::entries::for_each_entry(client, session, id, &missing, &mut |row, bytes| {
+        out.push(open_entry(keyring, me, &mut keys, row, bytes)?);
+        Ok(())
+    })?;
     Ok(FetchedThread {
         listed,
         opened: out,
+    })
+}
+
+/// Opens one conversation entry. A missing grant is an error (nothing would be right to
+/// keep); an entry whose bytes do not open or verify comes back as a notice instead, so
+/// that one malformed or forged entry — anyone with a mailbox can add entries — never
+/// stops the reviewer from reading the rest or from syncing.
+fn open_entry(
+    keyring: &VerifiedKeyring,
+    me: &Identity,
+    keys: &mut HashMap<Epoch, IntakeSecretKey>,
+    row: &ThreadRow,
+    bytes: &[u8],
+) -> Result<OpenedEntry, Error> {
+    let kind = if row.kind == "reply" {
+        Kind::Reply
+    } else {
+        Kind::Followup
+    };
+    let epoch = match bundle_epoch(bytes, kind) {
+        Ok(epoch) => epoch,
+        Err(e) => return Ok(unopenable(row.id, kind, row.received.clone(), &e)),
+    };
+    let sk = match keys.entry(epoch) {
+        Entry::Occupied(e) => e.into_mut(),
+        Entry::Vacant(v) => v.insert(intake_secret_for(keyring, epoch, me).map_err(|_| {
+            Error::Refused(format!(
+                "your key has no grant for key epoch {epoch} of this conversation"
+            ))
+        })?),
+    };
+    let opened = (|| -> Result<OpenedEntry, Error> {
+        let (head, files) = open_parts(bytes, kind, sk)?;
+        Ok(match kind {
+            Kind::Reply => reply_entry(keyring, Reply::from_json(&head.plaintext)?, files)
+                .map_err(|_| {
+                    Error::Refused(format!(
+                        "reply #{} of this tip is not signed by a reviewer on the keyring",
+                        row.id
+                    ))
+                })?,
+            // A follow-up a newer or careless client wrote: shown as received, not
+            // refused (with files, its list must still vouch for them: the strict path).
+            _ if files.is_empty() && Followup::from_json(&head.plaintext).is_err() => {
+                followup_as_received(&head.plaintext)
+            }
+            _ => followup_entry(&head, files)?,
+        })
+    })();
+    Ok(match opened {
+        Ok(mut entry) => {
+            entry.seq = row.id;
+            entry.received = row.received.clone();
+            entry
+        }
+        Err(e) => unopenable(row.id, kind, row.received.clone(), &e),
     })
 }
 

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use crate::client::api::Session;
+use crate::client::api::{Session, ThreadRow};
 use crate::client::Client;
 use crate::crypto::envelope::rewrap;
 use crate::crypto::identity::Identity;
@@ -147,7 +147,7 @@ pub fn rewrap_all(
                 continue;
             }
         };
-        for entry in entries {
+        let mut each = |entry: &ThreadRow, bytes: &[u8]| -> Result<(), Error> {
             let first = if entry.kind == "reply" {
                 Kind::Reply
             } else {
@@ -155,8 +155,7 @@ pub fn rewrap_all(
             };
             // Ok(Some(true)): re-wrapped; Ok(Some(false)): no grant; Ok(None): current.
             let mut one = || -> Result<Option<bool>, Error> {
-                let bytes = client.thread_entry(session, row.id, entry.id)?;
-                let from = bundle_epoch(&bytes, first)?;
+                let from = bundle_epoch(bytes, first)?;
                 if from == current {
                     return Ok(None);
                 }
@@ -166,7 +165,7 @@ pub fn rewrap_all(
                 else {
                     return Ok(Some(false));
                 };
-                let wraps = rewrap_parts(&bytes, sk, first)?;
+                let wraps = rewrap_parts(bytes, sk, first)?;
                 client.swap_entry_wraps(session, row.id, entry.id, from, &wraps)?;
                 Ok(Some(true))
             };
@@ -176,6 +175,13 @@ pub fn rewrap_all(
                 Ok(None) => {}
                 Err(e) => failed.push(format!("tip {} entry {}: {e}", row.id, entry.id)),
             }
+            Ok(())
+        };
+        // An entry that fails is counted and the walk goes on; a batch that cannot be
+        // fetched ends this tip's conversation (the next run picks it up).
+        if let Err(e) = super::entries::for_each_entry(client, session, row.id, &entries, &mut each)
+        {
+            failed.push(format!("the conversation of tip {}: {e}", row.id));
         }
     }
     Ok(RewrapReport {

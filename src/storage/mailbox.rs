@@ -31,7 +31,7 @@ use sled::transaction::{abort, ConflictableTransactionResult, TransactionalTree}
 use sled::Transactional;
 
 use crate::domain::limits::MAX_THREAD_BYTES;
-use crate::domain::{Day, TipId};
+use crate::domain::{thread_batch, Day, TipId};
 
 use super::layout::{CHUNK_LEN, WRAP_LEN};
 use super::{tx_error, StorageError, Store};
@@ -127,6 +127,19 @@ pub struct ThreadEntryPieces {
 }
 
 impl ThreadEntryPieces {
+    fn new(blobs: sled::Tree, tip: TipId, seq: u32, copy: u8, len: u64) -> Self {
+        ThreadEntryPieces {
+            blobs,
+            tip,
+            seq,
+            copy,
+            len,
+            read: 0,
+            next_chunk: 0,
+            failed: false,
+        }
+    }
+
     /// Length of the whole bundle this yields.
     pub fn total_len(&self) -> u64 {
         self.len
@@ -163,6 +176,56 @@ impl Iterator for ThreadEntryPieces {
             self.failed = true;
         }
         item
+    }
+}
+
+/// A batch of entries ([`Store::thread_batch`]) as pieces to stream: each entry's frame
+/// header, then its chunks, read as they are asked for. A chunk that is missing or of the
+/// wrong length is an error item, after which the iterator ends (the answer is cut short,
+/// and the client refuses it whole).
+pub struct ThreadBatchPieces {
+    entries: std::collections::VecDeque<ThreadEntryPieces>,
+    header_due: bool,
+    failed: bool,
+}
+
+impl ThreadBatchPieces {
+    /// Length of the whole framed batch this yields.
+    pub fn total_len(&self) -> u64 {
+        self.entries
+            .iter()
+            .map(|e| thread_batch::FRAME_HEADER_LEN as u64 + e.len)
+            .sum()
+    }
+
+    /// How many entries the batch carries.
+    pub fn entries(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+impl Iterator for ThreadBatchPieces {
+    type Item = Result<Vec<u8>, StorageError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.failed {
+            let entry = self.entries.front_mut()?;
+            if self.header_due {
+                self.header_due = false;
+                return Some(Ok(thread_batch::frame_header(entry.seq, entry.len).to_vec()));
+            }
+            match entry.next() {
+                Some(item) => {
+                    self.failed = item.is_err();
+                    return Some(item);
+                }
+                None => {
+                    self.entries.pop_front();
+                    self.header_due = true;
+                }
+            }
+        }
+        None
     }
 }
 
@@ -257,6 +320,14 @@ fn entry_key(tip: TipId, seq: u32) -> [u8; 20] {
     k[..16].copy_from_slice(tip.as_bytes());
     k[16..].copy_from_slice(&seq.to_be_bytes());
     k
+}
+
+/// The seq of a `thread` key (tip id ‖ seq).
+fn seq_of(key: &[u8]) -> Result<u32, StorageError> {
+    key.get(16..20)
+        .and_then(|b| b.try_into().ok())
+        .map(u32::from_be_bytes)
+        .ok_or(StorageError::Corrupt("thread key"))
 }
 
 fn blob_key(tip: TipId, seq: u32, copy: u8, chunk: u32) -> [u8; 25] {
@@ -399,11 +470,7 @@ impl Store {
         let mut out = Vec::new();
         for kv in self.tree(TREE_THREAD)?.scan_prefix(tip.as_bytes()) {
             let (k, v) = kv?;
-            let seq = u32::from_be_bytes(
-                k.get(16..20)
-                    .and_then(|b| b.try_into().ok())
-                    .ok_or(StorageError::Corrupt("thread key"))?,
-            );
+            let seq = seq_of(&k)?;
             let r = Record::decode(&v)?;
             if let Some((_, len)) = r.copy_for(reader) {
                 out.push(ThreadIndexEntry {
@@ -431,16 +498,51 @@ impl Store {
         let Some((copy, len)) = Record::decode(&v)?.copy_for(reader) else {
             return Ok(None);
         };
-        Ok(Some(ThreadEntryPieces {
-            blobs: self.tree(TREE_THREAD_BLOBS)?,
+        Ok(Some(ThreadEntryPieces::new(
+            self.tree(TREE_THREAD_BLOBS)?,
             tip,
             seq,
             copy,
             len,
-            read: 0,
-            next_chunk: 0,
+        )))
+    }
+
+    /// Entries of `tip`'s conversation from seq `from` on, as `reader` sees them, framed
+    /// as a batch ([`crate::domain::thread_batch`]): at most `limit` entries and, past
+    /// the first, at most `max_bytes` of bundles. Which entries and their lengths are
+    /// fixed here; their chunks are read as the batch is iterated, as for one entry.
+    pub fn thread_batch(
+        &self,
+        tip: TipId,
+        from: u32,
+        limit: usize,
+        max_bytes: u64,
+        reader: Reader,
+    ) -> Result<ThreadBatchPieces, StorageError> {
+        let thread = self.tree(TREE_THREAD)?;
+        let blobs = self.tree(TREE_THREAD_BLOBS)?;
+        let mut entries = std::collections::VecDeque::new();
+        let mut bytes = 0u64;
+        for kv in thread.range(entry_key(tip, from)..) {
+            let (k, v) = kv?;
+            if entries.len() >= limit || !k.starts_with(tip.as_bytes()) {
+                break;
+            }
+            let seq = seq_of(&k)?;
+            let Some((copy, len)) = Record::decode(&v)?.copy_for(reader) else {
+                continue;
+            };
+            if !entries.is_empty() && bytes.saturating_add(len) > max_bytes {
+                break;
+            }
+            bytes = bytes.saturating_add(len);
+            entries.push_back(ThreadEntryPieces::new(blobs.clone(), tip, seq, copy, len));
+        }
+        Ok(ThreadBatchPieces {
+            entries,
+            header_due: true,
             failed: false,
-        }))
+        })
     }
 
     /// A tip's conversation in order, as `reader` sees it.
@@ -454,11 +556,7 @@ impl Store {
         let mut out = Vec::new();
         for kv in thread.scan_prefix(tip.as_bytes()) {
             let (k, v) = kv?;
-            let seq = u32::from_be_bytes(
-                k.get(16..20)
-                    .and_then(|b| b.try_into().ok())
-                    .ok_or(StorageError::Corrupt("thread key"))?,
-            );
+            let seq = seq_of(&k)?;
             let r = Record::decode(&v)?;
             let Some((copy, len)) = r.copy_for(reader) else {
                 continue;
@@ -891,6 +989,99 @@ mod tests {
             .thread_entry_pieces(tip, 9, Reader::Reviewers)
             .unwrap()
             .is_none());
+    }
+
+    #[test]
+    fn a_batch_frames_entries_from_a_seq_within_its_caps_and_never_crosses_into_another_tip() {
+        let (_d, store) = temp_store();
+        let tip = a_tip(&store);
+        let next = a_tip_numbered(&store, 4);
+        let day = Day::from_days(20_001);
+        let big = vec![7u8; 2 * CHUNK_LEN + 1];
+        for n in 0..5u8 {
+            let body = if n == 2 { big.clone() } else { vec![n; 10] };
+            store
+                .append_thread(tip, ThreadKind::Followup, day, None, &body)
+                .unwrap();
+        }
+        store
+            .append_thread(next, ThreadKind::Followup, day, None, b"other tip")
+            .unwrap();
+        let read = |from, limit, max_bytes| {
+            let batch = store
+                .thread_batch(tip, from, limit, max_bytes, Reader::Reviewers)
+                .unwrap();
+            let total = batch.total_len();
+            let bytes: Vec<u8> = batch.map(Result::unwrap).collect::<Vec<_>>().concat();
+            assert_eq!(bytes.len() as u64, total);
+            thread_batch::parse(&bytes)
+                .unwrap()
+                .iter()
+                .map(|f| (f.seq, f.bytes.to_vec()))
+                .collect::<Vec<_>>()
+        };
+        let all = read(0, 1000, u64::MAX);
+        assert_eq!(all.iter().map(|e| e.0).collect::<Vec<_>>(), [0, 1, 2, 3, 4]);
+        assert_eq!(all[2].1, big);
+        assert_eq!(all[4].1, vec![4u8; 10]);
+        // From a seq, and at most `limit` entries.
+        assert_eq!(
+            read(3, 1000, u64::MAX)
+                .iter()
+                .map(|e| e.0)
+                .collect::<Vec<_>>(),
+            [3, 4]
+        );
+        assert_eq!(
+            read(1, 2, u64::MAX).iter().map(|e| e.0).collect::<Vec<_>>(),
+            [1, 2]
+        );
+        // The byte cap stops before an entry that would pass it, but the first entry
+        // always comes, however large.
+        assert_eq!(
+            read(0, 1000, 25).iter().map(|e| e.0).collect::<Vec<_>>(),
+            [0, 1]
+        );
+        assert_eq!(
+            read(2, 1000, 25).iter().map(|e| e.0).collect::<Vec<_>>(),
+            [2]
+        );
+        // Past the end: an empty batch, never the next tip's entries.
+        assert!(read(5, 1000, u64::MAX).is_empty());
+        // The witness's view has no copy of these follow-ups.
+        let witness = store
+            .thread_batch(tip, 0, 1000, u64::MAX, Reader::Witness)
+            .unwrap();
+        assert_eq!((witness.entries(), witness.total_len()), (0, 0));
+    }
+
+    #[test]
+    fn a_batch_whose_chunk_went_missing_ends_with_an_error() {
+        let (_d, store) = temp_store();
+        let tip = a_tip(&store);
+        let day = Day::from_days(20_001);
+        store
+            .append_thread(
+                tip,
+                ThreadKind::Followup,
+                day,
+                None,
+                &vec![1u8; CHUNK_LEN + 1],
+            )
+            .unwrap();
+        store
+            .tree(TREE_THREAD_BLOBS)
+            .unwrap()
+            .remove(blob_key(tip, 0, COPY_REVIEWERS, 1))
+            .unwrap();
+        let items: Vec<_> = store
+            .thread_batch(tip, 0, 1000, u64::MAX, Reader::Reviewers)
+            .unwrap()
+            .collect();
+        // Header, first chunk, then the error, then nothing.
+        assert_eq!(items.len(), 3);
+        assert!(items[..2].iter().all(Result::is_ok));
+        assert!(items[2].is_err());
     }
 
     #[test]

@@ -40,8 +40,8 @@ pub use events::{
 };
 pub use layout::{is_tip_tree, CHUNK_LEN, HEADER_LEN, MAX_PARTS, WRAP_LEN};
 pub use mailbox::{
-    Reader, ThreadEntry, ThreadEntryPieces, ThreadIndexEntry, ThreadKind, WrapPatchError,
-    MAX_THREAD_ENTRIES,
+    Reader, ThreadBatchPieces, ThreadEntry, ThreadEntryPieces, ThreadIndexEntry, ThreadKind,
+    WrapPatchError, MAX_THREAD_ENTRIES,
 };
 pub use retention::RetentionReport;
 pub use snapshot::{load_into_new, SnapshotCounts, SnapshotEntry, SnapshotError};

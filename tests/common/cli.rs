@@ -153,6 +153,24 @@ pub fn try_review_list(server_url: &str, key: &Path) -> Output {
     ])
 }
 
+/// The arguments of `tipseal review <cmd…> --server server --key key`.
+pub fn review_args<'a>(cmd: &'a [&'a str], server: &'a str, key: &'a Path) -> Vec<&'a OsStr> {
+    let mut args: Vec<&OsStr> = vec![OsStr::new("review")];
+    args.extend(cmd.iter().map(OsStr::new));
+    args.extend([
+        OsStr::new("--server"),
+        OsStr::new(server),
+        OsStr::new("--key"),
+        key.as_os_str(),
+    ]);
+    args
+}
+
+/// `tipseal review <cmd…> --server server --key key`, however it ends.
+pub fn review(cmd: &[&str], server: &str, key: &Path) -> Output {
+    tipseal(review_args(cmd, server, key))
+}
+
 /// The tips a reviewer sees; panics unless the reviewer could log in.
 pub fn review_list(server_url: &str, key: &Path) -> Vec<Value> {
     let out = try_review_list(server_url, key);

@@ -514,24 +514,29 @@ pub fn fill_conversation(data_dir: &Path, id: &str) {
 /// the limit) to tip `id`'s conversation in a STOPPED server's `data_dir`; returns how
 /// many were appended.
 pub fn append_placeholders(data_dir: &Path, id: &str, n: usize) -> usize {
+    append_entries(data_dir, id, std::iter::repeat_n(b"placeholder", n))
+}
+
+/// Appends one follow-up entry per item of `bodies` (stored as given, so not real
+/// bundles) to tip `id`'s conversation in a stopped server's store, until the store
+/// refuses one (the conversation is full); returns how many were appended.
+pub fn append_entries<B: AsRef<[u8]>>(
+    data_dir: &Path,
+    id: &str,
+    bodies: impl IntoIterator<Item = B>,
+) -> usize {
     use tipseal::domain::{Day, TipId};
     use tipseal::storage::{Store, ThreadKind};
     let store = Store::open(data_dir, [7; 32]).expect("open the stopped server's store");
     let tip = TipId::parse(id).expect("a tip id");
-    let mut appended = 0;
-    while appended < n
-        && store
-            .append_thread(
-                tip,
-                ThreadKind::Followup,
-                Day::today(),
-                None,
-                b"placeholder",
-            )
-            .is_ok()
-    {
-        appended += 1;
-    }
+    let appended = bodies
+        .into_iter()
+        .take_while(|body| {
+            store
+                .append_thread(tip, ThreadKind::Followup, Day::today(), None, body.as_ref())
+                .is_ok()
+        })
+        .count();
     store.durable_blocking().expect("flush");
     appended
 }

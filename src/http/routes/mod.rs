@@ -45,6 +45,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/tips/{id}/wraps", web::put().to(tips::swap_wraps))
             .route("/tips/{id}/replies", web::post().to(replies::post_reply))
             .route("/tips/{id}/thread", web::get().to(replies::thread))
+            // Before `{seq}`, which would take "entries" for a malformed seq.
+            .route("/tips/{id}/thread/entries", web::get().to(replies::entries))
             .route("/tips/{id}/thread/{seq}", web::get().to(replies::entry))
             .route(
                 "/tips/{id}/thread/{seq}/wraps",

@@ -19,7 +19,7 @@ use super::auth::Reviewer;
 use super::mailbox::{check_sealed_to, thread_error};
 use super::tips::SwapRequest;
 use crate::domain::envelope::{Kind, WRAP_LEN};
-use crate::domain::{bundle, Day, DomainError, TipId};
+use crate::domain::{bundle, thread_batch, Day, DomainError, TipId};
 use crate::storage::{Reader, ThreadKind, WrapPatchError};
 
 /// `POST /api/v1/tips/{id}/replies`.
@@ -182,6 +182,68 @@ pub async fn entry(
     .await?;
     let total = pieces.total_len();
     Ok(super::tips::stream_pieces(pieces, total))
+}
+
+/// `?from=SEQ&limit=N` of a batch of entries.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BatchQuery {
+    /// The first entry's seq (0 when absent): the batch holds entries from it on.
+    #[param(minimum = 0)]
+    pub from: Option<u32>,
+    /// Entries at most (1 to 1000, default 1000).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<usize>,
+}
+
+/// `GET /api/v1/tips/{id}/thread/entries?from=SEQ&limit=N`: the reviewers' copies of a
+/// run of conversation entries in one answer, framed as `domain::thread_batch` says and
+/// streamed from the stored chunks. At most `limit` entries and, past the first, at most
+/// `BATCH_BYTES` of them; the next batch starts after the last seq received. A reviewer
+/// reads a conversation of thousands of entries in a few requests, not one per entry.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tips/{id}/thread/entries",
+    operation_id = "thread_entries",
+    tag = "staff",
+    params(("id" = String, Path, description = "The tip id (32 hex characters).", pattern = "^[0-9a-fA-F]{32}$"), BatchQuery),
+    security(("staff" = [])),
+    responses(
+        (status = 200, description = "Entries from `from` on, oldest first, each as `seq (u32, big-endian) ‖ length (u64, big-endian) ‖ the sealed bundle`; empty past the last entry. At most `limit` entries, and at most 8 MiB of bundles unless the first entry alone is larger.", body = crate::http::openapi::SealedBundle, content_type = "application/octet-stream"),
+        (status = 400, description = "The tip id or query is malformed (`from` not a number, `limit` not 1 to 1000).", body = crate::http::openapi::ErrorBody),
+        (status = 401, description = "No valid session token.", body = crate::http::openapi::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "The session is not a reviewer's.", body = crate::http::openapi::ErrorBody),
+        (status = 404, description = "No such tip.", body = crate::http::openapi::ErrorBody),
+    ),
+)]
+pub async fn entries(
+    _r: Reviewer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    q: web::Query<BatchQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = TipId::parse(&path)?;
+    let from = q.from.unwrap_or(0);
+    let limit = q.limit.unwrap_or(thread_batch::MAX_BATCH_ENTRIES);
+    if !(1..=thread_batch::MAX_BATCH_ENTRIES).contains(&limit) {
+        return Err(ApiError::BadRequest("limit is 1 to 1000"));
+    }
+    let store = state.store.clone();
+    let batch = super::blocking(move || {
+        if !store.tip_exists(id)? {
+            return Err(ApiError::NotFound);
+        }
+        Ok(store.thread_batch(
+            id,
+            from,
+            limit,
+            thread_batch::BATCH_BYTES as u64,
+            Reader::Reviewers,
+        )?)
+    })
+    .await?;
+    let total = batch.total_len();
+    Ok(super::tips::stream_pieces(batch, total))
 }
 
 /// `PUT /api/v1/tips/{id}/thread/{seq}/wraps`: re-wrap the reviewers' copy of one
