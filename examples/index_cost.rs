@@ -126,6 +126,7 @@ fn with_store(run: &Path, n: u64, m: u64, cache: u64) -> Figures {
         let idem = Idempotency {
             key_hash: tipseal::crypto::random_bytes(),
             body_hash: [1; 32],
+            legacy_body_hash: None,
             mailbox: None,
         };
         // The intake route asks first whether the key is a retry (`check_retry`).

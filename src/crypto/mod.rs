@@ -159,6 +159,20 @@ pub fn hash32(domain: &[u8], parts: &[&[u8]]) -> [u8; 32] {
     digest32(st.finalize().expect("hash finalizes once"))
 }
 
+/// BLAKE3-256 of `domain || parts…`, for bulk bytes on a hot path: the idempotency
+/// check's hash of a whole submitted bundle, which the server alone computes and
+/// compares. libsodium's BLAKE2b ([`hash32`]) took ~9% of the server's time per 16.5 KB
+/// tip; BLAKE3's SIMD code is several times faster. Everything a client or another
+/// implementation must recompute stays [`hash32`].
+pub fn bulk_hash32(domain: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    h.update(domain);
+    for p in parts {
+        h.update(p);
+    }
+    *h.finalize().as_bytes()
+}
+
 /// BLAKE2b-256 keyed with `key` (a MAC / PRF), of `domain || msg`.
 pub fn keyed_hash32(key: &[u8; 32], domain: &[u8], msg: &[u8]) -> [u8; 32] {
     let mut st =
@@ -244,6 +258,30 @@ mod tests {
         init().unwrap();
         assert_ne!(hash32(b"a", &[b"x"]), hash32(b"b", &[b"x"]));
         assert_eq!(hash32(b"a", &[b"x", b"y"]), hash32(b"a", &[b"xy"]));
+    }
+
+    #[test]
+    fn the_bulk_hash_is_blake3_of_domain_then_parts() {
+        // BLAKE3 of the empty input, from the BLAKE3 specification's test vectors.
+        assert_eq!(
+            hex::encode(bulk_hash32(b"", &[])),
+            "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"
+        );
+        // Inputs past one 1 KiB chunk and past 16 KiB take BLAKE3's tree and SIMD paths;
+        // how the bytes are split into parts does not matter, the domain does.
+        let body: Vec<u8> = (0..40_000u32).map(|i| (i * 7 + 3) as u8).collect();
+        let (a, b) = body.split_at(17_000);
+        assert_eq!(
+            bulk_hash32(b"tipseal/bundle-hash/v2", &[&body]),
+            bulk_hash32(b"tipseal/bundle-hash/v2", &[a, b])
+        );
+        assert_eq!(
+            bulk_hash32(b"d", &[&body]),
+            bulk_hash32(b"", &[b"d", &body])
+        );
+        assert_ne!(bulk_hash32(b"a", &[b"x"]), bulk_hash32(b"b", &[b"x"]));
+        init().unwrap();
+        assert_ne!(bulk_hash32(b"a", &[b"x"]), hash32(b"a", &[b"x"]));
     }
 
     #[test]

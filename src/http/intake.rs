@@ -21,13 +21,14 @@ use super::routes::mailbox;
 use super::{ApiError, AppState};
 use crate::crypto::keyring::VerifiedKeyring;
 use crate::crypto::receipt::MailboxPublicKey;
-use crate::crypto::{hash32, keyed_hash32, new_tip_id};
+use crate::crypto::{bulk_hash32, hash32, keyed_hash32, new_tip_id};
 use crate::domain::bundle::{self, MAX_PARTS};
 use crate::domain::envelope::{self, EnvelopeRef, Kind};
 use crate::domain::limits::PART_FRAMING;
 use crate::domain::{Day, Epoch, IdempotencyKey, TipId, UploadId};
 use crate::storage::{
-    ClaimedUpload, Idempotency, InsertOutcome, NewPart, NewTip, Store, UploadError, UploadedPart,
+    ClaimedUpload, Idempotency, InsertOutcome, NewPart, NewTip, StorageError, Store, UploadError,
+    UploadedPart,
 };
 
 /// Who sealed the bundle, which decides the flag its parts must carry.
@@ -249,27 +250,25 @@ fn check_retry(
     sub: &Submission,
     key_hash: Option<[u8; 32]>,
 ) -> Result<(Option<Idempotency>, Option<InsertOutcome>), ApiError> {
-    let idempotency = key_hash.map(|key_hash| {
-        // A text tip names no uploads: its one part is hashed without building a list.
-        let body_hash = if sub.uploads.is_empty() {
-            hash32(b"tipseal/bundle-hash/v1", &[&sub.body])
-        } else {
-            let mut hashed: Vec<&[u8]> = Vec::with_capacity(1 + sub.uploads.len());
-            hashed.push(&sub.body);
-            hashed.extend(sub.uploads.iter().map(|u| &u.as_bytes()[..]));
-            hash32(b"tipseal/bundle-hash/v1", &hashed)
-        };
-        Idempotency {
-            key_hash,
-            body_hash,
-            mailbox: sub
-                .mailbox
-                .as_ref()
-                .map(|pk| pk.peppered_hash(&store.pepper())),
-        }
+    let mut idempotency = key_hash.map(|key_hash| Idempotency {
+        key_hash,
+        body_hash: hash_submission(sub, bulk_hash32, b"tipseal/bundle-hash/v2"),
+        legacy_body_hash: None,
+        mailbox: sub
+            .mailbox
+            .as_ref()
+            .map(|pk| pk.peppered_hash(&store.pepper())),
     });
-    let answered = match &idempotency {
-        Some(idem) => store.idempotent_outcome(idem)?,
+    let answered = match &mut idempotency {
+        Some(idem) => match store.idempotent_outcome(idem) {
+            // A retry of a tip an older release stored: its record holds BLAKE2b.
+            Err(StorageError::LegacyBodyHash) => {
+                idem.legacy_body_hash =
+                    Some(hash_submission(sub, hash32, b"tipseal/bundle-hash/v1"));
+                store.idempotent_outcome(idem)?
+            }
+            other => other?,
+        },
         None => None,
     };
     if let Some(outcome @ InsertOutcome::Existing(_)) = &answered {
@@ -278,6 +277,22 @@ fn check_retry(
         mailbox::register(store, outcome, sub.mailbox.as_ref())?;
     }
     Ok((idempotency, answered))
+}
+
+/// The hash of a submission for its idempotency record: the bundle, then the upload ids
+/// it names. A text tip names no uploads: its one part is hashed without building a list.
+fn hash_submission(
+    sub: &Submission,
+    hash: fn(&[u8], &[&[u8]]) -> [u8; 32],
+    domain: &[u8],
+) -> [u8; 32] {
+    if sub.uploads.is_empty() {
+        return hash(domain, &[&sub.body]);
+    }
+    let mut hashed: Vec<&[u8]> = Vec::with_capacity(1 + sub.uploads.len());
+    hashed.push(&sub.body);
+    hashed.extend(sub.uploads.iter().map(|u| &u.as_bytes()[..]));
+    hash(domain, &hashed)
 }
 
 /// Parses the bundle, checks epoch, flags and parts, appends the named uploads, inserts
@@ -418,5 +433,46 @@ pub(crate) fn upload_error(e: UploadError) -> ApiError {
     match e {
         UploadError::Storage(s) => ApiError::Storage(s),
         _ => ApiError::BadRequest("an upload named in Tipseal-Uploads is unknown or incomplete"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::testutil::{insert_small_tip, rewrite_idempotency_as_legacy, temp_store};
+
+    fn submission(body: &'static [u8]) -> Submission {
+        Submission {
+            body: Bytes::from_static(body),
+            uploads: vec![],
+            idempotency: None,
+            sealer: Sealer::Witness,
+            mailbox: None,
+        }
+    }
+
+    /// A witness whose first try reached an older release (BLAKE2b records) and whose
+    /// retry reaches this one must get their tip's id back, not a conflict.
+    #[test]
+    fn a_retry_of_a_tip_an_older_release_stored_is_still_answered() {
+        crate::crypto::init().unwrap();
+        let (_dir, store) = temp_store();
+        let sub = submission(b"the sealed bundle as the witness sent it");
+        let key = Some([3; 32]);
+        let (idem, answered) = check_retry(&store, &sub, key).unwrap();
+        assert!(answered.is_none(), "a first try");
+        let id = TipId::from_bytes([9; 16]);
+        insert_small_tip(&store, id, b"body", idem);
+        let retry = |sub: &Submission| check_retry(&store, sub, key).unwrap().1;
+        assert_eq!(retry(&sub), Some(InsertOutcome::Existing(id)));
+
+        // What the previous release stored for it: BLAKE2b of exactly these bytes.
+        let old_hash = hash32(b"tipseal/bundle-hash/v1", &[&sub.body]);
+        rewrite_idempotency_as_legacy(&store, [3; 32], old_hash);
+        assert_eq!(retry(&sub), Some(InsertOutcome::Existing(id)));
+        assert_eq!(
+            retry(&submission(b"another bundle under the same key")),
+            Some(InsertOutcome::Conflict)
+        );
     }
 }

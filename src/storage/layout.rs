@@ -6,7 +6,7 @@
 //! | `blobs`       | tip id (16) ‖ part u16 BE ‖ chunk u32 BE | ≤ [`CHUNK_LEN`] bytes of header ‖ body (format-1 tips only) |
 //! | `pending`     | tip id (16)                           | empty, or the key hash (32): an insert is under way, or its log records are not known to be synced |
 //! | `wraps`       | tip id (16) ‖ part u16 BE             | the part's 84-byte wrap section (format-1 and -2 tips only) |
-//! | `idempotency` | keyed hash of the key (32)            | tip id (16) ‖ body hash (32) ‖ mailbox (33) |
+//! | `idempotency` | keyed hash of the key (32)            | tip id (16) ‖ body hash (32) ‖ mailbox (33) ‖ hash (1) |
 //! | `keyring`     | see `keyring.rs`                      | chunks of the keyring JSON          |
 //! | `audit`       | sequence number u64 BE                | the entry (opaque, ≤ 64 KiB)        |
 //! | `meta`        | `schema`, `pepper`, `audit_next`      | u32 BE, 32 bytes, u64 BE            |
@@ -22,6 +22,10 @@
 //! The idempotency value's mailbox is `1 ‖ peppered hash of the mailbox key` registered
 //! with the tip, or `0 ‖ 32 zero bytes` for none. Values from before it existed are 48
 //! bytes (mailbox unknown; see `tips/insert.rs` for how a retry of one is answered).
+//! The body hash is BLAKE3 when the value ends with a `1` (82 bytes); values of 81 or 48
+//! bytes, from releases before it, hold BLAKE2b (a retry of one is hashed again with
+//! BLAKE2b: `StorageError::LegacyBodyHash`). Idempotency keys expire after seven days, so
+//! the old kind disappears by itself; the schema version did not change.
 //!
 //! Besides sled, the data directory holds the bundle log (`bundles/*.seg`, see
 //! `bundles/`): the header ‖ body of each part of every format-2 tip.
@@ -259,21 +263,36 @@ pub(super) fn wrap_key(id: TipId, part: u16) -> [u8; 18] {
     part_prefix(id, part)
 }
 
+/// The last byte of an `idempotency` value whose body hash is BLAKE3.
+const BODY_HASH_BLAKE3: u8 = 1;
+
 /// The `idempotency` value: tip id ‖ body hash ‖ mailbox (1 ‖ its peppered hash, or 0 ‖
-/// 32 zero bytes for none). Records written before the mailbox was recorded are 48 bytes.
+/// 32 zero bytes for none) ‖ which hash (1: BLAKE3). Records written before the hash was
+/// named (81 bytes) or before the mailbox was recorded (48 bytes) hold a BLAKE2b hash.
 pub(super) fn idempotency_value(
     id: TipId,
     body_hash: &[u8; 32],
     mailbox: Option<&[u8; 32]>,
-) -> [u8; 81] {
-    let mut v = [0; 81];
+) -> [u8; 82] {
+    let mut v = [0; 82];
     v[..16].copy_from_slice(id.as_bytes());
     v[16..48].copy_from_slice(body_hash);
     if let Some(m) = mailbox {
         v[48] = 1;
-        v[49..].copy_from_slice(m);
+        v[49..81].copy_from_slice(m);
     }
+    v[81] = BODY_HASH_BLAKE3;
     v
+}
+
+/// Which hash a stored idempotency record's body hash is.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum BodyHashKind {
+    /// BLAKE2b (`crypto::hash32`): records of releases before BLAKE3, kept for
+    /// `IDEMPOTENCY_DAYS` after the upgrade.
+    Blake2b,
+    /// BLAKE3 (`crypto::bulk_hash32`): every record written now.
+    Blake3,
 }
 
 /// What the first try of a submission recorded about the mailbox it registered.
@@ -291,19 +310,26 @@ pub(super) enum RecordedMailbox {
 pub(super) struct IdempotencyRecord {
     pub id: TipId,
     pub body_hash: [u8; 32],
+    pub hash: BodyHashKind,
     pub mailbox: RecordedMailbox,
 }
 
 pub(super) fn parse_idempotency_value(v: &[u8]) -> Result<IdempotencyRecord, StorageError> {
+    let hash = match (v.len(), v.last()) {
+        (48 | 81, _) => BodyHashKind::Blake2b,
+        (82, Some(&BODY_HASH_BLAKE3)) => BodyHashKind::Blake3,
+        _ => return Err(StorageError::Corrupt("idempotency entry")),
+    };
     let mailbox = match (v.len(), v.get(48)) {
         (48, _) => RecordedMailbox::Unknown,
-        (81, Some(0)) if v[49..].iter().all(|&b| b == 0) => RecordedMailbox::None,
-        (81, Some(1)) => RecordedMailbox::Some(array(&v[49..81])),
+        (81 | 82, Some(0)) if v[49..81].iter().all(|&b| b == 0) => RecordedMailbox::None,
+        (81 | 82, Some(1)) => RecordedMailbox::Some(array(&v[49..81])),
         _ => return Err(StorageError::Corrupt("idempotency entry")),
     };
     Ok(IdempotencyRecord {
         id: TipId::from_bytes(array(&v[..16])),
         body_hash: array(&v[16..48]),
+        hash,
         mailbox,
     })
 }

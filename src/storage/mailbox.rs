@@ -769,8 +769,6 @@ fn read_copy(
 mod tests {
     use super::super::testutil::*;
     use super::*;
-    use crate::domain::Epoch;
-    use crate::storage::{NewPart, NewTip};
 
     fn a_tip(store: &Store) -> TipId {
         a_tip_numbered(store, 3)
@@ -778,22 +776,7 @@ mod tests {
 
     fn a_tip_numbered(store: &Store, n: u8) -> TipId {
         let id = TipId::from_bytes([n; 16]);
-        let header = [0u8; 68];
-        let wrap = [0u8; 84];
-        store
-            .insert_tip(NewTip {
-                id,
-                received: Day::from_days(20_000),
-                epoch: Epoch::FIRST,
-                flags: 0,
-                parts: vec![NewPart {
-                    header: &header,
-                    wrap: &wrap,
-                    body: b"body",
-                }],
-                idempotency: None,
-            })
-            .unwrap();
+        insert_small_tip(store, id, b"body", None);
         id
     }
 

@@ -143,6 +143,12 @@ pub enum StorageError {
     /// A tip with this id is already stored. Ids are 128 random bits, so this is a bug.
     #[error("a tip with this id is already stored")]
     DuplicateId,
+    /// The submission's idempotency record was written by an older release with a
+    /// BLAKE2b body hash: set `Idempotency::legacy_body_hash` and ask again.
+    #[error(
+        "the idempotency record holds a BLAKE2b body hash: hash the body with it and ask again"
+    )]
+    LegacyBodyHash,
     /// The data directory was written by a version with another layout.
     #[error("the data directory has schema version {0}, this build reads only versions 1 to 4: use the tipseal release that wrote it")]
     Schema(u32),
@@ -422,6 +428,40 @@ pub(crate) mod testutil {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), PEPPER).unwrap();
         (dir, store)
+    }
+
+    /// Stores a one-part tip of `id` (received on day 20,000, zeroed header and wrap,
+    /// body `body`) under `idempotency`, for tests that need a tip to exist.
+    pub fn insert_small_tip(
+        store: &Store,
+        id: TipId,
+        body: &[u8],
+        idempotency: Option<Idempotency>,
+    ) -> InsertOutcome {
+        store
+            .insert_tip(NewTip {
+                id,
+                received: crate::domain::Day::from_days(20_000),
+                epoch: crate::domain::Epoch::FIRST,
+                flags: 0,
+                parts: vec![NewPart {
+                    header: &[0; HEADER_LEN],
+                    wrap: &[0; WRAP_LEN],
+                    body,
+                }],
+                idempotency,
+            })
+            .unwrap()
+    }
+
+    /// Rewrites the idempotency record of `key_hash` as the releases before BLAKE3
+    /// wrote it (81 bytes, no hash byte), holding `blake2b` as its body hash.
+    pub fn rewrite_idempotency_as_legacy(store: &Store, key_hash: [u8; 32], blake2b: [u8; 32]) {
+        let tree = &store.inner.idempotency;
+        let mut value = tree.get(key_hash).unwrap().expect("a record").to_vec();
+        value.truncate(81);
+        value[16..48].copy_from_slice(&blake2b);
+        tree.insert(key_hash, value).unwrap();
     }
 
     /// Every (tree, key, value length) in the database, for layout assertions.

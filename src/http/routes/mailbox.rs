@@ -487,27 +487,13 @@ mod tests {
     use crate::crypto::receipt::Receipt;
     use crate::domain::Epoch;
     use crate::http::sessions::WitnessSessions;
-    use crate::storage::{NewPart, NewTip};
 
     fn store_with_mailbox(pk_b64: &str) -> (tempfile::TempDir, Store) {
         crate::crypto::init().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), [5; 32]).unwrap();
         let id = TipId::from_bytes([1; 16]);
-        store
-            .insert_tip(NewTip {
-                id,
-                received: Day::from_days(20_000),
-                epoch: Epoch::FIRST,
-                flags: 0,
-                parts: vec![NewPart {
-                    header: &[0; 68],
-                    wrap: &[0; 84],
-                    body: b"x",
-                }],
-                idempotency: None,
-            })
-            .unwrap();
+        crate::storage::testutil::insert_small_tip(&store, id, b"x", None);
         let pk = MailboxPublicKey::from_b64(pk_b64).unwrap();
         assert!(store
             .register_mailbox(&pk.peppered_hash(&store.pepper()), id)

@@ -105,24 +105,10 @@ fn a_wrap_swap_needs_the_old_wrap_and_changes_only_the_wrap() {
 #[test]
 fn deleting_a_tip_removes_its_content_conversation_and_mailbox_but_keeps_its_event_log() {
     use crate::storage::testutil::all_values;
-    use crate::storage::{NewPart, NewTip, Reader, ThreadKind};
+    use crate::storage::{Reader, ThreadKind};
     let (_d, store) = temp_store();
     let id = TipId::from_bytes([4; 16]);
-    let (header, wrap) = ([0u8; HEADER_LEN], [0u8; WRAP_LEN]);
-    store
-        .insert_tip(NewTip {
-            id,
-            received: Day::from_days(20_000),
-            epoch: Epoch::FIRST,
-            flags: 0,
-            parts: vec![NewPart {
-                header: &header,
-                wrap: &wrap,
-                body: b"body",
-            }],
-            idempotency: None,
-        })
-        .unwrap();
+    crate::storage::testutil::insert_small_tip(&store, id, b"body", None);
     assert!(store.register_mailbox(&[9; 32], id).unwrap());
     let day = Day::from_days(20_000);
     store

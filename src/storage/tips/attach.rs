@@ -210,6 +210,7 @@ mod tests {
             idempotency: Some(Idempotency {
                 key_hash: [4; 32],
                 body_hash: [5; 32],
+                legacy_body_hash: None,
                 mailbox: None,
             }),
         }

@@ -15,7 +15,9 @@ use sled::Transactional;
 use crate::domain::{Day, TipId};
 
 use super::super::bundles::{BundleLog, Location};
-use super::super::layout::{self, tip_key, IdempotencyRecord, Record, RecordedMailbox};
+use super::super::layout::{
+    self, tip_key, BodyHashKind, IdempotencyRecord, Record, RecordedMailbox,
+};
 use super::super::{tx_error, StorageError, Store, HEADER_LEN, MAX_PARTS, WRAP_LEN};
 use super::{Idempotency, InsertOutcome, NewTip};
 
@@ -146,6 +148,10 @@ impl Store {
     /// try registered: a retry of it is `Existing` only without a mailbox (nothing to
     /// attach) or with the mailbox already registered to that very tip; any other
     /// mailbox is a `Conflict`, so a replay can never attach a new one.
+    ///
+    /// A record an older release wrote holds a BLAKE2b body hash: without
+    /// `legacy_body_hash` this answers [`StorageError::LegacyBodyHash`], so that the
+    /// caller hashes the body a second time only for such a retry, never on every tip.
     pub fn idempotent_outcome(
         &self,
         idem: &Idempotency,
@@ -154,11 +160,12 @@ impl Store {
             return Ok(None);
         };
         let record = layout::parse_idempotency_value(&v)?;
+        if record.hash == BodyHashKind::Blake2b && idem.legacy_body_hash.is_none() {
+            return Err(StorageError::LegacyBodyHash);
+        }
         let outcome = match (record.mailbox, &idem.mailbox) {
             (RecordedMailbox::Unknown, Some(m)) => {
-                if same_32(&record.body_hash, &idem.body_hash)
-                    && self.mailbox_tip(m)? == Some(record.id)
-                {
+                if same_body(&record, idem) && self.mailbox_tip(m)? == Some(record.id) {
                     InsertOutcome::Existing(record.id)
                 } else {
                     InsertOutcome::Conflict
@@ -362,10 +369,23 @@ fn outcome_of_existing_key(record: &IdempotencyRecord, idem: &Idempotency) -> In
         (RecordedMailbox::None | RecordedMailbox::Unknown, None) => true,
         _ => false,
     };
-    if same_32(&record.body_hash, &idem.body_hash) && mailbox_matches {
+    if same_body(record, idem) && mailbox_matches {
         InsertOutcome::Existing(record.id)
     } else {
         InsertOutcome::Conflict
+    }
+}
+
+/// Whether a retry carries the body its record was written for, by the record's kind of
+/// hash. A BLAKE2b record without the retry's BLAKE2b hash is not a match: only
+/// [`Store::idempotent_outcome`], which runs first and asks for that hash, meets old
+/// records (nothing writes them any more, so none appears between it and an insert).
+fn same_body(record: &IdempotencyRecord, idem: &Idempotency) -> bool {
+    match record.hash {
+        BodyHashKind::Blake3 => same_32(&record.body_hash, &idem.body_hash),
+        BodyHashKind::Blake2b => idem
+            .legacy_body_hash
+            .is_some_and(|h| same_32(&record.body_hash, &h)),
     }
 }
 

@@ -82,8 +82,14 @@ impl<'a> NewPart<'a> {
 pub struct Idempotency {
     /// Keyed hash (with the store's pepper) of the client's idempotency key.
     pub key_hash: [u8; 32],
-    /// Hash of the whole submitted envelope.
+    /// BLAKE3 of the whole submitted bundle and its upload ids
+    /// (`crypto::bulk_hash32`).
     pub body_hash: [u8; 32],
+    /// BLAKE2b of the same bytes (`crypto::hash32`): needed only to answer a retry whose
+    /// record an older release wrote. `None` on the intake path;
+    /// [`super::Store::idempotent_outcome`] asks for it with
+    /// [`super::StorageError::LegacyBodyHash`] when it meets such a record.
+    pub legacy_body_hash: Option<[u8; 32]>,
     /// The peppered hash of the mailbox key registered with the tip (the `mailboxes`
     /// tree's key), or `None` when the submission registers no mailbox.
     pub mailbox: Option<[u8; 32]>,

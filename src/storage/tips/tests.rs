@@ -62,6 +62,7 @@ fn idem(key: u8, body: u8) -> Option<Idempotency> {
     Some(Idempotency {
         key_hash: [key; 32],
         body_hash: [body; 32],
+        legacy_body_hash: None,
         mailbox: None,
     })
 }
@@ -569,6 +570,7 @@ fn idem_with_mailbox(key: u8, body: u8, mailbox: Option<u8>) -> Option<Idempoten
     Some(Idempotency {
         key_hash: [key; 32],
         body_hash: [body; 32],
+        legacy_body_hash: None,
         mailbox: mailbox.map(|m| [m; 32]),
     })
 }
@@ -628,11 +630,13 @@ fn a_retry_of_a_record_without_a_mailbox_field_cannot_attach_a_new_mailbox() {
     let mut legacy = id.as_bytes().to_vec();
     legacy.extend_from_slice(&[1; 32]);
     store.inner.idempotency.insert([1; 32], legacy).unwrap();
-    let outcome = |mailbox| {
-        store
-            .idempotent_outcome(&idem_with_mailbox(1, 1, mailbox).unwrap())
-            .unwrap()
+    // Its body hash is BLAKE2b: the retry carries one (here the same stand-in bytes).
+    let retry = |mailbox| {
+        let mut idem = idem_with_mailbox(1, 1, mailbox).unwrap();
+        idem.legacy_body_hash = Some([1; 32]);
+        idem
     };
+    let outcome = |mailbox| store.idempotent_outcome(&retry(mailbox)).unwrap();
     assert_eq!(
         outcome(Some(9)),
         Some(InsertOutcome::Existing(id)),
@@ -649,15 +653,59 @@ fn a_retry_of_a_record_without_a_mailbox_field_cannot_attach_a_new_mailbox() {
         "another mailbox"
     );
     let via_insert = store
-        .insert_tip(new_tip(
-            fresh_id(),
-            5,
-            &parts,
-            idem_with_mailbox(1, 1, Some(8)),
-        ))
+        .insert_tip(new_tip(fresh_id(), 5, &parts, Some(retry(Some(8)))))
         .unwrap();
     assert_eq!(via_insert, InsertOutcome::Conflict);
     assert_eq!(store.mailbox_tip(&[8; 32]).unwrap(), None);
+}
+
+#[test]
+fn a_retry_of_a_record_an_older_release_wrote_is_answered_by_its_blake2b_hash() {
+    let (_dir, store) = temp_store();
+    let parts = [part(1, 10)];
+    let id = fresh_id();
+    store
+        .insert_tip(new_tip(id, 5, &parts, idem(1, 1)))
+        .unwrap();
+    // Written now: the BLAKE3 hash, named by the value's last byte.
+    let stored = store.inner.idempotency.get([1; 32]).unwrap().unwrap();
+    assert_eq!((stored.len(), stored[81]), (82, 1));
+    assert_eq!(
+        store.idempotent_outcome(&idem(1, 1).unwrap()).unwrap(),
+        Some(InsertOutcome::Existing(id)),
+        "a retry needs no second hash"
+    );
+
+    // The record as the previous release wrote it: 81 bytes, a BLAKE2b hash (here 7s).
+    let mut legacy = stored[..81].to_vec();
+    legacy[16..48].copy_from_slice(&[7; 32]);
+    store.inner.idempotency.insert([1; 32], legacy).unwrap();
+    let with_legacy = |hash: Option<u8>| {
+        let mut idem = idem(1, 1).unwrap();
+        idem.legacy_body_hash = hash.map(|h| [h; 32]);
+        store.idempotent_outcome(&idem)
+    };
+    assert!(
+        matches!(with_legacy(None), Err(StorageError::LegacyBodyHash)),
+        "the caller is asked for the BLAKE2b hash"
+    );
+    assert_eq!(
+        with_legacy(Some(7)).unwrap(),
+        Some(InsertOutcome::Existing(id))
+    );
+    assert_eq!(
+        with_legacy(Some(8)).unwrap(),
+        Some(InsertOutcome::Conflict),
+        "another body"
+    );
+    // A value of a length or hash byte no release writes is corrupt, not a match.
+    let mut odd = stored.to_vec();
+    odd[81] = 9;
+    store.inner.idempotency.insert([1; 32], odd).unwrap();
+    assert!(matches!(
+        with_legacy(Some(7)),
+        Err(StorageError::Corrupt(_))
+    ));
 }
 
 #[test]
