@@ -189,7 +189,9 @@ pub async fn entry(
 #[into_params(parameter_in = Query)]
 pub struct BatchQuery {
     /// The first entry's seq (0 when absent): the batch holds entries from it on.
-    #[param(minimum = 0)]
+    // A u32, declared as a 64-bit integer with its real bounds: `int32` would tell
+    // clients (and schemathesis) that 2^31 and above are invalid, and the server takes them.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295u32)]
     pub from: Option<u32>,
     /// Entries at most (1 to 1000, default 1000).
     #[param(minimum = 1, maximum = 1000)]
