@@ -11,12 +11,6 @@ use tipseal::domain::thread_batch;
 
 const MIB: usize = 1024 * 1024;
 
-fn get(server: &ServerGuard, path: &str, token: Option<&str>) -> HttpResponse {
-    let auth = token.map(|t| format!("Bearer {t}"));
-    let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
-    raw_http(server.addr, None, &request("GET", path, &headers, b""))
-}
-
 /// (seq, bytes) of each frame of a batch answer.
 fn frames(r: &HttpResponse) -> Vec<(u32, Vec<u8>)> {
     assert_eq!(r.status, 200);
@@ -56,41 +50,30 @@ fn batches_carry_the_stored_entries_within_their_caps_and_refuse_bad_queries() {
     let path = |q: &str| format!("/api/v1/tips/{id}/thread/entries{q}");
 
     // From the start: the small ones and two of 3 MiB, then the cap.
-    let first = frames(&get(&server, &path(""), Some(&token)));
+    let first = frames(&server.get_as(&path(""), &token));
     assert_eq!(seqs(&first), [0, 1, 2, 3, 4]);
     for (seq, bytes) in &first {
         assert_eq!(bytes, &bodies[*seq as usize], "entry {seq} as stored");
-        let one = get(
-            &server,
-            &format!("/api/v1/tips/{id}/thread/{seq}"),
-            Some(&token),
-        );
+        let one = server.get_as(&format!("/api/v1/tips/{id}/thread/{seq}"), &token);
         assert_eq!(&one.body, bytes, "the same bytes as the one-entry route");
     }
     // Following on from the last seq received walks the rest, 9 MiB alone.
     assert_eq!(
-        seqs(&frames(&get(&server, &path("?from=5"), Some(&token)))),
+        seqs(&frames(&server.get_as(&path("?from=5"), &token))),
         [5, 6]
     );
-    let big = frames(&get(&server, &path("?from=7"), Some(&token)));
+    let big = frames(&server.get_as(&path("?from=7"), &token));
     assert_eq!(seqs(&big), [7]);
     assert_eq!(big[0].1, bodies[7]);
-    assert_eq!(
-        seqs(&frames(&get(&server, &path("?from=8"), Some(&token)))),
-        [8]
-    );
+    assert_eq!(seqs(&frames(&server.get_as(&path("?from=8"), &token))), [8]);
     // At most `limit` entries; nothing past the end.
     assert_eq!(
-        seqs(&frames(&get(
-            &server,
-            &path("?from=1&limit=2"),
-            Some(&token)
-        ))),
+        seqs(&frames(&server.get_as(&path("?from=1&limit=2"), &token))),
         [1, 2]
     );
-    let past = get(&server, &path("?from=9"), Some(&token));
+    let past = server.get_as(&path("?from=9"), &token);
     assert_eq!((past.status, past.body.len()), (200, 0));
-    let past = get(&server, &path(&format!("?from={}", u32::MAX)), Some(&token));
+    let past = server.get_as(&path(&format!("?from={}", u32::MAX)), &token);
     assert_eq!((past.status, past.body.len()), (200, 0));
 
     for bad in [
@@ -100,17 +83,16 @@ fn batches_carry_the_stored_entries_within_their_caps_and_refuse_bad_queries() {
         "?from=-1",
         "?from=x",
     ] {
-        let r = get(&server, &path(bad), Some(&token));
+        let r = server.get_as(&path(bad), &token);
         assert_eq!(r.status, 400, "{bad}");
         assert!(r.json()["error"].is_string(), "{bad}: a JSON error");
     }
-    let r = get(&server, &path("?limit=1001"), Some(&token));
+    let r = server.get_as(&path("?limit=1001"), &token);
     assert!(r.json()["error"].as_str().unwrap().contains("1 to 1000"));
-    assert_eq!(get(&server, &path(""), None).status, 401, "no session");
-    let unknown = get(
-        &server,
+    assert_eq!(server.get(&path("")).status, 401, "no session");
+    let unknown = server.get_as(
         &format!("/api/v1/tips/{}/thread/entries", "ab".repeat(16)),
-        Some(&token),
+        &token,
     );
     assert_eq!(unknown.status, 404, "no such tip");
     let log = server.log_text();

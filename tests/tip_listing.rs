@@ -9,15 +9,6 @@ use std::collections::HashSet;
 use common::*;
 use serde_json::Value;
 
-fn get(server: &ServerGuard, path: &str, token: &str) -> HttpResponse {
-    let auth = format!("Bearer {token}");
-    raw_http(
-        server.addr,
-        None,
-        &request("GET", path, &[("Authorization", &auth)], b""),
-    )
-}
-
 #[test]
 fn pages_followed_by_next_show_every_tip_once_and_bad_bounds_are_refused() {
     let team = setup_team();
@@ -35,7 +26,7 @@ fn pages_followed_by_next_show_every_tip_once_and_bad_bounds_are_refused() {
     let mut path = "/api/v1/tips?limit=3".to_owned();
     let mut pages = 0;
     loop {
-        let r = get(&server, &path, &token);
+        let r = server.get_as(&path, &token);
         assert_eq!(r.status, 200, "{path}");
         let page: Value = r.json();
         let rows = page["tips"].as_array().expect("tips is an array");
@@ -57,7 +48,7 @@ fn pages_followed_by_next_show_every_tip_once_and_bad_bounds_are_refused() {
     assert_eq!(seen, sorted, "in index order");
 
     // No limit: the default page holds all 7, and says it is the last.
-    let all: Value = get(&server, "/api/v1/tips", &token).json();
+    let all: Value = server.get_as("/api/v1/tips", &token).json();
     assert_eq!(all["tips"].as_array().unwrap().len(), 7);
     assert_eq!(all["next"], Value::Null);
     assert_eq!(all["tips"][0]["entries"], 0);
@@ -69,11 +60,11 @@ fn pages_followed_by_next_show_every_tip_once_and_bad_bounds_are_refused() {
         "/api/v1/tips?after=xyz",
         "/api/v1/tips?after=00",
     ] {
-        let r = get(&server, bad, &token);
+        let r = server.get_as(bad, &token);
         assert_eq!(r.status, 400, "{bad}");
         assert!(r.json()["error"].is_string(), "{bad}: a JSON error");
     }
-    let r = get(&server, "/api/v1/tips?limit=1001", &token);
+    let r = server.get_as("/api/v1/tips?limit=1001", &token);
     assert!(
         r.json()["error"].as_str().unwrap().contains("1 to 1000"),
         "{}",

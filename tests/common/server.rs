@@ -162,6 +162,16 @@ impl ServerGuard {
         raw_http(self.addr, None, &request("GET", path, &[], &[]))
     }
 
+    /// `GET path` over a fresh connection, with `Authorization: Bearer token`.
+    pub fn get_as(&self, path: &str, token: &str) -> HttpResponse {
+        let auth = format!("Bearer {token}");
+        raw_http(
+            self.addr,
+            None,
+            &request("GET", path, &[("Authorization", &auth)], &[]),
+        )
+    }
+
     /// The server's peak resident set so far (`VmHWM` in `/proc/<pid>/status`), in KiB.
     pub fn peak_rss_kib(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
