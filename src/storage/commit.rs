@@ -27,6 +27,9 @@
 //! instead and is synced on a second, long-lived thread *during* the flush: one disk sync
 //! less in the path of a lone tip. That thread also sets a marked file's times back to
 //! midnight before its sync, once per batch, so its writers need not after every record.
+//! Before that, it runs the hook its owner set with [`Pending::before_marked_sync`]: the
+//! bundle log writes there the records it kept in memory since the last batch
+//! (`bundles/staging.rs`), one `pwrite` per run of records instead of one per record.
 //! A writer whose sled entry must never be durable before its file's bytes (an upload's
 //! record, which counts them) registers the entry's write as work with
 //! [`Pending::file_written_then`]: the thread runs it after the batch's files are synced
@@ -42,7 +45,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::Path;
-use std::sync::{mpsc, Arc, Mutex, PoisonError};
+use std::sync::{mpsc, Arc, Mutex, OnceLock, PoisonError};
 use std::thread::JoinHandle;
 
 use tokio::sync::oneshot;
@@ -90,10 +93,15 @@ struct PendingState {
 /// constant of the module that writes it) and which one of that kind.
 pub(super) type FileKey = (u8, u128);
 
+/// Writes a marked file's owner still holds in memory; run before the marked files'
+/// sync, on the thread that syncs them (see [`Pending::before_marked_sync`]).
+pub(super) type BeforeSync = Arc<dyn Fn() -> std::io::Result<()> + Send + Sync>;
+
 /// Shared by writers and the group-commit thread: see the module docs.
 #[derive(Clone, Default)]
 pub(super) struct Pending {
     state: Arc<Mutex<PendingState>>,
+    before_marked: Arc<OnceLock<BeforeSync>>,
 }
 
 impl Pending {
@@ -134,6 +142,19 @@ impl Pending {
     /// that batch fails: whatever it would undo is then found again at the next open.
     pub(super) fn after_durable(&self, work: AfterDurable) {
         self.lock().after.push(work);
+    }
+
+    /// Sets the work every batch runs before it syncs the marked files (once; the bundle
+    /// log, whose records wait in memory until then). A batch whose hook fails syncs
+    /// nothing more and reports the error to its waiters.
+    pub(super) fn before_marked_sync(&self, hook: BeforeSync) {
+        if self.before_marked.set(hook).is_err() {
+            tracing::error!("a second before-sync hook was refused");
+        }
+    }
+
+    fn hook(&self) -> Option<BeforeSync> {
+        self.before_marked.get().cloned()
     }
 
     fn take(&self) -> PendingState {
@@ -233,6 +254,7 @@ fn flush(
     db: &sled::Db,
     log: &File,
     pending: &mut PendingState,
+    hook: Option<BeforeSync>,
     side: Option<&SideSync>,
 ) -> Result<(), StorageError> {
     for file in pending.files.values() {
@@ -244,7 +266,10 @@ fn flush(
     if pending.marked.is_empty() {
         return flush_sled(db, log);
     }
-    let marked: Vec<Arc<File>> = pending.marked.values().cloned().collect();
+    let marked = Marked {
+        hook,
+        files: pending.marked.values().cloned().collect(),
+    };
     let handed = match side {
         Some(side) => side.start(marked).map(|()| side),
         None => Err(marked),
@@ -254,7 +279,7 @@ fn flush(
         // No sync thread: the marked files are synced here, after sled.
         Err(marked) => {
             flush_sled(db, log)?;
-            return Ok(sync_marked(&marked)?);
+            return Ok(marked.sync()?);
         }
     };
     let sled = flush_sled(db, log);
@@ -263,15 +288,27 @@ fn flush(
     Ok(marked?)
 }
 
-/// A marked file's times go back to midnight, then it is synced. Its writers append many
-/// records per batch and leave the times to this: one `utimensat` per file per batch
-/// rather than one per record, still before any record in it is acknowledged.
-fn sync_marked(files: &[Arc<File>]) -> std::io::Result<()> {
-    for file in files {
-        super::blur_times(file)?;
-        file.sync_data()?;
+/// A batch's marked files, and the hook that writes what their owner holds in memory.
+struct Marked {
+    hook: Option<BeforeSync>,
+    files: Vec<Arc<File>>,
+}
+
+impl Marked {
+    /// The hook writes, then each file's times go back to midnight and it is synced. Its
+    /// writers append many records per batch and leave the times to this: one
+    /// `utimensat` per file per batch rather than one per record, still before any
+    /// record in it is acknowledged.
+    fn sync(&self) -> std::io::Result<()> {
+        if let Some(hook) = &self.hook {
+            hook()?;
+        }
+        for file in &self.files {
+            super::blur_times(file)?;
+            file.sync_data()?;
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// The long-lived thread that syncs the marked files while the commit thread flushes
@@ -279,19 +316,19 @@ fn sync_marked(files: &[Arc<File>]) -> std::io::Result<()> {
 /// an `mmap` of its stack and six more system calls per batch, which for a lone tip is
 /// per tip. It ends when the commit thread drops this handle.
 struct SideSync {
-    work: mpsc::SyncSender<Vec<Arc<File>>>,
+    work: mpsc::SyncSender<Marked>,
     done: mpsc::Receiver<std::io::Result<()>>,
 }
 
 impl SideSync {
     fn spawn() -> Option<Self> {
-        let (work, jobs) = mpsc::sync_channel::<Vec<Arc<File>>>(1);
+        let (work, jobs) = mpsc::sync_channel::<Marked>(1);
         let (results, done) = mpsc::sync_channel(1);
         std::thread::Builder::new()
             .name("tipseal-commit-log".into())
             .spawn(move || {
-                for files in jobs {
-                    if results.send(sync_marked(&files)).is_err() {
+                for marked in jobs {
+                    if results.send(marked.sync()).is_err() {
                         return;
                     }
                 }
@@ -300,9 +337,9 @@ impl SideSync {
         Some(SideSync { work, done })
     }
 
-    /// Hands `files` to the thread; back if it is gone (the caller syncs them itself).
-    fn start(&self, files: Vec<Arc<File>>) -> Result<(), Vec<Arc<File>>> {
-        self.work.send(files).map_err(|e| e.0)
+    /// Hands `marked` to the thread; back if it is gone (the caller syncs them itself).
+    fn start(&self, marked: Marked) -> Result<(), Marked> {
+        self.work.send(marked).map_err(|e| e.0)
     }
 
     fn wait(&self) -> std::io::Result<()> {
@@ -327,7 +364,7 @@ fn run(db: &sled::Db, log: &File, pending: &Pending, waiters: &mpsc::Receiver<Wa
         batch.extend(waiters.try_iter());
         // Taken after the batch: every waiter registered its files before it was sent.
         let mut taken = pending.take();
-        let result = flush(db, log, &mut taken, side);
+        let result = flush(db, log, &mut taken, pending.hook(), side);
         if let Err(e) = &result {
             tracing::error!(error = %e, waiters = batch.len(), "flush failed");
         }
@@ -341,7 +378,7 @@ fn run(db: &sled::Db, log: &File, pending: &Pending, waiters: &mpsc::Receiver<Wa
     }
     // Shutdown: make whatever was written without waiting durable too.
     let mut taken = pending.take();
-    match flush(db, log, &mut taken, side) {
+    match flush(db, log, &mut taken, pending.hook(), side) {
         Ok(()) => taken.after.into_iter().for_each(|work| work()),
         Err(e) => tracing::error!(error = %e, "final flush failed"),
     }
@@ -466,6 +503,30 @@ mod tests {
             assert_eq!((meta.atime() % 86_400, meta.atime_nsec()), (0, 0));
         }
         assert!(pending.take().marked.is_empty(), "the batch took the file");
+    }
+
+    #[test]
+    fn a_batch_writes_the_bundle_logs_waiting_records_before_it_syncs() {
+        let (dir, store) = temp_store();
+        let id = crate::domain::TipId::from_bytes([7; 16]);
+        let at = store
+            .inner
+            .log
+            .append(id, 0, &[b"header", &[5; 9000]])
+            .unwrap();
+        let path = dir
+            .path()
+            .join(super::super::bundles::BUNDLES_DIR)
+            .join(format!("{:016x}.seg", at.segment.get()));
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().len(),
+            0,
+            "waiting in memory"
+        );
+        store.durable_blocking().unwrap();
+        let written = std::fs::read(&path).unwrap();
+        assert_eq!(written.len(), super::super::bundles::FRAME_LEN + 9006);
+        assert!(written.ends_with(&[5; 9000]));
     }
 
     #[test]

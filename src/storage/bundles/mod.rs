@@ -3,9 +3,11 @@
 //!
 //! Segments are `DIR/bundles/NNNNNNNNNNNNNNNN.seg` (hex number), files 0600 in a 0700
 //! directory. A record is a fixed frame (`frame.rs`) followed by the part's bytes; it
-//! never spans segments. An append reserves its offset under a mutex and writes with
-//! `pwrite`, so appends of many threads run side by side; the head rolls to a new
-//! segment past [`ROLL_BYTES`]. Every open starts a new segment: a torn record at the
+//! never spans segments. An append reserves its offset under a mutex; a small record
+//! (every text tip) is then copied into memory and written by its batch, one `pwrite`
+//! per run of adjacent records, just before the segment's sync (`staging.rs`), and a
+//! large one is written with `pwrite` at once, so appends of many threads run side by
+//! side. The head rolls to a new segment past [`ROLL_BYTES`]. Every open starts a new segment: a torn record at the
 //! end of an older one is garbage that no index entry points at (an insert's `pending`
 //! mark stays until its segment was synced, `tips/insert.rs`), so no tail scan is needed.
 //!
@@ -35,6 +37,7 @@
 
 mod frame;
 mod read;
+mod staging;
 mod write;
 
 use std::collections::HashMap;
@@ -45,6 +48,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 use super::blur_times;
 use super::commit::Pending;
 use super::{create_private_dir, StorageError};
+use staging::Staging;
 
 pub(super) use frame::FRAME_LEN;
 pub(super) use read::RecordReader;
@@ -103,6 +107,8 @@ pub(super) struct BundleLog {
     head: Mutex<Head>,
     files: Mutex<HashMap<SegmentNo, Arc<File>>>,
     pending: Pending,
+    /// Small records waiting for their batch's write (`staging.rs`).
+    staging: Arc<Staging>,
     /// Held by a compaction for its whole length: one at a time.
     compacting: Mutex<()>,
     /// Shared by readers between reading the index and pinning segments, exclusive
@@ -122,6 +128,8 @@ impl SegmentHold<'_> {
     /// The segment holding the record at `at`, opened: readable through the returned
     /// handle even after compaction unlinks the file.
     pub fn pin(&self, at: Location) -> Result<Pinned, StorageError> {
+        // The index may name a record that still waits in memory for its batch.
+        self.log.staging.written_through(at.segment)?;
         Ok(Pinned {
             file: self.log.file(at.segment)?,
             at,
@@ -157,11 +165,15 @@ impl BundleLog {
         let last = list_segments(&dir)?.last().map(|(no, _)| *no);
         let no = SegmentNo(last.map_or(0, |n| n.0 + 1));
         let file = create_segment(&dir, no)?;
+        let staging = Arc::new(Staging::default());
+        let hook = staging.clone();
+        pending.before_marked_sync(Arc::new(move || hook.write_out()));
         Ok(BundleLog {
             dir,
             head: Mutex::new(Head { no, file, len: 0 }),
             files: Mutex::new(HashMap::new()),
             pending,
+            staging,
             compacting: Mutex::new(()),
             removal: RwLock::new(()),
         })
@@ -215,6 +227,7 @@ impl BundleLog {
     /// writers that do not go through the group commit (loading a snapshot), before they
     /// flush the index.
     pub fn sync_all(&self) -> Result<(), StorageError> {
+        self.staging.write_out()?;
         for (no, _) in self.segments()? {
             let file = self.file(no)?;
             blur_times(&file)?;
@@ -226,10 +239,31 @@ impl BundleLog {
 
     /// `len` bytes reserved at the head's end, rolling first when the head is full.
     fn reserve(&self, len: u64) -> Result<(Location, Arc<File>), StorageError> {
+        Self::reserve_in(&self.dir, &mut self.lock_head(), len)
+    }
+
+    /// Like [`BundleLog::reserve`] for the bytes of `pieces`, which wait in memory for
+    /// the batch (staged under the head's lock, so records reserved in turn join one
+    /// run); `true` if the waiting bytes are past their cap (the caller writes them out).
+    fn reserve_staged(
+        &self,
+        pieces: &[&[u8]],
+    ) -> Result<(Location, Arc<File>, bool), StorageError> {
+        let len: usize = pieces.iter().map(|p| p.len()).sum();
         let mut head = self.lock_head();
+        let (at, file) = Self::reserve_in(&self.dir, &mut head, len as u64)?;
+        let over_cap = self.staging.stage(at, &file, pieces);
+        Ok((at, file, over_cap))
+    }
+
+    fn reserve_in(
+        dir: &Path,
+        head: &mut Head,
+        len: u64,
+    ) -> Result<(Location, Arc<File>), StorageError> {
         if head.len > 0 && head.len.saturating_add(len) > ROLL_BYTES {
             let no = SegmentNo(head.no.0 + 1);
-            let file = create_segment(&self.dir, no)?;
+            let file = create_segment(dir, no)?;
             *head = Head { no, file, len: 0 };
         }
         let at = Location {
@@ -281,6 +315,21 @@ impl BundleLog {
 
     fn lock_files(&self) -> std::sync::MutexGuard<'_, HashMap<SegmentNo, Arc<File>>> {
         self.files.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Drop for BundleLog {
+    fn drop(&mut self) {
+        // The group commit's last batch wrote (and synced) what its waiters staged; this
+        // writes what nobody waited for, as an unstaged append would have.
+        // Its times go back to midnight, as the batch would have set them.
+        let written = self
+            .staging
+            .write_out()
+            .and_then(|()| blur_times(&self.lock_head().file));
+        if let Err(e) = written {
+            tracing::error!(error = %e, "could not write the bundle log's last records");
+        }
     }
 }
 

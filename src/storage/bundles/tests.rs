@@ -85,6 +85,8 @@ fn a_damaged_or_torn_record_fails_its_checksum() {
     let dir = tempfile::tempdir().unwrap();
     let log = open(dir.path());
     let at = log.append(id(1), 0, &[&[1u8; 68], &[2u8; 5000]]).unwrap();
+    // What the group commit does before it syncs: the record leaves memory for the file.
+    log.staging.write_out().unwrap();
     let path = dir.path().join(BUNDLES_DIR).join(at.segment.file_name());
     let mut bytes = std::fs::read(&path).unwrap();
     bytes[FRAME_LEN + 3000] ^= 0x40;
@@ -146,4 +148,29 @@ fn the_head_rolls_and_a_record_never_spans_segments() {
     log.remove_segment(a.segment).unwrap();
     assert!(log.read(a, id(1), 0, big.len() as u64).is_err());
     assert_eq!(log.read(b, id(2), 0, big.len() as u64).unwrap(), big);
+}
+
+#[test]
+fn a_small_record_waits_for_its_batch_yet_reads_back_whole_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path());
+    let a = log.append(id(1), 0, &[&[1u8; 68], &[2u8; 5000]]).unwrap();
+    let b = log.append(id(2), 0, &[&[3u8; 68], &[4u8; 700]]).unwrap();
+    let path = dir.path().join(BUNDLES_DIR).join(a.segment.file_name());
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().len(),
+        0,
+        "in memory until the batch"
+    );
+    // A reader (the index already names the record) gets it written first.
+    let mut want = vec![3u8; 68];
+    want.extend_from_slice(&[4u8; 700]);
+    assert_eq!(log.read(b, id(2), 0, 768).unwrap(), want);
+    assert!(log.verify(a, id(1), 0, 5068).unwrap());
+    let len = std::fs::metadata(&path).unwrap().len();
+    assert_eq!(
+        len,
+        b.offset + (FRAME_LEN + 768) as u64,
+        "both records, one write"
+    );
 }

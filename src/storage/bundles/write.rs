@@ -13,13 +13,15 @@ use crate::domain::TipId;
 use super::frame::{hasher, Frame, FRAME_LEN};
 use super::{BundleLog, Location, StorageError};
 
-/// Records up to this many bytes are written with one `pwrite` (frame and bytes copied
-/// into one buffer): every text tip. Larger ones are written piece by piece, uncopied.
+/// Records up to this many bytes (every text tip) wait in memory and are written with
+/// their batch (`staging.rs`). Larger ones are written piece by piece, uncopied.
 const ONE_WRITE_MAX: usize = 256 * 1024;
 
 impl BundleLog {
     /// Appends one record of `pieces` concatenated (a part's header, then its body) and
-    /// registers its segment for the next batch's sync.
+    /// registers its segment for the next batch's sync. A small record is only in memory
+    /// when this returns; the batch writes it before its sync, and a reader of its
+    /// segment before it reads.
     pub fn append(&self, id: TipId, part: u16, pieces: &[&[u8]]) -> Result<Location, StorageError> {
         let len: usize = pieces.iter().map(|p| p.len()).sum();
         if len > ONE_WRITE_MAX {
@@ -37,12 +39,15 @@ impl BundleLog {
             len: len as u64,
             crc: crc.finalize(),
         };
-        let mut buf = Vec::with_capacity(FRAME_LEN + len);
-        buf.extend_from_slice(&frame.encode());
-        pieces.iter().for_each(|p| buf.extend_from_slice(p));
-        let (at, file) = self.reserve(buf.len() as u64)?;
-        file.write_all_at(&buf, at.offset)?;
+        let frame = frame.encode();
+        let mut all = Vec::with_capacity(pieces.len() + 1);
+        all.push(&frame[..]);
+        all.extend_from_slice(pieces);
+        let (at, file, over_cap) = self.reserve_staged(&all)?;
         self.written(at, &file)?;
+        if over_cap {
+            self.staging.write_out()?;
+        }
         Ok(at)
     }
 
