@@ -416,3 +416,55 @@ fn a_backup_of_tips_of_every_format_restores_whole_into_the_log() {
         assert_eq!(restored.list_tips_page(None, 10).unwrap().len(), 4);
     }
 }
+
+/// The attack on staged records (`bundles/staging.rs`): readers that load each tip the
+/// instant its insert returns, while its record still waits in memory for a batch that
+/// other writers keep busy. Every load must return the tip whole, never a frame or
+/// checksum error; and once durable, every record must be in its segment file.
+#[test]
+fn tips_read_while_their_records_wait_for_the_batch_come_back_whole() {
+    use super::super::super::testutil::insert_small_tip;
+    use std::sync::mpsc;
+
+    let (dir, store) = temp_store();
+    let (found, seen) = mpsc::channel::<(TipId, Vec<u8>)>();
+    let writers: Vec<_> = (0..4u8)
+        .map(|w| {
+            let (store, found) = (store.clone(), found.clone());
+            std::thread::spawn(move || {
+                for i in 0..150u16 {
+                    let mut id = [w; 16];
+                    id[..2].copy_from_slice(&i.to_be_bytes());
+                    let id = TipId::from_bytes(id);
+                    let body: Vec<u8> = (0..16_500u32).map(|b| (b as u8) ^ w ^ i as u8).collect();
+                    let outcome = insert_small_tip(&store, id, &body, None);
+                    assert_eq!(outcome, InsertOutcome::Created(id));
+                    found.send((id, body)).unwrap();
+                    // Every third insert waits for its batch, as a witness's request does;
+                    // the others leave records waiting for readers to meet.
+                    if i % 3 == 0 {
+                        store.durable_blocking().unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    drop(found);
+    let mut loaded = 0;
+    for (id, body) in seen {
+        let tip = store.load_tip(id).unwrap().expect("the index names it");
+        assert_eq!(tip.parts[0].body, body, "tip {id:?} came back different");
+        loaded += 1;
+    }
+    writers.into_iter().for_each(|w| w.join().unwrap());
+    assert_eq!(loaded, 600);
+    store.durable_blocking().unwrap();
+    let on_disk: u64 = std::fs::read_dir(dir.path().join(BUNDLES_DIR))
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    assert!(
+        on_disk >= 600 * 16_500,
+        "every record is in its file: {on_disk} bytes"
+    );
+}
