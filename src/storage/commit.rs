@@ -517,7 +517,7 @@ mod tests {
         let path = dir
             .path()
             .join(super::super::bundles::BUNDLES_DIR)
-            .join(format!("{:016x}.seg", at.segment.get()));
+            .join(at.segment.file_name());
         assert_eq!(
             std::fs::metadata(&path).unwrap().len(),
             0,

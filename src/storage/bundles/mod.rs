@@ -7,9 +7,10 @@
 //! (every text tip) is then copied into memory and written by its batch, one `pwrite`
 //! per run of adjacent records, just before the segment's sync (`staging.rs`), and a
 //! large one is written with `pwrite` at once, so appends of many threads run side by
-//! side. The head rolls to a new segment past [`ROLL_BYTES`]. Every open starts a new segment: a torn record at the
-//! end of an older one is garbage that no index entry points at (an insert's `pending`
-//! mark stays until its segment was synced, `tips/insert.rs`), so no tail scan is needed.
+//! side. The head rolls to a new segment past [`ROLL_BYTES`]. Every open starts a new
+//! segment: a torn record at the end of an older one is garbage that no index entry
+//! points at (an insert's `pending` mark stays until its segment was synced,
+//! `tips/insert.rs`), so no tail scan is needed.
 //!
 //! Durability rides on the group commit (`commit.rs`): a finished record registers its
 //! segment with [`Pending::marked_file_written`], and the commit thread `fdatasync`s it
@@ -81,7 +82,7 @@ impl SegmentNo {
         self.0
     }
 
-    fn file_name(self) -> String {
+    pub(in crate::storage) fn file_name(self) -> String {
         format!("{:016x}.seg", self.0)
     }
 
@@ -239,7 +240,7 @@ impl BundleLog {
 
     /// `len` bytes reserved at the head's end, rolling first when the head is full.
     fn reserve(&self, len: u64) -> Result<(Location, Arc<File>), StorageError> {
-        Self::reserve_in(&self.dir, &mut self.lock_head(), len)
+        self.reserve_in(&mut self.lock_head(), len)
     }
 
     /// Like [`BundleLog::reserve`] for the bytes of `pieces`, which wait in memory for
@@ -251,19 +252,16 @@ impl BundleLog {
     ) -> Result<(Location, Arc<File>, bool), StorageError> {
         let len: usize = pieces.iter().map(|p| p.len()).sum();
         let mut head = self.lock_head();
-        let (at, file) = Self::reserve_in(&self.dir, &mut head, len as u64)?;
+        let (at, file) = self.reserve_in(&mut head, len as u64)?;
         let over_cap = self.staging.stage(at, &file, pieces);
         Ok((at, file, over_cap))
     }
 
-    fn reserve_in(
-        dir: &Path,
-        head: &mut Head,
-        len: u64,
-    ) -> Result<(Location, Arc<File>), StorageError> {
+    /// The reservation itself, under the head's lock (`head`).
+    fn reserve_in(&self, head: &mut Head, len: u64) -> Result<(Location, Arc<File>), StorageError> {
         if head.len > 0 && head.len.saturating_add(len) > ROLL_BYTES {
             let no = SegmentNo(head.no.0 + 1);
-            let file = create_segment(dir, no)?;
+            let file = create_segment(&self.dir, no)?;
             *head = Head { no, file, len: 0 };
         }
         let at = Location {
@@ -321,8 +319,8 @@ impl BundleLog {
 impl Drop for BundleLog {
     fn drop(&mut self) {
         // The group commit's last batch wrote (and synced) what its waiters staged; this
-        // writes what nobody waited for, as an unstaged append would have.
-        // Its times go back to midnight, as the batch would have set them.
+        // writes what nobody waited for, as an unstaged append would have, and sets the
+        // head's times back to midnight as a batch would.
         let written = self
             .staging
             .write_out()

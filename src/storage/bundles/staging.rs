@@ -53,11 +53,17 @@ impl Run {
 #[derive(Default)]
 struct State {
     waiting: Vec<Run>,
-    waiting_bytes: usize,
     /// Segments of the runs a [`Staging::write_out`] has taken and is writing; empty
     /// when none is.
     writing: Vec<SegmentNo>,
     spare: Option<Vec<u8>>,
+}
+
+impl State {
+    /// Bytes waiting (runs are few: one per batch, unless a large record cut one short).
+    fn waiting_bytes(&self) -> usize {
+        self.waiting.iter().map(|r| r.bytes.len()).sum()
+    }
 }
 
 /// The log's records in memory; see the module docs.
@@ -74,7 +80,6 @@ impl Staging {
     /// turn join one run. `true` if the waiting bytes now exceed [`MAX_WAITING`]: the
     /// caller then writes them out, after letting go of the head.
     pub fn stage(&self, at: Location, file: &Arc<File>, pieces: &[&[u8]]) -> bool {
-        let len: usize = pieces.iter().map(|p| p.len()).sum();
         let mut state = self.lock();
         let joins = state
             .waiting
@@ -95,8 +100,7 @@ impl Staging {
         }
         let run = state.waiting.last_mut().expect("pushed above");
         pieces.iter().for_each(|p| run.bytes.extend_from_slice(p));
-        state.waiting_bytes += len;
-        state.waiting_bytes > MAX_WAITING
+        state.waiting_bytes() > MAX_WAITING
     }
 
     /// Writes every waiting run, after any write-out already under way has ended: when it
@@ -108,7 +112,6 @@ impl Staging {
             state = self.wait(state);
         }
         let runs = std::mem::take(&mut state.waiting);
-        state.waiting_bytes = 0;
         state.writing = runs.iter().map(|r| r.segment).collect();
         drop(state);
 
@@ -129,7 +132,6 @@ impl Staging {
             Some((e, run)) => {
                 // Back in front of anything staged meanwhile, in their order.
                 let mut back: Vec<Run> = std::iter::once(run).chain(runs).collect();
-                state.waiting_bytes += back.iter().map(|r| r.bytes.len()).sum::<usize>();
                 back.append(&mut state.waiting);
                 state.waiting = back;
                 Err(e)
@@ -223,7 +225,7 @@ mod tests {
         assert_eq!(read(&f, 0, 6), b"abcdef");
         assert_eq!(read(&f, 10, 2), b"gh");
         assert!(s.lock().waiting.is_empty());
-        assert_eq!(s.lock().waiting_bytes, 0);
+        assert_eq!(s.lock().waiting_bytes(), 0);
     }
 
     #[test]
@@ -268,7 +270,7 @@ mod tests {
             let state = s.lock();
             assert_eq!(state.waiting.len(), 2);
             assert_eq!(state.waiting[0].segment, SegmentNo::new(1));
-            assert_eq!(state.waiting_bytes, 4);
+            assert_eq!(state.waiting_bytes(), 4);
             assert!(state.writing.is_empty());
         }
         assert!(
