@@ -41,8 +41,14 @@ fn main() -> std::io::Result<()> {
     let index = dir.join("lone-tip-floor-index.tmp");
     let segment = dir.join("lone-tip-floor-segment.tmp");
 
-    report("index", &index_alone(&index, iterations)?);
-    report("segment", &segment_alone(&segment, iterations)?);
+    report(
+        "index",
+        &alone(&index, INDEX_BYTES, index_step, iterations)?,
+    );
+    report(
+        "segment",
+        &alone(&segment, RECORD, segment_step, iterations)?,
+    );
     report("both", &both(&index, &segment, iterations)?);
     report("overwrite", &overwrite(&segment, iterations)?);
     Ok(())
@@ -98,18 +104,17 @@ fn timed(
     Ok(times)
 }
 
-fn index_alone(path: &Path, n: usize) -> std::io::Result<Vec<Duration>> {
+/// One path alone on a fresh file: `step` appends records of `len` bytes, one per
+/// iteration.
+fn alone(
+    path: &Path,
+    len: usize,
+    step: fn(&File, u64, &[u8]) -> std::io::Result<()>,
+    n: usize,
+) -> std::io::Result<Vec<Duration>> {
     let file = fresh(path)?;
-    let buf = vec![0x5a; INDEX_BYTES];
-    let times = timed(|i| index_step(&file, i * INDEX_BYTES as u64, &buf), n);
-    std::fs::remove_file(path)?;
-    times
-}
-
-fn segment_alone(path: &Path, n: usize) -> std::io::Result<Vec<Duration>> {
-    let file = fresh(path)?;
-    let buf = vec![0xa5; RECORD];
-    let times = timed(|i| segment_step(&file, i * RECORD as u64, &buf), n);
+    let buf = vec![0x5a; len];
+    let times = timed(|i| step(&file, i * len as u64, &buf), n);
     std::fs::remove_file(path)?;
     times
 }
