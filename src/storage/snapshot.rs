@@ -428,10 +428,11 @@ mod tests {
             restored.upload_status(id).unwrap().unwrap().received,
             100_000
         );
-        let file = restored_dir.join("uploads").join(id.to_string());
-        assert_eq!(std::fs::read(file).unwrap(), data);
         restored.append_upload(id, 100_000, &[1; 50_000]).unwrap();
         restored.durable_blocking().unwrap();
-        assert!(restored.take_completed(&[id]).is_ok());
+        let claim = restored.take_completed(&[id]).unwrap();
+        let read = restored.read_upload(id);
+        assert!(read[..100_000] == data[..] && read[100_000..] == [1; 50_000]);
+        drop(claim);
     }
 }

@@ -3,8 +3,13 @@
 //!
 //! | where                    | key             | value                                  |
 //! |--------------------------|-----------------|----------------------------------------|
-//! | sled tree `uploads`      | upload id (16)  | format u8 = 1 ‖ length u64 ‖ received u64 ‖ created day i64 |
-//! | file `uploads/<id hex>`  | —               | the envelope's bytes as received (`upload_files.rs`) |
+//! | sled tree `uploads`      | upload id (16)  | format u8 ‖ length u64 ‖ received u64 ‖ created day i64 [‖ wrap section (84) if format 2] |
+//! | file `uploads/<id hex>`  | —               | format 1: the envelope's bytes as received; format 2: room for a bundle-log frame ‖ header ‖ body (`upload_files.rs`) |
+//!
+//! Format 2 (every upload created since session 26) keeps the wrap section in the record
+//! and the rest in the file laid out as a bundle-log record, so that the tip naming the
+//! upload takes the file into the log without copying it (`tips/attach.rs`). Format 1
+//! records (created by an older version) are read as they are and copied.
 //!
 //! Bytes are sealed envelope bytes the server cannot read. They live in a file per upload,
 //! not in sled: sled's leaf copies made a 64 MiB upload slow and memory-hungry
@@ -44,7 +49,9 @@ use std::time::{Duration, Instant};
 
 use crate::domain::{Day, UploadId};
 
-use super::upload_files::{UploadFiles, WriteFailure, KIND_UPLOAD, KIND_UPLOADS_DIR};
+use super::upload_files::{
+    Layout, Place, UploadFiles, WriteFailure, KIND_UPLOAD, KIND_UPLOADS_DIR,
+};
 use super::{StorageError, Store, HEADER_LEN, WRAP_LEN};
 
 /// The sled tree of upload records.
@@ -52,8 +59,12 @@ pub(super) const TREE_UPLOADS: &str = "uploads";
 /// Where upload bytes were kept before they moved to files: migrated at open, then
 /// dropped (see [`migrate_chunks`]).
 pub(super) const TREE_UPLOAD_CHUNKS: &str = "upload_chunks";
-const META_FORMAT: u8 = 1;
-const META_LEN: usize = 25;
+/// Format 1: the file holds the envelope as received ([`Layout::Plain`]).
+const META_PLAIN: u8 = 1;
+/// Format 2: the file is laid out as a bundle-log record and the record keeps the wrap.
+const META_RECORD: u8 = 2;
+const META_PLAIN_LEN: usize = 25;
+const META_RECORD_LEN: usize = META_PLAIN_LEN + WRAP_LEN;
 
 /// Most uploads open at once, whatever their size: bounds the records and the sweep's
 /// work. The real bound is the byte budget the caller passes to
@@ -233,42 +244,63 @@ impl UploadTrees {
 }
 
 #[derive(Clone, Copy)]
-struct Meta {
-    length: u64,
-    received: u64,
+pub(super) struct Meta {
+    pub length: u64,
+    pub received: u64,
     created: Day,
+    pub layout: Layout,
+    /// The wrap section's bytes received so far ([`Layout::Record`]; zeros otherwise).
+    pub wrap: [u8; WRAP_LEN],
 }
 
 impl Meta {
-    fn encode(&self) -> [u8; META_LEN] {
-        let mut out = [0u8; META_LEN];
-        out[0] = META_FORMAT;
-        out[1..9].copy_from_slice(&self.length.to_be_bytes());
-        out[9..17].copy_from_slice(&self.received.to_be_bytes());
-        out[17..25].copy_from_slice(&self.created.days().to_be_bytes());
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(META_RECORD_LEN);
+        out.push(match self.layout {
+            Layout::Plain => META_PLAIN,
+            Layout::Record => META_RECORD,
+        });
+        out.extend_from_slice(&self.length.to_be_bytes());
+        out.extend_from_slice(&self.received.to_be_bytes());
+        out.extend_from_slice(&self.created.days().to_be_bytes());
+        if self.layout == Layout::Record {
+            out.extend_from_slice(&self.wrap);
+        }
         out
     }
 
     fn decode(b: &[u8]) -> Result<Self, StorageError> {
         let bad = StorageError::Corrupt("upload record");
-        let b: &[u8; META_LEN] = b.try_into().map_err(|_| bad.clone())?;
-        if b[0] != META_FORMAT {
-            return Err(bad);
-        }
+        let layout = match (b.first(), b.len()) {
+            (Some(&META_PLAIN), META_PLAIN_LEN) => Layout::Plain,
+            (Some(&META_RECORD), META_RECORD_LEN) => Layout::Record,
+            _ => return Err(bad),
+        };
         let u64_at = |i: usize| {
             let mut x = [0u8; 8];
             x.copy_from_slice(&b[i..i + 8]);
             x
         };
+        let mut wrap = [0u8; WRAP_LEN];
+        if layout == Layout::Record {
+            wrap.copy_from_slice(&b[META_PLAIN_LEN..]);
+        }
         let meta = Meta {
             length: u64::from_be_bytes(u64_at(1)),
             received: u64::from_be_bytes(u64_at(9)),
             created: Day::from_days(i64::from_be_bytes(u64_at(17))),
+            layout,
+            wrap,
         };
         if meta.received > meta.length {
             return Err(bad);
         }
         Ok(meta)
+    }
+
+    /// What the file's readers need besides its length.
+    fn shape(&self) -> (Layout, [u8; WRAP_LEN]) {
+        (self.layout, self.wrap)
     }
 }
 
@@ -336,6 +368,29 @@ impl Store {
         day: Day,
         budget: u64,
     ) -> Result<(), UploadError> {
+        self.create_upload_laid_out(id, length, day, budget, Layout::Record)
+    }
+
+    /// An upload as a release before session 26 created it (its file holds the envelope
+    /// as received): for tests of what such a release left behind.
+    #[cfg(test)]
+    pub(super) fn create_plain_upload(
+        &self,
+        id: UploadId,
+        length: u64,
+        day: Day,
+    ) -> Result<(), UploadError> {
+        self.create_upload_laid_out(id, length, day, u64::MAX, Layout::Plain)
+    }
+
+    fn create_upload_laid_out(
+        &self,
+        id: UploadId,
+        length: u64,
+        day: Day,
+        budget: u64,
+        layout: Layout,
+    ) -> Result<(), UploadError> {
         let _gate = self.write_gate();
         let trees = &self.inner.uploads;
         let mut memory = trees.lock();
@@ -347,6 +402,8 @@ impl Store {
             length,
             received: 0,
             created: day,
+            layout,
+            wrap: [0; WRAP_LEN],
         };
         trees
             .meta
@@ -410,7 +467,7 @@ impl Store {
         if memory.claims.contains(&id) || bytes.is_empty() {
             return Ok(meta.received);
         }
-        let file = match trees.files.write_at(id, offset, bytes) {
+        let file = match trees.files.write_at(id, meta.layout, offset, bytes) {
             Ok(file) => file,
             Err(WriteFailure::Damaged(what)) => {
                 drop_damaged(trees, &mut memory, id, what)?;
@@ -426,14 +483,18 @@ impl Store {
             id,
         };
         let records = trees.meta.clone();
-        let (old, new) = (
-            meta.encode(),
-            Meta {
-                received: end,
-                ..meta
+        let mut grown = Meta {
+            received: end,
+            ..meta
+        };
+        // The wrap section's bytes go into the record, with the count that covers them.
+        for (at, len, place) in meta.layout.runs(offset, bytes.len()) {
+            if let Place::Wrap(to) = place {
+                let from = (at - offset) as usize;
+                grown.wrap[to..to + len].copy_from_slice(&bytes[from..from + len]);
             }
-            .encode(),
-        );
+        }
+        let (old, new) = (meta.encode(), grown.encode());
         let update = move || {
             let swapped = records.compare_and_swap(id.as_bytes(), Some(&old[..]), Some(&new[..]));
             if let Err(e) = swapped {
@@ -487,17 +548,23 @@ impl Store {
             uploads: Vec::with_capacity(ids.len()),
         };
         for &id in ids {
-            let length = load(trees, id)?.ok_or(UploadError::NotFound)?.length;
-            let start = match trees.files.read_start(id, length, HEADER_LEN + WRAP_LEN) {
-                Ok(start) => start,
-                Err(StorageError::Corrupt(what)) => {
-                    drop(claim);
-                    let _gate = self.write_gate();
-                    drop_damaged(trees, &mut trees.lock(), id, what)?;
-                    return Err(UploadError::NotFound);
-                }
-                Err(e) => return Err(e.into()),
-            };
+            let meta = load(trees, id)?.ok_or(UploadError::NotFound)?;
+            let (layout, wrap) = meta.shape();
+            let length = meta.length;
+            let start =
+                match trees
+                    .files
+                    .read_start(id, (layout, &wrap), length, HEADER_LEN + WRAP_LEN)
+                {
+                    Ok(start) => start,
+                    Err(StorageError::Corrupt(what)) => {
+                        drop(claim);
+                        let _gate = self.write_gate();
+                        drop_damaged(trees, &mut trees.lock(), id, what)?;
+                        return Err(UploadError::NotFound);
+                    }
+                    Err(e) => return Err(e.into()),
+                };
             claim.uploads.push(ClaimedUpload { id, length, start });
         }
         Ok(claim)
@@ -513,7 +580,7 @@ impl Store {
     ) -> impl Iterator<Item = Result<(u32, Vec<u8>), StorageError>> {
         let trees = &self.inner.uploads;
         let pieces = match load(trees, id) {
-            Ok(Some(meta)) => Ok(trees.files.pieces(id, meta.received)),
+            Ok(Some(meta)) => Ok(trees.files.pieces(id, meta.shape(), meta.received)),
             Ok(None) => Err(StorageError::Corrupt("a claimed upload has no record")),
             Err(e) => Err(e),
         };
@@ -522,6 +589,33 @@ impl Store {
             Err(e) => (None, Some(Err(e))),
         };
         failed.into_iter().chain(pieces.into_iter().flatten())
+    }
+
+    /// A claimed upload's record and its file's path, for the tip that takes the file
+    /// into the bundle log (`tips/attach.rs`).
+    pub(super) fn claimed_upload(
+        &self,
+        id: UploadId,
+    ) -> Result<(Meta, std::path::PathBuf), StorageError> {
+        let trees = &self.inner.uploads;
+        let meta =
+            load(trees, id)?.ok_or(StorageError::Corrupt("a claimed upload has no record"))?;
+        Ok((meta, trees.files.path(id)))
+    }
+
+    /// A claimed upload's first [`HEADER_LEN`] bytes (fewer if it is shorter), read from
+    /// its file as `meta` lays it out; an error if the file holds fewer bytes than `meta`
+    /// counts.
+    pub(super) fn claimed_header(
+        &self,
+        id: UploadId,
+        meta: &Meta,
+    ) -> Result<Vec<u8>, StorageError> {
+        let (layout, wrap) = meta.shape();
+        self.inner
+            .uploads
+            .files
+            .read_start(id, (layout, &wrap), meta.received, HEADER_LEN)
     }
 
     /// Reads a whole upload into memory: for tests only (the server never does).
@@ -659,8 +753,8 @@ fn migrate_chunks(
     for kv in meta.iter() {
         let (key, value) = kv?;
         let id = UploadId::try_from_slice(&key).map_err(|_| StorageError::Corrupt("upload key"))?;
-        let received = Meta::decode(&value)?.received;
-        if migrate_one(&chunks, files, id, received)? {
+        let record = Meta::decode(&value)?;
+        if migrate_one(&chunks, files, id, record.layout, record.received)? {
             moved += 1;
         } else {
             meta.remove(&key)?;
@@ -685,6 +779,7 @@ fn migrate_one(
     chunks: &sled::Tree,
     files: &UploadFiles,
     id: UploadId,
+    layout: Layout,
     received: u64,
 ) -> Result<bool, StorageError> {
     let file = files.create(id).map_err(io_of)?;
@@ -702,7 +797,9 @@ fn migrate_one(
         let take = value
             .len()
             .min(usize::try_from(received - pos).unwrap_or(usize::MAX));
-        files.write_at(id, pos, &value[..take]).map_err(io_of)?;
+        files
+            .write_at(id, layout, pos, &value[..take])
+            .map_err(io_of)?;
         pos += take as u64;
     }
     file.sync_data()?;
@@ -727,8 +824,9 @@ fn reconcile(meta: &sled::Tree, files: &UploadFiles) -> Result<(), StorageError>
     for kv in meta.iter() {
         let (key, value) = kv?;
         let id = UploadId::try_from_slice(&key).map_err(|_| StorageError::Corrupt("upload key"))?;
-        let received = Meta::decode(&value)?.received;
-        if files.len(id)?.is_some_and(|len| len >= received) {
+        let record = Meta::decode(&value)?;
+        let need = record.layout.file_len(record.received);
+        if files.len(id)?.is_some_and(|len| len >= need) {
             known.insert(id);
         } else {
             meta.remove(&key)?;
@@ -982,11 +1080,39 @@ mod tests {
     }
 
     #[test]
+    fn pieces_that_straddle_the_header_and_wrap_read_back_as_sent_across_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let open = || Store::open(dir.path(), super::super::testutil::PEPPER).unwrap();
+        let data: Vec<u8> = (0..1_000u32).map(|i| (i * 7 + 3) as u8).collect();
+        for (n, piece) in [
+            (50u8, 1usize),
+            (51, 7),
+            (52, 67),
+            (53, 69),
+            (54, 151),
+            (55, 153),
+        ] {
+            let store = open();
+            upload(&store, id(n), &data, piece);
+            drop(store);
+            let store = open();
+            assert_eq!(store.upload_status(id(n)).unwrap().unwrap().received, 1_000);
+            let claim = store.take_completed(&[id(n)]).unwrap();
+            assert!(store.read_upload(id(n)) == data, "pieces of {piece}");
+            drop(claim);
+        }
+    }
+
+    #[test]
     fn the_bytes_go_to_the_uploads_file_and_come_back_in_numbered_pieces() {
         let (dir, store) = temp_store();
         let data: Vec<u8> = (0..200_000u32).map(|i| (i * 13 + i / 255) as u8).collect();
         upload(&store, id(20), &data, 65_537);
-        assert_eq!(std::fs::read(file_of(&dir, id(20))).unwrap(), data);
+        // Laid out as a bundle-log record waiting for its frame; the wrap is in the record.
+        let mut laid_out = vec![0u8; super::super::bundles::FRAME_LEN];
+        laid_out.extend_from_slice(&data[..HEADER_LEN]);
+        laid_out.extend_from_slice(&data[HEADER_LEN + WRAP_LEN..]);
+        assert!(std::fs::read(file_of(&dir, id(20))).unwrap() == laid_out);
         let pieces: Vec<(u32, Vec<u8>)> = store.upload_chunks(id(20)).map(Result::unwrap).collect();
         let numbers: Vec<u32> = pieces.iter().map(|p| p.0).collect();
         assert_eq!(numbers, (0..7).collect::<Vec<u32>>());
@@ -1123,7 +1249,7 @@ mod tests {
         assert!(!file_of(&dir, id(31)).exists());
         // Submitting it: refused and removed.
         upload(&store, id(32), &[7u8; 400], 100);
-        cut(32, 399);
+        cut(32, Layout::Record.file_len(400) - 1);
         assert!(matches!(
             store.take_completed(&[id(32)]),
             Err(UploadError::NotFound)
@@ -1190,8 +1316,9 @@ mod tests {
         {
             // The old layout: records in `uploads`, bytes in `upload_chunks`, no files.
             let store = open();
-            store.create_upload(id(37), 100_000, DAY, u64::MAX).unwrap();
-            store.create_upload(id(38), 100_000, DAY, u64::MAX).unwrap();
+            // (Records of that time are format 1: the file holds the envelope as sent.)
+            store.create_plain_upload(id(37), 100_000, DAY).unwrap();
+            store.create_plain_upload(id(38), 100_000, DAY).unwrap();
             let old = store.inner.db.open_tree(TREE_UPLOAD_CHUNKS).unwrap();
             let meta = &store.inner.uploads.meta;
             for (n, received) in [(37u8, 70_000u64), (38, 70_000)] {

@@ -36,6 +36,7 @@
 //! segment other than the head, or hand out bytes whose frame does not match what the
 //! caller expects (id, part, length, checksum).
 
+mod adopt;
 mod frame;
 mod read;
 mod staging;
@@ -51,6 +52,8 @@ use super::commit::Pending;
 use super::{create_private_dir, StorageError};
 use staging::Staging;
 
+#[cfg(test)]
+pub(super) use adopt::ADOPT_MIN;
 pub(super) use frame::FRAME_LEN;
 pub(super) use read::RecordReader;
 
@@ -115,6 +118,9 @@ pub(super) struct BundleLog {
     /// Shared by readers between reading the index and pinning segments, exclusive
     /// while a segment is unlinked: see the module docs.
     removal: RwLock<()>,
+    /// Segments adopted (or sealed by an adoption) today, whose times each adoption
+    /// touches (`adopt.rs`).
+    adopted: Mutex<adopt::Adopted>,
 }
 
 /// Keeps every segment from being removed while it lives: take it before reading the
@@ -154,7 +160,8 @@ struct Head {
 }
 
 impl BundleLog {
-    /// Opens the log under `data_dir`, starting a new head segment after the last one.
+    /// Opens the log under `data_dir`, starting a new head segment after the last one,
+    /// and touches every segment's times (`adopt.rs`).
     ///
     /// Numbers are never reused: the last file is always the previous head (compaction
     /// never removes the head, and opening removes nothing), so an index entry can never
@@ -163,13 +170,13 @@ impl BundleLog {
     pub fn open(data_dir: &Path, pending: Pending) -> Result<Self, StorageError> {
         let dir = data_dir.join(BUNDLES_DIR);
         create_private_dir(&dir)?;
-        let last = list_segments(&dir)?.last().map(|(no, _)| *no);
-        let no = SegmentNo(last.map_or(0, |n| n.0 + 1));
+        let existing: Vec<SegmentNo> = list_segments(&dir)?.into_iter().map(|(n, _)| n).collect();
+        let no = SegmentNo(existing.last().map_or(0, |n| n.0 + 1));
         let file = create_segment(&dir, no)?;
         let staging = Arc::new(Staging::default());
         let hook = staging.clone();
         pending.before_marked_sync(Arc::new(move || hook.write_out()));
-        Ok(BundleLog {
+        let log = BundleLog {
             dir,
             head: Mutex::new(Head { no, file, len: 0 }),
             files: Mutex::new(HashMap::new()),
@@ -177,7 +184,12 @@ impl BundleLog {
             staging,
             compacting: Mutex::new(()),
             removal: RwLock::new(()),
-        })
+            adopted: Mutex::new(adopt::Adopted::default()),
+        };
+        // The list of today's adopted segments was in memory: their ctimes (the seconds
+        // their tips arrived) all become now instead (`adopt.rs`).
+        log.touch(existing)?;
+        Ok(log)
     }
 
     /// Every segment file and its length, by number.

@@ -8,10 +8,22 @@
 //! old file unlinked. A crash at any point leaves every tip readable: before the swap
 //! the index points at the old, still present copy; after it, at the synced new one.
 //!
+//! Inserts under way: an insert writes its log records before its index entry, so a
+//! sealed segment may hold a record that nothing points at *yet* (a large part written
+//! into a head that then rolled, or an adopted upload, `bundles/adopt.rs`, which is
+//! sealed from the start). Counted as dead, it would be left behind by the copy and its
+//! file unlinked, and the tip, once committed, would point at nothing. So a compaction
+//! first notes the head, then waits until every insert marked in `pending` at that moment
+//! is over (each marks itself before it reserves log space, and unmarks itself only once
+//! committed or undone), and considers only segments older than the head it noted.
+//! Inserts that began later write into that head or a newer segment.
+//!
 //! Must never: unlink a segment before the index entries that pointed into it were
-//! swapped and flushed; compact the head; change a tip's bytes.
+//! swapped and flushed; unlink a segment an insert under way wrote into; compact the
+//! head; change a tip's bytes.
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use crate::domain::TipId;
 
@@ -21,6 +33,12 @@ use super::super::{StorageError, Store, HEADER_LEN};
 
 /// Pieces a record is copied in: memory of a copy stays one piece.
 const COPY_PIECE: usize = 1024 * 1024;
+
+/// How long a compaction waits for the inserts under way when it starts (a 64 MiB
+/// attachment's tip takes well under a second); past it, it compacts nothing this time.
+const INSERTS_WAIT: Duration = Duration::from_secs(60);
+/// How often it looks again whether they are over.
+const INSERTS_POLL: Duration = Duration::from_millis(5);
 
 /// What a compaction did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -40,7 +58,10 @@ impl Store {
     pub fn compact_bundle_log(&self) -> Result<CompactionReport, StorageError> {
         let log = &self.inner.log;
         let _one_at_a_time = log.compaction_lock();
-        let head = log.head();
+        let Some(head) = self.head_after_inserts_under_way()? else {
+            tracing::warn!("bundle log not compacted: an insert did not finish within a minute");
+            return Ok(CompactionReport::default());
+        };
         let mut live: HashMap<SegmentNo, u64> = HashMap::new();
         for kv in self.inner.tips.iter() {
             let (_, value) = kv?;
@@ -52,7 +73,7 @@ impl Store {
         let mut report = CompactionReport::default();
         for (no, len) in log.segments()? {
             let live = live.get(&no).copied().unwrap_or(0);
-            if no == head || live.saturating_mul(2) >= len && len > 0 {
+            if no >= head || live.saturating_mul(2) >= len && len > 0 {
                 continue;
             }
             let moved = self.compact_segment(no)?;
@@ -61,6 +82,31 @@ impl Store {
             report.bytes_freed += len.saturating_sub(live);
         }
         Ok(report)
+    }
+
+    /// The head as it is now, once every insert under way now is over (module docs):
+    /// every record in an older segment that any tip will ever point at is in `tips` by
+    /// then. `None` if they are not over within [`INSERTS_WAIT`].
+    fn head_after_inserts_under_way(&self) -> Result<Option<SegmentNo>, StorageError> {
+        // The head first, then the marks: an insert that reserved space before this head
+        // was the head had marked itself before that.
+        let head = self.inner.log.head();
+        let marked = self
+            .inner
+            .pending
+            .iter()
+            .keys()
+            .collect::<Result<Vec<_>, _>>()?;
+        let deadline = Instant::now() + INSERTS_WAIT;
+        for key in marked {
+            while self.inner.pending.contains_key(&key)? {
+                if Instant::now() > deadline {
+                    return Ok(None);
+                }
+                std::thread::sleep(INSERTS_POLL);
+            }
+        }
+        Ok(Some(head))
     }
 
     /// Moves the live records of sealed segment `victim` to the head, then removes it.
