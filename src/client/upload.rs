@@ -1,6 +1,7 @@
 //! Sending a sealed tip within the server's body cap: the tip and the small attachments
 //! travel in the `POST /api/v1/tips` body, every envelope from the first one over 1 MiB
-//! on goes first through the resumable uploads API, 1 MiB at a time, and is named in
+//! on goes first through the resumable uploads API, 1 MiB at a time (two uploads side by
+//! side), and is named in
 //! `Tipseal-Uploads` (the server appends uploads after the inline parts, in the order
 //! named, so the part numbers sealed in the tip stay right). The witness page does the
 //! same (`web/static/app.js`, `planParts`), so both carry a tip up to the whole-tip cap.
@@ -19,6 +20,11 @@ const INLINE_LIMIT: usize = 1024 * 1024;
 const INLINE_BODY: usize = 8 * 1024 * 1024;
 /// Tries of one chunk whose connection dropped before the answer.
 const CHUNK_ATTEMPTS: u32 = 5;
+/// Uploads sent side by side. Each chunk is answered only once the server synced it, so
+/// one upload leaves the link idle during every sync; two overlap one's sync with the
+/// other's transfer (a 64 MiB attachment is two 32 MiB files: BENCHMARKS.md, session
+/// 26). More would add little on one disk and hold more of the server's open uploads.
+const PARALLEL_UPLOADS: usize = 2;
 
 /// A bundle split for sending: the body of `POST /api/v1/tips` and the upload ids to
 /// name after it.
@@ -49,10 +55,25 @@ pub fn prepare(client: &Client, sealed: &[u8]) -> Result<Prepared, Error> {
             uploads: Vec::new(),
         });
     }
-    let uploads = parts[inline..]
-        .iter()
-        .map(|env| upload(client, env))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut uploads = Vec::with_capacity(parts.len() - inline);
+    for group in parts[inline..].chunks(PARALLEL_UPLOADS) {
+        let ids: Vec<Result<String, Error>> = std::thread::scope(|scope| {
+            let sending: Vec<_> = group
+                .iter()
+                .map(|env| scope.spawn(move || upload(client, env)))
+                .collect();
+            sending
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(Error::Network("an upload thread failed".into())))
+                })
+                .collect()
+        });
+        for id in ids {
+            uploads.push(id?);
+        }
+    }
     Ok(Prepared {
         body: bundle::encode(&parts[..inline]),
         uploads,
