@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::ffi::OsStr;
+
 use common::*;
 use serde_json::json;
 use tempfile::TempDir;
@@ -129,7 +131,6 @@ fn an_upload_must_declare_a_real_envelope_length_within_the_cap() {
     assert_eq!(create_upload(&server, 16_553).status, 201);
 }
 
-/// Uploads `envelope` whole, in 1 MiB chunks; its id.
 /// Submits `tip_only` naming the upload `id`, asserts 201, and opens the tip with the
 /// reviewer's CLI, saving attachments into the returned folder.
 fn store_and_open(
@@ -138,6 +139,12 @@ fn store_and_open(
     tip_only: &[u8],
     id: &str,
 ) -> (TempDir, serde_json::Value) {
+    let tip_id = store(server, tip_only, id);
+    open(server, team, &tip_id)
+}
+
+/// Submits `tip_only` naming the upload `id` and asserts 201; the tip's id.
+fn store(server: &common::ServerGuard, tip_only: &[u8], id: &str) -> String {
     let stored = post_tip_with_uploads(server, tip_only, &[id]);
     assert_eq!(
         stored.status,
@@ -145,9 +152,13 @@ fn store_and_open(
         "{}",
         String::from_utf8_lossy(&stored.body)
     );
-    let tip_id = stored.json()["id"].as_str().unwrap().to_owned();
+    stored.json()["id"].as_str().unwrap().to_owned()
+}
+
+/// Opens tip `tip_id` with the reviewer's CLI, saving attachments into the returned folder.
+fn open(server: &common::ServerGuard, team: &Team, tip_id: &str) -> (TempDir, serde_json::Value) {
     let saved = TempDir::new().unwrap();
-    let opened = review_show(&server.url, &team.reviewer_key, &tip_id, Some(saved.path()));
+    let opened = review_show(&server.url, &team.reviewer_key, tip_id, Some(saved.path()));
     (saved, opened)
 }
 
@@ -155,7 +166,7 @@ fn store_and_open(
 fn a_tip_naming_a_multi_mebibyte_upload_stores_it_and_opens_byte_identical() {
     let team = setup_team();
     let server = team.spawn_server(&[]);
-    // A 4 MiB bucket: 129 stored chunks, moved into the tip one at a time.
+    // A 4 MiB bucket: an envelope over 4 MiB, whose upload file the bundle log adopts.
     let film = random_bytes(3 * MIB + 12_345);
     let (tip_only, envelope) = sealed_tip_and_upload(&server, &a_tip(), "film.mp4", &film);
     assert!(envelope.len() > 4 * MIB);
@@ -211,4 +222,35 @@ fn an_upload_that_is_not_a_valid_attachment_is_refused_as_inline_and_nothing_is_
         201
     );
     assert_eq!(review_ids(&server.url, &team.reviewer_key).len(), 1);
+}
+
+/// An attachment large enough to be adopted by the bundle log (its upload file linked in
+/// as a segment of its own, `src/storage/bundles/adopt.rs`), acknowledged with 201, then
+/// the server killed outright: after a restart the tip opens byte-identical, and the
+/// used upload stays gone.
+#[test]
+fn an_adopted_attachment_survives_sigkill_after_its_201_and_opens_byte_identical() {
+    let team = setup_team();
+    let mut server = team.spawn_server(&[]);
+    let film = random_bytes(5 * MIB + 777);
+    let (tip_only, envelope) = sealed_tip_and_upload(&server, &a_tip(), "film.mp4", &film);
+    let id = upload_whole(&server, &envelope);
+    let tip_id = store(&server, &tip_only, &id);
+    // Adopted, not copied: one segment is exactly the upload's file (a 34-byte frame,
+    // then the envelope without its 84-byte wrap section, which the index keeps).
+    let adopted_len = (34 + envelope.len() - 84) as u64;
+    let segments: Vec<u64> = std::fs::read_dir(server.data_dir.join("bundles"))
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .collect();
+    assert!(segments.contains(&adopted_len), "{segments:?}");
+
+    server.kill9();
+    let keyring = team.keyring.as_os_str();
+    let restarted = spawn_server_in(&server.data_dir, &[OsStr::new("--keyring"), keyring]);
+    let (saved, opened) = open(&restarted, &team, &tip_id);
+    assert_eq!(opened["tip"], a_tip());
+    let back = std::fs::read(saved.path().join("film.mp4")).unwrap();
+    assert!(back == film, "the attachment comes back byte-identical");
+    assert_eq!(upload_status(&restarted, &id).status, 404);
 }

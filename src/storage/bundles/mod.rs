@@ -20,6 +20,10 @@
 //! Compaction, whose swapped index entries carry no mark, waits for its copies to be
 //! durable before it swaps (`tips/compact.rs`).
 //!
+//! An attachment of 4 MiB or more that came through the uploads API is not appended: its
+//! upload file, already laid out as a record, is linked in as a segment of its own
+//! (`adopt.rs`).
+//!
 //! Reads and compaction: a reader takes a [`SegmentHold`] before it reads the index
 //! entries that name records and [`SegmentHold::pin`]s the segments they point into
 //! before letting go; [`BundleLog::remove_segment`] waits for every hold. A pinned
@@ -69,7 +73,7 @@ pub(super) const ROLL_BYTES: u64 = 64 * 1024 * 1024;
 pub(super) const BUNDLES_DIR: &str = "bundles";
 
 /// Segment files kept open for reading; past it the cache is emptied (segments are few:
-/// one per 64 MiB and one per restart).
+/// one per 64 MiB, one per restart, and two per adopted attachment, `adopt.rs`).
 const OPEN_FILES: usize = 64;
 
 /// A segment's number (its file name in hex).
