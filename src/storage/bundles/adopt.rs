@@ -144,8 +144,8 @@ impl BundleLog {
                 };
             }
             adopted.segments.extend([sealed, no]);
-            let segments = std::mem::take(&mut adopted.segments);
-            adopted.segments = self.touch(segments)?;
+            // On a failure the list stays whole: the next adoption touches them all again.
+            adopted.segments = self.touch(&adopted.segments)?;
         }
         Ok(Some(Location {
             segment: no,
@@ -155,9 +155,9 @@ impl BundleLog {
 
     /// Sets the times of each of `segments` back to midnight, which moves their ctimes to
     /// now; the ones that still exist (compaction may have removed some).
-    pub(super) fn touch(&self, segments: Vec<SegmentNo>) -> Result<Vec<SegmentNo>, StorageError> {
+    pub(super) fn touch(&self, segments: &[SegmentNo]) -> Result<Vec<SegmentNo>, StorageError> {
         let mut kept = Vec::with_capacity(segments.len());
-        for no in segments {
+        for &no in segments {
             let opened = OpenOptions::new()
                 .read(true)
                 .custom_flags(libc::O_NOATIME)

@@ -192,7 +192,7 @@ impl BundleLog {
         };
         // The list of today's adopted segments was in memory: their ctimes (the seconds
         // their tips arrived) all become now instead (`adopt.rs`).
-        log.touch(existing)?;
+        log.touch(&existing)?;
         Ok(log)
     }
 
