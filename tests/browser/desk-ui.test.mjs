@@ -233,7 +233,11 @@ test('desk: one-time URL, inbox, filter, tip, triage, bulk, keyboard, Korean, no
     assert.deepEqual(await page.evaluate(() => window.__csp), [], 'no CSP violation');
     assert.deepEqual(consoleErrors, [], 'no console errors');
     assert.deepEqual(pageErrors, [], 'no page errors');
+    // Responses that arrived during the checks above (the desk keeps polling) have their
+    // headers read first: a header read still pending left `headers` null (CI, session 26).
+    await b.settle();
     for (const r of b.responses.filter((x) => x.url.startsWith(desk.origin))) {
+      assert.ok(r.headers, `headers read for ${r.url}`);
       assert.ok(r.headers['content-security-policy'], `CSP on ${r.url}`);
     }
   } finally {
