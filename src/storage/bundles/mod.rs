@@ -56,7 +56,6 @@ use super::commit::Pending;
 use super::{create_private_dir, StorageError};
 use staging::Staging;
 
-#[cfg(test)]
 pub(super) use adopt::ADOPT_MIN;
 pub(super) use frame::FRAME_LEN;
 pub(super) use read::RecordReader;

@@ -1,25 +1,24 @@
 //! Inserting a tip whose attachments came through the uploads API: each claimed upload
 //! becomes one bundle-log record of the tip, never assembled in memory.
 //!
-//! A tip's log record holds header ‖ body (the wrap lives in `wraps`). An upload created
-//! since session 26 is already laid out that way in its file, with room for the frame
-//! (`upload_files::Layout::Record`; its wrap is in its record): after its header and wrap
-//! are checked, the file itself is adopted by the log as a segment
-//! (`bundles::BundleLog::adopt`): its bytes are read once for the frame's checksum and
-//! neither copied nor synced again. An older upload holds its envelope as sent (header ‖
-//! wrap ‖ body) and is streamed into a new record, piece by piece, leaving the wrap out.
-//! The insert
-//! is the staged one of `insert.rs` — `pending` mark and inline parts' records
-//! ([`Store::stage`]), the uploads' records, then one transaction for record, wraps and
-//! key ([`Store::commit_staged`]) — so a tip is whole or absent whatever fails or
-//! crashes during the copy.
+//! A tip's log record holds header ‖ body (the wrap lives in the tip's index record,
+//! `record_of`). An upload created since session 26 is already laid out that way in its
+//! file, with room for the frame (`upload_files::Layout::Record`; its wrap is in its
+//! record): after its header and wrap are checked, the file itself is adopted by the log
+//! as a segment (`bundles::BundleLog::adopt`): its bytes are read once for the frame's
+//! checksum and neither copied nor synced again. An older upload, or one too small to be
+//! worth adopting, is streamed into a new record, piece by piece, leaving the wrap out.
+//! The insert is the staged one of `insert.rs` — `pending` mark and inline parts'
+//! records ([`Store::stage`]), the uploads' records, then one transaction for the record
+//! (wraps inside) and the key ([`Store::commit_staged`]) — so a tip is whole or absent
+//! whatever fails or crashes during the copy.
 //!
 //! Must never: hold more than one piece of an upload's bytes at once; write a record of
 //! an upload whose bytes differ from what the caller checked.
 
 use crate::domain::{TipId, UploadId};
 
-use super::super::bundles::Location;
+use super::super::bundles::{Location, ADOPT_MIN};
 use super::super::upload_files::Layout;
 use super::super::uploads::UploadClaim;
 use super::super::{StorageError, Store, HEADER_LEN, MAX_PARTS, WRAP_LEN};
@@ -137,10 +136,14 @@ impl Store {
         if meta.length != up.length || meta.received != meta.length || meta.wrap != up.wrap {
             return Err(changed);
         }
+        let record_len = up.body_len()? + HEADER_LEN as u64;
+        // A record the log would copy anyway is not read here first: the copy checks it.
+        if record_len < ADOPT_MIN {
+            return Ok(None);
+        }
         if self.claimed_header(up.upload, meta)? != up.header {
             return Err(changed);
         }
-        let record_len = up.body_len()? + HEADER_LEN as u64;
         self.inner.log.adopt(path, tip, part, record_len)
     }
 
@@ -177,7 +180,7 @@ impl Store {
                     out.write(&rest[..take])?;
                     take
                 } else if pos < PREFIX {
-                    // The wrap: checked, and kept in `wraps` rather than in the chunks.
+                    // The wrap: checked, and kept in the index record rather than in the log.
                     let at = pos as usize - HEADER_LEN;
                     let take = rest.len().min(WRAP_LEN - at);
                     if rest[..take] != up.wrap[at..at + take] {
