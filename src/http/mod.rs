@@ -466,20 +466,25 @@ fn spawn_upload_sweep(state: aweb::Data<AppState>, rules: crate::storage::Upload
 /// How often idempotency keys older than [`IDEMPOTENCY_DAYS`] are forgotten.
 const IDEMPOTENCY_SWEEP_EVERY: Duration = Duration::from_secs(24 * 3600);
 
-/// Forgets idempotency keys of tips older than [`IDEMPOTENCY_DAYS`]: once right after
-/// start-up, then daily, on a blocking thread of the server's runtime. Not before the
-/// server listens: the sweep walks every key (a week of keyed tips), and start-up must not
-/// grow with what is stored. Serving meanwhile is safe: a key the sweep has not reached
+/// Forgets idempotency keys of tips older than [`IDEMPOTENCY_DAYS`]: right after start-up
+/// unless a sweep already ran that UTC day, then daily, on a blocking thread of the
+/// server's runtime. Not before the server listens: the sweep walks every key (a week of
+/// keyed tips), and start-up must not grow with what is stored. Serving meanwhile is safe: a key the sweep has not reached
 /// yet answers a retry as it did before the restart, which is what a week's grace means.
 fn spawn_idempotency_sweep(state: aweb::Data<AppState>) {
     let periodic = Periodic {
         what: "the idempotency sweep",
         every: IDEMPOTENCY_SWEEP_EVERY,
-        changed: |n: &usize| *n > 0,
-        report: |n: &usize| tracing::info!(keys = *n, "forgot idempotency keys older than a week"),
+        changed: |n: &Option<usize>| n.is_some_and(|n| n > 0),
+        report: |n: &Option<usize>| {
+            tracing::info!(
+                keys = n.unwrap_or(0),
+                "forgot idempotency keys older than a week"
+            )
+        },
     };
     spawn_periodic(state, periodic, |store| {
-        store.expire_idempotency(crate::domain::Day::today().plus_days(-IDEMPOTENCY_DAYS))
+        store.expire_idempotency_daily(crate::domain::Day::today(), IDEMPOTENCY_DAYS)
     });
 }
 

@@ -69,6 +69,8 @@ pub(super) const TREE_META: &str = "meta";
 pub(super) const META_SCHEMA: &[u8] = b"schema";
 pub(super) const META_PEPPER: &[u8] = b"pepper";
 pub(super) const META_AUDIT_NEXT: &[u8] = b"audit_next";
+/// The UTC day (i64 days since 1970, big-endian) of the last idempotency sweep.
+pub(super) const META_IDEMPOTENCY_SWEPT: &[u8] = b"idempotency_swept";
 
 /// Length of a part's immutable, authenticated header (envelope format v1).
 pub const HEADER_LEN: usize = 68;
@@ -263,18 +265,25 @@ pub(super) fn wrap_key(id: TipId, part: u16) -> [u8; 18] {
     part_prefix(id, part)
 }
 
-/// The last byte of an `idempotency` value whose body hash is BLAKE3.
+/// The byte after the mailbox in an `idempotency` value whose body hash is BLAKE3.
 const BODY_HASH_BLAKE3: u8 = 1;
 
+/// Length of the `idempotency` value written now ([`idempotency_value`]).
+pub(super) const IDEMPOTENCY_VALUE_LEN: usize = 86;
+
 /// The `idempotency` value: tip id ‖ body hash ‖ mailbox (1 ‖ its peppered hash, or 0 ‖
-/// 32 zero bytes for none) ‖ which hash (1: BLAKE3). Records written before the hash was
-/// named (81 bytes) or before the mailbox was recorded (48 bytes) hold a BLAKE2b hash.
+/// 32 zero bytes for none) ‖ which hash (1: BLAKE3) ‖ the tip's received day (u32 days
+/// since 1970, big-endian), so that forgetting old keys reads this tree alone
+/// ([`Store::expire_idempotency`](super::Store::expire_idempotency)). Records written
+/// before the day was kept (82 bytes), before the hash was named (81) or before the
+/// mailbox was recorded (48; both BLAKE2b) read on.
 pub(super) fn idempotency_value(
     id: TipId,
     body_hash: &[u8; 32],
     mailbox: Option<&[u8; 32]>,
-) -> [u8; 82] {
-    let mut v = [0; 82];
+    received: Day,
+) -> [u8; IDEMPOTENCY_VALUE_LEN] {
+    let mut v = [0; IDEMPOTENCY_VALUE_LEN];
     v[..16].copy_from_slice(id.as_bytes());
     v[16..48].copy_from_slice(body_hash);
     if let Some(m) = mailbox {
@@ -282,6 +291,9 @@ pub(super) fn idempotency_value(
         v[49..81].copy_from_slice(m);
     }
     v[81] = BODY_HASH_BLAKE3;
+    // Days before 1970 or past u32 do not occur (`crypto::new_tip_id` clamps the same way).
+    let day = u32::try_from(received.days().max(0)).unwrap_or(u32::MAX);
+    v[82..].copy_from_slice(&day.to_be_bytes());
     v
 }
 
@@ -312,25 +324,31 @@ pub(super) struct IdempotencyRecord {
     pub body_hash: [u8; 32],
     pub hash: BodyHashKind,
     pub mailbox: RecordedMailbox,
+    /// The tip's received day; `None` in records written before it was kept.
+    pub received: Option<Day>,
 }
 
 pub(super) fn parse_idempotency_value(v: &[u8]) -> Result<IdempotencyRecord, StorageError> {
-    let hash = match (v.len(), v.last()) {
+    let corrupt = StorageError::Corrupt("idempotency entry");
+    let hash = match (v.len(), v.get(81)) {
         (48 | 81, _) => BodyHashKind::Blake2b,
-        (82, Some(&BODY_HASH_BLAKE3)) => BodyHashKind::Blake3,
-        _ => return Err(StorageError::Corrupt("idempotency entry")),
+        (82 | IDEMPOTENCY_VALUE_LEN, Some(&BODY_HASH_BLAKE3)) => BodyHashKind::Blake3,
+        _ => return Err(corrupt),
     };
     let mailbox = match (v.len(), v.get(48)) {
         (48, _) => RecordedMailbox::Unknown,
-        (81 | 82, Some(0)) if v[49..81].iter().all(|&b| b == 0) => RecordedMailbox::None,
-        (81 | 82, Some(1)) => RecordedMailbox::Some(array(&v[49..81])),
-        _ => return Err(StorageError::Corrupt("idempotency entry")),
+        (_, Some(0)) if v[49..81].iter().all(|&b| b == 0) => RecordedMailbox::None,
+        (_, Some(1)) => RecordedMailbox::Some(array(&v[49..81])),
+        _ => return Err(corrupt),
     };
+    let received = (v.len() == IDEMPOTENCY_VALUE_LEN)
+        .then(|| Day::from_days(i64::from(u32::from_be_bytes(array(&v[82..])))));
     Ok(IdempotencyRecord {
         id: TipId::from_bytes(array(&v[..16])),
         body_hash: array(&v[16..48]),
         hash,
         mailbox,
+        received,
     })
 }
 
@@ -482,6 +500,42 @@ mod tests {
         let mut other_format = bytes;
         other_format[0] = 4;
         assert!(Record::decode(&other_format).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn an_idempotency_value_reads_back_what_was_written(
+            id in any::<[u8; 16]>(),
+            hash in any::<[u8; 32]>(),
+            mailbox in proptest::option::of(any::<[u8; 32]>()),
+            day in 0i64..=i64::from(u32::MAX),
+        ) {
+            let v = idempotency_value(TipId::from_bytes(id), &hash, mailbox.as_ref(), Day::from_days(day));
+            let r = parse_idempotency_value(&v).unwrap();
+            prop_assert_eq!(r.id, TipId::from_bytes(id));
+            prop_assert_eq!(r.body_hash, hash);
+            prop_assert_eq!(r.hash, BodyHashKind::Blake3);
+            let same_mailbox = match (r.mailbox, mailbox) {
+                (RecordedMailbox::Some(a), Some(b)) => a == b,
+                (RecordedMailbox::None, None) => true,
+                _ => false,
+            };
+            prop_assert!(same_mailbox);
+            prop_assert_eq!(r.received, Some(Day::from_days(day)));
+            // The record of the release before the day was kept: the same, without it.
+            let before = parse_idempotency_value(&v[..82]).unwrap();
+            prop_assert_eq!(before.id, r.id);
+            prop_assert_eq!(before.hash, BodyHashKind::Blake3);
+            prop_assert_eq!(before.received, None);
+        }
+
+        #[test]
+        fn any_bytes_parse_as_an_idempotency_value_or_are_refused(v in proptest::collection::vec(any::<u8>(), 0..100)) {
+            // Never a panic; only the known lengths are accepted.
+            if parse_idempotency_value(&v).is_ok() {
+                prop_assert!([48, 81, 82, IDEMPOTENCY_VALUE_LEN].contains(&v.len()));
+            }
+        }
     }
 
     proptest! {

@@ -111,17 +111,18 @@ const LOCK_WAIT: Duration = Duration::from_secs(3);
 /// record (format 3), so a tip is one index entry. 4: records keyed by the received day
 /// first (`tips_by_day`, [`layout::tip_key`]). 5: upload records of format 2, whose
 /// files are laid out as bundle-log records and adopted by the log at submit
-/// (`uploads.rs`, `bundles/adopt.rs`); format-1 uploads read on. A binary that reads only older versions
-/// refuses such a directory with a clear error instead of finding records it cannot
-/// decode. An older directory is upgraded by opening it: its records move from `tips`
-/// to `tips_by_day` (`tips/migrate.rs`; once: ~60 s and ~1 GiB of memory for a million
-/// tips, well under a second for thousands: BENCHMARKS.md, session 21); their
-/// bytes do not move: format-1 and -2 tips read on as they are (a rewrap writes a
-/// format-2 tip as format 3), new tips are format 3.
-const SCHEMA_VERSION: u32 = 5;
+/// (`uploads.rs`, `bundles/adopt.rs`); format-1 uploads read on. 6: idempotency records
+/// hold the tip's received day ([`layout::idempotency_value`]); older ones read on. A
+/// binary that reads only older versions refuses such a directory with a clear error
+/// instead of finding records it cannot decode. An older directory is upgraded by
+/// opening it: its records move from `tips` to `tips_by_day` (`tips/migrate.rs`; once:
+/// ~60 s and ~1 GiB of memory for a million tips, well under a second for thousands:
+/// BENCHMARKS.md, session 21); their bytes do not move: format-1 and -2 tips read on as
+/// they are (a rewrap writes a format-2 tip as format 3), new tips are format 3.
+const SCHEMA_VERSION: u32 = 6;
 
 /// Older layouts this build opens (and marks as [`SCHEMA_VERSION`]).
-const READABLE_SCHEMAS: &[u32] = &[1, 2, 3, 4];
+const READABLE_SCHEMAS: &[u32] = &[1, 2, 3, 4, 5];
 
 /// Why a storage operation failed. Text never contains stored bytes.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -537,7 +538,7 @@ mod tests {
     #[test]
     fn older_schema_directories_open_and_are_marked_current_and_a_newer_one_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        for old in [1u32, 2, 3, 4] {
+        for old in [1u32, 2, 3, 4, 5] {
             let store = Store::open(dir.path(), PEPPER).unwrap();
             let meta = store.inner.meta.clone();
             meta.insert(layout::META_SCHEMA, &old.to_be_bytes()[..])
@@ -552,13 +553,13 @@ mod tests {
         store
             .inner
             .meta
-            .insert(layout::META_SCHEMA, &6u32.to_be_bytes()[..])
+            .insert(layout::META_SCHEMA, &7u32.to_be_bytes()[..])
             .unwrap();
         store.durable_blocking().unwrap();
         drop(store);
         assert!(matches!(
             Store::open(dir.path(), PEPPER),
-            Err(StorageError::Schema(6))
+            Err(StorageError::Schema(7))
         ));
     }
 

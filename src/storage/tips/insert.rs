@@ -106,7 +106,12 @@ impl Store {
             let Some(idem) = &new.idempotency else {
                 return Ok(InsertOutcome::Created(new.id));
             };
-            let value = layout::idempotency_value(new.id, &idem.body_hash, idem.mailbox.as_ref());
+            let value = layout::idempotency_value(
+                new.id,
+                &idem.body_hash,
+                idem.mailbox.as_ref(),
+                new.received,
+            );
             match inner.idempotency.compare_and_swap(
                 idem.key_hash,
                 None as Option<&[u8]>,
@@ -232,23 +237,30 @@ impl Store {
         Ok(())
     }
 
-    /// Forgets idempotency keys of tips received before `before`, and keys whose tip is
-    /// gone. A retry comes seconds or hours after a lost answer, not weeks; keeping the
-    /// keys for ever would keep, for every tip, a link a client could test (a key it
-    /// remembers) and grow the tree without bound. The day is the tip record's received
-    /// day, written in the same transaction as the key, so no second day is stored. The
-    /// server runs it after start-up and daily, alongside requests. Returns how many were
-    /// removed.
+    /// Forgets idempotency keys of tips received before `before`. A retry comes seconds or
+    /// hours after a lost answer, not weeks; keeping the keys for ever would keep, for
+    /// every tip, a link a client could test (a key it remembers) and grow the tree
+    /// without bound. The day is the one the key's record holds (the tip's received day,
+    /// which its id and record already show); a record from before schema 6 has none, and
+    /// the tip's record is read for it (such a key whose tip is gone goes too). Walks this
+    /// tree alone otherwise: reading each key's tip paged the whole index of a week's tips
+    /// through sled's cache at every start-up (BENCHMARKS.md, session 27). The server runs
+    /// it after start-up and daily, alongside requests. Returns how many were removed.
     pub fn expire_idempotency(&self, before: Day) -> Result<usize, StorageError> {
         let _gate = self.write_gate();
         let inner = &self.inner;
         let mut removed = 0;
         for kv in inner.idempotency.iter() {
             let (key, value) = kv?;
-            let id = layout::parse_idempotency_value(&value)?.id;
-            let received = match inner.tips.get(tip_key(id))? {
-                Some(record) => Some(Record::decode(&record)?.received),
-                None => None,
+            let record = layout::parse_idempotency_value(&value)?;
+            // The day is in every record written since schema 6: no read of `tips`, whose
+            // leaves a walk of a week's keys would otherwise page in one by one.
+            let received = match record.received {
+                Some(day) => Some(day),
+                None => match inner.tips.get(tip_key(record.id))? {
+                    Some(tip) => Some(Record::decode(&tip)?.received),
+                    None => None,
+                },
             };
             if !matches!(received, Some(day) if day >= before) {
                 inner.idempotency.remove(key)?;
@@ -256,6 +268,28 @@ impl Store {
             }
         }
         Ok(removed)
+    }
+
+    /// The daily sweep: forgets the keys of tips received more than `keep_days` before
+    /// `today` ([`Store::expire_idempotency`]), unless a sweep already ran on `today`
+    /// (then `None`). A restart thus does not walk a week of keys a second time that
+    /// day: each walk pages the whole tree through sled's cache (BENCHMARKS.md, session
+    /// 27).
+    pub fn expire_idempotency_daily(
+        &self,
+        today: Day,
+        keep_days: i64,
+    ) -> Result<Option<usize>, StorageError> {
+        let stamp = today.days().to_be_bytes();
+        let meta = &self.inner.meta;
+        if meta.get(layout::META_IDEMPOTENCY_SWEPT)?.as_deref() == Some(&stamp[..]) {
+            return Ok(None);
+        }
+        let removed = self.expire_idempotency(today.plus_days(-keep_days))?;
+        // Durable with the next batch; lost in a crash, the sweep simply runs again.
+        let _gate = self.write_gate();
+        meta.insert(layout::META_IDEMPOTENCY_SWEPT, &stamp[..])?;
+        Ok(Some(removed))
     }
 
     /// Number of stored tips (walks the `tips` tree).
@@ -354,7 +388,8 @@ fn check_and_insert_record(
     }
     tips.insert(&tip_key(new.id)[..], record)?;
     if let Some(idem) = &new.idempotency {
-        let value = layout::idempotency_value(new.id, &idem.body_hash, idem.mailbox.as_ref());
+        let value =
+            layout::idempotency_value(new.id, &idem.body_hash, idem.mailbox.as_ref(), new.received);
         idempotency.insert(&idem.key_hash[..], &value[..])?;
     }
     Ok(InsertOutcome::Created(new.id))

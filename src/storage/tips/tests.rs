@@ -534,6 +534,61 @@ fn the_stored_record_holds_a_day_and_no_finer_time() {
     assert_eq!(&raw[1..9], &20_100i64.to_be_bytes());
 }
 
+/// The daily sweep runs once a UTC day, however often the server restarts, and again
+/// the next day.
+#[test]
+fn the_daily_idempotency_sweep_runs_once_a_day() {
+    let (_d, store) = temp_store();
+    let parts = [part(1, 10)];
+    store
+        .insert_tip(new_tip(fresh_id(), 20_000, &parts, idem(1, 1)))
+        .unwrap();
+    store
+        .insert_tip(new_tip(fresh_id(), 20_003, &parts, idem(2, 2)))
+        .unwrap();
+    let day = |d| {
+        store
+            .expire_idempotency_daily(Day::from_days(d), 7)
+            .unwrap()
+    };
+    assert_eq!(day(20_008), Some(1), "20,000 is before 20,001");
+    assert_eq!(day(20_008), None, "already swept that day");
+    assert_eq!(day(20_009), Some(0));
+    assert_eq!(day(20_011), Some(1));
+    assert!(store.inner.idempotency.is_empty());
+}
+
+/// The sweep reads the day from the key's own record: it keeps a recent key even when
+/// the `tips` tree cannot answer (here: its record taken away underneath), so it never
+/// walks the tips' index; a record from before the day was kept still asks `tips`.
+#[test]
+fn the_idempotency_sweep_reads_the_day_from_the_key_and_asks_tips_only_for_older_records() {
+    let (_d, store) = temp_store();
+    let parts = [part(1, 10)];
+    let (recent, legacy) = (fresh_id(), fresh_id());
+    store
+        .insert_tip(new_tip(recent, 20_007, &parts, idem(1, 1)))
+        .unwrap();
+    store
+        .insert_tip(new_tip(legacy, 20_007, &parts, idem(2, 2)))
+        .unwrap();
+    let value = |k: u8| store.inner.idempotency.get([k; 32]).unwrap().unwrap();
+    assert_eq!(value(1).len(), layout::IDEMPOTENCY_VALUE_LEN);
+    // The release before schema 6 wrote 82 bytes: no day.
+    let old = value(2)[..82].to_vec();
+    store.inner.idempotency.insert([2; 32], old).unwrap();
+    for id in [recent, legacy] {
+        store.inner.tips.remove(layout::tip_key(id)).unwrap();
+    }
+    // Only the legacy key needed its tip, which is gone: it goes; the other stays.
+    assert_eq!(store.expire_idempotency(Day::from_days(20_007)).unwrap(), 1);
+    assert!(store.inner.idempotency.contains_key([1; 32]).unwrap());
+    assert!(!store.inner.idempotency.contains_key([2; 32]).unwrap());
+    // A day later than its own, it goes by its day alone.
+    assert_eq!(store.expire_idempotency(Day::from_days(20_008)).unwrap(), 1);
+    assert!(store.inner.idempotency.is_empty());
+}
+
 #[test]
 fn idempotency_keys_of_old_tips_are_forgotten_and_recent_ones_kept() {
     let (_d, store) = temp_store();
@@ -667,9 +722,10 @@ fn a_retry_of_a_record_an_older_release_wrote_is_answered_by_its_blake2b_hash() 
     store
         .insert_tip(new_tip(id, 5, &parts, idem(1, 1)))
         .unwrap();
-    // Written now: the BLAKE3 hash, named by the value's last byte.
+    // Written now: the BLAKE3 hash, named by the byte after the mailbox, then the day.
     let stored = store.inner.idempotency.get([1; 32]).unwrap().unwrap();
-    assert_eq!((stored.len(), stored[81]), (82, 1));
+    assert_eq!((stored.len(), stored[81]), (86, 1));
+    assert_eq!(&stored[82..], &5u32.to_be_bytes()[..]);
     assert_eq!(
         store.idempotent_outcome(&idem(1, 1).unwrap()).unwrap(),
         Some(InsertOutcome::Existing(id)),

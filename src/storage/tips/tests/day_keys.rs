@@ -56,8 +56,8 @@ fn a_schema_3_directory_opens_with_every_tip_moved_to_its_day_key() {
 
     let store = Store::open(dir.path(), PEPPER).unwrap();
     let schema = store.inner.meta.get(layout::META_SCHEMA).unwrap().unwrap();
-    // Marked current (schema 5 since uploads are laid out as log records).
-    assert_eq!(schema.as_ref(), &5u32.to_be_bytes()[..]);
+    // Marked current (schema 6 since idempotency records hold the received day).
+    assert_eq!(schema.as_ref(), &6u32.to_be_bytes()[..]);
     assert!(
         !has_tree(&store, TREE_TIPS_BEFORE_4),
         "the old index is gone"
