@@ -31,6 +31,9 @@ impl RetentionReport {
     }
 }
 
+/// Tips deleted together by a retention sweep: one walk of the idempotency tree each.
+const DELETE_BATCH: usize = 4096;
+
 impl Store {
     /// Applies the server's part of `policy` as of `today`. Does not flush: await
     /// [`Store::durable`] (or call [`Store::durable_blocking`]) after.
@@ -54,8 +57,8 @@ impl Store {
                         .map(|t| t.id),
                 );
             }
-            for id in due {
-                report.tips += usize::from(self.delete_tip(id)?);
+            for batch in due.chunks(DELETE_BATCH) {
+                report.tips += self.delete_tips(batch)?;
             }
         }
         if policy.unread_reply_days > 0 {

@@ -7,6 +7,8 @@
 //! record still exists (a retried delete finishes the job), then the record, with the
 //! `pending` mark set so that the next open removes chunks a crash left behind.
 
+use std::collections::HashSet;
+
 use crate::domain::TipId;
 
 use super::super::layout::tip_key;
@@ -16,27 +18,47 @@ impl Store {
     /// Deletes the tip's content; `false` when no such tip is stored. Await
     /// [`Store::durable`] before acknowledging.
     pub fn delete_tip(&self, id: TipId) -> Result<bool, StorageError> {
+        Ok(self.delete_tips(&[id])? == 1)
+    }
+
+    /// Deletes the content of every tip of `ids` that is stored; returns how many were.
+    /// The `idempotency` tree (a week of keys, not indexed by tip) is walked once for
+    /// the whole batch: per tip, a retention sweep of many tips walked it once each.
+    /// Await [`Store::durable`] before acknowledging.
+    pub fn delete_tips(&self, ids: &[TipId]) -> Result<usize, StorageError> {
         let _gate = self.write_gate();
         let inner = &self.inner;
-        if !inner.tips.contains_key(tip_key(id))? {
-            return Ok(false);
+        let mut seen = HashSet::with_capacity(ids.len());
+        let mut stored = Vec::with_capacity(ids.len());
+        for &id in ids {
+            if seen.insert(*id.as_bytes()) && inner.tips.contains_key(tip_key(id))? {
+                stored.push(id);
+            }
         }
-        self.delete_conversation(id)?;
+        if stored.is_empty() {
+            return Ok(0);
+        }
+        for &id in &stored {
+            self.delete_conversation(id)?;
+        }
+        let named: HashSet<&[u8]> = stored.iter().map(|id| &id.as_bytes()[..]).collect();
         for kv in inner.idempotency.iter() {
             let (k, v) = kv?;
-            if v.get(..16) == Some(&id.as_bytes()[..]) {
+            if v.get(..16).is_some_and(|id| named.contains(id)) {
                 inner.idempotency.remove(k)?;
             }
         }
-        for k in inner.wraps.scan_prefix(id.as_bytes()).keys() {
-            inner.wraps.remove(k?)?;
+        for &id in &stored {
+            for k in inner.wraps.scan_prefix(id.as_bytes()).keys() {
+                inner.wraps.remove(k?)?;
+            }
+            inner.pending.insert(id.as_bytes(), &[][..])?;
+            inner.tips.remove(tip_key(id))?;
+            for k in inner.blobs.scan_prefix(id.as_bytes()).keys() {
+                inner.blobs.remove(k?)?;
+            }
+            inner.pending.remove(id.as_bytes())?;
         }
-        inner.pending.insert(id.as_bytes(), &[][..])?;
-        inner.tips.remove(tip_key(id))?;
-        for k in inner.blobs.scan_prefix(id.as_bytes()).keys() {
-            inner.blobs.remove(k?)?;
-        }
-        inner.pending.remove(id.as_bytes())?;
-        Ok(true)
+        Ok(stored.len())
     }
 }

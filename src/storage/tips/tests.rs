@@ -534,6 +534,38 @@ fn the_stored_record_holds_a_day_and_no_finer_time() {
     assert_eq!(&raw[1..9], &20_100i64.to_be_bytes());
 }
 
+/// A batch deletes each stored tip once, with the key that names it, and leaves every
+/// other tip and key alone; ids not stored (or named twice) count once or not at all.
+#[test]
+fn a_batch_delete_removes_its_tips_and_their_keys_and_nothing_else() {
+    let (_d, store) = temp_store();
+    let parts = [part(1, 10)];
+    let ids: Vec<TipId> = (0..5).map(|_| fresh_id()).collect();
+    for (n, &id) in ids.iter().enumerate() {
+        store
+            .insert_tip(new_tip(id, 20_007, &parts, idem(n as u8 + 1, 1)))
+            .unwrap();
+    }
+    let gone = [ids[0], ids[2], ids[2], fresh_id(), ids[4]];
+    assert_eq!(store.delete_tips(&gone).unwrap(), 3);
+    assert_eq!(store.delete_tips(&gone).unwrap(), 0);
+    for (n, &id) in ids.iter().enumerate() {
+        let kept = matches!(n, 1 | 3);
+        assert_eq!(
+            store.inner.tips.contains_key(layout::tip_key(id)).unwrap(),
+            kept
+        );
+        assert_eq!(
+            store
+                .inner
+                .idempotency
+                .contains_key([n as u8 + 1; 32])
+                .unwrap(),
+            kept
+        );
+    }
+}
+
 /// The daily sweep runs once a UTC day, however often the server restarts, and again
 /// the next day.
 #[test]
