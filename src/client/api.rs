@@ -412,7 +412,12 @@ impl Client {
             rows.extend(page.tips);
             match page.next {
                 // A server that hands back a cursor that does not move would loop for ever.
-                Some(next) if after.is_none_or(|a| next > a) => after = Some(next),
+                // Forward in the listing's order (received day first), not the ids' own.
+                Some(next)
+                    if after.is_none_or(|a: TipId| next.listing_order() > a.listing_order()) =>
+                {
+                    after = Some(next)
+                }
                 Some(_) => {
                     return Err(Error::Network(
                         "the server's listing cursor did not move forward".into(),

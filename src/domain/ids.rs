@@ -86,6 +86,18 @@ hex_id!(
     TipId,
     "tip id"
 );
+impl TipId {
+    /// The tip's place in the reviewers' listing and the server's index: the last four
+    /// bytes (the received day of every id since schema 4) first, then the rest. Pages
+    /// come in this order and a listing cursor moves forward in it, not in the id's own
+    /// byte order (which puts the random bytes first).
+    pub fn listing_order(&self) -> [u8; 16] {
+        let mut k = *self.as_bytes();
+        k.rotate_right(4);
+        k
+    }
+}
+
 hex_id!(
     /// A person's key id: derived from their public keys (see `crypto::identity`).
     KeyId,

@@ -220,9 +220,7 @@ pub fn is_tip_tree(name: &[u8]) -> bool {
 /// A tip's key in [`TREE_TIPS`]: its id with the last four bytes (the received day of
 /// every id since schema 4) moved to the front. A bijection: [`tip_id_of_key`] undoes it.
 pub(super) fn tip_key(id: TipId) -> [u8; 16] {
-    let mut k = *id.as_bytes();
-    k.rotate_right(4);
-    k
+    id.listing_order()
 }
 
 /// The tip id whose [`tip_key`] is `k`.
