@@ -143,9 +143,7 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
 /// the id (96 fresh random bits).
 pub fn new_tip_id(received: Day) -> TipId {
     let mut b: [u8; 16] = random_bytes();
-    // Days before 1970 or after the year 11,000,000 do not occur; clamp rather than wrap.
-    let day = u32::try_from(received.days().max(0)).unwrap_or(u32::MAX);
-    b[12..].copy_from_slice(&day.to_be_bytes());
+    b[12..].copy_from_slice(&received.to_be_bytes());
     TipId::from_bytes(b)
 }
 

@@ -86,6 +86,7 @@ hex_id!(
     TipId,
     "tip id"
 );
+
 impl TipId {
     /// The tip's place in the reviewers' listing and the server's index: the last four
     /// bytes (the received day of every id since schema 4) first, then the rest. Pages
@@ -218,6 +219,14 @@ impl Day {
     /// Days since 1970-01-01.
     pub const fn days(self) -> i64 {
         self.0
+    }
+
+    /// The day as tip ids and stored records carry it: u32 days since 1970, big-endian.
+    /// Days before 1970 or past u32 do not occur; they clamp rather than wrap.
+    pub fn to_be_bytes(self) -> [u8; 4] {
+        u32::try_from(self.0.max(0))
+            .unwrap_or(u32::MAX)
+            .to_be_bytes()
     }
 
     /// The day `n` days later.

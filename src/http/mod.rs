@@ -469,8 +469,9 @@ const IDEMPOTENCY_SWEEP_EVERY: Duration = Duration::from_secs(24 * 3600);
 /// Forgets idempotency keys of tips older than [`IDEMPOTENCY_DAYS`]: right after start-up
 /// unless a sweep already ran that UTC day, then daily, on a blocking thread of the
 /// server's runtime. Not before the server listens: the sweep walks every key (a week of
-/// keyed tips), and start-up must not grow with what is stored. Serving meanwhile is safe: a key the sweep has not reached
-/// yet answers a retry as it did before the restart, which is what a week's grace means.
+/// keyed tips), and start-up must not grow with what is stored. Serving meanwhile is
+/// safe: a key the sweep has not reached yet answers a retry as it did before the
+/// restart, which is what a week's grace means.
 fn spawn_idempotency_sweep(state: aweb::Data<AppState>) {
     let periodic = Periodic {
         what: "the idempotency sweep",

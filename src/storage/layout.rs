@@ -289,9 +289,7 @@ pub(super) fn idempotency_value(
         v[49..81].copy_from_slice(m);
     }
     v[81] = BODY_HASH_BLAKE3;
-    // Days before 1970 or past u32 do not occur (`crypto::new_tip_id` clamps the same way).
-    let day = u32::try_from(received.days().max(0)).unwrap_or(u32::MAX);
-    v[82..].copy_from_slice(&day.to_be_bytes());
+    v[82..].copy_from_slice(&received.to_be_bytes());
     v
 }
 

@@ -28,10 +28,11 @@ impl Store {
     pub fn delete_tips(&self, ids: &[TipId]) -> Result<usize, StorageError> {
         let _gate = self.write_gate();
         let inner = &self.inner;
-        let mut seen = HashSet::with_capacity(ids.len());
+        let mut named = HashSet::with_capacity(ids.len());
         let mut stored = Vec::with_capacity(ids.len());
         for &id in ids {
-            if seen.insert(*id.as_bytes()) && inner.tips.contains_key(tip_key(id))? {
+            if !named.contains(id.as_bytes()) && inner.tips.contains_key(tip_key(id))? {
+                named.insert(*id.as_bytes());
                 stored.push(id);
             }
         }
@@ -41,7 +42,6 @@ impl Store {
         for &id in &stored {
             self.delete_conversation(id)?;
         }
-        let named: HashSet<&[u8]> = stored.iter().map(|id| &id.as_bytes()[..]).collect();
         for kv in inner.idempotency.iter() {
             let (k, v) = kv?;
             if v.get(..16).is_some_and(|id| named.contains(id)) {
