@@ -16,8 +16,9 @@
 //! record's place in the file before its bytes are there.
 //!
 //! Must never: hold more than [`MAX_WAITING`] bytes (a writer past it writes them out
-//! itself), write a run anywhere but at the offset reserved for it, or let a reader of a
-//! segment return while a run of that segment is still waiting or being written.
+//! itself), write a run anywhere but at the offset reserved for it, let a reader of a
+//! segment return while a run of that segment is still waiting or being written, or let
+//! two write-outs overlap (the `writing` marker belongs to the one under way).
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
@@ -110,6 +111,13 @@ impl Staging {
         let mut state = self.lock();
         while !state.writing.is_empty() {
             state = self.wait(state);
+        }
+        if state.waiting.is_empty() {
+            // Nothing to write, and every earlier write-out has ended. Going on would
+            // mark nothing as being written and then clear the marker of a write-out
+            // that started meanwhile: its readers, and the sync after it, would not
+            // wait for its records.
+            return Ok(());
         }
         let runs = std::mem::take(&mut state.waiting);
         state.writing = runs.iter().map(|r| r.segment).collect();
@@ -298,5 +306,42 @@ mod tests {
             })
             .collect();
         threads.into_iter().for_each(|t| t.join().unwrap());
+    }
+
+    /// A write-out that finds nothing waiting must not end another's: before the fix it
+    /// cleared the marker of one that had started meanwhile, so a reader (or the group
+    /// commit, before its sync) could return while that one still wrote its records.
+    #[test]
+    fn a_write_out_with_nothing_to_write_does_not_end_one_under_way() {
+        let (_d, f) = file();
+        let s = Arc::new(Staging::default());
+        let rec = vec![5u8; 4096];
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let idle_writers: Vec<_> = (0..3)
+            .map(|_| {
+                let (s, stop) = (s.clone(), stop.clone());
+                std::thread::spawn(move || {
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        s.write_out().unwrap();
+                    }
+                })
+            })
+            .collect();
+        let readers: Vec<_> = (0..3u64)
+            .map(|t| {
+                let (s, f, rec) = (s.clone(), f.clone(), rec.clone());
+                std::thread::spawn(move || {
+                    for i in 0..2_000u64 {
+                        let offset = (t * 2_000 + i) * rec.len() as u64;
+                        s.stage(at(1, offset), &f, &[&rec]);
+                        s.written_through(SegmentNo::new(1)).unwrap();
+                        assert_eq!(read(&f, offset, rec.len()), rec, "record {t}/{i}");
+                    }
+                })
+            })
+            .collect();
+        readers.into_iter().for_each(|t| t.join().unwrap());
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        idle_writers.into_iter().for_each(|t| t.join().unwrap());
     }
 }
