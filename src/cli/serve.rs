@@ -114,7 +114,7 @@ pub struct Args {
     #[arg(long)]
     min_free_bytes: Option<u64>,
     /// Bytes of the database's page cache, as sled counts them (the memory it holds is
-    /// ~2.5× this): less memory kept after a flood, slower intake once the stored tips'
+    /// ~1.5× this): less memory kept after a flood, slower intake once the stored tips'
     /// index outgrows it [server.cache_bytes; default 16 MiB].
     #[arg(long)]
     cache_bytes: Option<u64>,

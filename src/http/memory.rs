@@ -1,12 +1,15 @@
 //! Giving freed memory back to the system once a burst of requests is over.
 //!
-//! The allocator keeps freed pages for reuse: after a flood the server's footprint would
-//! stay at its peak. The binary registers a trimmer (glibc's `malloc_trim`, which needs
-//! `unsafe` and so cannot live in this library); this module calls it on a blocking
-//! thread once the in-flight body budget (request bodies over 32 KiB, and upload copies)
-//! and the intake budget (every submission being stored) have been empty for two polls in
-//! a row after having been used. It must never run on every request, and never decide anything from
-//! what a request carried.
+//! Two things keep a flood's memory after it ends. sled frees the tree nodes that writes
+//! replaced only when later operations drain its reclamation queue, and after a burst
+//! none come ([`crate::storage::Store::reclaim_replaced_nodes`] drains it). And the
+//! allocator keeps freed pages for reuse, so the footprint would stay at its peak: the
+//! binary registers a trimmer (glibc's `malloc_trim`, which needs `unsafe` and so cannot
+//! live in this library). This module does both, in that order, on a blocking thread
+//! once the in-flight body budget (request bodies over 32 KiB, and upload copies) and
+//! the intake budget (every submission being stored) have been empty for two polls in a
+//! row after having been used. It must never run on every request, and never decide
+//! anything from what a request carried.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -22,16 +25,13 @@ const POLL: Duration = Duration::from_millis(750);
 static TRIMMER: OnceLock<fn()> = OnceLock::new();
 
 /// Registers the function that returns freed memory to the system (once, at start).
-/// Without one, nothing is trimmed.
+/// Without one, replaced nodes are still reclaimed, but nothing is trimmed.
 pub fn set_trimmer(trim: fn()) {
     let _ = TRIMMER.set(trim);
 }
 
-/// Watches the body budget and trims after a burst, on the server's runtime until it stops.
+/// Watches the budgets and reclaims after a burst, on the server's runtime until it stops.
 pub(super) fn spawn(state: aweb::Data<AppState>) {
-    let Some(&trim) = TRIMMER.get() else {
-        return;
-    };
     actix_web::rt::spawn(async move {
         let mut tick = tokio::time::interval(POLL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -50,8 +50,15 @@ pub(super) fn spawn(state: aweb::Data<AppState>) {
             idle_polls += 1;
             if used_since_trim && idle_polls >= 2 {
                 used_since_trim = false;
-                if aweb::block(trim).await.is_err() {
-                    tracing::error!("the memory trim task failed");
+                let store = state.store.clone();
+                let release = move || {
+                    store.reclaim_replaced_nodes();
+                    if let Some(trim) = TRIMMER.get() {
+                        trim();
+                    }
+                };
+                if aweb::block(release).await.is_err() {
+                    tracing::error!("the memory release task failed");
                 }
             }
         }

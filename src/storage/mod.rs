@@ -21,6 +21,7 @@ mod events;
 mod keyring;
 mod layout;
 mod mailbox;
+mod reclaim;
 mod retention;
 mod snapshot;
 mod tips;
@@ -65,12 +66,14 @@ pub const MAX_VALUE_LEN: usize = 64 * 1024;
 /// (`server.cache_bytes`).
 ///
 /// sled's default is 1 GiB, too much for the small machines NGOs run this on. sled counts
-/// a cached node by its size in the log; the node in memory takes ~2.5 times that, so
-/// 16 MiB keeps ~40 MiB of index nodes, what remains after a flood once ~50,000 tips are
-/// stored (`BENCHMARKS.md`, "Idle memory after a flood"). Less would not only slow
+/// a cached node by its size in the log; in memory it takes ~1.3–1.5 times that (the
+/// ~2.5 times measured before counted the replaced nodes sled had not yet freed, which
+/// [`Store::reclaim_replaced_nodes`] now frees after a burst). Less would not only slow
 /// re-reads: an insert looks up and writes leaves of random keys (ids, idempotency
-/// hashes), which come back from the log once the index outgrows the cache — 8 MiB cost
-/// ~6% of intake at 64 clients, 4 MiB ~15%.
+/// hashes), which come back from the log once the index outgrows the cache. Against 16
+/// MiB, 8 MiB kept ~10 MiB less after a flood (45–52 MiB instead of 55–63) and cost 0–5%
+/// of intake into an empty store, but ~17% with a million tips stored, which broke that
+/// target (within 20% of empty; `BENCHMARKS.md`, "Session 28").
 pub const DEFAULT_CACHE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// sled's segment (and I/O buffer) size for a new database: 4 MiB instead of 512 KiB.

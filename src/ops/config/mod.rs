@@ -97,10 +97,10 @@ pub struct ServerSection {
     /// follow-ups get 507 (0 turns the floor off). Default 512 MiB: room for sled
     /// to finish writing what it acknowledged.
     pub min_free_bytes: u64,
-    /// Bytes of the database's page cache (sled). Default 16 MiB, which holds ~40 MiB of
+    /// Bytes of the database's page cache (sled). Default 16 MiB, which holds ~22 MiB of
     /// index nodes in memory once enough tips are stored; less lowers the memory kept
-    /// after a flood and slows intake once the index outgrows it (`BENCHMARKS.md`, "Idle
-    /// memory after a flood").
+    /// after a flood and slows intake once the index outgrows it (`BENCHMARKS.md`,
+    /// "Session 28").
     pub cache_bytes: u64,
     /// What happens to a reply once its witness has read it: `keep` (default) or
     /// `delete-after-read`. The witness is told which applies.
