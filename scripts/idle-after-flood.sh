@@ -5,14 +5,14 @@
 # /proc/PID/smaps_rollup 5 and 15 s after the load, then restarts the server on the same
 # directory and reads its idle RSS 3 s after start-up. Figures only; it asserts nothing.
 #
-#   scripts/idle-after-flood.sh [CACHE_BYTES] [SECONDS]     defaults: 16777216, 10
+#   scripts/idle-after-flood.sh [CACHE_BYTES] [SECONDS]     defaults: the server's, 10
 #
 # TIPSEAL_BIN overrides the binary (default: a release build); TIPSEAL_BENCH_DATA names
 # the directory to work in (default: the system's temporary directory).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cache=${1:-16777216}
+cache=${1:-}
 seconds=${2:-10}
 if [ -z "${TIPSEAL_BIN:-}" ]; then
   cargo build --quiet --release --bin tipseal
@@ -37,7 +37,7 @@ url="http://127.0.0.1:$port"
 serve() {
   "$bin" serve --listen "127.0.0.1:$port" --data data --keyring keyring.json \
     --rate-intake off --rate-reads off --rate-staff off --rate-mailbox off \
-    --cache-bytes "$cache" >>serve.log 2>&1 &
+    ${cache:+--cache-bytes "$cache"} >>serve.log 2>&1 &
   pid=$!
   for _ in $(seq 100); do
     curl -fs -o /dev/null "$url/api/v1/health" && return 0
@@ -54,7 +54,7 @@ rss() {
 stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=; }
 
 serve
-echo "cache_bytes $cache; idle before:     $(rss)"
+echo "cache_bytes ${cache:-default}; idle before:     $(rss)"
 "$bin" bench --server "$url" --clients 64 --seconds "$seconds" --json
 sleep 5
 echo "5 s after the flood:  $(rss)"
