@@ -71,10 +71,11 @@ pub const MAX_VALUE_LEN: usize = 64 * 1024;
 /// [`Store::reclaim_replaced_nodes`] now frees after a burst). Less would not only slow
 /// re-reads: an insert looks up and writes leaves of random keys (ids, idempotency
 /// hashes), which come back from the log once the index outgrows the cache. Against 16
-/// MiB, 8 MiB kept ~10 MiB less after a flood (45–52 MiB instead of 55–63) and cost 0–5%
-/// of intake into an empty store, but ~17% with a million tips stored, which broke that
-/// target (within 20% of empty; `BENCHMARKS.md`, "Session 28").
-pub const DEFAULT_CACHE_BYTES: u64 = 16 * 1024 * 1024;
+/// MiB, 8 MiB keeps ~11 MiB less after a flood (47–50 MiB instead of 59–63) and costs
+/// 0–8% of intake; over a million stored tips it stayed within 20% of an empty store in
+/// two rounds of three (88% and 96%; 70% in one round of session 28), and 6 MiB did not
+/// (76%). `BENCHMARKS.md`, "Session 29".
+pub const DEFAULT_CACHE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// sled's segment (and I/O buffer) size for a new database: 4 MiB instead of 512 KiB.
 ///

@@ -97,10 +97,10 @@ pub struct ServerSection {
     /// follow-ups get 507 (0 turns the floor off). Default 512 MiB: room for sled
     /// to finish writing what it acknowledged.
     pub min_free_bytes: u64,
-    /// Bytes of the database's page cache (sled). Default 16 MiB, which holds ~22 MiB of
-    /// index nodes in memory once enough tips are stored; less lowers the memory kept
-    /// after a flood and slows intake once the index outgrows it (`BENCHMARKS.md`,
-    /// "Session 28").
+    /// Bytes of the database's page cache (sled). Default 8 MiB, which holds ~12 MiB of
+    /// index nodes in memory once enough tips are stored; more speeds intake over a
+    /// large store a little and keeps more memory after a flood (`BENCHMARKS.md`,
+    /// "Session 29").
     pub cache_bytes: u64,
     /// What happens to a reply once its witness has read it: `keep` (default) or
     /// `delete-after-read`. The witness is told which applies.

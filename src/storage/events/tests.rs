@@ -138,3 +138,25 @@ fn deleting_a_tip_removes_its_content_conversation_and_mailbox_but_keeps_its_eve
     );
     assert!(!store.delete_tip(id).unwrap());
 }
+
+/// A log filled with events at the cap must keep every sled leaf inline in sled's log,
+/// which `flush()` fsyncs: sled writes any message over a quarter of a segment (a leaf of
+/// up to 17 events) to a file in `blobs/` that it never fsyncs, so a power cut could lose
+/// events already acknowledged. 64 KiB events did exactly that.
+#[test]
+fn a_log_of_events_at_the_cap_stays_in_the_fsynced_log() {
+    let (dir, store) = temp_store();
+    let big = vec![7u8; MAX_EVENT_BYTES];
+    for seq in 0..60 {
+        store.append_event(new(TEAM, seq, &big)).unwrap();
+    }
+    store.durable_blocking().unwrap();
+    let blobs: Vec<_> = std::fs::read_dir(dir.path().join("blobs"))
+        .map(|d| d.map(|e| e.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert!(
+        blobs.is_empty(),
+        "sled wrote leaves to unsynced blob files: {blobs:?}"
+    );
+    assert_eq!(store.events(TEAM, 0, 100).unwrap().len(), 60);
+}
