@@ -262,8 +262,14 @@ impl Store {
                     None => None,
                 },
             };
-            if !matches!(received, Some(day) if day >= before) {
-                inner.idempotency.remove(key)?;
+            // Only the value just read goes: a key that a delete freed and a new
+            // submission took meanwhile names a fresh tip, and its retry must find it.
+            if !matches!(received, Some(day) if day >= before)
+                && inner
+                    .idempotency
+                    .compare_and_swap(&key, Some(&value), None as Option<&[u8]>)?
+                    .is_ok()
+            {
                 removed += 1;
             }
         }

@@ -859,4 +859,5 @@ fn no_part_of_a_tip_lands_in_a_file_that_flush_does_not_sync() {
 
 mod compact_race;
 mod day_keys;
+mod idempotency_sweep;
 mod log;
