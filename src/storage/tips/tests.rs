@@ -9,11 +9,15 @@ use super::*;
 /// A distinct id per call, spread over the key space like random ids.
 fn fresh_id() -> TipId {
     static NEXT: AtomicU64 = AtomicU64::new(1);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    TipId::from_bytes(spread(NEXT.fetch_add(1, Ordering::Relaxed)))
+}
+
+/// Sixteen bytes distinct for each `n`, spread over the key space like random bytes.
+fn spread(n: u64) -> [u8; 16] {
     let mut b = [0u8; 16];
     b[..8].copy_from_slice(&n.wrapping_mul(0x9E37_79B9_7F4A_7C15).to_be_bytes());
     b[8..].copy_from_slice(&n.to_be_bytes());
-    TipId::from_bytes(b)
+    b
 }
 
 /// A distinct id ending with `day`, as `crypto::new_tip_id` makes them.

@@ -19,12 +19,7 @@ const TODAY: i64 = 20_010;
 /// A distinct key per `n`, spread over the tree like the keyed hashes are.
 fn keyed(n: u32, body: u8) -> Option<Idempotency> {
     let mut key_hash = [0u8; 32];
-    key_hash[..8].copy_from_slice(
-        &u64::from(n)
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            .to_be_bytes(),
-    );
-    key_hash[8..12].copy_from_slice(&n.to_be_bytes());
+    key_hash[..16].copy_from_slice(&spread(u64::from(n)));
     Some(Idempotency {
         key_hash,
         body_hash: [body; 32],
