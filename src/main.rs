@@ -31,12 +31,23 @@ mod allocator {
     /// mostly wait for the disk, not for the allocator's locks.
     const ARENAS: libc::c_int = 2;
 
+    /// Blocks at least this large are mapped on their own and unmapped when freed.
+    ///
+    /// glibc starts at this value but raises it to the size of any mapped block that is
+    /// freed (up to 32 MiB), so once sled freed its first 4 MiB buffers, later ones came
+    /// from the heap and their pages stayed there: a restarted server idled at 24–30 MiB,
+    /// with the threshold fixed at 18–19 (`BENCHMARKS.md`, sessions 29 and 30). Setting it
+    /// turns the raising off. The bundle log keeps its batch buffers through a burst, so
+    /// the intake path does not map and unmap one per batch.
+    const MMAP_THRESHOLD: libc::c_int = 128 * 1024;
+
     /// Called once, first thing in `main`, before any other thread exists.
     pub fn tune() {
-        // SAFETY: mallopt only sets an allocator parameter; called before any thread is
+        // SAFETY: mallopt only sets allocator parameters; called before any thread is
         // started, so no allocation races with the change.
         unsafe {
             libc::mallopt(libc::M_ARENA_MAX, ARENAS);
+            libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
         }
     }
 

@@ -1,11 +1,13 @@
 //! Giving freed memory back to the system once a burst of requests is over.
 //!
-//! Two things keep a flood's memory after it ends. sled frees the tree nodes that writes
-//! replaced only when later operations drain its reclamation queue, and after a burst
-//! none come ([`crate::storage::Store::reclaim_replaced_nodes`] drains it). And the
-//! allocator keeps freed pages for reuse, so the footprint would stay at its peak: the
-//! binary registers a trimmer (glibc's `malloc_trim`, which needs `unsafe` and so cannot
-//! live in this library). This module does both, in that order, on a blocking thread
+//! Three things keep a flood's memory after it ends. sled frees the tree nodes that
+//! writes replaced only when later operations drain its reclamation queue, and after a
+//! burst none come ([`crate::storage::Store::reclaim_replaced_nodes`] drains it). The
+//! bundle log keeps a batch buffer for the next batch
+//! ([`crate::storage::Store::drop_spare_buffers`] frees it). And the allocator keeps
+//! freed pages for reuse, so the footprint would stay at its peak: the binary registers
+//! a trimmer (glibc's `malloc_trim`, which needs `unsafe` and so cannot live in this
+//! library). This module does all three, in that order, on a blocking thread
 //! once the in-flight body budget (request bodies over 32 KiB, and upload copies) and
 //! the intake budget (every submission being stored) have been empty for two polls in a
 //! row after having been used. It must never run on every request, and never decide
@@ -53,6 +55,7 @@ pub(super) fn spawn(state: aweb::Data<AppState>) {
                 let store = state.store.clone();
                 let release = move || {
                     store.reclaim_replaced_nodes();
+                    store.drop_spare_buffers();
                     if let Some(trim) = TRIMMER.get() {
                         trim();
                     }

@@ -1,4 +1,5 @@
-//! Freeing the tree nodes sled has replaced, once a burst of writes is over.
+//! Freeing what a burst of writes left behind, once it is over: the tree nodes sled has
+//! replaced, and the bundle log's spare staging buffer (`bundles/staging.rs`).
 //!
 //! sled replaces a leaf on every write and frees the old one only later, through
 //! epoch-based reclamation: a replaced node waits in a queue until every thread that
@@ -28,6 +29,12 @@ impl Store {
             // those whose epoch every thread has left; pinning again advances the epoch.
             sled::pin().flush();
         }
+    }
+
+    /// Frees the buffer the bundle log keeps for its next batch of small records (up to
+    /// 8 MiB under a flood). The next batch allocates a new one. Safe at any time.
+    pub fn drop_spare_buffers(&self) {
+        self.inner.log.drop_spare_buffer();
     }
 }
 

@@ -239,6 +239,11 @@ impl BundleLog {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Frees the staging buffer kept for the next batch: after a burst.
+    pub fn drop_spare_buffer(&self) {
+        self.staging.drop_spare();
+    }
+
     /// Syncs every segment and the directory, their times back at midnight: for offline
     /// writers that do not go through the group commit (loading a snapshot), before they
     /// flush the index.

@@ -33,9 +33,14 @@ pub(super) const MAX_WAITING: usize = 4 * 1024 * 1024;
 /// A new run's first buffer: ~16 text tips, so a batch seldom grows it.
 const FIRST_BUFFER: usize = 256 * 1024;
 
-/// A buffer at most this large is kept for the next run after its bytes were written;
-/// a larger one is freed, so a burst leaves no memory behind.
-const KEEP_BUFFER: usize = 1024 * 1024;
+/// A buffer at most this large is kept for the next run after its bytes were written.
+///
+/// A run grows past [`MAX_WAITING`] at most to the next doubling, so every buffer of a
+/// burst is kept: under 64 clients a batch is ~1 MB and its buffer 2 MiB, and one freed
+/// and allocated again per batch cost ~3–7 % of intake once glibc maps such blocks rather
+/// than heaping them (`main.rs`, `BENCHMARKS.md`, "Session 30"). The spare goes once the
+/// burst is over ([`Staging::drop_spare`]), so a burst leaves no memory behind.
+const KEEP_BUFFER: usize = 2 * MAX_WAITING;
 
 /// Adjacent records of one segment, waiting to be written at `start`.
 struct Run {
@@ -164,6 +169,12 @@ impl Staging {
         }
     }
 
+    /// Frees the buffer kept for the next run: after a burst (`http::memory`).
+    pub fn drop_spare(&self) {
+        let spare = self.lock().spare.take();
+        drop(spare);
+    }
+
     fn recycle(&self, bytes: Vec<u8>) {
         if bytes.capacity() <= KEEP_BUFFER {
             let mut state = self.lock();
@@ -234,6 +245,34 @@ mod tests {
         assert_eq!(read(&f, 10, 2), b"gh");
         assert!(s.lock().waiting.is_empty());
         assert_eq!(s.lock().waiting_bytes(), 0);
+    }
+
+    /// A flood's batch (~1 MB under 64 clients) keeps its buffer for the next batch
+    /// instead of freeing and allocating one per batch; after the burst the spare goes,
+    /// and the next batch still lands where it was reserved.
+    #[test]
+    fn a_batch_buffer_is_kept_through_a_burst_and_dropped_after_it() {
+        let (_d, f) = file();
+        let s = Staging::default();
+        let record = vec![3u8; 16_600];
+        let mut offset = 0;
+        for _ in 0..64 {
+            s.stage(at(1, offset), &f, &[&record]);
+            offset += record.len() as u64;
+        }
+        s.write_out().unwrap();
+        let kept = s.lock().spare.as_ref().map(Vec::capacity);
+        assert!(
+            kept.is_some_and(|c| c >= 64 * record.len()),
+            "kept: {kept:?}"
+        );
+
+        s.drop_spare();
+        assert!(s.lock().spare.is_none());
+        s.stage(at(1, offset), &f, &[b"after"]);
+        s.write_out().unwrap();
+        assert_eq!(read(&f, offset, 5), b"after");
+        assert_eq!(read(&f, offset - 3, 3), [3, 3, 3]);
     }
 
     #[test]
