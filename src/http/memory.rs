@@ -3,8 +3,8 @@
 //! Three things keep a flood's memory after it ends. sled frees the tree nodes that
 //! writes replaced only when later operations drain its reclamation queue, and after a
 //! burst none come ([`crate::storage::Store::reclaim_replaced_nodes`] drains it). The
-//! bundle log keeps a batch buffer for the next batch
-//! ([`crate::storage::Store::drop_spare_buffers`] frees it). And the allocator keeps
+//! bundle log keeps buffers for its next batches
+//! ([`crate::storage::Store::drop_spare_buffers`] frees them). And the allocator keeps
 //! freed pages for reuse, so the footprint would stay at its peak: the binary registers
 //! a trimmer (glibc's `malloc_trim`, which needs `unsafe` and so cannot live in this
 //! library). This module does all three, in that order, on a blocking thread

@@ -31,10 +31,10 @@ impl Store {
         }
     }
 
-    /// Frees the buffer the bundle log keeps for its next batch of small records (up to
-    /// 8 MiB under a flood). The next batch allocates a new one. Safe at any time.
+    /// Frees the buffers the bundle log keeps for its next batches of small records (two,
+    /// of up to 8 MiB each under a flood). The next batch allocates anew. Safe at any time.
     pub fn drop_spare_buffers(&self) {
-        self.inner.log.drop_spare_buffer();
+        self.inner.log.drop_spare_buffers();
     }
 }
 

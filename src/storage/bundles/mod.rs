@@ -239,9 +239,9 @@ impl BundleLog {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Frees the staging buffer kept for the next batch: after a burst.
-    pub fn drop_spare_buffer(&self) {
-        self.staging.drop_spare();
+    /// Frees the staging buffers kept for the next batches: after a burst.
+    pub fn drop_spare_buffers(&self) {
+        self.staging.drop_spares();
     }
 
     /// Syncs every segment and the directory, their times back at midnight: for offline

@@ -38,9 +38,14 @@ const FIRST_BUFFER: usize = 256 * 1024;
 /// A run grows past [`MAX_WAITING`] at most to the next doubling, so every buffer of a
 /// burst is kept: under 64 clients a batch is ~1 MB and its buffer 2 MiB, and one freed
 /// and allocated again per batch cost ~3–7 % of intake once glibc maps such blocks rather
-/// than heaping them (`main.rs`, `BENCHMARKS.md`, "Session 30"). The spare goes once the
-/// burst is over ([`Staging::drop_spare`]), so a burst leaves no memory behind.
+/// than heaping them (`main.rs`, `BENCHMARKS.md`, "Session 30"). The spares go once the
+/// burst is over ([`Staging::drop_spares`]), so a burst leaves no memory behind.
 const KEEP_BUFFER: usize = 2 * MAX_WAITING;
+
+/// Buffers kept at most. One was not enough: a run started while the last batch's run
+/// was being written found none, and the written one then found the slot taken and was
+/// freed, a 256 KiB map and unmap per batch (`strace`, session 30).
+const SPARES: usize = 2;
 
 /// Adjacent records of one segment, waiting to be written at `start`.
 struct Run {
@@ -62,7 +67,8 @@ struct State {
     /// Segments of the runs a [`Staging::write_out`] has taken and is writing; empty
     /// when none is.
     writing: Vec<SegmentNo>,
-    spare: Option<Vec<u8>>,
+    /// Buffers kept for the next runs: at most [`SPARES`].
+    spares: Vec<Vec<u8>>,
 }
 
 impl State {
@@ -93,8 +99,8 @@ impl Staging {
             .is_some_and(|r| r.segment == at.segment && r.end() == at.offset);
         if !joins {
             let mut bytes = state
-                .spare
-                .take()
+                .spares
+                .pop()
                 .unwrap_or_else(|| Vec::with_capacity(FIRST_BUFFER));
             bytes.clear();
             state.waiting.push(Run {
@@ -169,17 +175,17 @@ impl Staging {
         }
     }
 
-    /// Frees the buffer kept for the next run: after a burst (`http::memory`).
-    pub fn drop_spare(&self) {
-        let spare = self.lock().spare.take();
-        drop(spare);
+    /// Frees the buffers kept for the next runs: after a burst (`http::memory`).
+    pub fn drop_spares(&self) {
+        let spares = std::mem::take(&mut self.lock().spares);
+        drop(spares);
     }
 
     fn recycle(&self, bytes: Vec<u8>) {
         if bytes.capacity() <= KEEP_BUFFER {
             let mut state = self.lock();
-            if state.spare.is_none() {
-                state.spare = Some(bytes);
+            if state.spares.len() < SPARES {
+                state.spares.push(bytes);
             }
         }
     }
@@ -248,7 +254,7 @@ mod tests {
     }
 
     /// A flood's batch (~1 MB under 64 clients) keeps its buffer for the next batch
-    /// instead of freeing and allocating one per batch; after the burst the spare goes,
+    /// instead of freeing and allocating one per batch; after the burst the spares go,
     /// and the next batch still lands where it was reserved.
     #[test]
     fn a_batch_buffer_is_kept_through_a_burst_and_dropped_after_it() {
@@ -261,14 +267,14 @@ mod tests {
             offset += record.len() as u64;
         }
         s.write_out().unwrap();
-        let kept = s.lock().spare.as_ref().map(Vec::capacity);
+        let kept = s.lock().spares.last().map(Vec::capacity);
         assert!(
             kept.is_some_and(|c| c >= 64 * record.len()),
             "kept: {kept:?}"
         );
 
-        s.drop_spare();
-        assert!(s.lock().spare.is_none());
+        s.drop_spares();
+        assert!(s.lock().spares.is_empty());
         s.stage(at(1, offset), &f, &[b"after"]);
         s.write_out().unwrap();
         assert_eq!(read(&f, offset, 5), b"after");
