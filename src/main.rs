@@ -36,7 +36,7 @@ mod allocator {
     /// glibc starts at this value but raises it to the size of any mapped block that is
     /// freed (up to 32 MiB), so once sled freed its first 4 MiB buffers, later ones came
     /// from the heap and their pages stayed there: a restarted server idled at 24–30 MiB,
-    /// with the threshold fixed at 18–19 (`BENCHMARKS.md`, sessions 29 and 30). Setting it
+    /// with the threshold fixed at 18–20 (`BENCHMARKS.md`, sessions 29 and 30). Setting it
     /// turns the raising off. The bundle log keeps its batch buffers through a burst, so
     /// the intake path does not map and unmap one per batch.
     const MMAP_THRESHOLD: libc::c_int = 128 * 1024;

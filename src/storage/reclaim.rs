@@ -1,5 +1,5 @@
 //! Freeing what a burst of writes left behind, once it is over: the tree nodes sled has
-//! replaced, and the bundle log's spare staging buffer (`bundles/staging.rs`).
+//! replaced, and the bundle log's spare staging buffers (`bundles/staging.rs`).
 //!
 //! sled replaces a leaf on every write and frees the old one only later, through
 //! epoch-based reclamation: a replaced node waits in a queue until every thread that
