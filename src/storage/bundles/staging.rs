@@ -177,6 +177,8 @@ impl Staging {
 
     /// Frees the buffers kept for the next runs: after a burst (`http::memory`).
     pub fn drop_spares(&self) {
+        // Taken out first: the buffers are unmapped after the lock is let go, not while
+        // writers wait to stage.
         let spares = std::mem::take(&mut self.lock().spares);
         drop(spares);
     }
