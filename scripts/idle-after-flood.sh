@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Server memory after a flood, and after a restart over the same tips (issue 11's "back
 # to idle"; BENCHMARKS.md, "Session 27"). Starts `tipseal serve` on a fresh directory,
-# floods it with `tipseal bench --server` (64 clients, SECONDS), reads RSS from
+# floods it with `tipseal bench --server` (CLIENTS clients, SECONDS), reads RSS from
 # /proc/PID/smaps_rollup 5 and 15 s after the load, then restarts the server on the same
 # directory and reads its idle RSS 3 s after start-up. Figures only; it asserts nothing.
 #
-#   scripts/idle-after-flood.sh [CACHE_BYTES] [SECONDS]     defaults: the server's, 10
+#   scripts/idle-after-flood.sh [CACHE_BYTES] [SECONDS] [CLIENTS]
+#                                       defaults: the server's, 10, 64
 #
 # TIPSEAL_BIN overrides the binary (default: a release build); TIPSEAL_BENCH_DATA names
 # the directory to work in (default: the system's temporary directory).
@@ -14,6 +15,7 @@ cd "$(dirname "$0")/.."
 
 cache=${1:-}
 seconds=${2:-10}
+clients=${3:-64}
 if [ -z "${TIPSEAL_BIN:-}" ]; then
   cargo build --quiet --release --bin tipseal
   TIPSEAL_BIN=target/release/tipseal
@@ -55,7 +57,7 @@ stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=; }
 
 serve
 echo "cache_bytes ${cache:-default}; idle before:     $(rss)"
-"$bin" bench --server "$url" --clients 64 --seconds "$seconds" --json
+"$bin" bench --server "$url" --clients "$clients" --seconds "$seconds" --json
 sleep 5
 echo "5 s after the flood:  $(rss)"
 sleep 10

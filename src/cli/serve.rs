@@ -115,7 +115,7 @@ pub struct Args {
     min_free_bytes: Option<u64>,
     /// Bytes of the database's page cache, as sled counts them (the memory it holds is
     /// ~1.5× this): less memory kept after a flood, slower intake once the stored tips'
-    /// index outgrows it [server.cache_bytes; default 8 MiB].
+    /// index outgrows it [server.cache_bytes; default 6 MiB].
     #[arg(long)]
     cache_bytes: Option<u64>,
     /// Also write access-log lines for witness routes (the page, submissions, uploads,

@@ -70,12 +70,13 @@ pub const MAX_VALUE_LEN: usize = 64 * 1024;
 /// ~2.5 times measured before counted the replaced nodes sled had not yet freed, which
 /// [`Store::reclaim_replaced_nodes`] now frees after a burst). Less would not only slow
 /// re-reads: an insert looks up and writes leaves of random keys (ids, idempotency
-/// hashes), which come back from the log once the index outgrows the cache. Against 16
-/// MiB, 8 MiB keeps ~11 MiB less after a flood (47–50 MiB instead of 59–63) and costs
-/// 0–8% of intake; over a million stored tips it stayed within 20% of an empty store in
-/// two rounds of three (88% and 96%; 70% in one round of session 28), and 6 MiB did not
-/// (76%). `BENCHMARKS.md`, "Session 29".
-pub const DEFAULT_CACHE_BYTES: u64 = 8 * 1024 * 1024;
+/// hashes), which come back from the log once the index outgrows the cache. 6 MiB keeps
+/// ~2–4 MiB less after a flood than 8 MiB (42–46 MiB instead of 43–50, after floods of
+/// 62,000–119,000 tips) at the same intake; over a million stored tips both stayed
+/// within 20% of an empty store in alternating rounds (6 MiB: 81–91%, 8 MiB: 81–93%;
+/// the one 76% of session 29 was this measurement's noise). 16 MiB keeps ~11 MiB more
+/// than 8. `BENCHMARKS.md`, "Session 31".
+pub const DEFAULT_CACHE_BYTES: u64 = 6 * 1024 * 1024;
 
 /// sled's segment (and I/O buffer) size for a new database: 4 MiB instead of 512 KiB.
 ///

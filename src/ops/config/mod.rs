@@ -97,10 +97,10 @@ pub struct ServerSection {
     /// follow-ups get 507 (0 turns the floor off). Default 512 MiB: room for sled
     /// to finish writing what it acknowledged.
     pub min_free_bytes: u64,
-    /// Bytes of the database's page cache (sled). Default 8 MiB, which holds ~12 MiB of
-    /// index nodes in memory once enough tips are stored; more speeds intake over a
-    /// large store a little and keeps more memory after a flood (`BENCHMARKS.md`,
-    /// "Session 29").
+    /// Bytes of the database's page cache (sled). Default 6 MiB, which holds ~9 MiB of
+    /// index nodes in memory once enough tips are stored; more keeps more memory after a
+    /// flood and may speed intake over a large store a little (`BENCHMARKS.md`,
+    /// "Session 31").
     pub cache_bytes: u64,
     /// What happens to a reply once its witness has read it: `keep` (default) or
     /// `delete-after-read`. The witness is told which applies.
