@@ -2,7 +2,9 @@
 //!
 //! Three things keep a flood's memory after it ends. sled frees the tree nodes that
 //! writes replaced only when later operations drain its reclamation queue, and after a
-//! burst none come ([`crate::storage::Store::reclaim_replaced_nodes`] drains it). The
+//! burst none come ([`crate::storage::Store::reclaim_replaced_nodes`] drains it; the
+//! thread that opened the store first hands its own deferred frees over,
+//! [`crate::storage::Store::hand_over_deferred_frees`]). The
 //! bundle log keeps buffers for its next batches
 //! ([`crate::storage::Store::drop_spare_buffers`] frees them). And the allocator keeps
 //! freed pages for reuse, so the footprint would stay at its peak: the binary registers
@@ -52,6 +54,10 @@ pub(super) fn spawn(state: aweb::Data<AppState>) {
             idle_polls += 1;
             if used_since_trim && idle_polls >= 2 {
                 used_since_trim = false;
+                // This task runs on the thread that opened and set up the store: its
+                // bag of deferred frees held the first log segment's I/O buffers (4
+                // MiB, resident once a flood wrote them) until handed over here.
+                state.store.hand_over_deferred_frees();
                 let store = state.store.clone();
                 let release = move || {
                     store.reclaim_replaced_nodes();

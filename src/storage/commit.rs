@@ -47,6 +47,7 @@ use std::fs::File;
 use std::path::Path;
 use std::sync::{mpsc, Arc, Mutex, OnceLock, PoisonError};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use tokio::sync::oneshot;
 
@@ -359,7 +360,7 @@ fn run(db: &sled::Db, log: &File, pending: &Pending, waiters: &mpsc::Receiver<Wa
     let side = SideSync::spawn();
     let side = side.as_ref();
     let mut batch = Vec::new();
-    while let Ok(first) = waiters.recv() {
+    while let Some(first) = next_waiter(waiters) {
         batch.push(first);
         batch.extend(waiters.try_iter());
         // Taken after the batch: every waiter registered its files before it was sent.
@@ -381,6 +382,28 @@ fn run(db: &sled::Db, log: &File, pending: &Pending, waiters: &mpsc::Receiver<Wa
     match flush(db, log, &mut taken, pending.hook(), side) {
         Ok(()) => taken.after.into_iter().for_each(|work| work()),
         Err(e) => tracing::error!(error = %e, "final flush failed"),
+    }
+}
+
+/// How long the thread waits for a waiter before it counts as idle.
+const IDLE: Duration = Duration::from_millis(100);
+
+/// The next waiter, blocking for it; `None` once every sender is gone.
+///
+/// Once idle, the thread hands its deferred frees over
+/// ([`super::Store::hand_over_deferred_frees`]): each `db.flush()` replaces sled's current
+/// I/O buffer handle and defers freeing the old one into this thread's bag, so a bag left
+/// partly full when a burst ended kept up to three 4 MiB segment buffers alive while idle
+/// (`tests/deferred_frees.rs`). Not between batches: handing over also frees what is
+/// due, and that work belongs off the path every acknowledgement waits on.
+fn next_waiter(waiters: &mpsc::Receiver<Waiter>) -> Option<Waiter> {
+    match waiters.recv_timeout(IDLE) {
+        Ok(waiter) => Some(waiter),
+        Err(mpsc::RecvTimeoutError::Disconnected) => None,
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            sled::pin().flush();
+            waiters.recv().ok()
+        }
     }
 }
 

@@ -31,6 +31,17 @@ impl Store {
         }
     }
 
+    /// Hands the calling thread's deferred frees over to the shared queue, which
+    /// [`Store::reclaim_replaced_nodes`] drains from any thread. sled defers freeing what
+    /// a write replaced (tree nodes, and its I/O buffers: a 4 MiB segment buffer stays
+    /// while any of its deferred handles does) into a bag kept by the thread that wrote,
+    /// and the bag reaches the queue only once 64 frees have filled it. A thread that
+    /// wrote a little and then went quiet, like the one that opened the store, keeps its
+    /// bag for good. Cheap: call it on such a thread after a burst.
+    pub fn hand_over_deferred_frees(&self) {
+        sled::pin().flush();
+    }
+
     /// Frees the buffers the bundle log keeps for its next batches of small records (two,
     /// of up to 8 MiB each under a flood). The next batch allocates anew. Safe at any time.
     pub fn drop_spare_buffers(&self) {
