@@ -25,18 +25,11 @@ static LIVE_IO_BUFFERS: AtomicUsize = AtomicUsize::new(0);
 struct CountingIoBuffers;
 
 // SAFETY: every call is forwarded unchanged to the system allocator; the counter only
-// observes layouts.
+// observes layouts. `alloc_zeroed` and `realloc` keep their defaults, which go through
+// `alloc` and `dealloc` and so are counted too.
 unsafe impl GlobalAlloc for CountingIoBuffers {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let p = unsafe { System.alloc(layout) };
-        if !p.is_null() && layout.align() == IO_BUFFER_ALIGN {
-            LIVE_IO_BUFFERS.fetch_add(1, Ordering::SeqCst);
-        }
-        p
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc_zeroed(layout) };
         if !p.is_null() && layout.align() == IO_BUFFER_ALIGN {
             LIVE_IO_BUFFERS.fetch_add(1, Ordering::SeqCst);
         }

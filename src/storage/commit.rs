@@ -401,7 +401,7 @@ fn next_waiter(waiters: &mpsc::Receiver<Waiter>) -> Option<Waiter> {
         Ok(waiter) => Some(waiter),
         Err(mpsc::RecvTimeoutError::Disconnected) => None,
         Err(mpsc::RecvTimeoutError::Timeout) => {
-            sled::pin().flush();
+            super::reclaim::hand_over_this_threads_frees();
             waiters.recv().ok()
         }
     }

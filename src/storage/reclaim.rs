@@ -14,6 +14,12 @@
 
 use super::Store;
 
+/// Moves the calling thread's bag of deferred frees to sled's shared queue and runs those
+/// in it whose epoch every thread has left; pinning again advances the epoch.
+pub(super) fn hand_over_this_threads_frees() {
+    sled::pin().flush();
+}
+
 /// Drain passes per call. Each pass frees at most 8 bags of 64 replaced nodes once no
 /// reader can still see them, so this covers over 33 million nodes, far more than a
 /// 10-second flood of ~90,000 tips left queued (~36 MiB). 20,000 passes took ~3 ms right
@@ -25,9 +31,7 @@ impl Store {
     /// up to tens of milliseconds: call it from a blocking thread, after a burst.
     pub fn reclaim_replaced_nodes(&self) {
         for _ in 0..DRAIN_PASSES {
-            // `flush` moves this thread's deferred frees to the global queue and runs
-            // those whose epoch every thread has left; pinning again advances the epoch.
-            sled::pin().flush();
+            hand_over_this_threads_frees();
         }
     }
 
@@ -39,7 +43,7 @@ impl Store {
     /// wrote a little and then went quiet, like the one that opened the store, keeps its
     /// bag for good. Cheap: call it on such a thread after a burst.
     pub fn hand_over_deferred_frees(&self) {
-        sled::pin().flush();
+        hand_over_this_threads_frees();
     }
 
     /// Frees the buffers the bundle log keeps for its next batches of small records (two,
